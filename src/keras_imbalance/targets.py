@@ -1,0 +1,636 @@
+"""What a target array is: its layout, its classes and how many elements each class has.
+
+Layer 0 of the package: numpy and pandas only, never Keras. Every other module asks this one
+what ``y`` is instead of guessing.
+
+Layouts (``layout=`` overrides the guess when a shape is ambiguous):
+
+============  ==================================  =========================================
+layout        example shape                       class of an element
+============  ==================================  =========================================
+binary        (N,) or (N, 1) of 0/1 or bool       the value
+sparse        (N,) or (N, 1) of ints or strings   the value (strings mapped to indices)
+onehot        (N, K), rows summing to 1           argmax (soft labels allowed)
+multilabel    (N, K) of 0/1                       each label is its own binary problem
+sequence      (N, T) ints or (N, T, K) one-hot    per time step
+dense         (N, H, W), (N, H, W, 1), (N,H,W,K)  per pixel (any number of spatial axes)
+============  ==================================  =========================================
+
+An (N, K) 0/1 matrix with exactly one 1 per row is both one-hot and multi-label: it is read as
+one-hot unless ``layout="multilabel"``. A 2-D integer matrix with values above 1 is read as a
+sparse sequence (N, T).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from keras_imbalance._validation import check_option, invalid
+
+LAYOUTS = ("binary", "sparse", "onehot", "multilabel", "sequence", "dense")
+# Same suffixes and order as keras.utils.image_dataset_from_directory.
+IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_ROW_SUM_TOL = 1e-3
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """Description of a target array, produced by :func:`describe`.
+
+    Attributes
+    ----------
+    layout : str
+        One of ``binary, sparse, onehot, multilabel, sequence, dense``.
+    encoding : str
+        ``"index"`` (one label value per element), ``"onehot"`` (class axis last) or
+        ``"multilabel"``.
+    classes : ndarray of shape (n_classes,)
+        The labels as the user wrote them (ints or strings); position = class index.
+    class_ids : ndarray of shape (n_classes,)
+        The integer id Keras sees for each class: the label itself for integer labels, the
+        position in sorted order for strings, the column for one-hot and multi-label targets.
+    counts : ndarray of shape (n_classes,)
+        Elements per class (masked and ignored elements excluded). For multi-label targets:
+        positives per label.
+    n_samples : int
+        Length of the first axis.
+    n_elements : int
+        Elements counted (per sample, time step or pixel; multi-label: valid samples).
+    shape : tuple
+        Shape of ``y``.
+    element_shape : tuple
+        Shape of one weight per loss element: ``shape`` without the class axis
+        (multi-label keeps it: one weight per label).
+    """
+
+    layout: str
+    encoding: str
+    classes: np.ndarray
+    class_ids: np.ndarray
+    counts: np.ndarray
+    n_samples: int
+    n_elements: int
+    shape: tuple
+    element_shape: tuple
+    negatives: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (or labels, for multi-label targets)."""
+        return len(self.classes)
+
+    @property
+    def imbalance_ratio(self) -> float:
+        """Largest over smallest non-zero class count (multi-label: negatives over positives)."""
+        if self.encoding == "multilabel":
+            pos = self.counts[self.counts > 0]
+            neg = self.negatives[self.counts > 0]
+            return float(np.max(np.maximum(neg, pos) / np.minimum(neg, pos).clip(1)))
+        present = self.counts[self.counts > 0]
+        return float(present.max() / present.min())
+
+    def counts_dict(self) -> dict:
+        """``{label: count}`` in class-index order."""
+        return {_py(c): int(n) for c, n in zip(self.classes, self.counts, strict=True)}
+
+
+def _py(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# --------------------------------------------------------------------------- conversion helpers
+
+
+def _as_array(y: Any, name: str = "y") -> np.ndarray:
+    if hasattr(y, "detach") and hasattr(y, "cpu"):  # torch tensor
+        y = y.detach().cpu().numpy()
+    elif hasattr(y, "to_numpy"):  # pandas
+        y = y.to_numpy()
+    elif hasattr(y, "numpy") and not isinstance(y, np.ndarray):  # tf / jax tensors
+        y = y.numpy()
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError):
+        raise invalid(name, "an array-like of labels", y, kind=TypeError) from None
+    if arr.dtype == object:
+        arr = _from_object(arr, name)
+    if arr.ndim == 0:
+        raise invalid(name, "an array of labels with at least one axis", y)
+    if arr.size == 0 or arr.shape[0] == 0:
+        raise invalid(name, "a non-empty array of labels", y)
+    if arr.dtype.kind not in "biufUS":
+        raise invalid(name, "numeric, boolean or string labels", arr, kind=TypeError)
+    return arr
+
+
+def _from_object(arr: np.ndarray, name: str) -> np.ndarray:
+    flat = arr.ravel()
+    if all(isinstance(v, str) for v in flat):
+        return arr.astype(str)
+    if any(isinstance(v, str) for v in flat):
+        raise invalid(name, "labels that are all numbers or all strings", arr, kind=TypeError)
+    try:
+        return arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise invalid(name, "numeric, boolean or string labels", arr, kind=TypeError) from None
+
+
+def _check_integer_valued(arr: np.ndarray, name: str) -> np.ndarray:
+    """Return an integer array; float labels must hold whole numbers."""
+    if arr.dtype.kind in "iu":
+        return arr
+    if arr.dtype.kind == "b":
+        return arr.view(np.uint8)
+    if not np.all(np.isfinite(arr)):
+        raise invalid(name, "finite labels (no NaN or inf)", arr)
+    as_int = arr.astype(np.int64)
+    if not np.array_equal(as_int, arr):
+        bad = arr[as_int != arr].ravel()[:3]
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected integer class labels (float labels "
+            f"must be whole numbers; for one-hot or soft labels pass an (N, K) array). "
+            f"Received: non-integer values such as {bad.tolist()}"
+        )
+    return as_int
+
+
+def _element_mask(mask: Any, element_shape: tuple, name: str = "mask") -> np.ndarray | None:
+    if mask is None:
+        return None
+    m = _as_array(mask, name) if not isinstance(mask, np.ndarray) else mask
+    if m.dtype.kind == "b":
+        pass
+    elif m.dtype.kind in "iuf" and np.all((m == 0) | (m == 1)):
+        m = m.astype(bool)
+    else:
+        raise invalid(name, "a boolean array (True = element counts)", mask, kind=TypeError)
+    while m.ndim < len(element_shape):
+        m = m[..., None]
+    try:
+        return np.broadcast_to(m, element_shape)
+    except ValueError:
+        raise invalid(name, f"an array broadcastable to the element shape {element_shape}", m) from None
+
+
+# --------------------------------------------------------------------------- layout inference
+
+
+def _is_onehot_last_axis(arr: np.ndarray, valid: np.ndarray | None) -> bool:
+    if arr.dtype.kind not in "biuf" or arr.shape[-1] < 2:
+        return False
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        return False
+    if arr.min() < 0 or arr.max() > 1:
+        return False
+    sums = arr.sum(axis=-1)
+    ok = np.abs(sums - 1) <= _ROW_SUM_TOL
+    if valid is not None:
+        ok = ok | ~valid
+    return bool(np.all(ok))
+
+
+def _is_binary_matrix(arr: np.ndarray) -> bool:
+    if arr.dtype.kind == "b":
+        return True
+    if arr.dtype.kind not in "iuf":
+        return False
+    return bool(np.all((arr == 0) | (arr == 1)))
+
+
+def _guess_layout(arr: np.ndarray) -> str:
+    if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
+        return "sparse"  # refined to binary once the classes are known
+    if arr.ndim == 2:
+        if arr.dtype.kind in "US":
+            return "sequence"
+        if _is_binary_matrix(arr):
+            return "onehot" if np.all(arr.sum(axis=1) == 1) else "multilabel"
+        if _is_onehot_last_axis(arr, None):
+            return "onehot"
+        if arr.dtype.kind in "iu" or np.all(np.mod(arr[np.isfinite(arr)], 1) == 0):
+            return "sequence"
+        raise ValueError(
+            "Invalid value for argument `y`. Expected (N, K) one-hot or soft labels whose rows "
+            "sum to 1, (N, K) multi-label 0/1 values or (N, T) integer sequences. Received: an "
+            f"array of shape {arr.shape} with non-integer values whose rows do not sum to 1 "
+            "(pass layout=... to say what it is)"
+        )
+    if arr.ndim == 3 and _is_onehot_last_axis(arr, None):
+        return "sequence"
+    if arr.ndim == 3 and arr.shape[-1] > 1 and _is_binary_matrix(arr) and arr.sum(axis=-1).max() <= 1:
+        raise ValueError(
+            "Invalid value for argument `y`. Expected an unambiguous 3-D target. Received: an "
+            f"array of shape {arr.shape} of 0/1 values whose last-axis rows sum to 0 or 1: it "
+            "reads as padded one-hot sequences (pass layout='sequence' and mask=...) or as "
+            "(N, H, W) binary masks (pass layout='dense')"
+        )
+    return "dense"
+
+
+def _contradiction(layout: str, arr: np.ndarray, expected: str) -> ValueError:
+    return ValueError(
+        f"Invalid value for argument `layout`. layout={layout!r} expects {expected}. "
+        f"Received: y of shape {arr.shape} and dtype {arr.dtype}"
+    )
+
+
+# --------------------------------------------------------------------------- describe
+
+
+@dataclass
+class _Analysis:
+    info: TargetInfo
+    labels: np.ndarray | None  # index-encoded labels of element_shape (ints or codes)
+    offset: int  # code = label - offset, for integer labels
+    lookup: np.ndarray | None  # label value -> class position (None when offset suffices)
+    valid: np.ndarray | None  # bool of element_shape, None = everything counts
+    binary_matrix: np.ndarray | None  # multi-label 0/1 matrix
+
+
+def describe(
+    y: Any,
+    *,
+    layout: str | None = None,
+    mask: Any = None,
+    ignore_class: Any = None,
+    classes: Iterable | None = None,
+) -> TargetInfo:
+    """Describe a target array: layout, classes and per-class counts.
+
+    Parameters
+    ----------
+    y : array-like
+        Labels in any layout of the module table: shape (N,), (N, 1), (N, K), (N, T),
+        (N, T, K), (N, H, W), (N, H, W, 1) or (N, H, W, K). Strings, ints, bools, whole-number
+        floats, one-hot or soft rows. pandas and torch/tf/jax tensors are accepted.
+    layout : {'binary', 'sparse', 'onehot', 'multilabel', 'sequence', 'dense'}, optional
+        Overrides the guess. Needed to read a one-per-row 0/1 matrix as multi-label.
+    mask : array-like of bool, optional
+        True where an element counts; broadcast to the element shape (N,), (N, T) or (N, H, W)
+        (multi-label: (N,) or (N, K)). Masked elements are neither counted nor validated.
+    ignore_class : label, optional
+        A label value (or one-hot column) that marks elements to skip, e.g. 255 in
+        segmentation masks or -1 for padding, like Keras' ``ignore_class``.
+    classes : iterable, optional
+        Every class the model knows, including classes absent from ``y`` (count 0). Labels in
+        ``y`` outside ``classes`` raise.
+
+    Returns
+    -------
+    TargetInfo
+
+    Examples
+    --------
+    >>> info = describe([0, 0, 0, 1, 2, 2])
+    >>> info.layout, info.counts.tolist()
+    ('sparse', [3, 1, 2])
+    >>> describe([[1, 0], [0, 1], [1, 1]]).layout
+    'multilabel'
+    """
+    return _analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes).info
+
+
+def _analyse(y, *, layout=None, mask=None, ignore_class=None, classes=None) -> _Analysis:
+    if layout is not None:
+        check_option("layout", layout, LAYOUTS)
+    arr = _as_array(y)
+    guessed = layout or _guess_layout(arr)
+
+    if guessed in ("binary", "sparse"):
+        if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
+            raise _contradiction(guessed, arr, "shape (N,) or (N, 1)")
+        return _analyse_index(arr.reshape(arr.shape[0]), guessed, arr.shape, mask, ignore_class, classes)
+    if guessed in ("onehot", "multilabel"):
+        if arr.ndim != 2 or arr.shape[1] < 2:
+            raise _contradiction(guessed, arr, "shape (N, K) with K >= 2")
+        if guessed == "onehot":
+            return _analyse_onehot(arr, "onehot", mask, ignore_class, classes)
+        return _analyse_multilabel(arr, mask, classes)
+    # sequence / dense
+    min_ndim = 2 if guessed == "sequence" else 3
+    if arr.ndim < min_ndim:
+        want = "shape (N, T) or (N, T, K)" if guessed == "sequence" else "shape (N, H, W[, K])"
+        raise _contradiction(guessed, arr, want)
+    if guessed == "sequence" and arr.ndim > 3:
+        raise _contradiction(guessed, arr, "shape (N, T) or (N, T, K)")
+    last_is_class = arr.ndim > min_ndim
+    if last_is_class and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+        last_is_class = False
+    if last_is_class:
+        return _analyse_onehot(arr, guessed, mask, ignore_class, classes)
+    return _analyse_index(arr, guessed, arr.shape, mask, ignore_class, classes)
+
+
+def _class_list(classes: Iterable | None) -> np.ndarray | None:
+    if classes is None:
+        return None
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Iterable):
+        raise invalid("classes", "an iterable of class labels", classes, kind=TypeError)
+    arr = np.asarray(list(classes))
+    if arr.dtype == object:
+        arr = _from_object(arr, "classes")
+    if arr.ndim != 1 or arr.size == 0:
+        raise invalid("classes", "a non-empty 1-D list of class labels", classes)
+    if len(np.unique(arr)) != len(arr):
+        raise invalid("classes", "distinct class labels", classes)
+    if arr.dtype.kind == "f":
+        arr = _check_integer_valued(arr, "classes")
+    return arr
+
+
+def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis:
+    element_shape = arr.shape
+    valid = _element_mask(mask, element_shape)
+    if ignore_class is not None:
+        keep = arr != ignore_class
+        valid = keep if valid is None else (valid & keep)
+    wanted = _class_list(classes)
+    n = int(arr.size if valid is None else np.count_nonzero(valid))
+    if n == 0:
+        raise invalid("y", "at least one labelled element (all are masked or ignored)", arr)
+
+    if arr.dtype.kind in "US":
+        codes, uniques = _factorize(arr if valid is None else arr[valid])
+        counts = np.bincount(codes, minlength=len(uniques)).astype(np.int64)
+        labels_present = uniques
+        if wanted is not None:
+            counts, lookup_labels = _align_to_classes(labels_present, counts, wanted)
+        else:
+            lookup_labels = labels_present
+        info_classes = lookup_labels
+        class_ids = np.arange(len(info_classes))
+        all_codes = _codes_for(arr, info_classes, valid)
+        analysis = _Analysis(None, all_codes, 0, None, valid, None)
+    else:
+        ints = _check_integer_valued(arr, "y")
+        counts_full, offset = _int_bincount(ints if valid is None else ints[valid])
+        present = np.flatnonzero(counts_full)
+        labels_present = present + offset
+        counts = counts_full[present]
+        if wanted is not None:
+            if wanted.dtype.kind not in "iu":
+                raise invalid("classes", "integer labels (y holds integers)", wanted.tolist())
+            counts, info_classes = _align_to_classes(labels_present, counts, wanted)
+        else:
+            info_classes = labels_present
+        class_ids = info_classes.astype(np.int64)
+        analysis = _Analysis(None, ints, 0, None, valid, None)
+
+    is_01 = arr.dtype.kind not in "US" and set(class_ids.tolist()) <= {0, 1}
+    if layout == "binary" and not is_01:
+        raise _contradiction("binary", arr, "labels 0/1 or bool")
+    if layout == "sparse" and is_01:
+        layout = "binary"
+    info = TargetInfo(
+        layout=layout,
+        encoding="index",
+        classes=np.asarray(info_classes),
+        class_ids=np.asarray(class_ids, dtype=np.int64),
+        counts=np.asarray(counts, dtype=np.int64),
+        n_samples=int(shape[0]),
+        n_elements=n,
+        shape=tuple(shape),
+        element_shape=tuple(element_shape),
+    )
+    analysis.info = info
+    return analysis
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and sorted uniques of string labels (hash based: O(n), not a sort of n strings)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values.ravel(), sort=True)
+    return codes, np.asarray(uniques).astype(str)
+
+
+def _codes_for(arr: np.ndarray, class_labels: np.ndarray, valid) -> np.ndarray:
+    import pandas as pd
+
+    codes = pd.Index(class_labels).get_indexer(arr.ravel()).reshape(arr.shape)
+    if valid is not None:
+        codes = np.where(valid, codes, -1)
+    return codes
+
+
+def _int_bincount(ints: np.ndarray) -> tuple[np.ndarray, int]:
+    """Counts over [offset, max] and the offset (the minimum label when it is negative)."""
+    if ints.size == 0:
+        return np.zeros(0, np.int64), 0
+    if ints.dtype.kind == "u" or ints.dtype == np.intp:
+        try:
+            return np.bincount(ints.ravel()), 0
+        except ValueError:  # negative labels
+            pass
+    lo, hi = int(ints.min()), int(ints.max())
+    if hi - min(lo, 0) > 50_000_000:
+        raise invalid("y", "integer class labels spanning fewer than 5e7 values (re-index them)", (lo, hi))
+    offset = min(lo, 0)
+    flat = ints.ravel()
+    return np.bincount(flat - offset if offset else flat, minlength=hi - offset + 1), offset
+
+
+def _align_to_classes(labels_present, counts, wanted):
+    """Counts re-ordered to ``wanted`` (absent classes get 0); labels outside ``wanted`` raise."""
+    position = {(_py(c)): i for i, c in enumerate(wanted)}
+    unknown = [_py(c) for c in labels_present if _py(c) not in position]
+    if unknown:
+        raise ValueError(
+            f"Invalid value for argument `classes`. Expected every label found in y. "
+            f"Received: classes={[_py(c) for c in wanted]} which lacks {unknown[:10]}"
+        )
+    out = np.zeros(len(wanted), np.int64)
+    for label, count in zip(labels_present, counts, strict=True):
+        out[position[_py(label)]] = count
+    return out, wanted
+
+
+def _analyse_onehot(arr, layout, mask, ignore_class, classes) -> _Analysis:
+    element_shape = arr.shape[:-1]
+    k = arr.shape[-1]
+    valid = _element_mask(mask, element_shape)
+    if arr.dtype.kind not in "biuf":
+        raise _contradiction(layout, arr, "numeric one-hot rows")
+    if not _is_onehot_last_axis(arr, valid):
+        sums = arr.sum(axis=-1)
+        bad = np.abs(sums - 1) > _ROW_SUM_TOL
+        if valid is not None:
+            bad &= valid
+        where = np.argwhere(bad)[:3].tolist() if bad.any() else "values outside [0, 1]"
+        raise ValueError(
+            f"Invalid value for argument `y`. Expected one-hot or soft label rows in [0, 1] "
+            f"summing to 1 along the last axis (K={k}). Received: shape {arr.shape}; offending "
+            f"element(s) at {where} (pass mask=... for padding rows, or layout='multilabel')"
+        )
+    labels = np.argmax(arr, axis=-1)
+    if ignore_class is not None:
+        ig = int(ignore_class)
+        if not 0 <= ig < k:
+            raise invalid("ignore_class", f"a column index in [0, {k - 1}]", ignore_class)
+        keep = labels != ig
+        valid = keep if valid is None else (valid & keep)
+    wanted = _class_list(classes)
+    if wanted is not None and len(wanted) != k:
+        raise invalid("classes", f"{k} class labels (one per column of y)", wanted.tolist())
+    counted = labels if valid is None else labels[valid]
+    if counted.size == 0:
+        raise invalid("y", "at least one labelled element (all are masked or ignored)", arr)
+    counts = np.bincount(counted.ravel(), minlength=k).astype(np.int64)
+    info = TargetInfo(
+        layout=layout,
+        encoding="onehot",
+        classes=np.arange(k) if wanted is None else wanted,
+        class_ids=np.arange(k, dtype=np.int64),
+        counts=counts,
+        n_samples=int(arr.shape[0]),
+        n_elements=int(counted.size),
+        shape=tuple(arr.shape),
+        element_shape=tuple(element_shape),
+    )
+    return _Analysis(info, labels, 0, None, valid, None)
+
+
+def _analyse_multilabel(arr, mask, classes) -> _Analysis:
+    if not _is_binary_matrix(arr):
+        raise _contradiction("multilabel", arr, "an (N, K) matrix of 0/1 values")
+    matrix = arr.astype(bool)
+    valid = _element_mask(mask, arr.shape)
+    pos = matrix.sum(axis=0) if valid is None else (matrix & valid).sum(axis=0)
+    total = np.full(arr.shape[1], arr.shape[0]) if valid is None else valid.sum(axis=0)
+    wanted = _class_list(classes)
+    if wanted is not None and len(wanted) != arr.shape[1]:
+        raise invalid("classes", f"{arr.shape[1]} label names (one per column of y)", wanted.tolist())
+    info = TargetInfo(
+        layout="multilabel",
+        encoding="multilabel",
+        classes=np.arange(arr.shape[1]) if wanted is None else wanted,
+        class_ids=np.arange(arr.shape[1], dtype=np.int64),
+        counts=pos.astype(np.int64),
+        n_samples=int(arr.shape[0]),
+        n_elements=int(arr.shape[0] if valid is None else np.count_nonzero(valid.any(axis=1))),
+        shape=tuple(arr.shape),
+        element_shape=tuple(arr.shape),
+        negatives=(total - pos).astype(np.int64),
+    )
+    return _Analysis(info, None, 0, None, valid, matrix)
+
+
+# --------------------------------------------------------------------------- class_counts
+
+
+def class_counts(
+    data: Any,
+    *,
+    layout: str | None = None,
+    mask: Any = None,
+    ignore_class: Any = None,
+    classes: Iterable | None = None,
+) -> dict:
+    """Count elements per class, from an array or streamed from batches or files.
+
+    Parameters
+    ----------
+    data : array-like, iterable of batches, PyDataset, DataLoader, tf.data.Dataset or path
+        - labels in any layout of :func:`describe`;
+        - an iterable of batches ``(x, y)`` or ``(x, y, sample_weight)`` (a Python generator,
+          a ``torch.utils.data.DataLoader``, a ``tf.data.Dataset``), or a
+          ``keras.utils.PyDataset`` (indexed ``0 .. len - 1``); only ``y`` is read;
+        - a directory with one sub-folder per class: image files are counted, not loaded, with
+          the suffixes and class order of ``keras.utils.image_dataset_from_directory``.
+    layout, mask, ignore_class, classes
+        As in :func:`describe` (``mask`` only for array input).
+
+    Returns
+    -------
+    dict
+        ``{label: count}`` in class-index order. Multi-label: ``{label: positives}``.
+
+    Examples
+    --------
+    >>> class_counts(["cat", "dog", "cat"])
+    {'cat': 2, 'dog': 1}
+    >>> class_counts(iter([(None, [0, 1]), (None, [1, 1])]))
+    {0: 1, 1: 3}
+    """
+    if isinstance(data, (str, os.PathLike)) and os.path.isdir(data):
+        return _directory_counts(data, classes)
+    if isinstance(data, Mapping):
+        raise invalid("data", "labels, batches or a directory (a mapping of counts is already counts)", data, kind=TypeError)
+    batches = _batch_source(data)
+    if batches is None:
+        return describe(data, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes).counts_dict()
+    if mask is not None:
+        raise invalid("mask", "None for streamed data (mask the batches instead)", mask)
+    return _streamed_counts(batches, layout, ignore_class, classes)
+
+
+def _batch_source(data: Any):
+    """An iterator of y batches when ``data`` is a stream, else None (plain array)."""
+    if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__") or hasattr(data, "to_numpy"):
+        return None
+    if hasattr(data, "as_numpy_iterator"):  # tf.data.Dataset
+        return (_y_of(b) for b in data.as_numpy_iterator())
+    if _is_pydataset(data):
+        return (_y_of(data[i]) for i in range(len(data)))
+    if isinstance(data, Iterable):
+        return (_y_of(b) for b in data)
+    raise invalid("data", "labels, an iterable of (x, y) batches, a PyDataset, DataLoader, tf.data.Dataset or directory", data, kind=TypeError)
+
+
+def _is_pydataset(obj: Any) -> bool:
+    return any(c.__name__ == "PyDataset" for c in type(obj).__mro__)
+
+
+def _y_of(batch: Any):
+    if isinstance(batch, Mapping):
+        raise invalid("data", "batches shaped (x, y) or (x, y, sample_weight)", f"a dict batch with keys {list(batch)}", kind=TypeError)
+    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+        raise invalid("data", "batches shaped (x, y) or (x, y, sample_weight)", type(batch).__name__, kind=TypeError)
+    return batch[1]
+
+
+def _streamed_counts(batches, layout, ignore_class, classes) -> dict:
+    total: dict = {}
+    seen_layout = layout
+    wanted = None if classes is None else list(classes)
+    any_batch = False
+    for y in batches:
+        info = describe(y, layout=seen_layout, ignore_class=ignore_class, classes=wanted)
+        if seen_layout is None:
+            seen_layout = "sparse" if info.layout == "binary" else info.layout
+        any_batch = True
+        for label, count in info.counts_dict().items():
+            total[label] = total.get(label, 0) + count
+    if not any_batch:
+        raise invalid("data", "at least one batch", "an empty stream")
+    if wanted is not None:
+        return {_py(c): total.get(_py(c), 0) for c in wanted}
+    try:
+        return dict(sorted(total.items()))
+    except TypeError:
+        return total
+
+
+def _directory_counts(path, classes) -> dict:
+    names = sorted(e.name for e in os.scandir(path) if e.is_dir())
+    if classes is not None:
+        missing = [c for c in classes if c not in names]
+        if missing:
+            raise invalid("classes", f"sub-folders of {os.fspath(path)!r}", missing)
+        names = list(classes)
+    if not names:
+        raise invalid("data", "a directory with one sub-folder per class", os.fspath(path))
+    counts = {}
+    for name in names:
+        n = 0
+        for _root, _dirs, files in os.walk(os.path.join(path, name)):
+            n += sum(f.lower().endswith(IMAGE_SUFFIXES) for f in files)
+        counts[name] = n
+    return counts

@@ -1,0 +1,414 @@
+"""class_weights and sample_weights: numpy only, vectorised, every target layout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from keras_imbalance._validation import check_option, check_weights_array, invalid
+from keras_imbalance.targets import _analyse, _Analysis, _batch_source, _py, class_counts
+from keras_imbalance.weights import _strategies
+
+NORMALIZE = ("mean", "max", "none")
+ABSENT = ("error", "zero", "one", "max")
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """Weights aligned with a target's classes.
+
+    ``weights`` has shape (n_classes,) for one label per element, or (n_labels, 2) = (negative,
+    positive) weight per label for multi-label targets.
+    """
+
+    classes: np.ndarray
+    class_ids: np.ndarray
+    weights: np.ndarray
+    multilabel: bool
+
+    def as_dict(self) -> dict[int, float]:
+        if self.multilabel:
+            neg, pos = self.weights[:, 0], self.weights[:, 1]
+            ratio = np.divide(pos, neg, out=np.zeros_like(pos), where=neg > 0)
+            return {int(i): float(w) for i, w in zip(self.class_ids, ratio, strict=True)}
+        return {int(i): float(w) for i, w in zip(self.class_ids, self.weights, strict=True)}
+
+
+# --------------------------------------------------------------------------- counts -> weights
+
+
+def _counts_from_mapping(counts: Mapping, classes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keys = list(counts)
+    if not keys:
+        raise invalid("y_or_counts", "a non-empty {class: count} mapping", counts)
+    if all(isinstance(k, str) for k in keys):
+        labels = np.array(sorted(keys)) if classes is None else np.asarray(list(classes))
+        ids = np.arange(len(labels))
+    elif all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys):
+        labels = np.array(sorted(int(k) for k in keys)) if classes is None else np.asarray(list(classes))
+        ids = labels.astype(np.int64)
+    else:
+        raise invalid("y_or_counts", "a mapping keyed by all-int or all-str class labels", keys, kind=TypeError)
+    unknown = [k for k in keys if _py(k) not in set(labels.tolist())]
+    if unknown:
+        raise invalid("classes", f"every key of the counts mapping (missing {unknown[:10]})", labels.tolist())
+    values = check_weights_array("y_or_counts", [counts.get(_py(c), 0) for c in labels])
+    if np.any(values != np.round(values)):
+        raise invalid("y_or_counts", "whole-number counts", counts)
+    return labels, ids, values.astype(np.int64)
+
+
+def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels) -> np.ndarray:
+    """Weights of shape counts2d.shape; zero counts handled by ``absent``."""
+    zero = counts2d == 0
+    if zero.any() and absent == "error" and not callable(strategy):
+        missing = [_py(c) for c in np.asarray(labels)[zero.any(axis=0)]] if counts2d.shape[0] == 1 else (
+            np.flatnonzero(zero.any(axis=1)).tolist()
+        )
+        raise ValueError(
+            "Invalid value for argument `absent`. A class has no element in y, so its weight "
+            f"({strategy!r}) would divide by zero: classes {missing[:10]}. Expected absent='zero', "
+            "'one' or 'max' to choose their weight (or drop them from `classes`). Received: absent='error'"
+        )
+    if callable(strategy):
+        flat = counts2d[0] if counts2d.shape[0] == 1 else counts2d
+        try:
+            out = strategy(flat.copy())
+        except Exception as exc:  # the user's function failed: say whose it was
+            raise invalid("strategy", "a callable counts -> weights that runs", f"{strategy!r} raised {exc!r}") from exc
+        out = check_weights_array("strategy", out)
+        if out.shape != flat.shape:
+            raise invalid("strategy", f"a callable returning {flat.shape} weights", f"shape {out.shape}")
+        return out.reshape(counts2d.shape)
+    if isinstance(strategy, str):
+        check_option("strategy", strategy, [*_strategies.STRATEGIES, "none"])
+    if strategy == "none":
+        return np.ones(counts2d.shape)
+    _strategies.check_options(strategy, options)
+    opts = dict(options)
+    if strategy == "reference" and opts.get("ref") is not None:
+        opts["ref"] = _ref_column(opts["ref"], labels, counts2d)
+    safe = np.where(zero, 1, counts2d)
+    weights = _strategies.STRATEGIES[strategy](safe.astype(np.float64), **opts)
+    # a zero count in the sums above must not change the others: recompute over present classes
+    if zero.any():
+        weights = np.vstack([
+            _present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)
+        ])
+        fill = {"zero": 0.0, "one": 1.0}.get(absent)
+        for r in range(weights.shape[0]):
+            value = fill if fill is not None else weights[r][~zero[r]].max()
+            weights[r][zero[r]] = value
+    return weights
+
+
+def _present_only(row, zero, strategy, opts):
+    out = np.zeros(row.shape)
+    present = row[~zero].astype(np.float64)[None, :]
+    out[~zero] = _strategies.STRATEGIES[strategy](present, **opts)[0]
+    return out
+
+
+def _ref_column(ref, labels, counts2d) -> int:
+    if counts2d.shape[0] > 1:  # multi-label: ref picks 0 (negatives) or 1 (positives)
+        return int(check_option("ref", ref, (0, 1)))
+    hits = [i for i, c in enumerate(np.asarray(labels).tolist()) if c == ref]
+    if not hits:
+        raise invalid("ref", f"one of the classes {np.asarray(labels).tolist()}", ref)
+    if counts2d[0, hits[0]] == 0:
+        raise invalid("ref", "a class present in y", ref)
+    return hits[0]
+
+
+def _normalize(weights: np.ndarray, counts2d: np.ndarray, normalize) -> np.ndarray:
+    if normalize is None or normalize == "none":
+        return weights
+    check_option("normalize", normalize, NORMALIZE)
+    if normalize == "max":
+        top = weights.max()
+        return weights / top if top > 0 else weights
+    total = (weights * counts2d).sum()
+    return weights * counts2d.sum() / total if total > 0 else weights
+
+
+def _clip(weights: np.ndarray, clip) -> np.ndarray:
+    if clip is None:
+        return weights
+    if isinstance(clip, (int, float)) and not isinstance(clip, bool):
+        low, high = 0.0, float(clip)
+    elif isinstance(clip, (tuple, list)) and len(clip) == 2:
+        low, high = (float("-inf") if clip[0] is None else clip[0]), (float("inf") if clip[1] is None else clip[1])
+    else:
+        raise invalid("clip", "a maximum weight or a (min, max) pair", clip, kind=TypeError)
+    if not (0 <= low <= high) or np.isnan(high):
+        raise invalid("clip", "0 <= min <= max", clip)
+    return np.clip(weights, low, high)
+
+
+def _from_user_dict(mapping: Mapping, labels, ids, multilabel: bool) -> np.ndarray:
+    """Align a user's {label or id: weight} dict to the classes; unknown or missing keys raise."""
+    if not mapping:
+        raise invalid("class_weight", "a non-empty {class: weight} dict (use 'none' for no weighting)", mapping)
+    label_pos = {_py(c): i for i, c in enumerate(np.asarray(labels).tolist())}
+    id_pos = {int(c): i for i, c in enumerate(np.asarray(ids).tolist())}
+    out = np.full(len(labels), np.nan)
+    unknown = []
+    for key, value in mapping.items():
+        key = _py(key)
+        if isinstance(key, str):
+            pos = label_pos.get(key)
+        elif isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            pos = id_pos.get(int(key))
+        else:
+            raise invalid("class_weight", "keys that are class labels (int or str)", key, kind=TypeError)
+        if pos is None:
+            unknown.append(key)
+        else:
+            out[pos] = check_weights_array("class_weight", value)
+    if unknown:
+        raise ValueError(
+            f"Invalid value for argument `class_weight`. Expected keys among the classes "
+            f"{np.asarray(labels).tolist()[:20]} (ids {np.asarray(ids).tolist()[:20]}). "
+            f"Received: unknown keys {unknown[:10]} (pass classes=... if they are absent from y)"
+        )
+    missing = np.isnan(out)
+    if missing.any():
+        what = "labels" if multilabel else "classes"
+        raise ValueError(
+            f"Invalid value for argument `class_weight`. Expected a weight for every {what[:-1]}. "
+            f"Received: no weight for {what} {np.asarray(labels)[missing].tolist()[:10]}"
+        )
+    return out
+
+
+def _resolve(analysis: _Analysis, class_weight, *, normalize=None, clip=None, absent="error", **options) -> _Resolved:
+    info = analysis.info
+    multilabel = info.encoding == "multilabel"
+    check_option("absent", absent, ABSENT)
+    counts2d = np.stack([info.negatives, info.counts], axis=1) if multilabel else info.counts[None, :]
+    if isinstance(class_weight, _Resolved):
+        weights = class_weight.weights
+        return _Resolved(info.classes, info.class_ids, weights, multilabel)
+    if isinstance(class_weight, Mapping):
+        if options:
+            raise invalid(next(iter(options)), "no strategy options with a class_weight dict", options, kind=TypeError)
+        vec = _from_user_dict(class_weight, info.classes, info.class_ids, multilabel)
+        weights = np.stack([np.ones_like(vec), vec], axis=1) if multilabel else vec
+    elif isinstance(class_weight, str) or callable(class_weight):
+        weights = _apply_strategy(counts2d, class_weight, options, absent, info.classes)
+        weights = weights if multilabel else weights[0]
+    elif class_weight is None:
+        weights = np.ones(counts2d.shape) if multilabel else np.ones(info.n_classes)
+    else:
+        raise invalid(
+            "class_weight",
+            f"a strategy name ({', '.join(_strategies.STRATEGIES)}), a {{class: weight}} dict or a callable",
+            class_weight,
+            kind=TypeError,
+        )
+    w2d = weights if multilabel else weights[None, :]
+    scaled = _clip(_normalize(w2d, counts2d, normalize), clip)
+    scaled = check_weights_array("class_weight", scaled)
+    return _Resolved(info.classes, info.class_ids, scaled if multilabel else scaled.reshape(-1), multilabel)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def class_weights(
+    y_or_counts: Any,
+    strategy: str | Mapping | Callable = "balanced",
+    *,
+    normalize: str | None = None,
+    clip: float | tuple | None = None,
+    classes: Iterable | None = None,
+    layout: str | None = None,
+    mask: Any = None,
+    ignore_class: Any = None,
+    absent: str = "error",
+    **options: Any,
+) -> dict[int, float]:
+    """Per-class weights in the ``{class_id: weight}`` dict that ``model.fit`` accepts.
+
+    Rare classes get large weights. With ``counts`` per class (n elements, k classes):
+
+    ==================  ============================================================
+    strategy            weight of class c
+    ==================  ============================================================
+    'balanced'          n / (k * count_c)  (equals scikit-learn's 'balanced')
+    'reference'         count_ref / count_c, ref = the majority (``ref=`` a label)
+    'sqrt'              sqrt(n / (k * count_c))
+    'log'               ln(1 + n / (k * count_c))
+    'log_mu'            max(floor, ln(mu * n / count_c)), ``mu=0.15``, ``floor=1``
+    'effective_number'  (1 - beta) / (1 - beta ** count_c), rescaled to sum to k,
+                        ``beta=0.999`` (Cui et al., CVPR 2019)
+    'none'              1
+    dict                the user's weights, keyed by label or class id (validated)
+    callable            ``f(counts) -> weights`` on the count array
+    ==================  ============================================================
+
+    Parameters
+    ----------
+    y_or_counts : array-like, mapping, stream or directory
+        Labels in any layout (see :func:`keras_imbalance.describe`), a ``{class: count}``
+        mapping, or anything :func:`keras_imbalance.class_counts` can stream.
+    strategy : str, dict or callable, default='balanced'
+    normalize : {'mean', 'max', 'none'}, optional
+        'mean': rescale so the mean weight over elements, sum_c w_c count_c / n, is 1 (keeps the
+        effective learning rate: Keras divides sum(w * loss) by the number of elements, not by
+        sum(w)). 'max': the largest weight is 1. Applied before ``clip``.
+    clip : float or (float, float), optional
+        Upper bound, or (lower, upper) bounds, on the final weights.
+    classes : iterable, optional
+        All classes, including ones absent from ``y`` (see ``absent``).
+    layout, mask, ignore_class
+        As in :func:`keras_imbalance.describe`.
+    absent : {'error', 'zero', 'one', 'max'}, default='error'
+        Weight of a class with no element in ``y`` (only possible with ``classes``, one-hot or
+        multi-label input): raise, 0, 1, or the largest weight of a present class. Present
+        classes are weighted as if the absent ones did not exist.
+    **options
+        ``ref`` (reference), ``mu`` and ``floor`` (log_mu), ``beta`` (effective_number).
+
+    Returns
+    -------
+    dict of int to float
+        Keys are the class ids Keras sees: the label for integer labels, the position in sorted
+        order for string labels, the column for one-hot. Multi-label targets give one
+        *positive* weight per label relative to a negative weight of 1 (``pos_weight``, as in
+        ``torch.nn.BCEWithLogitsLoss``).
+
+    References
+    ----------
+    King & Zeng (2001) for 'balanced'; Cui et al., "Class-Balanced Loss Based on Effective
+    Number of Samples", CVPR 2019.
+
+    Examples
+    --------
+    >>> class_weights({0: 1000, 1: 500, 2: 100}, "reference")
+    {0: 1.0, 1: 2.0, 2: 10.0}
+    >>> class_weights([0, 0, 0, 1])
+    {0: 0.6666666666666666, 1: 2.0}
+    """
+    if isinstance(y_or_counts, Mapping):
+        labels, ids, counts = _counts_from_mapping(y_or_counts, classes)
+        from keras_imbalance.targets import TargetInfo
+
+        info = TargetInfo("sparse", "index", labels, ids, counts, int(counts.sum()), int(counts.sum()), (int(counts.sum()),), (int(counts.sum()),))
+        analysis = _Analysis(info, None, 0, None, None, None)
+    elif _batch_source(y_or_counts) is not None or isinstance(y_or_counts, str):
+        counted = class_counts(y_or_counts, layout=layout, ignore_class=ignore_class, classes=classes)
+        return class_weights(counted, strategy, normalize=normalize, clip=clip, absent=absent, **options)
+    else:
+        analysis = _analyse(y_or_counts, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
+    return _resolve(analysis, strategy, normalize=normalize, clip=clip, absent=absent, **options).as_dict()
+
+
+def sample_weights(
+    y: Any,
+    class_weight: str | Mapping | Callable | None,
+    *,
+    sample_weight: Any = None,
+    layout: str | None = None,
+    mask: Any = None,
+    ignore_class: Any = None,
+    classes: Iterable | None = None,
+    **options: Any,
+) -> np.ndarray:
+    """One weight per loss element: per sample, time step, pixel, or label.
+
+    ``w[i] = class_weight[class of element i] * sample_weight[sample of i]``, 0 where masked or
+    ignored. Vectorised (a table lookup), no Python loop over samples.
+
+    Parameters
+    ----------
+    y : array-like
+        Labels in any layout (see :func:`keras_imbalance.describe`).
+    class_weight : str, dict, callable or None
+        A strategy of :func:`class_weights` (computed on ``y``; ``**options`` go to it), a
+        ``{label or id: weight}`` dict, or None for weight 1. For multi-label ``y`` a dict gives
+        positive weights per label with negatives weighted 1.
+    sample_weight : array-like of shape (n_samples,) or the element shape, optional
+        The user's own weights, multiplied in; (N,) is broadcast over time steps and pixels.
+    layout, mask, ignore_class, classes
+        As in :func:`keras_imbalance.describe`.
+
+    Returns
+    -------
+    ndarray of float32
+        Shape (N,) for binary, sparse and one-hot targets; (N, T) for sequences; (N, H, W) for
+        segmentation; (N, K) for multi-label targets (pair it with a loss that returns one value
+        per label, e.g. ``keras_imbalance.losses.WeightedBinaryCrossentropy``: Keras' own
+        ``BinaryCrossentropy`` averages over labels before weighting).
+
+    Examples
+    --------
+    >>> sample_weights([0, 0, 0, 1], "balanced").tolist()
+    [0.6666666865348816, 0.6666666865348816, 0.6666666865348816, 2.0]
+    >>> sample_weights([[0, 1], [2, 2]], {0: 1, 1: 2, 2: 3}, sample_weight=[1, 10]).tolist()
+    [[1.0, 2.0], [30.0, 30.0]]
+    """
+    analysis = _analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
+    resolved = _resolve(analysis, class_weight, **options)
+    return _lookup(analysis, resolved, sample_weight)
+
+
+def _lookup(analysis: _Analysis, resolved: _Resolved, sample_weight) -> np.ndarray:
+    info = analysis.info
+    table = np.asarray(resolved.weights, dtype=np.float32)
+    if info.encoding == "multilabel":
+        out = np.where(analysis.binary_matrix, table[:, 1], table[:, 0]).astype(np.float32)
+    else:
+        labels = analysis.labels
+        valid = analysis.valid
+        if labels.dtype.kind in "iu" and info.layout != "onehot" and info.encoding == "index" and not _is_coded(analysis):
+            out = _int_lookup(labels, info.class_ids, table, valid)
+        else:  # codes 0..k-1, -1 marks skipped elements
+            codes = labels if valid is None else np.where(valid, labels, -1)
+            out = np.append(table, np.float32(0)).take(codes)
+    if analysis.valid is not None:
+        out[~analysis.valid] = 0
+    if sample_weight is not None:
+        out *= _user_weights(sample_weight, info.element_shape)
+    return out
+
+
+def _is_coded(analysis: _Analysis) -> bool:
+    return analysis.info.classes.dtype.kind in "US"
+
+
+def _int_lookup(labels: np.ndarray, ids: np.ndarray, table: np.ndarray, valid) -> np.ndarray:
+    lo = min(int(ids.min()), 0)
+    full = np.zeros(int(ids.max()) - lo + 1, np.float32)
+    full[ids - lo] = table
+    if valid is not None:
+        labels = np.where(valid, labels, ids[0])
+    if lo < 0:
+        labels = labels - lo
+    elif labels.dtype.kind == "i" and labels.size and labels.min() < 0:
+        raise invalid("y", f"labels among the classes {ids.tolist()[:20]}", int(labels.min()))
+    try:
+        return full.take(labels)
+    except IndexError:
+        raise invalid("y", f"labels among the classes {ids.tolist()[:20]}", int(labels.max())) from None
+
+
+def _user_weights(sample_weight, element_shape) -> np.ndarray:
+    sw = check_weights_array("sample_weight", sample_weight).astype(np.float32)
+    if sw.ndim == 2 and sw.shape[1] == 1 and len(element_shape) == 1:
+        sw = sw[:, 0]
+    if sw.shape[:1] != element_shape[:1] or sw.ndim > len(element_shape):
+        raise invalid(
+            "sample_weight",
+            f"shape ({element_shape[0]},) or {element_shape} (one weight per sample or per element)",
+            f"shape {sw.shape}",
+        )
+    sw = sw.reshape(sw.shape + (1,) * (len(element_shape) - sw.ndim))
+    try:
+        np.broadcast_shapes(sw.shape, element_shape)
+    except ValueError:
+        raise invalid("sample_weight", f"a shape broadcastable to {element_shape}", f"shape {sw.shape}") from None
+    return sw

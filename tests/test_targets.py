@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+
+from keras_imbalance import class_counts, describe
+
+
+@pytest.mark.parametrize(
+    ("y", "layout", "counts", "element_shape"),
+    [
+        ([0, 1, 1, 0, 0], "binary", [3, 2], (5,)),
+        ([[0], [1], [1]], "binary", [1, 2], (3,)),
+        ([True, False, False], "binary", [2, 1], (3,)),
+        ([2, 0, 2, 5], "sparse", [1, 2, 1], (4,)),
+        ([2.0, 0.0, 2.0], "sparse", [1, 2], (3,)),
+        (["dog", "cat", "dog"], "sparse", [1, 2], (3,)),
+        ([[1, 0, 0], [0, 0, 1], [0, 0, 1]], "onehot", [1, 0, 2], (3,)),
+        ([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], "onehot", [2, 1], (3,)),
+        ([[1, 1, 0], [0, 0, 1]], "multilabel", [1, 1, 1], (2, 3)),
+        ([[0, 2, 3], [1, 1, 2]], "sequence", [1, 2, 2, 1], (2, 3)),
+        (np.eye(3)[[[0, 1], [2, 2]]], "sequence", [1, 1, 2], (2, 2)),
+        (np.zeros((2, 4, 5), int) + np.arange(5) % 2, "dense", [24, 16], (2, 4, 5)),
+        (np.eye(2)[np.zeros((2, 3, 3), int)], "dense", [18, 0], (2, 3, 3)),
+        (np.zeros((2, 3, 3, 1)), "dense", [18], (2, 3, 3)),
+    ],
+)
+def test_layout_guess_and_counts(y, layout, counts, element_shape):
+    info = describe(y)
+    assert info.layout == layout
+    assert info.counts.tolist() == counts
+    assert info.element_shape == element_shape
+
+
+def test_string_labels_keep_mapping_in_sorted_order():
+    info = describe(np.array(["b", "c", "a", "c"], dtype=object))
+    assert info.classes.tolist() == ["a", "b", "c"]
+    assert info.class_ids.tolist() == [0, 1, 2]
+    assert info.counts_dict() == {"a": 1, "b": 1, "c": 2}
+
+
+def test_layout_override_reads_one_per_row_matrix_as_multilabel():
+    y = np.eye(3)[[0, 1, 2, 2]]
+    assert describe(y).layout == "onehot"
+    info = describe(y, layout="multilabel")
+    assert info.counts.tolist() == [1, 1, 2]
+    assert info.negatives.tolist() == [3, 3, 2]
+
+
+def test_mask_and_ignore_class_exclude_elements():
+    y = np.array([[1, 2, 0], [2, 0, 0]])
+    mask = np.array([[True, True, False], [True, False, False]])
+    assert describe(y, mask=mask).counts_dict() == {1: 1, 2: 2}
+    assert describe(y, ignore_class=0).counts_dict() == {1: 1, 2: 2}
+    seg = np.array([[[0, 255], [1, 1]]])
+    assert describe(seg, ignore_class=255).counts_dict() == {0: 1, 1: 2}
+
+
+def test_padded_onehot_sequence_needs_mask():
+    y = np.eye(3)[[[0, 1, 2], [1, 1, 1]]].astype(float)
+    y[1, 2] = 0  # padding step
+    with pytest.raises(ValueError, match="layout='sequence'"):
+        describe(y)
+    info = describe(y, layout="sequence", mask=[[1, 1, 1], [1, 1, 0]])
+    assert info.counts.tolist() == [1, 3, 1]
+    with pytest.raises(ValueError, match="mask"):
+        describe(y, layout="sequence")
+
+
+def test_classes_adds_absent_and_rejects_unknown():
+    assert describe([3, 3, 5], classes=[3, 4, 5]).counts.tolist() == [2, 0, 1]
+    with pytest.raises(ValueError, match="classes"):
+        describe([3, 3, 5], classes=[3, 4])
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "match"),
+    [
+        ([], {}, "non-empty"),
+        ([0.5, 1.0], {}, "whole numbers"),
+        ([0, np.nan], {}, "finite"),
+        ([[0.2, 0.2], [0.5, 0.5]], {"layout": "onehot"}, "summing to 1"),
+        ([0, 2, 1], {"layout": "binary"}, "layout"),
+        ([0, 1, 1], {"layout": "onehot"}, "layout"),
+        ([0, 1], {"layout": "tabular"}, "layout"),
+        ([[0, 1], [1, 0]], {"mask": [[1, 0, 1]]}, "mask"),
+        ([0, 1, 1], {"mask": [False, False, False]}, "at least one"),
+        (np.array([1, "a"], dtype=object), {}, "all numbers or all strings"),
+    ],
+)
+def test_bad_input_names_the_argument(y, kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match) as err:
+        describe(y, **kwargs)
+    assert "Invalid value for argument" in str(err.value)
+
+
+def test_counts_streamed_from_batches_equal_counts_of_concatenation():
+    rng = np.random.default_rng(0)
+    ys = [rng.integers(0, 4, size=n) for n in (5, 7, 3)]
+    batches = [(None, y) for y in ys]
+    assert class_counts(iter(batches)) == describe(np.concatenate(ys)).counts_dict()
+
+
+def test_counts_from_pydataset_and_dataloader():
+    import keras
+    import torch
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return np.zeros((2, 1)), np.array([i % 2, 1])
+
+    assert class_counts(Batches()) == {0: 2, 1: 4}
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.zeros(7, 2), torch.tensor([0, 1, 1, 2, 2, 2, 2])),
+        batch_size=3,
+    )
+    assert class_counts(loader) == {0: 1, 1: 2, 2: 4}
+
+
+def test_counts_from_directory_match_keras_class_order(tmp_path):
+    for name, n in {"b_dog": 2, "a_cat": 3, "c_eel": 1}.items():
+        (tmp_path / name / "sub").mkdir(parents=True)
+        for i in range(n):
+            (tmp_path / name / f"{i}.PNG").write_bytes(b"")
+        (tmp_path / name / "notes.txt").write_text("not an image")
+        (tmp_path / name / "sub" / "x.jpg").write_bytes(b"")
+    counts = class_counts(str(tmp_path))
+    assert counts == {"a_cat": 4, "b_dog": 3, "c_eel": 2}
+    assert list(counts) == sorted(counts)
