@@ -37,6 +37,7 @@ LAYOUTS = ("binary", "sparse", "onehot", "multilabel", "sequence", "dense")
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _ROW_SUM_TOL = 1e-3
 _CHUNK = 1 << 20
+_FEW = 4  # class-count bound for the compare-based paths on small integer labels
 
 
 @dataclass(frozen=True)
@@ -124,16 +125,18 @@ def _as_array(y: Any, name: str = "y") -> np.ndarray:
         raise invalid(name, "an array of labels with at least one axis", y)
     if arr.size == 0 or arr.shape[0] == 0:
         raise invalid(name, "a non-empty array of labels", y)
-    if arr.dtype.kind not in "biufUS":
+    if arr.dtype.kind not in "biufUSO":
         raise invalid(name, "numeric, boolean or string labels", arr, kind=TypeError)
     return arr
 
 
 def _from_object(arr: np.ndarray, name: str) -> np.ndarray:
-    flat = arr.ravel()
-    if all(isinstance(v, str) for v in flat):
-        return arr.astype(str)
-    if any(isinstance(v, str) for v in flat):
+    import pandas as pd
+
+    kind = pd.api.types.infer_dtype(arr.reshape(-1), skipna=False)
+    if kind == "string":
+        return arr
+    if kind in ("mixed", "mixed-integer"):
         raise invalid(name, "labels that are all numbers or all strings", arr, kind=TypeError)
     try:
         return arr.astype(np.float64)
@@ -175,7 +178,9 @@ def _element_mask(mask: Any, element_shape: tuple, name: str = "mask") -> np.nda
     try:
         return np.broadcast_to(m, element_shape)
     except ValueError:
-        raise invalid(name, f"an array broadcastable to the element shape {element_shape}", m) from None
+        raise invalid(
+            name, f"an array broadcastable to the element shape {element_shape}", m
+        ) from None
 
 
 # --------------------------------------------------------------------------- layout inference
@@ -198,7 +203,9 @@ def _is_onehot_last_axis(arr: np.ndarray, valid: np.ndarray | None) -> bool:
 def _is_binary_matrix(arr: np.ndarray) -> bool:
     if arr.dtype.kind == "b":
         return True
-    if arr.dtype.kind not in "iuf":
+    if arr.dtype.kind in "iu":
+        return bool(arr.min() >= 0 and arr.max() <= 1)
+    if arr.dtype.kind != "f":
         return False
     return bool(np.all((arr == 0) | (arr == 1)))
 
@@ -207,7 +214,7 @@ def _guess_layout(arr: np.ndarray) -> str:
     if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
         return "sparse"  # refined to binary once the classes are known
     if arr.ndim == 2:
-        if arr.dtype.kind in "US":
+        if arr.dtype.kind in "USO":
             return "sequence"
         if _is_binary_matrix(arr):
             return "onehot" if np.all(arr.sum(axis=1) == 1) else "multilabel"
@@ -221,16 +228,31 @@ def _guess_layout(arr: np.ndarray) -> str:
             f"array of shape {arr.shape} with non-integer values whose rows do not sum to 1 "
             "(pass layout=... to say what it is)"
         )
-    if arr.ndim == 3 and _is_onehot_last_axis(arr, None):
-        return "sequence"
-    if arr.ndim == 3 and arr.shape[-1] > 1 and _is_binary_matrix(arr) and arr.sum(axis=-1).max() <= 1:
-        raise ValueError(
-            "Invalid value for argument `y`. Expected an unambiguous 3-D target. Received: an "
-            f"array of shape {arr.shape} of 0/1 values whose last-axis rows sum to 0 or 1: it "
-            "reads as padded one-hot sequences (pass layout='sequence' and mask=...) or as "
-            "(N, H, W) binary masks (pass layout='dense')"
-        )
+    if (
+        arr.ndim == 3
+        and arr.shape[-1] > 1
+        and arr.dtype.kind in "biuf"
+        and _looks_onehot_prefix(arr)
+    ):
+        if _is_onehot_last_axis(arr, None):
+            return "sequence"
+        if _is_binary_matrix(arr) and arr.sum(axis=-1).max() <= 1:
+            raise ValueError(
+                "Invalid value for argument `y`. Expected an unambiguous 3-D target. Received: an "
+                f"array of shape {arr.shape} of 0/1 values whose last-axis rows sum to 0 or 1: it "
+                "reads as padded one-hot sequences (pass layout='sequence' and mask=...) or as "
+                "(N, H, W) binary masks (pass layout='dense')"
+            )
     return "dense"
+
+
+def _looks_onehot_prefix(arr: np.ndarray, rows: int = 256) -> bool:
+    """Cheap rejection: the first rows of the last axis are 0/1-valued and sum to 0 or 1."""
+    head = arr.reshape(-1, arr.shape[-1])[:rows]
+    if head.min() < 0 or head.max() > 1:
+        return False
+    sums = head.sum(axis=-1)
+    return bool(np.all((np.abs(sums - 1) <= _ROW_SUM_TOL) | (sums == 0)))
 
 
 def _contradiction(layout: str, arr: np.ndarray, expected: str) -> ValueError:
@@ -305,7 +327,9 @@ def _analyse(y, *, layout=None, mask=None, ignore_class=None, classes=None) -> _
     if guessed in ("binary", "sparse"):
         if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
             raise _contradiction(guessed, arr, "shape (N,) or (N, 1)")
-        return _analyse_index(arr.reshape(arr.shape[0]), guessed, arr.shape, mask, ignore_class, classes)
+        return _analyse_index(
+            arr.reshape(arr.shape[0]), guessed, arr.shape, mask, ignore_class, classes
+        )
     if guessed in ("onehot", "multilabel"):
         if arr.ndim != 2 or arr.shape[1] < 2:
             raise _contradiction(guessed, arr, "shape (N, K) with K >= 2")
@@ -356,18 +380,29 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
     if n == 0:
         raise invalid("y", "at least one labelled element (all are masked or ignored)", arr)
 
-    if arr.dtype.kind in "US":
-        codes, uniques = _factorize(arr if valid is None else arr[valid])
-        counts = np.bincount(codes, minlength=len(uniques)).astype(np.int64)
-        labels_present = uniques
+    if arr.dtype.kind in "US" or arr.dtype == object:
+        codes, uniques = _factorize(arr)
+        counted = codes if valid is None else codes[valid.reshape(-1)]
+        counts = np.bincount(counted, minlength=len(uniques)).astype(np.int64)
+        present = counts > 0
         if wanted is not None:
-            counts, lookup_labels = _align_to_classes(labels_present, counts, wanted)
+            counts, info_classes = _align_to_classes(uniques[present], counts[present], wanted)
+            remap = np.full(len(uniques), -1, np.intp)
+            position = {c: i for i, c in enumerate(np.asarray(wanted).tolist())}
+            for i, c in enumerate(uniques.tolist()):
+                remap[i] = position.get(c, -1)
+        elif not present.all():  # a label seen only in masked elements
+            info_classes, counts = uniques[present], counts[present]
+            remap = np.cumsum(present) - 1
         else:
-            lookup_labels = labels_present
-        info_classes = lookup_labels
+            info_classes, remap = uniques, None
+        if remap is not None:
+            codes = remap[codes]
         class_ids = np.arange(len(info_classes))
-        all_codes = _codes_for(arr, info_classes, valid)
-        analysis = _Analysis(None, all_codes, 0, None, valid, None)
+        codes = codes.reshape(arr.shape)
+        if valid is not None:
+            codes = np.where(valid, codes, -1)
+        analysis = _Analysis(None, codes, 0, None, valid, None)
     else:
         ints = _check_integer_valued(arr, "y")
         counts_full, offset = _int_bincount(ints if valid is None else ints[valid])
@@ -383,7 +418,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
         class_ids = info_classes.astype(np.int64)
         analysis = _Analysis(None, ints, 0, None, valid, None)
 
-    is_01 = arr.dtype.kind not in "US" and set(class_ids.tolist()) <= {0, 1}
+    is_01 = arr.dtype.kind not in "USO" and set(class_ids.tolist()) <= {0, 1}
     if layout == "binary" and not is_01:
         raise _contradiction("binary", arr, "labels 0/1 or bool")
     if layout == "sparse" and is_01:
@@ -407,34 +442,47 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes and sorted uniques of string labels (hash based: O(n), not a sort of n strings)."""
     import pandas as pd
 
-    codes, uniques = pd.factorize(values.ravel(), sort=True)
-    return codes, np.asarray(uniques).astype(str)
-
-
-def _codes_for(arr: np.ndarray, class_labels: np.ndarray, valid) -> np.ndarray:
-    import pandas as pd
-
-    codes = pd.Index(class_labels).get_indexer(arr.ravel()).reshape(arr.shape)
-    if valid is not None:
-        codes = np.where(valid, codes, -1)
-    return codes
+    codes, uniques = pd.factorize(values.reshape(-1), sort=True)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _int_bincount(ints: np.ndarray) -> tuple[np.ndarray, int]:
     """Counts over [offset, max] and the offset (the minimum label when it is negative)."""
-    if ints.size == 0:
+    flat = ints.reshape(-1)
+    if flat.size == 0:
         return np.zeros(0, np.int64), 0
-    if ints.dtype.kind == "u" or ints.dtype == np.intp:
+    if flat.dtype == np.intp:
         try:
-            return np.bincount(ints.ravel()), 0
-        except ValueError:  # negative labels
+            return np.bincount(flat), 0
+        except ValueError:  # negative labels: offset below
             pass
-    lo, hi = int(ints.min()), int(ints.max())
-    if hi - min(lo, 0) > 50_000_000:
-        raise invalid("y", "integer class labels spanning fewer than 5e7 values (re-index them)", (lo, hi))
+    lo, hi = int(flat.min()), int(flat.max())
     offset = min(lo, 0)
-    flat = ints.ravel()
-    return np.bincount(flat - offset if offset else flat, minlength=hi - offset + 1), offset
+    if hi - offset > 50_000_000:
+        raise invalid(
+            "y", "integer class labels spanning fewer than 5e7 values (re-index them)", (lo, hi)
+        )
+    counts = np.zeros(hi - offset + 1, np.int64)
+    if len(counts) <= _FEW and flat.dtype.itemsize <= 2:
+        # a few classes in small ints (segmentation masks): compare-and-count beats bincount's cast
+        for start in range(0, flat.size, _CHUNK):
+            part = flat[start : start + _CHUNK]
+            for value in range(lo, hi + 1):
+                counts[value - offset] += np.count_nonzero(part == value)
+        return counts, offset
+    for index in _chunks(flat, offset):
+        counts += np.bincount(index, minlength=len(counts))
+    return counts, offset
+
+
+def _chunks(flat: np.ndarray, offset: int):
+    """Yield ``flat - offset`` as intp, a cache-sized chunk at a time (no full-size cast)."""
+    buf = np.empty(min(_CHUNK, flat.size), np.intp)
+    for start in range(0, flat.size, _CHUNK):
+        part = flat[start : start + _CHUNK]
+        out = buf[: part.size]
+        np.subtract(part, offset, out=out, casting="unsafe")
+        yield out
 
 
 def _align_to_classes(labels_present, counts, wanted):
@@ -506,7 +554,9 @@ def _analyse_multilabel(arr, mask, classes) -> _Analysis:
     total = np.full(arr.shape[1], arr.shape[0]) if valid is None else valid.sum(axis=0)
     wanted = _class_list(classes)
     if wanted is not None and len(wanted) != arr.shape[1]:
-        raise invalid("classes", f"{arr.shape[1]} label names (one per column of y)", wanted.tolist())
+        raise invalid(
+            "classes", f"{arr.shape[1]} label names (one per column of y)", wanted.tolist()
+        )
     info = TargetInfo(
         layout="multilabel",
         encoding="multilabel",
@@ -562,10 +612,17 @@ def class_counts(
     if isinstance(data, (str, os.PathLike)) and os.path.isdir(data):
         return _directory_counts(data, classes)
     if isinstance(data, Mapping):
-        raise invalid("data", "labels, batches or a directory (a mapping of counts is already counts)", data, kind=TypeError)
+        raise invalid(
+            "data",
+            "labels, batches or a directory (a mapping of counts is already counts)",
+            data,
+            kind=TypeError,
+        )
     batches = _batch_source(data)
     if batches is None:
-        return describe(data, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes).counts_dict()
+        return describe(
+            data, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
+        ).counts_dict()
     if mask is not None:
         raise invalid("mask", "None for streamed data (mask the batches instead)", mask)
     return _streamed_counts(batches, layout, ignore_class, classes)
@@ -573,7 +630,11 @@ def class_counts(
 
 def _batch_source(data: Any):
     """An iterator of y batches when ``data`` is a stream, else None (plain array)."""
-    if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__") or hasattr(data, "to_numpy"):
+    if (
+        isinstance(data, (np.ndarray, list, tuple))
+        or hasattr(data, "__array__")
+        or hasattr(data, "to_numpy")
+    ):
         return None
     if hasattr(data, "as_numpy_iterator"):  # tf.data.Dataset
         return (_y_of(b) for b in data.as_numpy_iterator())
@@ -581,7 +642,12 @@ def _batch_source(data: Any):
         return (_y_of(data[i]) for i in range(len(data)))
     if isinstance(data, Iterable):
         return (_y_of(b) for b in data)
-    raise invalid("data", "labels, an iterable of (x, y) batches, a PyDataset, DataLoader, tf.data.Dataset or directory", data, kind=TypeError)
+    raise invalid(
+        "data",
+        "labels, an iterable of (x, y) batches, a PyDataset, DataLoader, tf.data.Dataset or directory",
+        data,
+        kind=TypeError,
+    )
 
 
 def _is_pydataset(obj: Any) -> bool:
@@ -590,9 +656,19 @@ def _is_pydataset(obj: Any) -> bool:
 
 def _y_of(batch: Any):
     if isinstance(batch, Mapping):
-        raise invalid("data", "batches shaped (x, y) or (x, y, sample_weight)", f"a dict batch with keys {list(batch)}", kind=TypeError)
+        raise invalid(
+            "data",
+            "batches shaped (x, y) or (x, y, sample_weight)",
+            f"a dict batch with keys {list(batch)}",
+            kind=TypeError,
+        )
     if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise invalid("data", "batches shaped (x, y) or (x, y, sample_weight)", type(batch).__name__, kind=TypeError)
+        raise invalid(
+            "data",
+            "batches shaped (x, y) or (x, y, sample_weight)",
+            type(batch).__name__,
+            kind=TypeError,
+        )
     return batch[1]
 
 

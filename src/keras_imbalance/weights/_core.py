@@ -9,7 +9,16 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import check_option, check_weights_array, invalid
-from keras_imbalance.targets import _analyse, _Analysis, _batch_source, _py, class_counts
+from keras_imbalance.targets import (
+    _CHUNK,
+    _FEW,
+    _analyse,
+    _Analysis,
+    _batch_source,
+    _chunks,
+    _py,
+    class_counts,
+)
 from keras_imbalance.weights import _strategies
 
 NORMALIZE = ("mean", "max", "none")
@@ -48,13 +57,22 @@ def _counts_from_mapping(counts: Mapping, classes) -> tuple[np.ndarray, np.ndarr
         labels = np.array(sorted(keys)) if classes is None else np.asarray(list(classes))
         ids = np.arange(len(labels))
     elif all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys):
-        labels = np.array(sorted(int(k) for k in keys)) if classes is None else np.asarray(list(classes))
+        labels = (
+            np.array(sorted(int(k) for k in keys)) if classes is None else np.asarray(list(classes))
+        )
         ids = labels.astype(np.int64)
     else:
-        raise invalid("y_or_counts", "a mapping keyed by all-int or all-str class labels", keys, kind=TypeError)
+        raise invalid(
+            "y_or_counts",
+            "a mapping keyed by all-int or all-str class labels",
+            keys,
+            kind=TypeError,
+        )
     unknown = [k for k in keys if _py(k) not in set(labels.tolist())]
     if unknown:
-        raise invalid("classes", f"every key of the counts mapping (missing {unknown[:10]})", labels.tolist())
+        raise invalid(
+            "classes", f"every key of the counts mapping (missing {unknown[:10]})", labels.tolist()
+        )
     values = check_weights_array("y_or_counts", [counts.get(_py(c), 0) for c in labels])
     if np.any(values != np.round(values)):
         raise invalid("y_or_counts", "whole-number counts", counts)
@@ -65,8 +83,10 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
     """Weights of shape counts2d.shape; zero counts handled by ``absent``."""
     zero = counts2d == 0
     if zero.any() and absent == "error" and not callable(strategy):
-        missing = [_py(c) for c in np.asarray(labels)[zero.any(axis=0)]] if counts2d.shape[0] == 1 else (
-            np.flatnonzero(zero.any(axis=1)).tolist()
+        missing = (
+            [_py(c) for c in np.asarray(labels)[zero.any(axis=0)]]
+            if counts2d.shape[0] == 1
+            else (np.flatnonzero(zero.any(axis=1)).tolist())
         )
         raise ValueError(
             "Invalid value for argument `absent`. A class has no element in y, so its weight "
@@ -78,10 +98,14 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
         try:
             out = strategy(flat.copy())
         except Exception as exc:  # the user's function failed: say whose it was
-            raise invalid("strategy", "a callable counts -> weights that runs", f"{strategy!r} raised {exc!r}") from exc
+            raise invalid(
+                "strategy", "a callable counts -> weights that runs", f"{strategy!r} raised {exc!r}"
+            ) from exc
         out = check_weights_array("strategy", out)
         if out.shape != flat.shape:
-            raise invalid("strategy", f"a callable returning {flat.shape} weights", f"shape {out.shape}")
+            raise invalid(
+                "strategy", f"a callable returning {flat.shape} weights", f"shape {out.shape}"
+            )
         return out.reshape(counts2d.shape)
     if isinstance(strategy, str):
         check_option("strategy", strategy, [*_strategies.STRATEGIES, "none"])
@@ -95,9 +119,9 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
     weights = _strategies.STRATEGIES[strategy](safe.astype(np.float64), **opts)
     # a zero count in the sums above must not change the others: recompute over present classes
     if zero.any():
-        weights = np.vstack([
-            _present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)
-        ])
+        weights = np.vstack(
+            [_present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)]
+        )
         fill = {"zero": 0.0, "one": 1.0}.get(absent)
         for r in range(weights.shape[0]):
             value = fill if fill is not None else weights[r][~zero[r]].max()
@@ -140,7 +164,10 @@ def _clip(weights: np.ndarray, clip) -> np.ndarray:
     if isinstance(clip, (int, float)) and not isinstance(clip, bool):
         low, high = 0.0, float(clip)
     elif isinstance(clip, (tuple, list)) and len(clip) == 2:
-        low, high = (float("-inf") if clip[0] is None else clip[0]), (float("inf") if clip[1] is None else clip[1])
+        low, high = (
+            (float("-inf") if clip[0] is None else clip[0]),
+            (float("inf") if clip[1] is None else clip[1]),
+        )
     else:
         raise invalid("clip", "a maximum weight or a (min, max) pair", clip, kind=TypeError)
     if not (0 <= low <= high) or np.isnan(high):
@@ -151,7 +178,11 @@ def _clip(weights: np.ndarray, clip) -> np.ndarray:
 def _from_user_dict(mapping: Mapping, labels, ids, multilabel: bool) -> np.ndarray:
     """Align a user's {label or id: weight} dict to the classes; unknown or missing keys raise."""
     if not mapping:
-        raise invalid("class_weight", "a non-empty {class: weight} dict (use 'none' for no weighting)", mapping)
+        raise invalid(
+            "class_weight",
+            "a non-empty {class: weight} dict (use 'none' for no weighting)",
+            mapping,
+        )
     label_pos = {_py(c): i for i, c in enumerate(np.asarray(labels).tolist())}
     id_pos = {int(c): i for i, c in enumerate(np.asarray(ids).tolist())}
     out = np.full(len(labels), np.nan)
@@ -163,7 +194,9 @@ def _from_user_dict(mapping: Mapping, labels, ids, multilabel: bool) -> np.ndarr
         elif isinstance(key, (int, np.integer)) and not isinstance(key, bool):
             pos = id_pos.get(int(key))
         else:
-            raise invalid("class_weight", "keys that are class labels (int or str)", key, kind=TypeError)
+            raise invalid(
+                "class_weight", "keys that are class labels (int or str)", key, kind=TypeError
+            )
         if pos is None:
             unknown.append(key)
         else:
@@ -184,17 +217,26 @@ def _from_user_dict(mapping: Mapping, labels, ids, multilabel: bool) -> np.ndarr
     return out
 
 
-def _resolve(analysis: _Analysis, class_weight, *, normalize=None, clip=None, absent="error", **options) -> _Resolved:
+def _resolve(
+    analysis: _Analysis, class_weight, *, normalize=None, clip=None, absent="error", **options
+) -> _Resolved:
     info = analysis.info
     multilabel = info.encoding == "multilabel"
     check_option("absent", absent, ABSENT)
-    counts2d = np.stack([info.negatives, info.counts], axis=1) if multilabel else info.counts[None, :]
+    counts2d = (
+        np.stack([info.negatives, info.counts], axis=1) if multilabel else info.counts[None, :]
+    )
     if isinstance(class_weight, _Resolved):
         weights = class_weight.weights
         return _Resolved(info.classes, info.class_ids, weights, multilabel)
     if isinstance(class_weight, Mapping):
         if options:
-            raise invalid(next(iter(options)), "no strategy options with a class_weight dict", options, kind=TypeError)
+            raise invalid(
+                next(iter(options)),
+                "no strategy options with a class_weight dict",
+                options,
+                kind=TypeError,
+            )
         vec = _from_user_dict(class_weight, info.classes, info.class_ids, multilabel)
         weights = np.stack([np.ones_like(vec), vec], axis=1) if multilabel else vec
     elif isinstance(class_weight, str) or callable(class_weight):
@@ -212,7 +254,9 @@ def _resolve(analysis: _Analysis, class_weight, *, normalize=None, clip=None, ab
     w2d = weights if multilabel else weights[None, :]
     scaled = _clip(_normalize(w2d, counts2d, normalize), clip)
     scaled = check_weights_array("class_weight", scaled)
-    return _Resolved(info.classes, info.class_ids, scaled if multilabel else scaled.reshape(-1), multilabel)
+    return _Resolved(
+        info.classes, info.class_ids, scaled if multilabel else scaled.reshape(-1), multilabel
+    )
 
 
 # --------------------------------------------------------------------------- public API
@@ -297,14 +341,32 @@ def class_weights(
         labels, ids, counts = _counts_from_mapping(y_or_counts, classes)
         from keras_imbalance.targets import TargetInfo
 
-        info = TargetInfo("sparse", "index", labels, ids, counts, int(counts.sum()), int(counts.sum()), (int(counts.sum()),), (int(counts.sum()),))
+        info = TargetInfo(
+            "sparse",
+            "index",
+            labels,
+            ids,
+            counts,
+            int(counts.sum()),
+            int(counts.sum()),
+            (int(counts.sum()),),
+            (int(counts.sum()),),
+        )
         analysis = _Analysis(info, None, 0, None, None, None)
     elif _batch_source(y_or_counts) is not None or isinstance(y_or_counts, str):
-        counted = class_counts(y_or_counts, layout=layout, ignore_class=ignore_class, classes=classes)
-        return class_weights(counted, strategy, normalize=normalize, clip=clip, absent=absent, **options)
+        counted = class_counts(
+            y_or_counts, layout=layout, ignore_class=ignore_class, classes=classes
+        )
+        return class_weights(
+            counted, strategy, normalize=normalize, clip=clip, absent=absent, **options
+        )
     else:
-        analysis = _analyse(y_or_counts, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
-    return _resolve(analysis, strategy, normalize=normalize, clip=clip, absent=absent, **options).as_dict()
+        analysis = _analyse(
+            y_or_counts, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
+        )
+    return _resolve(
+        analysis, strategy, normalize=normalize, clip=clip, absent=absent, **options
+    ).as_dict()
 
 
 def sample_weights(
@@ -364,7 +426,12 @@ def _lookup(analysis: _Analysis, resolved: _Resolved, sample_weight) -> np.ndarr
     else:
         labels = analysis.labels
         valid = analysis.valid
-        if labels.dtype.kind in "iu" and info.layout != "onehot" and info.encoding == "index" and not _is_coded(analysis):
+        if (
+            labels.dtype.kind in "iu"
+            and info.layout != "onehot"
+            and info.encoding == "index"
+            and not _is_coded(analysis)
+        ):
             out = _int_lookup(labels, info.class_ids, table, valid)
         else:  # codes 0..k-1, -1 marks skipped elements
             codes = labels if valid is None else np.where(valid, labels, -1)
@@ -377,23 +444,39 @@ def _lookup(analysis: _Analysis, resolved: _Resolved, sample_weight) -> np.ndarr
 
 
 def _is_coded(analysis: _Analysis) -> bool:
-    return analysis.info.classes.dtype.kind in "US"
+    return analysis.info.classes.dtype.kind in "USO"
 
 
 def _int_lookup(labels: np.ndarray, ids: np.ndarray, table: np.ndarray, valid) -> np.ndarray:
-    lo = min(int(ids.min()), 0)
-    full = np.zeros(int(ids.max()) - lo + 1, np.float32)
-    full[ids - lo] = table
+    """table[position of label], labels already validated against ``ids`` (by ``_analyse``)."""
+    offset = min(int(ids.min()), 0)
+    full = np.zeros(int(ids.max()) - offset + 1, np.float32)
+    full[ids - offset] = table
     if valid is not None:
         labels = np.where(valid, labels, ids[0])
-    if lo < 0:
-        labels = labels - lo
-    elif labels.dtype.kind == "i" and labels.size and labels.min() < 0:
-        raise invalid("y", f"labels among the classes {ids.tolist()[:20]}", int(labels.min()))
-    try:
-        return full.take(labels)
-    except IndexError:
-        raise invalid("y", f"labels among the classes {ids.tolist()[:20]}", int(labels.max())) from None
+    flat = labels.reshape(-1)
+    out = np.empty(flat.size, np.float32)
+    if flat.dtype == np.intp and offset == 0:
+        np.take(full, flat, out=out, mode="clip")
+    elif len(full) == 2 and offset == 0 and flat.dtype.itemsize <= 2:
+        # 0/1 masks: w0 + (w1 - w0) * label, one cast-multiply and one add per chunk
+        step = np.float32(full[1] - full[0])
+        for start in range(0, flat.size, _CHUNK):
+            dest = out[start : start + _CHUNK]
+            np.multiply(flat[start : start + _CHUNK], step, out=dest, dtype=np.float32)
+            dest += full[0]
+    elif len(full) <= _FEW and flat.dtype.itemsize <= 2:
+        for start in range(0, flat.size, _CHUNK):
+            part, dest = flat[start : start + _CHUNK], out[start : start + _CHUNK]
+            dest.fill(full[0])
+            for value in range(1, len(full)):
+                np.copyto(dest, full[value], where=part == value + offset)
+    else:
+        start = 0
+        for index in _chunks(flat, offset):
+            np.take(full, index, out=out[start : start + index.size], mode="clip")
+            start += index.size
+    return out.reshape(labels.shape)
 
 
 def _user_weights(sample_weight, element_shape) -> np.ndarray:
@@ -410,5 +493,7 @@ def _user_weights(sample_weight, element_shape) -> np.ndarray:
     try:
         np.broadcast_shapes(sw.shape, element_shape)
     except ValueError:
-        raise invalid("sample_weight", f"a shape broadcastable to {element_shape}", f"shape {sw.shape}") from None
+        raise invalid(
+            "sample_weight", f"a shape broadcastable to {element_shape}", f"shape {sw.shape}"
+        ) from None
     return sw

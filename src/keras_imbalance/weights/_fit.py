@@ -13,14 +13,14 @@ import numpy as np
 
 from keras_imbalance._validation import invalid
 from keras_imbalance.targets import _analyse, _as_array, _is_pydataset, class_counts
-from keras_imbalance.weights._core import _lookup, _resolve, _Resolved, _counts_from_mapping
+from keras_imbalance.weights._core import _counts_from_mapping, _lookup, _resolve, _Resolved
 
 _PER_OUTPUT = ("class_weight", "sample_weight", "layout", "mask", "ignore_class", "classes")
 
 
 def _encoded(y_arr: np.ndarray, analysis) -> np.ndarray:
     """String labels become their class ids (int32); anything else is returned as given."""
-    if analysis.info.classes.dtype.kind in "US" and analysis.info.encoding == "index":
+    if analysis.info.classes.dtype.kind in "USO" and analysis.info.encoding == "index":
         return np.maximum(analysis.labels, 0).astype(np.int32).reshape(y_arr.shape)
     return y_arr
 
@@ -36,10 +36,15 @@ class _Weighter:
     def __call__(self, y, sample_weight=None, mask=None):
         arr = _as_array(y)
         analysis = _analyse(
-            arr, layout=self.layout, mask=mask, ignore_class=self.ignore_class,
+            arr,
+            layout=self.layout,
+            mask=mask,
+            ignore_class=self.ignore_class,
             classes=self.resolved.classes,
         )
-        return _encoded(arr, analysis), _lookup(analysis, _resolve(analysis, self.resolved), sample_weight)
+        return _encoded(arr, analysis), _lookup(
+            analysis, _resolve(analysis, self.resolved), sample_weight
+        )
 
 
 def _fit_one(y, class_weight, sample_weight, layout, mask, ignore_class, classes, options):
@@ -55,7 +60,12 @@ def _split_per_output(names, settings: dict) -> dict:
     out = {name: {} for name in names}
     for key, value in settings.items():
         per_output = isinstance(value, Mapping) and value and set(value) <= set(names)
-        if key == "class_weight" and per_output is False and isinstance(value, Mapping) and set(value) & set(names):
+        if (
+            key == "class_weight"
+            and per_output is False
+            and isinstance(value, Mapping)
+            and set(value) & set(names)
+        ):
             raise invalid(
                 "class_weight",
                 f"a dict keyed by output names {sorted(names)} or one setting for every output",
@@ -114,8 +124,12 @@ def fit_kwargs(
     [0.6666666865348816, 0.6666666865348816, 0.6666666865348816, 2.0]
     """
     settings = {
-        "class_weight": class_weight, "sample_weight": sample_weight, "layout": layout,
-        "mask": mask, "ignore_class": ignore_class, "classes": classes,
+        "class_weight": class_weight,
+        "sample_weight": sample_weight,
+        "layout": layout,
+        "mask": mask,
+        "ignore_class": ignore_class,
+        "classes": classes,
     }
     if isinstance(y, Mapping):
         if not y:
@@ -125,13 +139,21 @@ def fit_kwargs(
         for name, target in y.items():
             s = per[name]
             ys[name], sws[name], weighters[name] = _fit_one(
-                target, s["class_weight"], s["sample_weight"], s["layout"], s["mask"],
-                s["ignore_class"], s["classes"], options,
+                target,
+                s["class_weight"],
+                s["sample_weight"],
+                s["layout"],
+                s["mask"],
+                s["ignore_class"],
+                s["classes"],
+                options,
             )
         _same_length(ys)
         result = {"y": ys, "sample_weight": sws}
     else:
-        ys, sws, weighters = _fit_one(y, class_weight, sample_weight, layout, mask, ignore_class, classes, options)
+        ys, sws, weighters = _fit_one(
+            y, class_weight, sample_weight, layout, mask, ignore_class, classes, options
+        )
         result = {"y": ys, "sample_weight": sws}
     if validation_data is not None:
         result["validation_data"] = _weighted_validation(validation_data, weighters)
@@ -146,12 +168,22 @@ def _same_length(ys: dict) -> None:
 
 def _weighted_validation(validation_data, weighters):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-        raise invalid("validation_data", "(x_val, y_val) or (x_val, y_val, sample_weight_val)", validation_data, kind=TypeError)
+        raise invalid(
+            "validation_data",
+            "(x_val, y_val) or (x_val, y_val, sample_weight_val)",
+            validation_data,
+            kind=TypeError,
+        )
     x_val, y_val = validation_data[0], validation_data[1]
     sw_val = validation_data[2] if len(validation_data) == 3 else None
     if isinstance(weighters, Mapping):
         if not isinstance(y_val, Mapping) or set(y_val) != set(weighters):
-            raise invalid("validation_data", f"y_val as a dict with keys {sorted(weighters)}", type(y_val).__name__, kind=TypeError)
+            raise invalid(
+                "validation_data",
+                f"y_val as a dict with keys {sorted(weighters)}",
+                type(y_val).__name__,
+                kind=TypeError,
+            )
         ys, sws = {}, {}
         for name, w in weighters.items():
             sw = sw_val.get(name) if isinstance(sw_val, Mapping) else sw_val
@@ -169,7 +201,12 @@ def _weighters_for_stream(data, class_weight, layout, ignore_class, classes, opt
     needs_counts = isinstance(class_weight, str) or callable(class_weight)
     if not needs_counts:
         if class_weight is not None and not isinstance(class_weight, Mapping):
-            raise invalid("class_weight", "a strategy name, a {class: weight} dict, a callable or None", class_weight, kind=TypeError)
+            raise invalid(
+                "class_weight",
+                "a strategy name, a {class: weight} dict, a callable or None",
+                class_weight,
+                kind=TypeError,
+            )
         if classes is None and class_weight is not None:
             classes = sorted(class_weight, key=lambda k: (isinstance(k, str), k))
         if class_weight is None and classes is None:
@@ -197,7 +234,12 @@ def _weighters_for_stream(data, class_weight, layout, ignore_class, classes, opt
 
 def _weigh_batch(batch, weighter):
     if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise invalid("data", "batches shaped (x, y) or (x, y, sample_weight)", type(batch).__name__, kind=TypeError)
+        raise invalid(
+            "data",
+            "batches shaped (x, y) or (x, y, sample_weight)",
+            type(batch).__name__,
+            kind=TypeError,
+        )
     x, y = batch[0], batch[1]
     sw = batch[2] if len(batch) == 3 else None
     _, weights = weighter(y, None if sw is None else _as_array(sw, "sample_weight"))
@@ -245,8 +287,18 @@ def weighted(
     >>> [sw.tolist() for _, _, sw in weighted(batches, "balanced")]
     [[0.6666666865348816, 2.0], [0.6666666865348816, 0.6666666865348816]]
     """
-    if isinstance(data, (Mapping, np.ndarray)) or hasattr(data, "__array__") or not isinstance(data, Iterable) and not _is_pydataset(data):
-        raise invalid("data", "a PyDataset, generator, DataLoader, tf.data.Dataset or iterable of batches (use fit_kwargs for arrays)", type(data).__name__, kind=TypeError)
+    if (
+        isinstance(data, (Mapping, np.ndarray))
+        or hasattr(data, "__array__")
+        or not isinstance(data, Iterable)
+        and not _is_pydataset(data)
+    ):
+        raise invalid(
+            "data",
+            "a PyDataset, generator, DataLoader, tf.data.Dataset or iterable of batches (use fit_kwargs for arrays)",
+            type(data).__name__,
+            kind=TypeError,
+        )
     weighter = _weighters_for_stream(data, class_weight, layout, ignore_class, classes, options)
     if _is_pydataset(data):
         from keras_imbalance.weights._keras_wrap import WeightedPyDataset
@@ -287,7 +339,9 @@ def _weighted_tf(dataset, weighter):
 
     def add_weights(*batch):
         if len(batch) == 3:
-            w = tf.numpy_function(lambda y, sw: weighter(y, sw)[1], [batch[1], batch[2]], tf.float32)
+            w = tf.numpy_function(
+                lambda y, sw: weighter(y, sw)[1], [batch[1], batch[2]], tf.float32
+            )
         else:
             w = tf.numpy_function(lambda y: weighter(y)[1], [batch[1]], tf.float32)
         w.set_shape([None] * rank)
@@ -298,5 +352,10 @@ def _weighted_tf(dataset, weighter):
 
 def _weigh_target(batch):
     if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise invalid("data", "batches shaped (x, y) or (x, y, sample_weight)", type(batch).__name__, kind=TypeError)
+        raise invalid(
+            "data",
+            "batches shaped (x, y) or (x, y, sample_weight)",
+            type(batch).__name__,
+            kind=TypeError,
+        )
     return batch[1]

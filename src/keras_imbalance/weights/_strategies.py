@@ -49,7 +49,9 @@ def log_mu(counts, *, mu=0.15, floor=1.0, **_):
 def effective_number(counts, *, beta=0.999, **_):
     """w_c = (1 - beta) / (1 - beta ** count_c), rescaled so that sum_c w_c = k (Cui et al. 2019)."""
     beta = check_number("beta", beta, low=0, high=1, high_inclusive=False)
-    raw = (1.0 - beta) / -np.expm1(counts * np.log(beta)) if beta > 0 else np.ones_like(counts, float)
+    raw = (
+        (1.0 - beta) / -np.expm1(counts * np.log(beta)) if beta > 0 else np.ones_like(counts, float)
+    )
     return raw * counts.shape[1] / raw.sum(axis=1, keepdims=True)
 
 

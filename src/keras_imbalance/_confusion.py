@@ -1,0 +1,474 @@
+"""Confusion matrices and the imbalance scores computed from them (numpy only, never imports Keras).
+
+Each score is written once, as a *reduce* function ``confusion -> score`` taking an array namespace
+``xp`` (the ``numpy`` module or ``keras.ops``). The numpy functions of this module call it with
+``numpy``; the Keras metrics in :mod:`keras_imbalance.metrics` call it with ``keras.ops`` on their
+running confusion counts, so a score accumulated over batches equals the score on the whole data.
+Only operations both namespaces share are used (``sum``, ``diagonal``, ``where``, ``sqrt``, ``log``,
+``exp``, ``maximum``, ``logical_and``, ``logical_or``), and every 0/0 is resolved with ``where``
+(no Python branch on values, so the code also runs inside a compiled Keras step).
+
+Conventions, all matching scikit-learn / imbalanced-learn with ``labels=None``: the confusion
+matrix ``C`` has true classes in rows and predicted classes in columns; a class that appears neither
+in ``y_true`` nor in ``y_pred`` (all-zero row and column) is left out of the averages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from keras_imbalance._validation import check_number, check_option, check_weights_array, invalid
+
+__all__ = [
+    "confusion_matrix",
+    "balanced_accuracy",
+    "geometric_mean",
+    "matthews_correlation",
+    "macro_f1",
+    "per_class_recall",
+    "from_confusion",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# reduce functions: confusion counts (K, K) -> score, written once for numpy and keras.ops
+# --------------------------------------------------------------------------------------------
+
+
+def _divide(num, den, xp, fallback=0.0):
+    """``num / den`` where ``den > 0``, ``fallback`` elsewhere (no 0/0 warning, no NaN)."""
+    ok = den > 0
+    return xp.where(ok, num / xp.where(ok, den, 1.0), fallback)
+
+
+def _margins(cm, xp):
+    tp = xp.diagonal(cm)
+    support = xp.sum(cm, axis=1)  # true count per class (row sums)
+    predicted = xp.sum(cm, axis=0)  # predicted count per class (column sums)
+    return tp, support, predicted
+
+
+def _recall_cm(cm, xp):
+    tp, support, _ = _margins(cm, xp)
+    return _divide(tp, support, xp)
+
+
+def _balanced_accuracy_cm(cm, xp):
+    # mean recall over the classes present in y_true (sklearn drops classes absent from y_true)
+    tp, support, _ = _margins(cm, xp)
+    present = support > 0
+    recall = _divide(tp, support, xp)
+    n = xp.sum(xp.where(present, 1.0, 0.0))
+    return _divide(xp.sum(xp.where(present, recall, 0.0)), n, xp)
+
+
+def _geometric_mean_cm(cm, xp):
+    # imblearn default (average="multiclass", correction=0): geometric mean of the per-class
+    # recalls over the classes seen in y_true or y_pred; a class only predicted has recall 0.
+    tp, support, predicted = _margins(cm, xp)
+    seen = xp.logical_or(support > 0, predicted > 0)
+    recall = _divide(tp, support, xp)
+    any_zero = xp.sum(xp.where(xp.logical_and(seen, recall <= 0), 1.0, 0.0)) > 0
+    # (prod r_k) ** (1 / n) = exp(mean(log r_k)); log(1) = 0 stands in for the unseen classes
+    log_recall = xp.log(xp.where(recall > 0, recall, 1.0))
+    n = xp.sum(xp.where(seen, 1.0, 0.0))
+    mean_log = _divide(xp.sum(xp.where(seen, log_recall, 0.0)), n, xp)
+    return xp.where(xp.logical_or(any_zero, n <= 0), 0.0, xp.exp(mean_log))
+
+
+def _matthews_correlation_cm(cm, xp):
+    # Gorodkin's R_K (sklearn's multiclass MCC). MCC is scale-free, so the counts are divided by
+    # their total first: every term stays O(1) and float32 keeps its precision on large counts.
+    total = xp.sum(cm)
+    c = cm / xp.where(total > 0, total, 1.0)
+    tp, t, p = _margins(c, xp)
+    n = xp.sum(c)
+    cov_tp = xp.sum(tp) * n - xp.sum(t * p)
+    cov_pp = n * n - xp.sum(p * p)
+    cov_tt = n * n - xp.sum(t * t)
+    den = cov_pp * cov_tt
+    return xp.where(den > 0, cov_tp / xp.sqrt(xp.where(den > 0, den, 1.0)), 0.0)
+
+
+def _macro_f1_cm(cm, xp):
+    # F1_k = 2 TP / (2 TP + FP + FN) = 2 TP / (support + predicted), averaged over the classes
+    # seen in y_true or y_pred (sklearn's f1_score(average="macro"), zero_division=0).
+    tp, support, predicted = _margins(cm, xp)
+    den = support + predicted
+    seen = den > 0
+    f1 = _divide(2.0 * tp, den, xp)
+    n = xp.sum(xp.where(seen, 1.0, 0.0))
+    return _divide(xp.sum(xp.where(seen, f1, 0.0)), n, xp)
+
+
+_REDUCERS = {
+    "balanced_accuracy": _balanced_accuracy_cm,
+    "geometric_mean": _geometric_mean_cm,
+    "matthews_correlation": _matthews_correlation_cm,
+    "macro_f1": _macro_f1_cm,
+    "per_class_recall": _recall_cm,
+}
+
+
+def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
+    """Compute an imbalance score from a confusion matrix.
+
+    Lets code that already holds confusion counts (cross-validation folds, the report) get every
+    score without recomputing predictions. The Keras metrics use the same reduce functions.
+
+    Parameters
+    ----------
+    confusion : array-like of shape (n_classes, n_classes)
+        Counts (or summed sample weights), true classes in rows, predicted classes in columns,
+        as returned by :func:`confusion_matrix`.
+    metric : {"balanced_accuracy", "geometric_mean", "matthews_correlation", "macro_f1", \
+"per_class_recall"}
+        Which score; see the function of the same name for its definition.
+
+    Returns
+    -------
+    float or ndarray of shape (n_classes,)
+        The score (an array for ``"per_class_recall"``).
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import from_confusion
+    >>> from_confusion([[8, 2], [1, 1]], "balanced_accuracy")
+    0.65
+    """
+    check_option("metric", metric, _REDUCERS)
+    cm = _check_confusion(confusion)
+    out = _REDUCERS[metric](cm, np)
+    return np.asarray(out, dtype=np.float64) if metric == "per_class_recall" else float(out)
+
+
+def _check_confusion(confusion: Any) -> np.ndarray:
+    cm = check_weights_array("confusion", confusion)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] < 1:
+        raise invalid("confusion", "a square 2-D array of counts", confusion)
+    return cm
+
+
+# --------------------------------------------------------------------------------------------
+# building the confusion matrix from labels / scores
+# --------------------------------------------------------------------------------------------
+
+
+def _as_labels(name: str, values: np.ndarray) -> np.ndarray:
+    """Integer class labels from a 1-D array of ints, bools or integral floats."""
+    if values.dtype == bool:
+        return values.astype(np.int64)
+    if not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+        raise invalid(name, "numeric class labels or scores", values, kind=TypeError)
+    if np.issubdtype(values.dtype, np.floating):
+        if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+            raise invalid(
+                name, "integer class labels 0..K-1 (float scores need binary data)", values
+            )
+    return values.astype(np.int64)
+
+
+def _labels_from(
+    y_true: Any, y_pred: Any, threshold: float, num_classes: int | None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    yt = np.asarray(y_true)
+    yp = np.asarray(y_pred)
+    for name, arr in (("y_true", yt), ("y_pred", yp)):
+        if arr.ndim == 0 or arr.ndim > 2:
+            raise invalid(
+                name, "an array of shape (n_samples,), (n_samples, 1) or (n_samples, K)", arr
+            )
+        if arr.dtype.kind not in "biuf":
+            raise invalid(
+                name, "a numeric or boolean array (class indices 0..K-1)", arr, kind=TypeError
+            )
+    if yt.shape[0] != yp.shape[0]:
+        raise invalid(
+            "y_pred", f"as many rows as y_true ({yt.shape[0]})", f"array of shape {yp.shape}"
+        )
+    # (n, 1) is a column of labels / binary scores
+    if yt.ndim == 2 and yt.shape[1] == 1:
+        yt = yt[:, 0]
+    if yp.ndim == 2 and yp.shape[1] == 1:
+        yp = yp[:, 0]
+    if num_classes is not None:
+        num_classes = check_number("num_classes", num_classes, low=2, integer=True)
+
+    width = [a.shape[1] for a in (yt, yp) if a.ndim == 2]
+    if len(width) == 2 and width[0] != width[1]:
+        raise invalid("y_pred", f"{width[0]} columns like y_true", f"array of shape {yp.shape}")
+
+    true = np.argmax(yt, axis=1) if yt.ndim == 2 else _as_labels("y_true", yt)
+    if yp.ndim == 2:
+        pred = np.argmax(yp, axis=1)
+    elif np.issubdtype(yp.dtype, np.floating):
+        # 1-D float y_pred: binary scores (thresholded) when the problem is binary, else labels
+        binary = (num_classes or 2) == 2 and not width and (true.size == 0 or true.max() <= 1)
+        pred = (yp > threshold).astype(np.int64) if binary else _as_labels("y_pred", yp)
+    else:
+        pred = _as_labels("y_pred", yp)
+
+    k = num_classes
+    if k is None:
+        found = [2] + width + [int(a.max()) + 1 for a in (true, pred) if a.size]
+        k = max(found)
+    if width and width[0] != k:
+        raise invalid("num_classes", f"{width[0]} (the number of columns of y_true / y_pred)", k)
+    for name, arr in (("y_true", true), ("y_pred", pred)):
+        if arr.size and (arr.min() < 0 or arr.max() >= k):
+            raise invalid(
+                name, f"class labels in 0..{k - 1}", f"labels in {arr.min()}..{arr.max()}"
+            )
+    return true, pred, k
+
+
+def confusion_matrix(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    sample_weight: Any = None,
+    num_classes: int | None = None,
+) -> np.ndarray:
+    """Confusion matrix (true classes in rows, predicted classes in columns) of any label layout.
+
+    ``C[i, j]`` is the number (or the summed ``sample_weight``) of samples of true class ``i``
+    predicted as class ``j``, as in scikit-learn's ``confusion_matrix`` with ``labels=range(K)``.
+
+    How the inputs are read (the same rules serve every score in this module):
+
+    - ``y_true``: shape (n_samples,) or (n_samples, 1) of class indices (ints, bools or integral
+      floats), or (n_samples, K) one-hot / soft rows, read by argmax.
+    - ``y_pred``: shape (n_samples, K) scores or probabilities, read by argmax; shape
+      (n_samples, 1) binary scores, thresholded (``score > threshold`` is class 1); shape
+      (n_samples,) of floats in a binary problem: scores, thresholded the same way (hard 0/1 labels
+      pass through unchanged for any threshold in [0, 1)); shape (n_samples,) of ints or bools, or
+      of integral floats in a multiclass problem: hard labels.
+
+    Flatten sequences and images first (``y.reshape(-1)`` / ``y.reshape(-1, K)``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K)
+        True classes.
+    y_pred : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K)
+        Predicted labels or scores (see above).
+    threshold : float, default=0.5
+        Decision threshold for binary scores (use 0.0 for logits).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weight of each sample.
+    num_classes : int, default=None
+        Number of classes K (at least 2). Default: the number of columns of a 2-D input, else the
+        largest label + 1 (at least 2). Give it when a class may be missing from the data.
+
+    Returns
+    -------
+    ndarray of shape (K, K), dtype float64
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import confusion_matrix
+    >>> confusion_matrix([0, 0, 1, 1], [0.2, 0.7, 0.9, 0.4])
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    threshold = check_number("threshold", threshold)
+    true, pred, k = _labels_from(y_true, y_pred, threshold, num_classes)
+    if sample_weight is None:
+        weights = None
+    else:
+        weights = check_weights_array("sample_weight", sample_weight)
+        if weights.shape != true.shape:
+            raise invalid("sample_weight", f"an array of shape ({true.shape[0]},)", sample_weight)
+    counts = np.bincount(true * k + pred, weights=weights, minlength=k * k)
+    return counts.astype(np.float64).reshape(k, k)
+
+
+def _score(metric, y_true, y_pred, threshold, sample_weight, num_classes):
+    cm = confusion_matrix(
+        y_true, y_pred, threshold=threshold, sample_weight=sample_weight, num_classes=num_classes
+    )
+    out = _REDUCERS[metric](cm, np)
+    return np.asarray(out, dtype=np.float64) if metric == "per_class_recall" else float(out)
+
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K)
+        True class indices, or one-hot / soft rows (argmax).
+    y_pred : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K)
+        Hard labels (ints), binary scores (1-D or (n, 1) floats, thresholded: ``score >
+        threshold`` is class 1) or (n, K) scores / probabilities (argmax). See
+        :func:`confusion_matrix` for the exact rules.
+    threshold : float, default=0.5
+        Decision threshold for binary scores (0.0 for logits).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weight of each sample.
+    num_classes : int, default=None
+        Number of classes K; inferred from the data when omitted.
+"""
+
+
+def balanced_accuracy(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    sample_weight: Any = None,
+    num_classes: int | None = None,
+) -> float:
+    """Balanced accuracy: the mean recall over the classes present in ``y_true``.
+
+    ``BA = (1 / |P|) * sum_{k in P} C[k, k] / sum_j C[k, j]`` with ``P`` the classes with at least
+    one true sample; equals scikit-learn's ``balanced_accuracy_score`` (``adjusted=False``).
+    Chance level is 1 / |P| whatever the class imbalance; 1.0 is perfect.
+    {params}
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Brodersen et al., "The balanced accuracy and its posterior distribution", ICPR 2010.
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import balanced_accuracy
+    >>> balanced_accuracy([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0])
+    0.625
+    """
+    return _score("balanced_accuracy", y_true, y_pred, threshold, sample_weight, num_classes)
+
+
+def geometric_mean(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    sample_weight: Any = None,
+    num_classes: int | None = None,
+) -> float:
+    """G-mean: the geometric mean of the per-class recalls.
+
+    ``G = (prod_{k in S} recall_k) ** (1 / |S|)`` with ``recall_k = C[k, k] / sum_j C[k, j]``
+    and ``S`` the classes seen in ``y_true`` or ``y_pred`` (a class only predicted has recall 0).
+    In the binary case this is ``sqrt(sensitivity * specificity)``. Equals imbalanced-learn's
+    ``geometric_mean_score`` with its defaults (``average="multiclass"``, ``correction=0.0``): a
+    single class with zero recall makes G zero.
+    {params}
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Kubat & Matwin, "Addressing the curse of imbalanced training sets: one-sided selection",
+    ICML 1997.
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import geometric_mean
+    >>> round(geometric_mean([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]), 4)  # sqrt(0.75 * 0.5)
+    0.6124
+    """
+    return _score("geometric_mean", y_true, y_pred, threshold, sample_weight, num_classes)
+
+
+def matthews_correlation(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    sample_weight: Any = None,
+    num_classes: int | None = None,
+) -> float:
+    """Matthews correlation coefficient (multiclass R_K statistic).
+
+    With ``t = C.sum(1)``, ``p = C.sum(0)``, ``c = trace(C)`` and ``s = C.sum()``:
+    ``MCC = (c * s - t.p) / sqrt((s**2 - p.p) * (s**2 - t.t))``, and 0 when the denominator is 0
+    (a constant ``y_true`` or ``y_pred``), as scikit-learn's ``matthews_corrcoef``. Range [-1, 1]
+    (the multiclass minimum lies between -1 and 0); 0 is chance, 1 perfect.
+    {params}
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Gorodkin, "Comparing two K-category assignments by a K-category correlation coefficient",
+    Computational Biology and Chemistry, 2004.
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import matthews_correlation
+    >>> round(matthews_correlation([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]), 4)
+    0.25
+    """
+    return _score("matthews_correlation", y_true, y_pred, threshold, sample_weight, num_classes)
+
+
+def macro_f1(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    sample_weight: Any = None,
+    num_classes: int | None = None,
+) -> float:
+    """Macro-averaged F1: the unweighted mean of the per-class F1 scores.
+
+    ``F1_k = 2 C[k, k] / (sum_j C[k, j] + sum_i C[i, k])``, averaged over the classes seen in
+    ``y_true`` or ``y_pred``; a class never predicted correctly scores 0. Equals scikit-learn's
+    ``f1_score(average="macro")``. Binary data count both classes (not only the positive one, as
+    ``f1_score(average="binary")`` would).
+    {params}
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Sokolova & Lapalme, "A systematic analysis of performance measures for classification tasks",
+    Information Processing & Management, 2009.
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import macro_f1
+    >>> round(macro_f1([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]), 4)  # (0.75 + 0.5) / 2
+    0.625
+    """
+    return _score("macro_f1", y_true, y_pred, threshold, sample_weight, num_classes)
+
+
+def per_class_recall(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    sample_weight: Any = None,
+    num_classes: int | None = None,
+) -> np.ndarray:
+    """Recall of every class: ``C[k, k] / sum_j C[k, j]``, 0 for a class without true samples.
+
+    Equals scikit-learn's ``recall_score(average=None, labels=range(K), zero_division=0)``.
+    {params}
+    Returns
+    -------
+    ndarray of shape (K,)
+
+    Examples
+    --------
+    >>> from keras_imbalance.metrics import per_class_recall
+    >>> per_class_recall([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0])
+    array([0.75, 0.5 ])
+    """
+    return _score("per_class_recall", y_true, y_pred, threshold, sample_weight, num_classes)
+
+
+for _f in (balanced_accuracy, geometric_mean, matthews_correlation, macro_f1, per_class_recall):
+    if _f.__doc__:  # None under python -OO
+        _f.__doc__ = _f.__doc__.replace("    {params}\n", _PARAMS_DOC + "\n")
+del _f

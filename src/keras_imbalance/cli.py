@@ -1,0 +1,229 @@
+"""Command line: ``keras-imbalance inspect | weights`` (layer 4: parses, calls the public API).
+
+Errors a user can fix (bad file, missing column, bad option) print one line and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem with the user's input: reported on one line, exit code 2."""
+
+
+def _read_table(data: str, target: str | None):
+    """(features DataFrame, target Series, source name) from a CSV, Parquet or bundled name."""
+    import pandas as pd
+
+    from keras_imbalance import datasets
+
+    path = Path(data)
+    if not path.exists():
+        if data in datasets.list_datasets():
+            frame = datasets.load_dataset(data, as_frame=True)
+            target = target or "target"
+        else:
+            raise UsageError(
+                f"DATA {data!r} is neither a file nor a bundled dataset "
+                f"({', '.join(datasets.list_datasets())})"
+            )
+    else:
+        suffix = path.suffix.lower()
+        try:
+            if suffix == ".parquet":
+                frame = pd.read_parquet(path)
+            elif suffix in (".csv", ".txt", ".tsv"):
+                frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            else:
+                raise UsageError(f"DATA {data!r}: expected a .csv, .tsv or .parquet file")
+        except UsageError:
+            raise
+        except ImportError as exc:
+            raise UsageError(f"DATA {data!r}: reading Parquet needs pyarrow ({exc})") from None
+        except Exception as exc:  # pandas raises many kinds on malformed files
+            raise UsageError(
+                f"DATA {data!r} could not be read: {type(exc).__name__}: {exc}"
+            ) from None
+    if frame.empty:
+        raise UsageError(f"DATA {data!r} has no rows")
+    if target is None:
+        raise UsageError("--target is required for a data file (the label column)")
+    if target not in frame.columns:
+        raise UsageError(
+            f"--target {target!r} is not a column of {data!r}; columns: {list(frame.columns)[:20]}"
+        )
+    y = frame[target]
+    if y.isna().any():
+        raise UsageError(f"--target column {target!r} has {int(y.isna().sum())} missing labels")
+    return frame.drop(columns=[target]), y, (path.name if path.exists() else data)
+
+
+def _labels(y):
+    values = y.to_numpy()
+    return values.astype(str) if values.dtype == object else values
+
+
+def cmd_inspect(args) -> int:
+    from keras_imbalance import class_weights, describe
+    from keras_imbalance.weights import STRATEGIES
+
+    x, y, source = _read_table(args.data, args.target)
+    info = describe(_labels(y))
+    if info.n_classes < 2:
+        raise UsageError(
+            f"--target {y.name!r} has a single class ({info.classes[0]!r}): nothing to balance"
+        )
+    counts = info.counts_dict()
+    weights = {s: class_weights(_labels(y), s) for s in STRATEGIES}
+    report = {
+        "data": source,
+        "target": str(y.name),
+        "n_samples": int(info.n_samples),
+        "n_features": int(x.shape[1]),
+        "layout": info.layout,
+        "counts": {str(k): v for k, v in counts.items()},
+        "imbalance_ratio": round(info.imbalance_ratio, 3),
+        "class_weights": {
+            s: {
+                str(c): round(w[i], 6)
+                for c, i in zip(info.classes.tolist(), info.class_ids.tolist(), strict=True)
+            }
+            for s, w in weights.items()
+        },
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_inspect(report)
+    if args.plot:
+        _bar_chart(
+            counts, args.plot, f"{source}: {y.name} (imbalance ratio {info.imbalance_ratio:.1f})"
+        )
+        print(f"bar chart written to {args.plot}")
+    return 0
+
+
+def _print_inspect(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]{report['data']}[/]: {report['n_samples']} samples, {report['n_features']} features, "
+        f"target [bold]{report['target']}[/] ({report['layout']}), imbalance ratio "
+        f"[bold]{report['imbalance_ratio']}[/]"
+    )
+    table = Table(title="class counts and weights per strategy")
+    table.add_column("class")
+    table.add_column("count", justify="right")
+    for strategy in report["class_weights"]:
+        table.add_column(strategy, justify="right")
+    for cls, count in report["counts"].items():
+        table.add_row(
+            cls,
+            str(count),
+            *(f"{report['class_weights'][s][cls]:.4g}" for s in report["class_weights"]),
+        )
+    console.print(table)
+
+
+def _bar_chart(counts: dict, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(counts) + 2), 3.2))
+    ax.bar([str(k) for k in counts], list(counts.values()), color="#4C72B0")
+    ax.set_xlabel("class")
+    ax.set_ylabel("samples")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def cmd_weights(args) -> int:
+    from keras_imbalance import class_weights
+
+    _, y, _ = _read_table(args.data, args.target)
+    options = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--option {item!r}: expected KEY=VALUE")
+        options[key] = _number(value)
+    weights = class_weights(_labels(y), args.strategy, normalize=args.normalize, **options)
+    print(json.dumps(weights, indent=2 if args.indent else None))
+    return 0
+
+
+def _number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keras-imbalance",
+        description="Make Keras classifiers work on class-imbalanced data.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "inspect", help="class counts, imbalance ratio and the weights of every strategy"
+    )
+    p.add_argument(
+        "data", help="CSV or Parquet file, or a bundled dataset name (yeast4, ecoli3, digits_lt)"
+    )
+    p.add_argument("--target", help="label column (default for bundled data: target)")
+    p.add_argument("--plot", metavar="PNG", help="write a bar chart of the class counts")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("weights", help="print a class_weight dict, ready to paste into model.fit")
+    p.add_argument("data")
+    p.add_argument("--target")
+    p.add_argument(
+        "--strategy",
+        default="balanced",
+        choices=["balanced", "reference", "sqrt", "log", "log_mu", "effective_number"],
+    )
+    p.add_argument("--normalize", choices=["mean", "max", "none"])
+    p.add_argument(
+        "--option", action="append", metavar="KEY=VALUE", help="strategy option, e.g. beta=0.99"
+    )
+    p.add_argument("--indent", action="store_true")
+    p.set_defaults(func=cmd_weights)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"keras-imbalance {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, TypeError) as exc:
+        # our validation errors are written for the user: one line, exit 2
+        print(f"keras-imbalance {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Imbalance metrics: numpy functions and Keras 3 metrics sharing one definition.
+
+The numpy functions (``balanced_accuracy``, ``geometric_mean``, ``matthews_correlation``,
+``macro_f1``, ``per_class_recall``, ``confusion_matrix``, ``from_confusion``) never import Keras.
+The Keras metric classes (``BalancedAccuracy``, ``GeometricMean``, ``MatthewsCorrelation``,
+``MacroF1``, ``PerClassRecall``) are imported on first access, so
+``from keras_imbalance.metrics import balanced_accuracy`` works without a Keras backend.
+
+Loading a saved model that uses these metrics needs the classes registered with Keras first:
+``import keras`` then ``import keras_imbalance.metrics`` (when Keras is already imported the
+classes are registered at once), or import any metric class by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from keras_imbalance._confusion import (
+    balanced_accuracy,
+    confusion_matrix,
+    from_confusion,
+    geometric_mean,
+    macro_f1,
+    matthews_correlation,
+    per_class_recall,
+)
+
+_KERAS_NAMES = (
+    "BalancedAccuracy",
+    "GeometricMean",
+    "MatthewsCorrelation",
+    "MacroF1",
+    "PerClassRecall",
+)
+
+__all__ = [
+    "balanced_accuracy",
+    "geometric_mean",
+    "matthews_correlation",
+    "macro_f1",
+    "per_class_recall",
+    "confusion_matrix",
+    "from_confusion",
+    *_KERAS_NAMES,
+]
+
+
+def __getattr__(name: str):
+    if name in _KERAS_NAMES:
+        value = getattr(importlib.import_module("keras_imbalance.metrics._keras"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_imbalance.metrics' has no attribute {name!r}")
+
+
+if "keras" in sys.modules:
+    # Keras is loaded anyway: register the classes now so `keras.models.load_model` finds them.
+    importlib.import_module("keras_imbalance.metrics._keras")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

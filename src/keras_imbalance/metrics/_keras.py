@@ -1,0 +1,309 @@
+"""Keras 3 metrics keeping running confusion counts (``keras.ops`` only: torch, jax, tensorflow).
+
+Every metric holds one state variable, the (K, K) confusion counts (true classes in rows), and its
+``result()`` applies the reduce function of :mod:`keras_imbalance._confusion` with ``keras.ops`` as
+the array namespace; the numpy functions of the same name apply it with numpy. Scores accumulated
+over batches therefore equal the scores on the concatenated data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from keras_imbalance._confusion import _REDUCERS
+from keras_imbalance._validation import check_number, invalid
+
+__all__ = [
+    "BalancedAccuracy",
+    "GeometricMean",
+    "MatthewsCorrelation",
+    "MacroF1",
+    "PerClassRecall",
+]
+
+
+def _match_rank(values, rank):
+    """Drop trailing size-1 axes beyond ``rank``, add trailing axes below it (for broadcasting)."""
+    while len(values.shape) > rank and values.shape[-1] == 1:
+        values = ops.squeeze(values, axis=-1)
+    while len(values.shape) < rank:
+        values = ops.expand_dims(values, axis=-1)
+    return values
+
+
+class _ConfusionMetric(keras.metrics.Metric):
+    """Base class: confusion-count state and layout handling; subclasses only name the reducer."""
+
+    _reducer: str = ""
+
+    def __init__(
+        self,
+        num_classes=None,
+        *,
+        threshold=0.5,
+        from_logits=False,
+        ignore_class=None,
+        name=None,
+        dtype=None,
+    ):
+        super().__init__(name=name or self._reducer, dtype=dtype)
+        if num_classes is not None:
+            num_classes = check_number("num_classes", num_classes, low=2, integer=True)
+        self.num_classes = num_classes
+        self.threshold = check_number("threshold", threshold, low=0.0, high=1.0)
+        if not isinstance(from_logits, bool):
+            raise invalid("from_logits", "a bool", from_logits, kind=TypeError)
+        self.from_logits = from_logits
+        if ignore_class is not None:
+            ignore_class = check_number("ignore_class", ignore_class, integer=True)
+        self.ignore_class = ignore_class
+        self._k = 2 if num_classes is None else num_classes
+        self.confusion = self.add_variable(
+            shape=(self._k, self._k), initializer="zeros", dtype=self.dtype, name="confusion"
+        )
+
+    # -- layout ----------------------------------------------------------------------------
+    def _labels(self, y_true, y_pred):
+        """Return (true labels, predicted labels, raw true values for ignore_class), same shape."""
+        k = self._k
+        rank_p, rank_t = len(y_pred.shape), len(y_true.shape)
+        if rank_p >= 2 and y_pred.shape[-1] == k:
+            # scores with a class axis: (..., K) -> argmax; y_true sparse (...) / (..., 1) or one-hot
+            pred = ops.argmax(y_pred, axis=-1)
+            if rank_t == rank_p and y_true.shape[-1] == k:
+                true = ops.argmax(y_true, axis=-1)
+            elif rank_t == rank_p and y_true.shape[-1] == 1:
+                true = ops.squeeze(y_true, axis=-1)
+            elif rank_t == rank_p - 1:
+                true = y_true
+            else:
+                raise invalid(
+                    "y_true",
+                    f"class indices of shape {tuple(y_pred.shape[:-1])} (or with a trailing 1) or "
+                    f"one-hot rows of shape {tuple(y_pred.shape)} matching y_pred",
+                    f"tensor of shape {tuple(y_true.shape)}",
+                )
+            true = ops.cast(true, "int32")
+            return true, ops.cast(pred, "int32"), true
+        if k != 2:
+            raise invalid(
+                "y_pred",
+                f"scores with a last axis of num_classes={k}",
+                f"tensor of shape {tuple(y_pred.shape)}",
+            )
+        # binary: one score per element, (...) or (..., 1)
+        if rank_p >= 1 and y_pred.shape[-1] == 1:
+            y_pred = ops.squeeze(y_pred, axis=-1)
+        y_true = _match_rank(y_true, len(y_pred.shape))
+        if self.from_logits:
+            # sigmoid(x) > t  <=>  x > log(t / (1 - t)); compare logits directly (no saturation)
+            t = self.threshold
+            cut = math.inf if t >= 1 else -math.inf if t <= 0 else math.log(t / (1.0 - t))
+            pred = ops.greater(y_pred, cut)
+        else:
+            pred = ops.greater(y_pred, self.threshold)
+        true = ops.cast(ops.greater(ops.cast(y_true, "float32"), 0.5), "int32")
+        return true, ops.cast(pred, "int32"), y_true
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.convert_to_tensor(y_true)
+        true, pred, raw = self._labels(y_true, y_pred)
+        rank = len(true.shape)
+        k = self._k
+
+        weight = ops.ones_like(true, dtype=self.dtype)
+        for extra in (sample_weight, mask):
+            if extra is not None:
+                extra = _match_rank(ops.cast(ops.convert_to_tensor(extra), self.dtype), rank)
+                weight = weight * extra
+        # out-of-range labels (and ignore_class) cannot raise inside a compiled step: weight 0
+        valid = ops.logical_and(ops.greater_equal(true, 0), ops.less(true, k))
+        if self.ignore_class is not None:
+            keep = ops.not_equal(ops.cast(raw, "int32"), self.ignore_class)
+            valid = ops.logical_and(valid, keep)
+        weight = ops.where(valid, weight, 0.0)
+        true = ops.where(valid, true, 0)
+
+        true = ops.reshape(true, (-1,))
+        pred = ops.reshape(pred, (-1,))
+        weight = ops.reshape(weight, (-1, 1))
+        # C += onehot(true)^T @ (w * onehot(pred)): (K, N) @ (N, K)
+        rows = ops.one_hot(true, k, dtype=self.dtype)
+        cols = ops.one_hot(pred, k, dtype=self.dtype) * ops.cast(weight, self.dtype)
+        self.confusion.assign_add(ops.matmul(ops.transpose(rows), cols))
+
+    def result(self):
+        return _REDUCERS[self._reducer](ops.convert_to_tensor(self.confusion), ops)
+
+    def reset_state(self):
+        self.confusion.assign(ops.zeros((self._k, self._k), dtype=self.dtype))
+
+    def get_config(self):
+        return {
+            "num_classes": self.num_classes,
+            "threshold": self.threshold,
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    num_classes : int, default=None
+        Number of classes K (at least 2). Required for multiclass data; ``None`` means binary
+        (K = 2).
+    threshold : float, default=0.5
+        Binary only: an element is predicted positive when ``y_pred > threshold`` (with
+        ``from_logits=True``, when ``sigmoid(y_pred) > threshold``). Ignored when ``y_pred`` has
+        a class axis (argmax).
+    from_logits : bool, default=False
+        Binary only: whether ``y_pred`` holds logits rather than probabilities.
+    ignore_class : int, default=None
+        True label to leave out (e.g. a "void" label in segmentation). True labels outside
+        0..K-1 are always left out: a compiled step cannot raise on values.
+    name : str, default=None
+        Metric name (default: the snake_case score name).
+    dtype : str, default=None
+        Dtype of the confusion counts (default ``keras.config.floatx()``). float32 counts stay
+        exact up to 2**24 per cell; use ``"float64"`` for more (jax needs ``JAX_ENABLE_X64``).
+
+    Notes
+    -----
+    Layouts, read statically from the shapes: ``y_pred`` with a last axis of size K (K >= 2,
+    including a 2-unit softmax) holds class scores (argmax); ``y_true`` is then sparse, of shape
+    ``y_pred.shape[:-1]`` or with a trailing 1, or one-hot / soft of the same shape as ``y_pred``.
+    Otherwise the problem is binary: one score per element, shape (...) or (..., 1), and
+    ``y_true > 0.5`` is the positive class. Any leading shape works (samples, time steps,
+    pixels): every element counts once. ``sample_weight`` broadcasts over the elements, e.g.
+    (N,) over (N, T). A Keras mask on ``y_pred`` (``Masking``, ``mask_zero``) is applied on torch
+    and tensorflow; on jax Keras keeps masks in a private registry this metric cannot read, so
+    pass the mask as ``sample_weight`` there. A binary sequence with exactly K = 2 time steps must
+    keep its trailing axis of 1 to be read as binary.
+
+    The state is the (K, K) confusion matrix, so the score accumulated over batches equals the
+    score on all the data (unlike averaging per-batch scores).
+"""
+
+
+def _doc(summary: str, numpy_name: str, example: str, extra_params: str = "") -> str:
+    common = _COMMON_DOC.replace("\n    Notes\n", extra_params + "\n    Notes\n")
+    return (
+        f"{summary}\n\n    Stateful version of :func:`keras_imbalance.metrics.{numpy_name}` "
+        f"(same definition, same reduce code).\n{common}\n    Examples\n    --------\n{example}"
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class BalancedAccuracy(_ConfusionMetric):
+    _reducer = "balanced_accuracy"
+    __doc__ = _doc(
+        "Balanced accuracy (mean recall over the classes present in y_true) as a Keras metric.",
+        "balanced_accuracy",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import BalancedAccuracy
+    >>> m = BalancedAccuracy()
+    >>> m.update_state(np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4]))
+    >>> round(float(m.result()), 4)
+    0.625
+    >>> # model.compile(..., metrics=[BalancedAccuracy(num_classes=5)])
+""",
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class GeometricMean(_ConfusionMetric):
+    _reducer = "geometric_mean"
+    __doc__ = _doc(
+        "G-mean (geometric mean of the per-class recalls, imbalanced-learn's default) as a Keras "
+        "metric.",
+        "geometric_mean",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import GeometricMean
+    >>> m = GeometricMean()
+    >>> m.update_state(np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4]))
+    >>> round(float(m.result()), 4)  # sqrt(0.75 * 0.5)
+    0.6124
+""",
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class MatthewsCorrelation(_ConfusionMetric):
+    _reducer = "matthews_correlation"
+    __doc__ = _doc(
+        "Matthews correlation coefficient (multiclass R_K, scikit-learn's definition) as a Keras "
+        "metric.",
+        "matthews_correlation",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import MatthewsCorrelation
+    >>> m = MatthewsCorrelation()
+    >>> m.update_state(np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4]))
+    >>> round(float(m.result()), 4)
+    0.25
+""",
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class MacroF1(_ConfusionMetric):
+    _reducer = "macro_f1"
+    __doc__ = _doc(
+        "Macro-averaged F1 (scikit-learn's f1_score(average='macro')) as a Keras metric; accepts "
+        "sparse labels.",
+        "macro_f1",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import MacroF1
+    >>> m = MacroF1(num_classes=3)
+    >>> m.update_state(np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 1]])
+    >>> round(float(m.result()), 4)  # F1 = (1, 0, 0.5)
+    0.5
+""",
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class PerClassRecall(_ConfusionMetric):
+    _reducer = "per_class_recall"
+    __doc__ = _doc(
+        "Recall of every class (a vector of length K), or of one class with ``class_id``.",
+        "per_class_recall",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import PerClassRecall
+    >>> m = PerClassRecall(num_classes=3)
+    >>> m.update_state(np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 1]])
+    >>> np.round(np.asarray(m.result()), 4).tolist()
+    [1.0, 0.0, 0.5]
+    >>> float(PerClassRecall(num_classes=3, class_id=2, name="recall_2").result())
+    0.0
+""",
+        """    class_id : int, default=None
+        Report only this class's recall (a scalar, e.g. for ``EarlyStopping(monitor=...)``).
+        Without it the result is a vector of length K. A class without true samples has
+        recall 0.
+""",
+    )
+
+    def __init__(self, num_classes=None, *, class_id=None, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        if class_id is not None:
+            class_id = check_number("class_id", class_id, low=0, high=self._k - 1, integer=True)
+        self.class_id = class_id
+
+    def result(self):
+        recall = super().result()
+        return recall if self.class_id is None else recall[self.class_id]
+
+    def get_config(self):
+        return {**super().get_config(), "class_id": self.class_id}
