@@ -1,0 +1,351 @@
+"""Binary (sigmoid) losses: one value per element, weighted, focal and batch-balanced.
+
+All three return one loss value per element of ``y_pred`` (no mean over the last axis, unlike
+``keras.losses.BinaryCrossentropy``). With the default ``"sum_over_batch_size"`` reduction the
+unweighted value equals Keras' binary cross-entropy exactly (the mean over all elements), and a
+per-label ``sample_weight`` of shape ``(N, K)`` (what ``keras_imbalance.sample_weights`` gives for
+multi-label targets) applies element by element.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from .._validation import check_number
+from ._common import (
+    _TINY,
+    ImbalanceLoss,
+    as_vector,
+    binary_log_probs,
+    binary_same_rank,
+    check_bool,
+    class_vector,
+    weight_variable,
+)
+
+_register = keras.saving.register_keras_serializable(package="keras_imbalance")
+
+
+def _stored(name: str, value, *, high=None):
+    """Validate once; keep a scalar as float and a vector in a non-trainable variable."""
+    value = class_vector(name, value, scalar_ok=True, high=high)
+    return value, (value if isinstance(value, float) else weight_variable(value, name))
+
+
+def _smooth(y_true, label_smoothing: float):
+    if label_smoothing:
+        return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return y_true
+
+
+def weighted_binary_crossentropy(
+    y_true, y_pred, *, pos_weight=1.0, neg_weight=1.0, from_logits=False, label_smoothing=0.0
+):
+    """Binary cross-entropy with separate weights for positive and negative targets.
+
+    ``loss = -(pos_weight * y * log(p) + neg_weight * (1 - y) * log(1 - p))`` element by
+    element; with logits ``log(p) = log_sigmoid(x)`` and ``log(1 - p) = log_sigmoid(-x)``.
+    With ``neg_weight=1`` this is ``torch.nn.BCEWithLogitsLoss(pos_weight=..., reduction="none")``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (N,), (N, K), (N, T, K) or (N, H, W, K)
+        Targets in ``[0, 1]`` (0/1, or soft).
+    y_pred : array-like of the same shape (a trailing axis of size 1 may differ)
+        Probabilities, or logits when ``from_logits=True``.
+    pos_weight, neg_weight : float or per-label sequence of length K, default=1.0
+        Weight of the positive / negative term; a vector (or dict ``{label: weight}``) gives one
+        weight per label of a multi-label output and must match ``y_pred``'s last dimension.
+    from_logits : bool, default=False
+    label_smoothing : float in [0, 1], default=0.0
+        Targets become ``y * (1 - label_smoothing) + 0.5 * label_smoothing``.
+
+    Returns
+    -------
+    Tensor of the shape of ``y_pred``: one loss value per element (not averaged over labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import weighted_binary_crossentropy
+    >>> out = weighted_binary_crossentropy(np.array([1.0, 0.0]), np.array([0.0, 0.0]),
+    ...                                    pos_weight=3.0, from_logits=True)
+    >>> np.round(np.asarray(out), 4).tolist()  # 3 * log 2, log 2
+    [2.0794, 0.6931]
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true, y_pred = binary_same_rank(ops.convert_to_tensor(y_true), y_pred)
+    y_true = _smooth(y_true, label_smoothing)
+    pos = as_vector("pos_weight", pos_weight, y_pred, scalar_ok=True)
+    neg = as_vector("neg_weight", neg_weight, y_pred, scalar_ok=True)
+    log_p, log_1mp = binary_log_probs(y_pred, from_logits)
+    pos_term = y_true * log_p if isinstance(pos, float) and pos == 1.0 else pos * y_true * log_p
+    neg_term = (1.0 - y_true) * log_1mp
+    if not (isinstance(neg, float) and neg == 1.0):
+        neg_term = neg * neg_term
+    return -(pos_term + neg_term)
+
+
+def binary_focal_crossentropy(
+    y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, label_smoothing=0.0
+):
+    """Binary focal cross-entropy (Lin et al., 2017) with an optional per-label alpha.
+
+    ``loss = -alpha_t * (1 - p_t) ** gamma * (y * log p + (1 - y) * log(1 - p))`` with
+    ``p_t = y * p + (1 - y) * (1 - p)`` and ``alpha_t = y * alpha + (1 - y) * (1 - alpha)``
+    (``alpha_t = 1`` when ``alpha`` is None). Unlike ``keras.losses.BinaryFocalCrossentropy``,
+    ``alpha`` is applied whenever it is given, and may hold one value per label. From logits,
+    ``log p = log_sigmoid(x)``, ``1 - p_t = y * sigmoid(-x) + (1 - y) * sigmoid(x)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (N,), (N, K), (N, T, K) or (N, H, W, K)
+        As in :func:`weighted_binary_crossentropy`.
+    alpha : float in [0, 1], per-label sequence of length K, or None, default=None
+        Weight of positives (negatives get ``1 - alpha``).
+    gamma : float >= 0, default=2.0
+        Focusing parameter; ``gamma=0`` gives (alpha-weighted) binary cross-entropy.
+    from_logits : bool, default=False
+    label_smoothing : float in [0, 1], default=0.0
+
+    Returns
+    -------
+    Tensor of the shape of ``y_pred``: one loss value per element.
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import binary_focal_crossentropy
+    >>> out = binary_focal_crossentropy(np.array([1.0]), np.array([0.0]), alpha=0.25,
+    ...                                 gamma=2.0, from_logits=True)
+    >>> round(float(np.asarray(out)[0]), 4)  # 0.25 * 0.5 ** 2 * log 2
+    0.0433
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true, y_pred = binary_same_rank(ops.convert_to_tensor(y_true), y_pred)
+    y_true = _smooth(y_true, label_smoothing)
+    log_p, log_1mp = binary_log_probs(y_pred, from_logits)
+    loss = -(y_true * log_p + (1.0 - y_true) * log_1mp)
+    if gamma:
+        one_minus_pt = y_true * ops.exp(log_1mp) + (1.0 - y_true) * ops.exp(log_p)
+        loss = ops.power(ops.maximum(one_minus_pt, _TINY), gamma) * loss
+    if alpha is not None:
+        a = as_vector("alpha", alpha, y_pred, scalar_ok=True, high=1.0)
+        loss = (y_true * a + (1.0 - y_true) * (1.0 - a)) * loss
+    return loss
+
+
+def batch_balanced_binary_crossentropy(y_true, y_pred, *, from_logits=False):
+    """Binary cross-entropy re-weighted from each batch's own positive/negative counts.
+
+    Per label (the last axis; the whole batch for 1-D targets), with ``n`` elements in the
+    batch, ``n_pos = sum(y)``, ``n_neg = n - n_pos`` and ``k`` the number of the two classes
+    present in the batch (1 or 2): ``w_pos = n / (k * n_pos)``, ``w_neg = n / (k * n_neg)``
+    (scikit-learn's "balanced" weights, computed per batch). The weights average to 1 over the
+    batch, a balanced batch gets weights 1 (plain BCE), and a batch without positives (or without
+    negatives) gets weight 1 for the class present and no division by zero. Weights are
+    constants for the gradient. Masked elements still count in ``n_pos`` / ``n_neg``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (N,), (N, K), (N, T, K) or (N, H, W, K)
+    from_logits : bool, default=False
+
+    Returns
+    -------
+    Tensor of the shape of ``y_pred``: one loss value per element.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import batch_balanced_binary_crossentropy
+    >>> y = np.array([1.0, 0.0, 0.0, 0.0])  # w_pos = 4 / (2 * 1) = 2, w_neg = 4 / (2 * 3)
+    >>> out = batch_balanced_binary_crossentropy(y, np.zeros(4), from_logits=True)
+    >>> np.round(np.asarray(out) / np.log(2), 4).tolist()
+    [2.0, 0.6667, 0.6667, 0.6667]
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true, y_pred = binary_same_rank(ops.convert_to_tensor(y_true), y_pred)
+    y = ops.stop_gradient(y_true)
+    axes = tuple(range(len(y.shape) - 1)) if len(y.shape) > 1 else None
+    n_pos = ops.sum(y, axis=axes, keepdims=True)
+    n_neg = ops.sum(1.0 - y, axis=axes, keepdims=True)
+    n = n_pos + n_neg
+    present = ops.cast(n_pos > 0, y.dtype) + ops.cast(n_neg > 0, y.dtype)
+    w_pos = ops.divide_no_nan(n, present * n_pos)
+    w_neg = ops.divide_no_nan(n, present * n_neg)
+    log_p, log_1mp = binary_log_probs(y_pred, from_logits)
+    return -(w_pos * y_true * log_p + w_neg * (1.0 - y_true) * log_1mp)
+
+
+@_register
+class WeightedBinaryCrossentropy(ImbalanceLoss):
+    """Binary cross-entropy with ``pos_weight`` / ``neg_weight`` (scalars or per label).
+
+    Computes :func:`weighted_binary_crossentropy`: one value per element, so with the default
+    ``"sum_over_batch_size"`` reduction and unit weights the result equals
+    ``keras.losses.BinaryCrossentropy``; a per-label ``sample_weight`` of shape ``(N, K)``
+    applies element by element, a per-sample ``(N,)`` one to every label of the sample.
+    ``pos_weight=n_neg / n_pos`` with ``neg_weight=1`` is PyTorch's ``BCEWithLogitsLoss(pos_weight)``.
+
+    Parameters
+    ----------
+    pos_weight, neg_weight : float or sequence/dict of K per-label weights, default=1.0
+    from_logits : bool, default=False
+    label_smoothing : float in [0, 1], default=0.0
+    reduction : str, default="sum_over_batch_size"
+    name : str, default="weighted_binary_crossentropy"
+    dtype : str or None, default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import WeightedBinaryCrossentropy
+    >>> loss = WeightedBinaryCrossentropy(pos_weight=3.0, from_logits=True)
+    >>> round(float(loss(np.array([1.0, 0.0]), np.array([0.0, 0.0]))), 4)  # (3 + 1) log 2 / 2
+    1.3863
+    """
+
+    def __init__(
+        self,
+        pos_weight=1.0,
+        neg_weight=1.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        reduction="sum_over_batch_size",
+        name="weighted_binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.pos_weight, self._pos = _stored("pos_weight", pos_weight)
+        self.neg_weight, self._neg = _stored("neg_weight", neg_weight)
+        self.from_logits = check_bool("from_logits", from_logits)
+        self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
+
+    def call(self, y_true, y_pred):
+        return weighted_binary_crossentropy(
+            y_true,
+            y_pred,
+            pos_weight=self._pos,
+            neg_weight=self._neg,
+            from_logits=self.from_logits,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def get_config(self):
+        return {
+            "pos_weight": self.pos_weight,
+            "neg_weight": self.neg_weight,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            **self._base_config(),
+        }
+
+
+@_register
+class BinaryFocalCrossentropy(ImbalanceLoss):
+    """Binary focal loss whose ``alpha`` (scalar or per label) is always applied when given.
+
+    Computes :func:`binary_focal_crossentropy`, one value per element (see
+    :class:`WeightedBinaryCrossentropy` for how that meets the reduction and sample weights).
+    With ``alpha=None`` and the same ``gamma`` it equals
+    ``keras.losses.BinaryFocalCrossentropy(apply_class_balancing=False)``.
+
+    Parameters
+    ----------
+    alpha : float in [0, 1], sequence/dict of K per-label values in [0, 1], or None, default=None
+    gamma : float >= 0, default=2.0
+    from_logits : bool, default=False
+    label_smoothing : float in [0, 1], default=0.0
+    reduction, name, dtype : as in ``keras.losses.Loss``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import BinaryFocalCrossentropy
+    >>> loss = BinaryFocalCrossentropy(alpha=0.25, gamma=0.0, from_logits=True)
+    >>> round(float(loss(np.array([1.0, 0.0]), np.array([0.0, 0.0]))), 4)  # (0.25 + 0.75) log 2 / 2
+    0.3466
+    """
+
+    def __init__(
+        self,
+        alpha=None,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if alpha is None:
+            self.alpha, self._alpha = None, None
+        else:
+            self.alpha, self._alpha = _stored("alpha", alpha, high=1.0)
+        self.gamma = check_number("gamma", gamma, low=0.0)
+        self.from_logits = check_bool("from_logits", from_logits)
+        self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
+
+    def call(self, y_true, y_pred):
+        return binary_focal_crossentropy(
+            y_true,
+            y_pred,
+            alpha=self._alpha,
+            gamma=self.gamma,
+            from_logits=self.from_logits,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def get_config(self):
+        return {
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            **self._base_config(),
+        }
+
+
+@_register
+class BatchBalancedBinaryCrossentropy(ImbalanceLoss):
+    """Binary cross-entropy with "balanced" weights recomputed from every batch.
+
+    Computes :func:`batch_balanced_binary_crossentropy` (one value per element): the dynamic
+    scheme users hand-write as a closure, but serialisable, per label for multi-label outputs,
+    and safe when a batch has no positives.
+
+    Parameters
+    ----------
+    from_logits : bool, default=False
+    reduction, name, dtype : as in ``keras.losses.Loss``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import BatchBalancedBinaryCrossentropy
+    >>> loss = BatchBalancedBinaryCrossentropy(from_logits=True)
+    >>> round(float(loss(np.array([1.0, 0.0, 0.0, 0.0]), np.zeros(4))), 4)  # log 2
+    0.6931
+    """
+
+    def __init__(
+        self,
+        from_logits=False,
+        reduction="sum_over_batch_size",
+        name="batch_balanced_binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.from_logits = check_bool("from_logits", from_logits)
+
+    def call(self, y_true, y_pred):
+        return batch_balanced_binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def get_config(self):
+        return {"from_logits": self.from_logits, **self._base_config()}

@@ -1,0 +1,124 @@
+"""Every loss survives model.save -> keras.models.load_model in a fresh process (one subprocess)."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+
+import keras_imbalance.losses as L
+
+K = 3
+LOSSES = {
+    "wbce": (
+        L.WeightedBinaryCrossentropy(
+            pos_weight=[2.0, 0.5, 3.0], neg_weight=0.7, from_logits=True, label_smoothing=0.1
+        ),
+        "binary",
+    ),
+    "bfocal": (
+        L.BinaryFocalCrossentropy(alpha={0: 0.2, 1: 0.5, 2: 0.9}, gamma=1.5, from_logits=True),
+        "binary",
+    ),
+    "bbal": (L.BatchBalancedBinaryCrossentropy(from_logits=True), "binary"),
+    "wce": (
+        L.WeightedCategoricalCrossentropy({0: 0.5, 1: 2.0, 2: 4.0}, from_logits=True),
+        "onehot",
+    ),
+    "wsce": (
+        L.WeightedSparseCategoricalCrossentropy([0.5, 2.0, 4.0], from_logits=True, ignore_class=-1),
+        "sparse",
+    ),
+    "cfocal": (
+        L.CategoricalFocalCrossentropy(alpha=[1.0, 2.0, 3.0], gamma=1.0, from_logits=True),
+        "onehot",
+    ),
+    "sfocal": (
+        L.SparseCategoricalFocalCrossentropy(alpha=[1.0, 2.0, 3.0], gamma=3.0, from_logits=True),
+        "sparse",
+    ),
+    "la": (
+        L.LogitAdjustedCrossentropy(
+            class_counts=[50, 10, 2], tau=1.2, sparse=True, from_logits=True
+        ),
+        "sparse",
+    ),
+    "la_pri": (L.LogitAdjustedCrossentropy(priors=[0.7, 0.2, 0.1], from_logits=True), "onehot"),
+    "bs": (L.BalancedSoftmaxCrossentropy([50, 10, 2], sparse=True, from_logits=True), "sparse"),
+    "ldam": (
+        L.LDAMCrossentropy(
+            [50, 10, 2],
+            max_margin=0.4,
+            scale=3.0,
+            class_weight=[0.2, 1.0, 5.0],
+            sparse=True,
+            from_logits=True,
+        ),
+        "sparse",
+    ),
+}
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import keras
+    import keras_imbalance.losses  # registers the classes
+    d = np.load(sys.argv[1])
+    out = {}
+    for name in json.loads(sys.argv[2]):
+        model = keras.models.load_model(f"{sys.argv[3]}/{name}.keras")
+        out[name] = [type(model.loss).__name__, model.loss.get_config(),
+                     float(model.evaluate(d["x"], d["y_" + name], verbose=0))]
+    print("RESULT" + json.dumps(out))
+    """
+)
+
+
+def test_all_losses_round_trip_in_fresh_process(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 5)).astype("float32")
+    labels = rng.integers(0, K, 20)
+    targets = {
+        "binary": (rng.random((20, K)) < 0.3).astype("float32"),
+        "onehot": np.eye(K, dtype="float32")[labels],
+        "sparse": labels,
+    }
+    expected, arrays = {}, {"x": x}
+    for name, (loss, kind) in LOSSES.items():
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(K)])
+        model.compile(optimizer="sgd", loss=loss)
+        model.save(tmp_path / f"{name}.keras")
+        arrays["y_" + name] = targets[kind]
+        expected[name] = (
+            type(loss).__name__,
+            loss.get_config(),
+            float(model.evaluate(x, targets[kind], verbose=0)),
+        )
+    np.savez(tmp_path / "data.npz", **arrays)
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(tmp_path / "data.npz"),
+            json.dumps(list(LOSSES)),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.split("RESULT", 1)[1])
+    for name, (cls, config, value) in expected.items():
+        assert got[name][0] == cls, name
+        assert got[name][1] == json.loads(json.dumps(config)), name
+        np.testing.assert_allclose(got[name][2], value, rtol=1e-6, err_msg=name)
+        # the value is the loss itself, not a silent fallback (e.g. plain CE)
+        assert value > 0
