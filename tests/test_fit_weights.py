@@ -246,3 +246,18 @@ def test_tf_data_dataset():
     assert _fit_loss(
         model, "sparse_categorical_crossentropy", weighted(ds, "balanced")
     ) == pytest.approx(expected, rel=1e-4)
+
+
+def test_multilabel_with_weighted_binary_crossentropy_loss():
+    from keras_imbalance.losses import WeightedBinaryCrossentropy
+
+    x = RNG.normal(size=(6, 3)).astype("float32")
+    y = np.array([[1, 0], [0, 0], [0, 1], [0, 0], [0, 0], [1, 0]], "float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="sigmoid")])
+    kw = fit_kwargs(y, "balanced")
+    p = np.clip(model.predict(x, verbose=0), EPS, 1 - EPS)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pos, neg = y.sum(0), 6 - y.sum(0)
+    w = np.where(y == 1, 6 / (2 * pos), 6 / (2 * neg))
+    got = _fit_loss(model, WeightedBinaryCrossentropy(), x, batch_size=6, **kw)
+    assert got == pytest.approx(np.sum(w * bce) / y.size, rel=1e-4)

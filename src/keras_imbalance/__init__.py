@@ -20,8 +20,6 @@ _EXPORTS = {
     "sample_weights": "keras_imbalance.weights",
     "fit_kwargs": "keras_imbalance.weights",
     "weighted": "keras_imbalance.weights",
-    "resample": "keras_imbalance.resampling",
-    "compare": "keras_imbalance.comparison",
 }
 _SUBPACKAGES = (
     "targets",
