@@ -1,0 +1,12 @@
+"""Resampling (layer 1): imbalanced-learn's samplers for any ``x`` and ``y`` a Keras model takes.
+
+``resample`` flattens N-D inputs and restores them, keeps the layout of ``y`` (labels,
+strings, one-hot, multi-label), carries ``sample_weight`` and keeps pandas in / pandas out.
+``ExactNeighbors`` is an exact neighbour search that imbalanced-learn's samplers accept.
+Never imports Keras.
+"""
+
+from keras_imbalance.resampling._core import METHODS, NEIGHBORS, resample
+from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
+
+__all__ = ["METHODS", "NEIGHBORS", "ApproximateNeighbors", "ExactNeighbors", "resample"]

@@ -1,0 +1,610 @@
+"""``resample``: imbalanced-learn's samplers for any ``x`` and ``y`` a Keras model takes.
+
+Layer 1: numpy, pandas and imbalanced-learn; never imports Keras. The algorithms are
+imbalanced-learn's; this module only adapts the containers around them:
+
+- N-D ``x`` (images, sequences) is flattened to ``(N, prod(rest))`` and restored;
+- ``y`` is read by :mod:`keras_imbalance.targets` (class indices, strings, one-hot or soft
+  rows, multi-label rows) and written back in the same layout;
+- every output row is traced to its source row (or marked synthetic), so original rows are
+  copied bit for bit from the caller's ``x`` and ``sample_weight`` is carried along;
+- pandas in, pandas out.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from keras_imbalance._validation import check_option, check_weights_array, invalid
+from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
+from keras_imbalance.targets import _analyse, _as_array, _py
+
+METHODS = (
+    "random_over",
+    "random_under",
+    "smote",
+    "borderline_smote1",
+    "borderline_smote2",
+    "adasyn",
+    "smotenc",
+    "tomek",
+    "smote_tomek",
+)
+NEIGHBORS = ("sklearn", "exact", "approximate")
+
+# method -> (parameter holding a neighbour count, its imbalanced-learn default, scope)
+# scope: "class" = the estimator is fitted on one class (needs count + 1 <= class size),
+#        "all" = fitted on every row.
+_NEIGHBOR_PARAMS = {
+    "smote": {"k_neighbors": (5, "class")},
+    "smotenc": {"k_neighbors": (5, "class")},
+    "smote_tomek": {"k_neighbors": (5, "class")},
+    "borderline_smote1": {"k_neighbors": (5, "class"), "m_neighbors": (10, "all")},
+    "borderline_smote2": {"k_neighbors": (5, "all"), "m_neighbors": (10, "all")},
+    "adasyn": {"n_neighbors": (5, "class")},
+}
+
+
+def resample(
+    x: Any,
+    y: Any,
+    method: Any = "smote",
+    *,
+    sample_weight: Any = None,
+    layout: str | None = None,
+    sampling_strategy: Any = "auto",
+    random_state: Any = None,
+    neighbors: Any = "sklearn",
+    **params: Any,
+):
+    """Resample ``(x, y)`` with an imbalanced-learn sampler, for any array a Keras model takes.
+
+    The resampling itself is imbalanced-learn's (:class:`~imblearn.over_sampling.SMOTE` and
+    friends); this function adapts the containers: N-D ``x`` is flattened to
+    ``(n_samples, prod(x.shape[1:]))`` and restored, ``y`` keeps its layout, pandas stays
+    pandas and ``sample_weight`` follows the rows. The caller's arrays are never modified.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples, ...) or DataFrame
+        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``.
+        Must be finite (NaN and inf raise) except for the categorical columns of ``smotenc``.
+    y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K), or Series
+        Class labels (ints, bools or strings), one-hot or soft rows, or multi-label 0/1 rows
+        (see Notes). Per-time-step and per-pixel targets are refused: a row must have one class.
+    method : str or imbalanced-learn sampler, default="smote"
+        One of :data:`METHODS`:
+
+        ============== ==================================================================
+        random_over    :class:`~imblearn.over_sampling.RandomOverSampler`
+        random_under   :class:`~imblearn.under_sampling.RandomUnderSampler`
+        smote          :class:`~imblearn.over_sampling.SMOTE`
+        borderline_*   :class:`~imblearn.over_sampling.BorderlineSMOTE`, kind 1 or 2
+        adasyn         :class:`~imblearn.over_sampling.ADASYN`
+        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (mixed categorical)
+        tomek          :class:`~imblearn.under_sampling.TomekLinks`
+        smote_tomek    :class:`~imblearn.combine.SMOTETomek` (SMOTE, then Tomek links)
+        ============== ==================================================================
+
+        or any object with ``fit_resample`` (used as is; ``sampling_strategy``,
+        ``random_state``, ``neighbors`` and ``params`` must then be left at their defaults).
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights. Original and duplicated rows keep the weight of their source row;
+        a synthetic row gets the mean weight of the original rows of its class.
+    layout : {'binary', 'sparse', 'onehot', 'multilabel'}, optional
+        How to read ``y`` when its shape is ambiguous (see :func:`keras_imbalance.describe`);
+        ``"multilabel"`` reads a one-per-row 0/1 matrix as multi-label.
+    sampling_strategy : str, float or dict, default="auto"
+        imbalanced-learn's ``sampling_strategy``. Dict keys are labels as they appear in ``y``
+        (the column index for one-hot ``y``, a tuple of 0/1 for multi-label rows).
+    random_state : int, RandomState or None, default=None
+        Seed of the sampler: a fixed seed gives imbalanced-learn's exact output.
+    neighbors : {'sklearn', 'exact', 'approximate'} or estimator, default='sklearn'
+        Neighbour search used by the SMOTE family and ADASYN: ``'sklearn'`` is
+        imbalanced-learn's default (:class:`~sklearn.neighbors.NearestNeighbors`); ``'exact'``
+        is :class:`ExactNeighbors` (same neighbours, so the same output for a fixed seed;
+        faster when the data are clustered or low-dimensional, see docs/bench/resample.md);
+        ``'approximate'`` is :class:`ApproximateNeighbors` (may miss neighbours: measure
+        recall on your data); an estimator with
+        ``fit``/``kneighbors`` (e.g. an approximate one) is cloned and given
+        ``n_neighbors = k + 1`` for each search. Ignored by the random and Tomek methods.
+    **params
+        Passed to the imbalanced-learn sampler (``k_neighbors``, ``m_neighbors``,
+        ``n_neighbors``, ``categorical_features``, ``shrinkage``...).
+
+    Returns
+    -------
+    x_res : ndarray of shape (n_res, ...) or DataFrame
+        Same trailing shape and dtype as ``x`` (imbalanced-learn casts synthetic rows to the
+        dtype of ``x``: cast integer images to float first to keep the interpolation).
+    y_res : same layout and type as ``y``
+    sample_weight_res : ndarray of shape (n_res,)
+        Only when ``sample_weight`` is given.
+
+    Raises
+    ------
+    ValueError
+        Before imbalanced-learn runs: unknown ``method``, lengths that disagree, NaN or inf in
+        ``x``, a ``sampling_strategy`` naming a class absent from ``y``, a class with fewer
+        than ``k_neighbors + 1`` samples for a neighbour-based method (the message says what
+        to lower ``k_neighbors`` to), per-element ``y``.
+
+    Notes
+    -----
+    Row order is imbalanced-learn's (over-samplers: original rows first, then new rows).
+    Original and duplicated rows are copied from the caller's ``x`` and ``y`` (so soft labels
+    of original rows survive); synthetic rows get the hard one-hot row of their class.
+    Multi-label ``y`` is resampled on its label powerset: each distinct 0/1 row is one class,
+    so ``"auto"`` balances label combinations, not individual labels; a synthetic row gets the
+    0/1 row of its combination. pandas: a DataFrame ``x`` comes back with the same columns and
+    dtypes (synthetic values of integer columns are rounded) and a fresh RangeIndex; a Series
+    ``y`` keeps its name.
+
+    References
+    ----------
+    Lemaitre, Nogueira, Aridas, "Imbalanced-learn: A Python Toolbox to Tackle the Curse of
+    Imbalanced Datasets in Machine Learning", JMLR 18 (2017).
+    Chawla et al., "SMOTE: Synthetic Minority Over-sampling Technique", JAIR 16 (2002).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(40, dtype=float).reshape(10, 2, 2)
+    >>> y = np.array([0] * 7 + [1] * 3)
+    >>> x_res, y_res = resample(x, y, "smote", k_neighbors=2, random_state=0)
+    >>> x_res.shape, np.bincount(y_res).tolist()
+    ((14, 2, 2), [7, 7])
+    """
+    custom = not isinstance(method, str)
+    if custom:
+        if not hasattr(method, "fit_resample"):
+            raise invalid(
+                "method", f"one of {METHODS} or an object with fit_resample", method, kind=TypeError
+            )
+        given = {
+            "sampling_strategy": (sampling_strategy, "auto"),
+            "random_state": (random_state, None),
+            "neighbors": (neighbors, "sklearn"),
+            **{name: (value, None) for name, value in params.items()},
+        }
+        for name, (value, default) in given.items():
+            if not (value is default or (isinstance(value, str) and value == default)) or (
+                name in params
+            ):
+                raise invalid(
+                    name,
+                    "it left at its default when method is a sampler object (set it on the sampler)",
+                    value,
+                )
+    else:
+        check_option("method", method, METHODS)
+    if not (isinstance(neighbors, str) or hasattr(neighbors, "kneighbors")):
+        raise invalid(
+            "neighbors",
+            f"one of {NEIGHBORS} or an estimator with kneighbors",
+            neighbors,
+            kind=TypeError,
+        )
+    if isinstance(neighbors, str):
+        check_option("neighbors", neighbors, NEIGHBORS)
+
+    frame = isinstance(x, pd.DataFrame)
+    xa = _features(x, method)
+    n = xa.shape[0]
+    target = _Target(y, layout, n)
+    weights = None
+    if sample_weight is not None:
+        weights = check_weights_array("sample_weight", sample_weight)
+        if weights.shape != (n,):
+            raise invalid(
+                "sample_weight", f"one weight per row of x, shape ({n},)", f"shape {weights.shape}"
+            )
+    strategy = target.strategy(sampling_strategy)
+
+    if custom:
+        sampler, x_in = method, xa.reshape(n, -1)
+        x_out, y_lab, source = _run(sampler, x_in, target.labels)
+    else:
+        params = dict(params)
+        _check_neighbor_counts(method, params, target, strategy, n)
+        x_in = _imblearn_input(x, xa, method, params, frame)
+        x_out, y_lab, source = _run_method(
+            method, x_in, target.labels, strategy, random_state, neighbors, params
+        )
+
+    if source is None and weights is not None:
+        raise invalid(
+            "sample_weight",
+            "None for this sampler: it does not say which output rows are original "
+            "(no sample_indices_ and original rows not first)",
+            "an array",
+        )
+    x_res = _rebuild_x(x, xa, frame, x_out, source)
+    y_res = target.rebuild(y_lab, source)
+    if weights is None:
+        return x_res, y_res
+    return x_res, y_res, _rebuild_weights(weights, target.labels, y_lab, source)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _features(x: Any, method: Any) -> np.ndarray:
+    """``x`` as an array (never a copy that is written to); NaN / inf raise naming ``x``."""
+    if isinstance(x, pd.Series):
+        raise invalid(
+            "x", "an array or DataFrame of features (a Series is one column)", x, kind=TypeError
+        )
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor
+        x = x.detach().cpu().numpy()
+    elif hasattr(x, "numpy") and not isinstance(x, (np.ndarray, pd.DataFrame)):
+        x = x.numpy()
+    if isinstance(x, pd.DataFrame):
+        xa = x.to_numpy()
+        numeric = x.select_dtypes(include=["number", "bool"])
+        if (
+            method != "smotenc"
+            and numeric.shape[1] != x.shape[1]
+            and method
+            not in (
+                "random_over",
+                "random_under",
+            )
+        ):
+            bad = [c for c in x.columns if c not in numeric.columns][:5]
+            raise invalid(
+                "x",
+                f"numeric columns for method={method!r} (use method='smotenc' for "
+                f"categorical columns such as {bad})",
+                x,
+                kind=TypeError,
+            )
+        _check_finite(numeric.to_numpy(dtype=np.float64, na_value=np.nan), numeric.columns)
+        return xa
+    try:
+        xa = np.asarray(x)
+    except (TypeError, ValueError):
+        raise invalid("x", "an array-like of features", x, kind=TypeError) from None
+    if xa.ndim < 2:
+        raise invalid(
+            "x", "an array of shape (n_samples, n_features, ...) (reshape 1-D x to (-1, 1))", xa
+        )
+    if xa.shape[0] == 0:
+        raise invalid("x", "at least one row", xa)
+    if xa.dtype.kind in "biuf":
+        _check_finite(xa, None)
+    elif method not in ("random_over", "random_under", "smotenc"):
+        raise invalid("x", f"numeric features for method={method!r}", xa, kind=TypeError)
+    return xa
+
+
+def _check_finite(xa: np.ndarray, columns) -> None:
+    if xa.dtype.kind != "f":
+        return
+    finite = np.isfinite(xa)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)[0]
+    where = f"row {bad[0]}" + (
+        f", column {columns[bad[1]]!r}"
+        if columns is not None
+        else f", index {tuple(bad[1:].tolist())}"
+    )
+    value = xa[tuple(bad)]
+    raise ValueError(
+        f"Invalid value for argument `x`. Expected finite features (no NaN or inf; impute or "
+        f"drop them first). Received: x with {int((~finite).sum())} non-finite value(s), the "
+        f"first {value} at {where}"
+    )
+
+
+class _Target:
+    """``y`` decoded to one label per row, and written back in its own layout."""
+
+    def __init__(self, y: Any, layout: str | None, n: int):
+        if layout is not None:
+            check_option("layout", layout, ("binary", "sparse", "onehot", "multilabel"))
+        self.y = y
+        self.series = isinstance(y, pd.Series)
+        self.frame = isinstance(y, pd.DataFrame)
+        arr = _as_array(y)
+        if arr.shape[0] != n:
+            raise ValueError(
+                f"Invalid value for argument `y`. Expected one label per row of x ({n} rows). "
+                f"Received: y with {arr.shape[0]} rows"
+            )
+        analysis = _analyse(arr, layout=layout)
+        info = analysis.info
+        self.info = info
+        self.arr = arr
+        if info.layout in ("sequence", "dense"):
+            raise ValueError(
+                f"Invalid value for argument `y`. Expected one class per sample ((N,), (N, 1) "
+                f"labels, (N, K) one-hot or multi-label rows). Received: y of shape {arr.shape} "
+                f"read as layout={info.layout!r} (a label per time step or pixel): resampling "
+                "rows cannot balance elements inside a row; use class weights or a per-sample "
+                "label instead"
+            )
+        self.encoding = info.encoding
+        if self.encoding == "index":
+            self.labels = arr.reshape(n)
+            self.keys = [_py(c) for c, k in zip(info.classes, info.counts, strict=True) if k > 0]
+        elif self.encoding == "onehot":
+            self.labels = analysis.labels.astype(np.int64)
+            self.keys = [int(c) for c in np.flatnonzero(info.counts)]
+        else:  # multi-label: label powerset
+            matrix = analysis.binary_matrix.astype(np.int8)
+            self.combos, inverse = np.unique(matrix, axis=0, return_inverse=True)
+            self.labels = inverse.reshape(n).astype(np.int64)
+            self.keys = [tuple(int(v) for v in row) for row in self.combos]
+
+    def strategy(self, sampling_strategy: Any) -> Any:
+        if not isinstance(sampling_strategy, dict):
+            if callable(sampling_strategy) or isinstance(sampling_strategy, (str, numbers.Real)):
+                return sampling_strategy
+            raise invalid(
+                "sampling_strategy",
+                "a str, float, dict or callable",
+                sampling_strategy,
+                kind=TypeError,
+            )
+        out = {}
+        for key, value in sampling_strategy.items():
+            k = (
+                tuple(int(v) for v in key)
+                if self.encoding == "multilabel" and isinstance(key, (tuple, list, np.ndarray))
+                else _py(key)
+            )
+            if k not in self.keys:
+                what = {
+                    "index": "labels found in y",
+                    "onehot": "column indices of the classes found in one-hot y",
+                    "multilabel": "0/1 tuples of label combinations found in y",
+                }[self.encoding]
+                raise ValueError(
+                    f"Invalid value for argument `sampling_strategy`. Expected keys among the "
+                    f"{what}: {self.keys[:20]}. Received: sampling_strategy="
+                    f"{sampling_strategy!r}, whose key {key!r} is not in y"
+                )
+            out[self.keys.index(k) if self.encoding == "multilabel" else key] = value
+        return out
+
+    def counts(self) -> dict:
+        values, counts = np.unique(self.labels, return_counts=True)
+        return {_py(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+    def describe_label(self, label: Any) -> str:
+        if self.encoding == "multilabel":
+            return f"label combination {self.keys[int(label)]}"
+        return f"class {_py(label)!r}"
+
+    def rebuild(self, labels: np.ndarray, source: np.ndarray | None):
+        n_out = labels.shape[0]
+        if self.encoding == "index":
+            out = labels.astype(self.arr.dtype, copy=False).reshape((n_out,) + self.arr.shape[1:])
+        else:
+            if self.encoding == "onehot":
+                k = self.arr.shape[1]
+                out = np.zeros((n_out, k), dtype=self.arr.dtype)
+                out[np.arange(n_out), labels.astype(np.int64)] = 1
+            else:
+                out = self.combos[labels.astype(np.int64)].astype(self.arr.dtype)
+            if source is not None:
+                orig = source >= 0
+                out[orig] = self.arr[source[orig]]
+        if self.series:
+            try:
+                return pd.Series(out, name=self.y.name, dtype=self.y.dtype)
+            except (TypeError, ValueError):
+                return pd.Series(out, name=self.y.name)
+        if self.frame:
+            return pd.DataFrame(out, columns=self.y.columns).astype(self.y.dtypes.to_dict())
+        return out
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_neighbor_counts(method, params, target, strategy, n) -> None:
+    """Raise our own error where imbalanced-learn would fail inside the neighbour search."""
+    if method not in _NEIGHBOR_PARAMS:
+        return
+    from imblearn.utils import check_sampling_strategy
+
+    try:
+        wanted = check_sampling_strategy(strategy, target.labels, "over-sampling")
+    except ValueError as err:
+        raise ValueError(f"Invalid value for argument `sampling_strategy`. {err}") from None
+    counts = target.counts()
+    for name, (default, scope) in _NEIGHBOR_PARAMS[method].items():
+        value = params.get(name, default)
+        if hasattr(value, "kneighbors"):
+            k = getattr(value, "n_neighbors", None)
+            if not isinstance(k, numbers.Integral):
+                continue
+            k = int(k) - 1  # imbalanced-learn uses the object as is: n_neighbors includes self
+        else:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise invalid(
+                    name, "a positive integer or a neighbours estimator", value, kind=TypeError
+                )
+            if value < 1:
+                raise invalid(name, "a positive integer", value)
+            k = int(value)
+        for label, n_new in wanted.items():
+            if n_new == 0:
+                continue
+            size = counts[_py(label)] if scope == "class" else n
+            if size < 2:
+                raise ValueError(
+                    f"Invalid value for argument `y`. Expected at least 2 samples in each class "
+                    f"that method={method!r} over-samples (it interpolates between a sample and "
+                    f"its neighbours). Received: {target.describe_label(label)} has 1 sample "
+                    "(use method='random_over', or leave it out of sampling_strategy)"
+                )
+            if k + 1 > size:
+                where = f"the {size} samples of {target.describe_label(label)}"
+                if scope == "all":
+                    where = f"the {size} rows of x"
+                raise ValueError(
+                    f"Invalid value for argument `{name}`. Expected {name} < the number of "
+                    f"samples it searches: {where} (each sample is its own first neighbour). "
+                    f"Received: {name}={k}; lower it to {name}={size - 1} or below"
+                )
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _imblearn_input(x, xa, method, params, frame):
+    n = xa.shape[0]
+    if method in ("random_over", "random_under") and not params:
+        # These samplers only draw row indices from y: hand them row numbers, so any x works
+        # (object arrays, mixed DataFrames) and the output equals imbalanced-learn's.
+        return np.arange(n).reshape(n, 1)
+    if method == "smotenc":
+        if frame:
+            params.setdefault("categorical_features", "auto")
+            return x
+        if "categorical_features" not in params:
+            raise invalid(
+                "categorical_features",
+                "the indices or boolean mask of the categorical columns of x for method='smotenc'",
+                None,
+            )
+    return xa.reshape(n, -1)
+
+
+def _neighbor_backend(neighbors, count):
+    if isinstance(neighbors, str):
+        if neighbors == "sklearn":
+            return count
+        if neighbors == "exact":
+            return ExactNeighbors(n_neighbors=count + 1)
+        return ApproximateNeighbors(n_neighbors=count + 1)
+    from sklearn.base import clone
+
+    est = clone(neighbors)
+    est.set_params(n_neighbors=count + 1)
+    return est
+
+
+def _sampler(method, strategy, random_state, neighbors, params):
+    from imblearn import over_sampling as over
+    from imblearn import under_sampling as under
+
+    kw = dict(params)
+    for name, (default, _scope) in _NEIGHBOR_PARAMS.get(method, {}).items():
+        value = kw.get(name, default)
+        if isinstance(value, numbers.Integral) and not (
+            isinstance(neighbors, str) and neighbors == "sklearn"
+        ):
+            kw[name] = _neighbor_backend(neighbors, int(value))
+    common = {"sampling_strategy": strategy}
+    if method == "random_over":
+        return over.RandomOverSampler(**common, random_state=random_state, **kw)
+    if method == "random_under":
+        return under.RandomUnderSampler(**common, random_state=random_state, **kw)
+    if method in ("smote", "smote_tomek"):
+        return over.SMOTE(**common, random_state=random_state, **kw)
+    if method in ("borderline_smote1", "borderline_smote2"):
+        kind = "borderline-1" if method.endswith("1") else "borderline-2"
+        return over.BorderlineSMOTE(**common, random_state=random_state, kind=kind, **kw)
+    if method == "adasyn":
+        return over.ADASYN(**common, random_state=random_state, **kw)
+    if method == "smotenc":
+        return over.SMOTENC(**common, random_state=random_state, **kw)
+    return under.TomekLinks(**common, **kw)  # tomek
+
+
+def _run_method(method, x_in, labels, strategy, random_state, neighbors, params):
+    if method == "smote_tomek":
+        # Exactly what imblearn.combine.SMOTETomek does, in two steps so rows stay traceable.
+        from imblearn.under_sampling import TomekLinks
+
+        x1, y1, src1 = _run(
+            _sampler("smote", strategy, random_state, neighbors, params), x_in, labels
+        )
+        x2, y2, src2 = _run(TomekLinks(sampling_strategy="all"), x1, y1)
+        return x2, y2, src1[src2]
+    return _run(_sampler(method, strategy, random_state, neighbors, params), x_in, labels)
+
+
+def _run(sampler, x_in, labels):
+    """Resample and trace each output row to its source row (-1 = synthetic)."""
+    n = len(labels)
+    x_out, y_out = sampler.fit_resample(x_in, labels)
+    y_out = np.asarray(y_out)
+    indices = getattr(sampler, "sample_indices_", None)
+    if indices is not None and len(indices) == len(y_out):
+        source = np.asarray(indices, dtype=np.int64)
+    elif len(y_out) >= n and _same_rows(x_out, x_in, n):
+        source = np.concatenate([np.arange(n), np.full(len(y_out) - n, -1)])
+    else:
+        source = None
+    return x_out, y_out, source
+
+
+def _same_rows(x_out, x_in, n) -> bool:
+    head = x_out.iloc[:n] if isinstance(x_out, pd.DataFrame) else np.asarray(x_out)[:n]
+    ref = x_in if not isinstance(x_in, pd.DataFrame) else x_in
+    if isinstance(ref, pd.DataFrame):
+        return head.reset_index(drop=True).equals(ref.reset_index(drop=True).astype(head.dtypes))
+    try:
+        return bool(np.array_equal(head, ref))
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _rebuild_x(x, xa, frame, x_out, source):
+    n = xa.shape[0]
+    trailing = xa.shape[1:]
+    if source is None:
+        if frame:
+            return pd.DataFrame(np.asarray(x_out), columns=x.columns)
+        return np.asarray(x_out).reshape((-1,) + trailing)
+    orig = source >= 0
+    synth_rows = np.flatnonzero(~orig)
+    if frame:
+        parts = [x.iloc[source[orig]].reset_index(drop=True)]
+        if synth_rows.size:
+            syn = (
+                x_out.iloc[synth_rows]
+                if isinstance(x_out, pd.DataFrame)
+                else pd.DataFrame(np.asarray(x_out)[synth_rows], columns=x.columns)
+            )
+            syn = syn.reset_index(drop=True)
+            for col, dtype in x.dtypes.items():
+                if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_integer_dtype(
+                    syn[col].dtype
+                ):
+                    syn[col] = np.round(syn[col].to_numpy(dtype=np.float64))
+            parts.append(syn.astype(x.dtypes.to_dict()))
+        both = pd.concat(parts, ignore_index=True)
+        order = np.concatenate([np.flatnonzero(orig), synth_rows])
+        return both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    out = np.empty((len(source),) + trailing, dtype=xa.dtype)
+    out[orig] = xa[source[orig]]
+    if synth_rows.size:
+        out[synth_rows] = np.asarray(x_out)[synth_rows].reshape((-1,) + trailing)
+    del n
+    return out
+
+
+def _rebuild_weights(weights, labels, y_out, source):
+    out = np.empty(len(y_out), dtype=np.float64)
+    orig = source >= 0
+    out[orig] = weights[source[orig]]
+    synth = ~orig
+    if synth.any():
+        for label in np.unique(y_out[synth]):
+            members = labels == label
+            out[synth & (y_out == label)] = weights[members].mean()
+    return out
