@@ -1,4 +1,6 @@
-"""Command line: ``keras-imbalance inspect | weights`` (layer 4: parses, calls the public API).
+"""Command line: ``keras-imbalance inspect | weights | resample | compare`` (layer 4).
+
+Parses arguments and calls the documented public API only.
 
 Errors a user can fix (bad file, missing column, bad option) print one line and exit with 2.
 """
@@ -62,6 +64,10 @@ def _read_table(data: str, target: str | None):
     y = frame[target]
     if y.isna().any():
         raise UsageError(f"--target column {target!r} has {int(y.isna().sum())} missing labels")
+    if y.nunique() < 2:
+        raise UsageError(
+            f"--target column {target!r} has a single class ({y.iloc[0]!r}): nothing to balance"
+        )
     return frame.drop(columns=[target]), y, (path.name if path.exists() else data)
 
 
@@ -165,6 +171,44 @@ def cmd_weights(args) -> int:
     return 0
 
 
+def cmd_resample(args) -> int:
+    import pandas as pd
+
+    from keras_imbalance import resample
+
+    x, y, _ = _read_table(args.data, args.target)
+    out = Path(args.output)
+    if Path(args.data).exists() and out.resolve() == Path(args.data).resolve():
+        raise UsageError(f"-o {args.output!r} is the input file: resample never overwrites DATA")
+    if out.exists() and not args.force:
+        raise UsageError(f"-o {args.output!r} exists: pass --force to overwrite it")
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"-o {args.output!r}: expected a .csv or .parquet file name")
+    params = {}
+    non_numeric = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+    if args.method == "smotenc":
+        if not non_numeric:
+            raise UsageError(
+                "--method smotenc needs categorical (non-numeric) feature columns; none found"
+            )
+        params["categorical_features"] = [x.columns.get_loc(c) for c in non_numeric]
+    elif non_numeric:
+        raise UsageError(
+            f"non-numeric feature columns {non_numeric[:10]}: encode them, or use --method smotenc"
+        )
+    xr, yr = resample(x, y, method=args.method, random_state=args.seed, **params)
+    frame = xr.copy()
+    frame[y.name] = yr.to_numpy()
+    if out.suffix.lower() == ".parquet":
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_csv(out, index=False)
+    before = y.value_counts().sort_index().to_dict()
+    after = pd.Series(yr).value_counts().sort_index().to_dict()
+    print(f"{len(y)} -> {len(yr)} rows; class counts {before} -> {after}; written to {out}")
+    return 0
+
+
 def _number(text: str):
     try:
         return int(text)
@@ -207,6 +251,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--indent", action="store_true")
     p.set_defaults(func=cmd_weights)
+
+    p = sub.add_parser("resample", help="write a resampled copy of DATA (never overwrites DATA)")
+    p.add_argument("data")
+    p.add_argument("--target")
+    p.add_argument(
+        "--method",
+        default="smote",
+        choices=[
+            "random_over",
+            "random_under",
+            "smote",
+            "borderline_smote1",
+            "borderline_smote2",
+            "adasyn",
+            "smotenc",
+            "tomek",
+            "smote_tomek",
+        ],
+    )
+    p.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
+    p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_resample)
     return parser
 
 

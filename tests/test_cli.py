@@ -1,0 +1,94 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from keras_imbalance.cli import main
+
+
+def test_inspect_bundled_dataset_prints_counts_and_weights(capsys, tmp_path):
+    png = tmp_path / "counts.png"
+    assert main(["inspect", "yeast4", "--json", "--plot", str(png)]) == 0
+    report = json.loads(capsys.readouterr().out.split("\nbar chart")[0])
+    assert report["counts"] == {"0": 1433, "1": 51}
+    assert report["imbalance_ratio"] == pytest.approx(1433 / 51, abs=1e-3)
+    assert report["class_weights"]["reference"] == {
+        "0": 1.0,
+        "1": pytest.approx(1433 / 51, rel=1e-6),
+    }
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_weights_prints_a_dict_ready_to_paste(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"f": range(8), "label": ["a"] * 6 + ["b"] * 2}).to_csv(data, index=False)
+    assert main(["weights", str(data), "--target", "label", "--strategy", "balanced"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"0": pytest.approx(8 / 12), "1": 2.0}
+
+
+def test_resample_writes_new_file_and_never_overwrites(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "d.csv"
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    frame["y"] = [0] * 50 + [1] * 10
+    frame.to_csv(data, index=False)
+    original = data.read_bytes()
+    out = tmp_path / "out.parquet"
+    assert (
+        main(["resample", str(data), "--target", "y", "--method", "random_over", "-o", str(out)])
+        == 0
+    )
+    result = pd.read_parquet(out)
+    assert result["y"].value_counts().to_dict() == {0: 50, 1: 50}
+    assert data.read_bytes() == original
+    assert main(["resample", str(data), "--target", "y", "-o", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["resample", str(data), "--target", "y", "-o", str(data), "--force"]) == 2
+    assert data.read_bytes() == original
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("a,b\n1,0\n2,1\n", ["--target", "z"], "not a column"),
+        ("a,b\n1,0\n2,0\n", ["--target", "b"], "single class"),
+        ('a,b\n1,"0\n', ["--target", "b"], "could not be read"),
+        ("a,b\nx,0\ny,1\nz,1\n", ["--target", "b", "-o", "OUT"], "non-numeric"),
+        ("", ["--target", "b"], "could not be read"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, content, args, message):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    command = "resample" if "-o" in args else "inspect"
+    args = [str(tmp_path / "o.csv") if a == "OUT" else a for a in args]
+    assert main([command, str(data), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_unknown_dataset_name(capsys):
+    assert main(["inspect", "no_such_data"]) == 2
+    assert "bundled dataset" in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_imbalance.cli",
+            "weights",
+            "ecoli3",
+            "--strategy",
+            "reference",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    weights = json.loads(result.stdout)
+    assert weights["0"] == 1.0 and weights["1"] == pytest.approx(301 / 35)
