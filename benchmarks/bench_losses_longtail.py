@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import balanced_accuracy_score  # noqa: E402
 
 import keras_imbalance.losses as L  # noqa: E402
+from keras_imbalance import class_weights  # noqa: E402
 from keras_imbalance.datasets import load_digits_lt  # noqa: E402
 
 EPOCHS, BATCH, K = 150, 32, 10
@@ -31,10 +32,9 @@ DRW_START = int(0.8 * EPOCHS)
 
 def make_losses(counts):
     counts = np.asarray(counts, dtype=float)
-    balanced = counts.sum() / (K * counts)  # scikit-learn's "balanced" weights
-    beta = 0.999  # effective-number weights (Cui et al. 2019) for DRW, normalised to sum K
-    eff = (1 - beta) / (1 - beta**counts)
-    eff = eff * K / eff.sum()
+    by_class = dict(enumerate(counts.astype(int).tolist()))
+    balanced = class_weights(by_class, "balanced")  # scikit-learn's "balanced" weights
+    eff = class_weights(by_class, "effective_number")  # Cui et al. 2019, sum K, beta 0.999
     ldam = L.LDAMCrossentropy(counts, max_margin=0.5, scale=5.0, sparse=True, from_logits=True)
     return {
         "CE": (keras.losses.SparseCategoricalCrossentropy(from_logits=True), []),
