@@ -261,3 +261,12 @@ def test_multilabel_with_weighted_binary_crossentropy_loss():
     w = np.where(y == 1, 6 / (2 * pos), 6 / (2 * neg))
     got = _fit_loss(model, WeightedBinaryCrossentropy(), x, batch_size=6, **kw)
     assert got == pytest.approx(np.sum(w * bce) / y.size, rel=1e-4)
+
+
+def test_per_output_settings_must_name_outputs_only():
+    y = {"a": np.array([0, 1, 1]), "b": np.array([1, 0, 0])}
+    kw = fit_kwargs(y, {0: 2.0, 1: 1.0})  # a class-weight dict applies to every output
+    np.testing.assert_allclose(kw["sample_weight"]["a"], [2, 1, 1])
+    np.testing.assert_allclose(kw["sample_weight"]["b"], [1, 2, 2])
+    with pytest.raises(ValueError, match="output names"):
+        fit_kwargs(y, {"a": "balanced", "c": "balanced"})

@@ -268,9 +268,7 @@ def _contradiction(layout: str, arr: np.ndarray, expected: str) -> ValueError:
 @dataclass
 class _Analysis:
     info: TargetInfo
-    labels: np.ndarray | None  # index-encoded labels of element_shape (ints or codes)
-    offset: int  # code = label - offset, for integer labels
-    lookup: np.ndarray | None  # label value -> class position (None when offset suffices)
+    labels: np.ndarray | None  # element_shape: integer labels, or class positions (-1 = skipped)
     valid: np.ndarray | None  # bool of element_shape, None = everything counts
     binary_matrix: np.ndarray | None  # multi-label 0/1 matrix
 
@@ -402,7 +400,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
         codes = codes.reshape(arr.shape)
         if valid is not None:
             codes = np.where(valid, codes, -1)
-        analysis = _Analysis(None, codes, 0, None, valid, None)
+        analysis = _Analysis(None, codes, valid, None)
     else:
         ints = _check_integer_valued(arr, "y")
         counts_full, offset = _int_bincount(ints if valid is None else ints[valid])
@@ -416,7 +414,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
         else:
             info_classes = labels_present
         class_ids = info_classes.astype(np.int64)
-        analysis = _Analysis(None, ints, 0, None, valid, None)
+        analysis = _Analysis(None, ints, valid, None)
 
     is_01 = arr.dtype.kind not in "USO" and set(class_ids.tolist()) <= {0, 1}
     if layout == "binary" and not is_01:
@@ -542,7 +540,7 @@ def _analyse_onehot(arr, layout, mask, ignore_class, classes) -> _Analysis:
         shape=tuple(arr.shape),
         element_shape=tuple(element_shape),
     )
-    return _Analysis(info, labels, 0, None, valid, None)
+    return _Analysis(info, labels, valid, None)
 
 
 def _analyse_multilabel(arr, mask, classes) -> _Analysis:
@@ -569,7 +567,7 @@ def _analyse_multilabel(arr, mask, classes) -> _Analysis:
         element_shape=tuple(arr.shape),
         negatives=(total - pos).astype(np.int64),
     )
-    return _Analysis(info, None, 0, None, valid, matrix)
+    return _Analysis(info, None, valid, matrix)
 
 
 # --------------------------------------------------------------------------- class_counts

@@ -12,6 +12,7 @@ from keras_imbalance._validation import check_option, check_weights_array, inval
 from keras_imbalance.targets import (
     _CHUNK,
     _FEW,
+    TargetInfo,
     _analyse,
     _Analysis,
     _batch_source,
@@ -77,6 +78,14 @@ def _counts_from_mapping(counts: Mapping, classes) -> tuple[np.ndarray, np.ndarr
     if np.any(values != np.round(values)):
         raise invalid("y_or_counts", "whole-number counts", counts)
     return labels, ids, values.astype(np.int64)
+
+
+def _analysis_from_counts(counts: Mapping, classes) -> _Analysis:
+    """An analysis holding only class counts (no per-element labels)."""
+    labels, ids, values = _counts_from_mapping(counts, classes)
+    n = int(values.sum())
+    info = TargetInfo("sparse", "index", labels, ids, values, n, n, (n,), (n,))
+    return _Analysis(info, None, None, None)
 
 
 def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels) -> np.ndarray:
@@ -338,28 +347,12 @@ def class_weights(
     {0: 0.6666666666666666, 1: 2.0}
     """
     if isinstance(y_or_counts, Mapping):
-        labels, ids, counts = _counts_from_mapping(y_or_counts, classes)
-        from keras_imbalance.targets import TargetInfo
-
-        info = TargetInfo(
-            "sparse",
-            "index",
-            labels,
-            ids,
-            counts,
-            int(counts.sum()),
-            int(counts.sum()),
-            (int(counts.sum()),),
-            (int(counts.sum()),),
-        )
-        analysis = _Analysis(info, None, 0, None, None, None)
+        analysis = _analysis_from_counts(y_or_counts, classes)
     elif _batch_source(y_or_counts) is not None or isinstance(y_or_counts, str):
         counted = class_counts(
             y_or_counts, layout=layout, ignore_class=ignore_class, classes=classes
         )
-        return class_weights(
-            counted, strategy, normalize=normalize, clip=clip, absent=absent, **options
-        )
+        analysis = _analysis_from_counts(counted, classes)
     else:
         analysis = _analyse(
             y_or_counts, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
@@ -426,12 +419,7 @@ def _lookup(analysis: _Analysis, resolved: _Resolved, sample_weight) -> np.ndarr
     else:
         labels = analysis.labels
         valid = analysis.valid
-        if (
-            labels.dtype.kind in "iu"
-            and info.layout != "onehot"
-            and info.encoding == "index"
-            and not _is_coded(analysis)
-        ):
+        if info.encoding == "index" and not _is_coded(analysis):
             out = _int_lookup(labels, info.class_ids, table, valid)
         else:  # codes 0..k-1, -1 marks skipped elements
             codes = labels if valid is None else np.where(valid, labels, -1)

@@ -13,9 +13,7 @@ import numpy as np
 
 from keras_imbalance._validation import invalid
 from keras_imbalance.targets import _analyse, _as_array, _is_pydataset, class_counts
-from keras_imbalance.weights._core import _counts_from_mapping, _lookup, _resolve, _Resolved
-
-_PER_OUTPUT = ("class_weight", "sample_weight", "layout", "mask", "ignore_class", "classes")
+from keras_imbalance.weights._core import _analysis_from_counts, _lookup, _resolve, _Resolved
 
 
 def _encoded(y_arr: np.ndarray, analysis) -> np.ndarray:
@@ -58,17 +56,14 @@ def _fit_one(y, class_weight, sample_weight, layout, mask, ignore_class, classes
 def _split_per_output(names, settings: dict) -> dict:
     """{setting: value} -> {output: {setting: value}}; a dict keyed by output names is per output."""
     out = {name: {} for name in names}
+    outputs = set(names)
     for key, value in settings.items():
-        per_output = isinstance(value, Mapping) and value and set(value) <= set(names)
-        if (
-            key == "class_weight"
-            and per_output is False
-            and isinstance(value, Mapping)
-            and set(value) & set(names)
-        ):
+        keys = set(value) if isinstance(value, Mapping) else set()
+        per_output = bool(keys) and keys <= outputs
+        if keys & outputs and not per_output:
             raise invalid(
-                "class_weight",
-                f"a dict keyed by output names {sorted(names)} or one setting for every output",
+                key,
+                f"a dict keyed by output names {sorted(outputs)} or one setting for every output",
                 value,
             )
         for name in names:
@@ -222,13 +217,7 @@ def _weighters_for_stream(data, class_weight, layout, ignore_class, classes, opt
             )
         source = iter(data) if isinstance(data, (list, tuple)) else data
         counts = class_counts(source, layout=layout, ignore_class=ignore_class, classes=classes)
-    labels, ids, count_values = _counts_from_mapping(counts, classes)
-    from keras_imbalance.targets import TargetInfo
-    from keras_imbalance.targets import _Analysis as Analysis
-
-    n = int(count_values.sum())
-    info = TargetInfo("sparse", "index", labels, ids, count_values, n, n, (n,), (n,))
-    resolved = _resolve(Analysis(info, None, 0, None, None, None), class_weight, **options)
+    resolved = _resolve(_analysis_from_counts(counts, classes), class_weight, **options)
     return _Weighter(resolved, layout, ignore_class)
 
 
