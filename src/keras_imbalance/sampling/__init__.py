@@ -1,0 +1,33 @@
+"""Class-balanced batches without a resampled copy of the data (layer 2).
+
+Public: :class:`BalancedBatches` (a ``keras.utils.PyDataset``), :class:`BalancedSampler` (a
+``torch.utils.data.Sampler``), :func:`balanced_tf_dataset` (a ``tf.data.Dataset``), and
+``STRATEGIES``. All three share one index-drawing core (numpy only). Each is imported on first
+access, so ``keras_imbalance.sampling`` imports neither torch nor tensorflow by itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from keras_imbalance.sampling._inputs import STRATEGIES
+
+_LAZY = {
+    "BalancedBatches": "keras_imbalance.sampling._keras",
+    "BalancedSampler": "keras_imbalance.sampling._torch",
+    "balanced_tf_dataset": "keras_imbalance.sampling._tf",
+}
+
+__all__ = ["STRATEGIES", "BalancedBatches", "BalancedSampler", "balanced_tf_dataset"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_imbalance.sampling' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

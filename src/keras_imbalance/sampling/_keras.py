@@ -1,0 +1,171 @@
+"""``BalancedBatches``: a ``keras.utils.PyDataset`` of class-balanced batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from keras_imbalance._validation import invalid
+from keras_imbalance.sampling._inputs import _prepare
+
+
+class BalancedBatches(keras.utils.PyDataset):
+    """Class-balanced batches drawn from per-class index pools, redrawn every epoch.
+
+    Each draw picks class ``c`` with probability ``p_c`` (``1 / K`` for ``'oversample'``,
+    ``'undersample'`` and ``'smote'``, the given proportion for a dict), then a row of that class
+    uniformly with replacement. Only int32 index pools are kept (no copy of ``x``: a
+    ``np.memmap`` stays on disk), and batch ``i`` of epoch ``e`` is a pure function of
+    ``(seed, e, i)`` -- its random numbers come from a Philox generator keyed by those three
+    numbers -- so results are identical with any ``workers`` / ``use_multiprocessing`` setting
+    and in any order. :meth:`on_epoch_end` (called by ``model.fit``) moves to the next epoch.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples, ...), or a list / dict of them
+        Inputs (any trailing shape: tabular rows, (28, 28, 1) images, (T, F) sequences).
+        Must be finite (NaN or inf raise).
+    y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K), or a list / dict
+        Labels: binary, sparse (ints or strings) or one-hot (the class is the argmax). For a
+        multi-output ``y`` (a dict or a list of arrays) the classes come from the output named
+        by ``stratify_by``; every output is gathered with the same rows.
+    batch_size : int, default=32
+        Rows per batch. The last batch of an epoch keeps the remainder
+        (``epoch_size - (len - 1) * batch_size`` rows) rather than dropping it.
+    strategy : {'oversample', 'undersample', 'smote'} or dict, default='oversample'
+        - ``'oversample'``: every class equally likely; epoch = ``K * n_max`` draws (as many
+          draws per class as the largest class has rows).
+        - ``'undersample'``: every class equally likely; epoch = ``K * n_min`` draws, so each
+          epoch sees a fresh random subset of the larger classes.
+        - ``'smote'``: as ``'oversample'``, but a draw of a class with fewer rows than its
+          ``n_max`` expected draws is synthetic with probability ``1 - n_c / n_max``:
+          ``a + u (b - a)``, ``u ~ U(0, 1)``, ``a`` a row of the class and ``b`` one of its
+          ``k_neighbors`` nearest neighbours in the class (scikit-learn ``NearestNeighbors`` on
+          the flattened rows, computed once here). Its label is ``y[a]`` (every output of a
+          multi-output ``y``); its sample weight is interpolated like ``x``:
+          ``w_a + u (w_b - w_a)``. Needs a single floating-point ``x``.
+        - ``{class: proportion}``: draw probabilities (normalised to sum to 1; classes not
+          listed are never drawn); epoch = ``n_samples`` draws.
+    sample_weight : array-like of shape (n_samples,) or (n_samples, ...), or a list / dict, optional
+        Per-sample weights, gathered with the rows and yielded as the third batch element.
+    epoch_size : int, optional
+        Draws per epoch, overriding the strategy's default.
+    k_neighbors : int, default=5
+        Neighbours per row for ``'smote'``; must be below the smallest oversampled class size.
+    stratify_by : str or int, optional
+        The output of a multi-output ``y`` whose classes are balanced.
+    seed : int, optional
+        Seeds every batch. ``None`` draws one (kept in ``seed``).
+    **kwargs
+        ``workers``, ``use_multiprocessing``, ``max_queue_size``, passed to
+        ``keras.utils.PyDataset``.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch whose batches ``__getitem__`` returns (starts at 0; settable).
+    seed : int
+    epoch_size : int
+    classes : ndarray
+        Class labels, in class-position order.
+    class_probabilities : ndarray of shape (n_classes,)
+        Probability that a draw is of each class.
+
+    Notes
+    -----
+    Compared with ``imblearn.keras.BalancedBatchGenerator``: the subset is redrawn every epoch
+    (not once), the last partial batch is kept, any sampling proportion and in-batch SMOTE work
+    without a resampled copy of ``x``, and ``PyDataset.__init__`` is called (workers work).
+    Rows are drawn with replacement, so an ``'oversample'`` epoch shows about 63 % of the
+    majority rows (``1 - 1/e``); every row stays reachable and appears within a few epochs.
+
+    References
+    ----------
+    Chawla et al., "SMOTE: Synthetic Minority Over-sampling Technique", JAIR 16 (2002).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(1000, 4)).astype("float32")
+    >>> y = (np.arange(1000) < 50).astype(int)
+    >>> batches = BalancedBatches(x, y, batch_size=100, seed=0)
+    >>> len(batches), batches.epoch_size
+    (19, 1900)
+    >>> xb, yb = batches[0]
+    >>> xb.shape
+    (100, 4)
+    >>> minority_share = np.concatenate([batches[i][1] for i in range(len(batches))]).mean()
+    >>> round(float(minority_share), 1)
+    0.5
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        batch_size: int = 32,
+        strategy: Any = "oversample",
+        sample_weight: Any = None,
+        epoch_size: int | None = None,
+        k_neighbors: int = 5,
+        stratify_by: Any = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self._source, self._plan = _prepare(
+            x,
+            y,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            strategy=strategy,
+            epoch_size=epoch_size,
+            k_neighbors=k_neighbors,
+            stratify_by=stratify_by,
+            seed=seed,
+        )
+        self.batch_size = self._plan.batch_size
+        self.strategy = strategy
+        self.epoch = 0
+
+    @property
+    def seed(self) -> int:
+        return self._plan.seed
+
+    @property
+    def epoch_size(self) -> int:
+        return self._plan.epoch_size
+
+    @property
+    def classes(self):
+        return self._plan.classes
+
+    @property
+    def class_probabilities(self):
+        return self._plan.probs.copy()
+
+    def __len__(self) -> int:
+        return self._plan.num_batches
+
+    def __getitem__(self, index: int):
+        n = self._plan.num_batches
+        if not isinstance(index, (int,)) and not hasattr(index, "__index__"):
+            raise invalid("index", "an integer batch index", index, kind=TypeError)
+        index = int(index)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"batch index {index} out of range for {n} batches")
+        return self._source.batch(self._plan.draws(self.epoch, index))
+
+    def on_epoch_end(self) -> None:
+        """Move to the next epoch (a fresh draw of every batch).
+
+        The epoch advances here rather than in ``on_epoch_begin`` because Keras stops its
+        worker threads / processes before calling ``on_epoch_end`` but starts them before
+        ``on_epoch_begin``. Keras 3's ``fit`` also calls it once before the first epoch, so
+        ``fit``'s first epoch draws epoch 1; the sequence is fixed by the seed either way.
+        """
+        self.epoch += 1

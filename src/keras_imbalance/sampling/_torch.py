@@ -1,0 +1,80 @@
+"""``BalancedSampler``: the same draws as a ``torch.utils.data.Sampler`` of row indices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch.utils.data
+
+from keras_imbalance.sampling._inputs import _prepare
+
+
+class BalancedSampler(torch.utils.data.Sampler):
+    """Row indices of class-balanced batches, for a ``torch.utils.data.DataLoader``.
+
+    Yields ``epoch_size`` row indices per pass, drawn exactly as :class:`BalancedBatches` draws
+    them (same strategies, same per-batch Philox generators keyed by ``(seed, epoch, batch)``):
+    with the same ``seed`` and ``batch_size``, ``DataLoader(dataset, batch_size=batch_size,
+    sampler=BalancedSampler(y, ...))`` gives the rows of ``BalancedBatches(x, y, ...)``.
+    Every ``iter()`` is a new epoch (``epoch`` counts them; :meth:`set_epoch` sets it, e.g.
+    to resume). SMOTE creates rows, not indices, so it is not offered here.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K), or a list / dict
+        Labels (binary, sparse or one-hot); multi-output: see ``stratify_by``.
+    batch_size : int, default=32
+        Draws generated together (match the DataLoader's batch size to reproduce
+        :class:`BalancedBatches` batch for batch).
+    strategy : {'oversample', 'undersample'} or dict, default='oversample'
+        As in :class:`BalancedBatches`.
+    epoch_size : int, optional
+    stratify_by : str or int, optional
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sampler = BalancedSampler(np.r_[np.zeros(90), np.ones(10)].astype(int), seed=0)
+    >>> len(sampler), len(list(sampler))
+    (180, 180)
+    """
+
+    def __init__(
+        self,
+        y: Any,
+        *,
+        batch_size: int = 32,
+        strategy: Any = "oversample",
+        epoch_size: int | None = None,
+        stratify_by: Any = None,
+        seed: int | None = None,
+    ):
+        _, self._plan = _prepare(
+            None,
+            y,
+            batch_size=batch_size,
+            strategy=strategy,
+            epoch_size=epoch_size,
+            stratify_by=stratify_by,
+            seed=seed,
+            need_x=False,
+        )
+        self.epoch = 0
+
+    @property
+    def seed(self) -> int:
+        return self._plan.seed
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch the next ``iter()`` draws."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self._plan.epoch_size
+
+    def __iter__(self) -> Iterator[int]:
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        for i in range(self._plan.num_batches):
+            yield from self._plan.draws(epoch, i).index.tolist()
