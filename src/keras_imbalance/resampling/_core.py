@@ -21,6 +21,7 @@ import pandas as pd
 
 from keras_imbalance._validation import check_option, check_weights_array, invalid
 from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
+from keras_imbalance.resampling._torch_neighbors import TorchNeighbors, require_torch
 from keras_imbalance.targets import _analyse, _as_array, _py
 
 METHODS = (
@@ -34,7 +35,7 @@ METHODS = (
     "tomek",
     "smote_tomek",
 )
-NEIGHBORS = ("sklearn", "exact", "approximate")
+NEIGHBORS = ("sklearn", "exact", "approximate", "torch")
 
 # method -> (parameter holding a neighbour count, its imbalanced-learn default, scope)
 # scope: "class" = the estimator is fitted on one class (needs count + 1 <= class size),
@@ -103,13 +104,14 @@ def resample(
         (the column index for one-hot ``y``, a tuple of 0/1 for multi-label rows).
     random_state : int, RandomState or None, default=None
         Seed of the sampler: a fixed seed gives imbalanced-learn's exact output.
-    neighbors : {'sklearn', 'exact', 'approximate'} or estimator, default='sklearn'
+    neighbors : {'sklearn', 'exact', 'approximate', 'torch'} or estimator, default='sklearn'
         Neighbour search used by the SMOTE family and ADASYN: ``'sklearn'`` is
         imbalanced-learn's default (:class:`~sklearn.neighbors.NearestNeighbors`); ``'exact'``
         is :class:`ExactNeighbors` (same neighbours, so the same output for a fixed seed;
         faster when the data are clustered or low-dimensional, see docs/bench/resample.md);
         ``'approximate'`` is :class:`ApproximateNeighbors` (may miss neighbours: measure
-        recall on your data); an estimator with
+        recall on your data); ``'torch'`` is :class:`TorchNeighbors` (exact, same neighbours,
+        computed with torch on a CUDA GPU when one is available; needs PyTorch); an estimator with
         ``fit``/``kneighbors`` (e.g. an approximate one) is cloned and given
         ``n_neighbors = k + 1`` for each search. Ignored by the random and Tomek methods.
     **params
@@ -191,6 +193,8 @@ def resample(
         )
     if isinstance(neighbors, str):
         check_option("neighbors", neighbors, NEIGHBORS)
+        if neighbors == "torch":
+            require_torch("neighbors")
 
     frame = isinstance(x, pd.DataFrame)
     xa = _features(x, method)
@@ -485,6 +489,8 @@ def _neighbor_backend(neighbors, count):
             return count
         if neighbors == "exact":
             return ExactNeighbors(n_neighbors=count + 1)
+        if neighbors == "torch":
+            return TorchNeighbors(n_neighbors=count + 1)
         return ApproximateNeighbors(n_neighbors=count + 1)
     from sklearn.base import clone
 

@@ -320,10 +320,10 @@ def _kmeans(x, cells, seed, iterations=6):
 
 
 def _drop_self(dist2, ind, k):
-    """Remove each fitted point from its own neighbour list (else drop the farthest)."""
+    """Remove each fitted point from its own neighbour list (else drop the first, as scikit-learn)."""
     n = ind.shape[0]
     is_self = ind == np.arange(n)[:, None]
-    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), ind.shape[1] - 1)
+    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), 0)  # as scikit-learn
     keep = np.ones(ind.shape, dtype=bool)
     keep[np.arange(n), drop] = False
     return dist2[keep].reshape(n, k), ind[keep].reshape(n, k)
