@@ -92,3 +92,48 @@ def test_console_script_runs():
     )
     weights = json.loads(result.stdout)
     assert weights["0"] == 1.0 and weights["1"] == pytest.approx(301 / 35)
+
+
+def test_compare_end_to_end_on_bundled_data_and_resume(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = [
+        "compare",
+        "ecoli3",
+        "--strategies",
+        "none,balanced",
+        "--cv",
+        "2",
+        "--epochs",
+        "3",
+        "--jobs",
+        "1",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert "Use " in out.out
+    results = tmp_path / "ecoli3-results.jsonl"
+    report = tmp_path / "ecoli3-report.html"
+    lines = results.read_text().splitlines()
+    assert (
+        len(lines) == 1 + 2 * 3 * 2
+    )  # header + 2 models x 3 rows (none, none+threshold, balanced) x 2 folds
+    html = report.read_text()
+    assert "<img" in html and "balanced" in html
+    # a second run resumes: nothing is refitted, the file keeps its lines
+    assert main(args) == 0
+    assert results.read_text().splitlines() == lines
+    # other settings against the same results file are refused on one line
+    assert main([*args[:-4], "--cv", "3", "--epochs", "3", "--jobs", "1"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "different settings (cv)" in errors[0]
+
+
+def test_compare_bad_strategy_and_non_numeric_features(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "ecoli3", "--strategies", "none,magic"]) == 2
+    err = capsys.readouterr().err
+    assert "magic" in err and "smote" in err
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"colour": ["red", "blue"] * 5, "y": [0, 1] * 5}).to_csv(data, index=False)
+    assert main(["compare", str(data), "--target", "y"]) == 2
+    assert "non-numeric" in capsys.readouterr().err

@@ -209,6 +209,112 @@ def cmd_resample(args) -> int:
     return 0
 
 
+def _numeric_features(x, command: str):
+    import pandas as pd
+
+    non_numeric = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+    if non_numeric:
+        raise UsageError(
+            f"non-numeric feature columns {non_numeric[:10]}: {command} needs numbers (encode them first)"
+        )
+    if x.isna().any().any():
+        bad = [c for c in x.columns if x[c].isna().any()]
+        raise UsageError(f"missing values in feature columns {bad[:10]}: impute them first")
+    return x.to_numpy(dtype="float32")
+
+
+def cmd_compare(args) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from keras_imbalance import compare
+    from keras_imbalance.targets import describe
+
+    data = args.data or "yeast4"
+    x, y, source = _read_table(data, args.target)
+    features = _numeric_features(x, "compare")
+    info = describe(_labels(y))
+    labels = _labels(y)
+    stem = Path(source).stem
+    results = args.results or f"{stem}-results.jsonl"
+    report = args.report or f"{stem}-report.html"
+    strategies = (
+        None
+        if args.strategies is None
+        else [s.strip() for s in args.strategies.split(",") if s.strip()]
+    )
+    console = Console(stderr=True)
+    console.print(
+        f"[bold]{source}[/]: {info.n_samples} samples, {features.shape[1]} features, "
+        f"classes {info.counts_dict()} (imbalance ratio {info.imbalance_ratio:.1f}); "
+        f"results -> {results}"
+    )
+    with Progress(
+        TextColumn("[bold]compare"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done, total, row):
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                description=f"{row.get('model', '')} {row.get('strategy', '')}".strip(),
+            )
+
+        try:
+            result = compare(
+                features,
+                labels,
+                strategies=strategies,
+                cv=args.cv,
+                repeats=args.repeats,
+                metric=args.metric,
+                epochs=args.epochs,
+                n_jobs=args.jobs,
+                results_path=results,
+                random_state=args.seed,
+                progress=progress,
+            )
+        except KeyboardInterrupt:
+            console.print(
+                f"interrupted: finished folds are kept in {results}; run the same command again to resume"
+            )
+            return 130
+    _print_leaderboard(result, console, args.top)
+    result.to_html(report)
+    console.print(f"report written to {report}")
+    print(result.recommendation["text"])
+    return 0
+
+
+def _print_leaderboard(result, console, top: int) -> None:
+    from rich.table import Table
+
+    board = result.leaderboard.head(top)
+    metric = result.config.get("metric", "score") if isinstance(result.config, dict) else "score"
+    table = Table(title=f"leaderboard: {metric} (mean over folds, 95 % interval)")
+    for name in ("rank", "model", "strategy", "mean", "95 % interval", "g-mean", "MCC"):
+        table.add_column(name, justify="left" if name in ("model", "strategy") else "right")
+    for _, row in board.iterrows():
+        table.add_row(
+            str(row["rank"]),
+            str(row["model"]),
+            str(row["strategy"]),
+            f"{row['mean']:.3f}",
+            f"{row['ci_low']:.3f} - {row['ci_high']:.3f}",
+            f"{row['geometric_mean']:.3f}",
+            f"{row['matthews_correlation']:.3f}",
+        )
+    console.print(table)
+
+
 def _number(text: str):
     try:
         return int(text)
@@ -274,6 +380,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_resample)
+
+    p = sub.add_parser(
+        "compare", help="rank imbalance strategies on DATA by cross-validation; HTML report"
+    )
+    p.add_argument("data", nargs="?", help="CSV, Parquet or bundled dataset (default: yeast4)")
+    p.add_argument("--target")
+    p.add_argument(
+        "--strategies",
+        help="comma-separated, e.g. none,balanced,smote (default: all standard ones)",
+    )
+    p.add_argument("--cv", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument(
+        "--metric",
+        default="balanced_accuracy",
+        choices=[
+            "balanced_accuracy",
+            "geometric_mean",
+            "macro_f1",
+            "matthews_correlation",
+            "pr_auc",
+        ],
+    )
+    p.add_argument("--jobs", type=int, default=2, help="parallel folds (default 2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--results",
+        help="JSON-lines results file; re-running resumes it (default: DATA-results.jsonl)",
+    )
+    p.add_argument("--report", help="HTML report path (default: DATA-report.html)")
+    p.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

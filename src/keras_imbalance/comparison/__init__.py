@@ -1,0 +1,35 @@
+"""Compare imbalance strategies on your data by stratified cross-validation (layer 3).
+
+:func:`compare` runs each strategy of :data:`STRATEGIES` (plain training, a tuned threshold,
+class weights, imbalance losses, resampling, balanced batches) through stratified (repeated)
+cross-validation with early stopping on a balanced metric, appends every fold to a resumable
+JSON-lines file, and returns a :class:`ComparisonResult` with a leaderboard (mean, std and a
+95 % corrected resampled t interval), a recommendation and an HTML report
+(:meth:`ComparisonResult.to_html`).
+"""
+
+from keras_imbalance.comparison._engine import compare, load_results, validation_split
+from keras_imbalance.comparison._models import DEFAULT_MODELS, linear_model, mlp_model
+from keras_imbalance.comparison._results import ComparisonResult
+from keras_imbalance.comparison._stats import corrected_interval
+from keras_imbalance.comparison._strategies import (
+    ALIASES,
+    DEFAULT_STRATEGIES,
+    STRATEGIES,
+    Strategy,
+)
+
+__all__ = [
+    "ALIASES",
+    "DEFAULT_MODELS",
+    "DEFAULT_STRATEGIES",
+    "STRATEGIES",
+    "ComparisonResult",
+    "Strategy",
+    "compare",
+    "corrected_interval",
+    "linear_model",
+    "load_results",
+    "mlp_model",
+    "validation_split",
+]

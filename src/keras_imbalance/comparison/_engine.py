@@ -1,0 +1,824 @@
+"""Cross-validated comparison of imbalance strategies (the engine behind ``compare``)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from keras_imbalance import calibration, metrics, resampling, weights
+from keras_imbalance._validation import check_number, check_option, invalid
+from keras_imbalance.comparison import _stats
+from keras_imbalance.comparison._models import DEFAULT_MODELS
+from keras_imbalance.comparison._results import (
+    FORMAT,
+    METRICS,
+    ComparisonResult,
+    ResultsFile,
+    folds_frame,
+    row_key,
+)
+from keras_imbalance.comparison._strategies import Strategy, resolve_strategies
+
+# ranking metric -> the metric `tune_threshold` maximises for `none+threshold`
+_TUNE_FOR = {
+    "balanced_accuracy": "balanced_accuracy",
+    "geometric_mean": "g_mean",
+    "macro_f1": "f1",
+    "matthews_correlation": "balanced_accuracy",
+    "pr_auc": "balanced_accuracy",
+}
+_METRIC_ALIASES = {
+    "g_mean": "geometric_mean",
+    "gmean": "geometric_mean",
+    "mcc": "matthews_correlation",
+    "f1": "macro_f1",
+    "average_precision": "pr_auc",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------
+
+
+def _features(x) -> tuple[np.ndarray, list[str]]:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(x, pd.DataFrame):
+        bad = [
+            c
+            for c in x.columns
+            if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))
+        ]
+        if bad:
+            raise invalid(
+                "x",
+                "numeric columns only (encode categorical columns first)",
+                f"non-numeric columns {bad}",
+                kind=TypeError,
+            )
+        names = [str(c) for c in x.columns]
+        arr = x.to_numpy(dtype=np.float64)
+    else:
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise invalid("x", "a numeric 2-D array or DataFrame", x, kind=TypeError) from None
+        names = []
+    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise invalid("x", "a 2-D array of shape (n_samples, n_features)", arr)
+    if not np.all(np.isfinite(arr)):
+        raise invalid("x", "finite values (impute NaN and inf first)", arr)
+    return arr, names or [f"x{i}" for i in range(arr.shape[1])]
+
+
+def _labels(y, n: int) -> tuple[np.ndarray, list[str]]:
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 2:  # one-hot rows
+        if not np.issubdtype(arr.dtype, np.number) or np.any(arr.sum(axis=1) != 1):
+            raise invalid("y", "class labels of shape (n_samples,) or one-hot rows", arr)
+        arr = np.argmax(arr, axis=1)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise invalid("y", f"class labels of shape ({n},) matching x", arr)
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise invalid("y", "class labels without NaN", arr)
+    classes, codes = np.unique(arr, return_inverse=True)
+    if classes.size < 2:
+        raise invalid("y", "at least 2 classes", f"only class {classes.tolist()}")
+    return codes.astype(np.int64), [str(c) for c in classes.tolist()]
+
+
+def _models(model_fn) -> dict[str, Any]:
+    if model_fn is None:
+        return dict(DEFAULT_MODELS)
+    if isinstance(model_fn, dict):
+        if not model_fn or not all(isinstance(k, str) and callable(v) for k, v in model_fn.items()):
+            raise invalid(
+                "model_fn",
+                "a callable or a non-empty dict {name: callable}",
+                model_fn,
+                kind=TypeError,
+            )
+        return dict(model_fn)
+    if not callable(model_fn):
+        raise invalid(
+            "model_fn", "a callable model_fn(n_features, n_classes)", model_fn, kind=TypeError
+        )
+    name = getattr(model_fn, "__name__", "model")
+    return {"model" if name == "<lambda>" else name: model_fn}
+
+
+def _describe_fn(fn) -> str:
+    """Stable text identifying a model builder (name + source hash) for the fingerprint."""
+    import inspect
+
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(type(fn)))}"
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        source = ""
+    return f"{name}:{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+
+
+def _data_hash(x: np.ndarray, codes: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(str(x.shape).encode())
+    h.update(np.ascontiguousarray(x).tobytes())
+    h.update(np.ascontiguousarray(codes).tobytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# one fold
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Settings:
+    metric: str
+    epochs: int
+    batch_size: Any
+    patience: int
+    validation_fraction: float
+    standardize: bool
+    n_classes: int
+    backend: str
+    max_scores: int
+    jit_compile: Any
+
+
+@dataclass
+class _Task:
+    model_name: str
+    model_fn: Any
+    strategies: list
+    repeat: int
+    fold: int
+    seed: int
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+
+
+def validation_split(y_train: np.ndarray, fraction: float, seed: int):
+    """Stratified, shuffled split of training-fold positions into (fit, validation).
+
+    Each class with ``n_c >= 2`` rows sends ``max(1, round(fraction * n_c))`` of them (at most
+    ``n_c - 1``) to validation, drawn at random; a class with one row stays in the fit part.
+    Returns two sorted arrays of positions into ``y_train``.
+    """
+    rng = np.random.default_rng(seed)
+    val = []
+    for c in np.unique(y_train):
+        members = np.flatnonzero(y_train == c)
+        n_c = members.size
+        if n_c < 2:
+            continue
+        k = min(n_c - 1, max(1, int(round(fraction * n_c))))
+        val.append(rng.choice(members, size=k, replace=False))
+    val_pos = np.sort(np.concatenate(val)) if val else np.zeros(0, dtype=np.int64)
+    fit_pos = np.setdiff1d(np.arange(y_train.size), val_pos)
+    return fit_pos, val_pos
+
+
+def _auto_batch(n_rows: int) -> int:
+    # about 8 steps per epoch: few optimizer steps of Python overhead, still some noise
+    return int(min(256, max(16, 2 ** round(math.log2(max(n_rows, 1) / 8)))))
+
+
+def _neighbor_params(method: str, y_fit: np.ndarray) -> dict:
+    """Shrink SMOTE-family neighbour counts when a class has too few training rows."""
+    counts = np.bincount(y_fit)
+    smallest = int(counts[counts > 0].min())
+    if method in ("smote", "smote_tomek", "borderline_smote1", "borderline_smote2"):
+        params = {"k_neighbors": max(1, min(5, smallest - 1))}
+        if method.startswith("borderline"):
+            params["m_neighbors"] = max(1, min(10, y_fit.size - 1))
+        return params
+    if method == "adasyn":
+        return {"n_neighbors": max(1, min(5, smallest - 1))}
+    return {}
+
+
+def prepare_fold(x, codes, train_idx, strategy: Strategy, settings: _Settings, seed: int):
+    """The training inputs of one strategy on one fold (no Keras).
+
+    The validation split is taken from the training fold first (stratified, shuffled), the
+    scaler is fitted on the remaining *fit* rows, and only then are the fit rows resampled:
+    validation rows are real rows never seen in training, and no synthetic row reaches them.
+    Returns a dict with ``x_fit, y_fit, x_val, y_val, val_idx, fit_idx`` (row indices into
+    ``x``), ``mean, scale`` and ``class_weight`` (or None).
+    """
+    y_train = codes[train_idx]
+    fit_pos, val_pos = validation_split(y_train, settings.validation_fraction, seed)
+    fit_idx, val_idx = train_idx[fit_pos], train_idx[val_pos]
+    x_fit, y_fit = x[fit_idx], codes[fit_idx]
+    if settings.standardize:
+        mean = x_fit.mean(axis=0)
+        scale = x_fit.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+    else:
+        mean, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    x_fit = ((x_fit - mean) / scale).astype(np.float32)
+    x_val = ((x[val_idx] - mean) / scale).astype(np.float32)
+    class_weight = None
+    if strategy.kind == "class_weight":
+        class_weight = weights.class_weights(y_fit, strategy=strategy.param)
+        class_weight = {int(k): float(v) for k, v in class_weight.items()}
+    elif strategy.kind == "resample":
+        x_fit, y_fit = resampling.resample(
+            x_fit,
+            y_fit,
+            method=strategy.param,
+            random_state=seed,
+            **_neighbor_params(strategy.param, y_fit),
+        )
+        x_fit = np.asarray(x_fit, dtype=np.float32)
+        y_fit = np.asarray(y_fit, dtype=np.int64)
+    return {
+        "x_fit": x_fit,
+        "y_fit": y_fit,
+        "x_val": x_val,
+        "y_val": codes[val_idx],
+        "fit_idx": fit_idx,
+        "val_idx": val_idx,
+        "mean": mean,
+        "scale": scale,
+        "class_weight": class_weight,
+    }
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    """Average precision: of the minority class (binary), macro one-vs-rest (multiclass)."""
+    from sklearn.metrics import average_precision_score
+
+    k = proba.shape[1]
+    present = [c for c in range(k) if np.any(y == c)]
+    if k == 2:
+        counts = np.bincount(y, minlength=2)
+        pos = int(np.argmin(counts)) if counts.min() > 0 else 1
+        if counts[pos] == 0:
+            return math.nan
+        return float(average_precision_score(y == pos, proba[:, pos]))
+    return float(np.mean([average_precision_score(y == c, proba[:, c]) for c in present]))
+
+
+def _score(metric: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> float:
+    if metric == "pr_auc":
+        return _pr_auc(y, proba)
+    cm = metrics.confusion_matrix(y, pred, num_classes=k)
+    return metrics.from_confusion(cm, metric)
+
+
+def _tuned(y_val, proba_val, metric):
+    try:
+        return calibration.tune_threshold(y_val, proba_val, metric=_TUNE_FOR[metric])
+    except ValueError:  # a class missing from validation: fall back to argmax
+        return None
+
+
+def _decide(proba, logits, threshold):
+    if threshold is None:
+        return np.argmax(logits, axis=1)
+    if proba.shape[1] == 2:
+        return calibration.apply_threshold(proba, float(threshold))
+    return calibration.apply_threshold(proba, threshold)
+
+
+def _make_monitor(keras, x_val, y_val, rules, metric, patience, k):
+    """Early stopping on the balanced ``metric`` of the validation split, one track per rule.
+
+    ``rules`` are decision rules ("argmax", "tuned"); each keeps its own best weights. Ties move
+    the best epoch forward (plateaus of balanced accuracy are common on small validation
+    sets) but only a strict improvement resets the patience. Training stops when every track
+    has waited ``patience`` epochs.
+    """
+
+    class _Monitor(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best = {r: -math.inf for r in rules}
+            self.best_epoch = dict.fromkeys(rules, 0)
+            self.best_weights = dict.fromkeys(rules)
+            self.wait = dict.fromkeys(rules, 0)
+            self.epochs_run = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs_run = epoch + 1
+            logits = keras.ops.convert_to_numpy(self.model(x_val, training=False))
+            logits = np.asarray(logits, dtype=np.float64)
+            proba = _softmax(logits)
+            snapshot = None
+            for rule in rules:
+                threshold = _tuned(y_val, proba, metric) if rule == "tuned" else None
+                score = _score(metric, y_val, _decide(proba, logits, threshold), proba, k)
+                if not np.isfinite(score):
+                    score = -math.inf
+                if score > self.best[rule] + 1e-9:
+                    self.wait[rule] = 0
+                else:
+                    self.wait[rule] += 1
+                if score >= self.best[rule]:
+                    self.best[rule] = score
+                    self.best_epoch[rule] = epoch + 1
+                    if snapshot is None:
+                        snapshot = self.model.get_weights()
+                    self.best_weights[rule] = snapshot
+            if all(w >= patience for w in self.wait.values()):
+                self.model.stop_training = True
+
+    return _Monitor()
+
+
+def _loss(keras_losses, strategy: Strategy, y_fit: np.ndarray, k: int):
+    counts = np.bincount(y_fit, minlength=k).astype(np.float64)
+    counts = np.maximum(counts, 1.0)
+    if strategy.kind != "loss":
+        return keras_losses.SparseCategoricalCrossentropy(from_logits=True)
+    from keras_imbalance import losses
+
+    balanced = weights.class_weights(y_fit, strategy="balanced")
+    balanced = [float(balanced.get(c, 1.0)) for c in range(k)]
+    name = strategy.param
+    if name == "weighted_ce":
+        return losses.WeightedSparseCategoricalCrossentropy(balanced, from_logits=True)
+    if name == "focal":
+        return losses.SparseCategoricalFocalCrossentropy(
+            alpha=balanced, gamma=2.0, from_logits=True
+        )
+    if name == "logit_adjusted":
+        return losses.LogitAdjustedCrossentropy(
+            class_counts=counts.tolist(), tau=1.0, sparse=True, from_logits=True
+        )
+    if name == "balanced_softmax":
+        return losses.BalancedSoftmaxCrossentropy(counts.tolist(), sparse=True, from_logits=True)
+    if name == "ldam":
+        return losses.LDAMCrossentropy(counts.tolist(), sparse=True, from_logits=True)
+    raise AssertionError(name)  # pragma: no cover - the registry lists every loss
+
+
+def _downsample_scores(y, proba, limit, seed):
+    n = y.size
+    keep = np.arange(n)
+    if n > limit:
+        keep = np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+    p = np.round(proba[keep], 5)
+    return {
+        "index": keep.tolist() if n > limit else None,
+        "y": y[keep].tolist(),
+        "proba": (p[:, 1] if p.shape[1] == 2 else p).tolist(),
+    }
+
+
+class _Threads:
+    """Pin BLAS/OpenMP and torch to one thread inside a worker; restore afterwards."""
+
+    def __enter__(self):
+        from threadpoolctl import threadpool_limits
+
+        self._limits = threadpool_limits(1)
+        self._torch = None
+        try:
+            import keras
+
+            if keras.backend.backend() == "torch":
+                import torch
+
+                self._torch = torch.get_num_threads()
+                torch.set_num_threads(1)
+        except Exception:  # pragma: no cover - no torch
+            self._torch = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._torch is not None:
+            import torch
+
+            torch.set_num_threads(self._torch)
+        self._limits.restore_original_limits()
+        return False
+
+
+def run_task(task: _Task, x: np.ndarray, codes: np.ndarray, settings: _Settings) -> list[dict]:
+    """Train one model on one fold for one training recipe; one result row per strategy."""
+    if "keras" not in __import__("sys").modules:
+        os.environ.setdefault("KERAS_BACKEND", settings.backend)
+    import keras
+
+    with _Threads():
+        return _run_task(keras, task, x, codes, settings)
+
+
+def _run_task(keras, task, x, codes, settings):
+    k = settings.n_classes
+    head = task.strategies[0]
+    data = prepare_fold(x, codes, task.train_idx, head, settings, task.seed)
+    x_fit, y_fit, x_val, y_val = data["x_fit"], data["y_fit"], data["x_val"], data["y_val"]
+    x_test = ((x[task.test_idx] - data["mean"]) / data["scale"]).astype(np.float32)
+    y_test = codes[task.test_idx]
+
+    keras.utils.set_random_seed(task.seed)
+    model = task.model_fn(x.shape[1], k)
+    if not isinstance(model, keras.Model):
+        raise invalid("model_fn", "a function returning a keras.Model", model, kind=TypeError)
+    out_shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else None
+    if out_shape is not None and out_shape[-1] != k:
+        raise invalid(
+            "model_fn",
+            f"a model with {k} output logits (one per class, no softmax)",
+            f"a model with output shape {out_shape}",
+        )
+    optimizer = getattr(model, "optimizer", None) or keras.optimizers.Adam(1e-3)
+    jit = settings.jit_compile
+    if jit == "auto":
+        jit = False if keras.backend.backend() == "torch" else "auto"
+    model.compile(optimizer=optimizer, loss=_loss(keras.losses, head, y_fit, k), jit_compile=jit)
+
+    rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
+    monitor = _make_monitor(
+        keras, x_val, y_val, list(dict.fromkeys(rules)), settings.metric, settings.patience, k
+    )
+    batch = settings.batch_size
+    if batch == "auto":
+        batch = _auto_batch(y_fit.size)
+    start = time.perf_counter()
+    if head.kind == "batches":
+        from keras_imbalance.sampling import BalancedBatches
+
+        # one epoch = as many draws as fit rows, so an epoch costs what the other recipes' do
+        dataset = BalancedBatches(
+            x_fit,
+            y_fit,
+            batch_size=batch,
+            strategy=head.param,
+            epoch_size=int(y_fit.size),
+            seed=task.seed,
+        )
+        model.fit(dataset, epochs=settings.epochs, callbacks=[monitor], verbose=0)
+    else:
+        model.fit(
+            x_fit,
+            y_fit,
+            batch_size=batch,
+            epochs=settings.epochs,
+            class_weight=data["class_weight"],
+            callbacks=[monitor],
+            shuffle=True,
+            verbose=0,
+        )
+    fit_seconds = time.perf_counter() - start
+
+    rows = []
+    for strategy, rule in zip(task.strategies, rules, strict=True):
+        if monitor.best_weights[rule] is not None:
+            model.set_weights(monitor.best_weights[rule])
+        val_logits = np.asarray(
+            keras.ops.convert_to_numpy(model(x_val, training=False)), dtype=np.float64
+        )
+        logits = np.asarray(
+            keras.ops.convert_to_numpy(model(x_test, training=False)), dtype=np.float64
+        )
+        proba = _softmax(logits)
+        threshold = _tuned(y_val, _softmax(val_logits), settings.metric) if strategy.tuned else None
+        pred = _decide(proba, logits, threshold)
+        cm = metrics.confusion_matrix(y_test, pred, num_classes=k)
+        values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
+        values["pr_auc"] = _pr_auc(y_test, proba)
+        rows.append(
+            {
+                "type": "fold",
+                "key": row_key(task.model_name, strategy.name, task.repeat, task.fold),
+                "model": task.model_name,
+                "strategy": strategy.name,
+                "repeat": task.repeat,
+                "fold": task.fold,
+                "metrics": values,
+                "per_class_recall": metrics.from_confusion(cm, "per_class_recall").tolist(),
+                "confusion": cm.astype(np.int64).tolist(),
+                "threshold": None if threshold is None else np.asarray(threshold).tolist(),
+                "best_epoch": monitor.best_epoch[rule],
+                "epochs_run": monitor.epochs_run,
+                "batch_size": int(batch),
+                "fit_seconds": round(fit_seconds, 3),
+                "n_fit": int(y_fit.size),
+                "n_val": int(y_val.size),
+                "n_test": int(y_test.size),
+                "scores": _downsample_scores(y_test, proba, settings.max_scores, task.seed),
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# the public function
+# --------------------------------------------------------------------------------------------
+
+
+def _seed(random_state: int, repeat: int, fold: int) -> int:
+    return int(np.random.SeedSequence([random_state, repeat, fold]).generate_state(1)[0] % 2**31)
+
+
+def compare(
+    x,
+    y,
+    *,
+    strategies=None,
+    model_fn=None,
+    cv=5,
+    repeats=1,
+    metric="balanced_accuracy",
+    epochs=100,
+    batch_size="auto",
+    patience=10,
+    validation_fraction=0.2,
+    standardize=True,
+    n_jobs=None,
+    results_path=None,
+    random_state=0,
+    progress=None,
+    max_scores=2000,
+    jit_compile="auto",
+):
+    """Compare imbalance strategies by stratified (repeated) cross-validation.
+
+    For every model, strategy, repeat and fold: the training fold is split into a *fit* part
+    and a stratified, shuffled *validation* part (``validation_fraction``; taken **before** any
+    resampling, so validation holds only real rows), features are standardised with the fit
+    part's mean and std, the strategy is applied to the fit part (class weights, a loss,
+    resampling, balanced batches), the model is trained with early stopping on ``metric``
+    measured on the validation part (not on the loss), and the best epoch's weights are scored
+    on the test fold. ``none+threshold`` reuses the ``none`` fit and tunes the decision
+    threshold (binary) or per-class log offsets (multiclass) on the validation part only.
+
+    Every finished (model, strategy, repeat, fold) is appended to ``results_path`` at once, so
+    an interrupted run resumes where it stopped: calling ``compare`` again with the same data
+    and settings skips the finished folds (other settings are refused).
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples, n_features) or DataFrame
+        Numeric features (encode categorical columns first).
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class labels (ints, strings, bools) or one-hot rows.
+    strategies : list of str, default=None
+        Names from :data:`STRATEGIES` (aliases such as ``"none + tuned threshold"`` accepted);
+        ``None`` runs :data:`DEFAULT_STRATEGIES`. ``none`` and ``none+threshold`` are always
+        run (the baseline of the recommendation; the threshold reuses its fit).
+    model_fn : callable or dict of str to callable, default=None
+        ``model_fn(n_features, n_classes) -> keras.Model`` returning ``n_classes`` **logits**
+        (no softmax). A compiled model keeps its optimizer (else Adam 1e-3); the loss is set per
+        strategy. ``None`` runs both default models (:data:`DEFAULT_MODELS`: a regularised
+        linear model and a small MLP); a dict runs each named model.
+    cv : int, default=5
+        Stratified folds (every class needs at least ``cv`` samples).
+    repeats : int, default=1
+        Repetitions of the stratified K-fold split with different shuffles.
+    metric : {"balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", \
+"pr_auc"}, default="balanced_accuracy"
+        Ranking metric; also the early-stopping monitor and (mapped to ``balanced_accuracy``,
+        ``g_mean`` or ``f1``) the target of the threshold tuning.
+    epochs : int, default=100
+        Maximum epochs; early stopping usually ends training much sooner.
+    batch_size : int or "auto", default="auto"
+        ``"auto"``: about 8 steps per epoch, between 16 and 256 rows (computed on the data the
+        model is fitted on, so under-sampled sets get smaller batches).
+    patience : int, default=10
+        Epochs without improvement of the validation ``metric`` before stopping.
+    validation_fraction : float, default=0.2
+        Share of each class of the training fold held out for early stopping and thresholds.
+    standardize : bool, default=True
+        Scale features to zero mean and unit variance (statistics of the fit part).
+    n_jobs : int, default=None
+        Parallel folds with joblib; ``None`` means joblib's active default (1 outside a
+        ``joblib.parallel_config`` block). Each worker pins BLAS and torch to one thread. On a
+        Dask cluster: ``with joblib.parallel_config(backend="dask"): compare(..., n_jobs=-1)``
+        after creating a ``distributed.Client``; on Ray: ``ray.util.joblib.register_ray()`` then
+        ``joblib.parallel_config(backend="ray")``.
+    results_path : str or path-like, default=None
+        JSON-lines file to append every fold to (and resume from).
+    random_state : int, default=0
+        Seed of the splits, the resamplers and the model initialisation (``keras.utils.
+        set_random_seed`` per fold; all strategies of a fold share the same seed).
+    progress : callable, default=None
+        Called as ``progress(done, total, row)`` after each finished fold row (``done`` counts
+        rows already in a resumed file).
+    max_scores : int, default=2000
+        At most this many test-fold scores per row are kept for precision-recall curves.
+    jit_compile : bool or "auto", default="auto"
+        Passed to ``model.compile``; ``"auto"`` is ``False`` on torch (compiling tiny models
+        costs more than it saves) and Keras' ``"auto"`` elsewhere.
+
+    Returns
+    -------
+    ComparisonResult
+        ``.leaderboard`` (mean, std and 95 % interval of ``metric`` per model and strategy,
+        best first), ``.recommendation``, ``.folds``, ``.to_html(path)``, ``.to_json(path)``.
+
+    Notes
+    -----
+    Interval and recommendation rule: see :func:`keras_imbalance.comparison.corrected_interval`
+    (Nadeau & Bengio's corrected resampled t interval, 95 %); the winner "beats none beyond
+    noise" when the interval of its paired per-fold differences with ``none`` lies above 0.
+
+    Examples
+    --------
+    >>> import keras_imbalance as ki
+    >>> from keras_imbalance.datasets import load_dataset
+    >>> x, y = load_dataset("ecoli3")
+    >>> result = ki.compare(x, y, strategies=["balanced", "smote"], cv=2, epochs=3)  # doctest: +SKIP
+    >>> result.leaderboard[["strategy", "mean", "ci_low", "ci_high"]]  # doctest: +SKIP
+    """
+    xa, feature_names = _features(x)
+    codes, classes = _labels(y, xa.shape[0])
+    k = len(classes)
+    resolved = resolve_strategies(strategies)
+    models = _models(model_fn)
+    cv = check_number("cv", cv, low=2, integer=True)
+    repeats = check_number("repeats", repeats, low=1, integer=True)
+    metric = _METRIC_ALIASES.get(metric, metric) if isinstance(metric, str) else metric
+    check_option("metric", metric, METRICS)
+    epochs = check_number("epochs", epochs, low=1, integer=True)
+    if batch_size != "auto":
+        batch_size = check_number("batch_size", batch_size, low=1, integer=True)
+    patience = check_number("patience", patience, low=1, integer=True)
+    validation_fraction = check_number(
+        "validation_fraction", validation_fraction, low=0.0, high=0.5, low_inclusive=False
+    )
+    random_state = check_number("random_state", random_state, low=0, integer=True)
+    max_scores = check_number("max_scores", max_scores, low=1, integer=True)
+    if progress is not None and not callable(progress):
+        raise invalid(
+            "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
+        )
+    counts = np.bincount(codes, minlength=k)
+    if counts.min() < cv:
+        small = {classes[i]: int(c) for i, c in enumerate(counts) if c < cv}
+        raise invalid(
+            "cv",
+            f"at most the size of the smallest class ({counts.min()})",
+            f"{cv} (classes {small})",
+        )
+
+    import keras
+
+    backend = keras.backend.backend()
+    config = {
+        "format": FORMAT,
+        "data": {
+            "hash": _data_hash(xa, codes),
+            "n_samples": int(xa.shape[0]),
+            "n_features": int(xa.shape[1]),
+            "classes": classes,
+            "class_counts": counts.tolist(),
+        },
+        "strategies": [s.name for s in resolved],
+        "models": {name: _describe_fn(fn) for name, fn in models.items()},
+        "cv": cv,
+        "repeats": repeats,
+        "random_state": random_state,
+        "metric": metric,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "patience": patience,
+        "validation_fraction": validation_fraction,
+        "standardize": bool(standardize),
+        "max_scores": max_scores,
+        "backend": backend,
+    }
+    settings = _Settings(
+        metric=metric,
+        epochs=epochs,
+        batch_size=batch_size,
+        patience=patience,
+        validation_fraction=validation_fraction,
+        standardize=bool(standardize),
+        n_classes=k,
+        backend=backend,
+        max_scores=max_scores,
+        jit_compile=jit_compile,
+    )
+
+    store = ResultsFile(results_path, config) if results_path is not None else None
+    done_rows: dict[str, dict] = dict(store.rows) if store is not None else {}
+
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)
+    groups: dict[str, list[Strategy]] = {}
+    for s in resolved:
+        groups.setdefault(s.group, []).append(s)
+    tasks = []
+    total = 0
+    for i, (train_idx, test_idx) in enumerate(splitter.split(xa, codes)):
+        repeat, fold = divmod(i, cv)
+        for model_name, fn in models.items():
+            for members in groups.values():
+                total += len(members)
+                missing = [
+                    s for s in members if row_key(model_name, s.name, repeat, fold) not in done_rows
+                ]
+                if missing:
+                    tasks.append(
+                        _Task(
+                            model_name,
+                            fn,
+                            missing,
+                            repeat,
+                            fold,
+                            _seed(random_state, repeat, fold),
+                            train_idx,
+                            test_idx,
+                        )
+                    )
+
+    done = total - sum(len(t.strategies) for t in tasks)
+    if tasks:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        results = parallel(delayed(run_task)(t, xa, codes, settings) for t in tasks)
+        for rows in results:
+            for row in rows:
+                if store is not None:
+                    store.append(row)
+                done_rows[row["key"]] = row
+                done += 1
+                if progress is not None:
+                    progress(done, total, row)
+
+    return build_result(list(done_rows.values()), config, results_path)
+
+
+def build_result(rows, config, results_path=None) -> ComparisonResult:
+    """The :class:`ComparisonResult` of a list of result rows (e.g. a results file's lines)."""
+    metric = config["metric"]
+    order = {name: i for i, name in enumerate(config["strategies"])}
+    rows = sorted(
+        rows, key=lambda r: (r["model"], order.get(r["strategy"], 99), r["repeat"], r["fold"])
+    )
+    folds = folds_frame(rows)
+    ratio = 1.0 / (config["cv"] - 1)
+    board = _stats.leaderboard(folds, metric, METRICS, ratio)
+    rec = _stats.recommend(folds, board, metric, ratio)
+    return ComparisonResult(
+        leaderboard=board,
+        recommendation=rec,
+        folds=folds,
+        config=config,
+        metric=metric,
+        classes=list(config["data"]["classes"]),
+        class_counts=list(config["data"]["class_counts"]),
+        rows=rows,
+        results_path=None if results_path is None else os.fspath(results_path),
+    )
+
+
+def load_results(path) -> ComparisonResult:
+    """Rebuild a :class:`ComparisonResult` from a results file (finished folds only).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A JSON-lines file written by :func:`compare` (``results_path``).
+
+    Returns
+    -------
+    ComparisonResult
+    """
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in handle.read().split("\n") if line.strip()]
+    rows, header = [], None
+    for i, line in enumerate(lines):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:
+                break  # a torn last line
+            raise ValueError(
+                f"Results file {os.fspath(path)!r} is corrupt at line {i + 1}"
+            ) from None
+        if obj.get("type") == "header":
+            header = obj
+        elif obj.get("type") == "fold":
+            rows.append(obj)
+    if header is None:
+        raise invalid("path", "a results file written by keras_imbalance.compare", path)
+    unique = {r["key"]: r for r in rows}
+    return build_result(list(unique.values()), header["config"], path)

@@ -1,0 +1,150 @@
+"""Leaderboard statistics and the recommendation rule (numpy, scipy, pandas; no Keras).
+
+Cross-validation folds share most of their training rows, so fold scores are positively
+correlated and the naive ``std / sqrt(n)`` understates the uncertainty of their mean. Every
+interval here is the *corrected resampled t* interval of Nadeau & Bengio (2003), as recommended
+by Bouckaert & Frank (2004) for (repeated) cross-validation::
+
+    mean +- t_{0.975, n - 1} * sqrt(1 / n + n_test / n_train) * std
+
+with ``n`` the number of fold scores (``cv * repeats``), ``std`` their sample standard
+deviation (ddof = 1) and ``n_test / n_train = 1 / (cv - 1)``. The leaderboard clips each
+interval to the range of its metric ([0, 1]; [-1, 1] for MCC).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+LEVEL = 0.95
+
+
+def corrected_interval(values, test_train_ratio: float, level: float = LEVEL):
+    """``(mean, std, low, high)`` of the corrected resampled t interval (NaN when n < 2)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    n = v.size
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    from scipy.stats import t as student_t
+
+    std = float(v.std(ddof=1))
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(1 / n + test_train_ratio) * std
+    return mean, std, mean - half, mean + half
+
+
+def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
+    """One row per (model, strategy), best mean ``metric`` first."""
+    import pandas as pd
+
+    rows = []
+    if len(folds) == 0:
+        return pd.DataFrame(
+            columns=["rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds"]
+        )
+    lowest = -1.0 if metric == "matthews_correlation" else 0.0
+    for (model, strategy), part in folds.groupby(["model", "strategy"], sort=False):
+        mean, std, low, high = corrected_interval(part[metric], test_train_ratio)
+        # every metric is bounded (MCC in [-1, 1], the others in [0, 1]): clip the interval
+        low, high = max(low, lowest), min(high, 1.0)
+        row = {
+            "model": model,
+            "strategy": strategy,
+            "mean": mean,
+            "std": std,
+            "ci_low": low,
+            "ci_high": high,
+            "n_folds": int(part[metric].notna().sum()),
+        }
+        for m in metrics:
+            if m != metric:
+                row[m] = float(part[m].mean())
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    # best first; ties broken by the smaller std, then by name (stable, reproducible)
+    table = table.sort_values(
+        ["mean", "std", "model", "strategy"], ascending=[False, True, True, True], kind="stable"
+    ).reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str = "none"):
+    """The recommendation: the winner, and whether it beats ``baseline`` beyond noise.
+
+    Rule: the winner is the top row of the leaderboard. Its per-fold scores are paired with the
+    baseline's (same model, same repeat and fold: same training rows and initial weights), and
+    the corrected resampled t interval (95 %) of the paired differences is computed. The winner
+    beats the baseline *beyond noise* when the interval's lower end is above 0.
+    """
+    if len(board) == 0:
+        return {
+            "winner_model": None,
+            "winner_strategy": None,
+            "baseline_strategy": baseline,
+            "metric": metric,
+            "beats_baseline": False,
+            "text": "No finished folds: nothing to recommend.",
+        }
+    top = board.iloc[0]
+    model, strategy = top["model"], top["strategy"]
+    label = strategy if board["model"].nunique() == 1 else f"{strategy} ({model} model)"
+    out = {
+        "winner_model": model,
+        "winner_strategy": strategy,
+        "winner_mean": float(top["mean"]),
+        "baseline_strategy": baseline,
+        "metric": metric,
+        "rule": (
+            "beats the baseline beyond noise when the 95% corrected resampled t interval "
+            "(Nadeau & Bengio 2003) of the paired per-fold differences lies above 0"
+        ),
+    }
+    if strategy == baseline:
+        out.update(
+            beats_baseline=False,
+            mean_difference=0.0,
+            ci_low=0.0,
+            ci_high=0.0,
+            n_pairs=int(top["n_folds"]),
+            text=(
+                f"Use {label}: no strategy scored a higher mean {metric} than training on "
+                "the data as it is."
+            ),
+        )
+        return out
+    keys = ["repeat", "fold"]
+    win = folds[(folds["model"] == model) & (folds["strategy"] == strategy)]
+    base = folds[(folds["model"] == model) & (folds["strategy"] == baseline)]
+    paired = win[keys + [metric]].merge(base[keys + [metric]], on=keys, suffixes=("_w", "_b"))
+    diff = (paired[f"{metric}_w"] - paired[f"{metric}_b"]).to_numpy()
+    mean, _, low, high = corrected_interval(diff, test_train_ratio)
+    beats = bool(np.isfinite(low) and low > 0)
+    out.update(
+        beats_baseline=beats,
+        mean_difference=mean,
+        ci_low=low,
+        ci_high=high,
+        n_pairs=int(diff.size),
+    )
+    if diff.size == 0:
+        verdict = f"it cannot be compared with '{baseline}' (no paired folds)."
+    elif beats:
+        verdict = (
+            f"it beats '{baseline}' beyond noise: {metric} +{mean:.3f} "
+            f"(95% interval of the paired difference {low:+.3f} to {high:+.3f}, "
+            f"{diff.size} folds)."
+        )
+    else:
+        verdict = (
+            f"its gain over '{baseline}' ({mean:+.3f} {metric}, 95% interval "
+            f"{low:+.3f} to {high:+.3f}, {diff.size} folds) is within noise; "
+            "more repeats (repeats=...) would tell them apart."
+        )
+    out["text"] = f"Use {label} (mean {metric} {top['mean']:.3f}): {verdict}"
+    return out

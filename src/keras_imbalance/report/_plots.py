@@ -1,0 +1,169 @@
+"""Figures of the report, drawn with matplotlib's Agg canvas (no pyplot, no global state)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+
+_BLUE = "#3b6ea8"
+_GREY = "#9aa5b1"
+_ORANGE = "#d9822b"
+_GREEN = "#2f8f4e"
+
+
+def _tick(label, limit=14) -> str:
+    text = str(label)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _figure(width, height):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png_base64(fig) -> str:
+    """The figure as a base64 PNG string (for ``<img src="data:image/png;base64,...">``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def class_distribution(classes, counts):
+    fig = _figure(min(9.0, 2.5 + 0.6 * len(classes)), 3.0)
+    ax = fig.add_subplot()
+    counts = np.asarray(counts)
+    colors = [_ORANGE if c == counts.min() else _BLUE for c in counts]
+    bars = ax.bar(range(len(classes)), counts, color=colors)
+    ax.set_xticks(range(len(classes)), [_tick(c) for c in classes])
+    ax.set_xlabel("class")
+    ax.set_ylabel("samples")
+    ax.set_title("Class distribution")
+    for bar, count in zip(bars, counts, strict=True):
+        ax.annotate(
+            f"{int(count)}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    ax.margins(y=0.15)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def leaderboard_chart(board, metric, label_fn):
+    """Horizontal bars: mean metric with the 95 % interval, best on top."""
+    n = len(board)
+    fig = _figure(8.0, 0.8 + 0.32 * n)
+    ax = fig.add_subplot()
+    y = np.arange(n)[::-1]
+    means = board["mean"].to_numpy(dtype=float)
+    low = board["ci_low"].to_numpy(dtype=float)
+    high = board["ci_high"].to_numpy(dtype=float)
+    colors = [_GREY if s == "none" else _BLUE for s in board["strategy"]]
+    if n:
+        colors[0] = _GREEN  # the winner
+    ax.barh(y, means, color=colors, height=0.65)
+    ok = np.isfinite(low) & np.isfinite(high)
+    ax.errorbar(
+        means[ok],
+        y[ok],
+        xerr=[means[ok] - low[ok], high[ok] - means[ok]],
+        fmt="none",
+        ecolor="#222",
+        capsize=3,
+        lw=1,
+    )
+    ax.set_yticks(y, [label_fn(r) for _, r in board.iterrows()], fontsize=9)
+    ax.set_ylim(-0.6, n - 0.4)
+    lo = np.nanmin(np.r_[low[ok], means]) if n else 0
+    ax.set_xlim(max(0.0, lo - 0.05), min(1.0, np.nanmax(np.r_[high[ok], means]) + 0.03))
+    ax.set_xlabel(f"{metric} (mean over folds, 95% interval)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def recall_heatmap(matrix, row_labels, classes):
+    matrix = np.asarray(matrix, dtype=float)
+    fig = _figure(min(10.0, 3.0 + 0.7 * len(classes)), 0.9 + 0.3 * len(row_labels))
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(classes)), [_tick(c) for c in classes])
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=9)
+    ax.set_xlabel("true class")
+    if matrix.size <= 400:
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if value > 0.6 else "white",
+            )
+    fig.colorbar(image, ax=ax, label="recall", shrink=0.8)
+    return fig
+
+
+def confusion_grid(matrices, titles, classes):
+    n = len(matrices)
+    cols = min(n, 4)
+    rows = int(np.ceil(n / cols))
+    side = 2.6 if len(classes) <= 4 else 3.4
+    fig = _figure(side * cols + 0.4, side * rows + 0.3)
+    for i, (cm, title) in enumerate(zip(matrices, titles, strict=True)):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        cm = np.asarray(cm, dtype=float)
+        norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+        ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
+        k = cm.shape[0]
+        ax.set_xticks(
+            range(k), [_tick(c) for c in classes], fontsize=7, rotation=0 if k <= 4 else 90
+        )
+        ax.set_yticks(range(k), [_tick(c) for c in classes], fontsize=7)
+        ax.set_xlabel("predicted", fontsize=8)
+        ax.set_ylabel("true", fontsize=8)
+        ax.set_title(_tick(title, 34), fontsize=9)
+        if k <= 6:
+            for (a, b), value in np.ndenumerate(cm):
+                ax.text(
+                    b,
+                    a,
+                    f"{int(value)}",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="white" if norm[a, b] > 0.5 else "black",
+                )
+    return fig
+
+
+def pr_curves(curves, positive_label):
+    """``curves``: list of (label, recall, precision, average_precision, prevalence)."""
+    fig = _figure(6.5, 4.6)
+    ax = fig.add_subplot()
+    prevalence = None
+    for i, (label, recall, precision, ap, prev) in enumerate(curves):
+        style = {"color": _GREY, "ls": "--"} if label.startswith("none") and i else {}
+        ax.step(
+            recall, precision, where="post", lw=1.6, label=f"{label} (pooled AP {ap:.3f})", **style
+        )
+        prevalence = prev
+    if prevalence is not None:
+        ax.axhline(prevalence, color="#bbb", lw=1, ls=":", label=f"chance ({prevalence:.3f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title(f"Precision-recall, positive = {positive_label} (test folds pooled)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(alpha=0.3)
+    return fig

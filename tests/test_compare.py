@@ -1,0 +1,341 @@
+"""Tests of the comparison engine (keras_imbalance.comparison): ranking, resume, results file,
+recommendation rule, validation split, threshold tuning on validation data only."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from keras_imbalance.comparison import (
+    STRATEGIES,
+    _engine,
+    _stats,
+    compare,
+    corrected_interval,
+    load_results,
+    validation_split,
+)
+from keras_imbalance.comparison._strategies import resolve_strategies
+
+N_NEG, N_POS = 64, 16
+
+
+def _data(seed=0):
+    """80 rows, 2 features; x0 = 0.05 * row id (+ 1 for positives): unique per row, and the
+    positives (the 16 largest ids) lie beyond a gap of 1.05 above every negative."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(N_NEG, dtype=int), np.ones(N_POS, dtype=int)]
+    ids = np.arange(y.size)
+    x = np.c_[ids * 0.05 + (y == 1), rng.normal(size=y.size)]
+    perm = rng.permutation(y.size)
+    return x[perm], y[perm], ids[perm]
+
+
+def frozen_model(n_features, n_classes):
+    """Logits [0, x0 - 6]: ranks the rows of _data perfectly, but x0 < 5 so argmax predicts
+    class 0 for every row. A zero learning rate keeps the model fixed whatever the loss."""
+    import keras
+
+    inp = keras.Input((n_features,))
+    fixed = keras.layers.Dense(
+        2,
+        trainable=False,
+        kernel_initializer=keras.initializers.Constant([[0.0, 1.0], [0.0, 0.0]][:n_features]),
+        bias_initializer=keras.initializers.Constant([0.0, -6.0]),
+    )(inp)
+    zero = keras.layers.Dense(2, kernel_initializer="zeros", bias_initializer="zeros")(inp)
+    model = keras.Model(inp, keras.layers.Add()([fixed, zero]))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    return model
+
+
+FAST = dict(cv=2, epochs=2, patience=1, standardize=False, model_fn=frozen_model)
+
+
+def test_planted_best_strategy_ranks_first_and_beats_none():
+    # With a fixed model only the decision rule differs: argmax (none, balanced,
+    # random_under) predicts class 0 everywhere (BA 0.5); a threshold tuned on the validation
+    # split falls in the gap between the classes and separates them perfectly (BA 1).
+    x, y, _ = _data()
+    # 4 folds: with 2, t(0.975, 1) = 12.7 makes any interval too wide to call
+    result = compare(x, y, strategies=["balanced", "random_under"], **{**FAST, "cv": 4})
+    board = result.leaderboard
+    assert board.iloc[0]["strategy"] == "none+threshold"
+    assert board.iloc[0]["mean"] == pytest.approx(1.0)
+    assert set(board["strategy"]) == {"none", "none+threshold", "balanced", "random_under"}
+    assert board.iloc[1:]["mean"].tolist() == pytest.approx([0.5] * 3)
+    rec = result.recommendation
+    assert rec["winner_strategy"] == "none+threshold"
+    assert rec["beats_baseline"] is True
+    assert rec["mean_difference"] == pytest.approx(0.5) and rec["ci_low"] > 0
+    assert "none+threshold" in rec["text"] and "beyond noise" in rec["text"]
+
+
+def test_threshold_is_tuned_on_validation_rows_only(monkeypatch):
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from keras_imbalance import calibration
+
+    x, y, ids = _data()
+    seen = []
+    original = calibration.tune_threshold
+
+    def spy(y_true, proba, **kwargs):
+        p1 = np.asarray(proba, dtype=np.float64)[:, 1]
+        x0 = np.log(p1) - np.log1p(-p1) + 6.0  # logit = x0 - 6
+        seen.append(np.round((x0 - (np.asarray(y_true) == 1)) / 0.05).astype(int))
+        return original(y_true, proba, **kwargs)
+
+    monkeypatch.setattr(calibration, "tune_threshold", spy)
+    result = compare(x, y, strategies=[], **FAST)
+    assert seen, "tune_threshold was never called"
+    row_of_id = np.argsort(ids)
+    folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(x, y))
+    for call in seen:
+        rows = row_of_id[call]
+        # every call sees rows of one training fold, none of its test fold
+        owners = [f for f, (tr, te) in enumerate(folds) if set(rows) <= set(tr)]
+        assert len(owners) == 1
+        train, test = folds[owners[0]]
+        assert not set(rows) & set(test)
+        # the validation split: 20 % of each class of the training fold
+        assert len(rows) == round(0.2 * 32) + round(0.2 * 8)
+    tuned = result.folds[result.folds["strategy"] == "none+threshold"]
+    assert tuned["threshold"].notna().all()
+
+
+def test_validation_split_is_stratified_and_taken_before_smote():
+    x, y, _ = _data()
+    train_idx = np.arange(60)
+    settings = _engine._Settings(
+        metric="balanced_accuracy",
+        epochs=1,
+        batch_size="auto",
+        patience=1,
+        validation_fraction=0.25,
+        standardize=False,
+        n_classes=2,
+        backend="torch",
+        max_scores=10,
+        jit_compile=False,
+    )
+    data = _engine.prepare_fold(x, y, train_idx, STRATEGIES["smote"], settings, seed=3)
+    fit_idx, val_idx = data["fit_idx"], data["val_idx"]
+    assert not set(fit_idx) & set(val_idx)
+    assert sorted(np.r_[fit_idx, val_idx]) == list(train_idx)
+    # stratified: round(0.25 * n_c) of each class of the training fold
+    for c in (0, 1):
+        n_c = int(np.sum(y[train_idx] == c))
+        assert np.sum(data["y_val"] == c) == round(0.25 * n_c)
+    # validation rows are the real rows of val_idx
+    np.testing.assert_allclose(data["x_val"], x[val_idx].astype(np.float32))
+    # SMOTE balanced the fit part only: real fit rows first, then synthetic ones, none of
+    # which is a validation row
+    n_real = fit_idx.size
+    assert np.bincount(data["y_fit"]).tolist() == [np.sum(y[fit_idx] == 0)] * 2
+    np.testing.assert_allclose(data["x_fit"][:n_real], x[fit_idx].astype(np.float32))
+    synthetic = data["x_fit"][n_real:]
+    assert synthetic.shape[0] > 0
+    dist = np.abs(synthetic[:, None, :] - data["x_val"][None, :, :]).sum(axis=2)
+    assert dist.min() > 0
+
+
+def test_validation_split_shuffles_and_keeps_one_per_class():
+    y = np.r_[np.zeros(50, dtype=int), np.ones(2, dtype=int), 2]
+    fit, val = validation_split(y, 0.2, seed=0)
+    assert np.bincount(y[val], minlength=3).tolist() == [10, 1, 0]  # class 2 (1 row) stays
+    assert not np.array_equal(val[:10], np.arange(40, 50))  # not the last rows
+    fit2, val2 = validation_split(y, 0.2, seed=0)
+    np.testing.assert_array_equal(val, val2)
+
+
+def _lines(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+def test_results_file_lines_are_complete_and_match_sklearn(tmp_path):
+    from sklearn.metrics import (
+        average_precision_score,
+        balanced_accuracy_score,
+        f1_score,
+        matthews_corrcoef,
+    )
+
+    x, y, _ = _data()
+    path = tmp_path / "run.jsonl"
+    result = compare(x, y, strategies=["balanced"], results_path=path, **FAST)
+    lines = [json.loads(line) for line in _lines(path)]
+    header, rows = lines[0], lines[1:]
+    assert header["type"] == "header" and len(header["fingerprint"]) == 64
+    assert header["config"]["cv"] == 2 and header["config"]["strategies"][:2] == [
+        "none",
+        "none+threshold",
+    ]
+    assert len(rows) == 3 * 2 and len({r["key"] for r in rows}) == 6
+    assert sum(r["n_test"] for r in rows if r["strategy"] == "none") == y.size
+    for r in rows:
+        cm = np.asarray(r["confusion"])
+        assert cm.sum() == r["n_test"] == len(r["scores"]["y"])
+        # rebuild labels from the confusion matrix and score them with scikit-learn
+        true = np.repeat([0, 0, 1, 1], cm.ravel())
+        pred = np.repeat([0, 1, 0, 1], cm.ravel())
+        m = r["metrics"]
+        assert m["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(true, pred))
+        assert m["matthews_correlation"] == pytest.approx(matthews_corrcoef(true, pred))
+        assert m["macro_f1"] == pytest.approx(f1_score(true, pred, average="macro"))
+        assert r["per_class_recall"] == pytest.approx((np.diag(cm) / cm.sum(axis=1)).tolist())
+        # PR-AUC: average precision of the minority class (1) from the stored scores
+        s = r["scores"]
+        assert m["pr_auc"] == pytest.approx(
+            average_precision_score(np.asarray(s["y"]) == 1, s["proba"]), abs=1e-4
+        )
+    assert len(result.folds) == 6
+
+
+def test_resume_redoes_only_missing_folds(tmp_path):
+    x, y, _ = _data()
+    path = tmp_path / "run.jsonl"
+    compare(x, y, strategies=["balanced"], results_path=path, **FAST)
+    full = _lines(path)
+    keys = [json.loads(line)["key"] for line in full[1:]]
+    kept = full[:4]  # header + 3 finished rows
+    # simulate a run killed mid-way, with a torn last line
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(kept) + "\n" + full[4][:25])
+    redone = []
+    result = compare(
+        x,
+        y,
+        strategies=["balanced"],
+        results_path=path,
+        progress=lambda done, total, row: redone.append((done, total, row["key"])),
+        **FAST,
+    )
+    missing = set(keys) - {json.loads(line)["key"] for line in kept[1:]}
+    assert {k for _, _, k in redone} == missing
+    assert [d for d, _, _ in redone] == [4, 5, 6] and {t for _, t, _ in redone} == {6}
+    after = _lines(path)
+    assert after[:4] == kept  # finished lines untouched
+    assert sorted(json.loads(line)["key"] for line in after[1:]) == sorted(keys)
+    assert len(result.folds) == 6
+    # a finished file: nothing is run again
+    again = []
+    compare(
+        x,
+        y,
+        strategies=["balanced"],
+        results_path=path,
+        progress=lambda *a: again.append(a),
+        **FAST,
+    )
+    assert again == []
+    assert load_results(path).leaderboard["mean"].tolist() == pytest.approx(
+        result.leaderboard["mean"].tolist()
+    )
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    x, y, _ = _data()
+    path = tmp_path / "run.jsonl"
+    compare(x, y, strategies=[], results_path=path, **FAST)
+    with pytest.raises(ValueError, match=r"results_path.*different settings \(cv\)"):
+        compare(x, y, strategies=[], results_path=path, **{**FAST, "cv": 3})
+    with pytest.raises(ValueError, match=r"data"):
+        compare(x[::-1], y[::-1], strategies=[], results_path=path, **FAST)
+
+
+def test_keyboard_interrupt_leaves_a_valid_file(tmp_path):
+    x, y, _ = _data()
+    path = tmp_path / "run.jsonl"
+
+    def stop(done, total, row):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compare(x, y, strategies=["balanced"], results_path=path, progress=stop, **FAST)
+    lines = _lines(path)
+    assert len(lines) == 3 and all(json.loads(line) for line in lines)
+    result = compare(x, y, strategies=["balanced"], results_path=path, **FAST)
+    assert len(result.folds) == 6
+
+
+def test_strategy_names_aliases_and_errors():
+    names = [s.name for s in resolve_strategies(["SMOTE", "none + tuned threshold", "smote"])]
+    assert names == ["none", "none+threshold", "smote"]
+    with pytest.raises(
+        ValueError, match=r"`strategies`.*balanced_batches.*Received: strategies='smoot'"
+    ):
+        resolve_strategies(["smoot"])
+    with pytest.raises(TypeError, match="strategies"):
+        resolve_strategies([3])
+
+
+def test_bad_arguments_are_reported_clearly():
+    x, y, _ = _data()
+    with pytest.raises(ValueError, match="`metric`"):
+        compare(x, y, metric="accuracy", **FAST)
+    with pytest.raises(ValueError, match="`cv`.*smallest class"):
+        compare(x[:70], np.r_[np.zeros(68, int), 1, 1], **{**FAST, "cv": 3})
+    with pytest.raises(ValueError, match="`x`.*finite"):
+        compare(np.where(x > 1, np.nan, x), y, **FAST)
+
+    def one_output(n_features, n_classes):
+        import keras
+
+        return keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(1)])
+
+    with pytest.raises(ValueError, match="`model_fn`.*2 output logits"):
+        compare(x, y, strategies=[], **{**FAST, "model_fn": one_output})
+
+
+def test_corrected_interval_pins_the_nadeau_bengio_formula():
+    d = [0.10, -0.05, 0.08, -0.02, 0.04]
+    mean, std, low, high = corrected_interval(d, test_train_ratio=1 / 4)
+    # mean 0.03, t(0.975, 4) = 2.776445, sqrt(1/5 + 1/4) = 0.670820
+    assert mean == pytest.approx(0.03)
+    assert std == pytest.approx(math.sqrt(0.0164 / 4))  # squared deviations sum to 0.0164
+    assert high - mean == pytest.approx(2.7764451051977987 * 0.6708203932499369 * std)
+    assert low < 0 < high
+    # the correction only widens the naive interval
+    _, _, naive_low, _ = corrected_interval(d, test_train_ratio=0.0)
+    assert naive_low > low
+
+
+def test_recommendation_within_noise_says_so():
+    import pandas as pd
+
+    rows = []
+    for fold, (a, b) in enumerate([(0.80, 0.70), (0.70, 0.75), (0.78, 0.70), (0.71, 0.73)]):
+        rows.append({"model": "m", "strategy": "smote", "repeat": 0, "fold": fold, "ba": a})
+        rows.append({"model": "m", "strategy": "none", "repeat": 0, "fold": fold, "ba": b})
+    folds = pd.DataFrame(rows)
+    board = _stats.leaderboard(folds, "ba", ["ba"], 1 / 3)
+    assert board["strategy"].tolist() == ["smote", "none"]
+    rec = _stats.recommend(folds, board, "ba", 1 / 3)
+    assert rec["winner_strategy"] == "smote" and rec["beats_baseline"] is False
+    assert rec["mean_difference"] == pytest.approx(0.0275)
+    assert "within noise" in rec["text"]
+    assert math.isclose(rec["ci_low"] + rec["ci_high"], 2 * 0.0275)
+
+
+def test_dask_backend_gives_the_sequential_results():
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    x, y, _ = _data()
+    local = compare(x, y, strategies=["balanced"], **FAST)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        remote = compare(x, y, strategies=["balanced"], n_jobs=-1, **FAST)
+    cols = ["model", "strategy", "repeat", "fold", "balanced_accuracy", "pr_auc"]
+    assert remote.folds[cols].equals(local.folds[cols])
