@@ -17,7 +17,7 @@ def linear_model(n_features, n_classes, *, l2=1e-4, learning_rate=3e-2):
 
     ``logits = x W + b`` with an L2 penalty ``l2 * ||W||^2`` on the kernel, trained with Adam.
     The Keras counterpart of scikit-learn's ``LogisticRegression``, which holds its own on
-    small tabular data (see docs/bench/compare.md).
+    small tabular data (see docs/benchmarks.md).
 
     Parameters
     ----------
@@ -69,7 +69,7 @@ def mlp_model(
 
     One hidden layer of ``width`` ReLU units with dropout, trained with AdamW (decoupled weight
     decay). Wider or deeper nets over-fit the few minority samples of typical imbalanced tabular
-    sets (see docs/bench/compare.md for the measurements behind these defaults).
+    sets (see docs/benchmarks.md for the measurements behind these defaults).
 
     Parameters
     ----------

@@ -108,7 +108,7 @@ def resample(
         Neighbour search used by the SMOTE family and ADASYN: ``'sklearn'`` is
         imbalanced-learn's default (:class:`~sklearn.neighbors.NearestNeighbors`); ``'exact'``
         is :class:`ExactNeighbors` (same neighbours, so the same output for a fixed seed;
-        faster when the data are clustered or low-dimensional, see docs/bench/resample.md);
+        faster when the data are clustered or low-dimensional, see docs/benchmarks.md);
         ``'approximate'`` is :class:`ApproximateNeighbors` (may miss neighbours: measure
         recall on your data); ``'torch'`` is :class:`TorchNeighbors` (exact, same neighbours,
         computed with torch on a CUDA GPU when one is available; needs PyTorch); an estimator with

@@ -336,7 +336,7 @@ class ApproximateNeighbors(ExactNeighbors):
     index, "IVF", as in faiss): each query is compared with the points of the ``n_probe``
     cells whose centroids are nearest to its own cell's centroid, about
     ``n_probe / n_cells`` of the data. Neighbours can be missed: measure recall@k on your data
-    (``docs/bench/resample.md`` reports it for the benchmark data) and raise ``n_probe`` if it
+    (``docs/benchmarks.md`` reports it for the benchmark data) and raise ``n_probe`` if it
     is too low. Distances of the returned neighbours are exact.
 
     Parameters
