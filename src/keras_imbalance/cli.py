@@ -326,6 +326,9 @@ def _number(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from keras_imbalance.resampling import METHODS
+    from keras_imbalance.weights import STRATEGIES
+
     parser = argparse.ArgumentParser(
         prog="keras-imbalance",
         description="Make Keras classifiers work on class-imbalanced data.",
@@ -349,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strategy",
         default="balanced",
-        choices=["balanced", "reference", "sqrt", "log", "log_mu", "effective_number"],
+        choices=list(STRATEGIES),
     )
     p.add_argument("--normalize", choices=["mean", "max", "none"])
     p.add_argument(
@@ -364,17 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--method",
         default="smote",
-        choices=[
-            "random_over",
-            "random_under",
-            "smote",
-            "borderline_smote1",
-            "borderline_smote2",
-            "adasyn",
-            "smotenc",
-            "tomek",
-            "smote_tomek",
-        ],
+        choices=list(METHODS),
     )
     p.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
