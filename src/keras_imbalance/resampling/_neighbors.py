@@ -35,7 +35,23 @@ _BLOCK = 1 << 21  # distance-matrix entries per block (16 MiB of float64)
 _SLACK = 1e-9  # relative safety margin on the pruning bound (GEMM rounding)
 
 
-class ExactNeighbors(BaseEstimator):
+class _GraphMixin:
+    """``kneighbors_graph`` from ``kneighbors``, in scikit-learn's sparse format."""
+
+    def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
+        """Sparse (n_queries, n_samples_fit) graph of the neighbours (scikit-learn's format)."""
+        from scipy import sparse
+
+        if mode not in ("connectivity", "distance"):
+            raise invalid("mode", "one of {'connectivity', 'distance'}", mode)
+        dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
+        n_q, k = ind.shape
+        data = np.ones(n_q * k) if mode == "connectivity" else dist.ravel()
+        indptr = np.arange(0, n_q * k + 1, k)
+        return sparse.csr_matrix((data, ind.ravel(), indptr), shape=(n_q, self.n_samples_fit_))
+
+
+class ExactNeighbors(_GraphMixin, BaseEstimator):
     """Exact Euclidean k-nearest neighbours, pruned with Voronoi cells; numpy only.
 
     A drop-in neighbours estimator for imbalanced-learn (``SMOTE(k_neighbors=...)``,
@@ -172,18 +188,6 @@ class ExactNeighbors(BaseEstimator):
             return ind
         return np.sqrt(dist2), ind
 
-    def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
-        """Sparse (n_queries, n_samples_fit) graph of the neighbours (scikit-learn's format)."""
-        from scipy import sparse
-
-        if mode not in ("connectivity", "distance"):
-            raise invalid("mode", "one of {'connectivity', 'distance'}", mode)
-        dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
-        n_q, k = ind.shape
-        data = np.ones(n_q * k) if mode == "connectivity" else dist.ravel()
-        indptr = np.arange(0, n_q * k + 1, k)
-        return sparse.csr_matrix((data, ind.ravel(), indptr), shape=(n_q, self.n_samples_fit_))
-
     # ----------------------------------------------------------------------- internals
 
     def _search(self, q, k):
@@ -282,13 +286,15 @@ def _as_matrix(X, name):
     if isinstance(X, np.ndarray) and X.dtype == np.float64 and X.ndim == 2:
         arr = X
     else:
+        if hasattr(X, "detach") and hasattr(X, "cpu"):  # torch tensor
+            X = X.detach().cpu().numpy()
         try:
             arr = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
             raise invalid(
                 name, "a numeric array of shape (n_samples, n_features)", X, kind=TypeError
             ) from None
-    if arr.ndim != 2 or arr.shape[0] == 0:
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise invalid(name, "a non-empty array of shape (n_samples, n_features)", arr)
     if not np.all(np.isfinite(arr)):
         raise invalid(name, "finite values (no NaN or inf)", arr)

@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from keras_imbalance._validation import check_number, invalid
+from keras_imbalance.resampling._neighbors import _as_matrix, _drop_self, _GraphMixin
 
 _MARGIN = 16  # spare float32 candidates per query before the exact re-ranking
 _GROW = 4  # candidate growth factor for the queries the certificate rejects
@@ -59,7 +60,7 @@ def require_torch(argument: str = "neighbors") -> None:
     _import_torch(argument)
 
 
-class TorchNeighbors(BaseEstimator):
+class TorchNeighbors(_GraphMixin, BaseEstimator):
     """Exact Euclidean k-nearest neighbours computed with torch, on a CUDA GPU if available.
 
     A drop-in neighbours estimator for imbalanced-learn (``SMOTE(k_neighbors=...)``,
@@ -214,18 +215,6 @@ class TorchNeighbors(BaseEstimator):
             return ind
         return np.sqrt(dist2), ind
 
-    def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
-        """Sparse (n_queries, n_samples_fit) graph of the neighbours (scikit-learn's format)."""
-        from scipy import sparse
-
-        if mode not in ("connectivity", "distance"):
-            raise invalid("mode", "one of {'connectivity', 'distance'}", mode)
-        dist, ind = self.kneighbors(X, n_neighbors, return_distance=True)
-        n_q, k = ind.shape
-        data = np.ones(n_q * k) if mode == "connectivity" else dist.ravel()
-        indptr = np.arange(0, n_q * k + 1, k)
-        return sparse.csr_matrix((data, ind.ravel(), indptr), shape=(n_q, self.n_samples_fit_))
-
     # ----------------------------------------------------------------------- internals
 
     def _search(self, q64, k):
@@ -354,33 +343,3 @@ def _ieee_float32_matmul(torch, device_type):
         return torch.get_float32_matmul_precision() == "highest"
     except Exception:  # unknown torch version or mixed legacy / new settings: be safe
         return False
-
-
-def _as_matrix(X, name):
-    if isinstance(X, np.ndarray) and X.dtype == np.float64 and X.ndim == 2:
-        arr = X
-    else:
-        if hasattr(X, "detach") and hasattr(X, "cpu"):  # torch tensor
-            X = X.detach().cpu().numpy()
-        try:
-            arr = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise invalid(
-                name, "a numeric array of shape (n_samples, n_features)", X, kind=TypeError
-            ) from None
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise invalid(name, "a non-empty array of shape (n_samples, n_features)", arr)
-    if not np.all(np.isfinite(arr)):
-        raise invalid(name, "finite values (no NaN or inf)", arr)
-    return arr
-
-
-def _drop_self(dist2, ind, k):
-    """Remove each fitted point from its own list; if absent (more duplicates than
-    neighbours), remove the first column, as scikit-learn does."""
-    n = ind.shape[0]
-    is_self = ind == np.arange(n)[:, None]
-    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), 0)
-    keep = np.ones(ind.shape, dtype=bool)
-    keep[np.arange(n), drop] = False
-    return dist2[keep].reshape(n, k), ind[keep].reshape(n, k)
