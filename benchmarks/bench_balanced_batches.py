@@ -64,11 +64,13 @@ def _iterate(make, redraw):
 def _candidates(x, y):
     import numpy as np
 
-    def ours(strategy):
+    def ours(strategy, replacement=False):
         from keras_imbalance.sampling import BalancedBatches
 
         def make():
-            return BalancedBatches(x, y, batch_size=BATCH, strategy=strategy, seed=0)
+            return BalancedBatches(
+                x, y, batch_size=BATCH, strategy=strategy, seed=0, replacement=replacement
+            )
 
         def redraw(ds):
             ds.on_epoch_end()
@@ -121,6 +123,8 @@ def _candidates(x, y):
     return {
         "balanced_batches_oversample": lambda: ours("oversample"),
         "balanced_batches_undersample": lambda: ours("undersample"),
+        "balanced_batches_oversample_replacement": lambda: ours("oversample", True),
+        "balanced_batches_undersample_replacement": lambda: ours("undersample", True),
         "imblearn_generator_under": lambda: imblearn("under", rebuild=False),
         "imblearn_generator_under_redrawn": lambda: imblearn("under", rebuild=True),
         "imblearn_generator_over": lambda: imblearn("over", rebuild=False),
@@ -201,7 +205,7 @@ def main() -> None:
     for name, r in results.items():
         if isinstance(r, dict) and "rows_per_s" in r:
             print(
-                f"  {name:36s} {r['rows_per_s'] / 1e6:7.2f} M rows/s  x{r['rows_per_s'] / base:5.2f}"
+                f"  {name:42s} {r['rows_per_s'] / 1e6:7.2f} M rows/s  x{r['rows_per_s'] / base:5.2f}"
                 f"  extra peak RSS {r['extra_peak_rss_mb']:7.1f} MiB"
                 f" ({100 * r['extra_peak_rss_mb'] / x_mb:5.2f} % of x)"
                 f"  tracemalloc peak {r['tracemalloc_peak_mb']:6.2f} MiB  build {r['build_s']:.3f} s"

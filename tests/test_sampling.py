@@ -1,4 +1,5 @@
-"""Balanced batches: class balance (chi-square), redraws, reachability, SMOTE geometry, seeds."""
+"""Balanced batches: class balance (chi-square), exact per-epoch counts without replacement,
+redraws, reachability, SMOTE geometry, seeds."""
 
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -6,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 import pytest
-from scipy.stats import chisquare
+from scipy.stats import chisquare, spearmanr
 from sklearn.neighbors import NearestNeighbors
 
 import keras_imbalance.sampling as sampling
 from keras_imbalance.sampling import BalancedBatches
-from keras_imbalance.sampling._plan import _Pools
+from keras_imbalance.sampling._inputs import _prepare
+from keras_imbalance.sampling._plan import _exact_counts, _permute, _Pools
 
 
 def imbalanced(n=1000, minority=50, features=3, seed=0):
@@ -40,9 +42,10 @@ def test_public_names_have_docstrings():
             assert obj.__doc__ and "Examples" in obj.__doc__, name
 
 
-def test_oversample_batches_are_balanced_chisquare():
+@pytest.mark.parametrize("replacement", [False, True])
+def test_oversample_batches_are_balanced_chisquare(replacement):
     x, y = imbalanced(2000, 40)
-    ds = BalancedBatches(x, y, batch_size=64, seed=1)
+    ds = BalancedBatches(x, y, batch_size=64, seed=1, replacement=replacement)
     labels = np.concatenate([epoch_labels(ds) for _ in range(2) if not ds.on_epoch_end()])
     counts = np.bincount(labels, minlength=2)
     assert chisquare(counts).pvalue > 1e-3  # uniform over the 2 classes
@@ -88,9 +91,109 @@ def test_undersample_epoch_size_and_majority_changes_between_epochs():
     assert len(first & second) <= 5 and first != second
 
 
-def test_every_row_is_reachable():
+def plan_of(y, **kwargs):
+    """The draw plan alone (no x): rows of a whole epoch are cheap to inspect."""
+    return _prepare(None, y, need_x=False, **kwargs)[1]
+
+
+def test_undersample_epoch_shows_every_minority_row_once_and_distinct_majority_rows():
+    x, y = imbalanced(1000, 37)
+    ds = BalancedBatches(x, y, strategy="undersample", batch_size=16, seed=3)
+    seen = []
+    for _ in range(3):
+        rows, labels = epoch_rows(ds), epoch_labels(ds)
+        assert len(rows) == 2 * 37
+        np.testing.assert_array_equal(np.sort(rows[labels == 1]), np.arange(963, 1000))
+        majority = rows[labels == 0]
+        assert len(majority) == 37 and len(np.unique(majority)) == 37  # no repeats
+        seen.append(set(majority.tolist()))
+        ds.on_epoch_end()
+    # a fresh subset each epoch: 37 of 963 rows, expected overlap 1.4, P(overlap > 8) < 1e-5
+    assert len(seen[0] & seen[1]) <= 8 and len(seen[1] & seen[2]) <= 8
+
+
+def test_oversample_epoch_shows_every_majority_row_once_and_minority_rows_evenly():
+    y = np.repeat([0, 1, 2], [9000, 700, 300])  # rows sorted by class
+    plan = plan_of(y, strategy="oversample", batch_size=100, seed=1)
+    assert plan.epoch_size == 27_000 and plan.num_batches == 270  # two blocks of 16,300 slots
+    for epoch in (0, 1):
+        rows = plan.epoch_indices(epoch)
+        counts = np.bincount(rows, minlength=10_000)
+        np.testing.assert_array_equal(np.bincount(y[rows]), [9000, 9000, 9000])
+        assert np.all(counts[:9000] == 1)
+        # 9000 / 700 = 12.86: every row 12 or 13 times, 9000 - 12 * 700 = 600 of them 13 times
+        assert set(counts[9000:9700]) == {12, 13} and np.sum(counts[9000:9700] == 13) == 600
+        assert np.all(counts[9700:] == 30)  # 9000 / 300 = 30 exactly
+    extra = [
+        set(np.flatnonzero(np.bincount(plan.epoch_indices(e))[9000:9700] == 13)) for e in (0, 1)
+    ]
+    assert extra[0] != extra[1]  # which rows get the 13th copy is redrawn
+
+
+def test_dict_proportions_give_exact_counts_per_epoch():
+    y = np.repeat([0, 1, 2], [700, 250, 50])
+    plan = plan_of(y, strategy={0: 0.5, 1: 0.3, 2: 0.2}, batch_size=64, seed=0)
+    rows = plan.epoch_indices(0)
+    counts = np.bincount(rows, minlength=1000)
+    np.testing.assert_array_equal(np.bincount(y[rows]), [500, 300, 200])
+    assert np.all(counts[:700] <= 1) and np.sum(counts[:700]) == 500  # a subset, no repeats
+    assert set(counts[700:950]) == {1, 2} and np.sum(counts[700:950] == 2) == 50
+    assert np.all(counts[950:] == 4)
+    # largest remainders: 10 * (0.45, 0.35, 0.2) = (4.5, 3.5, 2) -> (5, 3, 2)
+    np.testing.assert_array_equal(_exact_counts(10, np.array([0.45, 0.35, 0.2])), [5, 3, 2])
+    np.testing.assert_array_equal(_exact_counts(7, np.array([0.5, 0.0, 0.5])), [4, 0, 3])
+
+
+def test_without_replacement_order_is_unrelated_to_row_order():
+    y = np.repeat([0, 1], [6000, 400])  # sorted by class, as rows sorted by time often are
+    plan = plan_of(y, strategy="oversample", batch_size=64, seed=2)
+    rows = plan.epoch_indices(0)
+    slot = np.arange(rows.size)
+    majority = y[rows] == 0
+    # majority rows appear once each: their epoch position is uncorrelated with their row id
+    assert spearmanr(rows[majority], slot[majority]).pvalue > 1e-3
+    # ... and spread evenly over the epoch (chi-square over 20 equal slot bins, both classes)
+    for c in (0, 1):
+        per_bin = np.bincount(slot[y[rows] == c] * 20 // rows.size, minlength=20)
+        assert chisquare(per_bin).pvalue > 1e-3
+    # batch means of majority row ids do not drift with the batch index
+    means = [rows[i : i + 64][majority[i : i + 64]].mean() for i in range(0, rows.size, 64)]
+    assert spearmanr(np.arange(len(means)), means).pvalue > 1e-3
+    # per-batch class counts scatter around 32 like a hypergeometric draw (variance ~ 16)
+    minority = np.add.reduceat((~majority).astype(int), np.arange(0, rows.size, 64))[:-1]
+    assert abs(minority.mean() - 32) < 1 and 10 < minority.var() < 24
+
+
+def test_permutation_is_a_bijection_and_uniform_over_keys():
+    for n in (1, 2, 3, 5, 64, 1000, 65_537):
+        got = _permute(np.arange(n, dtype=np.uint64), n, key=12345)
+        np.testing.assert_array_equal(np.sort(got), np.arange(n))
+    # the image of 0 under 5,000 keys is uniform over [0, 7) (chi-square)
+    images = [int(_permute(np.zeros(1, dtype=np.uint64), 7, key=k)[0]) for k in range(5000)]
+    assert chisquare(np.bincount(images, minlength=7)).pvalue > 1e-3
+    a = _permute(np.arange(1000, dtype=np.uint64), 1000, key=1)
+    b = _permute(np.arange(1000, dtype=np.uint64), 1000, key=2)
+    assert np.mean(a == b) < 0.02
+
+
+def test_blocks_give_the_same_batches_in_any_order():
+    y = np.repeat([0, 1], [20_000, 100])
+    forward = plan_of(y, batch_size=64, seed=9)  # 40,000 draws: 3 blocks of 256 batches
+    backward = plan_of(y, batch_size=64, seed=9)
+    n = forward.num_batches
+    ahead = {i: forward.draws(1, i).index for i in range(n)}
+    for i in reversed(range(n)):
+        np.testing.assert_array_equal(backward.draws(1, i).index, ahead[i])
+    copy = pickle.loads(pickle.dumps(forward))
+    np.testing.assert_array_equal(copy.draws(1, 300).index, ahead[300])
+
+
+def test_with_replacement_every_row_is_reachable_and_an_epoch_repeats_rows():
     x, y = imbalanced(300, 10)
-    ds = BalancedBatches(x, y, batch_size=32, seed=7)
+    ds = BalancedBatches(x, y, batch_size=32, seed=7, replacement=True)
+    majority = epoch_rows(ds)[epoch_labels(ds) == 0]
+    # 290 draws among 290 rows with replacement: about 1 - 1/e = 63 % distinct
+    assert 0.55 < len(np.unique(majority)) / 290 < 0.72
     seen = set()
     for _ in range(12):  # P(a majority row unseen in 12 epochs of 290 draws) = e^-12
         seen |= set(epoch_rows(ds).tolist())
@@ -98,10 +201,11 @@ def test_every_row_is_reachable():
     assert seen == set(range(300))
 
 
-def test_same_seed_same_batches_any_order_threads_and_pickled_copies():
+@pytest.mark.parametrize("replacement", [False, True])
+def test_same_seed_same_batches_any_order_threads_and_pickled_copies(replacement):
     x, y = imbalanced(500, 25)
-    a = BalancedBatches(x, y, batch_size=32, seed=11, workers=2)
-    b = BalancedBatches(x, y, batch_size=32, seed=11)
+    a = BalancedBatches(x, y, batch_size=32, seed=11, workers=2, replacement=replacement)
+    b = BalancedBatches(x, y, batch_size=32, seed=11, replacement=replacement)
     order = np.random.default_rng(0).permutation(len(a))
     with ThreadPoolExecutor(4) as pool:
         threaded = dict(zip(order, pool.map(lambda i: a[int(i)], order), strict=True))
@@ -109,7 +213,7 @@ def test_same_seed_same_batches_any_order_threads_and_pickled_copies():
     for i in range(len(b)):
         np.testing.assert_array_equal(threaded[i][0], b[i][0])
         np.testing.assert_array_equal(copy[i][0], b[i][0])
-    c = BalancedBatches(x, y, batch_size=32, seed=12)
+    c = BalancedBatches(x, y, batch_size=32, seed=12, replacement=replacement)
     assert not np.array_equal(epoch_rows(c), epoch_rows(b))
     b.on_epoch_end()
     assert not np.array_equal(epoch_rows(a), epoch_rows(b))  # epoch 1 differs from epoch 0
@@ -161,12 +265,15 @@ def test_multi_output_y_stratified_by_named_output():
     assert isinstance(listed[0][1], list)
 
 
-def test_smote_rows_lie_on_segments_between_same_class_neighbours():
+@pytest.mark.parametrize("replacement", [False, True])
+def test_smote_rows_lie_on_segments_between_same_class_neighbours(replacement):
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 1, (200, 2)), rng.normal(4, 1, (12, 2))]).astype("float64")
     y = np.repeat([0, 1], [200, 12])
     k = 3
-    ds = BalancedBatches(x, y, strategy="smote", k_neighbors=k, batch_size=64, seed=5)
+    ds = BalancedBatches(
+        x, y, strategy="smote", k_neighbors=k, batch_size=64, seed=5, replacement=replacement
+    )
     minority = x[y == 1]
     nbrs = NearestNeighbors(n_neighbors=k + 1).fit(minority).kneighbors(minority)[1][:, 1:]
     xb = np.concatenate([ds[i][0] for i in range(len(ds))])
@@ -174,8 +281,12 @@ def test_smote_rows_lie_on_segments_between_same_class_neighbours():
     real = (xb[:, None, :] == x[None]).all(axis=2).any(axis=1)
     assert np.all(yb[~real] == 1)  # synthetic rows are minority rows
     synthetic = xb[~real]
-    # expected synthetic share of minority draws: 1 - 12 / 200
-    assert abs(len(synthetic) / np.sum(yb == 1) - (1 - 12 / 200)) < 0.05
+    if replacement:  # expected synthetic share of minority draws: 1 - 12 / 200
+        assert abs(len(synthetic) / np.sum(yb == 1) - (1 - 12 / 200)) < 0.05
+    else:  # exactly one real copy of each of the 12 minority rows, 188 synthetic rows
+        assert len(synthetic) == 200 - 12
+        real_minority = xb[real & (yb == 1)]
+        assert len(real_minority) == 12 and len(np.unique(real_minority, axis=0)) == 12
     for row in synthetic:
         found = False
         for a in range(12):
@@ -241,18 +352,23 @@ def test_bad_inputs_raise_clear_errors():
         BalancedBatches(x.astype(int), y, strategy="smote", k_neighbors=2)
     with pytest.raises(IndexError):
         BalancedBatches(x, y, batch_size=50)[10]
+    with pytest.raises(
+        TypeError, match="`replacement`. Expected a bool.*Received: replacement='yes'"
+    ):
+        BalancedBatches(x, y, replacement="yes")
 
 
-def test_torch_sampler_reproduces_the_keras_batches():
+@pytest.mark.parametrize("replacement", [False, True])
+def test_torch_sampler_reproduces_the_keras_batches(replacement):
     torch = pytest.importorskip("torch")
     from keras_imbalance.sampling import BalancedSampler
 
     x, y = imbalanced(300, 15)
-    sampler = BalancedSampler(y, batch_size=32, seed=4)
+    sampler = BalancedSampler(y, batch_size=32, seed=4, replacement=replacement)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(x)), batch_size=32, sampler=sampler
     )
-    ds = BalancedBatches(x, y, batch_size=32, seed=4)
+    ds = BalancedBatches(x, y, batch_size=32, seed=4, replacement=replacement)
     for _ in range(2):
         got = [b[0].numpy() for b in loader]
         assert len(got) == len(ds)

@@ -263,9 +263,12 @@ def _prepare(
     k_neighbors=5,
     stratify_by=None,
     seed=None,
+    replacement=False,
     need_x=True,
 ) -> tuple[_Source | None, _BatchPlan]:
     """Validate everything and build the source and the plan."""
+    if not isinstance(replacement, (bool, np.bool_)):
+        raise invalid("replacement", "a bool (True or False)", replacement, kind=TypeError)
     batch_size = check_number("batch_size", batch_size, low=1, integer=True)
     if epoch_size is not None:
         epoch_size = check_number("epoch_size", epoch_size, low=1, integer=True)
@@ -320,7 +323,15 @@ def _prepare(
             )
         graphs = _smote_graphs(x, plan_args, k_neighbors, classes)
     plan = _BatchPlan(
-        codes, counts, probs, epoch_size, batch_size, seed, synthetic=smote, graphs=graphs
+        codes,
+        counts,
+        probs,
+        epoch_size,
+        batch_size,
+        seed,
+        synthetic=smote,
+        graphs=graphs,
+        replacement=bool(replacement),
     )
     plan.classes = classes
     source = _Source(x, y, sample_weight) if need_x else None

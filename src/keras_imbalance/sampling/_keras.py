@@ -13,13 +13,25 @@ from keras_imbalance.sampling._inputs import _prepare
 class BalancedBatches(keras.utils.PyDataset):
     """Class-balanced batches drawn from per-class index pools, redrawn every epoch.
 
-    Each draw picks class ``c`` with probability ``p_c`` (``1 / K`` for ``'oversample'``,
-    ``'undersample'`` and ``'smote'``, the given proportion for a dict), then a row of that class
-    uniformly with replacement. Only int32 index pools are kept (no copy of ``x``: a
-    ``np.memmap`` stays on disk), and batch ``i`` of epoch ``e`` is a pure function of
-    ``(seed, e, i)`` -- its random numbers come from a Philox generator keyed by those three
-    numbers -- so results are identical with any ``workers`` / ``use_multiprocessing`` setting
-    and in any order. :meth:`on_epoch_end` (called by ``model.fit``) moves to the next epoch.
+    An epoch is ``epoch_size`` draws ``E``; class ``c`` gets ``E_c = round(E p_c)`` of them
+    (``p_c = 1 / K`` for ``'oversample'``, ``'undersample'`` and ``'smote'``, the given
+    proportion for a dict). By default (``replacement=False``) each class's rows are
+    reshuffled every epoch, as with imbalanced-learn's samplers: a class with ``E_c >= n_c``
+    rows shows every row ``floor(E_c / n_c)`` or ``ceil(E_c / n_c)`` times (exactly once when
+    ``E_c = n_c``: every minority row in an ``'undersample'`` epoch, every majority row in an
+    ``'oversample'`` epoch), and a class with ``E_c < n_c`` shows ``E_c`` distinct rows, a fresh
+    random subset every epoch. The draws of all classes are spread over the epoch in a random
+    order, so a batch holds about ``batch_size * p_c`` rows of class ``c`` (hypergeometric).
+    With ``replacement=True`` each draw instead picks class ``c`` with probability ``p_c``, then
+    a row of that class uniformly (like ``torch.utils.data.WeightedRandomSampler``).
+
+    Only int32 index pools are kept (no copy of ``x``: a ``np.memmap`` stays on disk; the
+    per-epoch permutations are keyed Feistel networks evaluated on the fly, nothing of the
+    epoch's size is stored), and batch ``i`` of epoch ``e`` is a pure function of
+    ``(seed, e, i)`` -- every random number comes from a counter-based hash of those three
+    numbers -- so results are identical with any ``workers`` / ``use_multiprocessing``
+    setting, in any order and in pickled copies. :meth:`on_epoch_end` (called by
+    ``model.fit``) moves to the next epoch.
 
     Parameters
     ----------
@@ -38,9 +50,10 @@ class BalancedBatches(keras.utils.PyDataset):
           draws per class as the largest class has rows).
         - ``'undersample'``: every class equally likely; epoch = ``K * n_min`` draws, so each
           epoch sees a fresh random subset of the larger classes.
-        - ``'smote'``: as ``'oversample'``, but a draw of a class with fewer rows than its
-          ``n_max`` expected draws is synthetic with probability ``1 - n_c / n_max``:
-          ``a + u (b - a)``, ``u ~ U(0, 1)``, ``a`` a row of the class and ``b`` one of its
+        - ``'smote'``: as ``'oversample'``, but of the ``n_max`` draws of a class with fewer
+          rows, ``n_c`` are its real rows (each once) and the other ``n_max - n_c`` are
+          synthetic (with ``replacement=True``: each draw is synthetic with probability
+          ``1 - n_c / n_max``): ``a + u (b - a)``, ``u ~ U(0, 1)``, ``a`` a row of the class and ``b`` one of its
           ``k_neighbors`` nearest neighbours in the class (scikit-learn ``NearestNeighbors`` on
           the flattened rows, computed once here). Its label is ``y[a]`` (every output of a
           multi-output ``y``); its sample weight is interpolated like ``x``:
@@ -57,6 +70,10 @@ class BalancedBatches(keras.utils.PyDataset):
         The output of a multi-output ``y`` whose classes are balanced.
     seed : int, optional
         Seeds every batch. ``None`` draws one (kept in ``seed``).
+    replacement : bool, default=False
+        ``False``: per-class permutations, exact class counts per epoch (see above).
+        ``True``: independent draws with replacement (an ``'oversample'`` epoch then shows
+        about 63 % (``1 - 1/e``) of the majority rows, the rest being repeats).
     **kwargs
         ``workers``, ``use_multiprocessing``, ``max_queue_size``, passed to
         ``keras.utils.PyDataset``.
@@ -71,14 +88,17 @@ class BalancedBatches(keras.utils.PyDataset):
         Class labels, in class-position order.
     class_probabilities : ndarray of shape (n_classes,)
         Probability that a draw is of each class.
+    replacement : bool
 
     Notes
     -----
     Compared with ``imblearn.keras.BalancedBatchGenerator``: the subset is redrawn every epoch
     (not once), the last partial batch is kept, any sampling proportion and in-batch SMOTE work
     without a resampled copy of ``x``, and ``PyDataset.__init__`` is called (workers work).
-    Rows are drawn with replacement, so an ``'oversample'`` epoch shows about 63 % of the
-    majority rows (``1 - 1/e``); every row stays reachable and appears within a few epochs.
+    ``E_c = round(E p_c)`` uses largest remainders, so the ``E_c`` sum to ``E``. The epoch's
+    order is a keyed pseudo-random permutation of its ``E`` draw slots (a 4-round Feistel
+    network with cycle walking), not a uniformly random one; the tests check its class counts
+    and that row order and epoch position are uncorrelated.
 
     References
     ----------
@@ -96,8 +116,11 @@ class BalancedBatches(keras.utils.PyDataset):
     >>> xb.shape
     (100, 4)
     >>> minority_share = np.concatenate([batches[i][1] for i in range(len(batches))]).mean()
-    >>> round(float(minority_share), 1)
+    >>> float(minority_share)  # exactly 950 draws of each class
     0.5
+    >>> rows = np.concatenate([batches[i][0] for i in range(len(batches))])
+    >>> len(np.unique(rows[:, 0]))  # all 950 majority rows once + the 50 minority rows
+    1000
     """
 
     def __init__(
@@ -112,6 +135,7 @@ class BalancedBatches(keras.utils.PyDataset):
         k_neighbors: int = 5,
         stratify_by: Any = None,
         seed: int | None = None,
+        replacement: bool = False,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -125,9 +149,11 @@ class BalancedBatches(keras.utils.PyDataset):
             k_neighbors=k_neighbors,
             stratify_by=stratify_by,
             seed=seed,
+            replacement=replacement,
         )
         self.batch_size = self._plan.batch_size
         self.strategy = strategy
+        self.replacement = self._plan.replacement
         self.epoch = 0
 
     @property

@@ -18,10 +18,12 @@ def balanced_tf_dataset(
     k_neighbors: int = 5,
     stratify_by: Any = None,
     seed: int | None = None,
+    replacement: bool = False,
 ):
     """Class-balanced batches as a ``tf.data.Dataset`` (needs tensorflow).
 
-    Same arguments, strategies and batches as :class:`BalancedBatches`: the k-th full
+    Same arguments (``replacement=False`` by default: per-class permutations with exact
+    class counts per epoch), strategies and batches as :class:`BalancedBatches`: the k-th full
     iteration over the dataset (one ``model.fit`` epoch) yields the batches of epoch k,
     ``(x, y)`` or ``(x, y, sample_weight)``, with the batch axis unknown (``None``) so the last
     partial batch fits the signature. Batches are built in Python (``from_generator``) and
@@ -51,6 +53,7 @@ def balanced_tf_dataset(
         k_neighbors=k_neighbors,
         stratify_by=stratify_by,
         seed=seed,
+        replacement=replacement,
     )
     state = {"epoch": 0}
 

@@ -14,7 +14,7 @@ class BalancedSampler(torch.utils.data.Sampler):
     """Row indices of class-balanced batches, for a ``torch.utils.data.DataLoader``.
 
     Yields ``epoch_size`` row indices per pass, drawn exactly as :class:`BalancedBatches` draws
-    them (same strategies, same per-batch Philox generators keyed by ``(seed, epoch, batch)``):
+    them (same strategies, same counter-based random numbers keyed by ``(seed, epoch, batch)``):
     with the same ``seed`` and ``batch_size``, ``DataLoader(dataset, batch_size=batch_size,
     sampler=BalancedSampler(y, ...))`` gives the rows of ``BalancedBatches(x, y, ...)``.
     Every ``iter()`` is a new epoch (``epoch`` counts them; :meth:`set_epoch` sets it, e.g.
@@ -32,6 +32,10 @@ class BalancedSampler(torch.utils.data.Sampler):
     epoch_size : int, optional
     stratify_by : str or int, optional
     seed : int, optional
+    replacement : bool, default=False
+        As in :class:`BalancedBatches`: ``False`` reshuffles each class's rows every epoch
+        (exact class counts; with ``'oversample'`` every majority row once per epoch),
+        ``True`` draws independently with replacement.
 
     Examples
     --------
@@ -39,6 +43,8 @@ class BalancedSampler(torch.utils.data.Sampler):
     >>> sampler = BalancedSampler(np.r_[np.zeros(90), np.ones(10)].astype(int), seed=0)
     >>> len(sampler), len(list(sampler))
     (180, 180)
+    >>> sorted(set(sampler)) == list(range(100))  # every row; majority rows once each
+    True
     """
 
     def __init__(
@@ -50,6 +56,7 @@ class BalancedSampler(torch.utils.data.Sampler):
         epoch_size: int | None = None,
         stratify_by: Any = None,
         seed: int | None = None,
+        replacement: bool = False,
     ):
         _, self._plan = _prepare(
             None,
@@ -59,6 +66,7 @@ class BalancedSampler(torch.utils.data.Sampler):
             epoch_size=epoch_size,
             stratify_by=stratify_by,
             seed=seed,
+            replacement=replacement,
             need_x=False,
         )
         self.epoch = 0
