@@ -596,11 +596,21 @@ def _rebuild_x(x, xa, frame, x_out, source):
         both = pd.concat(parts, ignore_index=True)
         order = np.concatenate([np.flatnonzero(orig), synth_rows])
         return both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    if (
+        isinstance(x_out, np.ndarray)
+        and x_out.dtype == xa.dtype
+        and n < len(source)
+        and not orig[n:].any()
+        and np.array_equal(source[:n], np.arange(n))
+        and not np.may_share_memory(x_out, xa)
+    ):
+        # originals first and unchanged (checked by _same_rows or sample_indices_), then the
+        # synthetic rows: imbalanced-learn's own output already is the result
+        return x_out.reshape((-1,) + trailing)
     out = np.empty((len(source),) + trailing, dtype=xa.dtype)
     out[orig] = xa[source[orig]]
     if synth_rows.size:
         out[synth_rows] = np.asarray(x_out)[synth_rows].reshape((-1,) + trailing)
-    del n
     return out
 
 
