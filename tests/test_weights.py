@@ -231,3 +231,11 @@ def test_sample_weights_across_chunk_boundaries(k):
     expected = table.astype(np.float32)[y]
     np.testing.assert_array_equal(sample_weights(y, dict(enumerate(table))), expected)
     assert describe(y).counts.tolist() == np.bincount(y, minlength=k).tolist()
+
+
+def test_reference_with_an_absent_class_before_the_reference():
+    # present: {0: 2, 1: 1}; reference = class 1 -> {0: 1/2, 1: 1}; absent 5 takes the max
+    got = class_weights([0, 0, 1], "reference", classes=[5, 0, 1], ref=1, absent="max")
+    assert got == pytest.approx({5: 1.0, 0: 0.5, 1: 1.0})
+    with pytest.raises(ValueError, match="ref"):
+        class_weights(np.array([[1, 0], [0, 0], [1, 0]]), "reference", ref=1, absent="max")

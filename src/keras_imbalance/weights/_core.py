@@ -124,30 +124,35 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
     opts = dict(options)
     if strategy == "reference" and opts.get("ref") is not None:
         opts["ref"] = _ref_column(opts["ref"], labels, counts2d)
-    safe = np.where(zero, 1, counts2d)
-    weights = _strategies.STRATEGIES[strategy](safe.astype(np.float64), **opts)
-    # a zero count in the sums above must not change the others: recompute over present classes
-    if zero.any():
-        weights = np.vstack(
-            [_present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)]
-        )
-        fill = {"zero": 0.0, "one": 1.0}.get(absent)
-        for r in range(weights.shape[0]):
-            value = fill if fill is not None else weights[r][~zero[r]].max()
-            weights[r][zero[r]] = value
+    if not zero.any():
+        return _strategies.STRATEGIES[strategy](counts2d.astype(np.float64), **opts)
+    # absent classes take no part in the formula: weigh the present ones as if alone
+    weights = np.vstack(
+        [_present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)]
+    )
+    fill = {"zero": 0.0, "one": 1.0}.get(absent)
+    for r in range(weights.shape[0]):
+        weights[r][zero[r]] = fill if fill is not None else weights[r][~zero[r]].max()
     return weights
 
 
 def _present_only(row, zero, strategy, opts):
     out = np.zeros(row.shape)
     present = row[~zero].astype(np.float64)[None, :]
+    if opts.get("ref") is not None:  # the reference column among the present classes
+        opts = {**opts, "ref": int(np.count_nonzero(~zero[: opts["ref"]]))}
     out[~zero] = _strategies.STRATEGIES[strategy](present, **opts)[0]
     return out
 
 
 def _ref_column(ref, labels, counts2d) -> int:
     if counts2d.shape[0] > 1:  # multi-label: ref picks 0 (negatives) or 1 (positives)
-        return int(check_option("ref", ref, (0, 1)))
+        column = int(check_option("ref", ref, (0, 1)))
+        if (counts2d[:, column] == 0).any():
+            raise invalid(
+                "ref", "a side (0 = negatives, 1 = positives) present for every label", ref
+            )
+        return column
     hits = [i for i, c in enumerate(np.asarray(labels).tolist()) if c == ref]
     if not hits:
         raise invalid("ref", f"one of the classes {np.asarray(labels).tolist()}", ref)
