@@ -77,6 +77,7 @@ def test_classes_adds_absent_and_rejects_unknown():
         ([], {}, "non-empty"),
         ([0.5, 1.0], {}, "whole numbers"),
         ([0, np.nan], {}, "finite"),
+        ([[0.5, np.nan], [1, 0]], {}, "finite"),
         ([[0.2, 0.2], [0.5, 0.5]], {"layout": "onehot"}, "summing to 1"),
         ([0, 2, 1], {"layout": "binary"}, "layout"),
         ([0, 1, 1], {"layout": "onehot"}, "layout"),

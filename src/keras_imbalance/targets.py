@@ -220,7 +220,9 @@ def _guess_layout(arr: np.ndarray) -> str:
             return "onehot" if np.all(arr.sum(axis=1) == 1) else "multilabel"
         if _is_onehot_last_axis(arr, None):
             return "onehot"
-        if arr.dtype.kind in "iu" or np.all(np.mod(arr[np.isfinite(arr)], 1) == 0):
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise invalid("y", "finite labels (no NaN or inf)", arr)
+        if arr.dtype.kind in "iu" or np.all(np.mod(arr, 1) == 0):
             return "sequence"
         raise ValueError(
             "Invalid value for argument `y`. Expected (N, K) one-hot or soft labels whose rows "
