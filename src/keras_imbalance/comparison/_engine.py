@@ -587,7 +587,9 @@ def compare(
     cv : int, default=5
         Stratified folds (every class needs at least ``cv`` samples).
     repeats : int, default=1
-        Repetitions of the stratified K-fold split with different shuffles.
+        Repetitions of the stratified K-fold split with different shuffles. The splits are
+        ``RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)``
+        on the class codes (labels in sorted order), so they can be reproduced outside.
     metric : {"balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", \
 "pr_auc"}, default="balanced_accuracy"
         Ranking metric; also the early-stopping monitor and (mapped to ``balanced_accuracy``,
