@@ -143,6 +143,61 @@ def test_validation_split_is_stratified_and_taken_before_smote():
     assert dist.min() > 0
 
 
+def test_refit_trains_on_the_whole_training_fold_for_the_best_epoch(monkeypatch):
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    x, y, _ = _data()
+    calls = []
+    original = _engine._train
+
+    def spy(keras, task, data, settings, epochs, callbacks):
+        model, batch = original(keras, task, data, settings, epochs, callbacks)
+        monitor = callbacks[0] if callbacks else None
+        calls.append(
+            {
+                "x_fit": data["x_fit"].copy(),
+                "y_fit": data["y_fit"].copy(),
+                "epochs": epochs,
+                "best": None if monitor is None else dict(monitor.best_epoch),
+                "train": task.train_idx,
+                "weights": data["class_weight"],
+            }
+        )
+        return model, batch
+
+    monkeypatch.setattr(_engine, "_train", spy)
+    folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(x, y))
+    result = compare(x, y, strategies=["balanced"], **{**FAST, "epochs": 3, "standardize": True})
+    # per (fold, recipe): the early-stopped fit, then the refit; none+threshold shares none's
+    assert len(calls) == 2 * 2 * 2
+    for first, second in zip(calls[::2], calls[1::2], strict=True):
+        train = first["train"]
+        assert any(np.array_equal(train, tr) for tr, _ in folds)
+        assert first["y_fit"].size < train.size  # the validation rows were held out
+        # the refit sees every row of the training fold, standardised with its own statistics
+        raw = x[np.sort(train)]
+        expected = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+        got = second["x_fit"][np.argsort(train)]
+        np.testing.assert_allclose(got, expected.astype(np.float32), rtol=1e-5, atol=1e-5)
+        assert second["epochs"] == max(1, first["best"]["argmax"])
+        if second["weights"] is not None:  # balanced weights of the whole training fold
+            counts = np.bincount(y[train])
+            assert second["weights"] == pytest.approx(
+                {c: train.size / (2 * counts[c]) for c in (0, 1)}
+            )
+    rows = result.folds
+    plain = rows[rows["strategy"] != "none+threshold"]
+    assert plain["refit"].all() and (plain["n_fit"] == y.size // 2).all()
+    tuned = rows[rows["strategy"] == "none+threshold"]
+    assert (~tuned["refit"].astype(bool)).all() and (tuned["n_fit"] < y.size // 2).all()
+
+    calls.clear()
+    result = compare(x, y, strategies=["balanced"], refit=False, **FAST)
+    assert len(calls) == 2 * 2 and all(c["best"] is not None for c in calls)
+    assert not result.folds["refit"].astype(bool).any()
+    assert (result.folds["n_fit"] < y.size // 2).all()
+
+
 def test_validation_split_shuffles_and_keeps_one_per_class():
     y = np.r_[np.zeros(50, dtype=int), np.ones(2, dtype=int), 2]
     fit, val = validation_split(y, 0.2, seed=0)
@@ -246,6 +301,61 @@ def test_resume_with_other_settings_is_refused(tmp_path):
         compare(x, y, strategies=[], results_path=path, **{**FAST, "cv": 3})
     with pytest.raises(ValueError, match=r"data"):
         compare(x[::-1], y[::-1], strategies=[], results_path=path, **FAST)
+
+
+def test_cv_accepts_a_splitter_or_a_list_of_splits(tmp_path):
+    from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedShuffleSplit
+
+    x, y, _ = _data()
+    # a list of the folds compare(cv=2) uses: the same rows, seeds and scores
+    folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(x, y))
+    by_int = compare(x, y, strategies=["balanced"], **FAST).folds
+    by_list = compare(x, y, strategies=["balanced"], **{**FAST, "cv": folds}).folds
+    assert by_list[["model", "strategy", "repeat", "fold"]].equals(
+        by_int[["model", "strategy", "repeat", "fold"]]
+    )
+    np.testing.assert_allclose(by_list["balanced_accuracy"], by_int["balanced_accuracy"])
+    # a splitter: its folds, numbered as repeat 0; the interval uses their test/train ratio
+    splitter = StratifiedShuffleSplit(n_splits=4, test_size=0.25, random_state=1)
+    path = tmp_path / "sss.jsonl"
+    result = compare(x, y, strategies=[], results_path=path, **{**FAST, "cv": splitter})
+    assert sorted(result.folds["fold"].unique()) == [0, 1, 2, 3]
+    assert (result.folds["repeat"] == 0).all() and (result.folds["n_test"] == 20).all()
+    none = result.folds[result.folds["strategy"] == "none+threshold"]["balanced_accuracy"]
+    mean, _, low, high = corrected_interval(none.to_numpy(), 20 / 60)
+    row = result.leaderboard.set_index("strategy").loc["none+threshold"]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+    assert result.config["cv"]["n_splits"] == 4
+    result.to_html(tmp_path / "r.html")
+    assert "4 user-given splits" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    # other splits, same file: refused
+    other = StratifiedShuffleSplit(n_splits=4, test_size=0.25, random_state=2)
+    with pytest.raises(ValueError, match=r"different settings \(cv\)"):
+        compare(x, y, strategies=[], results_path=path, **{**FAST, "cv": other})
+
+
+@pytest.mark.parametrize(
+    ("cv", "kwargs", "match"),
+    [
+        ("five", {}, r"`cv`.*splitter.*Received: cv='five'"),
+        ([], {}, r"`cv`.*no splits"),
+        ([(np.arange(40), np.arange(30, 80))], {}, r"`cv`.*disjoint"),
+        ([(np.arange(40), np.arange(40, 81))], {}, r"`cv`.*indices in \[0, 80\)"),
+        ([(np.arange(40.0), np.arange(40, 80))], {}, r"`cv`.*train indices"),
+        ([(np.arange(40), np.arange(40, 80))], {"repeats": 2}, r"`repeats`.*1 when cv"),
+    ],
+)
+def test_bad_splits_are_reported_clearly(cv, kwargs, match):
+    x, y, _ = _data()
+    with pytest.raises((TypeError, ValueError), match=match):
+        compare(x, y, strategies=[], **{**FAST, "cv": cv, **kwargs})
+
+
+def test_a_training_fold_without_a_class_is_refused():
+    x, y, _ = _data()
+    order = np.argsort(y, kind="stable")  # all 64 negatives first, then the 16 positives
+    with pytest.raises(ValueError, match=r"`cv`.*every class in every training fold"):
+        compare(x, y, strategies=[], **{**FAST, "cv": [(order[:64], order[64:])]})
 
 
 def test_keyboard_interrupt_leaves_a_valid_file(tmp_path):

@@ -155,6 +155,7 @@ class _Settings:
     backend: str
     max_scores: int
     jit_compile: Any
+    refit: bool = True
 
 
 @dataclass
@@ -221,6 +222,15 @@ def prepare_fold(x, codes, train_idx, strategy: Strategy, settings: _Settings, s
     y_train = codes[train_idx]
     fit_pos, val_pos = validation_split(y_train, settings.validation_fraction, seed)
     fit_idx, val_idx = train_idx[fit_pos], train_idx[val_pos]
+    data = _fit_inputs(x, codes, fit_idx, strategy, settings, seed)
+    data["x_val"] = ((x[val_idx] - data["mean"]) / data["scale"]).astype(np.float32)
+    data["y_val"] = codes[val_idx]
+    data["val_idx"] = val_idx
+    return data
+
+
+def _fit_inputs(x, codes, fit_idx, strategy: Strategy, settings: _Settings, seed: int):
+    """Standardise the rows ``fit_idx`` (their own mean and std), then apply the strategy."""
     x_fit, y_fit = x[fit_idx], codes[fit_idx]
     if settings.standardize:
         mean = x_fit.mean(axis=0)
@@ -229,7 +239,6 @@ def prepare_fold(x, codes, train_idx, strategy: Strategy, settings: _Settings, s
     else:
         mean, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
     x_fit = ((x_fit - mean) / scale).astype(np.float32)
-    x_val = ((x[val_idx] - mean) / scale).astype(np.float32)
     class_weight = None
     if strategy.kind == "class_weight":
         class_weight = weights.class_weights(y_fit, strategy=strategy.param)
@@ -247,10 +256,7 @@ def prepare_fold(x, codes, train_idx, strategy: Strategy, settings: _Settings, s
     return {
         "x_fit": x_fit,
         "y_fit": y_fit,
-        "x_val": x_val,
-        "y_val": codes[val_idx],
         "fit_idx": fit_idx,
-        "val_idx": val_idx,
         "mean": mean,
         "scale": scale,
         "class_weight": class_weight,
@@ -424,16 +430,9 @@ def run_task(task: _Task, x: np.ndarray, codes: np.ndarray, settings: _Settings)
         return _run_task(keras, task, x, codes, settings)
 
 
-def _run_task(keras, task, x, codes, settings):
-    k = settings.n_classes
-    head = task.strategies[0]
-    data = prepare_fold(x, codes, task.train_idx, head, settings, task.seed)
-    x_fit, y_fit, x_val, y_val = data["x_fit"], data["y_fit"], data["x_val"], data["y_val"]
-    x_test = ((x[task.test_idx] - data["mean"]) / data["scale"]).astype(np.float32)
-    y_test = codes[task.test_idx]
-
+def _build(keras, task, n_features, k):
     keras.utils.set_random_seed(task.seed)
-    model = task.model_fn(x.shape[1], k)
+    model = task.model_fn(n_features, k)
     if not isinstance(model, keras.Model):
         raise invalid("model_fn", "a function returning a keras.Model", model, kind=TypeError)
     out_shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else None
@@ -443,20 +442,23 @@ def _run_task(keras, task, x, codes, settings):
             f"a model with {k} output logits (one per class, no softmax)",
             f"a model with output shape {out_shape}",
         )
+    return model
+
+
+def _train(keras, task, data, settings, epochs, callbacks):
+    """Build, compile and fit a fresh model on ``data``; returns (model, batch size)."""
+    k = settings.n_classes
+    head = task.strategies[0]
+    x_fit, y_fit = data["x_fit"], data["y_fit"]
+    model = _build(keras, task, x_fit.shape[1], k)
     optimizer = getattr(model, "optimizer", None) or keras.optimizers.Adam(1e-3)
     jit = settings.jit_compile
     if jit == "auto":
         jit = False if keras.backend.backend() == "torch" else "auto"
     model.compile(optimizer=optimizer, loss=_loss(keras.losses, head, y_fit, k), jit_compile=jit)
-
-    rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
-    monitor = _make_monitor(
-        keras, x_val, y_val, list(dict.fromkeys(rules)), settings.metric, settings.patience, k
-    )
     batch = settings.batch_size
     if batch == "auto":
         batch = _auto_batch(y_fit.size)
-    start = time.perf_counter()
     if head.kind == "batches":
         from keras_imbalance.sampling import BalancedBatches
 
@@ -469,32 +471,68 @@ def _run_task(keras, task, x, codes, settings):
             epoch_size=int(y_fit.size),
             seed=task.seed,
         )
-        model.fit(dataset, epochs=settings.epochs, callbacks=[monitor], verbose=0)
+        model.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=0)
     else:
         model.fit(
             x_fit,
             y_fit,
             batch_size=batch,
-            epochs=settings.epochs,
+            epochs=epochs,
             class_weight=data["class_weight"],
-            callbacks=[monitor],
+            callbacks=callbacks,
             shuffle=True,
             verbose=0,
         )
-    fit_seconds = time.perf_counter() - start
+    return model, batch
 
+
+def _logits(keras, model, x):
+    return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=np.float64)
+
+
+def _run_task(keras, task, x, codes, settings):
+    k = settings.n_classes
+    head = task.strategies[0]
+    data = prepare_fold(x, codes, task.train_idx, head, settings, task.seed)
+    x_val, y_val = data["x_val"], data["y_val"]
+    y_test = codes[task.test_idx]
+
+    rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
+    monitor = _make_monitor(
+        keras, x_val, y_val, list(dict.fromkeys(rules)), settings.metric, settings.patience, k
+    )
+    start = time.perf_counter()
+    model, batch = _train(keras, task, data, settings, settings.epochs, [monitor])
+    fit_seconds = time.perf_counter() - start
+    n_fit = int(data["y_fit"].size)
+
+    refitted = None
+    if settings.refit and "argmax" in rules:
+        # the validation split chose the epoch count; train again on the whole training fold
+        start = time.perf_counter()
+        full = _fit_inputs(x, codes, task.train_idx, head, settings, task.seed)
+        refit_model, refit_batch = _train(
+            keras, task, full, settings, max(1, monitor.best_epoch["argmax"]), []
+        )
+        x_full_test = ((x[task.test_idx] - full["mean"]) / full["scale"]).astype(np.float32)
+        refitted = (_logits(keras, refit_model, x_full_test), refit_batch, full)
+        fit_seconds += time.perf_counter() - start
+
+    x_test = ((x[task.test_idx] - data["mean"]) / data["scale"]).astype(np.float32)
     rows = []
     for strategy, rule in zip(task.strategies, rules, strict=True):
-        if monitor.best_weights[rule] is not None:
-            model.set_weights(monitor.best_weights[rule])
-        val_logits = np.asarray(
-            keras.ops.convert_to_numpy(model(x_val, training=False)), dtype=np.float64
-        )
-        logits = np.asarray(
-            keras.ops.convert_to_numpy(model(x_test, training=False)), dtype=np.float64
-        )
+        threshold = None
+        row_batch, row_fit = batch, n_fit
+        if rule == "argmax" and refitted is not None:
+            logits, row_batch, full = refitted
+            row_fit = int(full["y_fit"].size)
+        else:
+            if monitor.best_weights[rule] is not None:
+                model.set_weights(monitor.best_weights[rule])
+            logits = _logits(keras, model, x_test)
+            if strategy.tuned:
+                threshold = _tuned(y_val, _softmax(_logits(keras, model, x_val)), settings.metric)
         proba = _softmax(logits)
-        threshold = _tuned(y_val, _softmax(val_logits), settings.metric) if strategy.tuned else None
         pred = _decide(proba, logits, threshold)
         cm = metrics.confusion_matrix(y_test, pred, num_classes=k)
         values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
@@ -513,9 +551,10 @@ def _run_task(keras, task, x, codes, settings):
                 "threshold": None if threshold is None else np.asarray(threshold).tolist(),
                 "best_epoch": monitor.best_epoch[rule],
                 "epochs_run": monitor.epochs_run,
-                "batch_size": int(batch),
+                "refit": rule == "argmax" and refitted is not None,
+                "batch_size": int(row_batch),
                 "fit_seconds": round(fit_seconds, 3),
-                "n_fit": int(y_fit.size),
+                "n_fit": row_fit,
                 "n_val": int(y_val.size),
                 "n_test": int(y_test.size),
                 "scores": _downsample_scores(y_test, proba, settings.max_scores, task.seed),
@@ -527,6 +566,77 @@ def _run_task(keras, task, x, codes, settings):
 # --------------------------------------------------------------------------------------------
 # the public function
 # --------------------------------------------------------------------------------------------
+
+
+def _splits(cv, repeats, random_state, x, codes, classes):
+    """The folds as ``[(repeat, fold, train_idx, test_idx)]`` and the ``cv`` entry of the config:
+    the int, or a description of the given splits (a hash of every index and the mean test/train
+    size ratio that the corrected interval needs)."""
+    k = len(classes)
+    counts = np.bincount(codes, minlength=k)
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        cv = check_number("cv", cv, low=2, integer=True)
+        if counts.min() < cv:
+            small = {classes[i]: int(c) for i, c in enumerate(counts) if c < cv}
+            raise invalid(
+                "cv",
+                f"at most the size of the smallest class ({counts.min()})",
+                f"{cv} (classes {small})",
+            )
+        from sklearn.model_selection import RepeatedStratifiedKFold
+
+        splitter = RepeatedStratifiedKFold(
+            n_splits=cv, n_repeats=repeats, random_state=random_state
+        )
+        splits = [
+            (*divmod(i, cv), train, test)
+            for i, (train, test) in enumerate(splitter.split(x, codes))
+        ]
+        return splits, int(cv)
+    expected = (
+        "an int >= 2 (stratified folds), a scikit-learn splitter with split(x, y) or an "
+        "iterable of (train_indices, test_indices)"
+    )
+    if repeats != 1:
+        raise invalid("repeats", "1 when cv is a splitter or a list of splits", repeats)
+    if isinstance(cv, (str, bytes, bool)):
+        raise invalid("cv", expected, cv, kind=TypeError)
+    try:
+        pairs = list(cv.split(x, codes)) if hasattr(cv, "split") else list(cv)
+    except TypeError:
+        raise invalid("cv", expected, cv, kind=TypeError) from None
+    if not pairs:
+        raise invalid("cv", expected, "no splits")
+    n = codes.size
+    digest = hashlib.sha256()
+    splits = []
+    for i, pair in enumerate(pairs):
+        try:
+            train, test = (np.asarray(part) for part in pair)
+        except (TypeError, ValueError):
+            raise invalid("cv", expected, f"split {i}: {pair!r:.80}", kind=TypeError) from None
+        for name, part in (("train", train), ("test", test)):
+            if part.ndim != 1 or part.size == 0 or part.dtype.kind not in "iu":
+                raise invalid("cv", expected, f"split {i}: {name} indices {part!r:.80}")
+            if part.min() < 0 or part.max() >= n:
+                raise invalid("cv", f"indices in [0, {n})", f"split {i}: {name} {part!r:.80}")
+        if np.intersect1d(train, test).size:
+            raise invalid("cv", "disjoint train and test indices", f"split {i} shares rows")
+        missing = [classes[c] for c in range(k) if not np.any(codes[train] == c)]
+        if missing:
+            raise invalid(
+                "cv", "every class in every training fold", f"split {i} lacks classes {missing}"
+            )
+        train, test = train.astype(np.int64), test.astype(np.int64)
+        digest.update(train.tobytes() + b"|" + test.tobytes() + b";")
+        splits.append((0, i, train, test))
+    config = {
+        "splitter": type(cv).__name__,
+        "n_splits": len(splits),
+        "hash": digest.hexdigest(),
+        "test_train_ratio": float(np.mean([t.size / tr.size for _, _, tr, t in splits])),
+    }
+    return splits, config
 
 
 def _seed(random_state: int, repeat: int, fold: int) -> int:
@@ -546,6 +656,7 @@ def compare(
     batch_size="auto",
     patience=10,
     validation_fraction=0.2,
+    refit=True,
     standardize=True,
     n_jobs=None,
     results_path=None,
@@ -561,9 +672,11 @@ def compare(
     resampling, so validation holds only real rows), features are standardised with the fit
     part's mean and std, the strategy is applied to the fit part (class weights, a loss,
     resampling, balanced batches), the model is trained with early stopping on ``metric``
-    measured on the validation part (not on the loss), and the best epoch's weights are scored
-    on the test fold. ``none+threshold`` reuses the ``none`` fit and tunes the decision
-    threshold (binary) or per-class log offsets (multiclass) on the validation part only.
+    measured on the validation part (not on the loss); then (``refit=True``) a fresh model is
+    trained on the whole training fold for the best epoch count and scored on the test fold.
+    ``none+threshold`` reuses the ``none`` fit and tunes the decision threshold (binary) or
+    per-class log offsets (multiclass) on the validation part only; it scores the early-stopped
+    model whose validation predictions chose the threshold.
 
     Every finished (model, strategy, repeat, fold) is appended to ``results_path`` at once, so
     an interrupted run resumes where it stopped: calling ``compare`` again with the same data
@@ -584,8 +697,13 @@ def compare(
         (no softmax). A compiled model keeps its optimizer (else Adam 1e-3); the loss is set per
         strategy. ``None`` runs both default models (:data:`DEFAULT_MODELS`: a regularised
         linear model and a small MLP); a dict runs each named model.
-    cv : int, default=5
-        Stratified folds (every class needs at least ``cv`` samples).
+    cv : int, scikit-learn splitter or iterable of (train, test), default=5
+        An int: stratified folds (every class needs at least ``cv`` samples). A splitter (any
+        object with ``split(x, y)``, e.g. ``StratifiedShuffleSplit``) or a list of
+        ``(train_indices, test_indices)`` (e.g. ``list(GroupKFold(5).split(x, y, groups))``):
+        those folds,
+        numbered as repeat 0 (``repeats`` must be 1; every class must be in every training
+        fold; the indices are part of the results file's fingerprint).
     repeats : int, default=1
         Repetitions of the stratified K-fold split with different shuffles. The splits are
         ``RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)``
@@ -603,6 +721,12 @@ def compare(
         Epochs without improvement of the validation ``metric`` before stopping.
     validation_fraction : float, default=0.2
         Share of each class of the training fold held out for early stopping and thresholds.
+    refit : bool, default=True
+        After early stopping has chosen the epoch count on the validation part, train a fresh
+        model (same seed) on the *whole* training fold for that many epochs and score it on
+        the test fold, so the held-out rows are not lost to training (on small sets they are
+        a large share of the minority class). ``none+threshold`` keeps the model whose
+        validation predictions tuned its threshold. ``False`` scores the early-stopped model.
     standardize : bool, default=True
         Scale features to zero mean and unit variance (statistics of the fit part).
     n_jobs : int, default=None
@@ -650,7 +774,6 @@ def compare(
     k = len(classes)
     resolved = resolve_strategies(strategies)
     models = _models(model_fn)
-    cv = check_number("cv", cv, low=2, integer=True)
     repeats = check_number("repeats", repeats, low=1, integer=True)
     metric = _METRIC_ALIASES.get(metric, metric) if isinstance(metric, str) else metric
     check_option("metric", metric, METRICS)
@@ -668,13 +791,7 @@ def compare(
             "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
         )
     counts = np.bincount(codes, minlength=k)
-    if counts.min() < cv:
-        small = {classes[i]: int(c) for i, c in enumerate(counts) if c < cv}
-        raise invalid(
-            "cv",
-            f"at most the size of the smallest class ({counts.min()})",
-            f"{cv} (classes {small})",
-        )
+    splits, cv_config = _splits(cv, repeats, random_state, xa, codes, classes)
 
     import keras
 
@@ -690,7 +807,7 @@ def compare(
         },
         "strategies": [s.name for s in resolved],
         "models": {name: _describe_fn(fn) for name, fn in models.items()},
-        "cv": cv,
+        "cv": cv_config,
         "repeats": repeats,
         "random_state": random_state,
         "metric": metric,
@@ -698,6 +815,7 @@ def compare(
         "batch_size": batch_size,
         "patience": patience,
         "validation_fraction": validation_fraction,
+        "refit": bool(refit),
         "standardize": bool(standardize),
         "max_scores": max_scores,
         "backend": backend,
@@ -713,21 +831,18 @@ def compare(
         backend=backend,
         max_scores=max_scores,
         jit_compile=jit_compile,
+        refit=bool(refit),
     )
 
     store = ResultsFile(results_path, config) if results_path is not None else None
     done_rows: dict[str, dict] = dict(store.rows) if store is not None else {}
 
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
-    splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)
     groups: dict[str, list[Strategy]] = {}
     for s in resolved:
         groups.setdefault(s.group, []).append(s)
     tasks = []
     total = 0
-    for i, (train_idx, test_idx) in enumerate(splitter.split(xa, codes)):
-        repeat, fold = divmod(i, cv)
+    for repeat, fold, train_idx, test_idx in splits:
         for model_name, fn in models.items():
             for members in groups.values():
                 total += len(members)
@@ -774,7 +889,8 @@ def build_result(rows, config, results_path=None) -> ComparisonResult:
         rows, key=lambda r: (r["model"], order.get(r["strategy"], 99), r["repeat"], r["fold"])
     )
     folds = folds_frame(rows)
-    ratio = 1.0 / (config["cv"] - 1)
+    cv = config["cv"]
+    ratio = cv["test_train_ratio"] if isinstance(cv, dict) else 1.0 / (cv - 1)
     board = _stats.leaderboard(folds, metric, METRICS, ratio)
     rec = _stats.recommend(folds, board, metric, ratio)
     return ComparisonResult(

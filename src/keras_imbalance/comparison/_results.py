@@ -157,6 +157,7 @@ def folds_frame(rows):
         "threshold",
         "best_epoch",
         "epochs_run",
+        "refit",
         "fit_seconds",
         "n_fit",
         "n_val",

@@ -125,6 +125,13 @@ def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> s
     return "".join(out)
 
 
+def _cv_text(cfg) -> str:
+    cv = cfg["cv"]
+    if isinstance(cv, dict):
+        return f"{cv['n_splits']} user-given splits ({_e(cv['splitter'])})"
+    return f"{cv}-fold stratified cross-validation &times; {cfg['repeats']} repeat(s)"
+
+
 def render_html(result, *, top: int = 4) -> str:
     """The report of ``result`` as one HTML string (images embedded as base64 PNG)."""
     board = result.leaderboard
@@ -147,8 +154,7 @@ def render_html(result, *, top: int = 4) -> str:
         "<title>keras-imbalance: strategy comparison</title>",
         f"<style>{_CSS}</style></head><body><main>",
         "<h1>Imbalance strategy comparison</h1>",
-        f"<p class='sub'>{cfg['cv']}-fold stratified cross-validation &times; {cfg['repeats']} "
-        f"repeat(s), ranked by <b>{_e(result.metric)}</b> &middot; Keras backend "
+        f"<p class='sub'>{_cv_text(cfg)}, ranked by <b>{_e(result.metric)}</b> &middot; Keras backend "
         f"{_e(cfg.get('backend', '?'))} &middot; models: "
         f"{_e(', '.join(cfg.get('models', {})))}</p>",
     ]
