@@ -12,8 +12,9 @@ parallel worker processes (joblib's loky executor, one BLAS / torch thread each)
   strategies=CANDIDATES, model_fn={model: builder})``. compare splits with exactly the outer
   splitter above, so this scores every candidate (model, strategy) on every outer fold: the
   *fixed* strategies. A candidate fitted there is trained the way compare trains (early-stopping
-  split of the outer training fold, same seed), so it is also the refit of that candidate on
-  the outer training fold that a nested recommendation needs.
+  split of the outer training fold, then, with compare's default ``refit=True``, a fresh fit on
+  the whole outer training fold, same seed), so it is also the fit of that candidate on the
+  outer training fold that a nested recommendation needs.
 - *inner* jobs, one per (dataset, outer fold): ``compare`` on the outer training rows only
   (``cv=--inner-cv``, both default models, the same candidates and settings); its
   ``recommendation`` gives the winner (model, strategy) of that fold.

