@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.model_selection import GroupKFold
 
 from keras_imbalance.comparison import (
     STRATEGIES,
@@ -343,6 +344,7 @@ def test_cv_accepts_a_splitter_or_a_list_of_splits(tmp_path):
         ([(np.arange(40), np.arange(40, 81))], {}, r"`cv`.*indices in \[0, 80\)"),
         ([(np.arange(40.0), np.arange(40, 80))], {}, r"`cv`.*train indices"),
         ([(np.arange(40), np.arange(40, 80))], {"repeats": 2}, r"`repeats`.*1 when cv"),
+        (GroupKFold(2), {}, r"`cv`.*split\(x, y\) raised.*groups.*Received: cv=GroupKFold"),
     ],
 )
 def test_bad_splits_are_reported_clearly(cv, kwargs, match):

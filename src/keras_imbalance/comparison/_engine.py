@@ -573,9 +573,9 @@ def _splits(cv, repeats, random_state, x, codes, classes):
     the int, or a description of the given splits (a hash of every index and the mean test/train
     size ratio that the corrected interval needs)."""
     k = len(classes)
-    counts = np.bincount(codes, minlength=k)
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         cv = check_number("cv", cv, low=2, integer=True)
+        counts = np.bincount(codes, minlength=k)
         if counts.min() < cv:
             small = {classes[i]: int(c) for i, c in enumerate(counts) if c < cv}
             raise invalid(
@@ -601,10 +601,21 @@ def _splits(cv, repeats, random_state, x, codes, classes):
         raise invalid("repeats", "1 when cv is a splitter or a list of splits", repeats)
     if isinstance(cv, (str, bytes, bool)):
         raise invalid("cv", expected, cv, kind=TypeError)
-    try:
-        pairs = list(cv.split(x, codes)) if hasattr(cv, "split") else list(cv)
-    except TypeError:
-        raise invalid("cv", expected, cv, kind=TypeError) from None
+    if hasattr(cv, "split"):
+        try:
+            pairs = list(cv.split(x, codes))
+        except (TypeError, ValueError) as exc:  # e.g. a group splitter called without groups
+            raise invalid(
+                "cv",
+                "a splitter whose split(x, y) needs only x and the labels (pass a list of "
+                f"(train, test) pairs otherwise); its split(x, y) raised: {exc}",
+                cv,
+            ) from None
+    else:
+        try:
+            pairs = list(cv)
+        except TypeError:
+            raise invalid("cv", expected, cv, kind=TypeError) from None
     if not pairs:
         raise invalid("cv", expected, "no splits")
     n = codes.size
@@ -701,9 +712,8 @@ def compare(
         An int: stratified folds (every class needs at least ``cv`` samples). A splitter (any
         object with ``split(x, y)``, e.g. ``StratifiedShuffleSplit``) or a list of
         ``(train_indices, test_indices)`` (e.g. ``list(GroupKFold(5).split(x, y, groups))``):
-        those folds,
-        numbered as repeat 0 (``repeats`` must be 1; every class must be in every training
-        fold; the indices are part of the results file's fingerprint).
+        those folds, numbered as repeat 0 (``repeats`` must be 1; every class must be in every
+        training fold; the indices are part of the results file's fingerprint).
     repeats : int, default=1
         Repetitions of the stratified K-fold split with different shuffles. The splits are
         ``RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)``
