@@ -128,6 +128,19 @@ def test_compare_end_to_end_on_bundled_data_and_resume(tmp_path, capsys, monkeyp
     assert len(errors) == 1 and "different settings (cv)" in errors[0]
 
 
+def test_compare_no_refit_scores_the_early_stopped_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = ["compare", "ecoli3", "--strategies", "balanced", "--cv", "2", "--epochs", "2"]
+    for flag, name in (([], "refit"), (["--no-refit"], "plain")):
+        args = [*base, *flag, "--jobs", "1", "--results", f"{name}.jsonl", "--report", "r.html"]
+        assert main(args) == 0
+    for name, expected in (("refit", True), ("plain", False)):
+        lines = [json.loads(line) for line in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
+        assert lines[0]["config"]["refit"] is expected
+        plain_rows = [r for r in lines[1:] if r["strategy"] != "none+threshold"]
+        assert plain_rows and all(r["refit"] is expected for r in plain_rows)
+
+
 def test_compare_bad_strategy_and_non_numeric_features(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "ecoli3", "--strategies", "none,magic"]) == 2

@@ -277,6 +277,7 @@ def cmd_compare(args) -> int:
                 repeats=args.repeats,
                 metric=args.metric,
                 epochs=args.epochs,
+                refit=not args.no_refit,
                 n_jobs=args.jobs,
                 results_path=results,
                 random_state=args.seed,
@@ -396,6 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
             "matthews_correlation",
             "pr_auc",
         ],
+    )
+    p.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="score the early-stopped model instead of retraining on the whole training fold",
     )
     p.add_argument("--jobs", type=int, default=2, help="parallel folds (default 2)")
     p.add_argument("--seed", type=int, default=0)
