@@ -326,8 +326,7 @@ def _make_monitor(keras, x_val, y_val, rules, metric, patience, k):
 
         def on_epoch_end(self, epoch, logs=None):
             self.epochs_run = epoch + 1
-            logits = keras.ops.convert_to_numpy(self.model(x_val, training=False))
-            logits = np.asarray(logits, dtype=np.float64)
+            logits = _logits(keras, self.model, x_val)
             proba = _softmax(logits)
             snapshot = None
             for rule in rules:
