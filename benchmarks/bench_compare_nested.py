@@ -45,11 +45,8 @@ import os
 import sys
 import time
 
-DATASETS = (
-    "pima,haberman,vehicle0,ecoli1,new-thyroid1,glass6,ecoli3,yeast-2_vs_4,vowel0,glass2,"
-    "page-blocks-1-3_vs_4,abalone9-18,flare-F,yeast4,winequality-red-4,yeast6,"
-    "winequality-red-8_vs_6-7,kr-vs-k-zero_vs_eight,poker-8-9_vs_6,abalone19"
-)
+from _kovacs import DATASETS
+
 # 6 training recipes (none and none+threshold share one fit); sized for ~6 minutes on 16 cores
 CANDIDATES = "none,none+threshold,balanced,logit_adjusted,smote,random_under,balanced_batches"
 # the anchors (scikit-learn + imbalanced-learn, same 20 sets, 5x2 CV, G-mean)

@@ -26,35 +26,13 @@ import argparse
 import os
 import time
 
-DATASETS = (
-    "pima,haberman,vehicle0,ecoli1,new-thyroid1,glass6,ecoli3,yeast-2_vs_4,vowel0,glass2,"
-    "page-blocks-1-3_vs_4,abalone9-18,flare-F,yeast4,winequality-red-4,yeast6,"
-    "winequality-red-8_vs_6-7,kr-vs-k-zero_vs_eight,poker-8-9_vs_6,abalone19"
-)
+from _kovacs import DATASETS, compare_5x2
+
 MEMBERS = ("balanced", "logit_adjusted", "smote", "random_under", "balanced_batches")
 
 
 def _fits(name: str, model: str) -> dict:
-    import numpy as np
-    import torch
-
-    from keras_imbalance.comparison import DEFAULT_MODELS, compare
-    from keras_imbalance.datasets import load_kovacs
-
-    torch.set_num_threads(1)
-    x, y = load_kovacs(name)
-    result = compare(
-        np.asarray(x, dtype=np.float64),
-        np.asarray(y),
-        strategies=list(MEMBERS),
-        model_fn={model: DEFAULT_MODELS[model]},
-        cv=2,
-        repeats=5,
-        metric="geometric_mean",
-        n_jobs=1,
-        random_state=0,
-        max_scores=10**9,
-    )
+    result, _ = compare_5x2(name, model, MEMBERS, max_scores=10**9)
     return {
         "dataset": name,
         "rows": [

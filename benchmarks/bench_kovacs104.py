@@ -23,33 +23,19 @@ import json
 import os
 import time
 
+from _kovacs import compare_5x2
+
 REFERENCE = 0.8708
 
 
 def _run(name: str, model: str, strategy: str) -> dict:
     import numpy as np
-    import torch
 
-    from keras_imbalance.comparison import DEFAULT_MODELS, compare
-    from keras_imbalance.datasets import load_kovacs
-
-    torch.set_num_threads(1)
     start = time.perf_counter()
-    x, y = load_kovacs(name)
-    result = compare(
-        np.asarray(x, dtype=np.float64),
-        np.asarray(y),
-        strategies=[strategy],
-        model_fn={model: DEFAULT_MODELS[model]},
-        cv=2,
-        repeats=5,
-        metric="geometric_mean",
-        n_jobs=1,
-        random_state=0,
-    )
+    result, y = compare_5x2(name, model, [strategy])
     folds = result.folds
     scores = folds.groupby("strategy")["geometric_mean"].mean()
-    counts = np.unique(np.asarray(y), return_counts=True)[1]
+    counts = np.unique(y, return_counts=True)[1]
     return {
         "dataset": name,
         "n": int(counts.sum()),

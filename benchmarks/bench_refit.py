@@ -21,28 +21,13 @@ import argparse
 import os
 import time
 
+from _kovacs import compare_5x2
+
 DATASETS = "glass2,abalone9-18,flare-F,yeast4,winequality-red-8_vs_6-7,winequality-red-4"
 
 
 def _one(name: str, refit: bool) -> float:
-    import numpy as np
-
-    from keras_imbalance.comparison import compare, linear_model
-    from keras_imbalance.datasets import load_kovacs
-
-    x, y = load_kovacs(name)
-    result = compare(
-        np.asarray(x, dtype=np.float64),
-        np.asarray(y),
-        strategies=["balanced"],
-        model_fn={"linear": linear_model},
-        cv=2,
-        repeats=5,
-        metric="geometric_mean",
-        refit=refit,
-        n_jobs=1,
-        random_state=0,
-    )
+    result, _ = compare_5x2(name, "linear", ["balanced"], refit=refit)
     folds = result.folds
     return float(folds.loc[folds["strategy"] == "balanced", "geometric_mean"].mean())
 
@@ -71,9 +56,6 @@ def _anchor(name: str) -> float:
 
 
 def _job(name: str, kind: str) -> tuple[str, str, float]:
-    import torch
-
-    torch.set_num_threads(1)
     if kind == "anchor":
         return name, kind, _anchor(name)
     return name, kind, _one(name, refit=kind == "refit")

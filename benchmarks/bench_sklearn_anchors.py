@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import time
 
-DATASETS = (
-    "pima,haberman,vehicle0,ecoli1,new-thyroid1,glass6,ecoli3,yeast-2_vs_4,vowel0,glass2,"
-    "page-blocks-1-3_vs_4,abalone9-18,flare-F,yeast4,winequality-red-4,yeast6,"
-    "winequality-red-8_vs_6-7,kr-vs-k-zero_vs_eight,poker-8-9_vs_6,abalone19"
-)
+from _kovacs import DATASETS
+
 CONFIGS = ("lr_balanced", "lr_smote", "svm_balanced", "svm_smote", "knn_smote", "rf_balanced")
 
 

@@ -1,0 +1,44 @@
+"""Shared by the Kovács-study benchmarks: the issue's 20 datasets and compare's 5x2 CV run."""
+
+from __future__ import annotations
+
+# the 20 sets of the issue's quality benchmark (comma-separated, as the scripts' --datasets)
+DATASETS = (
+    "pima,haberman,vehicle0,ecoli1,new-thyroid1,glass6,ecoli3,yeast-2_vs_4,vowel0,glass2,"
+    "page-blocks-1-3_vs_4,abalone9-18,flare-F,yeast4,winequality-red-4,yeast6,"
+    "winequality-red-8_vs_6-7,kr-vs-k-zero_vs_eight,poker-8-9_vs_6,abalone19"
+)
+
+
+def compare_5x2(name: str, model: str, strategies, **options):
+    """``compare`` on one Kovács set with one default model, one thread, 5x2 CV, G-mean.
+
+    ``compare(cv=2, repeats=5, random_state=0, metric="geometric_mean", n_jobs=1)``, the outer
+    splits of ``bench_compare_nested.py``; ``options`` adds or overrides compare's arguments.
+    Returns ``(result, y)``.
+    """
+    import numpy as np
+    import torch
+
+    from keras_imbalance.comparison import DEFAULT_MODELS, compare
+    from keras_imbalance.datasets import load_kovacs
+
+    torch.set_num_threads(1)
+    x, y = load_kovacs(name)
+    y = np.asarray(y)
+    settings = {
+        "cv": 2,
+        "repeats": 5,
+        "random_state": 0,
+        "metric": "geometric_mean",
+        "n_jobs": 1,
+        **options,
+    }
+    result = compare(
+        np.asarray(x, dtype=np.float64),
+        y,
+        strategies=list(strategies),
+        model_fn={model: DEFAULT_MODELS[model]},
+        **settings,
+    )
+    return result, y
