@@ -8,10 +8,10 @@ Outer folds: ``RepeatedStratifiedKFold(n_splits=2, n_repeats=R, random_state=0)`
 dataset (R = ``--outer-repeats``, 5 by default: 10 outer folds). Two kinds of jobs, run in
 parallel worker processes (joblib's loky executor, one BLAS / torch thread each):
 
-- *outer* jobs, one per (dataset, model): ``compare(x, y, cv=2, repeats=R, random_state=0,
-  strategies=CANDIDATES, model_fn={model: builder})``. compare splits with exactly the outer
-  splitter above, so this scores every candidate (model, strategy) on every outer fold: the
-  *fixed* strategies. A candidate fitted there is trained the way compare trains (early-stopping
+- *outer* jobs, one per dataset: ``compare(x, y, cv=2, repeats=R, random_state=0,
+  strategies=CANDIDATES, model_fn={model: builder, ...})`` with every model (the ensemble
+  averages the fits of both). compare splits with exactly the outer splitter above, so this
+  scores every candidate (model, strategy) on every outer fold: the *fixed* strategies. A candidate fitted there is trained the way compare trains (early-stopping
   split of the outer training fold, then, with compare's default ``refit=True``, a fresh fit on
   the whole outer training fold, same seed), so it is also the fit of that candidate on the
   outer training fold that a nested recommendation needs.
@@ -47,8 +47,11 @@ import time
 
 from _kovacs import DATASETS
 
-# 6 training recipes (none and none+threshold share one fit); sized for ~6 minutes on 16 cores
-CANDIDATES = "none,none+threshold,balanced,logit_adjusted,smote,random_under,balanced_batches"
+# 6 training recipes (none and none+threshold share one fit) and the ensemble of the 10
+# balanced-prior fits (no fit of its own); sized for ~6 minutes on 16 cores
+CANDIDATES = (
+    "none,none+threshold,balanced,logit_adjusted,smote,random_under,balanced_batches,ensemble"
+)
 # the anchors (scikit-learn + imbalanced-learn, same 20 sets, 5x2 CV, G-mean)
 ANCHORS = (
     ("LogisticRegression, class_weight='balanced' (best single)", 0.809),
@@ -134,14 +137,14 @@ def _run(job: dict) -> dict:
         result = compare(
             x,
             y,
-            model_fn=_models([job["model"]]),
+            model_fn=_models(s["models"]),
             cv=2,
             repeats=s["outer_repeats"],
             **common,
         )
         folds = result.folds
         rows = [
-            [str(r.strategy), int(r.repeat), int(r.fold), float(getattr(r, METRIC))]
+            [str(r.model), str(r.strategy), int(r.repeat), int(r.fold), float(getattr(r, METRIC))]
             for r in folds.itertuples(index=False)
         ]
         fits = folds.groupby(["repeat", "fold"]).size().size
@@ -167,6 +170,11 @@ def _run(job: dict) -> dict:
             f"{r.model}:{r.strategy}": round(float(r.mean), 4)
             for r in board.itertuples(index=False)
         },
+        # every inner fold score, so other selection rules can be replayed offline
+        "inner_folds": [
+            [str(r.model), str(r.strategy), int(r.repeat), int(r.fold), float(getattr(r, METRIC))]
+            for r in result.folds.itertuples(index=False)
+        ],
         "n_train": int(train.size),
     }
 
@@ -185,15 +193,13 @@ def _jobs(args, sizes: dict) -> list[dict]:
         "epochs": args.epochs,
         "patience": args.patience,
     }
-    groups = len({"none" if c == "none+threshold" else c for c in ["none", *args.candidates]})
+    recipes = {"none" if c == "none+threshold" else c for c in ["none", *args.candidates]}
+    groups = len(recipes - {"ensemble"})
     jobs = []
     for name in args.datasets:
         n = sizes[name]
-        for model in args.models:
-            fits = 2 * args.outer_repeats * groups
-            jobs.append(
-                {"type": "outer", "dataset": name, "model": model, "cost": _cost(fits, 0.4 * n)}
-            )
+        fits = 2 * args.outer_repeats * groups * len(args.models)
+        jobs.append({"type": "outer", "dataset": name, "cost": _cost(fits, 0.4 * n)})
         for repeat in range(args.outer_repeats):
             for fold in range(2):
                 fits = args.inner_cv * groups * len(args.models)
@@ -223,7 +229,7 @@ def _cost(fits: int, fit_rows: float) -> float:
 
 def _job_key(job: dict) -> str:
     if job["type"] == "outer":
-        return f"outer|{job['dataset']}|{job['model']}"
+        return f"outer|{job['dataset']}"
     return f"inner|{job['dataset']}|{job['repeat']}|{job['fold']}"
 
 
@@ -322,7 +328,10 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
     for c in ("none+threshold", "none"):
         if c not in candidates:
             candidates.insert(0, c)
-    configs = [f"{m}:{c}" for m in models for c in candidates]
+    configs = [f"{m}:{c}" for m in models for c in candidates if c != "ensemble"]
+    ensemble = "+".join(models) + ":ensemble" if len(models) > 1 else f"{models[0]}:ensemble"
+    if "ensemble" in candidates:
+        configs.append(ensemble)
 
     # outer scores: (dataset, config) -> {(repeat, fold): g_mean}
     outer: dict[tuple, dict] = {}
@@ -330,10 +339,14 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
     errors = []
     for row in rows:
         if row.get("type") == "outer":
-            for strategy, repeat, fold, value in row["rows"]:
-                outer.setdefault((row["dataset"], f"{row['model']}:{strategy}"), {})[
-                    (repeat, fold)
-                ] = value
+            for entry in row["rows"]:
+                # files of the older one-job-per-model layout keep the model in the job
+                model, strategy, repeat, fold, value = (
+                    entry if len(entry) == 5 else [row["model"], *entry]
+                )
+                outer.setdefault((row["dataset"], f"{model}:{strategy}"), {})[(repeat, fold)] = (
+                    value
+                )
         elif row.get("type") == "inner":
             winners.setdefault(row["dataset"], {})[(row["repeat"], row["fold"])] = (
                 f"{row['winner_model']}:{row['winner_strategy']}"
@@ -373,6 +386,8 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
             row[f"{m}:none"] = fixed.at[d, f"{m}:none"]
         for m in models:
             row[f"{m}:smote"] = fixed.at[d, f"{m}:smote"] if f"{m}:smote" in fixed else np.nan
+        if ensemble in fixed:
+            row["ensemble"] = fixed.at[d, ensemble]
         row["best fixed"] = fixed.at[d, best] if best else np.nan
         row["oracle"] = fixed.loc[d].max() if fixed.loc[d].notna().any() else np.nan
         row["recommended"] = mean_of(scores)

@@ -102,7 +102,9 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--overhead-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", nargs="*", default=["lowrank", "noise"], choices=["lowrank", "noise"])
+    parser.add_argument(
+        "--data", nargs="*", default=["lowrank", "noise"], choices=["lowrank", "noise"]
+    )
     parser.add_argument("--methods", nargs="+", default=["smote", "borderline_smote1"])
     args = parser.parse_args()
     if args.overhead_rows:

@@ -150,3 +150,31 @@ def test_compare_bad_strategy_and_non_numeric_features(tmp_path, capsys, monkeyp
     pd.DataFrame({"colour": ["red", "blue"] * 5, "y": [0, 1] * 5}).to_csv(data, index=False)
     assert main(["compare", str(data), "--target", "y"]) == 2
     assert "non-numeric" in capsys.readouterr().err
+
+
+def test_compare_saves_the_recommended_model(tmp_path, capsys, monkeypatch):
+    import keras
+
+    from keras_imbalance.datasets import load_dataset
+
+    monkeypatch.chdir(tmp_path)
+    args = ["compare", "ecoli3", "--strategies", "balanced,smote,ensemble", "--cv", "2"]
+    args += ["--epochs", "2", "--jobs", "1", "--save-model", "best.keras"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "model written to best.keras" in err
+    rows = [
+        json.loads(line) for line in (tmp_path / "ecoli3-results.jsonl").read_text().splitlines()
+    ]
+    assert sum(r.get("strategy") == "ensemble" for r in rows) == 2  # one per fold
+    x, _ = load_dataset("ecoli3")
+    proba = np.asarray(
+        keras.models.load_model("best.keras").predict(np.asarray(x, "float32"), verbose=0)
+    )
+    assert proba.shape == (len(x), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    # never overwritten without --force; the suffix is checked before any training
+    assert main(args) == 2
+    assert "exists: pass --force" in capsys.readouterr().err
+    assert main([*args[:-1], "best.h5"]) == 2
+    assert "must end in .keras" in capsys.readouterr().err

@@ -451,3 +451,116 @@ def test_dask_backend_gives_the_sequential_results():
         remote = compare(x, y, strategies=["balanced"], n_jobs=-1, **FAST)
     cols = ["model", "strategy", "repeat", "fold", "balanced_accuracy", "pr_auc"]
     assert remote.folds[cols].equals(local.folds[cols])
+
+
+def shifted_model(n_features, n_classes):
+    """Like frozen_model with logits [0, x0 - 3.02]: predicts class 1 for x0 > 3.02."""
+    model = frozen_model(n_features, n_classes)
+    fixed = model.layers[1]
+    kernel, _ = fixed.get_weights()
+    fixed.set_weights([kernel, np.array([0.0, -3.02], dtype="float32")])
+    return model
+
+
+ENSEMBLE = dict(FAST, model_fn={"low": frozen_model, "high": shifted_model})
+
+
+def test_ensemble_averages_member_probabilities():
+    # P(1) = sigmoid(x0 - 6) ("low") and sigmoid(x0 - 3.02) ("high"): their mean crosses 1/2
+    # at x0 = 4.51, so the ensemble predicts class 1 for positives with id > 70 (9 of 16, x0 =
+    # 4.55 ... 4.95) and for no negative (x0 <= 3.15). Alone, "low" predicts no positive and
+    # "high" also flags the negatives with id 61-63 (x0 > 3.02).
+    x, y, _ = _data()
+    result = compare(x, y, strategies=["balanced", "ensemble"], **ENSEMBLE)
+    folds = result.folds
+
+    def pooled(model, strategy):
+        part = folds[(folds["model"] == model) & (folds["strategy"] == strategy)]
+        return np.sum([np.asarray(c) for c in part["confusion"]], axis=0).tolist()
+
+    assert pooled("low+high", "ensemble") == [[64, 0], [7, 9]]
+    assert pooled("low", "balanced") == [[64, 0], [16, 0]]
+    assert pooled("high", "balanced") == [[61, 3], [0, 16]]
+    rows = [r for r in result.rows if r["strategy"] == "ensemble"]
+    assert len(rows) == 2 and all(r["members"] == ["low:balanced", "high:balanced"] for r in rows)
+    # the stored ensemble scores are the mean of the members' stored probabilities
+    for r in rows:
+        members = [
+            m
+            for m in result.rows
+            if m["strategy"] == "balanced" and (m["repeat"], m["fold"]) == (r["repeat"], r["fold"])
+        ]
+        mean = np.mean([m["scores"]["proba"] for m in members], axis=0)
+        assert r["scores"]["proba"] == pytest.approx(mean.tolist(), abs=1e-5)
+    board = result.leaderboard
+    ens = board[board["strategy"] == "ensemble"].iloc[0]
+    assert ens["mean"] == pytest.approx(np.mean([(1 + r["per_class_recall"][1]) / 2 for r in rows]))
+
+
+def test_ensemble_resumes_from_stored_members_or_refits_them(tmp_path, monkeypatch):
+    x, y, _ = _data()
+    path = tmp_path / "run.jsonl"
+    first = compare(x, y, strategies=["balanced", "ensemble"], results_path=path, **ENSEMBLE)
+    lines = _lines(path)
+    kept = [line for line in lines if json.loads(line).get("strategy") != "ensemble"]
+    assert len(kept) == len(lines) - 2
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(kept) + "\n")
+    calls = []
+    real = _engine.run_task
+    monkeypatch.setattr(
+        _engine, "run_task", lambda task, *a: calls.append(task.model_name) or real(task, *a)
+    )
+    again = compare(x, y, strategies=["balanced", "ensemble"], results_path=path, **ENSEMBLE)
+    assert calls == []  # every member's test scores were stored: nothing is fitted again
+    assert [r["key"] for r in load_results(path).rows if r["strategy"] == "ensemble"] == [
+        "low+high|ensemble|0|0",
+        "low+high|ensemble|0|1",
+    ]
+    pick = lambda res: res.folds[res.folds["strategy"] == "ensemble"]["balanced_accuracy"]  # noqa: E731
+    assert pick(again).tolist() == pick(first).tolist()
+
+    # stored scores cut to max_scores=5 cannot be averaged: the members are fitted again
+    small = tmp_path / "small.jsonl"
+    options = dict(strategies=["balanced", "ensemble"], max_scores=5, **ENSEMBLE)
+    compare(x, y, results_path=small, **options)
+    lines = _lines(small)
+    cut = "low+high|ensemble|0|1"
+    with open(small, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(x for x in lines if json.loads(x).get("key") != cut) + "\n")
+    calls.clear()
+    resumed = compare(x, y, results_path=small, **options)
+    assert sorted(calls) == ["high", "low"]  # fold 1's two member fits, nothing else
+    assert pick(resumed).tolist() == pick(first).tolist()
+
+
+def test_ensemble_needs_two_balanced_prior_fits():
+    x, y, _ = _data()
+    with pytest.raises(ValueError, match=r"`strategies`.*'ensemble' with at least 2 fits"):
+        compare(x, y, strategies=["ensemble"], **FAST)
+    with pytest.raises(
+        ValueError, match=r"`strategies`.*give 1: \['frozen_model:balanced'\].*Received.*'sqrt'"
+    ):
+        compare(x, y, strategies=["sqrt", "balanced", "ensemble"], **FAST)
+
+
+def test_recommendation_pairs_an_ensemble_with_the_best_baseline():
+    import pandas as pd
+
+    rows = []
+    scores = {
+        ("a+b", "ensemble"): [0.90, 0.85, 0.88, 0.91],
+        ("b", "none"): [0.70, 0.72, 0.69, 0.71],
+        ("a", "none"): [0.50, 0.55, 0.52, 0.51],
+    }
+    for (model, strategy), values in scores.items():
+        for fold, v in enumerate(values):
+            rows.append({"model": model, "strategy": strategy, "repeat": 0, "fold": fold, "ba": v})
+    folds = pd.DataFrame(rows)
+    board = _stats.leaderboard(folds, "ba", ["ba"], 1 / 3)
+    rec = _stats.recommend(folds, board, "ba", 1 / 3)
+    assert rec["winner_model"] == "a+b" and rec["baseline_model"] == "b"
+    # differences 0.20, 0.13, 0.19, 0.20
+    assert rec["mean_difference"] == pytest.approx(0.18) and rec["n_pairs"] == 4
+    assert rec["beats_baseline"] is True
+    assert "'none' (b model)" in rec["text"]

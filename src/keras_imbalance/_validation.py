@@ -21,7 +21,9 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def invalid(name: str, expected: str, received: Any, *, kind: type[Exception] = ValueError) -> Exception:
+def invalid(
+    name: str, expected: str, received: Any, *, kind: type[Exception] = ValueError
+) -> Exception:
     """Build the standard error for argument ``name`` (raise the result)."""
     return kind(
         f"Invalid value for argument `{name}`. Expected {expected}. "

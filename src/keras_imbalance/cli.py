@@ -238,6 +238,13 @@ def cmd_compare(args) -> int:
     stem = Path(source).stem
     results = args.results or f"{stem}-results.jsonl"
     report = args.report or f"{stem}-report.html"
+    if args.save_model is not None:
+        if not args.save_model.endswith(".keras"):
+            raise UsageError(f"--save-model {args.save_model!r}: the file name must end in .keras")
+        if Path(args.save_model).exists() and not args.force:
+            raise UsageError(
+                f"--save-model {args.save_model!r} exists: pass --force to overwrite it"
+            )
     strategies = (
         None
         if args.strategies is None
@@ -292,6 +299,17 @@ def cmd_compare(args) -> int:
     result.to_html(report)
     console.print(f"report written to {report}")
     print(result.recommendation["text"])
+    if args.save_model is not None:
+        rec = result.recommendation
+        console.print(
+            f"training {rec['winner_model']}:{rec['winner_strategy']} on all {info.n_samples} rows"
+        )
+        model = result.fit_recommended(features, labels)
+        model.save(args.save_model)
+        classes = ", ".join(result.classes)
+        console.print(
+            f"model written to {args.save_model}: raw features -> probabilities of [{classes}]"
+        )
     return 0
 
 
@@ -411,6 +429,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--report", help="HTML report path (default: DATA-report.html)")
     p.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
+    p.add_argument(
+        "--save-model",
+        metavar="FILE.keras",
+        help="train the recommended strategy on all rows and save it (Keras model: raw "
+        "features -> class probabilities)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite --save-model's file")
     p.set_defaults(func=cmd_compare)
     return parser
 

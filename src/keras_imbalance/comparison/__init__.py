@@ -5,16 +5,19 @@ class weights, imbalance losses, resampling, balanced batches) through stratifie
 cross-validation with early stopping on a balanced metric, appends every fold to a resumable
 JSON-lines file, and returns a :class:`ComparisonResult` with a leaderboard (mean, std and a
 95 % corrected resampled t interval), a recommendation and an HTML report
-(:meth:`ComparisonResult.to_html`).
+(:meth:`ComparisonResult.to_html`); :func:`fit_strategy` (or
+:meth:`ComparisonResult.fit_recommended`) trains the chosen strategy on all the data.
 """
 
 from keras_imbalance.comparison._engine import compare, load_results, validation_split
+from keras_imbalance.comparison._fit import fit_strategy
 from keras_imbalance.comparison._models import DEFAULT_MODELS, linear_model, mlp_model
 from keras_imbalance.comparison._results import ComparisonResult
 from keras_imbalance.comparison._stats import corrected_interval
 from keras_imbalance.comparison._strategies import (
     ALIASES,
     DEFAULT_STRATEGIES,
+    ENSEMBLE_MEMBERS,
     STRATEGIES,
     Strategy,
 )
@@ -23,11 +26,13 @@ __all__ = [
     "ALIASES",
     "DEFAULT_MODELS",
     "DEFAULT_STRATEGIES",
+    "ENSEMBLE_MEMBERS",
     "STRATEGIES",
     "ComparisonResult",
     "Strategy",
     "compare",
     "corrected_interval",
+    "fit_strategy",
     "linear_model",
     "load_results",
     "mlp_model",

@@ -14,6 +14,7 @@ import numpy as np
 from keras_imbalance import calibration, metrics, resampling, weights
 from keras_imbalance._validation import check_number, check_option, invalid
 from keras_imbalance.comparison import _stats
+from keras_imbalance.comparison._ensemble import Collector, model_label
 from keras_imbalance.comparison._models import DEFAULT_MODELS
 from keras_imbalance.comparison._results import (
     FORMAT,
@@ -23,7 +24,12 @@ from keras_imbalance.comparison._results import (
     folds_frame,
     row_key,
 )
-from keras_imbalance.comparison._strategies import Strategy, resolve_strategies
+from keras_imbalance.comparison._scoring import fold_scores, pr_auc, stored_scores
+from keras_imbalance.comparison._strategies import (
+    ENSEMBLE_MEMBERS,
+    Strategy,
+    resolve_strategies,
+)
 
 # ranking metric -> the metric `tune_threshold` maximises for `none+threshold`
 _TUNE_FOR = {
@@ -269,24 +275,9 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
-    """Average precision: of the minority class (binary), macro one-vs-rest (multiclass)."""
-    from sklearn.metrics import average_precision_score
-
-    k = proba.shape[1]
-    present = [c for c in range(k) if np.any(y == c)]
-    if k == 2:
-        counts = np.bincount(y, minlength=2)
-        pos = int(np.argmin(counts)) if counts.min() > 0 else 1
-        if counts[pos] == 0:
-            return math.nan
-        return float(average_precision_score(y == pos, proba[:, pos]))
-    return float(np.mean([average_precision_score(y == c, proba[:, c]) for c in present]))
-
-
 def _score(metric: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> float:
     if metric == "pr_auc":
-        return _pr_auc(y, proba)
+        return pr_auc(y, proba)
     cm = metrics.confusion_matrix(y, pred, num_classes=k)
     return metrics.from_confusion(cm, metric)
 
@@ -375,19 +366,6 @@ def _loss(keras_losses, strategy: Strategy, y_fit: np.ndarray, k: int):
     if name == "ldam":
         return losses.LDAMCrossentropy(counts.tolist(), sparse=True, from_logits=True)
     raise AssertionError(name)  # pragma: no cover - the registry lists every loss
-
-
-def _downsample_scores(y, proba, limit, seed):
-    n = y.size
-    keep = np.arange(n)
-    if n > limit:
-        keep = np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
-    p = np.round(proba[keep], 5)
-    return {
-        "index": keep.tolist() if n > limit else None,
-        "y": y[keep].tolist(),
-        "proba": (p[:, 1] if p.shape[1] == 2 else p).tolist(),
-    }
 
 
 class _Threads:
@@ -489,33 +467,65 @@ def _logits(keras, model, x):
     return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype=np.float64)
 
 
-def _run_task(keras, task, x, codes, settings):
+@dataclass
+class _Fitted:
+    """One training recipe fitted on one training fold (see :func:`fit_recipe`)."""
+
+    data: dict  # prepare_fold's output: fit / validation parts and their scaler
+    monitor: Any  # the early-stopping callback: best epoch and weights per decision rule
+    model: Any  # the early-stopped model (weights of the last epoch run)
+    batch: int
+    refit: tuple | None  # (model, batch size, _fit_inputs of the whole training fold)
+    seconds: float
+
+
+def fit_recipe(keras, task, x, codes, settings) -> _Fitted:
+    """Early-stopped fit of ``task``'s recipe on its training fold, then the refit (if any).
+
+    Early stopping watches ``settings.metric`` on the validation part, one track per decision
+    rule of ``task.strategies``; with ``settings.refit`` and an argmax rule, a fresh model is
+    trained on the whole training fold for the argmax track's best epoch count.
+    """
     k = settings.n_classes
     head = task.strategies[0]
     data = prepare_fold(x, codes, task.train_idx, head, settings, task.seed)
-    x_val, y_val = data["x_val"], data["y_val"]
-    y_test = codes[task.test_idx]
-
     rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
     monitor = _make_monitor(
-        keras, x_val, y_val, list(dict.fromkeys(rules)), settings.metric, settings.patience, k
+        keras,
+        data["x_val"],
+        data["y_val"],
+        list(dict.fromkeys(rules)),
+        settings.metric,
+        settings.patience,
+        k,
     )
     start = time.perf_counter()
     model, batch = _train(keras, task, data, settings, settings.epochs, [monitor])
-    fit_seconds = time.perf_counter() - start
-    n_fit = int(data["y_fit"].size)
-
-    refitted = None
+    refit = None
     if settings.refit and "argmax" in rules:
         # the validation split chose the epoch count; train again on the whole training fold
-        start = time.perf_counter()
         full = _fit_inputs(x, codes, task.train_idx, head, settings, task.seed)
         refit_model, refit_batch = _train(
             keras, task, full, settings, max(1, monitor.best_epoch["argmax"]), []
         )
+        refit = (refit_model, refit_batch, full)
+    return _Fitted(data, monitor, model, batch, refit, time.perf_counter() - start)
+
+
+def _run_task(keras, task, x, codes, settings):
+    k = settings.n_classes
+    fitted = fit_recipe(keras, task, x, codes, settings)
+    data, monitor, model, batch = fitted.data, fitted.monitor, fitted.model, fitted.batch
+    x_val, y_val = data["x_val"], data["y_val"]
+    y_test = codes[task.test_idx]
+    rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
+    fit_seconds = fitted.seconds
+    n_fit = int(data["y_fit"].size)
+    refitted = None
+    if fitted.refit is not None:
+        refit_model, refit_batch, full = fitted.refit
         x_full_test = ((x[task.test_idx] - full["mean"]) / full["scale"]).astype(np.float32)
         refitted = (_logits(keras, refit_model, x_full_test), refit_batch, full)
-        fit_seconds += time.perf_counter() - start
 
     x_test = ((x[task.test_idx] - data["mean"]) / data["scale"]).astype(np.float32)
     rows = []
@@ -533,9 +543,7 @@ def _run_task(keras, task, x, codes, settings):
                 threshold = _tuned(y_val, _softmax(_logits(keras, model, x_val)), settings.metric)
         proba = _softmax(logits)
         pred = _decide(proba, logits, threshold)
-        cm = metrics.confusion_matrix(y_test, pred, num_classes=k)
-        values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
-        values["pr_auc"] = _pr_auc(y_test, proba)
+        scored = fold_scores(y_test, pred, proba, k)
         rows.append(
             {
                 "type": "fold",
@@ -544,9 +552,7 @@ def _run_task(keras, task, x, codes, settings):
                 "strategy": strategy.name,
                 "repeat": task.repeat,
                 "fold": task.fold,
-                "metrics": values,
-                "per_class_recall": metrics.from_confusion(cm, "per_class_recall").tolist(),
-                "confusion": cm.astype(np.int64).tolist(),
+                **scored,
                 "threshold": None if threshold is None else np.asarray(threshold).tolist(),
                 "best_epoch": monitor.best_epoch[rule],
                 "epochs_run": monitor.epochs_run,
@@ -556,7 +562,9 @@ def _run_task(keras, task, x, codes, settings):
                 "n_fit": row_fit,
                 "n_val": int(y_val.size),
                 "n_test": int(y_test.size),
-                "scores": _downsample_scores(y_test, proba, settings.max_scores, task.seed),
+                "scores": stored_scores(y_test, proba, settings.max_scores, task.seed),
+                # every score, for the ensemble; removed before the row is stored
+                "_all_scores": stored_scores(y_test, proba, math.inf, task.seed),
             }
         )
     return rows
@@ -649,6 +657,64 @@ def _splits(cv, repeats, random_state, x, codes, classes):
     return splits, config
 
 
+def check_training(metric, epochs, batch_size, patience, validation_fraction, random_state):
+    """The training arguments shared by ``compare`` and ``fit_strategy``, validated."""
+    metric = _METRIC_ALIASES.get(metric, metric) if isinstance(metric, str) else metric
+    check_option("metric", metric, METRICS)
+    epochs = check_number("epochs", epochs, low=1, integer=True)
+    if batch_size != "auto":
+        batch_size = check_number("batch_size", batch_size, low=1, integer=True)
+    patience = check_number("patience", patience, low=1, integer=True)
+    validation_fraction = check_number(
+        "validation_fraction", validation_fraction, low=0.0, high=0.5, low_inclusive=False
+    )
+    random_state = check_number("random_state", random_state, low=0, integer=True)
+    return metric, epochs, batch_size, patience, validation_fraction, random_state
+
+
+def _collector(resolved, models, k, max_scores, seeds):
+    """The ensemble's :class:`Collector`, or None when ``ensemble`` is not requested."""
+    if not any(s.kind == "ensemble" for s in resolved):
+        return None
+    members = [(m, s.name) for m in models for s in resolved if s.name in ENSEMBLE_MEMBERS]
+    if len(members) < 2:
+        raise invalid(
+            "strategies",
+            "'ensemble' with at least 2 fits to average (models x strategies among "
+            f"{sorted(ENSEMBLE_MEMBERS)}); these give {len(members)}: "
+            f"{[f'{m}:{s}' for m, s in members]}",
+            [s.name for s in resolved],
+        )
+    label = model_label(models)
+    if len(models) > 1 and label in models:
+        raise invalid("model_fn", f"model names other than {label!r} (the ensemble's)", label)
+    return Collector(members, label, k, max_scores, seeds)
+
+
+def _resume_ensemble(collector, splits, done_rows) -> list[dict]:
+    """The missing ensemble rows of folds whose members are all in a resumed file.
+
+    A member row stored with a subset of its test scores (more test rows than ``max_scores``)
+    cannot be averaged: it is dropped from ``done_rows`` and fitted again.
+    """
+    out = []
+    for repeat, fold, _, _ in splits:
+        if collector.key(repeat, fold) in done_rows:
+            continue
+        for model, strategy in collector.members:
+            key = row_key(model, strategy, repeat, fold)
+            row = done_rows.get(key)
+            if row is None:
+                continue
+            if row["scores"].get("index") is not None:
+                del done_rows[key]
+                continue
+            combined = collector.add(row, row["scores"])
+            if combined is not None:
+                out.append(combined)
+    return out
+
+
 def _seed(random_state: int, repeat: int, fold: int) -> int:
     return int(np.random.SeedSequence([random_state, repeat, fold]).generate_state(1)[0] % 2**31)
 
@@ -701,7 +767,10 @@ def compare(
     strategies : list of str, default=None
         Names from :data:`STRATEGIES` (aliases such as ``"none + tuned threshold"`` accepted);
         ``None`` runs :data:`DEFAULT_STRATEGIES`. ``none`` and ``none+threshold`` are always
-        run (the baseline of the recommendation; the threshold reuses its fit).
+        run (the baseline of the recommendation; the threshold reuses its fit). ``ensemble``
+        fits nothing of its own: on each fold it averages the class probabilities of every
+        model x every strategy of :data:`ENSEMBLE_MEMBERS` in the run (argmax decides); its
+        rows carry the model name ``"a+b"`` (all models joined) or the single model's name.
     model_fn : callable or dict of str to callable, default=None
         ``model_fn(n_features, n_classes) -> keras.Model`` returning ``n_classes`` **logits**
         (no softmax). A compiled model keeps its optimizer (else Adam 1e-3); the loss is set per
@@ -762,7 +831,8 @@ def compare(
     -------
     ComparisonResult
         ``.leaderboard`` (mean, std and 95 % interval of ``metric`` per model and strategy,
-        best first), ``.recommendation``, ``.folds``, ``.to_html(path)``, ``.to_json(path)``.
+        best first), ``.recommendation``, ``.folds``, ``.to_html(path)``, ``.to_json(path)``,
+        ``.fit_recommended(x, y)`` (the winner trained on all rows: :func:`fit_strategy`).
 
     Notes
     -----
@@ -782,18 +852,12 @@ def compare(
     codes, classes = _labels(y, xa.shape[0])
     k = len(classes)
     resolved = resolve_strategies(strategies)
+    trained = [s for s in resolved if s.kind != "ensemble"]
     models = _models(model_fn)
     repeats = check_number("repeats", repeats, low=1, integer=True)
-    metric = _METRIC_ALIASES.get(metric, metric) if isinstance(metric, str) else metric
-    check_option("metric", metric, METRICS)
-    epochs = check_number("epochs", epochs, low=1, integer=True)
-    if batch_size != "auto":
-        batch_size = check_number("batch_size", batch_size, low=1, integer=True)
-    patience = check_number("patience", patience, low=1, integer=True)
-    validation_fraction = check_number(
-        "validation_fraction", validation_fraction, low=0.0, high=0.5, low_inclusive=False
+    metric, epochs, batch_size, patience, validation_fraction, random_state = check_training(
+        metric, epochs, batch_size, patience, validation_fraction, random_state
     )
-    random_state = check_number("random_state", random_state, low=0, integer=True)
     max_scores = check_number("max_scores", max_scores, low=1, integer=True)
     if progress is not None and not callable(progress):
         raise invalid(
@@ -845,16 +909,34 @@ def compare(
 
     store = ResultsFile(results_path, config) if results_path is not None else None
     done_rows: dict[str, dict] = dict(store.rows) if store is not None else {}
+    seeds = {(r, f): _seed(random_state, r, f) for r, f, _, _ in splits}
+    collector = _collector(resolved, models, k, max_scores, seeds)
+    resumed = _resume_ensemble(collector, splits, done_rows) if collector is not None else []
+    keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}
+    if collector is not None:
+        keys |= {collector.key(r, f) for r, f, _, _ in splits}
+    total = len(keys)
+    done = len(keys & done_rows.keys())
+
+    def record(row):
+        nonlocal done
+        if store is not None:
+            store.append(row)
+        done_rows[row["key"]] = row
+        done += 1
+        if progress is not None:
+            progress(done, total, row)
+
+    for row in resumed:
+        record(row)
 
     groups: dict[str, list[Strategy]] = {}
-    for s in resolved:
+    for s in trained:
         groups.setdefault(s.group, []).append(s)
     tasks = []
-    total = 0
     for repeat, fold, train_idx, test_idx in splits:
         for model_name, fn in models.items():
             for members in groups.values():
-                total += len(members)
                 missing = [
                     s for s in members if row_key(model_name, s.name, repeat, fold) not in done_rows
                 ]
@@ -866,13 +948,12 @@ def compare(
                             missing,
                             repeat,
                             fold,
-                            _seed(random_state, repeat, fold),
+                            seeds[(repeat, fold)],
                             train_idx,
                             test_idx,
                         )
                     )
 
-    done = total - sum(len(t.strategies) for t in tasks)
     if tasks:
         from joblib import Parallel, delayed
 
@@ -880,12 +961,11 @@ def compare(
         results = parallel(delayed(run_task)(t, xa, codes, settings) for t in tasks)
         for rows in results:
             for row in rows:
-                if store is not None:
-                    store.append(row)
-                done_rows[row["key"]] = row
-                done += 1
-                if progress is not None:
-                    progress(done, total, row)
+                all_scores = row.pop("_all_scores")
+                record(row)
+                combined = collector.add(row, all_scores) if collector is not None else None
+                if combined is not None:
+                    record(combined)
 
     return build_result(list(done_rows.values()), config, results_path)
 

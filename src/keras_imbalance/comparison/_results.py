@@ -251,6 +251,74 @@ class ComparisonResult:
                 handle.write(text)
         return text
 
+    def fit_recommended(self, x, y, *, model_fn=None):
+        """Train the recommended strategy on ``(x, y)`` with the comparison's settings.
+
+        Calls :func:`keras_imbalance.comparison.fit_strategy` with the winner of
+        :attr:`recommendation` (for ``ensemble``: every model and the averaged strategies of
+        the comparison) and the comparison's training settings.
+
+        Parameters
+        ----------
+        x, y : array-like
+            Usually all the data the comparison ran on.
+        model_fn : callable or dict of str to callable, default=None
+            The builders the comparison ran, by name; needed only for custom models
+            (``None`` works when the comparison used the default models).
+
+        Returns
+        -------
+        keras.Model
+            Raw features -> class probabilities (columns in the order of :attr:`classes`).
+        """
+        from keras_imbalance.comparison._fit import fit_strategy
+        from keras_imbalance.comparison._models import DEFAULT_MODELS
+        from keras_imbalance.comparison._strategies import ENSEMBLE_MEMBERS
+
+        rec, cfg = self.recommendation, self.config
+        strategy, winner = rec.get("winner_strategy"), rec.get("winner_model")
+        if strategy is None:
+            raise ValueError("No finished folds: there is no recommendation to train.")
+        ensemble = strategy == "ensemble"
+        names = list(cfg["models"]) if ensemble else [winner]
+        if model_fn is None:
+            custom = [
+                n
+                for n in names
+                if n not in DEFAULT_MODELS
+                or not cfg["models"][n].startswith("keras_imbalance.comparison._models.")
+            ]
+            if custom:
+                raise invalid(
+                    "model_fn",
+                    f"the builders of the custom models {custom} the comparison ran",
+                    None,
+                )
+            builders = {n: DEFAULT_MODELS[n] for n in names}
+        elif callable(model_fn) and not isinstance(model_fn, dict):
+            builders = {n: model_fn for n in names}
+        else:
+            missing = [n for n in names if n not in model_fn]
+            if missing:
+                raise invalid("model_fn", f"a dict with the models {names}", sorted(model_fn))
+            builders = {n: model_fn[n] for n in names}
+        members = [s for s in cfg["strategies"] if s in ENSEMBLE_MEMBERS] if ensemble else None
+        return fit_strategy(
+            x,
+            y,
+            strategy,
+            model_fn=builders,
+            members=members,
+            metric=cfg["metric"],
+            epochs=cfg["epochs"],
+            batch_size=cfg["batch_size"],
+            patience=cfg["patience"],
+            validation_fraction=cfg["validation_fraction"],
+            refit=cfg.get("refit", True),
+            standardize=cfg["standardize"],
+            random_state=cfg["random_state"],
+        )
+
     def to_html(self, path, *, top: int = 4) -> str:
         """Write the self-contained HTML report (see :func:`keras_imbalance.report.write_report`)."""
         from keras_imbalance.report import write_report

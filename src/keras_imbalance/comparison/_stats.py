@@ -78,9 +78,11 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
     """The recommendation: the winner, and whether it beats ``baseline`` beyond noise.
 
     Rule: the winner is the top row of the leaderboard. Its per-fold scores are paired with the
-    baseline's (same model, same repeat and fold: same training rows and initial weights), and
-    the corrected resampled t interval (95 %) of the paired differences is computed. The winner
-    beats the baseline *beyond noise* when the interval's lower end is above 0.
+    baseline's (same model, same repeat and fold: same training rows and initial weights; for a
+    winner without its own baseline rows, such as the ensemble of several models, the
+    baseline of the model whose baseline ranks highest), and the corrected resampled t interval
+    (95 %) of the paired differences is computed. The winner beats the baseline *beyond noise*
+    when the interval's lower end is above 0.
     """
     if len(board) == 0:
         return {
@@ -94,11 +96,18 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
     top = board.iloc[0]
     model, strategy = top["model"], top["strategy"]
     label = strategy if board["model"].nunique() == 1 else f"{strategy} ({model} model)"
+    base_model = model
+    own = (board["model"] == model) & (board["strategy"] == baseline)
+    others = board[board["strategy"] == baseline]
+    if not own.any() and len(others):
+        base_model = others.iloc[0]["model"]  # the board is sorted best first
+    base_name = f"'{baseline}'" + ("" if base_model == model else f" ({base_model} model)")
     out = {
         "winner_model": model,
         "winner_strategy": strategy,
         "winner_mean": float(top["mean"]),
         "baseline_strategy": baseline,
+        "baseline_model": base_model,
         "metric": metric,
         "rule": (
             "beats the baseline beyond noise when the 95% corrected resampled t interval "
@@ -120,7 +129,7 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
         return out
     keys = ["repeat", "fold"]
     win = folds[(folds["model"] == model) & (folds["strategy"] == strategy)]
-    base = folds[(folds["model"] == model) & (folds["strategy"] == baseline)]
+    base = folds[(folds["model"] == base_model) & (folds["strategy"] == baseline)]
     paired = win[keys + [metric]].merge(base[keys + [metric]], on=keys, suffixes=("_w", "_b"))
     diff = (paired[f"{metric}_w"] - paired[f"{metric}_b"]).to_numpy()
     mean, _, low, high = corrected_interval(diff, test_train_ratio)
@@ -133,16 +142,16 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
         n_pairs=int(diff.size),
     )
     if diff.size == 0:
-        verdict = f"it cannot be compared with '{baseline}' (no paired folds)."
+        verdict = f"it cannot be compared with {base_name} (no paired folds)."
     elif beats:
         verdict = (
-            f"it beats '{baseline}' beyond noise: {metric} +{mean:.3f} "
+            f"it beats {base_name} beyond noise: {metric} +{mean:.3f} "
             f"(95% interval of the paired difference {low:+.3f} to {high:+.3f}, "
             f"{diff.size} folds)."
         )
     else:
         verdict = (
-            f"its gain over '{baseline}' ({mean:+.3f} {metric}, 95% interval "
+            f"its gain over {base_name} ({mean:+.3f} {metric}, 95% interval "
             f"{low:+.3f} to {high:+.3f}, {diff.size} folds) is within noise; "
             "more repeats (repeats=...) would tell them apart."
         )

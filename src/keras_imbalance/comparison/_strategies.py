@@ -7,6 +7,9 @@ A strategy has two parts:
 - a *decision rule*: ``argmax`` of the model's logits, or a threshold / per-class offsets tuned
   on the validation split (``tuned=True``).
 
+``ensemble`` trains nothing of its own: it averages the test-fold class probabilities of the
+fold's fits whose recipe targets balanced class priors (:data:`ENSEMBLE_MEMBERS`, every model).
+
 Strategies that share a training recipe (``none`` and ``none+threshold``) share one fit per
 fold: the engine trains once and scores every decision rule of the group.
 """
@@ -17,7 +20,14 @@ from dataclasses import dataclass
 
 from keras_imbalance._validation import invalid
 
-__all__ = ["STRATEGIES", "DEFAULT_STRATEGIES", "ALIASES", "Strategy", "resolve_strategies"]
+__all__ = [
+    "STRATEGIES",
+    "DEFAULT_STRATEGIES",
+    "ENSEMBLE_MEMBERS",
+    "ALIASES",
+    "Strategy",
+    "resolve_strategies",
+]
 
 
 @dataclass(frozen=True)
@@ -28,8 +38,8 @@ class Strategy:
     ----------
     name : str
         Canonical, CLI-friendly name (no spaces).
-    kind : {"plain", "class_weight", "loss", "resample", "batches"}
-        What changes in training.
+    kind : {"plain", "class_weight", "loss", "resample", "batches", "ensemble"}
+        What changes in training (``ensemble``: nothing; it combines the other fits).
     param : str or None
         The weight strategy, loss name or resampling method (``None`` for ``plain``).
     tuned : bool
@@ -101,11 +111,42 @@ def _registry() -> dict[str, Strategy]:
         False,
         "BalancedBatches: class-balanced mini-batches redrawn every epoch",
     )
+    out["ensemble"] = Strategy(
+        "ensemble",
+        "ensemble",
+        None,
+        False,
+        "mean class probabilities of the fold's balanced-prior fits (every model), argmax",
+    )
     return out
 
 
 #: Every strategy :func:`keras_imbalance.compare` knows, by canonical name.
 STRATEGIES: dict[str, Strategy] = _registry()
+
+#: Strategies whose fits ``ensemble`` averages: those trained for balanced class priors (full
+#: inverse-frequency weights, balanced losses, resampling to equal counts, balanced batches).
+#: Left out: ``none``, the damped weights (``sqrt``, ``log``, ``log_mu``), ``ldam`` (margins
+#: without re-weighting) and ``tomek`` (cleaning only), whose probabilities keep a majority prior.
+ENSEMBLE_MEMBERS: frozenset[str] = frozenset(
+    {
+        "balanced",
+        "reference",
+        "effective_number",
+        "weighted_ce",
+        "focal",
+        "logit_adjusted",
+        "balanced_softmax",
+        "random_over",
+        "random_under",
+        "smote",
+        "borderline_smote1",
+        "borderline_smote2",
+        "adasyn",
+        "smote_tomek",
+        "balanced_batches",
+    }
+)
 
 #: Other spellings accepted for a strategy (normalised: lower case, spaces removed).
 ALIASES: dict[str, str] = {
@@ -124,9 +165,10 @@ ALIASES: dict[str, str] = {
 }
 
 #: Strategies run when ``strategies=None``: the baseline and its tuned threshold, every class
-#: weight strategy, four losses, four resamplers and balanced batches (``ldam`` and the other
-#: resamplers are opt-in). With this package's losses ``balanced_softmax`` equals
-#: ``logit_adjusted`` at ``tau = 1`` (both add ``log n_c`` to the logits), so the two rows tie.
+#: weight strategy, four losses, four resamplers, balanced batches and the ensemble of the
+#: balanced-prior fits (``ldam`` and the other resamplers are opt-in). With this package's
+#: losses ``balanced_softmax`` equals ``logit_adjusted`` at ``tau = 1`` (both add ``log n_c``
+#: to the logits), so the two rows tie.
 DEFAULT_STRATEGIES: tuple[str, ...] = (
     "none",
     "none+threshold",
@@ -145,18 +187,20 @@ DEFAULT_STRATEGIES: tuple[str, ...] = (
     "smote",
     "borderline_smote1",
     "balanced_batches",
+    "ensemble",
 )
 
 
-def canonical_name(name) -> str:
+def canonical_name(name, argument: str = "strategies") -> str:
     """Canonical strategy name for ``name`` (aliases and spacing accepted)."""
     if not isinstance(name, str):
-        raise invalid("strategies", "a list of strategy names (str)", name, kind=TypeError)
+        expected = "a list of strategy names (str)" if argument == "strategies" else "a str"
+        raise invalid(argument, expected, name, kind=TypeError)
     key = "".join(name.lower().split())
     key = ALIASES.get(key, key)
     if key not in STRATEGIES:
         allowed = ", ".join(STRATEGIES)
-        raise invalid("strategies", f"names among {{{allowed}}} (or their aliases)", name)
+        raise invalid(argument, f"names among {{{allowed}}} (or their aliases)", name)
     return key
 
 

@@ -143,7 +143,10 @@ def render_html(result, *, top: int = 4) -> str:
     k = len(classes)
     several_models = board["model"].nunique() > 1 if len(board) else False
     winner = (rec.get("winner_model"), rec.get("winner_strategy"))
-    baseline_key = (rec.get("winner_model"), rec.get("baseline_strategy", "none"))
+    baseline_key = (
+        rec.get("baseline_model", rec.get("winner_model")),
+        rec.get("baseline_strategy", "none"),
+    )
 
     def label(row):
         return _label(row, several_models)

@@ -1,0 +1,100 @@
+"""The ``ensemble`` candidate: mean class probabilities of a fold's balanced-prior fits.
+
+For one (repeat, fold) with member fits ``m = 1..M`` (every model x every strategy of
+:data:`ENSEMBLE_MEMBERS` that the comparison runs)::
+
+    p_ens(c | x) = (1 / M) * sum_m softmax(logits_m(x))_c,      prediction = argmax_c p_ens
+
+Every member is trained for balanced class priors, so their probabilities live on the same
+scale and no threshold is tuned. Nothing is trained here: the members' test-fold
+probabilities (rounded to 5 decimals, exactly as the results file stores them) are combined,
+so a resumed run computes the same row as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_imbalance.comparison._results import row_key
+from keras_imbalance.comparison._scoring import fold_scores, proba_matrix, stored_scores
+
+STRATEGY = "ensemble"
+
+
+def model_label(model_names) -> str:
+    """The ``model`` column of ensemble rows: the model's name, or ``"a+b"`` for several."""
+    names = list(model_names)
+    return names[0] if len(names) == 1 else "+".join(names)
+
+
+class Collector:
+    """Gathers member rows per fold; returns the fold's ensemble row once all have arrived.
+
+    Parameters
+    ----------
+    members : list of (model, strategy)
+        The fits averaged on every fold.
+    model : str
+        The ``model`` label of the ensemble rows.
+    n_classes, max_scores : int
+        As in :func:`keras_imbalance.compare`.
+    seeds : dict (repeat, fold) -> int
+        Seed of the fold (for down-sampling the stored scores, like the member rows).
+    """
+
+    def __init__(self, members, model: str, n_classes: int, max_scores: int, seeds: dict):
+        self.members = [tuple(m) for m in members]
+        self.model = model
+        self.k = n_classes
+        self.max_scores = max_scores
+        self.seeds = seeds
+        self._pending: dict[tuple, dict] = {}
+
+    def is_member(self, row: dict) -> bool:
+        return (row["model"], row["strategy"]) in self.members
+
+    def key(self, repeat: int, fold: int) -> str:
+        return row_key(self.model, STRATEGY, repeat, fold)
+
+    def add(self, row: dict, scores: dict):
+        """Record a member row with its complete ``scores``; the ensemble row or None."""
+        if not self.is_member(row):
+            return None
+        fold = (row["repeat"], row["fold"])
+        part = self._pending.setdefault(fold, {})
+        part[(row["model"], row["strategy"])] = (row, scores)
+        if len(part) < len(self.members):
+            return None
+        del self._pending[fold]
+        return self._row(fold, [part[m] for m in self.members])
+
+    def _row(self, fold, parts) -> dict:
+        y = np.asarray(parts[0][1]["y"], dtype=np.int64)
+        for _, scores in parts[1:]:
+            if not np.array_equal(np.asarray(scores["y"], dtype=np.int64), y):
+                raise RuntimeError(f"ensemble members of fold {fold} scored different rows")
+        proba = np.mean([proba_matrix(s, self.k) for _, s in parts], axis=0)
+        scored = fold_scores(y, np.argmax(proba, axis=1), proba, self.k)
+        rows = [r for r, _ in parts]
+        repeat, number = fold
+        return {
+            "type": "fold",
+            "key": self.key(repeat, number),
+            "model": self.model,
+            "strategy": STRATEGY,
+            "repeat": repeat,
+            "fold": number,
+            **scored,
+            "threshold": None,
+            "members": [f"{r['model']}:{r['strategy']}" for r in rows],
+            "best_epoch": None,
+            "epochs_run": None,
+            "refit": all(bool(r.get("refit")) for r in rows),
+            "batch_size": None,
+            # the members' training time: what the ensemble costs when run on its own
+            "fit_seconds": round(float(sum(r["fit_seconds"] for r in rows)), 3),
+            "n_fit": None,
+            "n_val": rows[0].get("n_val"),
+            "n_test": int(y.size),
+            "scores": stored_scores(y, proba, self.max_scores, self.seeds[fold]),
+        }

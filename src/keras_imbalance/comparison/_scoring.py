@@ -1,0 +1,64 @@
+"""Test-fold scoring shared by the trained candidates and the ensemble (numpy, scikit-learn).
+
+Stored scores: ``{"index": None or kept positions, "y": labels, "proba": P}`` with ``P`` the
+class probabilities rounded to 5 decimals, ``(n,)`` of P(class 1) for binary data and
+``(n, k)`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from keras_imbalance import metrics
+from keras_imbalance.comparison._results import METRICS
+
+
+def pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    """Average precision: of the minority class (binary), macro one-vs-rest (multiclass)."""
+    from sklearn.metrics import average_precision_score
+
+    k = proba.shape[1]
+    present = [c for c in range(k) if np.any(y == c)]
+    if k == 2:
+        counts = np.bincount(y, minlength=2)
+        pos = int(np.argmin(counts)) if counts.min() > 0 else 1
+        if counts[pos] == 0:
+            return math.nan
+        return float(average_precision_score(y == pos, proba[:, pos]))
+    return float(np.mean([average_precision_score(y == c, proba[:, c]) for c in present]))
+
+
+def fold_scores(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> dict:
+    """``metrics`` (every metric of :data:`METRICS`), ``per_class_recall`` and ``confusion``."""
+    cm = metrics.confusion_matrix(y, pred, num_classes=k)
+    values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
+    values["pr_auc"] = pr_auc(y, proba)
+    return {
+        "metrics": values,
+        "per_class_recall": metrics.from_confusion(cm, "per_class_recall").tolist(),
+        "confusion": cm.astype(np.int64).tolist(),
+    }
+
+
+def stored_scores(y: np.ndarray, proba: np.ndarray, limit: float, seed: int) -> dict:
+    """At most ``limit`` test-fold scores (a seeded random subset beyond), rounded."""
+    n = y.size
+    keep = np.arange(n)
+    if n > limit:
+        keep = np.sort(np.random.default_rng(seed).choice(n, size=int(limit), replace=False))
+    p = np.round(proba[keep], 5)
+    return {
+        "index": keep.tolist() if n > limit else None,
+        "y": y[keep].tolist(),
+        "proba": (p[:, 1] if p.shape[1] == 2 else p).tolist(),
+    }
+
+
+def proba_matrix(scores: dict, k: int) -> np.ndarray:
+    """``(n, k)`` probabilities of stored scores (binary scores keep P(class 1) only)."""
+    p = np.asarray(scores["proba"], dtype=np.float64)
+    if k == 2:
+        return np.stack([1.0 - p, p], axis=1)
+    return p.reshape(-1, k)
