@@ -11,8 +11,9 @@ DATASETS = (
 
 
 def compare_5x2(name: str, model: str, strategies, **options):
-    """``compare`` on one Kovács set with one default model, one thread, 5x2 CV, G-mean.
+    """``compare`` on one Kovács set with default models, one thread, 5x2 CV, G-mean.
 
+    ``model`` names one of ``DEFAULT_MODELS`` or several, comma-separated (``"linear,mlp"``).
     ``compare(cv=2, repeats=5, random_state=0, metric="geometric_mean", n_jobs=1)``, the outer
     splits of ``bench_compare_nested.py``; ``options`` adds or overrides compare's arguments.
     Returns ``(result, y)``.
@@ -38,7 +39,7 @@ def compare_5x2(name: str, model: str, strategies, **options):
         np.asarray(x, dtype=np.float64),
         y,
         strategies=list(strategies),
-        model_fn={model: DEFAULT_MODELS[model]},
+        model_fn={m: DEFAULT_MODELS[m] for m in model.split(",")},
         **settings,
     )
     return result, y

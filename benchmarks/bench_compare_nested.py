@@ -317,6 +317,20 @@ def run_all(args, jobs: list[dict], t0: float, out_handle) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
+def _select(inner_folds, inner_cv):
+    """(recommended, top-ranked) of one inner comparison, by the installed library's rule."""
+    import pandas as pd
+
+    from keras_imbalance.comparison import _stats
+
+    folds = pd.DataFrame(inner_folds, columns=["model", "strategy", "repeat", "fold", METRIC])
+    ratio = 1.0 / (inner_cv - 1)
+    board = _stats.leaderboard(folds, METRIC, [METRIC], ratio)
+    rec = _stats.recommend(folds, board, METRIC, ratio)
+    top = board.iloc[0]
+    return f"{rec['winner_model']}:{rec['winner_strategy']}", f"{top['model']}:{top['strategy']}"
+
+
 def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
     import numpy as np
     import pandas as pd
@@ -336,6 +350,7 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
     # outer scores: (dataset, config) -> {(repeat, fold): g_mean}
     outer: dict[tuple, dict] = {}
     winners: dict[str, dict] = {}
+    tops: dict[str, dict] = {}  # the leaderboard's top row (the recommendation before ensemble)
     errors = []
     for row in rows:
         if row.get("type") == "outer":
@@ -348,9 +363,13 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
                     value
                 )
         elif row.get("type") == "inner":
-            winners.setdefault(row["dataset"], {})[(row["repeat"], row["fold"])] = (
-                f"{row['winner_model']}:{row['winner_strategy']}"
-            )
+            key = (row["repeat"], row["fold"])
+            winner = f"{row['winner_model']}:{row['winner_strategy']}"
+            top = winner
+            if "inner_folds" in row:  # replay the rule of the installed keras_imbalance
+                winner, top = _select(row["inner_folds"], header["inner_cv"])
+            winners.setdefault(row["dataset"], {})[key] = winner
+            tops.setdefault(row["dataset"], {})[key] = top
         elif row.get("type") == "error":
             errors.append(row)
 
@@ -390,6 +409,8 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
             row["ensemble"] = fixed.at[d, ensemble]
         row["best fixed"] = fixed.at[d, best] if best else np.nan
         row["oracle"] = fixed.loc[d].max() if fixed.loc[d].notna().any() else np.nan
+        top_scores = [outer.get((d, cfg), {}).get(key) for key, cfg in tops.get(d, {}).items()]
+        row["top-ranked"] = mean_of([v for v in top_scores if v is not None])
         row["recommended"] = mean_of(scores)
         row["most picked"] = (
             f"{counts.index[0]} ({counts.iloc[0]}/{len(picks)})" if len(counts) else ""

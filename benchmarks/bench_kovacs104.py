@@ -7,6 +7,10 @@ fold, about 5x the 20-set run of ``bench_compare_nested.py``): this scores one f
 reports its mean G-mean next to ``none`` and ``none+threshold`` (which share a fit) and the
 issue's reference figure, 0.8708 (the best of 85 oversamplers in Kovács 2019, polynom-fit-SMOTE).
 
+``--model linear,mlp --strategy ensemble`` scores compare's ensemble candidate instead: the
+mean probabilities of both models' fits of ``--members`` (the candidates of the nested run).
+Result keys are ``model:strategy``.
+
 Each finished dataset is appended to ``--out`` (JSON lines), so a stopped run keeps its work and
 ``--report-only`` rebuilds the table.
 
@@ -28,13 +32,16 @@ from _kovacs import compare_5x2
 REFERENCE = 0.8708
 
 
-def _run(name: str, model: str, strategy: str) -> dict:
+def _run(name: str, model: str, strategies: list) -> dict:
     import numpy as np
 
     start = time.perf_counter()
-    result, y = compare_5x2(name, model, [strategy])
+    try:
+        result, y = compare_5x2(name, model, strategies)
+    except ValueError as exc:  # e.g. SMOTE on a fit part with one minority row
+        return {"dataset": name, "error": str(exc)[:300]}
     folds = result.folds
-    scores = folds.groupby("strategy")["geometric_mean"].mean()
+    scores = folds.groupby(folds["model"] + ":" + folds["strategy"])["geometric_mean"].mean()
     counts = np.unique(y, return_counts=True)[1]
     return {
         "dataset": name,
@@ -46,12 +53,16 @@ def _run(name: str, model: str, strategy: str) -> dict:
 
 
 def summarize(rows: list[dict], strategy: str) -> str:
+    """The table; ``strategy`` is the ``model:strategy`` key of the configuration scored."""
     import pandas as pd
 
+    errors = [r for r in rows if "error" in r]
+    rows = [r for r in rows if "error" not in r]
     frame = pd.DataFrame(
         [{"dataset": r["dataset"], "IR": r["imbalance_ratio"], **r["scores"]} for r in rows]
     ).sort_values("IR")
-    columns = ["none", "none+threshold", strategy]
+    base = [c for c in frame.columns if c.endswith(":none") or c.endswith(":none+threshold")]
+    columns = sorted(base, key=lambda c: (c.split(":")[1], c)) + [strategy]
     lines = [
         f"{len(frame)} datasets; mean G-mean: "
         + ", ".join(f"{c} {frame[c].mean():.4f}" for c in columns)
@@ -73,13 +84,20 @@ def summarize(rows: list[dict], strategy: str) -> str:
         "lowest five: "
         + ", ".join(f"{d} {v:.3f}" for d, v in zip(worst["dataset"], worst[strategy], strict=True)),
     ]
+    if errors:
+        lines += ["", "not scored:"] + [f"- {r['dataset']}: {r['error']}" for r in errors]
     return "\n".join(lines)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="mlp")
+    p.add_argument("--model", default="mlp", help="a default model, or several: linear,mlp")
     p.add_argument("--strategy", default="balanced_batches")
+    p.add_argument(
+        "--members",
+        default="balanced,logit_adjusted,smote,random_under,balanced_batches",
+        help="with --strategy ensemble: the strategies it averages",
+    )
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--out", default="kovacs104.jsonl")
     p.add_argument("--report-only", action="store_true")
@@ -95,18 +113,22 @@ def main(argv=None):
 
         from keras_imbalance.datasets import kovacs_names
 
+        strategies = [args.strategy]
+        if args.strategy == "ensemble":
+            strategies = [*args.members.split(","), "ensemble"]
         finished = {r["dataset"] for r in done}
         todo = [n for n in kovacs_names() if n not in finished]
         start = time.perf_counter()
         with open(args.out, "a", encoding="utf-8") as handle:
-            jobs = (delayed(_run)(n, args.model, args.strategy) for n in todo)
+            jobs = (delayed(_run)(n, args.model, strategies) for n in todo)
             for row in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
                 handle.write(json.dumps(row) + "\n")
                 handle.flush()
                 done.append(row)
-                print(f"{row['dataset']:40s} {row['scores']} {row['seconds']} s", flush=True)
+                print(f"{row['dataset']:40s} {row.get('scores', row.get('error'))}", flush=True)
         print(f"{time.perf_counter() - start:.0f} s for {len(todo)} datasets")
-    print(summarize(done, args.strategy))
+    label = "+".join(args.model.split(",")) + ":" + args.strategy
+    print(summarize(done, label))
 
 
 if __name__ == "__main__":

@@ -564,3 +564,43 @@ def test_recommendation_pairs_an_ensemble_with_the_best_baseline():
     assert rec["mean_difference"] == pytest.approx(0.18) and rec["n_pairs"] == 4
     assert rec["beats_baseline"] is True
     assert "'none' (b model)" in rec["text"]
+
+
+@pytest.mark.parametrize(
+    ("top_scores", "expected"),
+    [
+        # smote - ensemble = +0.02, -0.01, +0.03, -0.02: mean +0.005, interval around 0
+        ([0.82, 0.79, 0.83, 0.78], "ensemble"),
+        # smote - ensemble = +0.10, +0.11, +0.09, +0.10: beyond noise
+        ([0.90, 0.91, 0.89, 0.90], "smote"),
+    ],
+)
+def test_the_top_row_must_beat_the_ensemble_beyond_noise(top_scores, expected):
+    import pandas as pd
+
+    scores = {
+        ("m", "smote"): top_scores,
+        ("m", "ensemble"): [0.80, 0.80, 0.80, 0.80],
+        ("m", "none"): [0.60, 0.62, 0.58, 0.60],
+    }
+    folds = pd.DataFrame(
+        [
+            {"model": m, "strategy": s, "repeat": 0, "fold": i, "ba": v}
+            for (m, s), values in scores.items()
+            for i, v in enumerate(values)
+        ]
+    )
+    board = _stats.leaderboard(folds, "ba", ["ba"], 1 / 3)
+    assert board.iloc[0]["strategy"] == "smote"  # the board still ranks by mean
+    rec = _stats.recommend(folds, board, "ba", 1 / 3)
+    assert rec["winner_strategy"] == expected and rec["top_strategy"] == "smote"
+    diff = np.subtract(top_scores, 0.80)
+    assert rec["top_minus_preferred"] == pytest.approx(diff.mean())
+    # corrected interval: t(0.975, 3) = 3.182446, sqrt(1/4 + 1/3)
+    half = 3.182446305284263 * math.sqrt(1 / 4 + 1 / 3) * diff.std(ddof=1)
+    assert rec["top_ci_low"] == pytest.approx(diff.mean() - half)
+    assert rec["top_beats_preferred"] is (expected == "smote")
+    # the winner is then compared with 'none' as before
+    winner = np.asarray(scores[("m", expected)])
+    assert rec["mean_difference"] == pytest.approx(np.mean(winner - [0.60, 0.62, 0.58, 0.60]))
+    assert ("steadier choice" in rec["text"]) is (expected == "ensemble")

@@ -1,4 +1,4 @@
-"""The ``ensemble`` candidate: mean class probabilities of a fold's balanced-prior fits.
+"""The ``ensemble`` candidate: mean class probabilities of a fold's ENSEMBLE_MEMBERS fits.
 
 For one (repeat, fold) with member fits ``m = 1..M`` (every model x every strategy of
 :data:`ENSEMBLE_MEMBERS` that the comparison runs)::

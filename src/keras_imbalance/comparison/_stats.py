@@ -74,15 +74,43 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
     return table
 
 
-def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str = "none"):
+def _paired(folds, metric, first, second) -> np.ndarray:
+    """Per-fold ``metric`` differences ``first - second`` over the (repeat, fold) both have."""
+    keys = ["repeat", "fold"]
+    parts = [
+        folds[(folds["model"] == m) & (folds["strategy"] == s)][keys + [metric]]
+        for m, s in (first, second)
+    ]
+    paired = parts[0].merge(parts[1], on=keys, suffixes=("_a", "_b"))
+    return (paired[f"{metric}_a"] - paired[f"{metric}_b"]).to_numpy()
+
+
+def recommend(
+    folds,
+    board,
+    metric: str,
+    test_train_ratio: float,
+    baseline: str = "none",
+    prefer: str | None = "ensemble",
+):
     """The recommendation: the winner, and whether it beats ``baseline`` beyond noise.
 
-    Rule: the winner is the top row of the leaderboard. Its per-fold scores are paired with the
-    baseline's (same model, same repeat and fold: same training rows and initial weights; for a
-    winner without its own baseline rows, such as the ensemble of several models, the
-    baseline of the model whose baseline ranks highest), and the corrected resampled t interval
-    (95 %) of the paired differences is computed. The winner beats the baseline *beyond noise*
-    when the interval's lower end is above 0.
+    Rule:
+
+    1. The candidate is the top row of the leaderboard. When the board also holds ``prefer``
+       (the ensemble) and the top row is another strategy, their per-fold scores are paired
+       (same repeat and fold); the top row is recommended only if it beats ``prefer`` beyond
+       noise, otherwise ``prefer`` is. Reason: the maximum of many noisy means is usually a
+       single strategy that won by chance, while the ensemble's average of several fits
+       varies less (docs/benchmarks.md: in nested CV on 20 sets, picking the top row
+       scored below always using the ensemble).
+    2. The winner's per-fold scores are paired with the baseline's (same model, repeat and
+       fold: same training rows and initial weights; for a winner without its own baseline
+       rows, such as the ensemble of several models, the baseline of the model whose
+       baseline ranks highest).
+
+    "Beyond noise": the 95 % corrected resampled t interval (Nadeau & Bengio 2003) of the
+    paired differences lies above 0.
     """
     if len(board) == 0:
         return {
@@ -93,9 +121,46 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
             "beats_baseline": False,
             "text": "No finished folds: nothing to recommend.",
         }
-    top = board.iloc[0]
-    model, strategy = top["model"], top["strategy"]
-    label = strategy if board["model"].nunique() == 1 else f"{strategy} ({model} model)"
+    several = board["model"].nunique() > 1
+
+    def name(row):
+        return row["strategy"] if not several else f"{row['strategy']} ({row['model']} model)"
+
+    top = chosen = board.iloc[0]
+    challenge = None
+    preferred = board[board["strategy"] == prefer] if prefer else board.iloc[:0]
+    if len(preferred) and top["strategy"] != prefer:
+        pref = preferred.iloc[0]
+        diff = _paired(
+            folds, metric, (top["model"], top["strategy"]), (pref["model"], pref["strategy"])
+        )
+        mean, _, low, high = corrected_interval(diff, test_train_ratio)
+        beats = bool(np.isfinite(low) and low > 0)
+        if not beats:
+            chosen = pref
+        challenge = {
+            "top_model": top["model"],
+            "top_strategy": top["strategy"],
+            "top_beats_preferred": beats,
+            "top_minus_preferred": mean,
+            "top_ci_low": low,
+            "top_ci_high": high,
+        }
+    model, strategy = chosen["model"], chosen["strategy"]
+    label = name(chosen)
+    prefix = ""
+    if challenge is not None:
+        gap = (
+            f"{challenge['top_minus_preferred']:+.3f}, 95% interval "
+            f"{challenge['top_ci_low']:+.3f} to {challenge['top_ci_high']:+.3f}"
+        )
+        if challenge["top_beats_preferred"]:
+            prefix = f"it beats the {prefer} beyond noise ({gap}); "
+        else:
+            prefix = (
+                f"the top-ranked {name(top)} does not beat it beyond noise ({gap}), and the "
+                f"{prefer}, an average of several fits, is the steadier choice; "
+            )
     base_model = model
     own = (board["model"] == model) & (board["strategy"] == baseline)
     others = board[board["strategy"] == baseline]
@@ -105,14 +170,17 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
     out = {
         "winner_model": model,
         "winner_strategy": strategy,
-        "winner_mean": float(top["mean"]),
+        "winner_mean": float(chosen["mean"]),
         "baseline_strategy": baseline,
         "baseline_model": base_model,
         "metric": metric,
         "rule": (
-            "beats the baseline beyond noise when the 95% corrected resampled t interval "
+            "the top-ranked strategy"
+            + (f", unless it does not beat the {prefer} beyond noise" if len(preferred) else "")
+            + "; it beats the baseline beyond noise when the 95% corrected resampled t interval "
             "(Nadeau & Bengio 2003) of the paired per-fold differences lies above 0"
         ),
+        **(challenge or {}),
     }
     if strategy == baseline:
         out.update(
@@ -120,18 +188,14 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
             mean_difference=0.0,
             ci_low=0.0,
             ci_high=0.0,
-            n_pairs=int(top["n_folds"]),
+            n_pairs=int(chosen["n_folds"]),
             text=(
                 f"Use {label}: no strategy scored a higher mean {metric} than training on "
                 "the data as it is."
             ),
         )
         return out
-    keys = ["repeat", "fold"]
-    win = folds[(folds["model"] == model) & (folds["strategy"] == strategy)]
-    base = folds[(folds["model"] == base_model) & (folds["strategy"] == baseline)]
-    paired = win[keys + [metric]].merge(base[keys + [metric]], on=keys, suffixes=("_w", "_b"))
-    diff = (paired[f"{metric}_w"] - paired[f"{metric}_b"]).to_numpy()
+    diff = _paired(folds, metric, (model, strategy), (base_model, baseline))
     mean, _, low, high = corrected_interval(diff, test_train_ratio)
     beats = bool(np.isfinite(low) and low > 0)
     out.update(
@@ -155,5 +219,5 @@ def recommend(folds, board, metric: str, test_train_ratio: float, baseline: str 
             f"{low:+.3f} to {high:+.3f}, {diff.size} folds) is within noise; "
             "more repeats (repeats=...) would tell them apart."
         )
-    out["text"] = f"Use {label} (mean {metric} {top['mean']:.3f}): {verdict}"
+    out["text"] = f"Use {label} (mean {metric} {chosen['mean']:.3f}): {prefix}{verdict}"
     return out
