@@ -126,3 +126,35 @@ def test_write_report_rejects_other_objects(tmp_path):
         write_report({"leaderboard": None}, tmp_path / "r.html")
     with pytest.raises(ValueError, match="`top`"):
         write_report(_result(), tmp_path / "r.html", top=0)
+
+
+def test_the_recommended_strategy_is_highlighted_and_detailed_below_the_top_rows():
+    import pandas as pd
+    from matplotlib.colors import to_hex
+
+    from keras_imbalance.report._html import detail_keys
+    from keras_imbalance.report._plots import _GREEN, leaderboard_chart
+
+    board = pd.DataFrame(
+        {
+            "model": ["linear", "linear", "linear+mlp", "mlp"],
+            "strategy": ["smote", "balanced", "ensemble", "none"],
+            "mean": [0.83, 0.82, 0.81, 0.6],
+            "ci_low": [0.7, 0.7, 0.75, 0.5],
+            "ci_high": [0.9, 0.9, 0.87, 0.7],
+        }
+    )
+    winner = ("linear+mlp", "ensemble")
+    assert detail_keys(board, 2, winner, ("mlp", "none")) == [
+        ("linear", "smote"),
+        ("linear", "balanced"),
+        winner,
+        ("mlp", "none"),
+    ]
+    assert detail_keys(board, 3, winner, ("linear", "none")) == list(
+        zip(board["model"][:3], board["strategy"][:3], strict=True)
+    )
+    fig = leaderboard_chart(board, "balanced_accuracy", lambda r: r["strategy"], winner)
+    colors = [to_hex(p.get_facecolor()) for p in fig.axes[0].patches]
+    # bars are drawn best first: only the recommended one (third) is green
+    assert [c == to_hex(_GREEN) for c in colors] == [False, False, True, False]

@@ -132,6 +132,17 @@ def _cv_text(cfg) -> str:
     return f"{cv}-fold stratified cross-validation &times; {cfg['repeats']} repeat(s)"
 
 
+def detail_keys(board, top: int, winner, baseline) -> list:
+    """(model, strategy) of the detailed plots: the ``top`` rows, then the recommended
+    ``winner`` and the ``baseline`` when they rank lower."""
+    keys = list(zip(board["model"], board["strategy"], strict=True))
+    chosen = keys[:top]
+    for extra in (winner, baseline):
+        if extra not in chosen and extra in keys:
+            chosen.append(extra)
+    return chosen
+
+
 def render_html(result, *, top: int = 4) -> str:
     """The report of ``result`` as one HTML string (images embedded as base64 PNG)."""
     board = result.leaderboard
@@ -183,7 +194,9 @@ def render_html(result, *, top: int = 4) -> str:
 
     parts.append("<h2>Leaderboard</h2>")
     if len(board):
-        parts.append(_img(_plots.leaderboard_chart(board, result.metric, label), "leaderboard"))
+        parts.append(
+            _img(_plots.leaderboard_chart(board, result.metric, label, winner), "leaderboard")
+        )
         parts.append(_leaderboard_table(board, result.metric, several_models, winner, baseline_key))
     parts.append(
         "<p class='note'>The other metric columns are means over the same folds. "
@@ -192,14 +205,7 @@ def render_html(result, *, top: int = 4) -> str:
         f"Rule: {_e(rec.get('rule', ''))}.</p>"
     )
 
-    chosen = board.head(top)
-    keys = [(r["model"], r["strategy"]) for _, r in chosen.iterrows()]
-    if (
-        len(board)
-        and baseline_key not in keys
-        and ((board["model"] == baseline_key[0]) & (board["strategy"] == baseline_key[1])).any()
-    ):
-        keys.append(baseline_key)
+    keys = detail_keys(board, top, winner, baseline_key)
     label_of = {(r["model"], r["strategy"]): label(r) for _, r in board.iterrows()}
 
     if len(board):
@@ -222,7 +228,7 @@ def render_html(result, *, top: int = 4) -> str:
         )
         parts.append("<p class='note'>Mean recall of each true class over the test folds.</p>")
 
-        parts.append("<h2>Confusion matrices of the top strategies</h2>")
+        parts.append("<h2>Confusion matrices of the top and the recommended strategies</h2>")
         matrices = []
         for key in keys:
             part = folds[(folds["model"] == key[0]) & (folds["strategy"] == key[1])]
@@ -297,7 +303,7 @@ def write_report(result, path, *, top=4, json_path="auto"):
     The page holds the class distribution, the leaderboard (chart with 95 % intervals and a
     table of every metric), the recommendation, the per-class recall of every strategy, the
     confusion matrices and pooled precision-recall curves of the ``top`` strategies (plus the
-    ``none`` baseline), all as base64 PNG images (matplotlib, Agg canvas), and the raw JSON
+    recommended one and the ``none`` baseline), all as base64 PNG images (matplotlib, Agg canvas), and the raw JSON
     (embedded and downloadable). Nothing is fetched from the network.
 
     Parameters

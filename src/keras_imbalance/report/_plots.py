@@ -57,8 +57,9 @@ def class_distribution(classes, counts):
     return fig
 
 
-def leaderboard_chart(board, metric, label_fn):
-    """Horizontal bars: mean metric with the 95 % interval, best on top."""
+def leaderboard_chart(board, metric, label_fn, winner=None):
+    """Horizontal bars: mean metric with the 95 % interval, best on top; ``winner`` (the
+    recommended ``(model, strategy)``, else the top row) in green."""
     n = len(board)
     fig = _figure(8.0, 0.8 + 0.32 * n)
     ax = fig.add_subplot()
@@ -67,8 +68,9 @@ def leaderboard_chart(board, metric, label_fn):
     low = board["ci_low"].to_numpy(dtype=float)
     high = board["ci_high"].to_numpy(dtype=float)
     colors = [_GREY if s == "none" else _BLUE for s in board["strategy"]]
+    keys = list(zip(board["model"], board["strategy"], strict=True))
     if n:
-        colors[0] = _GREEN  # the winner
+        colors[keys.index(winner) if winner in keys else 0] = _GREEN
     ax.barh(y, means, color=colors, height=0.65)
     ok = np.isfinite(low) & np.isfinite(high)
     ax.errorbar(
