@@ -163,6 +163,7 @@ def test_compare_saves_the_recommended_model(tmp_path, capsys, monkeypatch):
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "model written to best.keras" in err
+    assert "(recommended)" in err  # the leaderboard marks the recommended row
     rows = [
         json.loads(line) for line in (tmp_path / "ecoli3-results.jsonl").read_text().splitlines()
     ]

@@ -314,22 +314,30 @@ def cmd_compare(args) -> int:
 
 
 def _print_leaderboard(result, console, top: int) -> None:
+    """The ``top`` rows, plus the recommended one (in bold green) when it ranks lower."""
     from rich.table import Table
 
-    board = result.leaderboard.head(top)
+    full = result.leaderboard
+    rec = result.recommendation
+    is_winner = (full["model"] == rec.get("winner_model")) & (
+        full["strategy"] == rec.get("winner_strategy")
+    )
+    board = full[(full["rank"] <= top) | is_winner]
     metric = result.config.get("metric", "score") if isinstance(result.config, dict) else "score"
     table = Table(title=f"leaderboard: {metric} (mean over folds, 95 % interval)")
     for name in ("rank", "model", "strategy", "mean", "95 % interval", "g-mean", "MCC"):
         table.add_column(name, justify="left" if name in ("model", "strategy") else "right")
-    for _, row in board.iterrows():
+    for index, row in board.iterrows():
+        winner = bool(is_winner[index])
         table.add_row(
             str(row["rank"]),
             str(row["model"]),
-            str(row["strategy"]),
+            str(row["strategy"]) + (" (recommended)" if winner else ""),
             f"{row['mean']:.3f}",
             f"{row['ci_low']:.3f} - {row['ci_high']:.3f}",
             f"{row['geometric_mean']:.3f}",
             f"{row['matthews_correlation']:.3f}",
+            style="bold green" if winner else None,
         )
     console.print(table)
 
