@@ -477,6 +477,27 @@ class _Fitted:
     batch: int
     refit: tuple | None  # (model, batch size, _fit_inputs of the whole training fold)
     seconds: float
+    rules: list  # decision rule of each strategy of the task ("argmax" or "tuned")
+
+    def decider(self, keras, rule: str, metric: str):
+        """``(model, scaler, threshold, batch)`` that decides for ``rule``.
+
+        ``argmax``: the refit model and the whole training fold's scaler when there is a
+        refit, else the early-stopped model at the rule's best weights. ``tuned``: that
+        early-stopped model and the threshold (or offsets) tuned on the validation part.
+        ``scaler`` is the dict of the rows the model was fitted on (``mean``, ``scale``,
+        ``y_fit``).
+        """
+        if rule == "argmax" and self.refit is not None:
+            model, batch, full = self.refit
+            return model, full, None, batch
+        if self.monitor.best_weights[rule] is not None:
+            self.model.set_weights(self.monitor.best_weights[rule])
+        threshold = None
+        if rule == "tuned":
+            proba = _softmax(_logits(keras, self.model, self.data["x_val"]))
+            threshold = _tuned(self.data["y_val"], proba, metric)
+        return self.model, self.data, threshold, self.batch
 
 
 def fit_recipe(keras, task, x, codes, settings) -> _Fitted:
@@ -509,38 +530,19 @@ def fit_recipe(keras, task, x, codes, settings) -> _Fitted:
             keras, task, full, settings, max(1, monitor.best_epoch["argmax"]), []
         )
         refit = (refit_model, refit_batch, full)
-    return _Fitted(data, monitor, model, batch, refit, time.perf_counter() - start)
+    return _Fitted(data, monitor, model, batch, refit, time.perf_counter() - start, rules)
 
 
 def _run_task(keras, task, x, codes, settings):
     k = settings.n_classes
     fitted = fit_recipe(keras, task, x, codes, settings)
-    data, monitor, model, batch = fitted.data, fitted.monitor, fitted.model, fitted.batch
-    x_val, y_val = data["x_val"], data["y_val"]
+    y_val = fitted.data["y_val"]
     y_test = codes[task.test_idx]
-    rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
-    fit_seconds = fitted.seconds
-    n_fit = int(data["y_fit"].size)
-    refitted = None
-    if fitted.refit is not None:
-        refit_model, refit_batch, full = fitted.refit
-        x_full_test = ((x[task.test_idx] - full["mean"]) / full["scale"]).astype(np.float32)
-        refitted = (_logits(keras, refit_model, x_full_test), refit_batch, full)
-
-    x_test = ((x[task.test_idx] - data["mean"]) / data["scale"]).astype(np.float32)
     rows = []
-    for strategy, rule in zip(task.strategies, rules, strict=True):
-        threshold = None
-        row_batch, row_fit = batch, n_fit
-        if rule == "argmax" and refitted is not None:
-            logits, row_batch, full = refitted
-            row_fit = int(full["y_fit"].size)
-        else:
-            if monitor.best_weights[rule] is not None:
-                model.set_weights(monitor.best_weights[rule])
-            logits = _logits(keras, model, x_test)
-            if strategy.tuned:
-                threshold = _tuned(y_val, _softmax(_logits(keras, model, x_val)), settings.metric)
+    for strategy, rule in zip(task.strategies, fitted.rules, strict=True):
+        model, scaler, threshold, row_batch = fitted.decider(keras, rule, settings.metric)
+        x_test = ((x[task.test_idx] - scaler["mean"]) / scaler["scale"]).astype(np.float32)
+        logits = _logits(keras, model, x_test)
         proba = _softmax(logits)
         pred = _decide(proba, logits, threshold)
         scored = fold_scores(y_test, pred, proba, k)
@@ -554,12 +556,12 @@ def _run_task(keras, task, x, codes, settings):
                 "fold": task.fold,
                 **scored,
                 "threshold": None if threshold is None else np.asarray(threshold).tolist(),
-                "best_epoch": monitor.best_epoch[rule],
-                "epochs_run": monitor.epochs_run,
-                "refit": rule == "argmax" and refitted is not None,
+                "best_epoch": fitted.monitor.best_epoch[rule],
+                "epochs_run": fitted.monitor.epochs_run,
+                "refit": rule == "argmax" and fitted.refit is not None,
                 "batch_size": int(row_batch),
-                "fit_seconds": round(fit_seconds, 3),
-                "n_fit": row_fit,
+                "fit_seconds": round(fitted.seconds, 3),
+                "n_fit": int(scaler["y_fit"].size),
                 "n_val": int(y_val.size),
                 "n_test": int(y_test.size),
                 "scores": stored_scores(y_test, proba, settings.max_scores, task.seed),

@@ -46,19 +46,8 @@ def _offsets(threshold, k: int):
 def _member(keras, name, fitted, strategy, settings, n_features):
     """A functional model: raw features -> probabilities of one fitted recipe."""
     k = settings.n_classes
-    threshold = None
-    if strategy.tuned:
-        model, scaler = fitted.model, fitted.data
-        if fitted.monitor.best_weights["tuned"] is not None:
-            model.set_weights(fitted.monitor.best_weights["tuned"])
-        proba_val = _engine._softmax(_engine._logits(keras, model, fitted.data["x_val"]))
-        threshold = _engine._tuned(fitted.data["y_val"], proba_val, settings.metric)
-    elif fitted.refit is not None:
-        model, _, scaler = fitted.refit
-    else:
-        model, scaler = fitted.model, fitted.data
-        if fitted.monitor.best_weights["argmax"] is not None:
-            model.set_weights(fitted.monitor.best_weights["argmax"])
+    rule = "tuned" if strategy.tuned else "argmax"
+    model, scaler, threshold, _ = fitted.decider(keras, rule, settings.metric)
     inputs = keras.Input((n_features,), name="features")
     h = inputs
     if settings.standardize:
