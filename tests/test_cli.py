@@ -167,7 +167,9 @@ def test_compare_saves_the_recommended_model(tmp_path, capsys, monkeypatch):
     rows = [
         json.loads(line) for line in (tmp_path / "ecoli3-results.jsonl").read_text().splitlines()
     ]
-    assert sum(r.get("strategy") == "ensemble" for r in rows) == 2  # one per fold
+    ensembles = sorted(r["model"] for r in rows if r.get("strategy") == "ensemble")
+    # per fold: the joint ensemble and each default model's own
+    assert ensembles == ["linear", "linear", "linear+mlp", "linear+mlp", "mlp", "mlp"]
     x, _ = load_dataset("ecoli3")
     proba = np.asarray(
         keras.models.load_model("best.keras").predict(np.asarray(x, "float32"), verbose=0)

@@ -199,6 +199,54 @@ def test_refit_trains_on_the_whole_training_fold_for_the_best_epoch(monkeypatch)
     assert (result.folds["n_fit"] < y.size // 2).all()
 
 
+def test_a_builder_without_early_stopping_trains_every_epoch(monkeypatch):
+    from keras_imbalance.comparison import linear_model
+
+    assert linear_model.fixed_epochs == 50  # the default linear model converges
+    x, y, _ = _data()
+    calls = []
+    original = _engine._train
+
+    def spy(keras, task, data, settings, epochs, callbacks):
+        calls.append((task.strategies[0].name, int(data["y_fit"].size), epochs, len(callbacks)))
+        return original(keras, task, data, settings, epochs, callbacks)
+
+    def converging(n_features, n_classes):
+        return frozen_model(n_features, n_classes)
+
+    converging.fixed_epochs = 6  # capped by epochs=4
+    monkeypatch.setattr(_engine, "_train", spy)
+    options = {**FAST, "epochs": 4, "model_fn": converging}
+    result = compare(x, y, strategies=["none", "none+threshold", "balanced"], **options)
+    half = y.size // 2
+    # per fold, none (+threshold): 4 epochs on the fit part (the tuned rule needs the
+    # validation part), then 4 on the whole training fold; balanced: one fit of 4 epochs on
+    # the whole training fold; no early-stopping callback anywhere
+    assert sorted((name, n < half, epochs, cb) for name, n, epochs, cb in calls) == [
+        ("balanced", False, 4, 0),
+        ("balanced", False, 4, 0),
+        ("none", False, 4, 0),
+        ("none", False, 4, 0),
+        ("none", True, 4, 0),
+        ("none", True, 4, 0),
+    ]
+    assert (result.folds["best_epoch"] == 4).all() and (result.folds["epochs_run"] == 4).all()
+
+    converging.fixed_epochs = 0
+    with pytest.raises(ValueError, match=r"`model_fn`.*`fixed_epochs` is an int >= 1.*0"):
+        compare(x, y, **options)
+    converging.fixed_epochs = 6
+    calls.clear()
+    compare(x, y, strategies=["balanced"], refit=False, **options)
+    # without a refit: all epochs on the fit part, which also serves none+threshold
+    assert sorted((name, n < half, epochs) for name, n, epochs, _ in calls) == [
+        ("balanced", True, 4),
+        ("balanced", True, 4),
+        ("none", True, 4),
+        ("none", True, 4),
+    ]
+
+
 def test_validation_split_shuffles_and_keeps_one_per_class():
     y = np.r_[np.zeros(50, dtype=int), np.ones(2, dtype=int), 2]
     fit, val = validation_split(y, 0.2, seed=0)
@@ -497,6 +545,42 @@ def test_ensemble_averages_member_probabilities():
     assert ens["mean"] == pytest.approx(np.mean([(1 + r["per_class_recall"][1]) / 2 for r in rows]))
 
 
+def test_each_model_also_gets_its_own_ensemble():
+    # the frozen models ignore the loss, so each model's balanced and logit_adjusted fits give
+    # the same probabilities: a model's own ensemble predicts what that model predicts alone
+    x, y, _ = _data()
+    strategies = ["balanced", "logit_adjusted", "ensemble"]
+    result = compare(x, y, strategies=strategies, **ENSEMBLE)
+    folds = result.folds
+
+    def pooled(model):
+        part = folds[(folds["model"] == model) & (folds["strategy"] == "ensemble")]
+        assert len(part) == 2
+        return np.sum([np.asarray(c) for c in part["confusion"]], axis=0).tolist()
+
+    assert pooled("low+high") == [[64, 0], [7, 9]]
+    assert pooled("low") == [[64, 0], [16, 0]]
+    assert pooled("high") == [[61, 3], [0, 16]]
+    members = {r["model"]: r["members"] for r in result.rows if r["strategy"] == "ensemble"}
+    assert members == {
+        "low+high": [
+            "low:balanced",
+            "low:logit_adjusted",
+            "high:balanced",
+            "high:logit_adjusted",
+        ],
+        "low": ["low:balanced", "low:logit_adjusted"],
+        "high": ["high:balanced", "high:logit_adjusted"],
+    }
+    # the top row (a tuned threshold separates the classes: 1.0 on both folds) is paired with
+    # the joint ensemble (folds [[32, 0], [1, 7]] and [[32, 0], [6, 2]]: 0.9375 and 0.625),
+    # not with "high"'s own ensemble; two folds cannot show +0.219 beyond noise
+    rec = result.recommendation
+    assert rec["top_strategy"] == "none+threshold"
+    assert rec["top_minus_preferred"] == pytest.approx(1 - (0.9375 + 0.625) / 2)
+    assert (rec["winner_model"], rec["winner_strategy"]) == ("low+high", "ensemble")
+
+
 def test_ensemble_resumes_from_stored_members_or_refits_them(tmp_path, monkeypatch):
     x, y, _ = _data()
     path = tmp_path / "run.jsonl"
@@ -544,6 +628,46 @@ def test_ensemble_needs_two_balanced_prior_fits():
         compare(x, y, strategies=["sqrt", "balanced", "ensemble"], **FAST)
 
 
+def _planted(scores):
+    """Fold rows (one repeat, metric "ba") of {(model, strategy): per-fold scores}, and their
+    leaderboard with the 2-fold test/train ratio of 1/3."""
+    import pandas as pd
+
+    folds = pd.DataFrame(
+        [
+            {"model": m, "strategy": s, "repeat": 0, "fold": f, "ba": v}
+            for (m, s), values in scores.items()
+            for f, v in enumerate(values)
+        ]
+    )
+    return folds, _stats.leaderboard(folds, "ba", ["ba"], 1 / 3)
+
+
+@pytest.mark.parametrize(
+    "own, expected",
+    [
+        # b's own ensemble - joint = +0.03, -0.01, +0.04, -0.02: higher mean, within noise
+        ([0.83, 0.80, 0.84, 0.78], ("a+b", "ensemble")),
+        # +0.10, +0.11, +0.09, +0.10: beyond noise
+        ([0.90, 0.92, 0.89, 0.90], ("b", "ensemble")),
+    ],
+)
+def test_a_models_own_ensemble_must_beat_the_joint_one_beyond_noise(own, expected):
+
+    scores = {
+        ("b", "ensemble"): own,
+        ("a+b", "ensemble"): [0.80, 0.81, 0.80, 0.80],
+        ("a", "ensemble"): [0.70, 0.71, 0.70, 0.72],
+        ("a", "none"): [0.60, 0.60, 0.61, 0.60],
+        ("b", "none"): [0.50, 0.52, 0.51, 0.50],
+    }
+    folds, board = _planted(scores)
+    assert (board.iloc[0]["model"], board.iloc[0]["strategy"]) == ("b", "ensemble")
+    rec = _stats.recommend(folds, board, "ba", 1 / 3)
+    assert (rec["winner_model"], rec["winner_strategy"]) == expected
+    assert rec["top_model"] == "b" and rec["top_strategy"] == "ensemble"
+
+
 def test_recommendation_pairs_an_ensemble_with_the_best_baseline():
     import pandas as pd
 
@@ -576,21 +700,13 @@ def test_recommendation_pairs_an_ensemble_with_the_best_baseline():
     ],
 )
 def test_the_top_row_must_beat_the_ensemble_beyond_noise(top_scores, expected):
-    import pandas as pd
 
     scores = {
         ("m", "smote"): top_scores,
         ("m", "ensemble"): [0.80, 0.80, 0.80, 0.80],
         ("m", "none"): [0.60, 0.62, 0.58, 0.60],
     }
-    folds = pd.DataFrame(
-        [
-            {"model": m, "strategy": s, "repeat": 0, "fold": i, "ba": v}
-            for (m, s), values in scores.items()
-            for i, v in enumerate(values)
-        ]
-    )
-    board = _stats.leaderboard(folds, "ba", ["ba"], 1 / 3)
+    folds, board = _planted(scores)
     assert board.iloc[0]["strategy"] == "smote"  # the board still ranks by mean
     rec = _stats.recommend(folds, board, "ba", 1 / 3)
     assert rec["winner_strategy"] == expected and rec["top_strategy"] == "smote"

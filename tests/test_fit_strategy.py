@@ -74,6 +74,27 @@ def test_fit_recommended_trains_the_winner():
     assert np.array_equal(np.asarray(model.predict(x.astype("float32"), verbose=0)).argmax(1), y)
 
 
+def test_fit_recommended_trains_only_the_winning_models_own_ensemble():
+    import dataclasses
+
+    x, y, _ = _data()
+    strategies = ["balanced", "logit_adjusted", "ensemble"]
+    result = compare(x, y, strategies=strategies, **ENSEMBLE)
+    builders = ENSEMBLE["model_fn"]
+    joint = result.fit_recommended(x, y, model_fn=builders)  # the joint ensemble won
+    own = dataclasses.replace(
+        result,
+        recommendation={**result.recommendation, "winner_model": "high"},
+    ).fit_recommended(x, y, model_fn=builders)
+    xf = x.astype("float32")
+    both = (_sigmoid(x[:, 0] - 6) + _sigmoid(x[:, 0] - 3.02)) / 2
+    np.testing.assert_allclose(np.asarray(joint.predict(xf, verbose=0))[:, 1], both, atol=1e-5)
+    # "high" alone: the frozen logits [0, x0 - 3.02] of its two member fits
+    np.testing.assert_allclose(
+        np.asarray(own.predict(xf, verbose=0))[:, 1], _sigmoid(x[:, 0] - 3.02), atol=1e-5
+    )
+
+
 def test_default_model_and_bad_arguments():
     x, y, _ = _data()
     model = fit_strategy(x, y, "logit_adjustment", model_fn="linear", epochs=2)

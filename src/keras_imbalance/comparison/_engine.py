@@ -115,13 +115,17 @@ def _models(model_fn) -> dict[str, Any]:
                 model_fn,
                 kind=TypeError,
             )
-        return dict(model_fn)
-    if not callable(model_fn):
+        models = dict(model_fn)
+    elif not callable(model_fn):
         raise invalid(
             "model_fn", "a callable model_fn(n_features, n_classes)", model_fn, kind=TypeError
         )
-    name = getattr(model_fn, "__name__", "model")
-    return {"model" if name == "<lambda>" else name: model_fn}
+    else:
+        name = getattr(model_fn, "__name__", "model")
+        models = {"model" if name == "<lambda>" else name: model_fn}
+    for fn in models.values():
+        fixed_epochs(fn, 1)  # a bad `fixed_epochs` attribute is reported before any fit
+    return models
 
 
 def _describe_fn(fn) -> str:
@@ -133,7 +137,9 @@ def _describe_fn(fn) -> str:
         source = inspect.getsource(fn)
     except (OSError, TypeError):
         source = ""
-    return f"{name}:{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    fixed = getattr(fn, "fixed_epochs", None)
+    return f"{name}:{digest}" + ("" if fixed is None else f":fixed_epochs={fixed}")
 
 
 def _data_hash(x: np.ndarray, codes: np.ndarray) -> str:
@@ -500,35 +506,66 @@ class _Fitted:
         return self.model, self.data, threshold, self.batch
 
 
+@dataclass
+class _AllEpochs:
+    """Stands in for the monitor of a model trained without early stopping: every decision
+    rule ends at the last of ``epochs`` epochs, with the final weights."""
+
+    rules: list
+    epochs_run: int
+
+    def __post_init__(self):
+        self.best_epoch = dict.fromkeys(self.rules, self.epochs_run)
+        self.best_weights = dict.fromkeys(self.rules)
+
+
+def fixed_epochs(model_fn, epochs: int) -> int | None:
+    """Epochs of a builder trained without early stopping: ``min(model_fn.fixed_epochs,
+    epochs)``; None (early stopping) when the builder has no ``fixed_epochs`` attribute."""
+    value = getattr(model_fn, "fixed_epochs", None)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise invalid("model_fn", "a builder whose `fixed_epochs` is an int >= 1 or None", value)
+    return min(int(value), int(epochs))
+
+
 def fit_recipe(keras, task, x, codes, settings) -> _Fitted:
     """Early-stopped fit of ``task``'s recipe on its training fold, then the refit (if any).
 
     Early stopping watches ``settings.metric`` on the validation part, one track per decision
     rule of ``task.strategies``; with ``settings.refit`` and an argmax rule, a fresh model is
     trained on the whole training fold for the argmax track's best epoch count.
+
+    A builder with a ``fixed_epochs`` attribute (a convex model that converges rather than
+    over-fits, like :func:`linear_model`) is not early-stopped: it trains that many epochs (at
+    most ``settings.epochs``) on the fit part when a tuned rule needs the validation part or
+    there is no refit, and (refit, argmax rule) on the whole training fold.
     """
     k = settings.n_classes
     head = task.strategies[0]
     data = prepare_fold(x, codes, task.train_idx, head, settings, task.seed)
     rules = ["tuned" if s.tuned else "argmax" for s in task.strategies]
-    monitor = _make_monitor(
-        keras,
-        data["x_val"],
-        data["y_val"],
-        list(dict.fromkeys(rules)),
-        settings.metric,
-        settings.patience,
-        k,
-    )
+    tracks = list(dict.fromkeys(rules))
+    fixed = fixed_epochs(task.model_fn, settings.epochs)
     start = time.perf_counter()
-    model, batch = _train(keras, task, data, settings, settings.epochs, [monitor])
+    model = batch = None
+    if fixed is None:
+        monitor = _make_monitor(
+            keras, data["x_val"], data["y_val"], tracks, settings.metric, settings.patience, k
+        )
+        model, batch = _train(keras, task, data, settings, settings.epochs, [monitor])
+        refit_epochs = max(1, monitor.best_epoch["argmax"]) if "argmax" in rules else None
+    else:
+        monitor = _AllEpochs(tracks, fixed)
+        if "tuned" in rules or not settings.refit:
+            model, batch = _train(keras, task, data, settings, fixed, [])
+        refit_epochs = fixed
     refit = None
     if settings.refit and "argmax" in rules:
         # the validation split chose the epoch count; train again on the whole training fold
         full = _fit_inputs(x, codes, task.train_idx, head, settings, task.seed)
-        refit_model, refit_batch = _train(
-            keras, task, full, settings, max(1, monitor.best_epoch["argmax"]), []
-        )
+        refit_model, refit_batch = _train(keras, task, full, settings, refit_epochs, [])
         refit = (refit_model, refit_batch, full)
     return _Fitted(data, monitor, model, batch, refit, time.perf_counter() - start, rules)
 
@@ -674,10 +711,12 @@ def check_training(metric, epochs, batch_size, patience, validation_fraction, ra
     return metric, epochs, batch_size, patience, validation_fraction, random_state
 
 
-def _collector(resolved, models, k, max_scores, seeds):
-    """The ensemble's :class:`Collector`, or None when ``ensemble`` is not requested."""
+def _collectors(resolved, models, k, max_scores, seeds) -> list[Collector]:
+    """The ensemble's :class:`Collector` s: one over every model's member fits and, with
+    several models, one per model that has at least 2 member fits. Empty when ``ensemble`` is
+    not requested."""
     if not any(s.kind == "ensemble" for s in resolved):
-        return None
+        return []
     members = [(m, s.name) for m in models for s in resolved if s.name in ENSEMBLE_MEMBERS]
     if len(members) < 2:
         raise invalid(
@@ -690,30 +729,37 @@ def _collector(resolved, models, k, max_scores, seeds):
     label = model_label(models)
     if len(models) > 1 and label in models:
         raise invalid("model_fn", f"model names other than {label!r} (the ensemble's)", label)
-    return Collector(members, label, k, max_scores, seeds)
+    out = [Collector(members, label, k, max_scores, seeds)]
+    if len(models) > 1:
+        for model in models:
+            own = [m for m in members if m[0] == model]
+            if len(own) >= 2:
+                out.append(Collector(own, model, k, max_scores, seeds))
+    return out
 
 
-def _resume_ensemble(collector, splits, done_rows) -> list[dict]:
+def _resume_ensemble(collectors, splits, done_rows) -> list[dict]:
     """The missing ensemble rows of folds whose members are all in a resumed file.
 
     A member row stored with a subset of its test scores (more test rows than ``max_scores``)
     cannot be averaged: it is dropped from ``done_rows`` and fitted again.
     """
     out = []
-    for repeat, fold, _, _ in splits:
-        if collector.key(repeat, fold) in done_rows:
-            continue
-        for model, strategy in collector.members:
-            key = row_key(model, strategy, repeat, fold)
-            row = done_rows.get(key)
-            if row is None:
+    for collector in collectors:
+        for repeat, fold, _, _ in splits:
+            if collector.key(repeat, fold) in done_rows:
                 continue
-            if row["scores"].get("index") is not None:
-                del done_rows[key]
-                continue
-            combined = collector.add(row, row["scores"])
-            if combined is not None:
-                out.append(combined)
+            for model, strategy in collector.members:
+                key = row_key(model, strategy, repeat, fold)
+                row = done_rows.get(key)
+                if row is None:
+                    continue
+                if row["scores"].get("index") is not None:
+                    del done_rows[key]
+                    continue
+                combined = collector.add(row, row["scores"])
+                if combined is not None:
+                    out.append(combined)
     return out
 
 
@@ -912,11 +958,10 @@ def compare(
     store = ResultsFile(results_path, config) if results_path is not None else None
     done_rows: dict[str, dict] = dict(store.rows) if store is not None else {}
     seeds = {(r, f): _seed(random_state, r, f) for r, f, _, _ in splits}
-    collector = _collector(resolved, models, k, max_scores, seeds)
-    resumed = _resume_ensemble(collector, splits, done_rows) if collector is not None else []
+    collectors = _collectors(resolved, models, k, max_scores, seeds)
+    resumed = _resume_ensemble(collectors, splits, done_rows)
     keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}
-    if collector is not None:
-        keys |= {collector.key(r, f) for r, f, _, _ in splits}
+    keys |= {c.key(r, f) for c in collectors for r, f, _, _ in splits}
     total = len(keys)
     done = len(keys & done_rows.keys())
 
@@ -965,9 +1010,10 @@ def compare(
             for row in rows:
                 all_scores = row.pop("_all_scores")
                 record(row)
-                combined = collector.add(row, all_scores) if collector is not None else None
-                if combined is not None:
-                    record(combined)
+                for collector in collectors:
+                    combined = collector.add(row, all_scores)
+                    if combined is not None:
+                        record(combined)
 
     return build_result(list(done_rows.values()), config, results_path)
 

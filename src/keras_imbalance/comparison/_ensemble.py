@@ -5,6 +5,11 @@ For one (repeat, fold) with member fits ``m = 1..M`` (every model x every strate
 
     p_ens(c | x) = (1 / M) * sum_m softmax(logits_m(x))_c,      prediction = argmax_c p_ens
 
+With several models, ``compare`` adds one such ensemble per model (its own member fits only,
+``model`` = that model's name) next to the joint one (``model`` = ``"linear+mlp"``): where one
+model family is clearly worse on the data (e.g. a linear model on poker hands), the joint
+average drags the better one down, and the recommendation can pick the better family's own.
+
 Every member is trained for balanced class priors, so their probabilities live on the same
 scale and no threshold is tuned. Nothing is trained here: the members' test-fold
 probabilities (rounded to 5 decimals, exactly as the results file stores them) are combined,

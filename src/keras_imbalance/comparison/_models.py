@@ -12,12 +12,19 @@ from keras_imbalance._validation import check_number
 __all__ = ["linear_model", "mlp_model", "DEFAULT_MODELS"]
 
 
-def linear_model(n_features, n_classes, *, l2=1e-4, learning_rate=3e-2):
+def linear_model(n_features, n_classes, *, l2=1e-3, learning_rate=3e-2):
     """Regularised linear (multinomial logistic) model: one ``Dense(n_classes)`` layer.
 
     ``logits = x W + b`` with an L2 penalty ``l2 * ||W||^2`` on the kernel, trained with Adam.
     The Keras counterpart of scikit-learn's ``LogisticRegression``, which holds its own on
     small tabular data (see docs/benchmarks.md).
+
+    The loss is convex, so the model is trained to convergence, like ``LogisticRegression``:
+    the function's attribute ``fixed_epochs = 50`` tells :func:`keras_imbalance.compare` and
+    :func:`~keras_imbalance.comparison.fit_strategy` to train it 50 epochs (at most their
+    ``epochs``) on the whole training fold instead of stopping on the validation part, which,
+    with a few minority rows there, stops far too early (docs/benchmarks.md). Set the same
+    attribute on your own builder to get this behaviour.
 
     Parameters
     ----------
@@ -25,7 +32,7 @@ def linear_model(n_features, n_classes, *, l2=1e-4, learning_rate=3e-2):
         Number of input columns.
     n_classes : int
         Number of classes (>= 2); the model returns that many logits.
-    l2 : float, default=1e-4
+    l2 : float, default=1e-3
         L2 penalty on the kernel.
     learning_rate : float, default=3e-2
         Adam's learning rate.
@@ -54,6 +61,9 @@ def linear_model(n_features, n_classes, *, l2=1e-4, learning_rate=3e-2):
     )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
+
+
+linear_model.fixed_epochs = 50
 
 
 def mlp_model(

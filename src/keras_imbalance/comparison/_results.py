@@ -280,7 +280,8 @@ class ComparisonResult:
         if strategy is None:
             raise ValueError("No finished folds: there is no recommendation to train.")
         ensemble = strategy == "ensemble"
-        names = list(cfg["models"]) if ensemble else [winner]
+        # the joint ensemble averages every model; a model's own ensemble only that model
+        names = list(cfg["models"]) if ensemble and winner not in cfg["models"] else [winner]
         if model_fn is None:
             custom = [
                 n

@@ -99,8 +99,9 @@ def recommend(
 
     1. The candidate is the top row of the leaderboard. When the board also holds ``prefer``
        (the ensemble) and the top row is another strategy, their per-fold scores are paired
-       (same repeat and fold); the top row is recommended only if it beats ``prefer`` beyond
-       noise, otherwise ``prefer`` is. Reason: the maximum of many noisy means is usually a
+       (same repeat and fold) with those of the joint ensemble of every model; the top row
+       (another strategy, or one model's own ensemble) is recommended only if it beats the
+       joint ensemble beyond noise, otherwise the joint ensemble is. Reason: the maximum of many noisy means is usually a
        single strategy that won by chance, while the ensemble's average of several fits
        varies less (docs/benchmarks.md: in nested CV on 20 sets, picking the top row
        scored below always using the ensemble).
@@ -129,7 +130,16 @@ def recommend(
     top = chosen = board.iloc[0]
     challenge = None
     preferred = board[board["strategy"] == prefer] if prefer else board.iloc[:0]
-    if len(preferred) and top["strategy"] != prefer:
+    if len(preferred) > 1:
+        # the joint ensemble of every model (its label is no single model's name) is preferred
+        # to each model's own, which must beat it beyond noise like any other row
+        singles = set(board.loc[board["strategy"] != prefer, "model"])
+        joint = preferred[~preferred["model"].isin(singles)]
+        preferred = joint if len(joint) else preferred
+    if len(preferred) and (top["model"], top["strategy"]) != (
+        preferred.iloc[0]["model"],
+        preferred.iloc[0]["strategy"],
+    ):
         pref = preferred.iloc[0]
         diff = _paired(
             folds, metric, (top["model"], top["strategy"]), (pref["model"], pref["strategy"])
