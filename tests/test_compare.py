@@ -247,6 +247,22 @@ def test_a_builder_without_early_stopping_trains_every_epoch(monkeypatch):
     ]
 
 
+def test_smote_on_a_one_row_class_is_refused_before_any_fit(monkeypatch):
+    x, y, _ = _data()
+    keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:4]]  # 4 positives: 2 per fold
+    monkeypatch.setattr(_engine, "run_task", lambda *a: pytest.fail("nothing may be fitted"))
+    # the validation part takes 1 of each training fold's 2 positives, leaving 1 to SMOTE
+    with pytest.raises(
+        ValueError,
+        match=r"`strategies`.*\(smote\).*class '1' has 1 in the early-stopping fit part of "
+        r"repeat 0, fold 0 \(2 in its training fold\).*'random_over'.*'smote'\]",
+    ):
+        compare(x[keep], y[keep], strategies=["random_over", "smote"], **FAST)
+    monkeypatch.undo()
+    result = compare(x[keep], y[keep], strategies=["random_over"], **FAST)  # copies rows: fine
+    assert len(result.folds) == 2 * 3
+
+
 def test_validation_split_shuffles_and_keeps_one_per_class():
     y = np.r_[np.zeros(50, dtype=int), np.ones(2, dtype=int), 2]
     fit, val = validation_split(y, 0.2, seed=0)

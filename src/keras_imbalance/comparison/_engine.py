@@ -763,6 +763,45 @@ def _resume_ensemble(collectors, splits, done_rows) -> list[dict]:
     return out
 
 
+def _check_interpolation(trained, splits, codes, classes, fraction, fit_part, random_state):
+    """Refuse, before any fit, a SMOTE-like strategy that would meet a class with one row.
+
+    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE-1 and ADASYN interpolate between rows of the
+    class they over-sample, so every non-majority class needs 2 rows in the rows they resample:
+    the early-stopping fit part of each training fold (``fit_part``), else the training fold.
+    """
+    from keras_imbalance.resampling._core import _NEIGHBOR_PARAMS
+
+    names = [
+        s.name
+        for s in trained
+        if s.kind == "resample"
+        and any(scope == "class" for _, scope in _NEIGHBOR_PARAMS.get(s.param, {}).values())
+    ]
+    if not names:
+        return
+    for repeat, fold, train_idx, _ in splits:
+        y_train = codes[train_idx]
+        rows = y_train
+        if fit_part:
+            fit_pos, _ = validation_split(y_train, fraction, _seed(random_state, repeat, fold))
+            rows = y_train[fit_pos]
+        n = np.bincount(rows, minlength=len(classes))
+        thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
+        if thin:
+            c = thin[0]
+            part = "early-stopping fit part" if fit_part else "training fold"
+            raise invalid(
+                "strategies",
+                f"strategies that interpolate within a class ({', '.join(names)}) only when "
+                f"every class has at least 2 rows in each {part}, but class {classes[c]!r} has 1 "
+                f"in the {part} of repeat {repeat}, fold {fold} ({int(np.sum(y_train == c))} "
+                "in its training fold); use fewer folds (`cv`), more rows of that class, or "
+                "'random_over' instead",
+                [s.name for s in trained],
+            )
+
+
 def _seed(random_state: int, repeat: int, fold: int) -> int:
     return int(np.random.SeedSequence([random_state, repeat, fold]).generate_state(1)[0] % 2**31)
 
@@ -823,7 +862,9 @@ def compare(
         ``model_fn(n_features, n_classes) -> keras.Model`` returning ``n_classes`` **logits**
         (no softmax). A compiled model keeps its optimizer (else Adam 1e-3); the loss is set per
         strategy. ``None`` runs both default models (:data:`DEFAULT_MODELS`: a regularised
-        linear model and a small MLP); a dict runs each named model.
+        linear model and a small MLP); a dict runs each named model. A builder with an int
+        attribute ``fixed_epochs`` (the default linear model has 50) is not early-stopped: it
+        trains ``min(fixed_epochs, epochs)`` epochs, on the whole training fold when refitted.
     cv : int, scikit-learn splitter or iterable of (train, test), default=5
         An int: stratified folds (every class needs at least ``cv`` samples). A splitter (any
         object with ``split(x, y)``, e.g. ``StratifiedShuffleSplit``) or a list of
@@ -839,7 +880,8 @@ def compare(
         Ranking metric; also the early-stopping monitor and (mapped to ``balanced_accuracy``,
         ``g_mean`` or ``f1``) the target of the threshold tuning.
     epochs : int, default=100
-        Maximum epochs; early stopping usually ends training much sooner.
+        Maximum epochs; early stopping usually ends training much sooner (see ``model_fn``
+        for builders trained a fixed number of epochs).
     batch_size : int or "auto", default="auto"
         ``"auto"``: about 8 steps per epoch, between 16 and 256 rows (computed on the data the
         model is fitted on, so under-sampled sets get smaller batches).
@@ -913,6 +955,10 @@ def compare(
         )
     counts = np.bincount(codes, minlength=k)
     splits, cv_config = _splits(cv, repeats, random_state, xa, codes, classes)
+    fit_part = not refit or any(fixed_epochs(fn, epochs) is None for fn in models.values())
+    _check_interpolation(
+        trained, splits, codes, classes, validation_fraction, fit_part, random_state
+    )
 
     import keras
 
