@@ -763,7 +763,7 @@ def _resume_ensemble(collectors, splits, done_rows) -> list[dict]:
     return out
 
 
-def _check_interpolation(trained, splits, codes, classes, fraction, fit_part, random_state):
+def _check_interpolation(trained, splits, codes, classes, fraction, fit_part, seeds):
     """Refuse, before any fit, a SMOTE-like strategy that would meet a class with one row.
 
     SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE-1 and ADASYN interpolate between rows of the
@@ -784,7 +784,7 @@ def _check_interpolation(trained, splits, codes, classes, fraction, fit_part, ra
         y_train = codes[train_idx]
         rows = y_train
         if fit_part:
-            fit_pos, _ = validation_split(y_train, fraction, _seed(random_state, repeat, fold))
+            fit_pos, _ = validation_split(y_train, fraction, seeds[(repeat, fold)])
             rows = y_train[fit_pos]
         n = np.bincount(rows, minlength=len(classes))
         thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
@@ -955,10 +955,9 @@ def compare(
         )
     counts = np.bincount(codes, minlength=k)
     splits, cv_config = _splits(cv, repeats, random_state, xa, codes, classes)
+    seeds = {(r, f): _seed(random_state, r, f) for r, f, _, _ in splits}
     fit_part = not refit or any(fixed_epochs(fn, epochs) is None for fn in models.values())
-    _check_interpolation(
-        trained, splits, codes, classes, validation_fraction, fit_part, random_state
-    )
+    _check_interpolation(trained, splits, codes, classes, validation_fraction, fit_part, seeds)
 
     import keras
 
@@ -1003,7 +1002,6 @@ def compare(
 
     store = ResultsFile(results_path, config) if results_path is not None else None
     done_rows: dict[str, dict] = dict(store.rows) if store is not None else {}
-    seeds = {(r, f): _seed(random_state, r, f) for r, f, _, _ in splits}
     collectors = _collectors(resolved, models, k, max_scores, seeds)
     resumed = _resume_ensemble(collectors, splits, done_rows)
     keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}

@@ -8,7 +8,8 @@ For one (repeat, fold) with member fits ``m = 1..M`` (every model x every strate
 With several models, ``compare`` adds one such ensemble per model (its own member fits only,
 ``model`` = that model's name) next to the joint one (``model`` = ``"linear+mlp"``): where one
 model family is clearly worse on the data (e.g. a linear model on poker hands), the joint
-average drags the better one down, and the recommendation can pick the better family's own.
+average drags the better one down. The recommendation still prefers the joint ensemble unless
+a model's own beats it beyond noise (picking the best ensemble row by mean was measured worse).
 
 Every member is trained for balanced class priors, so their probabilities live on the same
 scale and no threshold is tuned. Nothing is trained here: the members' test-fold

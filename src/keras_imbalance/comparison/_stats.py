@@ -98,13 +98,14 @@ def recommend(
     Rule:
 
     1. The candidate is the top row of the leaderboard. When the board also holds ``prefer``
-       (the ensemble) and the top row is another strategy, their per-fold scores are paired
-       (same repeat and fold) with those of the joint ensemble of every model; the top row
-       (another strategy, or one model's own ensemble) is recommended only if it beats the
-       joint ensemble beyond noise, otherwise the joint ensemble is. Reason: the maximum of many noisy means is usually a
-       single strategy that won by chance, while the ensemble's average of several fits
-       varies less (docs/benchmarks.md: in nested CV on 20 sets, picking the top row
-       scored below always using the ensemble).
+       (the ensemble) and the top row is another row, their per-fold scores are paired (same
+       repeat and fold) with those of the joint ensemble of every model; the top row (another
+       strategy, or one model's own ensemble) is recommended only if it beats the joint
+       ensemble beyond noise, otherwise the joint ensemble is. Reason: the maximum of many
+       noisy means is usually a single strategy that won by chance, while the ensemble's
+       average of several fits varies less (docs/benchmarks.md: in nested CV on 20 sets,
+       picking the top row, or the best ensemble row, scored below always using the joint
+       ensemble).
     2. The winner's per-fold scores are paired with the baseline's (same model, repeat and
        fold: same training rows and initial weights; for a winner without its own baseline
        rows, such as the ensemble of several models, the baseline of the model whose
