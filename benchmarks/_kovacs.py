@@ -43,3 +43,33 @@ def compare_5x2(name: str, model: str, strategies, **options):
         **settings,
     )
     return result, y
+
+
+def _timed(job, name: str, kind: str) -> tuple[float, float]:
+    import time
+
+    start = time.perf_counter()
+    value = job(name, kind)
+    return value, time.perf_counter() - start
+
+
+def dataset_grid(job, names, kinds, n_jobs: int, headers, *, core_seconds: bool = False):
+    """Run ``job(name, kind) -> float`` on every (dataset, kind) in joblib workers and print the
+    markdown table: one row per dataset, one column per kind (``headers``), the means, and
+    (``core_seconds``) each kind's summed job time."""
+    from joblib import Parallel, delayed
+
+    jobs = [(n, k) for n in names for k in kinds]
+    out = Parallel(n_jobs=n_jobs)(delayed(_timed)(job, n, k) for n, k in jobs)
+    table = {key: value for key, (value, _) in zip(jobs, out, strict=True)}
+    seconds = {
+        k: sum(s for (_, kk), (_, s) in zip(jobs, out, strict=True) if kk == k) for k in kinds
+    }
+    print("| dataset | " + " | ".join(headers) + " |")
+    print("|---|" + "---|" * len(kinds))
+    for n in names:
+        print(f"| {n} | " + " | ".join(f"{table[(n, k)]:.3f}" for k in kinds) + " |")
+    means = [sum(table[(n, k)] for n in names) / len(names) for k in kinds]
+    print("| **mean** | " + " | ".join(f"**{m:.3f}**" for m in means) + " |")
+    if core_seconds:
+        print("| core-seconds | " + " | ".join(f"{seconds[k]:.0f}" for k in kinds) + " |")

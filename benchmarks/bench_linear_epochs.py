@@ -22,6 +22,7 @@ import argparse
 import os
 import time
 
+from _kovacs import dataset_grid
 from bench_refit import DATASETS, _anchor
 
 VARIANTS = {
@@ -44,16 +45,15 @@ def _builder(l2: float, fixed: int | None):
     return linear
 
 
-def _one(name: str, variant: str) -> tuple[str, str, float, float]:
+def _one(name: str, variant: str) -> float:
     import numpy as np
     import torch
 
     from keras_imbalance.comparison import compare
     from keras_imbalance.datasets import load_kovacs
 
-    start = time.perf_counter()
     if variant == "anchor":
-        return name, variant, _anchor(name), time.perf_counter() - start
+        return _anchor(name)
     torch.set_num_threads(1)
     x, y = load_kovacs(name)
     result = compare(
@@ -70,7 +70,7 @@ def _one(name: str, variant: str) -> tuple[str, str, float, float]:
     )
     folds = result.folds
     score = float(folds.loc[folds["strategy"] == "balanced", "geometric_mean"].mean())
-    return name, variant, score, time.perf_counter() - start
+    return score
 
 
 def main(argv=None):
@@ -79,21 +79,11 @@ def main(argv=None):
     p.add_argument("--n-jobs", type=int, default=2)
     args = p.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    from joblib import Parallel, delayed
-
     names = [d for d in args.datasets.split(",") if d]
     kinds = [*VARIANTS, "anchor"]
+    headers = [*VARIANTS, "sklearn LR balanced"]
     start = time.perf_counter()
-    out = Parallel(n_jobs=args.n_jobs)(delayed(_one)(n, k) for n in names for k in kinds)
-    table = {(n, k): v for n, k, v, _ in out}
-    seconds = {k: sum(s for _, kk, _, s in out if kk == k) for k in kinds}
-    print("| dataset | " + " | ".join(kinds[:-1]) + " | sklearn LR balanced |")
-    print("|---|" + "---|" * len(kinds))
-    for n in names:
-        print(f"| {n} | " + " | ".join(f"{table[(n, k)]:.3f}" for k in kinds) + " |")
-    means = [sum(table[(n, k)] for n in names) / len(names) for k in kinds]
-    print("| **mean** | " + " | ".join(f"**{m:.3f}**" for m in means) + " |")
-    print("| core-seconds | " + " | ".join(f"{seconds[k]:.0f}" for k in kinds) + " |")
+    dataset_grid(_one, names, kinds, args.n_jobs, headers, core_seconds=True)
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 

@@ -25,7 +25,7 @@ import argparse
 import os
 import time
 
-from _kovacs import compare_5x2
+from _kovacs import compare_5x2, dataset_grid
 
 DATASETS = "glass2,abalone9-18,flare-F,yeast4,winequality-red-8_vs_6-7,winequality-red-4"
 
@@ -59,10 +59,10 @@ def _anchor(name: str) -> float:
     return float(np.mean(scores))
 
 
-def _job(name: str, kind: str) -> tuple[str, str, float]:
+def _job(name: str, kind: str) -> float:
     if kind == "anchor":
-        return name, kind, _anchor(name)
-    return name, kind, _one(name, refit=kind == "refit")
+        return _anchor(name)
+    return _one(name, refit=kind == "refit")
 
 
 def main(argv=None):
@@ -71,19 +71,11 @@ def main(argv=None):
     p.add_argument("--n-jobs", type=int, default=2)
     args = p.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    from joblib import Parallel, delayed
-
     names = [d for d in args.datasets.split(",") if d]
     kinds = ("no refit", "refit", "anchor")
+    headers = ("refit=False", "refit=True", "sklearn LR balanced")
     start = time.perf_counter()
-    out = Parallel(n_jobs=args.n_jobs)(delayed(_job)(n, k) for n in names for k in kinds)
-    table = {(n, k): v for n, k, v in out}
-    print("| dataset | refit=False | refit=True | sklearn LR balanced |")
-    print("|---|---|---|---|")
-    for n in names:
-        print(f"| {n} | " + " | ".join(f"{table[(n, k)]:.3f}" for k in kinds) + " |")
-    means = [sum(table[(n, k)] for n in names) / len(names) for k in kinds]
-    print("| **mean** | " + " | ".join(f"**{m:.3f}**" for m in means) + " |")
+    dataset_grid(_job, names, kinds, args.n_jobs, headers)
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 
