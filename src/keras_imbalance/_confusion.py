@@ -28,6 +28,9 @@ __all__ = [
     "matthews_correlation",
     "macro_f1",
     "per_class_recall",
+    "per_class_iou",
+    "mean_iou",
+    "mean_dice",
     "from_confusion",
 ]
 
@@ -103,13 +106,35 @@ def _macro_f1_cm(cm, xp):
     return _divide(xp.sum(xp.where(seen, f1, 0.0)), n, xp)
 
 
+def _per_class_iou_cm(cm, xp):
+    # IoU_k = TP / (TP + FP + FN) = TP / (support + predicted - TP); NaN marks a class absent
+    # from both y_true and y_pred (0 / 0: skipped by the means, not scored 0 or 1)
+    tp, support, predicted = _margins(cm, xp)
+    return _divide(tp, support + predicted - tp, xp, fallback=float("nan"))
+
+
+def _mean_iou_cm(cm, xp):
+    # mean IoU over the classes seen in y_true or y_pred (keras.metrics.MeanIoU's rule)
+    tp, support, predicted = _margins(cm, xp)
+    union = support + predicted - tp
+    seen = union > 0
+    iou = _divide(tp, union, xp)
+    n = xp.sum(xp.where(seen, 1.0, 0.0))
+    return _divide(xp.sum(xp.where(seen, iou, 0.0)), n, xp)
+
+
 _REDUCERS = {
     "balanced_accuracy": _balanced_accuracy_cm,
     "geometric_mean": _geometric_mean_cm,
     "matthews_correlation": _matthews_correlation_cm,
     "macro_f1": _macro_f1_cm,
     "per_class_recall": _recall_cm,
+    "per_class_iou": _per_class_iou_cm,
+    "mean_iou": _mean_iou_cm,
+    # Dice_k = 2 TP / (2 TP + FP + FN) is F1_k: mean Dice over the seen classes is macro F1
+    "mean_dice": _macro_f1_cm,
 }
+_VECTORS = ("per_class_recall", "per_class_iou")
 
 
 def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
@@ -124,13 +149,13 @@ def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
         Counts (or summed sample weights), true classes in rows, predicted classes in columns,
         as returned by :func:`confusion_matrix`.
     metric : {"balanced_accuracy", "geometric_mean", "matthews_correlation", "macro_f1", \
-"per_class_recall"}
+"per_class_recall", "per_class_iou", "mean_iou", "mean_dice"}
         Which score; see the function of the same name for its definition.
 
     Returns
     -------
     float or ndarray of shape (n_classes,)
-        The score (an array for ``"per_class_recall"``).
+        The score (an array for ``"per_class_recall"`` and ``"per_class_iou"``).
 
     Examples
     --------
@@ -141,7 +166,7 @@ def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
     check_option("metric", metric, _REDUCERS)
     cm = _check_confusion(confusion)
     out = _REDUCERS[metric](cm, np)
-    return np.asarray(out, dtype=np.float64) if metric == "per_class_recall" else float(out)
+    return np.asarray(out, dtype=np.float64) if metric in _VECTORS else float(out)
 
 
 def _check_confusion(confusion: Any) -> np.ndarray:
@@ -291,7 +316,7 @@ def _score(metric, y_true, y_pred, threshold, sample_weight, num_classes):
         y_true, y_pred, threshold=threshold, sample_weight=sample_weight, num_classes=num_classes
     )
     out = _REDUCERS[metric](cm, np)
-    return np.asarray(out, dtype=np.float64) if metric == "per_class_recall" else float(out)
+    return np.asarray(out, dtype=np.float64) if metric in _VECTORS else float(out)
 
 
 _PARAMS_DOC = """
@@ -467,6 +492,174 @@ def per_class_recall(
     """
     return _score("per_class_recall", y_true, y_pred, threshold, sample_weight, num_classes)
 
+
+# --------------------------------------------------------------------------------------------
+# segmentation: the same confusion counts over pixels
+# --------------------------------------------------------------------------------------------
+
+
+def _pixels(y_true: Any, y_pred: Any, ignore_class, num_classes) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of any shape flattened to one row per pixel, without the ``ignore_class`` pixels.
+
+    ``y_pred`` with one more axis than ``y_true`` holds class scores (argmax over its last
+    axis); a trailing axis of 1 is a binary score or a label column; equal shapes are label
+    maps, or one-hot masks and scores when the last axis is ``num_classes`` and ``y_true``'s
+    rows along it are one-hot.
+    """
+    yt, yp = np.asarray(y_true), np.asarray(y_pred)
+    if yt.ndim >= 2 and yt.shape[-1] == 1 and yt.ndim >= yp.ndim:
+        yt = yt[..., 0]
+    if yp.ndim >= 2 and yp.shape[-1] == 1 and yp.ndim > yt.ndim:
+        yp = yp[..., 0]
+    if yp.ndim == yt.ndim + 1:
+        if yt.shape != yp.shape[:-1]:
+            raise invalid(
+                "y_pred", f"scores of shape {yt.shape + (yp.shape[-1],)}", f"shape {yp.shape}"
+            )
+        yt, yp = yt.reshape(-1), yp.reshape(-1, yp.shape[-1])
+    elif yt.shape == yp.shape:
+        onehot = (
+            num_classes is not None
+            and yt.ndim >= 2
+            and yt.shape[-1] == num_classes
+            and np.all((yt == 0) | (yt == 1))
+            and np.all(yt.sum(axis=-1) == 1)
+        )
+        if onehot:
+            yt, yp = yt.reshape(-1, yt.shape[-1]), yp.reshape(-1, yp.shape[-1])
+        else:
+            yt, yp = yt.reshape(-1), yp.reshape(-1)
+    else:
+        raise invalid(
+            "y_pred",
+            f"a label map of shape {yt.shape} or scores of shape {yt.shape} + (K,)",
+            f"shape {yp.shape}",
+        )
+    if ignore_class is not None:
+        ignore_class = check_number("ignore_class", ignore_class, integer=True)
+        labels = np.argmax(yt, axis=1) if yt.ndim == 2 else yt
+        keep = labels != ignore_class
+        yt, yp = yt[keep], yp[keep]
+    return yt, yp
+
+
+def _mask_score(metric, y_true, y_pred, threshold, num_classes, ignore_class):
+    yt, yp = _pixels(y_true, y_pred, ignore_class, num_classes)
+    return _score(metric, yt, yp, threshold, None, num_classes)
+
+
+_MASK_DOC = """
+    Parameters
+    ----------
+    y_true : array-like of shape (N, ...), (N, ..., 1) or (N, ..., K)
+        True masks: class indices per pixel (any number of spatial axes), or one-hot masks
+        (read as one-hot when their last axis is ``num_classes``).
+    y_pred : array-like of shape (N, ...), (N, ..., 1) or (N, ..., K)
+        Predicted label maps, binary scores (thresholded) or class scores (argmax over K).
+    threshold : float, default=0.5
+        Decision threshold for binary scores (0.0 for logits).
+    num_classes : int, default=None
+        Number of classes K; inferred from the data when omitted (give it when a class may
+        be missing from both masks).
+    ignore_class : int, default=None
+        True label of pixels to leave out (e.g. 255 for "void").
+"""
+
+
+def per_class_iou(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    num_classes: int | None = None,
+    ignore_class: int | None = None,
+) -> np.ndarray:
+    """Intersection over union of every class, over all pixels: ``TP / (TP + FP + FN)``.
+
+    ``IoU_k = C[k, k] / (sum_j C[k, j] + sum_i C[i, k] - C[k, k])`` from the confusion counts
+    of every pixel (of every image: a dataset-level score, not a mean over images). A class
+    absent from both ``y_true`` and ``y_pred`` is NaN (skipped, not scored 0 or 1), so
+    ``np.nanmean(per_class_iou(...))`` equals :func:`mean_iou`. Equals scikit-learn's
+    ``jaccard_score(average=None, zero_division=np.nan)`` on the flattened pixels.
+    {mask_params}
+    Returns
+    -------
+    ndarray of shape (K,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.metrics import per_class_iou
+    >>> per_class_iou(np.array([[[0, 0], [1, 1]]]), np.array([[[0, 1], [1, 1]]]), num_classes=3)
+    array([0.5       , 0.66666667,        nan])
+    """
+    return _mask_score("per_class_iou", y_true, y_pred, threshold, num_classes, ignore_class)
+
+
+def mean_iou(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    num_classes: int | None = None,
+    ignore_class: int | None = None,
+) -> float:
+    """Mean intersection over union over the classes present in ``y_true`` or ``y_pred``.
+
+    The mean of :func:`per_class_iou` without its NaN entries (classes absent from both are
+    skipped, as in ``keras.metrics.MeanIoU``); 0 when no class is present.
+    {mask_params}
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.metrics import mean_iou
+    >>> round(mean_iou(np.array([[[0, 0], [1, 1]]]), np.array([[[0, 1], [1, 1]]]), num_classes=3), 4)
+    0.5833
+    """
+    return _mask_score("mean_iou", y_true, y_pred, threshold, num_classes, ignore_class)
+
+
+def mean_dice(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float = 0.5,
+    num_classes: int | None = None,
+    ignore_class: int | None = None,
+) -> float:
+    """Mean Dice over the classes present in ``y_true`` or ``y_pred``, over all pixels.
+
+    ``Dice_k = 2 C[k, k] / (sum_j C[k, j] + sum_i C[i, k])`` from the confusion counts of
+    every pixel (hard predictions; the soft version is the training loss
+    :class:`keras_imbalance.losses.DiceLoss`), averaged over the classes present in the masks
+    or the predictions. Per class, Dice is F1, so this is :func:`macro_f1` on the flattened
+    pixels; accumulated over batches it equals the score on the whole set.
+    {mask_params}
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Dice, "Measures of the amount of ecologic association between species", Ecology, 1945.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.metrics import mean_dice
+    >>> round(mean_dice(np.array([[[0, 0], [1, 1]]]), np.array([[[0, 1], [1, 1]]])), 4)
+    0.7333
+    """
+    return _mask_score("mean_dice", y_true, y_pred, threshold, num_classes, ignore_class)
+
+
+for _f in (per_class_iou, mean_iou, mean_dice):
+    if _f.__doc__:  # None under python -OO
+        _f.__doc__ = _f.__doc__.replace("    {mask_params}\n", _MASK_DOC + "\n")
 
 for _f in (balanced_accuracy, geometric_mean, matthews_correlation, macro_f1, per_class_recall):
     if _f.__doc__:  # None under python -OO

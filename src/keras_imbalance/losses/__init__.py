@@ -2,7 +2,8 @@
 
 Each loss is a function returning the per-element loss plus a ``keras.losses.Loss`` subclass.
 Binary losses return one value per element (no mean over labels); softmax losses return one
-value per sample / time step / pixel. Per-class arguments accept the dict returned by
+value per sample / time step / pixel; the segmentation overlap losses (Dice, Tversky, focal
+Tversky) return one value per image. Per-class arguments accept the dict returned by
 ``keras_imbalance.class_weights`` (keys ``0..K-1``), a list, a tuple or a 1-D array.
 """
 
@@ -33,16 +34,29 @@ from ._longtail import (
     ldam_crossentropy,
     logit_adjusted_crossentropy,
 )
+from ._segmentation import (
+    CombinedLoss,
+    DiceLoss,
+    FocalTverskyLoss,
+    TverskyLoss,
+    dice_loss,
+    focal_tversky_loss,
+    tversky_loss,
+)
 
 __all__ = [
     "BalancedSoftmaxCrossentropy",
     "BatchBalancedBinaryCrossentropy",
     "BinaryFocalCrossentropy",
     "CategoricalFocalCrossentropy",
+    "CombinedLoss",
     "DeferredReweighting",
+    "DiceLoss",
+    "FocalTverskyLoss",
     "LDAMCrossentropy",
     "LogitAdjustedCrossentropy",
     "SparseCategoricalFocalCrossentropy",
+    "TverskyLoss",
     "WeightedBinaryCrossentropy",
     "WeightedCategoricalCrossentropy",
     "WeightedSparseCategoricalCrossentropy",
@@ -50,9 +64,12 @@ __all__ = [
     "batch_balanced_binary_crossentropy",
     "binary_focal_crossentropy",
     "categorical_focal_crossentropy",
+    "dice_loss",
+    "focal_tversky_loss",
     "ldam_crossentropy",
     "logit_adjusted_crossentropy",
     "sparse_categorical_focal_crossentropy",
+    "tversky_loss",
     "weighted_binary_crossentropy",
     "weighted_categorical_crossentropy",
     "weighted_sparse_categorical_crossentropy",

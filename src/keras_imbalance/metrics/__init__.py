@@ -1,9 +1,10 @@
 """Imbalance metrics: numpy functions and Keras 3 metrics sharing one definition.
 
 The numpy functions (``balanced_accuracy``, ``geometric_mean``, ``matthews_correlation``,
-``macro_f1``, ``per_class_recall``, ``confusion_matrix``, ``from_confusion``) never import Keras.
+``macro_f1``, ``per_class_recall``, ``confusion_matrix``, ``from_confusion``, and for
+segmentation masks ``per_class_iou``, ``mean_iou``, ``mean_dice``) never import Keras.
 The Keras metric classes (``BalancedAccuracy``, ``GeometricMean``, ``MatthewsCorrelation``,
-``MacroF1``, ``PerClassRecall``) are imported on first access, so
+``MacroF1``, ``PerClassRecall``, ``PerClassIoU``, ``MeanDice``) are imported on first access, so
 ``from keras_imbalance.metrics import balanced_accuracy`` works without a Keras backend.
 
 Loading a saved model that uses these metrics needs the classes registered with Keras first:
@@ -23,6 +24,9 @@ from keras_imbalance._confusion import (
     geometric_mean,
     macro_f1,
     matthews_correlation,
+    mean_dice,
+    mean_iou,
+    per_class_iou,
     per_class_recall,
 )
 
@@ -32,6 +36,8 @@ _KERAS_NAMES = (
     "MatthewsCorrelation",
     "MacroF1",
     "PerClassRecall",
+    "PerClassIoU",
+    "MeanDice",
 )
 
 __all__ = [
@@ -40,6 +46,9 @@ __all__ = [
     "matthews_correlation",
     "macro_f1",
     "per_class_recall",
+    "per_class_iou",
+    "mean_iou",
+    "mean_dice",
     "confusion_matrix",
     "from_confusion",
     *_KERAS_NAMES,

@@ -22,6 +22,8 @@ __all__ = [
     "MatthewsCorrelation",
     "MacroF1",
     "PerClassRecall",
+    "PerClassIoU",
+    "MeanDice",
 ]
 
 
@@ -307,3 +309,55 @@ class PerClassRecall(_ConfusionMetric):
 
     def get_config(self):
         return {**super().get_config(), "class_id": self.class_id}
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class PerClassIoU(_ConfusionMetric):
+    _reducer = "per_class_iou"
+    __doc__ = _doc(
+        "Intersection over union of every class over all pixels seen (a vector of length K), "
+        "or of one class with ``class_id``; NaN for a class absent from both masks and "
+        "predictions.",
+        "per_class_iou",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import PerClassIoU
+    >>> m = PerClassIoU(num_classes=3)
+    >>> m.update_state(np.array([[[0, 0], [1, 1]]]), np.eye(3)[[[[0, 1], [1, 1]]]])
+    >>> np.round(np.asarray(m.result(), dtype="float64"), 4).tolist()
+    [0.5, 0.6667, nan]
+    >>> # model.compile(..., metrics=[PerClassIoU(num_classes=3, class_id=2, name="iou_rare")])
+""",
+        """    class_id : int, default=None
+        Report only this class's IoU (a scalar, e.g. for ``EarlyStopping(monitor=...)``).
+""",
+    )
+
+    def __init__(self, num_classes=None, *, class_id=None, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        if class_id is not None:
+            class_id = check_number("class_id", class_id, low=0, high=self._k - 1, integer=True)
+        self.class_id = class_id
+
+    def result(self):
+        iou = super().result()
+        return iou if self.class_id is None else iou[self.class_id]
+
+    def get_config(self):
+        return {**super().get_config(), "class_id": self.class_id}
+
+
+@keras.saving.register_keras_serializable(package="keras_imbalance")
+class MeanDice(_ConfusionMetric):
+    _reducer = "mean_dice"
+    __doc__ = _doc(
+        "Mean Dice (2 TP / (2 TP + FP + FN)) over the classes present in the masks or the "
+        "predictions, from the confusion counts of all pixels seen.",
+        "mean_dice",
+        """    >>> import numpy as np
+    >>> from keras_imbalance.metrics import MeanDice
+    >>> m = MeanDice(num_classes=3)
+    >>> m.update_state(np.array([[[0, 0], [1, 1]]]), np.eye(3)[[[[0, 1], [1, 1]]]])
+    >>> round(float(m.result()), 4)  # class 2 appears nowhere: skipped
+    0.7333
+""",
+    )

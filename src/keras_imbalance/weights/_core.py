@@ -88,20 +88,32 @@ def _analysis_from_counts(counts: Mapping, classes) -> _Analysis:
     return _Analysis(info, None, None, None)
 
 
+def _absent_error(zero: np.ndarray, strategy, labels) -> ValueError:
+    missing = (
+        [_py(c) for c in np.asarray(labels)[zero.any(axis=0)]]
+        if zero.shape[0] == 1
+        else (np.flatnonzero(zero.any(axis=1)).tolist())
+    )
+    return ValueError(
+        "Invalid value for argument `absent`. A class has no element in y, so its weight "
+        f"({strategy!r}) would divide by zero: classes {missing[:10]}. Expected absent='zero', "
+        "'one' or 'max' to choose their weight (or drop them from `classes`). Received: absent='error'"
+    )
+
+
+def _fill_absent(weights: np.ndarray, zero: np.ndarray, absent: str) -> np.ndarray:
+    """Weights of the classes with no element: 0, 1 or the largest weight of the row."""
+    fill = {"zero": 0.0, "one": 1.0}.get(absent)
+    for r in range(weights.shape[0]):
+        weights[r][zero[r]] = fill if fill is not None else weights[r][~zero[r]].max()
+    return weights
+
+
 def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels) -> np.ndarray:
     """Weights of shape counts2d.shape; zero counts handled by ``absent``."""
     zero = counts2d == 0
     if zero.any() and absent == "error" and not callable(strategy):
-        missing = (
-            [_py(c) for c in np.asarray(labels)[zero.any(axis=0)]]
-            if counts2d.shape[0] == 1
-            else (np.flatnonzero(zero.any(axis=1)).tolist())
-        )
-        raise ValueError(
-            "Invalid value for argument `absent`. A class has no element in y, so its weight "
-            f"({strategy!r}) would divide by zero: classes {missing[:10]}. Expected absent='zero', "
-            "'one' or 'max' to choose their weight (or drop them from `classes`). Received: absent='error'"
-        )
+        raise _absent_error(zero, strategy, labels)
     if callable(strategy):
         flat = counts2d[0] if counts2d.shape[0] == 1 else counts2d
         try:
@@ -117,7 +129,7 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
             )
         return out.reshape(counts2d.shape)
     if isinstance(strategy, str):
-        check_option("strategy", strategy, [*_strategies.STRATEGIES, "none"])
+        check_option("strategy", strategy, [*_strategies.STRATEGIES, "median_frequency", "none"])
     if strategy == "none":
         return np.ones(counts2d.shape)
     _strategies.check_options(strategy, options)
@@ -130,10 +142,64 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
     weights = np.vstack(
         [_present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)]
     )
-    fill = {"zero": 0.0, "one": 1.0}.get(absent)
-    for r in range(weights.shape[0]):
-        weights[r][zero[r]] = fill if fill is not None else weights[r][~zero[r]].max()
-    return weights
+    return _fill_absent(weights, zero, absent)
+
+
+def _median_frequency(analysis: _Analysis, options: dict, absent: str) -> np.ndarray:
+    """Eigen & Fergus (2015): ``median(freq) / freq_c``, ``freq_c`` = pixels of class c over
+    the pixels of the images (samples) where c occurs. Returns shape (n_classes,)."""
+    info = analysis.info
+    if options:
+        name = next(iter(options))
+        raise invalid(
+            name, "no option for strategy 'median_frequency'", options[name], kind=TypeError
+        )
+    if analysis.labels is None:
+        raise invalid(
+            "y_or_counts",
+            "the label masks for strategy 'median_frequency' (it needs the pixels of the images "
+            "where each class occurs, which class counts do not hold)",
+            "class counts",
+        )
+    if info.layout not in ("dense", "sequence"):
+        raise invalid(
+            "strategy",
+            "'median_frequency' for per-pixel (dense) or per-time-step (sequence) targets; with "
+            "one label per sample every class occurs in all of its samples (use 'balanced')",
+            f"'median_frequency' with y read as layout={info.layout!r}",
+        )
+    per_image = _per_image_counts(analysis)  # (N, K)
+    counts = per_image.sum(axis=0)
+    pixels = per_image.sum(axis=1)  # counted pixels of each image
+    occurs = (per_image > 0).T @ pixels  # pixels of the images where each class occurs
+    zero = counts == 0
+    if zero.any() and absent == "error":
+        raise _absent_error(zero[None, :], "median_frequency", info.classes)
+    freq = np.divide(counts, occurs, out=np.zeros(len(counts)), where=~zero)
+    weights = np.zeros(len(counts))
+    weights[~zero] = np.median(freq[~zero]) / freq[~zero]
+    return _fill_absent(weights[None, :], zero[None, :], absent)[0]
+
+
+def _per_image_counts(analysis: _Analysis) -> np.ndarray:
+    """Counted elements of each class in each sample, (N, K), in chunks of samples."""
+    info = analysis.info
+    n, k = info.n_samples, info.n_classes
+    labels = analysis.labels.reshape(n, -1)
+    valid = None if analysis.valid is None else analysis.valid.reshape(n, -1)
+    coded = info.encoding == "onehot" or _is_coded(analysis)
+    out = np.zeros((n, k), dtype=np.int64)
+    rows = max(1, _CHUNK // max(1, labels.shape[1]))
+    for lo in range(0, n, rows):
+        part = labels[lo : lo + rows]
+        pos = part if coded else np.searchsorted(info.class_ids, part)
+        keep = (pos >= 0) & (pos < k)
+        if valid is not None:
+            keep &= valid[lo : lo + rows]
+        image = np.broadcast_to(np.arange(part.shape[0])[:, None], part.shape)
+        flat = (image * k + np.clip(pos, 0, k - 1))[keep]
+        out[lo : lo + rows] = np.bincount(flat, minlength=part.shape[0] * k).reshape(-1, k)
+    return out
 
 
 def _present_only(row, zero, strategy, opts):
@@ -253,6 +319,8 @@ def _resolve(
             )
         vec = _from_user_dict(class_weight, info.classes, info.class_ids, multilabel)
         weights = np.stack([np.ones_like(vec), vec], axis=1) if multilabel else vec
+    elif isinstance(class_weight, str) and class_weight == "median_frequency" and not multilabel:
+        weights = _median_frequency(analysis, options, absent)
     elif isinstance(class_weight, str) or callable(class_weight):
         weights = _apply_strategy(counts2d, class_weight, options, absent, info.classes)
         weights = weights if multilabel else weights[0]
@@ -303,6 +371,9 @@ def class_weights(
     'log_mu'            max(floor, ln(mu * n / count_c)), ``mu=0.15``, ``floor=1``
     'effective_number'  (1 - beta) / (1 - beta ** count_c), rescaled to sum to k,
                         ``beta=0.999`` (Cui et al., CVPR 2019)
+    'median_frequency'  median(freq) / freq_c, freq_c = count_c / (elements of the
+                        samples where c occurs); segmentation masks and sequences
+                        only (Eigen & Fergus, ICCV 2015)
     'none'              1
     dict                the user's weights, keyed by label or class id (validated)
     callable            ``f(counts) -> weights`` on the count array
@@ -342,7 +413,9 @@ def class_weights(
     References
     ----------
     King & Zeng (2001) for 'balanced'; Cui et al., "Class-Balanced Loss Based on Effective
-    Number of Samples", CVPR 2019.
+    Number of Samples", CVPR 2019; Eigen & Fergus, "Predicting Depth, Surface Normals and
+    Semantic Labels with a Common Multi-Scale Convolutional Architecture", ICCV 2015, for
+    'median_frequency' (as in SegNet).
 
     Examples
     --------
@@ -350,6 +423,9 @@ def class_weights(
     {0: 1.0, 1: 2.0, 2: 10.0}
     >>> class_weights([0, 0, 0, 1])
     {0: 0.6666666666666666, 1: 2.0}
+    >>> masks = np.array([[[0, 0], [0, 1]], [[0, 0], [0, 0]]])   # class 1: 1 pixel, image 0
+    >>> class_weights(masks, "median_frequency", layout="dense")  # freq 7/8, 1/4; median 9/16
+    {0: 0.6428571428571429, 1: 2.25}
     """
     if isinstance(y_or_counts, Mapping):
         analysis = _analysis_from_counts(y_or_counts, classes)
