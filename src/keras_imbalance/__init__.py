@@ -21,6 +21,7 @@ _EXPORTS = {
     "fit_kwargs": "keras_imbalance.weights",
     "weighted": "keras_imbalance.weights",
     "resample": "keras_imbalance.resampling",
+    "multilabel_stats": "keras_imbalance.resampling",
     "compare": "keras_imbalance.comparison",
 }
 _SUBPACKAGES = (

@@ -80,6 +80,8 @@ def cmd_inspect(args) -> int:
     from keras_imbalance import class_weights, describe
     from keras_imbalance.weights import STRATEGIES
 
+    if args.target and "," in args.target:  # several 0/1 columns: a multi-label target
+        return _inspect_multilabel(args)
     x, y, source = _read_table(args.data, args.target)
     info = describe(_labels(y))
     if info.n_classes < 2:
@@ -154,6 +156,49 @@ def _bar_chart(counts: dict, path: str, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _inspect_multilabel(args) -> int:
+    """``inspect --target a,b,c``: label counts, MeanIR and SCUMBLE before and after resampling."""
+    import pandas as pd
+
+    from keras_imbalance.resampling import MULTILABEL_METHODS, resampled_label_stats
+
+    columns = [c.strip() for c in args.target.split(",") if c.strip()]
+    x, first, source = _read_table(args.data, columns[0])
+    missing = [c for c in columns[1:] if c not in x.columns]
+    if missing:
+        raise UsageError(f"--target columns {missing} are not columns of {args.data!r}")
+    y = pd.concat([first, x[columns[1:]]], axis=1)
+    x = x.drop(columns=columns[1:])
+    if not y.isin([0, 1]).all().all():
+        raise UsageError(f"--target columns {columns} must hold 0/1 labels (one column per label)")
+    numeric = x.select_dtypes(include=["number", "bool"]).shape[1] == x.shape[1]
+    methods = [m for m in MULTILABEL_METHODS if numeric or m != "mlsmote"]  # MLSMOTE interpolates
+    try:
+        stats = resampled_label_stats(x, y.to_numpy(), methods=methods, random_state=0)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    report = {"data": source, "target": columns, "n_samples": len(y), "layout": "multilabel"}
+    report["label_counts"] = dict(zip(columns, stats["none"]["label_counts"], strict=True))
+    report["resampling"] = {
+        m: {k: round(s[k], 4) for k in ("mean_ir", "max_ir", "cvir", "scumble")}
+        for m, s in stats.items()
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{source}: {len(y)} samples, {len(columns)} labels, counts {report['label_counts']}")
+        print(f"{'resampling':<12}{'MeanIR':>9}{'MaxIR':>9}{'CVIR':>9}{'SCUMBLE':>9}")
+        for m, r in report["resampling"].items():
+            print(
+                f"{m:<12}"
+                + "".join(f"{r[k]:>9.4g}" for k in ("mean_ir", "max_ir", "cvir", "scumble"))
+            )
+    if args.plot:
+        _bar_chart(report["label_counts"], args.plot, f"{source}: positives per label")
+        print(f"bar chart written to {args.plot}")
+    return 0
 
 
 def cmd_weights(args) -> int:
@@ -368,7 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "data", help="CSV or Parquet file, or a bundled dataset name (yeast4, ecoli3, digits_lt)"
     )
-    p.add_argument("--target", help="label column (default for bundled data: target)")
+    p.add_argument(
+        "--target",
+        help="label column (default for bundled data: target); a,b,c: 0/1 columns of a "
+        "multi-label target (MeanIR and SCUMBLE before and after MLSMOTE / ML-ROS / ML-RUS)",
+    )
     p.add_argument("--plot", metavar="PNG", help="write a bar chart of the class counts")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_inspect)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from keras_imbalance._validation import check_option, check_weights_array, invalid
+from keras_imbalance.resampling._multilabel import MULTILABEL_METHODS, run_multilabel
 from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
 from keras_imbalance.resampling._torch_neighbors import TorchNeighbors, require_torch
 from keras_imbalance.targets import _analyse, _as_array, _py
@@ -35,6 +36,8 @@ METHODS = (
     "tomek",
     "smote_tomek",
 )
+# methods that only copy rows (any x works: object arrays, mixed DataFrames)
+_COPYING = ("random_over", "random_under", "ml_ros", "ml_rus")
 NEIGHBORS = ("sklearn", "exact", "approximate", "torch")
 
 # method -> (parameter holding a neighbour count, its imbalanced-learn default, scope)
@@ -78,7 +81,7 @@ def resample(
         Class labels (ints, bools or strings), one-hot or soft rows, or multi-label 0/1 rows
         (see Notes). Per-time-step and per-pixel targets are refused: a row must have one class.
     method : str or imbalanced-learn sampler, default="smote"
-        One of :data:`METHODS`:
+        One of :data:`METHODS` (imbalanced-learn's) or :data:`MULTILABEL_METHODS`:
 
         ============== ==================================================================
         random_over    :class:`~imblearn.over_sampling.RandomOverSampler`
@@ -89,6 +92,9 @@ def resample(
         smotenc        :class:`~imblearn.over_sampling.SMOTENC` (mixed categorical)
         tomek          :class:`~imblearn.under_sampling.TomekLinks`
         smote_tomek    :class:`~imblearn.combine.SMOTETomek` (SMOTE, then Tomek links)
+        mlsmote        MLSMOTE (Charte et al. 2015), multi-label ``y`` only; see Notes
+        ml_ros         ML-ROS, multi-label random over-sampling by IRLbl; see Notes
+        ml_rus         ML-RUS, multi-label random under-sampling by IRLbl; see Notes
         ============== ==================================================================
 
         or any object with ``fit_resample`` (used as is; ``sampling_strategy``,
@@ -116,7 +122,9 @@ def resample(
         ``n_neighbors = k + 1`` for each search. Ignored by the random and Tomek methods.
     **params
         Passed to the imbalanced-learn sampler (``k_neighbors``, ``m_neighbors``,
-        ``n_neighbors``, ``categorical_features``, ``shrinkage``...).
+        ``n_neighbors``, ``categorical_features``, ``shrinkage``...). The multi-label methods
+        take ``k_neighbors`` (``mlsmote``, default 5) or ``percentage`` (``ml_ros`` /
+        ``ml_rus``, default 25: the number of rows to clone or delete, as a percentage of N).
 
     Returns
     -------
@@ -146,11 +154,37 @@ def resample(
     dtypes (synthetic values of integer columns are rounded) and a fresh RangeIndex; a Series
     ``y`` keeps its name.
 
+    The multi-label methods work on labels, not combinations (``y`` is read as multi-label
+    even when every row has one positive label; ``sampling_strategy`` must stay ``"auto"``).
+    With ``IRLbl(l) = max_j n_j / n_l`` and ``MeanIR`` its mean over the labels
+    (:func:`multilabel_stats`), the *minority* labels have ``IRLbl > MeanIR``:
+
+    - ``mlsmote``: for each minority label, each row having it yields one synthetic row
+      ``a + u (b - a)``, ``b`` a random one of the ``k_neighbors`` nearest rows among those
+      having the label (in the flattened ``x``, with the ``neighbors`` search), ``u ~ U(0, 1)``
+      drawn once per row (on the segment, as imbalanced-learn's SMOTE; the paper draws ``u`` per
+      feature). Its label set is the "ranking" vote: a label is set when more than half of
+      the ``k + 1`` rows (``a`` and its neighbours) have it. Its weight is the mean weight of
+      the rows having that label. IRLbl and MeanIR are those of the input.
+    - ``ml_ros``: clones ``percentage`` % of N rows, in turns over the minority labels, each
+      turn a random row having that label; a label leaves the turns once its IRLbl, updated
+      after every clone, falls to MeanIR or below. Clones keep their source's weight.
+    - ``ml_rus``: deletes ``percentage`` % of N rows, in turns over the *majority* labels
+      (``IRLbl < MeanIR``), each turn a random remaining row having that label; a label leaves
+      once its IRLbl reaches MeanIR. Both stop early when no label is left.
+
+    MeanIR is fixed at its input value (as in the paper); output rows are the original rows
+    (or, for ``ml_rus``, the kept ones in their order) followed by the new ones.
+
     References
     ----------
     Lemaitre, Nogueira, Aridas, "Imbalanced-learn: A Python Toolbox to Tackle the Curse of
     Imbalanced Datasets in Machine Learning", JMLR 18 (2017).
     Chawla et al., "SMOTE: Synthetic Minority Over-sampling Technique", JAIR 16 (2002).
+    Charte, Rivera, del Jesus, Herrera, "MLSMOTE: Approaching imbalanced multilabel learning
+    through synthetic instance generation", Knowledge-Based Systems 89 (2015).
+    Charte, Rivera, del Jesus, Herrera, "Addressing imbalance in multilabel classification:
+    Measures and random resampling algorithms", Neurocomputing 163 (2015).
 
     Examples
     --------
@@ -165,7 +199,10 @@ def resample(
     if custom:
         if not hasattr(method, "fit_resample"):
             raise invalid(
-                "method", f"one of {METHODS} or an object with fit_resample", method, kind=TypeError
+                "method",
+                f"one of {METHODS + MULTILABEL_METHODS} or an object with fit_resample",
+                method,
+                kind=TypeError,
             )
         given = {
             "sampling_strategy": (sampling_strategy, "auto"),
@@ -183,7 +220,7 @@ def resample(
                     value,
                 )
     else:
-        check_option("method", method, METHODS)
+        check_option("method", method, METHODS + MULTILABEL_METHODS)
     if not (isinstance(neighbors, str) or hasattr(neighbors, "kneighbors")):
         raise invalid(
             "neighbors",
@@ -199,14 +236,22 @@ def resample(
     frame = isinstance(x, pd.DataFrame)
     xa = _features(x, method)
     n = xa.shape[0]
+    if not custom and method in MULTILABEL_METHODS:
+        return _resample_multilabel(
+            x,
+            xa,
+            frame,
+            y,
+            method,
+            sample_weight,
+            layout,
+            sampling_strategy,
+            random_state,
+            neighbors,
+            params,
+        )
     target = _Target(y, layout, n)
-    weights = None
-    if sample_weight is not None:
-        weights = check_weights_array("sample_weight", sample_weight)
-        if weights.shape != (n,):
-            raise invalid(
-                "sample_weight", f"one weight per row of x, shape ({n},)", f"shape {weights.shape}"
-            )
+    weights = _check_sample_weight(sample_weight, n)
     strategy = target.strategy(sampling_strategy)
 
     if custom:
@@ -234,6 +279,63 @@ def resample(
     return x_res, y_res, _rebuild_weights(weights, target.labels, y_lab, source)
 
 
+def _resample_multilabel(
+    x,
+    xa,
+    frame,
+    y,
+    method,
+    sample_weight,
+    layout,
+    sampling_strategy,
+    random_state,
+    neighbors,
+    params,
+):
+    """``resample`` for the multi-label methods: same containers, our algorithms."""
+    n = xa.shape[0]
+    if not (isinstance(sampling_strategy, str) and sampling_strategy == "auto"):
+        raise invalid(
+            "sampling_strategy",
+            f"'auto' for method={method!r} (it picks the labels by IRLbl and MeanIR)",
+            sampling_strategy,
+        )
+    if layout not in (None, "multilabel"):
+        raise invalid("layout", f"'multilabel' or None for method={method!r}", layout)
+    arr = _as_array(y)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise invalid("y", f"a multi-label 0/1 matrix of shape (N, K) for method={method!r}", arr)
+    target = _Target(y, "multilabel", n, powerset=False)
+    weights = _check_sample_weight(sample_weight, n)
+    source, synth, matrix, made_for = run_multilabel(
+        method, xa.reshape(n, -1), target.matrix, params, random_state, neighbors
+    )
+    x_out = None
+    if synth is not None and len(synth):
+        x_out = np.concatenate([xa.reshape(n, -1), synth.astype(xa.dtype, copy=False)])
+    x_res = _rebuild_x(x, xa, frame, x_out, source)
+    y_res = target.rebuild_matrix(matrix, source)
+    if weights is None:
+        return x_res, y_res
+    w_out = np.empty(len(source))
+    orig = source >= 0
+    w_out[orig] = weights[source[orig]]
+    for label in np.unique(made_for):  # a synthetic row: the mean weight of its label's rows
+        w_out[np.flatnonzero(~orig)[made_for == label]] = weights[target.matrix[:, label]].mean()
+    return x_res, y_res, w_out
+
+
+def _check_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return None
+    weights = check_weights_array("sample_weight", sample_weight)
+    if weights.shape != (n,):
+        raise invalid(
+            "sample_weight", f"one weight per row of x, shape ({n},)", f"shape {weights.shape}"
+        )
+    return weights
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -250,15 +352,7 @@ def _features(x: Any, method: Any) -> np.ndarray:
     if isinstance(x, pd.DataFrame):
         xa = x.to_numpy()
         numeric = x.select_dtypes(include=["number", "bool"])
-        if (
-            method != "smotenc"
-            and numeric.shape[1] != x.shape[1]
-            and method
-            not in (
-                "random_over",
-                "random_under",
-            )
-        ):
+        if method != "smotenc" and numeric.shape[1] != x.shape[1] and method not in _COPYING:
             bad = [c for c in x.columns if c not in numeric.columns][:5]
             raise invalid(
                 "x",
@@ -281,7 +375,7 @@ def _features(x: Any, method: Any) -> np.ndarray:
         raise invalid("x", "at least one row", xa)
     if xa.dtype.kind in "biuf":
         _check_finite(xa, None)
-    elif method not in ("random_over", "random_under", "smotenc"):
+    elif method not in (*_COPYING, "smotenc"):
         raise invalid("x", f"numeric features for method={method!r}", xa, kind=TypeError)
     return xa
 
@@ -309,7 +403,7 @@ def _check_finite(xa: np.ndarray, columns) -> None:
 class _Target:
     """``y`` decoded to one label per row, and written back in its own layout."""
 
-    def __init__(self, y: Any, layout: str | None, n: int):
+    def __init__(self, y: Any, layout: str | None, n: int, *, powerset: bool = True):
         if layout is not None:
             check_option("layout", layout, ("binary", "sparse", "onehot", "multilabel"))
         self.y = y
@@ -341,6 +435,9 @@ class _Target:
             self.labels = analysis.labels.astype(np.int64)
             self.keys = [int(c) for c in np.flatnonzero(info.counts)]
         else:  # multi-label: label powerset
+            self.matrix = analysis.binary_matrix
+            if not powerset:
+                return
             matrix = analysis.binary_matrix.astype(np.int8)
             self.combos, inverse = np.unique(matrix, axis=0, return_inverse=True)
             self.labels = inverse.reshape(n).astype(np.int64)
@@ -400,6 +497,16 @@ class _Target:
             if source is not None:
                 orig = source >= 0
                 out[orig] = self.arr[source[orig]]
+        return self._wrap(out)
+
+    def rebuild_matrix(self, matrix: np.ndarray, source: np.ndarray):
+        """Multi-label rows (bool (n_out, K)) in y's container; original rows copied from y."""
+        out = matrix.astype(self.arr.dtype)
+        orig = source >= 0
+        out[orig] = self.arr[source[orig]]
+        return self._wrap(out)
+
+    def _wrap(self, out: np.ndarray):
         if self.series:
             try:
                 return pd.Series(out, name=self.y.name, dtype=self.y.dtype)
