@@ -2,7 +2,8 @@
 
 Public: :class:`BalancedBatches` (a ``keras.utils.PyDataset``), :class:`BalancedSampler` (a
 ``torch.utils.data.Sampler``), :func:`balanced_tf_dataset` (a ``tf.data.Dataset``), and
-``STRATEGIES``. All three share one index-drawing core (numpy only). Each is imported on first
+``STRATEGIES``; ``mode='labels'`` balances the labels of a multi-label ``y``. All three
+share one index-drawing core (numpy only). Each is imported on first
 access, so ``keras_imbalance.sampling`` imports neither torch nor tensorflow by itself.
 """
 

@@ -17,6 +17,7 @@ from keras_imbalance.sampling._plan import _CHUNK, _BatchPlan, _Draws
 from keras_imbalance.targets import _analyse
 
 STRATEGIES = ("oversample", "undersample", "smote")
+MODES = ("classes", "labels")
 
 
 # --------------------------------------------------------------------------- nested structures
@@ -144,6 +145,37 @@ def _class_codes(y_strat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return codes, info.classes, info.counts
 
 
+def _label_groups(y_strat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of a multi-label ``y`` grouped by their rarest positive label.
+
+    Returns per-row group codes (label index; ``K`` for rows without a positive label), the
+    group names (``0 .. K-1`` and ``-1`` for "no label"), the rows per group and the draw
+    probability of each group: ``m_g / n_g`` normalised, ``m_g`` the rows of group ``g`` and
+    ``n_g`` the positives of label ``g`` (the rows without a label: ``n_g = m_g``). So a row is
+    drawn with probability proportional to ``1 / n`` of its rarest label.
+    """
+    try:
+        matrix = _analyse(y_strat, layout="multilabel").binary_matrix
+    except ValueError:
+        raise invalid(
+            "y",
+            "a multi-label 0/1 matrix of shape (n_samples, n_labels) for mode='labels'",
+            np.asarray(y_strat) if hasattr(y_strat, "shape") else y_strat,
+        ) from None
+    n, k = matrix.shape
+    positives = matrix.sum(axis=0)
+    codes = np.empty(n, dtype=np.int8 if k < 127 else np.int16 if k < 32767 else np.int32)
+    for lo in range(0, n, _CHUNK):  # chunked: no (N, K) float temporary
+        part = matrix[lo : lo + _CHUNK]
+        rarity = np.where(part, positives, np.iinfo(np.int64).max)
+        codes[lo : lo + _CHUNK] = np.where(part.any(axis=1), rarity.argmin(axis=1), k)
+    counts = np.bincount(codes, minlength=k + 1).astype(np.int64)
+    base = np.append(positives, counts[k]).astype(np.float64)
+    probs = np.divide(counts, base, out=np.zeros(k + 1), where=base > 0)
+    names = np.append(np.arange(k), -1)
+    return codes, names, counts, probs / probs.sum()
+
+
 def _strategy_probs(strategy: Any, classes: np.ndarray, counts: np.ndarray, n: int, epoch_size):
     """(class probabilities, epoch size) of a strategy."""
     present = counts > 0
@@ -265,8 +297,19 @@ def _prepare(
     seed=None,
     replacement=False,
     need_x=True,
+    mode="classes",
 ) -> tuple[_Source | None, _BatchPlan]:
     """Validate everything and build the source and the plan."""
+    if not isinstance(mode, str) or mode not in MODES:
+        raise invalid("mode", f"one of {MODES}", mode)
+    labels_mode = mode == "labels"
+    if labels_mode and not (isinstance(strategy, str) and strategy == "oversample"):
+        raise invalid(
+            "strategy",
+            "'oversample' (the default) with mode='labels' (rows are drawn by the frequency of "
+            "their rarest label)",
+            strategy,
+        )
     if not isinstance(replacement, (bool, np.bool_)):
         raise invalid("replacement", "a bool (True or False)", replacement, kind=TypeError)
     batch_size = check_number("batch_size", batch_size, low=1, integer=True)
@@ -284,7 +327,10 @@ def _prepare(
 
     y = _tree_map(lambda v: v, y) if _is_multi(y) else y
     y_strat, key = _stratify_output(y, stratify_by)
-    codes, classes, counts = _class_codes(y_strat)
+    if labels_mode:
+        codes, classes, counts, label_probs = _label_groups(y_strat)
+    else:
+        codes, classes, counts = _class_codes(y_strat)
     n = codes.shape[0]
 
     def arrays(tree, name):
@@ -308,7 +354,10 @@ def _prepare(
         for label, arr in _items(x, "x"):
             _check_finite(arr, label)
 
-    probs, epoch_size = _strategy_probs(strategy, classes, counts, n, epoch_size)
+    if labels_mode:
+        probs, epoch_size = label_probs, int(n if epoch_size is None else epoch_size)
+    else:
+        probs, epoch_size = _strategy_probs(strategy, classes, counts, n, epoch_size)
     plan_args = {"codes": codes, "counts": counts, "probs": probs, "epoch_size": epoch_size}
     graphs = None
     smote = isinstance(strategy, str) and strategy == "smote"

@@ -74,6 +74,19 @@ class BalancedBatches(keras.utils.PyDataset):
         ``False``: per-class permutations, exact class counts per epoch (see above).
         ``True``: independent draws with replacement (an ``'oversample'`` epoch then shows
         about 63 % (``1 - 1/e``) of the majority rows, the rest being repeats).
+    mode : {'classes', 'labels'}, default='classes'
+        ``'labels'``: ``y`` is a multi-label 0/1 matrix (N, K) and rows are drawn so that every
+        label's positive share moves toward balance: a row is drawn with probability
+        proportional to ``1 / n_l`` of its rarest positive label ``l`` (``n_l`` = rows having
+        ``l``; rows without a positive label count as one more label, "none"). Rows are
+        grouped by that rarest label (``classes`` = label index, -1 for "none"), group ``g`` is
+        drawn with probability ``p_g = (m_g / n_g) / Z`` (``m_g`` its rows, ``Z`` the sum over
+        groups), then rows within a group as in class mode (exact group counts per epoch
+        without replacement). A label that is the rarest of every row holding it gets the
+        positive share ``1 / Z`` exactly, the same for all such labels (with no co-occurring
+        labels this is class balance over the K labels and "none"); labels that also ride on
+        rows of rarer labels get more. Epoch: ``n_samples`` draws unless ``epoch_size``;
+        ``strategy`` must stay ``'oversample'``.
     **kwargs
         ``workers``, ``use_multiprocessing``, ``max_queue_size``, passed to
         ``keras.utils.PyDataset``.
@@ -85,7 +98,8 @@ class BalancedBatches(keras.utils.PyDataset):
     seed : int
     epoch_size : int
     classes : ndarray
-        Class labels, in class-position order.
+        Class labels, in class-position order (``mode='labels'``: the rarest-label groups,
+        label indices and -1 for rows without a positive label).
     class_probabilities : ndarray of shape (n_classes,)
         Probability that a draw is of each class.
     replacement : bool
@@ -121,6 +135,11 @@ class BalancedBatches(keras.utils.PyDataset):
     >>> rows = np.concatenate([batches[i][0] for i in range(len(batches))])
     >>> len(np.unique(rows[:, 0]))  # all 950 majority rows once + the 50 minority rows
     1000
+    >>> tags = (np.random.default_rng(1).random((1000, 3)) < [0.5, 0.1, 0.02]).astype(int)
+    >>> by_label = BalancedBatches(x, tags, batch_size=100, seed=0, mode="labels")
+    >>> drawn = np.concatenate([by_label[i][1] for i in range(len(by_label))])
+    >>> tags.mean(axis=0).round(2).tolist(), drawn.mean(axis=0).round(2).tolist()
+    ([0.51, 0.11, 0.02], [0.52, 0.28, 0.26])
     """
 
     def __init__(
@@ -136,6 +155,7 @@ class BalancedBatches(keras.utils.PyDataset):
         stratify_by: Any = None,
         seed: int | None = None,
         replacement: bool = False,
+        mode: str = "classes",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -150,7 +170,9 @@ class BalancedBatches(keras.utils.PyDataset):
             stratify_by=stratify_by,
             seed=seed,
             replacement=replacement,
+            mode=mode,
         )
+        self.mode = mode
         self.batch_size = self._plan.batch_size
         self.strategy = strategy
         self.replacement = self._plan.replacement

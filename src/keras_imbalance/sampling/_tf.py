@@ -19,11 +19,13 @@ def balanced_tf_dataset(
     stratify_by: Any = None,
     seed: int | None = None,
     replacement: bool = False,
+    mode: str = "classes",
 ):
     """Class-balanced batches as a ``tf.data.Dataset`` (needs tensorflow).
 
     Same arguments (``replacement=False`` by default: per-class permutations with exact
-    class counts per epoch), strategies and batches as :class:`BalancedBatches`: the k-th full
+    class counts per epoch; ``mode='labels'`` for multi-label ``y``), strategies and batches
+    as :class:`BalancedBatches`: the k-th full
     iteration over the dataset (one ``model.fit`` epoch) yields the batches of epoch k,
     ``(x, y)`` or ``(x, y, sample_weight)``, with the batch axis unknown (``None``) so the last
     partial batch fits the signature. Batches are built in Python (``from_generator``) and
@@ -54,6 +56,7 @@ def balanced_tf_dataset(
         stratify_by=stratify_by,
         seed=seed,
         replacement=replacement,
+        mode=mode,
     )
     state = {"epoch": 0}
 

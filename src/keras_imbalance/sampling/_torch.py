@@ -36,6 +36,9 @@ class BalancedSampler(torch.utils.data.Sampler):
         As in :class:`BalancedBatches`: ``False`` reshuffles each class's rows every epoch
         (exact class counts; with ``'oversample'`` every majority row once per epoch),
         ``True`` draws independently with replacement.
+    mode : {'classes', 'labels'}, default='classes'
+        ``'labels'``: multi-label ``y``, rows drawn by the frequency of their rarest positive
+        label, as in :class:`BalancedBatches`.
 
     Examples
     --------
@@ -57,6 +60,7 @@ class BalancedSampler(torch.utils.data.Sampler):
         stratify_by: Any = None,
         seed: int | None = None,
         replacement: bool = False,
+        mode: str = "classes",
     ):
         _, self._plan = _prepare(
             None,
@@ -68,6 +72,7 @@ class BalancedSampler(torch.utils.data.Sampler):
             seed=seed,
             replacement=replacement,
             need_x=False,
+            mode=mode,
         )
         self.epoch = 0
 
