@@ -1,15 +1,13 @@
 """Every loss survives model.save -> keras.models.load_model in a fresh process (one subprocess)."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
 import numpy as np
 
 import keras_imbalance.losses as L
+from fresh_process import run_fresh
 
 K = 3
 LOSSES = {
@@ -99,23 +97,7 @@ def test_all_losses_round_trip_in_fresh_process(tmp_path):
             float(model.evaluate(x, targets[kind], verbose=0)),
         )
     np.savez(tmp_path / "data.npz", **arrays)
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(tmp_path / "data.npz"),
-            json.dumps(list(LOSSES)),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    got = json.loads(proc.stdout.split("RESULT", 1)[1])
+    got = run_fresh(CHILD, str(tmp_path / "data.npz"), json.dumps(list(LOSSES)), str(tmp_path))
     for name, (cls, config, value) in expected.items():
         assert got[name][0] == cls, name
         assert got[name][1] == json.loads(json.dumps(config)), name

@@ -2,9 +2,6 @@
 per-class IoU and mean Dice. Hand-computed values, identities, MONAI, masks, save/load."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -14,6 +11,7 @@ from sklearn.metrics import f1_score, jaccard_score
 
 import keras_imbalance as ki
 import keras_imbalance.losses as L
+from fresh_process import run_fresh
 from keras_imbalance import metrics
 from test_losses import _grad
 
@@ -514,23 +512,7 @@ def test_every_segmentation_object_round_trips_in_a_fresh_process(tmp_path):
             {k: float(v) for k, v in values.items()},
         )
     np.savez(tmp_path / "data.npz", x=x, y=labels)
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(tmp_path / "data.npz"),
-            json.dumps(list(losses)),
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    got = json.loads(proc.stdout.split("RESULT", 1)[1])
+    got = run_fresh(CHILD, str(tmp_path / "data.npz"), json.dumps(list(losses)), str(tmp_path))
     for name, (cls, config, values) in expected.items():
         assert got[name][0] == cls, name
         assert got[name][1] == json.loads(json.dumps(config)), name

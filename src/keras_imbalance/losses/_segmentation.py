@@ -482,7 +482,7 @@ class TverskyLoss(_OverlapLoss):
 
 
 @_register
-class FocalTverskyLoss(_OverlapLoss):
+class FocalTverskyLoss(TverskyLoss):
     """Focal Tversky loss (Abraham & Khan 2019): ``mean_c w_c (1 - T_c) ** (1 / gamma)``.
 
     Computes :func:`focal_tversky_loss`; ``gamma = 1`` is :class:`TverskyLoss`.
@@ -522,10 +522,9 @@ class FocalTverskyLoss(_OverlapLoss):
         name="focal_tversky_loss",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.alpha, self.beta = _alpha_beta(alpha, beta)
         self.gamma = check_number("gamma", gamma, low=0.0, low_inclusive=False)
-        self._init_overlap(class_weight, from_logits, ignore_class, per_image, smooth)
+        settings = (class_weight, from_logits, ignore_class, per_image, smooth)
+        super().__init__(alpha, beta, *settings, reduction=reduction, name=name, dtype=dtype)
 
     def call(self, y_true, y_pred):
         return focal_tversky_loss(
@@ -538,13 +537,7 @@ class FocalTverskyLoss(_OverlapLoss):
         )
 
     def get_config(self):
-        return {
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "gamma": self.gamma,
-            **self._overlap_config(),
-            **self._base_config(),
-        }
+        return {"gamma": self.gamma, **super().get_config()}
 
 
 @_register

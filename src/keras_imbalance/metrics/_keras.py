@@ -160,6 +160,23 @@ class _ConfusionMetric(keras.metrics.Metric):
         return cls(**config)
 
 
+class _PerClassMetric(_ConfusionMetric):
+    """A vector of length K, or one class's entry with ``class_id``."""
+
+    def __init__(self, num_classes=None, *, class_id=None, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        if class_id is not None:
+            class_id = check_number("class_id", class_id, low=0, high=self._k - 1, integer=True)
+        self.class_id = class_id
+
+    def result(self):
+        values = super().result()
+        return values if self.class_id is None else values[self.class_id]
+
+    def get_config(self):
+        return {**super().get_config(), "class_id": self.class_id}
+
+
 _COMMON_DOC = """
     Parameters
     ----------
@@ -276,7 +293,7 @@ class MacroF1(_ConfusionMetric):
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
-class PerClassRecall(_ConfusionMetric):
+class PerClassRecall(_PerClassMetric):
     _reducer = "per_class_recall"
     __doc__ = _doc(
         "Recall of every class (a vector of length K), or of one class with ``class_id``.",
@@ -297,22 +314,9 @@ class PerClassRecall(_ConfusionMetric):
 """,
     )
 
-    def __init__(self, num_classes=None, *, class_id=None, **kwargs):
-        super().__init__(num_classes, **kwargs)
-        if class_id is not None:
-            class_id = check_number("class_id", class_id, low=0, high=self._k - 1, integer=True)
-        self.class_id = class_id
-
-    def result(self):
-        recall = super().result()
-        return recall if self.class_id is None else recall[self.class_id]
-
-    def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id}
-
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
-class PerClassIoU(_ConfusionMetric):
+class PerClassIoU(_PerClassMetric):
     _reducer = "per_class_iou"
     __doc__ = _doc(
         "Intersection over union of every class over all pixels seen (a vector of length K), "
@@ -331,19 +335,6 @@ class PerClassIoU(_ConfusionMetric):
         Report only this class's IoU (a scalar, e.g. for ``EarlyStopping(monitor=...)``).
 """,
     )
-
-    def __init__(self, num_classes=None, *, class_id=None, **kwargs):
-        super().__init__(num_classes, **kwargs)
-        if class_id is not None:
-            class_id = check_number("class_id", class_id, low=0, high=self._k - 1, integer=True)
-        self.class_id = class_id
-
-    def result(self):
-        iou = super().result()
-        return iou if self.class_id is None else iou[self.class_id]
-
-    def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id}
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
