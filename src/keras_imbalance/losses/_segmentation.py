@@ -548,6 +548,9 @@ class CombinedLoss(keras.losses.Loss):
     ``sample_weight``, and the scalars are added, exactly as writing
     ``w_1 * ce(y, p, sw) + w_2 * dice(y, p, sw)`` by hand. All the losses see the same
     ``y_true`` / ``y_pred``, so they must agree on ``from_logits`` and on the mask layout.
+    Per-image weights ``(N,)`` need losses that broadcast them over pixels: ours do, Keras'
+    own ``SparseCategoricalCrossentropy`` does not (use
+    :class:`WeightedSparseCategoricalCrossentropy` there).
 
     Parameters
     ----------
