@@ -189,6 +189,7 @@ def test_ignore_class_that_is_a_class_drops_its_pixels_and_its_term():
     np.testing.assert_allclose(got[0], sliced[0], rtol=1e-5)
 
 
+@pytest.mark.backend
 def test_equal_to_monai_dice_and_tversky():
     monai = pytest.importorskip("monai.losses")
     torch = pytest.importorskip("torch")

@@ -259,11 +259,15 @@ class ImbalanceLoss(keras.losses.Loss):
     The reduction is Keras' (``sum_over_batch_size`` divides by the number of unmasked elements).
     """
 
+    # False for losses with one value per sample from per-element inputs (a per-step or
+    # per-pixel Keras mask cannot apply to them; on jax the probe returns ones of that shape)
+    _uses_keras_mask = True
+
     def _losses_and_mask(self, y_true, y_pred):
         return self.call(y_true, y_pred), None
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        in_mask = keras_mask(y_pred)
+        in_mask = keras_mask(y_pred) if self._uses_keras_mask else None
         with keras.name_scope(self.name):
             y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
             y_true = ops.convert_to_tensor(y_true, dtype=self.dtype)

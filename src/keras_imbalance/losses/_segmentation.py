@@ -336,6 +336,8 @@ def focal_tversky_loss(
 class _OverlapLoss(ImbalanceLoss):
     """Settings shared by the overlap losses; sample weights are one per image."""
 
+    _uses_keras_mask = False  # one value per image: pixels are left out with ignore_class
+
     def _init_overlap(self, class_weight, from_logits, ignore_class, per_image, smooth):
         self.class_weight = (
             None if class_weight is None else class_vector("class_weight", class_weight)
