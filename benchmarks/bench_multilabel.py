@@ -40,7 +40,12 @@ KEEP = np.array([1.0, 1.0, 0.5, 0.2, 0.08, 0.04])
 
 def dataset():
     x, y = make_multilabel_classification(
-        n_samples=20000, n_features=20, n_classes=6, n_labels=2, allow_unlabeled=True, random_state=0
+        n_samples=20000,
+        n_features=20,
+        n_classes=6,
+        n_labels=2,
+        allow_unlabeled=True,
+        random_state=0,
     )
     rng = np.random.default_rng(0)
     keep_p = np.where(y.astype(bool), KEEP, 1.0).min(axis=1)

@@ -154,7 +154,7 @@ def _median_frequency(analysis: _Analysis, options: dict, absent: str) -> np.nda
         raise invalid(
             name, "no option for strategy 'median_frequency'", options[name], kind=TypeError
         )
-    if analysis.labels is None:
+    if analysis.labels is None and analysis.binary_matrix is None:  # class counts only
         raise invalid(
             "y_or_counts",
             "the label masks for strategy 'median_frequency' (it needs the pixels of the images "
@@ -319,7 +319,7 @@ def _resolve(
             )
         vec = _from_user_dict(class_weight, info.classes, info.class_ids, multilabel)
         weights = np.stack([np.ones_like(vec), vec], axis=1) if multilabel else vec
-    elif isinstance(class_weight, str) and class_weight == "median_frequency" and not multilabel:
+    elif isinstance(class_weight, str) and class_weight == "median_frequency":
         weights = _median_frequency(analysis, options, absent)
     elif isinstance(class_weight, str) or callable(class_weight):
         weights = _apply_strategy(counts2d, class_weight, options, absent, info.classes)
