@@ -97,6 +97,8 @@ def quality(args, data) -> dict:
     (x_tr, y_tr), (x_te, y_te) = data
     out = {}
     for name, loss in losses(y_tr).items():
+        if args.only and name not in args.only:
+            continue
         rare, mean = [], []
         for seed in range(args.seeds):
             keras.utils.set_random_seed(seed)
@@ -159,6 +161,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--only", nargs="*", help="quality of these losses only (names as printed)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     data = make_images(256, rng), make_images(128, rng)
@@ -168,7 +172,8 @@ def main() -> None:
     start = time.perf_counter()
     if not args.skip_quality:
         quality(args, data)
-    step_times(args, data)
+    if not args.skip_timing:
+        step_times(args, data)
     print(f"total {time.perf_counter() - start:.0f} s")
 
 
