@@ -136,7 +136,7 @@ def test_compare_no_refit_scores_the_early_stopped_model(tmp_path, monkeypatch):
         assert main(args) == 0
     for name, expected in (("refit", True), ("plain", False)):
         lines = [json.loads(line) for line in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
-        assert lines[0]["config"]["refit"] is expected
+        assert lines[0]["config"]["settings"]["refit"] is expected
         plain_rows = [r for r in lines[1:] if r["strategy"] != "none+threshold"]
         assert plain_rows and all(r["refit"] is expected for r in plain_rows)
 

@@ -12,7 +12,10 @@ from sklearn.model_selection import GroupKFold
 
 from keras_imbalance.comparison import (
     STRATEGIES,
-    _engine,
+    TrainingSettings,
+    _compare,
+    _fold,
+    _packing,
     _stats,
     compare,
     corrected_interval,
@@ -35,12 +38,13 @@ def _data(seed=0):
     return x[perm], y[perm], ids[perm]
 
 
-def frozen_model(n_features, n_classes):
+def frozen_model(input_shape, n_classes):
     """Logits [0, x0 - 6]: ranks the rows of _data perfectly, but x0 < 5 so argmax predicts
     class 0 for every row. A zero learning rate keeps the model fixed whatever the loss."""
     import keras
 
-    inp = keras.Input((n_features,))
+    n_features = input_shape[0]
+    inp = keras.Input(input_shape)
     fixed = keras.layers.Dense(
         2,
         trainable=False,
@@ -111,90 +115,104 @@ def test_threshold_is_tuned_on_validation_rows_only(monkeypatch):
 def test_validation_split_is_stratified_and_taken_before_smote():
     x, y, _ = _data()
     train_idx = np.arange(60)
-    settings = _engine._Settings(
-        metric="balanced_accuracy",
-        epochs=1,
-        batch_size="auto",
-        patience=1,
-        validation_fraction=0.25,
-        standardize=False,
-        n_classes=2,
-        backend="torch",
-        max_scores=10,
-        jit_compile=False,
-    )
-    data = _engine.prepare_fold(x, y, train_idx, STRATEGIES["smote"], settings, seed=3)
-    fit_idx, val_idx = data["fit_idx"], data["val_idx"]
-    assert not set(fit_idx) & set(val_idx)
-    assert sorted(np.r_[fit_idx, val_idx]) == list(train_idx)
+    settings = TrainingSettings(validation_fraction=0.25, standardize=False)
+    fold = _fold._Fold(frozen_model, x, y, train_idx, settings, 3, 2)
+    fit_pos = fold.fit_pos
+    val_pos = np.setdiff1d(np.arange(60), fit_pos)
     # stratified: round(0.25 * n_c) of each class of the training fold
     for c in (0, 1):
         n_c = int(np.sum(y[train_idx] == c))
-        assert np.sum(data["y_val"] == c) == round(0.25 * n_c)
-    # validation rows are the real rows of val_idx
-    np.testing.assert_allclose(data["x_val"], x[val_idx].astype(np.float32))
-    # SMOTE balanced the fit part only: real fit rows first, then synthetic ones, none of
-    # which is a validation row
-    n_real = fit_idx.size
-    assert np.bincount(data["y_fit"]).tolist() == [np.sum(y[fit_idx] == 0)] * 2
-    np.testing.assert_allclose(data["x_fit"][:n_real], x[fit_idx].astype(np.float32))
-    synthetic = data["x_fit"][n_real:]
-    assert synthetic.shape[0] > 0
-    dist = np.abs(synthetic[:, None, :] - data["x_val"][None, :, :]).sum(axis=2)
+        assert np.sum(fold.y_val == c) == round(0.25 * n_c)
+    # validation rows are the real rows of the held-out positions
+    np.testing.assert_allclose(fold.x_val, x[train_idx][val_pos].astype(np.float32))
+    # SMOTE balances the fit part only: every real fit row once, then synthetic rows of the
+    # minority, none of which is a validation row
+    x_fit, y_fit = x[train_idx][fit_pos].astype(np.float32), y[train_idx][fit_pos]
+    rows = STRATEGIES["smote"].rows(x_fit, y_fit, 2, 3)
+    assert rows.multiplicity.tolist() == [1.0] * fit_pos.size
+    assert (rows.extra_y == 1).all()
+    assert np.bincount(np.r_[y_fit, rows.extra_y]).tolist() == [np.sum(y_fit == 0)] * 2
+    assert rows.size == 2 * np.sum(y_fit == 0)
+    dist = np.abs(rows.extra_x[:, None, :] - fold.x_val[None, :, :]).sum(axis=2)
     assert dist.min() > 0
+
+
+def _spy_fits(monkeypatch):
+    """Record every packed fit: its copies (recipe, whole fold or fit part, training rows),
+    the epochs it may run and its callbacks."""
+    calls = []
+    original = _fold._Fold.fit
+
+    def spy(self, copies, known):
+        real_fit = _packing.fit
+
+        def fit(net, rows, epochs, callbacks):
+            calls.append(
+                {
+                    "copies": [
+                        (self.recipes[c.recipe].strategy.name, c.full, c.rows, c.scaler)
+                        for c in copies
+                    ],
+                    "epochs": epochs,
+                    "callbacks": [type(cb).__name__ for cb in callbacks],
+                    "train": np.sort(self.y.size and np.arange(self.y.size)),
+                    "fold": self,
+                }
+            )
+            return real_fit(net, rows, epochs, callbacks)
+
+        monkeypatch.setattr(_packing, "fit", fit)
+        try:
+            return original(self, copies, known)
+        finally:
+            monkeypatch.setattr(_packing, "fit", real_fit)
+
+    monkeypatch.setattr(_fold._Fold, "fit", spy)
+    return calls
 
 
 def test_refit_trains_on_the_whole_training_fold_for_the_best_epoch(monkeypatch):
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     x, y, _ = _data()
-    calls = []
-    original = _engine._train
-
-    def spy(keras, task, data, settings, epochs, callbacks):
-        model, batch = original(keras, task, data, settings, epochs, callbacks)
-        monitor = callbacks[0] if callbacks else None
-        calls.append(
-            {
-                "x_fit": data["x_fit"].copy(),
-                "y_fit": data["y_fit"].copy(),
-                "epochs": epochs,
-                "best": None if monitor is None else dict(monitor.best_epoch),
-                "train": task.train_idx,
-                "weights": data["class_weight"],
-            }
-        )
-        return model, batch
-
-    monkeypatch.setattr(_engine, "_train", spy)
+    calls = _spy_fits(monkeypatch)
     folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(x, y))
     result = compare(x, y, strategies=["balanced"], **{**FAST, "epochs": 3, "standardize": True})
-    # per (fold, recipe): the early-stopped fit, then the refit; none+threshold shares none's
-    assert len(calls) == 2 * 2 * 2
-    for first, second in zip(calls[::2], calls[1::2], strict=True):
-        train = first["train"]
-        assert any(np.array_equal(train, tr) for tr, _ in folds)
-        assert first["y_fit"].size < train.size  # the validation rows were held out
-        # the refit sees every row of the training fold, standardised with its own statistics
-        raw = x[np.sort(train)]
-        expected = (raw - raw.mean(axis=0)) / raw.std(axis=0)
-        got = second["x_fit"][np.argsort(train)]
-        np.testing.assert_allclose(got, expected.astype(np.float32), rtol=1e-5, atol=1e-5)
-        assert second["epochs"] == max(1, first["best"]["argmax"])
-        if second["weights"] is not None:  # balanced weights of the whole training fold
-            counts = np.bincount(y[train])
-            assert second["weights"] == pytest.approx(
-                {c: train.size / (2 * counts[c]) for c in (0, 1)}
-            )
+    # one packed fit per fold: the early-stopped copies on the fit part and, in lockstep, the
+    # refit copies on the whole training fold (none+threshold shares none's copy)
+    assert len(calls) == 2
+    for call, (train, _) in zip(calls, folds, strict=True):
+        copies = call["copies"]
+        assert [(name, full) for name, full, _, _ in copies] == [
+            ("none", False),
+            ("balanced", False),
+            ("none", True),
+            ("balanced", True),
+        ]
+        assert call["callbacks"] == ["CopyMonitor"]
+        fold = call["fold"]
+        for name, full, rows, scaler in copies:
+            n = rows.multiplicity.size
+            assert n == (train.size if full else fold.fit_pos.size)
+            # each part is standardised with its own statistics
+            raw = x[train] if full else x[train][fold.fit_pos]
+            np.testing.assert_allclose(scaler.mean, raw.mean(axis=0))
+            np.testing.assert_allclose(scaler.scale, raw.std(axis=0))
+            if name == "balanced":  # balanced weights of the rows the copy trains on
+                labels = y[train] if full else y[train][fold.fit_pos]
+                counts = np.bincount(labels)
+                np.testing.assert_allclose(rows.weight, labels.size / (2 * counts[labels]))
     rows = result.folds
     plain = rows[rows["strategy"] != "none+threshold"]
     assert plain["refit"].all() and (plain["n_fit"] == y.size // 2).all()
+    # the refit ran as many epochs as its early-stopped partner's best epoch
+    assert (plain["best_epoch"] <= plain["epochs_run"]).all()
     tuned = rows[rows["strategy"] == "none+threshold"]
     assert (~tuned["refit"].astype(bool)).all() and (tuned["n_fit"] < y.size // 2).all()
 
     calls.clear()
     result = compare(x, y, strategies=["balanced"], refit=False, **FAST)
-    assert len(calls) == 2 * 2 and all(c["best"] is not None for c in calls)
+    assert len(calls) == 2 and all(not full for c in calls for _, full, _, _ in c["copies"])
     assert not result.folds["refit"].astype(bool).any()
     assert (result.folds["n_fit"] < y.size // 2).all()
 
@@ -204,32 +222,25 @@ def test_a_builder_without_early_stopping_trains_every_epoch(monkeypatch):
 
     assert linear_model.fixed_epochs == 50  # the default linear model converges
     x, y, _ = _data()
-    calls = []
-    original = _engine._train
+    calls = _spy_fits(monkeypatch)
 
-    def spy(keras, task, data, settings, epochs, callbacks):
-        calls.append((task.strategies[0].name, int(data["y_fit"].size), epochs, len(callbacks)))
-        return original(keras, task, data, settings, epochs, callbacks)
-
-    def converging(n_features, n_classes):
-        return frozen_model(n_features, n_classes)
+    def converging(input_shape, n_classes):
+        return frozen_model(input_shape, n_classes)
 
     converging.fixed_epochs = 6  # capped by epochs=4
-    monkeypatch.setattr(_engine, "_train", spy)
     options = {**FAST, "epochs": 4, "model_fn": converging}
     result = compare(x, y, strategies=["none", "none+threshold", "balanced"], **options)
     half = y.size // 2
-    # per fold, none (+threshold): 4 epochs on the fit part (the tuned rule needs the
-    # validation part), then 4 on the whole training fold; balanced: one fit of 4 epochs on
-    # the whole training fold; no early-stopping callback anywhere
-    assert sorted((name, n < half, epochs, cb) for name, n, epochs, cb in calls) == [
-        ("balanced", False, 4, 0),
-        ("balanced", False, 4, 0),
-        ("none", False, 4, 0),
-        ("none", False, 4, 0),
-        ("none", True, 4, 0),
-        ("none", True, 4, 0),
-    ]
+    # per fold one fit of 4 epochs, no early-stopping callback: none on the fit part (the
+    # tuned rule needs the validation part), none and balanced on the whole training fold
+    assert len(calls) == 2
+    for call in calls:
+        assert call["epochs"] == 4 and call["callbacks"] == []
+        assert sorted((n, r.multiplicity.size < half) for n, _, r, _ in call["copies"]) == [
+            ("balanced", False),
+            ("none", False),
+            ("none", True),
+        ]
     assert (result.folds["best_epoch"] == 4).all() and (result.folds["epochs_run"] == 4).all()
 
     converging.fixed_epochs = 0
@@ -239,18 +250,18 @@ def test_a_builder_without_early_stopping_trains_every_epoch(monkeypatch):
     calls.clear()
     compare(x, y, strategies=["balanced"], refit=False, **options)
     # without a refit: all epochs on the fit part, which also serves none+threshold
-    assert sorted((name, n < half, epochs) for name, n, epochs, _ in calls) == [
-        ("balanced", True, 4),
-        ("balanced", True, 4),
-        ("none", True, 4),
-        ("none", True, 4),
-    ]
+    assert len(calls) == 2
+    for call in calls:
+        assert sorted((n, r.multiplicity.size < half) for n, _, r, _ in call["copies"]) == [
+            ("balanced", True),
+            ("none", True),
+        ]
 
 
 def test_smote_on_a_one_row_class_is_refused_before_any_fit(monkeypatch):
     x, y, _ = _data()
     keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:4]]  # 4 positives: 2 per fold
-    monkeypatch.setattr(_engine, "run_task", lambda *a: pytest.fail("nothing may be fitted"))
+    monkeypatch.setattr(_compare, "run_task", lambda *a: pytest.fail("nothing may be fitted"))
     # the validation part takes 1 of each training fold's 2 positives, leaving 1 to SMOTE
     with pytest.raises(
         ValueError,
@@ -444,9 +455,12 @@ def test_strategy_names_aliases_and_errors():
     names = [s.name for s in resolve_strategies(["SMOTE", "none + tuned threshold", "smote"])]
     assert names == ["none", "none+threshold", "smote"]
     with pytest.raises(
-        ValueError, match=r"`strategies`.*balanced_batches.*Received: strategies='smoot'"
+        ValueError, match=r"`strategies`.*balanced_batches.*Received: strategies=\['smoot'\]"
     ):
         resolve_strategies(["smoot"])
+    # every unknown name at once
+    with pytest.raises(ValueError, match=r"Received: strategies=\['smoot', 'fockal'\]"):
+        resolve_strategies(["smoot", "balanced", "fockal"])
     with pytest.raises(TypeError, match="strategies"):
         resolve_strategies([3])
 
@@ -460,10 +474,10 @@ def test_bad_arguments_are_reported_clearly():
     with pytest.raises(ValueError, match="`x`.*finite"):
         compare(np.where(x > 1, np.nan, x), y, **FAST)
 
-    def one_output(n_features, n_classes):
+    def one_output(input_shape, n_classes):
         import keras
 
-        return keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(1)])
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(1)])
 
     with pytest.raises(ValueError, match="`model_fn`.*2 output logits"):
         compare(x, y, strategies=[], **{**FAST, "model_fn": one_output})
@@ -517,9 +531,9 @@ def test_dask_backend_gives_the_sequential_results():
     assert remote.folds[cols].equals(local.folds[cols])
 
 
-def shifted_model(n_features, n_classes):
+def shifted_model(input_shape, n_classes):
     """Like frozen_model with logits [0, x0 - 3.02]: predicts class 1 for x0 > 3.02."""
-    model = frozen_model(n_features, n_classes)
+    model = frozen_model(input_shape, n_classes)
     fixed = model.layers[1]
     kernel, _ = fixed.get_weights()
     fixed.set_weights([kernel, np.array([0.0, -3.02], dtype="float32")])
@@ -607,9 +621,9 @@ def test_ensemble_resumes_from_stored_members_or_refits_them(tmp_path, monkeypat
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(kept) + "\n")
     calls = []
-    real = _engine.run_task
+    real = _compare.run_task
     monkeypatch.setattr(
-        _engine, "run_task", lambda task, *a: calls.append(task.model_name) or real(task, *a)
+        _compare, "run_task", lambda task, *a: calls.append(task.model_name) or real(task, *a)
     )
     again = compare(x, y, strategies=["balanced", "ensemble"], results_path=path, **ENSEMBLE)
     assert calls == []  # every member's test scores were stored: nothing is fitted again

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from keras_imbalance import metrics
-from keras_imbalance.comparison._results import METRICS
+from keras_imbalance import calibration, metrics
+from keras_imbalance.comparison._settings import METRICS, TUNE_FOR
 
 
 def pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
@@ -62,3 +62,42 @@ def proba_matrix(scores: dict, k: int) -> np.ndarray:
     if k == 2:
         return np.stack([1.0 - p, p], axis=1)
     return p.reshape(-1, k)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def score(metric: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> float:
+    """One metric of predictions ``pred`` (and probabilities, for ``pr_auc``)."""
+    if metric == "pr_auc":
+        return pr_auc(y, proba)
+    cm = metrics.confusion_matrix(y, pred, num_classes=k)
+    return metrics.from_confusion(cm, metric)
+
+
+def tune(y_val: np.ndarray, proba_val: np.ndarray, metric: str):
+    """The threshold (binary) or per-class offsets tuned for ``metric`` on validation rows;
+    None (argmax) when a class is missing from them."""
+    try:
+        return calibration.tune_threshold(y_val, proba_val, metric=TUNE_FOR[metric])
+    except ValueError:
+        return None
+
+
+def decide(proba: np.ndarray, logits: np.ndarray, threshold) -> np.ndarray:
+    """Predicted classes: argmax of the logits, or the tuned threshold / offsets."""
+    if threshold is None:
+        return np.argmax(logits, axis=1)
+    if proba.shape[1] == 2:
+        return calibration.apply_threshold(proba, float(threshold))
+    return calibration.apply_threshold(proba, threshold)
+
+
+def rule_score(metric: str, y: np.ndarray, logits: np.ndarray, rule: str, k: int) -> float:
+    """Validation ``metric`` of ``logits`` under a decision rule (``argmax`` or ``tuned``)."""
+    proba = softmax(logits)
+    threshold = tune(y, proba, metric) if rule == "tuned" else None
+    return score(metric, y, decide(proba, logits, threshold), proba, k)

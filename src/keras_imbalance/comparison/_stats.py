@@ -38,6 +38,18 @@ def corrected_interval(values, test_train_ratio: float, level: float = LEVEL):
     return mean, std, mean - half, mean + half
 
 
+def _joined(part, column: str) -> str:
+    """The distinct values of a fold column (lists flattened), comma-joined, in order."""
+    if column not in part:
+        return ""
+    seen: list = []
+    for value in part[column]:
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str) and item and item not in seen:
+                seen.append(item)
+    return ", ".join(seen)
+
+
 def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
     """One row per (model, strategy), best mean ``metric`` first."""
     import pandas as pd
@@ -45,7 +57,18 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
     rows = []
     if len(folds) == 0:
         return pd.DataFrame(
-            columns=["rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds"]
+            columns=[
+                "rank",
+                "model",
+                "strategy",
+                "aliases",
+                "note",
+                "mean",
+                "std",
+                "ci_low",
+                "ci_high",
+                "n_folds",
+            ]
         )
     lowest = -1.0 if metric == "matthews_correlation" else 0.0
     for (model, strategy), part in folds.groupby(["model", "strategy"], sort=False):
@@ -55,6 +78,8 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
         row = {
             "model": model,
             "strategy": strategy,
+            "aliases": _joined(part, "aliases"),
+            "note": _joined(part, "note"),
             "mean": mean,
             "std": std,
             "ci_low": low,

@@ -38,6 +38,16 @@ pre{background:#f5f7fa;padding:10px;overflow:auto;max-height:420px;font-size:12p
 """
 
 
+def _features_fact(data: dict) -> tuple:
+    """("features", count) for a table; ("input shape", shape) for higher-rank rows."""
+    shape = data.get("input_shape")
+    if shape is None:  # results files written before N-D inputs
+        return ("features", str(data.get("n_features", "?")))
+    if len(shape) == 1:
+        return ("features", str(shape[0]))
+    return ("input shape", " x ".join(str(d) for d in shape))
+
+
 def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
@@ -177,7 +187,7 @@ def render_html(result, *, top: int = 4) -> str:
     ratio = counts.max() / max(counts.min(), 1)
     facts = [
         ("samples", f"{int(counts.sum()):,}"),
-        ("features", str(cfg["data"]["n_features"])),
+        _features_fact(cfg["data"]),
         ("classes", str(k)),
         ("imbalance ratio", f"{ratio:.1f} : 1"),
         ("strategies", str(len(cfg["strategies"]))),

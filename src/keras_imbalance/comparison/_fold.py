@@ -1,0 +1,335 @@
+"""One model on one training fold: every strategy trained in one packed fit (Keras 3).
+
+:func:`fit_fold` is what ``compare`` runs per (model, repeat, fold) and ``fit_strategy`` runs
+on all rows:
+
+1. a stratified validation split is taken from the training fold, before any resampling;
+2. strategies that train identically (same loss, per-row weights equal or, with a scale-free
+   optimizer, proportional) are merged into one *recipe*; ``none`` and ``none+threshold``
+   always share one;
+3. one packed fit (:mod:`~keras_imbalance.comparison._packing`) trains, side by side, an
+   *early-stopping* copy of every recipe on the fit part (training fold minus validation
+   rows; monitored per copy on the validation rows, :class:`~._packing.CopyMonitor`) and a
+   *refit* copy of every recipe with an argmax rule on the whole training fold; a refit copy
+   is kept at the epoch its early-stopping partner found best, so it is a refit for that many
+   epochs, trained in lockstep instead of afterwards. Each part is standardised with its own
+   statistics (2-D tables). A builder with ``fixed_epochs`` is not monitored: its copies run
+   that many epochs, on the fit part only where a tuned threshold or ``refit=False`` needs it;
+4. each (recipe, decision rule) gets a :class:`Decider`: the weights, scaler and threshold
+   that decide for its strategies.
+
+``settings.packed=False`` trains each copy in a Keras fit of its own, the refits after the
+early-stopped fits (same rows, weights and losses; the cost before packing, for measurements).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from keras_imbalance.comparison._data import Scaler, call_builder, fixed_epochs, validation_split
+from keras_imbalance.comparison._scoring import rule_score, softmax, tune
+from keras_imbalance.comparison._strategies import Strategy
+
+# recipes whose training rows depend on the labels only (cheap; candidates for merging)
+_MERGEABLE = ("plain", "class_weight", "loss")
+
+
+@dataclass
+class Recipe:
+    """One copy of a packed fit: the strategy whose rows and loss it trains, and the names it
+    answers for under each decision rule (first name = the row's strategy, then aliases)."""
+
+    strategy: Strategy
+    names: dict  # rule -> [strategy names]
+
+    @property
+    def rules(self) -> list:
+        return list(self.names)
+
+
+@dataclass
+class Decider:
+    """What decides for one (recipe, rule): a lone model's weights, the scaler of the rows
+    they were trained on, and the tuned threshold (or None: argmax)."""
+
+    weights: list
+    scaler: Scaler
+    threshold: Any
+    best_epoch: int
+    epochs_run: int
+    refit: bool
+    n_fit: int
+    batch_size: int
+    note: str = ""
+
+
+@dataclass
+class FoldFit:
+    """:func:`fit_fold`'s result: a :class:`Decider` per (recipe, rule), and bookkeeping."""
+
+    recipes: list
+    deciders: dict  # (recipe index, rule) -> Decider
+    lone: Any  # an untrained model of the builder (weights are set per decider)
+    n_val: int
+    seconds: float
+    copies: int  # copies of the largest packed fit
+    fits: int  # Keras fits run
+
+
+def recipes_of(strategies, y, n_classes, up_to_scale: bool) -> list[Recipe]:
+    """Group ``strategies`` into recipes: a shared ``group`` (``none`` / ``none+threshold``),
+    or rows and loss that train identically on labels ``y`` (merged into the first)."""
+    groups: dict[str, list[Strategy]] = {}
+    for s in strategies:
+        groups.setdefault(s.group, []).append(s)
+    recipes: list[Recipe] = []
+    seen: list[tuple] = []  # (recipe, rows, spec) of mergeable recipes
+    for members in groups.values():
+        head = members[0]
+        names: dict = {}
+        for s in members:
+            names.setdefault("tuned" if s.tuned else "argmax", []).append(s.name)
+        merged = False
+        if head.kind in _MERGEABLE:
+            rows = head.rows(None, y, n_classes, 0)
+            spec = head.loss_spec(y, n_classes)
+            for recipe, other_rows, other_spec in seen:
+                if spec == other_spec and rows.same_training(other_rows, up_to_scale=up_to_scale):
+                    for rule, more in names.items():
+                        recipe.names.setdefault(rule, []).extend(more)
+                    merged = True
+                    break
+            if not merged:
+                recipe = Recipe(head, names)
+                recipes.append(recipe)
+                seen.append((recipe, rows, spec))
+        else:
+            recipes.append(Recipe(head, names))
+    return recipes
+
+
+@dataclass
+class _Copy:
+    """One copy of a packed fit: a recipe trained on the fit part or on the whole fold."""
+
+    recipe: int
+    full: bool  # the whole training fold (a refit) rather than the early-stopping fit part
+    rows: Any = None  # its TrainingRows
+    scaler: Any = None
+
+
+def _repeat(positions: np.ndarray, multiplicity: np.ndarray, weight: np.ndarray):
+    """Row ids (a row repeated ``multiplicity`` times) and their loss weights."""
+    times = np.rint(multiplicity).astype(np.int64)
+    return np.repeat(positions, times), np.repeat(weight, times)
+
+
+class _Fold:
+    """The rows of one training fold and how copies on its parts are packed and trained."""
+
+    def __init__(self, model_fn, x, codes, train_idx, settings, seed, k):
+        self.model_fn, self.settings, self.seed, self.k = model_fn, settings, seed, k
+        self.recipes: list = []
+        self.input_shape = tuple(x.shape[1:])
+        self.y = codes[train_idx]
+        self.raw = x[train_idx]
+        self.fit_pos, val_pos = validation_split(self.y, settings.validation_fraction, seed)
+        self.fit_scaler = Scaler.fit(self.raw[self.fit_pos], settings.standardize)
+        self.full_scaler = Scaler.fit(self.raw, settings.standardize)
+        self.x_val = self.fit_scaler.transform(self.raw[val_pos])
+        self.y_val = self.y[val_pos]
+        self.fixed = fixed_epochs(model_fn, settings.epochs)
+
+    def part(self, full: bool):
+        """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
+        if full:
+            return np.arange(self.y.size), self.full_scaler
+        return self.fit_pos, self.fit_scaler
+
+    def fit(self, copies: list, known_epochs: dict) -> tuple:
+        """Train ``copies`` in one packed fit; ``(deciders, seconds)``. Early-stopping copies
+        (``full=False`` without ``fixed_epochs``) are monitored on the validation rows; a
+        whole-fold copy of the same recipe is their partner (kept at its best epoch); other
+        whole-fold copies run ``known_epochs[recipe]`` epochs."""
+        from keras_imbalance.comparison import _packing
+
+        k, settings = self.k, self.settings
+        # the store: each part's rows scaled with its scaler, then every copy's synthetic rows
+        blocks, labels, offsets = [], [], {}
+        for full in sorted({c.full for c in copies}):
+            pos, scaler = self.part(full)
+            offsets[full] = sum(len(b) for b in blocks)
+            blocks.append(scaler.transform(self.raw[pos]))
+            labels.append(self.y[pos])
+        rows, weights, redraw = [], [], {}
+        for i, c in enumerate(copies):
+            pos, c.scaler = self.part(c.full)
+            x_part = blocks[sorted(offsets).index(c.full)]
+            c.rows = r = self.recipes[c.recipe].strategy.rows(x_part, self.y[pos], k, self.seed)
+            ids = offsets[c.full] + np.arange(pos.size)
+            own_ids, own_w = _repeat(ids, r.multiplicity, r.weight)
+            extra_ids = extra_w = np.zeros(0)
+            if r.n_extra:
+                start = sum(len(b) for b in blocks)
+                blocks.append(r.extra_x.astype(np.float32))
+                labels.append(r.extra_y)
+                extra_ids, extra_w = np.arange(start, start + r.n_extra), r.extra_weight
+            rows.append(np.concatenate([own_ids, extra_ids]).astype(np.int64))
+            weights.append(np.concatenate([own_w, extra_w]))
+            if r.per_epoch is not None:
+
+                def draw(epoch, r=r, ids=ids):
+                    return _repeat(ids, r.per_epoch(epoch), r.weight)
+
+                redraw[i] = draw
+        store = np.concatenate(blocks, axis=0).astype(np.float32, copy=False)
+        labels = np.concatenate(labels)
+
+        # every copy takes as many steps per epoch as the copy that takes most alone
+        steps = max(math.ceil(c.rows.size / settings.batch_for(c.rows.size)) for c in copies)
+        data = _packing.PackedRows(store, labels, rows, weights, steps, self.seed, redraw)
+        sample = np.stack([store[r[:8]] if r.size >= 8 else store[:8] for r in rows], axis=1)
+        net = _packing.build_net(
+            self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
+        )
+        specs = [
+            self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
+            for c in copies
+        ]
+        _packing.compile_net(net, specs, k, settings)
+
+        watched = {
+            i: self.recipes[c.recipe].rules
+            for i, c in enumerate(copies)
+            if not c.full and self.fixed is None
+        }
+        order = list(watched)
+        partners = {
+            order.index(j): i
+            for i, c in enumerate(copies)
+            for j, d in enumerate(copies)
+            if c.full and j in watched and d.recipe == c.recipe
+        }
+        callbacks, epochs, monitor, snaps = [], self.fixed, None, None
+        if watched:
+            x_val = np.repeat(self.x_val[:, None], len(copies), axis=1)
+            y_val, metric = self.y_val, settings.metric
+
+            def score(copy, rule, logits):
+                return rule_score(metric, y_val, logits, rule, k)
+
+            monitor = _packing.CopyMonitor(net, x_val, watched, score, settings.patience, partners)
+            callbacks.append(monitor)
+            epochs = settings.epochs
+        alone = {
+            i: known_epochs[c.recipe]
+            for i, c in enumerate(copies)
+            if c.full and i not in partners.values() and self.fixed is None
+        }
+        if alone:
+            snaps = _packing.Snapshots(net, alone)
+            callbacks.append(snaps)
+            epochs = max(alone.values())
+        seconds = _packing.fit(net, data, epochs, callbacks)
+        final = net.all_copy_weights(range(len(copies)))
+
+        deciders = {}
+        batch = data.batch_size
+        for i, c in enumerate(copies):
+            n_rows, note = int(self.part(c.full)[0].size), c.rows.note
+            if c.full:
+                if i in partners.values():
+                    m = next(m for m, j in partners.items() if j == i)
+                    found = monitor.partner_weights[m]
+                    best = monitor.best_epoch[m]["argmax"]
+                    run = monitor.copy_epochs_run(m)
+                elif i in alone:
+                    found, best, run = snaps.weights[i], alone[i], alone[i]
+                else:
+                    found, best, run = final[i], self.fixed, self.fixed
+                deciders[(c.recipe, "argmax")] = Decider(
+                    found, c.scaler, None, best, run, True, n_rows, batch, note
+                )
+                continue
+            for rule in self.recipes[c.recipe].rules:
+                if monitor is not None:
+                    m = order.index(i)
+                    found = monitor.best_weights[m][rule] or final[i]
+                    best, run = monitor.best_epoch[m][rule], monitor.copy_epochs_run(m)
+                else:
+                    found, best, run = final[i], self.fixed, self.fixed
+                key = (c.recipe, rule)
+                if key not in deciders or not deciders[key].refit:
+                    deciders[key] = Decider(
+                        found, c.scaler, None, best, run, False, n_rows, batch, note
+                    )
+        return deciders, seconds
+
+
+def fit_fold(model_fn, strategies, x, codes, train_idx, settings, seed, n_classes) -> FoldFit:
+    """Train ``strategies`` with ``model_fn`` on the training fold ``train_idx`` (see the
+    module docstring): one packed fit with early-stopping copies on the fit part and refit
+    copies on the whole fold (``settings.packed=False``: one fit per copy, refits after)."""
+    import keras
+
+    from keras_imbalance.comparison import _packing
+
+    k = n_classes
+    fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k)
+    sample = fold.full_scaler.transform(fold.raw[:8])
+    keras.utils.set_random_seed(seed)
+    lone = call_builder(model_fn, fold.input_shape, k)
+    _packing.check_model(lone, k, sample)
+    recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone))
+    fold.recipes = recipes
+    fixed = fold.fixed
+    early = [
+        _Copy(i, False)
+        for i, r in enumerate(recipes)
+        if fixed is None or "tuned" in r.names or not settings.refit
+    ]
+    late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and "argmax" in r.names]
+    if settings.packed:
+        plan = [early + late]
+    else:  # one copy per fit; the refits after every early-stopped fit
+        plan = [[c] for c in early] + [[c] for c in late]
+    deciders: dict = {}
+    seconds = 0.0
+    for copies in plan:
+        known = {key[0]: d.best_epoch for key, d in deciders.items() if key[1] == "argmax"}
+        found, secs = fold.fit(copies, known)
+        for key, d in found.items():
+            if key not in deciders or d.refit:
+                deciders[key] = d
+        seconds += secs
+    for (_, rule), d in deciders.items():
+        if rule == "tuned":  # tuned on the validation rows (scaled like the fit part)
+            lone.set_weights(d.weights)
+            d.threshold = tune(fold.y_val, softmax(_logits(lone, fold.x_val)), settings.metric)
+    widest = max(len(p) for p in plan) if plan else 0
+    return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+
+
+def _logits(model, x: np.ndarray) -> np.ndarray:
+    import keras
+
+    out = []
+    for i in range(0, x.shape[0], 8192):
+        out.append(keras.ops.convert_to_numpy(model(x[i : i + 8192], training=False)))
+    if not out:
+        return np.zeros((0, model.outputs[0].shape[-1] if model.outputs else 0))
+    return np.asarray(np.concatenate(out, axis=0), dtype=np.float64)
+
+
+def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
+    """Logits of decider ``key`` on raw rows ``x_raw`` (scaled with the decider's scaler)."""
+    decider = fitted.deciders[key]
+    fitted.lone.set_weights(decider.weights)
+    return _logits(fitted.lone, decider.scaler.transform(x_raw))
+
+
+__all__ = ["Decider", "FoldFit", "Recipe", "fit_fold", "predict_logits", "recipes_of"]
