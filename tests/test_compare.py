@@ -265,8 +265,8 @@ def test_smote_on_a_one_row_class_is_refused_before_any_fit(monkeypatch):
     # the validation part takes 1 of each training fold's 2 positives, leaving 1 to SMOTE
     with pytest.raises(
         ValueError,
-        match=r"`strategies`.*\(smote\).*class '1' has 1 in the early-stopping fit part of "
-        r"repeat 0, fold 0 \(2 in its training fold\).*'random_over'.*'smote'\]",
+        match=r"`strategies`.*\(smote\).*class '1' has 1 row in the early-stopping fit part "
+        r"of repeat 0, fold 0 \(2 in its training fold\).*'random_over'.*'smote'\]",
     ):
         compare(x[keep], y[keep], strategies=["random_over", "smote"], **FAST)
     monkeypatch.undo()
@@ -750,3 +750,78 @@ def test_the_top_row_must_beat_the_ensemble_beyond_noise(top_scores, expected):
     winner = np.asarray(scores[("m", expected)])
     assert rec["mean_difference"] == pytest.approx(np.mean(winner - [0.60, 0.62, 0.58, 0.60]))
     assert ("steadier choice" in rec["text"]) is (expected == "ensemble")
+
+
+def _rare_classes():
+    """4 classes of 40, 20, 3 and 1 rows, each shifted along x0."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(40, int), np.ones(20, int), np.full(3, 2), 3]
+    x = np.c_[y * 2.0 + rng.normal(size=y.size) * 0.3, rng.normal(size=y.size)]
+    return x, y
+
+
+def four_logits(input_shape, n_classes):
+    import keras
+
+    model = keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    return model
+
+
+four_logits.fixed_epochs = 3
+
+
+def test_a_default_run_on_classes_of_one_and_three_rows_finishes(tmp_path):
+    from keras_imbalance.comparison import DEFAULT_STRATEGIES
+
+    x, y = _rare_classes()
+    with pytest.warns(UserWarning) as caught:
+        result = compare(x, y, model_fn=four_logits, cv=3, results_path=tmp_path / "r.jsonl")
+    messages = " | ".join(str(w.message) for w in caught)
+    # the classes with fewer rows than cv are named; the 1-row class is never tested
+    assert "fewer rows than cv=3: {'3': 1}" in messages and "never tested" in messages
+    # SMOTE-like defaults cannot interpolate within the 1-row class: skipped, with the reason
+    assert set(result.skipped) == {"smote", "borderline_smote1"}
+    for name, reason in result.skipped.items():
+        assert "class '3' has 1 row in the" in reason and name in messages
+    board = result.leaderboard
+    ran = board[board["rank"] > 0]
+    expected = {s for s in DEFAULT_STRATEGIES if s not in result.skipped}
+    assert expected <= set(ran["strategy"]) | {a for v in ran["aliases"] for a in v.split(", ")}
+    listed = board[board["rank"] == 0].set_index("strategy")
+    assert set(listed.index) == {"smote", "borderline_smote1"}
+    assert listed.loc["smote", "note"].startswith("skipped: class '3' has 1 row")
+    # the 1-row class stays in every training fold and is never tested
+    for row in result.rows:
+        assert row["confusion"][3] == [0, 0, 0, 0] and math.isnan(row["per_class_recall"][3])
+    for row in load_results(tmp_path / "r.jsonl").rows:  # no recall: null in the file
+        assert row["per_class_recall"][3] is None
+    # every interval rests on fewer than 5 test rows of a class: marked
+    assert ran["thin"].all() and (ran["test_rows_min"] == 0).all()
+    rec = result.recommendation
+    assert rec["thin_evidence"] is True
+    assert rec["evidence"]["test_rows_per_class"] == [40.0, 20.0, 3.0, 0.0]
+    assert "The evidence is thin: the test folds hold 3 of '2' and none of '3' per repeat" in (
+        rec["text"]
+    )
+    assert "more rows of those classes" in rec["text"] and "repeats=3" in rec["text"]
+    html = (tmp_path / "r.html")
+    result.to_html(html)
+    text = html.read_text(encoding="utf-8")
+    assert "&dagger;" in text and "2 (3 test rows), 3 (never tested)" in text
+    assert "Skipped strategies" in text and "<b>smote</b>: class &#x27;3&#x27; has 1 row" in text
+
+
+def test_an_explicit_strategy_the_data_cannot_run_is_an_error():
+    x, y = _rare_classes()
+    with pytest.raises(ValueError, match=r"`strategies`.*\(smote\).*class '3' has 1 row") as info:
+        compare(x, y, model_fn=four_logits, cv=3, strategies=["balanced", "smote"])
+    assert "\n" not in str(info.value)
+
+
+def test_evidence_is_firm_with_enough_rows_and_folds():
+    x, y, _ = _data()
+    result = compare(x, y, strategies=["balanced"], **{**FAST, "cv": 5})
+    assert result.recommendation["thin_evidence"] is False
+    assert "thin" not in result.recommendation["text"]
+    assert not result.leaderboard["thin"].any()

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,16 +210,18 @@ def _keys_of(row: dict) -> list:
     ]
 
 
-def _check_interpolation(trained, splits, codes, classes, fraction, fit_part, seeds):
-    """Refuse, before any fit, a SMOTE-like strategy that would meet a class with one row.
+def _interpolation_problems(trained, splits, codes, classes, fraction, fit_part, seeds) -> dict:
+    """``{strategy: reason}`` for each SMOTE-like strategy that would meet a class with one row.
 
-    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE-1 and ADASYN interpolate between rows of the
+    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE and ADASYN interpolate between rows of the
     class they over-sample, so every non-majority class needs 2 rows in the rows they resample:
     the early-stopping fit part of each training fold (``fit_part``), else the training fold.
+    The reason names the first (repeat, fold) where it happens.
     """
     names = [s.name for s in trained if s.interpolates]
     if not names:
-        return
+        return {}
+    part = "early-stopping fit part" if fit_part else "training fold"
     for repeat, fold, train_idx, _ in splits:
         y_train = codes[train_idx]
         rows = y_train
@@ -229,16 +232,29 @@ def _check_interpolation(trained, splits, codes, classes, fraction, fit_part, se
         thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
         if thin:
             c = thin[0]
-            part = "early-stopping fit part" if fit_part else "training fold"
-            raise invalid(
-                "strategies",
-                f"strategies that interpolate within a class ({', '.join(names)}) only when "
-                f"every class has at least 2 rows in each {part}, but class {classes[c]!r} has 1 "
-                f"in the {part} of repeat {repeat}, fold {fold} ({int(np.sum(y_train == c))} "
-                "in its training fold); use fewer folds (`cv`), more rows of that class, or "
-                "'random_over' instead",
-                [s.name for s in trained],
+            reason = (
+                f"class {classes[c]!r} has 1 row in the {part} of repeat {repeat}, fold {fold} "
+                f"({int(np.sum(y_train == c))} in its training fold); interpolating within a "
+                "class needs 2"
             )
+            return dict.fromkeys(names, reason)
+    return {}
+
+
+def _skip_or_refuse(problems: dict, explicit: bool, trained: list) -> dict:
+    """Strategies the data cannot run: an error when the user named them, else skipped."""
+    if not problems:
+        return {}
+    if explicit:
+        reason = next(iter(problems.values()))
+        raise invalid(
+            "strategies",
+            f"strategies that interpolate within a class ({', '.join(problems)}) only when "
+            f"every class has at least 2 rows in the rows they resample, but {reason}; use "
+            "fewer folds (`cv`), more rows of that class, or 'random_over' instead",
+            [s.name for s in trained],
+        )
+    return dict(problems)
 
 
 def compare(
@@ -438,9 +454,19 @@ def compare(
     fit_part = not settings.refit or any(
         _data.fixed_epochs(fn, settings.epochs) is None for fn in models.values()
     )
-    _check_interpolation(
+    problems = _interpolation_problems(
         trained, splits, codes, classes, settings.validation_fraction, fit_part, seeds
     )
+    skipped = _skip_or_refuse(problems, strategies is not None, trained)
+    if skipped:
+        warnings.warn(
+            "default strategies skipped on this data: "
+            + "; ".join(f"{name}: {reason}" for name, reason in skipped.items()),
+            UserWarning,
+            stacklevel=2,
+        )
+        resolved = [s for s in resolved if s.name not in skipped]
+        trained = [s for s in trained if s.name not in skipped]
     collectors = _collectors(resolved, models, k, settings.max_scores, seeds)
 
     import keras
@@ -459,6 +485,7 @@ def compare(
             "class_counts": counts.tolist(),
         },
         "strategies": [s.name for s in resolved],
+        "skipped": skipped,
         "models": {name: _data.describe_builder(fn) for name, fn in models.items()},
         "cv": cv_config,
         "repeats": repeats,
@@ -513,6 +540,8 @@ def compare(
     if tasks:
         from joblib import Parallel, delayed
 
+        # early-stopped models run longest: start them first, so no worker idles at the end
+        tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         results = parallel(
             delayed(run_task)(t, xa, codes, settings, backend, os.getpid()) for t in tasks
@@ -551,7 +580,8 @@ def build_result(rows, config, results_path=None) -> ComparisonResult:
     cv = config["cv"]
     ratio = cv["test_train_ratio"] if isinstance(cv, dict) else 1.0 / (cv - 1)
     board = _stats.leaderboard(folds, metric, METRICS, ratio)
-    rec = _stats.recommend(folds, board, metric, ratio)
+    rec = _stats.recommend(folds, board, metric, ratio, classes=config["data"]["classes"])
+    board = _stats.with_skipped(board, config.get("skipped") or {})
     return ComparisonResult(
         leaderboard=board,
         recommendation=rec,

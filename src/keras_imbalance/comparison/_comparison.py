@@ -21,12 +21,18 @@ class ComparisonResult:
     Attributes
     ----------
     leaderboard : pandas.DataFrame
-        One row per (model, strategy), best first: ``rank, model, strategy, mean, std, ci_low,
-        ci_high, n_folds`` for the ranking ``metric`` and the mean of every other metric.
+        One row per (model, strategy), best first: ``rank, model, strategy, aliases`` (the
+        strategies that trained identically and share the row), ``note`` (settings lowered
+        for the data, e.g. ``k_neighbors=2``), ``mean, std, ci_low, ci_high, n_folds`` for the
+        ranking ``metric``, ``test_rows_min`` (test rows per repeat of the class with the
+        fewest) and ``thin`` (``test_rows_min < 5``: the interval rests on too few rows of a
+        class), and the mean of every other metric. Default strategies the data could not run
+        come last with ``rank`` 0, no score and the reason in ``note`` (see :attr:`skipped`).
     recommendation : dict
-        ``text`` (one sentence naming the winner and whether it beats ``none`` beyond noise),
-        ``winner_model``, ``winner_strategy``, ``beats_baseline``, ``mean_difference``,
-        ``ci_low``, ``ci_high``, ``n_pairs``, ``rule``.
+        ``text`` (the winner, whether it beats ``none`` beyond noise and, when it is, that the
+        evidence is thin and what would make it firmer), ``winner_model``,
+        ``winner_strategy``, ``beats_baseline``, ``mean_difference``, ``ci_low``, ``ci_high``,
+        ``n_pairs``, ``rule``, ``thin_evidence``, ``evidence``.
     folds : pandas.DataFrame
         One row per (model, strategy, repeat, fold) with every metric, the per-class recall,
         the confusion matrix, the tuned threshold and the training bookkeeping.
@@ -55,6 +61,11 @@ class ComparisonResult:
     class_counts: list
     rows: list = field(repr=False, default_factory=list)
     results_path: str | None = None
+
+    @property
+    def skipped(self) -> dict:
+        """``{strategy: reason}`` of the default strategies the data could not run."""
+        return dict(self.config.get("skipped") or {})
 
     @property
     def settings(self) -> TrainingSettings:

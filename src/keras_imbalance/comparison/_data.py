@@ -202,6 +202,50 @@ def validation_split(y_train: np.ndarray, fraction: float, seed: int):
     return fit_pos, val_pos
 
 
+def _stratified(cv, repeats, random_state, codes, classes) -> list:
+    """``RepeatedStratifiedKFold`` folds; a class with a single row is never tested: its row is
+    in every training fold (a model cannot learn a class it never saw), and the other rows are
+    split as usual. A class with fewer rows than ``cv`` is tested in only some folds. Both
+    are named in a warning."""
+    import warnings
+
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    counts = np.bincount(codes, minlength=len(classes))
+    if np.count_nonzero(counts >= 2) < 2:
+        raise invalid(
+            "y",
+            "at least 2 classes with 2 rows or more (a class is tested only if it also has a "
+            "row to train on)",
+            {classes[c]: int(n) for c, n in enumerate(counts)},
+        )
+    single = np.flatnonzero(np.isin(codes, np.flatnonzero(counts == 1)))
+    rest = np.setdiff1d(np.arange(codes.size), single)
+    few = {classes[c]: int(n) for c, n in enumerate(counts) if n < cv}
+    if few:
+        untested = [classes[c] for c in np.flatnonzero(counts == 1)]
+        warnings.warn(
+            f"classes with fewer rows than cv={cv}: {few}; "
+            + (
+                f"{untested} (1 row) are never tested, their row stays in every training fold; "
+                if untested
+                else ""
+            )
+            + "the others are tested in only some folds, so their recall rests on few rows "
+            "(marked 'thin' in the leaderboard)",
+            UserWarning,
+            stacklevel=4,
+        )
+    splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        pairs = list(splitter.split(np.zeros(rest.size), codes[rest]))
+    return [
+        (*divmod(i, cv), np.sort(np.r_[rest[train], single]), rest[test])
+        for i, (train, test) in enumerate(pairs)
+    ]
+
+
 def splits(cv, repeats, random_state, x, codes, classes):
     """The folds as ``[(repeat, fold, train_idx, test_idx)]`` and the ``cv`` entry of the config:
     the int, or a description of the given splits (a hash of every index and the mean test/train
@@ -209,24 +253,7 @@ def splits(cv, repeats, random_state, x, codes, classes):
     k = len(classes)
     if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
         cv = check_number("cv", cv, low=2, integer=True)
-        counts = np.bincount(codes, minlength=k)
-        if counts.min() < cv:
-            small = {classes[i]: int(c) for i, c in enumerate(counts) if c < cv}
-            raise invalid(
-                "cv",
-                f"at most the size of the smallest class ({counts.min()})",
-                f"{cv} (classes {small})",
-            )
-        from sklearn.model_selection import RepeatedStratifiedKFold
-
-        splitter = RepeatedStratifiedKFold(
-            n_splits=cv, n_repeats=repeats, random_state=random_state
-        )
-        out = [
-            (*divmod(i, cv), train, test)
-            for i, (train, test) in enumerate(splitter.split(np.zeros(codes.size), codes))
-        ]
-        return out, int(cv)
+        return _stratified(cv, repeats, random_state, codes, classes), int(cv)
     expected = (
         "an int >= 2 (stratified folds), a scikit-learn splitter with split(x, y) or an "
         "iterable of (train_indices, test_indices)"

@@ -35,9 +35,11 @@ def fold_scores(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> d
     cm = metrics.confusion_matrix(y, pred, num_classes=k)
     values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
     values["pr_auc"] = pr_auc(y, proba)
+    recall = np.asarray(metrics.from_confusion(cm, "per_class_recall"), dtype=np.float64)
+    recall[cm.sum(axis=1) == 0] = np.nan  # a class without test rows has no recall
     return {
         "metrics": values,
-        "per_class_recall": metrics.from_confusion(cm, "per_class_recall").tolist(),
+        "per_class_recall": recall.tolist(),
         "confusion": cm.astype(np.int64).tolist(),
     }
 

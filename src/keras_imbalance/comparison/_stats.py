@@ -20,6 +20,10 @@ import numpy as np
 
 LEVEL = 0.95
 
+#: Fewer test rows of a class than this (per repeat) make a per-class recall, and every
+#: interval that averages it, rest on too little: marked "thin".
+THIN_TEST_ROWS = 5
+
 
 def corrected_interval(values, test_train_ratio: float, level: float = LEVEL):
     """``(mean, std, low, high)`` of the corrected resampled t interval (NaN when n < 2)."""
@@ -50,8 +54,18 @@ def _joined(part, column: str) -> str:
     return ", ".join(seen)
 
 
+def test_rows(part) -> np.ndarray:
+    """Test rows of each class per repeat (mean over repeats) in a fold-rows frame."""
+    if "confusion" not in part or not len(part):
+        return np.zeros(0)
+    totals = np.sum([np.asarray(c).sum(axis=1) for c in part["confusion"]], axis=0)
+    return totals / max(1, part["repeat"].nunique())
+
+
 def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
-    """One row per (model, strategy), best mean ``metric`` first."""
+    """One row per (model, strategy), best mean ``metric`` first. ``test_rows_min`` is the
+    number of test rows (per repeat) of the class with the fewest; ``thin`` marks rows whose
+    interval rests on fewer than :data:`THIN_TEST_ROWS` of them."""
     import pandas as pd
 
     rows = []
@@ -68,6 +82,8 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
                 "ci_low",
                 "ci_high",
                 "n_folds",
+                "test_rows_min",
+                "thin",
             ]
         )
     lowest = -1.0 if metric == "matthews_correlation" else 0.0
@@ -86,6 +102,11 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
             "ci_high": high,
             "n_folds": int(part[metric].notna().sum()),
         }
+        rows_per_class = test_rows(part)
+        if rows_per_class.size:
+            fewest = float(rows_per_class.min())
+            row["test_rows_min"] = fewest
+            row["thin"] = bool(fewest < THIN_TEST_ROWS)
         for m in metrics:
             if m != metric:
                 row[m] = float(part[m].mean())
@@ -97,6 +118,22 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
     ).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def with_skipped(board, skipped: dict):
+    """The leaderboard with one last row per skipped strategy: no score, ``rank`` 0 and the
+    reason in ``note`` (after the recommendation, which only ranks what ran)."""
+    if not skipped:
+        return board
+    import pandas as pd
+
+    extra = pd.DataFrame(
+        [
+            {"rank": 0, "model": "", "strategy": name, "note": f"skipped: {reason}", "n_folds": 0}
+            for name, reason in skipped.items()
+        ]
+    )
+    return pd.concat([board, extra], ignore_index=True)
 
 
 def _paired(folds, metric, first, second) -> np.ndarray:
@@ -117,6 +154,7 @@ def recommend(
     test_train_ratio: float,
     baseline: str = "none",
     prefer: str | None = "ensemble",
+    classes=None,
 ):
     """The recommendation: the winner, and whether it beats ``baseline`` beyond noise.
 
@@ -230,6 +268,7 @@ def recommend(
                 "the data as it is."
             ),
         )
+        _evidence(out, folds, model, strategy, classes)
         return out
     diff = _paired(folds, metric, (model, strategy), (base_model, baseline))
     mean, _, low, high = corrected_interval(diff, test_train_ratio)
@@ -256,4 +295,45 @@ def recommend(
             "more repeats (repeats=...) would tell them apart."
         )
     out["text"] = f"Use {label} (mean {metric} {chosen['mean']:.3f}): {prefix}{verdict}"
+    _evidence(out, folds, model, strategy, classes)
     return out
+
+
+def _evidence(out: dict, folds, model, strategy, classes) -> None:
+    """Say in the recommendation when its evidence is thin, and what would make it firmer:
+    classes with fewer than :data:`THIN_TEST_ROWS` test rows per repeat (never tested ones
+    included), or fewer than 5 folds."""
+    part = folds[(folds["model"] == model) & (folds["strategy"] == strategy)]
+    per_class = test_rows(part)
+    names = list(classes) if classes is not None else [str(c) for c in range(per_class.size)]
+    few = [(names[c], n) for c, n in enumerate(per_class) if n < THIN_TEST_ROWS]
+    n_folds = len(part)
+    reasons, firmer = [], []
+    if few:
+        listed = [
+            f"none of {name!r}" if n == 0 else f"{n:g} of {name!r}" for name, n in few
+        ]
+        listed = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        reasons.append(f"the test folds hold {listed} per repeat")
+        firmer.append(
+            f"more rows of {'that class' if len(few) == 1 else 'those classes'} (a class needs "
+            f"{THIN_TEST_ROWS} or more test rows for a recall worth comparing; a class of one "
+            "row is never tested)"
+        )
+    if n_folds < 5:
+        reasons.append(f"only {n_folds} folds")
+        firmer.append("more folds or repeats (cv=5, repeats=3)")
+    elif few:
+        firmer.append("more repeats (repeats=3), which test the rare rows in new splits")
+    out["thin_evidence"] = bool(reasons)
+    out["evidence"] = {
+        "test_rows_per_class": per_class.tolist(),
+        "n_folds": int(n_folds),
+        "thin_classes": [name for name, _ in few],
+        "thin_below": THIN_TEST_ROWS,
+    }
+    if reasons:
+        out["text"] += (
+            f" The evidence is thin: {' and '.join(reasons)}; {' and '.join(firmer)} would "
+            "make it firmer."
+        )

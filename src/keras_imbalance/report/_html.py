@@ -7,6 +7,7 @@ import html
 import json
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -36,6 +37,31 @@ pre{background:#f5f7fa;padding:10px;overflow:auto;max-height:420px;font-size:12p
 .note{color:#616e7c;font-size:12.5px} details{margin:8px 0} summary{cursor:pointer}
 .scroll{overflow-x:auto}
 """
+
+
+def _version() -> str:
+    from keras_imbalance import __version__
+
+    return __version__
+
+
+def _evidence(rec) -> tuple:
+    """(test rows per class and repeat, the 'thin' threshold) of the recommendation."""
+    evidence = rec.get("evidence") or {}
+    return list(evidence.get("test_rows_per_class") or []), evidence.get("thin_below", 5)
+
+
+def _thin_note(board, rec, classes) -> str:
+    """A sentence for the leaderboard note when intervals rest on few test rows (the dagger)."""
+    if "thin" not in board or not board["thin"].fillna(False).astype(bool).any():
+        return ""
+    per_class, below = _evidence(rec)
+    few = ", ".join(
+        f"{c} ({'never tested' if n == 0 else f'{n:g} test rows'})"
+        for c, n in zip(classes, per_class, strict=False)
+        if n < below
+    )
+    return f" &dagger; The interval rests on fewer than {below} test rows per repeat of class {_e(few)}."
 
 
 def _features_fact(data: dict) -> tuple:
@@ -99,10 +125,11 @@ def _pooled(rows, k, positive):
 
 
 def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> str:
+    shown = ("rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds")
     others = [
         c
         for c in board.columns
-        if c not in ("rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds")
+        if c not in shown and c not in ("aliases", "note", "test_rows_min", "thin")
     ]
     head = (
         ["#", "strategy"]
@@ -119,13 +146,19 @@ def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> s
     for _, r in board.iterrows():
         key = (r["model"], r["strategy"])
         cls = "best" if key == winner else ("base" if key == baseline_key else "")
-        cells = [str(int(r["rank"])), f"<td class='l'>{_e(r['strategy'])}</td>"]
+        name = _e(r["strategy"])
+        if r.get("aliases"):
+            name += f" <span class='note'>(= {_e(r['aliases'])})</span>"
+        if r.get("note"):
+            name += f" <span class='note'>[{_e(r['note'])}]</span>"
+        cells = [str(int(r["rank"])), f"<td class='l'>{name}</td>"]
         if several_models:
             cells.append(f"<td class='l'>{_e(r['model'])}</td>")
         cells += [
             _fmt(r["mean"]),
             _fmt(r["std"]),
-            f"{_fmt(r['ci_low'])} &ndash; {_fmt(r['ci_high'])}",
+            f"{_fmt(r['ci_low'])} &ndash; {_fmt(r['ci_high'])}"
+            + (" &dagger;" if r.get("thin") else ""),
             str(int(r["n_folds"])),
         ]
         cells += [_fmt(r[c]) for c in others]
@@ -156,6 +189,7 @@ def detail_keys(board, top: int, winner, baseline) -> list:
 def render_html(result, *, top: int = 4) -> str:
     """The report of ``result`` as one HTML string (images embedded as base64 PNG)."""
     board = result.leaderboard
+    board = board[board["rank"] > 0] if len(board) else board  # skipped strategies: listed apart
     folds = result.folds
     rec = result.recommendation
     cfg = result.config
@@ -175,6 +209,7 @@ def render_html(result, *, top: int = 4) -> str:
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<meta name='generator' content='keras-imbalance {_version()}'>",
         "<title>keras-imbalance: strategy comparison</title>",
         f"<style>{_CSS}</style></head><body><main>",
         "<h1>Imbalance strategy comparison</h1>",
@@ -208,12 +243,21 @@ def render_html(result, *, top: int = 4) -> str:
             _img(_plots.leaderboard_chart(board, result.metric, label, winner), "leaderboard")
         )
         parts.append(_leaderboard_table(board, result.metric, several_models, winner, baseline_key))
+    thin = _thin_note(board, rec, classes)
     parts.append(
         "<p class='note'>The other metric columns are means over the same folds. "
         "Intervals: corrected resampled t interval (Nadeau &amp; Bengio 2003), "
         "which widens the naive interval because cross-validation folds share training rows. "
-        f"Rule: {_e(rec.get('rule', ''))}.</p>"
+        f"Rule: {_e(rec.get('rule', ''))}.{thin}</p>"
     )
+    skipped = cfg.get("skipped") or {}
+    if skipped:
+        parts.append("<h2>Skipped strategies</h2><ul>")
+        parts += [f"<li><b>{_e(name)}</b>: {_e(reason)}</li>" for name, reason in skipped.items()]
+        parts.append(
+            "</ul><p class='note'>Default strategies the data cannot run are skipped; "
+            "a strategy named explicitly stops the comparison with this reason instead.</p>"
+        )
 
     keys = detail_keys(board, top, winner, baseline_key)
     label_of = {(r["model"], r["strategy"]): label(r) for _, r in board.iterrows()}
@@ -223,20 +267,28 @@ def render_html(result, *, top: int = 4) -> str:
         mat = []
         for _, r in board.iterrows():
             part = folds[(folds["model"] == r["model"]) & (folds["strategy"] == r["strategy"])]
-            mat.append(
-                np.mean(
-                    np.stack([np.asarray(v, dtype=float) for v in part["per_class_recall"]]), axis=0
-                )
-            )
+            recalls = np.stack([np.asarray(v, dtype=float) for v in part["per_class_recall"]])
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # untested class: all NaN
+                mat.append(np.nanmean(recalls, axis=0))
+        per_class, below = _evidence(rec)
+        ticks = [
+            c if n >= below else (f"{c} (untested)" if n == 0 else f"{c} (n={n:g})")
+            for c, n in zip(classes, per_class, strict=False)
+        ] or classes
         parts.append(
             _img(
                 _plots.recall_heatmap(
-                    np.stack(mat), [label(r) for _, r in board.iterrows()], classes
+                    np.stack(mat), [label(r) for _, r in board.iterrows()], ticks
                 ),
                 "per-class recall",
             )
         )
-        parts.append("<p class='note'>Mean recall of each true class over the test folds.</p>")
+        parts.append(
+            "<p class='note'>Mean recall of each true class over the test folds; a class "
+            f"with fewer than {below} test rows per repeat is labelled with its count "
+            "(n=...): its recall rests on too few rows to compare strategies.</p>"
+        )
 
         parts.append("<h2>Confusion matrices of the top and the recommended strategies</h2>")
         matrices = []

@@ -105,7 +105,7 @@ def recall_heatmap(matrix, row_labels, classes):
             ax.text(
                 j,
                 i,
-                f"{value:.2f}",
+                "–" if np.isnan(value) else f"{value:.2f}",
                 ha="center",
                 va="center",
                 fontsize=8,
