@@ -130,3 +130,15 @@ def test_trained_ensemble_saves_and_loads_in_a_fresh_process(tmp_path):
         check=True,
     )
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, atol=1e-6)
+
+
+def test_a_class_of_one_row_trains_but_cannot_be_interpolated():
+    from test_compare import _rare_classes, four_logits
+
+    x, y = _rare_classes()
+    model = fit_strategy(x, y, "balanced", model_fn=four_logits, epochs=3)
+    assert np.asarray(model.predict(x.astype("float32"), verbose=0)).shape == (64, 4)
+    with pytest.raises(
+        ValueError, match=r"`strategy`.*smote cannot: class '3' has 1 row in the .* of all rows"
+    ):
+        fit_strategy(x, y, "smote", model_fn=four_logits, epochs=3)

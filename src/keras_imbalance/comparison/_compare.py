@@ -22,7 +22,7 @@ from keras_imbalance.comparison import _data, _stats
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._ensemble import Collector, model_label
 from keras_imbalance.comparison._fit import training_settings
-from keras_imbalance.comparison._fold import fit_fold, predict_logits
+from keras_imbalance.comparison._fold import fit_fold, interpolation_problems, predict_logits
 from keras_imbalance.comparison._models import DEFAULT_MODELS
 from keras_imbalance.comparison._results import FORMAT, ResultsFile, folds_frame, row_key
 from keras_imbalance.comparison._scoring import decide, fold_scores, softmax, stored_scores
@@ -208,37 +208,6 @@ def _keys_of(row: dict) -> list:
     return [row["key"]] + [
         row_key(row["model"], a, row["repeat"], row["fold"]) for a in row.get("aliases") or []
     ]
-
-
-def _interpolation_problems(trained, splits, codes, classes, fraction, fit_part, seeds) -> dict:
-    """``{strategy: reason}`` for each SMOTE-like strategy that would meet a class with one row.
-
-    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE and ADASYN interpolate between rows of the
-    class they over-sample, so every non-majority class needs 2 rows in the rows they resample:
-    the early-stopping fit part of each training fold (``fit_part``), else the training fold.
-    The reason names the first (repeat, fold) where it happens.
-    """
-    names = [s.name for s in trained if s.interpolates]
-    if not names:
-        return {}
-    part = "early-stopping fit part" if fit_part else "training fold"
-    for repeat, fold, train_idx, _ in splits:
-        y_train = codes[train_idx]
-        rows = y_train
-        if fit_part:
-            fit_pos, _ = _data.validation_split(y_train, fraction, seeds[(repeat, fold)])
-            rows = y_train[fit_pos]
-        n = np.bincount(rows, minlength=len(classes))
-        thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
-        if thin:
-            c = thin[0]
-            reason = (
-                f"class {classes[c]!r} has 1 row in the {part} of repeat {repeat}, fold {fold} "
-                f"({int(np.sum(y_train == c))} in its training fold); interpolating within a "
-                "class needs 2"
-            )
-            return dict.fromkeys(names, reason)
-    return {}
 
 
 def _skip_or_refuse(problems: dict, explicit: bool, trained: list) -> dict:
@@ -454,7 +423,7 @@ def compare(
     fit_part = not settings.refit or any(
         _data.fixed_epochs(fn, settings.epochs) is None for fn in models.values()
     )
-    problems = _interpolation_problems(
+    problems = interpolation_problems(
         trained, splits, codes, classes, settings.validation_fraction, fit_part, seeds
     )
     skipped = _skip_or_refuse(problems, strategies is not None, trained)

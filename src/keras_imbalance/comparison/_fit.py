@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison import _data
-from keras_imbalance.comparison._fold import fit_fold
+from keras_imbalance.comparison._fold import fit_fold, interpolation_problems
 from keras_imbalance.comparison._models import DEFAULT_MODELS
 from keras_imbalance.comparison._settings import TrainingSettings
 from keras_imbalance.comparison._strategies import (
@@ -164,9 +164,28 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
                 sorted(models),
             )
         names = [name]
-    thin = [classes[c] for c in range(k) if np.count_nonzero(codes == c) < 2]
-    if thin:
-        raise invalid("y", "at least 2 rows of every class", f"classes with 1 row: {thin}")
+    everything = np.arange(xa.shape[0])
+    seed = _data.fold_seed(settings.random_state, 0, 0)
+    strategies = [STRATEGIES[s] for s in names]
+    fit_part = not settings.refit or any(
+        _data.fixed_epochs(fn, settings.epochs) is None for fn in models.values()
+    )
+    problems = interpolation_problems(
+        strategies,
+        [(0, 0, everything, everything[:0])],
+        codes,
+        classes,
+        settings.validation_fraction,
+        fit_part,
+        {(0, 0): seed},
+    )
+    if problems:
+        name, reason = next(iter(problems.items()))
+        raise invalid(
+            "strategy" if chosen.trains else "members",
+            f"strategies the data can run; {name} cannot: {reason}",
+            name,
+        )
 
     import keras
 

@@ -270,6 +270,38 @@ class _Fold:
         return deciders, seconds
 
 
+def interpolation_problems(trained, splits, codes, classes, fraction, fit_part, seeds) -> dict:
+    """``{strategy: reason}`` for each SMOTE-like strategy that would meet a class with one row.
+
+    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE and ADASYN interpolate between rows of the
+    class they over-sample, so every non-majority class needs 2 rows in the rows they resample:
+    the early-stopping fit part of each training fold (``fit_part``), else the training fold.
+    The reason names the first (repeat, fold) where it happens.
+    """
+    names = [s.name for s in trained if s.interpolates]
+    if not names:
+        return {}
+    part = "early-stopping fit part" if fit_part else "training fold"
+    for repeat, fold, train_idx, test_idx in splits:
+        y_train = codes[train_idx]
+        rows = y_train
+        if fit_part:
+            fit_pos, _ = validation_split(y_train, fraction, seeds[(repeat, fold)])
+            rows = y_train[fit_pos]
+        n = np.bincount(rows, minlength=len(classes))
+        thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
+        if thin:
+            c = thin[0]
+            where = f"repeat {repeat}, fold {fold}" if len(test_idx) else "all rows"
+            reason = (
+                f"class {classes[c]!r} has 1 row in the {part} of {where} "
+                f"({int(np.sum(y_train == c))} in {'its training fold' if len(test_idx) else 'all'}"
+                "); interpolating within a class needs 2"
+            )
+            return dict.fromkeys(names, reason)
+    return {}
+
+
 def fit_fold(model_fn, strategies, x, codes, train_idx, settings, seed, n_classes) -> FoldFit:
     """Train ``strategies`` with ``model_fn`` on the training fold ``train_idx`` (see the
     module docstring): one packed fit with early-stopping copies on the fit part and refit
@@ -332,4 +364,12 @@ def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
     return _logits(fitted.lone, decider.scaler.transform(x_raw))
 
 
-__all__ = ["Decider", "FoldFit", "Recipe", "fit_fold", "predict_logits", "recipes_of"]
+__all__ = [
+    "Decider",
+    "FoldFit",
+    "Recipe",
+    "fit_fold",
+    "interpolation_problems",
+    "predict_logits",
+    "recipes_of",
+]

@@ -310,9 +310,7 @@ def _evidence(out: dict, folds, model, strategy, classes) -> None:
     n_folds = len(part)
     reasons, firmer = [], []
     if few:
-        listed = [
-            f"none of {name!r}" if n == 0 else f"{n:g} of {name!r}" for name, n in few
-        ]
+        listed = [f"none of {name!r}" if n == 0 else f"{n:g} of {name!r}" for name, n in few]
         listed = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
         reasons.append(f"the test folds hold {listed} per repeat")
         firmer.append(
