@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import check_number, check_option, check_weights_array, invalid
+from keras_imbalance._validation import (
+    Text,
+    check_number,
+    check_option,
+    check_weights_array,
+    invalid,
+)
 
 __all__ = [
     "confusion_matrix",
@@ -186,7 +192,7 @@ def _labels_from(
             )
     if yt.shape[0] != yp.shape[0]:
         raise invalid(
-            "y_pred", f"as many rows as y_true ({yt.shape[0]})", f"array of shape {yp.shape}"
+            "y_pred", f"as many rows as y_true ({yt.shape[0]})", Text(f"array of shape {yp.shape}")
         )
     # (n, 1) is a column of labels / binary scores
     if yt.ndim == 2 and yt.shape[1] == 1:
@@ -198,7 +204,9 @@ def _labels_from(
 
     width = [a.shape[1] for a in (yt, yp) if a.ndim == 2]
     if len(width) == 2 and width[0] != width[1]:
-        raise invalid("y_pred", f"{width[0]} columns like y_true", f"array of shape {yp.shape}")
+        raise invalid(
+            "y_pred", f"{width[0]} columns like y_true", Text(f"array of shape {yp.shape}")
+        )
 
     true = np.argmax(yt, axis=1) if yt.ndim == 2 else _as_labels("y_true", yt)
     if yp.ndim == 2:
@@ -219,7 +227,7 @@ def _labels_from(
     for name, arr in (("y_true", true), ("y_pred", pred)):
         if arr.size and (arr.min() < 0 or arr.max() >= k):
             raise invalid(
-                name, f"class labels in 0..{k - 1}", f"labels in {arr.min()}..{arr.max()}"
+                name, f"class labels in 0..{k - 1}", Text(f"labels in {arr.min()}..{arr.max()}")
             )
     return true, pred, k
 

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import check_number, invalid
+from .._validation import Text, check_number, invalid
 from ._categorical import SwitchableClassWeight
 from ._common import (
     ImbalanceLoss,
@@ -34,7 +34,7 @@ def _log_priors(class_counts, priors) -> list[float]:
         raise invalid(
             "class_counts",
             "exactly one of `class_counts` and `priors`",
-            f"class_counts={class_counts!r}, priors={priors!r}",
+            Text(f"class_counts={class_counts!r}, priors={priors!r}"),
         )
     if class_counts is not None:
         values = class_vector("class_counts", class_counts, positive=True)

@@ -14,7 +14,7 @@ import keras
 from keras import ops
 
 from keras_imbalance._confusion import _REDUCERS
-from keras_imbalance._validation import check_number, invalid
+from keras_imbalance._validation import Text, check_number, invalid
 
 __all__ = [
     "BalancedAccuracy",
@@ -84,7 +84,7 @@ class _ConfusionMetric(keras.metrics.Metric):
                     "y_true",
                     f"class indices of shape {tuple(y_pred.shape[:-1])} (or with a trailing 1) or "
                     f"one-hot rows of shape {tuple(y_pred.shape)} matching y_pred",
-                    f"tensor of shape {tuple(y_true.shape)}",
+                    Text(f"tensor of shape {tuple(y_true.shape)}"),
                 )
             true = ops.cast(true, "int32")
             return true, ops.cast(pred, "int32"), true
@@ -92,7 +92,7 @@ class _ConfusionMetric(keras.metrics.Metric):
             raise invalid(
                 "y_pred",
                 f"scores with a last axis of num_classes={k}",
-                f"tensor of shape {tuple(y_pred.shape)}",
+                Text(f"tensor of shape {tuple(y_pred.shape)}"),
             )
         # binary: one score per element, (...) or (..., 1)
         if rank_p >= 1 and y_pred.shape[-1] == 1:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from keras_imbalance._validation import check_option, check_weights_array, invalid
+from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
 from keras_imbalance.resampling._methods import METHODS, NEIGHBORS
 from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
 from keras_imbalance.resampling._torch_neighbors import TorchNeighbors, require_torch
@@ -207,7 +207,9 @@ def resample(
         weights = check_weights_array("sample_weight", sample_weight)
         if weights.shape != (n,):
             raise invalid(
-                "sample_weight", f"one weight per row of x, shape ({n},)", f"shape {weights.shape}"
+                "sample_weight",
+                f"one weight per row of x, shape ({n},)",
+                Text(f"shape {weights.shape}"),
             )
     strategy = target.strategy(sampling_strategy)
 
@@ -228,7 +230,7 @@ def resample(
             "sample_weight",
             "None for this sampler: it does not say which output rows are original "
             "(no sample_indices_ and original rows not first)",
-            "an array",
+            Text("an array"),
         )
     x_res = _rebuild_x(x, xa, frame, x_out, source)
     y_res = target.rebuild(y_lab, source)
