@@ -253,7 +253,7 @@ def _fit_inputs(x, codes, fit_idx, strategy: Strategy, settings: _Settings, seed
     x_fit = ((x_fit - mean) / scale).astype(np.float32)
     class_weight = None
     if strategy.kind == "class_weight":
-        class_weight = weights.class_weights(y_fit, strategy=strategy.param)
+        class_weight = weights.class_weights(y_fit, strategy.param)
         class_weight = {int(k): float(v) for k, v in class_weight.items()}
     elif strategy.kind == "resample":
         x_fit, y_fit = resampling.resample(
@@ -354,7 +354,7 @@ def _loss(keras_losses, strategy: Strategy, y_fit: np.ndarray, k: int):
         return keras_losses.SparseCategoricalCrossentropy(from_logits=True)
     from keras_imbalance import losses
 
-    balanced = weights.class_weights(y_fit, strategy="balanced")
+    balanced = weights.class_weights(y_fit, "balanced")
     balanced = [float(balanced.get(c, 1.0)) for c in range(k)]
     name = strategy.param
     if name == "weighted_ce":
