@@ -452,7 +452,7 @@ def _train(keras, task, data, settings, epochs, callbacks):
             batch_size=batch,
             strategy=head.param,
             epoch_size=int(y_fit.size),
-            seed=task.seed,
+            random_state=task.seed,
         )
         model.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=0)
     else:
