@@ -31,7 +31,7 @@ def _short(value: Any, limit: int = 80) -> str:
     if isinstance(value, np.ndarray):
         text = f"array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, Text):  # our own description: may name a long path
-        limit = 2 * limit
+        limit = 5 * limit
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
