@@ -10,9 +10,6 @@ from typing import Any
 
 from keras_imbalance._validation import Text, invalid
 
-#: ``format`` of the document ``keras-imbalance weights --json`` prints.
-WEIGHTS_FORMAT = "keras-imbalance-class-weight/1"
-
 _EXPECTED = (
     "a file written by `keras-imbalance weights` (its Python dict or its --json document) or "
     "a JSON object {class_id: weight}"
