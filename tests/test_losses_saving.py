@@ -33,11 +33,15 @@ LOSSES = {
         "sparse",
     ),
     "cfocal": (
-        L.CategoricalFocalCrossentropy(alpha=[1.0, 2.0, 3.0], gamma=1.0, from_logits=True),
+        L.CategoricalFocalCrossentropy(
+            alpha=[1.0, 2.0, 3.0], gamma=1.0, from_logits=True, label_smoothing=0.1
+        ),
         "onehot",
     ),
     "sfocal": (
-        L.SparseCategoricalFocalCrossentropy(alpha=[1.0, 2.0, 3.0], gamma=3.0, from_logits=True),
+        L.SparseCategoricalFocalCrossentropy(
+            alpha=[1.0, 2.0, 3.0], gamma=3.0, from_logits=True, label_smoothing=0.05
+        ),
         "sparse",
     ),
     "la": (

@@ -175,7 +175,8 @@ def _values_known(x) -> bool:
     if backend == "torch":
         import torch
 
-        return not torch.compiler.is_compiling()
+        compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+        return not (compiling is not None and compiling())
     if backend == "tensorflow":
         import tensorflow as tf
 
