@@ -53,12 +53,16 @@ def main():
         print(result.recommendation["text"])
         rec = result.recommendation
 
-        def score(model):
+        def score(model, x_test=x_test, y_test=y_test):
             proba = np.asarray(model.predict(x_test, verbose=0))
             return balanced_accuracy_score(y_test, proba.argmax(axis=1))
 
-        entries = [(f"recommended ({rec['winner_model']}:{rec['winner_strategy']})",
-                    score(result.fit_recommended(x, y)))]
+        entries = [
+            (
+                f"recommended ({rec['winner_model']}:{rec['winner_strategy']})",
+                score(result.fit_recommended(x, y)),
+            )
+        ]
         for model in ("linear", "mlp"):
             for strategy in ("none", "logit_adjusted"):
                 entries.append(

@@ -89,7 +89,7 @@ def _lone(model_fn, name, x, y, seed, epochs):
     if name == "balanced_batches":
         from keras_imbalance.sampling import BalancedBatches
 
-        data = BalancedBatches(x, y, batch_size=y.size, epoch_size=y.size, seed=seed)
+        data = BalancedBatches(x, y, batch_size=y.size, epoch_size=y.size, random_state=seed)
         model.fit(data, epochs=epochs, verbose=0)
     else:
         n = fit["y"].shape[0]

@@ -1,8 +1,12 @@
 """Command line: ``keras-imbalance inspect | weights | resample | compare`` (layer 4).
 
-Parses arguments and calls the documented public API only.
+Parses arguments and calls the documented public API only. Nothing heavy is imported before a
+command needs it: ``--help`` loads numpy at most, ``inspect`` pandas (and matplotlib for
+``--plot``), never scikit-learn, imbalanced-learn or Keras.
 
-Errors a user can fix (bad file, missing column, bad option) print one line and exit with 2.
+Errors a user can fix (bad file, missing column, bad option, an output path that would
+overwrite an input or a file keras-imbalance did not write) print one line and exit with 2,
+before any work starts.
 """
 
 from __future__ import annotations
@@ -13,21 +17,30 @@ import os
 import sys
 from pathlib import Path
 
+from keras_imbalance._outputs import PNG_SOFTWARE, Output, OutputError, check_outputs
+
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a Unix tool killed by a closed pipe returns
+METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
+#: ``format`` of the document ``keras-imbalance weights --json`` prints.
+WEIGHTS_FORMAT = "keras-imbalance-class-weight/1"
 
 
 class UsageError(Exception):
     """A problem with the user's input: reported on one line, exit code 2."""
 
 
-def _read_table(data: str, target: str | None):
-    """(features DataFrame, target Series, source name) from a CSV, Parquet or bundled name."""
-    import pandas as pd
+# --------------------------------------------------------------------------- inputs
 
-    from keras_imbalance import datasets
+
+def _read_table(data: str, target: str | None):
+    """(features DataFrame, target Series, source name, input files) from a file or a name."""
+    import pandas as pd
 
     path = Path(data)
     if not path.exists():
+        from keras_imbalance import datasets
+
         if data in datasets.list_datasets():
             frame = datasets.load_dataset(data, as_frame=True)
             target = target or "target"
@@ -37,6 +50,8 @@ def _read_table(data: str, target: str | None):
                 f"({', '.join(datasets.list_datasets())})"
             )
     else:
+        if path.is_dir():
+            raise UsageError(f"DATA {data!r} is a folder: expected a .csv, .tsv or .parquet file")
         suffix = path.suffix.lower()
         try:
             if suffix == ".parquet":
@@ -62,13 +77,34 @@ def _read_table(data: str, target: str | None):
             f"--target {target!r} is not a column of {data!r}; columns: {list(frame.columns)[:20]}"
         )
     y = frame[target]
+    if _nested([target], frame):
+        raise UsageError(
+            f"--target column {target!r} holds lists or dicts (a nested Parquet type): "
+            "expected one label per row"
+        )
     if y.isna().any():
         raise UsageError(f"--target column {target!r} has {int(y.isna().sum())} missing labels")
     if y.nunique() < 2:
         raise UsageError(
-            f"--target column {target!r} has a single class ({y.iloc[0]!r}): nothing to balance"
+            f"--target column {target!r} has a single class ({_plain(y.iloc[0])!r}): nothing to balance"
         )
-    return frame.drop(columns=[target]), y, (path.name if path.exists() else data)
+    inputs = [str(path)] if path.exists() else []
+    return frame.drop(columns=[target]), y, (path.name if path.exists() else data), inputs
+
+
+def _nested(columns, frame) -> list:
+    """Columns holding lists, dicts or arrays (Parquet list / struct / map types)."""
+    out = []
+    for column in columns:
+        values = frame[column]
+        if (
+            values.dtype == object
+            and values.map(
+                lambda v: isinstance(v, (list, tuple, dict, set)) or hasattr(v, "__array__")
+            ).any()
+        ):
+            out.append(column)
+    return out
 
 
 def _labels(y):
@@ -76,18 +112,39 @@ def _labels(y):
     return values.astype(str) if values.dtype == object else values
 
 
+def _check(outputs: list[Output], inputs: list[str], force: bool) -> list[Output]:
+    """:func:`keras_imbalance._outputs.check_outputs`, reported as a usage error."""
+    try:
+        return check_outputs(outputs, inputs, force=force)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _random_state(args) -> int:
+    if args.seed is not None:
+        print(
+            f"keras-imbalance {args.command}: --seed is deprecated, use --random-state",
+            file=sys.stderr,
+        )
+        if args.random_state is None:
+            return args.seed
+    return 0 if args.random_state is None else args.random_state
+
+
+# --------------------------------------------------------------------------- inspect
+
+
 def cmd_inspect(args) -> int:
     from keras_imbalance import class_weights, describe
-    from keras_imbalance.weights import STRATEGIES
+    from keras_imbalance.weights import WEIGHT_STRATEGIES
 
-    x, y, source = _read_table(args.data, args.target)
+    inputs = [args.data] if Path(args.data).exists() else []
+    outputs = [Output("--plot", args.plot, "png")] if args.plot else []
+    _check(outputs, inputs, args.force)
+    x, y, source, _ = _read_table(args.data, args.target)
     info = describe(_labels(y))
-    if info.n_classes < 2:
-        raise UsageError(
-            f"--target {y.name!r} has a single class ({info.classes[0]!r}): nothing to balance"
-        )
     counts = info.counts_dict()
-    weights = {s: class_weights(_labels(y), s) for s in STRATEGIES}
+    weights = {s: class_weights(_labels(y), s) for s in WEIGHT_STRATEGIES}
     report = {
         "data": source,
         "target": str(y.name),
@@ -112,7 +169,7 @@ def cmd_inspect(args) -> int:
         _bar_chart(
             counts, args.plot, f"{source}: {y.name} (imbalance ratio {info.imbalance_ratio:.1f})"
         )
-        print(f"bar chart written to {args.plot}")
+        print(f"bar chart written to {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -146,44 +203,81 @@ def _bar_chart(counts: dict, path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from keras_imbalance import __version__
+
     fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(counts) + 2), 3.2))
     ax.bar([str(k) for k in counts], list(counts.values()), color="#4C72B0")
     ax.set_xlabel("class")
     ax.set_ylabel("samples")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    # the Software text marks the file as ours: a later run may overwrite it without --force
+    fig.savefig(path, dpi=110, format="png", metadata={"Software": f"{PNG_SOFTWARE} {__version__}"})
     plt.close(fig)
 
 
-def cmd_weights(args) -> int:
-    from keras_imbalance import class_weights
+# --------------------------------------------------------------------------- weights
 
-    _, y, _ = _read_table(args.data, args.target)
+
+def cmd_weights(args) -> int:
+    from keras_imbalance import class_weights, describe
+
+    _, y, source, _ = _read_table(args.data, args.target)
     options = {}
     for item in args.option or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--option {item!r}: expected KEY=VALUE")
         options[key] = _number(value)
-    weights = class_weights(_labels(y), args.strategy, normalize=args.normalize, **options)
-    print(json.dumps(weights, indent=2 if args.indent else None))
+    labels = _labels(y)
+    weights = class_weights(labels, args.strategy, normalize=args.normalize, **options)
+    info = describe(labels)
+    names = {int(i): _plain(c) for i, c in zip(info.class_ids, info.classes, strict=True)}
+    if args.json:
+        doc = {
+            "format": WEIGHTS_FORMAT,
+            "data": source,
+            "target": str(y.name),
+            "strategy": args.strategy,
+            "normalize": args.normalize,
+            "class_weight": {str(k): v for k, v in weights.items()},
+            "labels": {str(k): v for k, v in names.items()},
+        }
+        print(json.dumps(doc, indent=2 if args.indent else None))
+        return 0
+    print(f"# class_weight for model.fit: keras-imbalance weights, strategy {args.strategy!r}")
+    if any(str(label) != str(i) for i, label in names.items()):
+        mapping = ", ".join(f"{i} = {label!r}" for i, label in names.items())
+        print(f"# keys are class ids; the labels of column {str(y.name)!r}: {mapping}")
+    else:
+        print(f"# keys are the labels of column {str(y.name)!r}")
+    print(
+        "# load it with keras_imbalance.load_class_weight(path) (int keys: Keras ignores str keys)"
+    )
+    print("{" + ", ".join(f"{k}: {v!r}" for k, v in weights.items()) + "}")
     return 0
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+# --------------------------------------------------------------------------- resample
 
 
 def cmd_resample(args) -> int:
     import pandas as pd
 
-    from keras_imbalance import resample
-
-    x, y, _ = _read_table(args.data, args.target)
-    out = Path(args.output)
-    if Path(args.data).exists() and out.resolve() == Path(args.data).resolve():
-        raise UsageError(f"-o {args.output!r} is the input file: resample never overwrites DATA")
-    if out.exists() and not args.force:
-        raise UsageError(f"-o {args.output!r} exists: pass --force to overwrite it")
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"-o {args.output!r}: expected a .csv or .parquet file name")
+    random_state = _random_state(args)
+    inputs = [args.data] if Path(args.data).exists() else []
+    _check([Output("-o", args.output, "table")], inputs, args.force)
+    x, y, _, _ = _read_table(args.data, args.target)
+    nested = _nested(x.columns, x)
+    if nested:
+        raise UsageError(
+            f"feature columns {nested[:10]} hold lists or dicts (nested Parquet types): "
+            "flatten them first"
+        )
     params = {}
     non_numeric = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
     if args.method == "smotenc":
@@ -196,9 +290,12 @@ def cmd_resample(args) -> int:
         raise UsageError(
             f"non-numeric feature columns {non_numeric[:10]}: encode them, or use --method smotenc"
         )
-    xr, yr = resample(x, y, method=args.method, random_state=args.seed, **params)
+    from keras_imbalance import resample
+
+    xr, yr = resample(x, y, method=args.method, random_state=random_state, **params)
     frame = xr.copy()
     frame[y.name] = yr.to_numpy()
+    out = Path(args.output)
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)
     else:
@@ -209,9 +306,18 @@ def cmd_resample(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- compare
+
+
 def _numeric_features(x, command: str):
     import pandas as pd
 
+    nested = _nested(x.columns, x)
+    if nested:
+        raise UsageError(
+            f"feature columns {nested[:10]} hold lists or dicts (nested Parquet types): "
+            f"{command} needs numbers"
+        )
     non_numeric = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
     if non_numeric:
         raise UsageError(
@@ -223,33 +329,59 @@ def _numeric_features(x, command: str):
     return x.to_numpy(dtype="float32")
 
 
+def _strategy_names(text: str | None) -> list[str] | None:
+    """The --strategies list, checked against the comparison's names before any work."""
+    if text is None:
+        return None
+    from keras_imbalance.comparison import ALIASES, STRATEGIES
+
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    keys = {n: "".join(n.lower().split()) for n in names}  # spacing and case as compare reads
+    unknown = [n for n in names if ALIASES.get(keys[n], keys[n]) not in STRATEGIES]
+    if unknown:
+        raise UsageError(
+            f"--strategies: unknown {', '.join(repr(n) for n in unknown)}; known: "
+            f"{', '.join(STRATEGIES)}"
+        )
+    return names
+
+
 def cmd_compare(args) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from keras_imbalance import compare
-    from keras_imbalance.targets import describe
-
+    random_state = _random_state(args)
     data = args.data or "yeast4"
-    x, y, source = _read_table(data, args.target)
+    x, y, source, inputs = _read_table(data, args.target)
     features = _numeric_features(x, "compare")
-    info = describe(_labels(y))
     labels = _labels(y)
+    counts = y.value_counts()
+    if args.cv > counts.min():
+        fix = f"use --cv {int(counts.min())} or fewer" if counts.min() >= 2 else "add rows"
+        raise UsageError(
+            f"--cv {args.cv}: class {_plain(counts.idxmin())!r} of --target {str(y.name)!r} "
+            f"has {counts.min()} rows, and every class needs one per fold; {fix}"
+        )
     stem = Path(source).stem
     results = args.results or f"{stem}-results.jsonl"
     report = args.report or f"{stem}-report.html"
+    outputs = [
+        Output("--results", results, "results"),
+        Output("--report", report, "html"),
+        Output("--report's JSON", str(Path(report).with_suffix(".json")), "report-json"),
+    ]
     if args.save_model is not None:
-        if not args.save_model.endswith(".keras"):
-            raise UsageError(f"--save-model {args.save_model!r}: the file name must end in .keras")
-        if Path(args.save_model).exists() and not args.force:
-            raise UsageError(
-                f"--save-model {args.save_model!r} exists: pass --force to overwrite it"
-            )
-    strategies = (
-        None
-        if args.strategies is None
-        else [s.strip() for s in args.strategies.split(",") if s.strip()]
-    )
+        outputs.append(Output("--save-model", args.save_model, "keras"))
+    existing = _check(outputs, inputs, args.force)
+    strategies = _strategy_names(args.strategies)
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from keras_imbalance import compare, describe
+    from keras_imbalance._outputs import written_by_us
+
+    for out in existing:  # --force on a results file keras-imbalance did not write: start anew
+        if out.kind == "results" and not written_by_us(Path(out.path), "results"):
+            os.remove(out.path)
+    info = describe(labels)
     console = Console(stderr=True)
     console.print(
         f"[bold]{source}[/]: {info.n_samples} samples, {features.shape[1]} features, "
@@ -287,7 +419,7 @@ def cmd_compare(args) -> int:
                 refit=not args.no_refit,
                 n_jobs=args.jobs,
                 results_path=results,
-                random_state=args.seed,
+                random_state=random_state,
                 progress=progress,
             )
         except KeyboardInterrupt:
@@ -298,7 +430,8 @@ def cmd_compare(args) -> int:
     _print_leaderboard(result, console, args.top)
     result.to_html(report)
     console.print(f"report written to {report}")
-    print(result.recommendation["text"])
+    # the comparison words its hint for Python callers; the flag here is --repeats
+    print(_for_the_command_line(result.recommendation["text"]))
     if args.save_model is not None:
         rec = result.recommendation
         console.print(
@@ -314,10 +447,13 @@ def cmd_compare(args) -> int:
 
 
 def _print_leaderboard(result, console, top: int) -> None:
-    """The ``top`` rows, plus the recommended one (in bold green) when it ranks lower."""
+    """The ``top`` rows, plus the recommended one (in bold green) when it ranks lower; the
+    strategies a row also answers for, a dagger on intervals that rest on fewer than 5 test
+    rows of a class, and the skipped strategies with their reasons."""
     from rich.table import Table
 
     full = result.leaderboard
+    full = full[full["rank"] > 0]
     rec = result.recommendation
     is_winner = (full["model"] == rec.get("winner_model")) & (
         full["strategy"] == rec.get("winner_strategy")
@@ -329,17 +465,44 @@ def _print_leaderboard(result, console, top: int) -> None:
         table.add_column(name, justify="left" if name in ("model", "strategy") else "right")
     for index, row in board.iterrows():
         winner = bool(is_winner[index])
+        name = str(row["strategy"])
+        if row.get("aliases"):
+            name += f" (= {row['aliases']})"
         table.add_row(
             str(row["rank"]),
             str(row["model"]),
-            str(row["strategy"]) + (" (recommended)" if winner else ""),
+            name + (" (recommended)" if winner else ""),
             f"{row['mean']:.3f}",
-            f"{row['ci_low']:.3f} - {row['ci_high']:.3f}",
+            f"{row['ci_low']:.3f} - {row['ci_high']:.3f}" + (" †" if row.get("thin") else ""),
             f"{row['geometric_mean']:.3f}",
             f"{row['matthews_correlation']:.3f}",
             style="bold green" if winner else None,
         )
     console.print(table)
+    if len(board) and board["thin"].fillna(False).astype(bool).any():
+        evidence = rec.get("evidence") or {}
+        few = [
+            f"{c} ({'never tested' if n == 0 else f'{n:g} test rows'})"
+            for c, n in zip(result.classes, evidence.get("test_rows_per_class", []), strict=False)
+            if n < evidence.get("thin_below", 5)
+        ]
+        console.print(
+            f"† the interval rests on fewer than {evidence.get('thin_below', 5)} test rows per "
+            f"repeat of class {', '.join(few)}"
+        )
+    for name, reason in result.skipped.items():
+        console.print(f"skipped {name}: {reason}")
+
+
+def _for_the_command_line(text: str) -> str:
+    """The recommendation's Python hints (``repeats=3``, ``cv=5``) as this CLI's flags."""
+    import re
+
+    text = text.replace("(repeats=...)", "(--repeats N)")
+    return re.sub(r"\b(repeats|cv)=(\d+)", lambda m: f"--{m.group(1)} {m.group(2)}", text)
+
+
+# --------------------------------------------------------------------------- parser
 
 
 def _number(text: str):
@@ -352,9 +515,38 @@ def _number(text: str):
             return text
 
 
+def _at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a number >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"int >= {low}"
+    return parse
+
+
+def _add_random_state(p) -> None:
+    p.add_argument(
+        "--random-state", type=int, default=None, help="seed of the sampler / splits (default 0)"
+    )
+    p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # deprecated
+
+
+def _add_force(p, what: str) -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=f"overwrite {what} even if keras-imbalance did not write it",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from keras_imbalance.resampling import METHODS
-    from keras_imbalance.weights import STRATEGIES
+    from keras_imbalance.weights import WEIGHT_STRATEGIES
 
     parser = argparse.ArgumentParser(
         prog="keras-imbalance",
@@ -369,36 +561,38 @@ def build_parser() -> argparse.ArgumentParser:
         "data", help="CSV or Parquet file, or a bundled dataset name (yeast4, ecoli3, digits_lt)"
     )
     p.add_argument("--target", help="label column (default for bundled data: target)")
-    p.add_argument("--plot", metavar="PNG", help="write a bar chart of the class counts")
+    p.add_argument("--plot", metavar="FILE.png", help="write a bar chart of the class counts")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_force(p, "--plot's file")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("weights", help="print a class_weight dict, ready to paste into model.fit")
+    p = sub.add_parser(
+        "weights",
+        help="print a class_weight dict with int keys, ready to paste into model.fit",
+    )
     p.add_argument("data")
     p.add_argument("--target")
-    p.add_argument(
-        "--strategy",
-        default="balanced",
-        choices=list(STRATEGIES),
-    )
+    p.add_argument("--strategy", default="balanced", choices=list(WEIGHT_STRATEGIES))
     p.add_argument("--normalize", choices=["mean", "max", "none"])
     p.add_argument(
         "--option", action="append", metavar="KEY=VALUE", help="strategy option, e.g. beta=0.99"
     )
-    p.add_argument("--indent", action="store_true")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON document (weights and the label of each class id) for "
+        "keras_imbalance.load_class_weight",
+    )
+    p.add_argument("--indent", action="store_true", help="indent the --json document")
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("resample", help="write a resampled copy of DATA (never overwrites DATA)")
     p.add_argument("data")
     p.add_argument("--target")
-    p.add_argument(
-        "--method",
-        default="smote",
-        choices=list(METHODS),
-    )
+    p.add_argument("--method", default="smote", choices=list(METHODS))
     p.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
-    p.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
-    p.add_argument("--seed", type=int, default=0)
+    _add_force(p, "OUTPUT")
+    _add_random_state(p)
     p.set_defaults(func=cmd_resample)
 
     p = sub.add_parser(
@@ -410,32 +604,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategies",
         help="comma-separated, e.g. none,balanced,smote (default: all standard ones)",
     )
-    p.add_argument("--cv", type=int, default=5)
-    p.add_argument("--repeats", type=int, default=1)
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument(
-        "--metric",
-        default="balanced_accuracy",
-        choices=[
-            "balanced_accuracy",
-            "geometric_mean",
-            "macro_f1",
-            "matthews_correlation",
-            "pr_auc",
-        ],
-    )
+    p.add_argument("--cv", type=_at_least(2), default=5)
+    p.add_argument("--repeats", type=_at_least(1), default=1)
+    p.add_argument("--epochs", type=_at_least(1), default=100)
+    p.add_argument("--metric", default="balanced_accuracy", choices=list(METRICS))
     p.add_argument(
         "--no-refit",
         action="store_true",
         help="score the early-stopped model instead of retraining on the whole training fold",
     )
     p.add_argument("--jobs", type=int, default=2, help="parallel folds (default 2)")
-    p.add_argument("--seed", type=int, default=0)
+    _add_random_state(p)
     p.add_argument(
         "--results",
         help="JSON-lines results file; re-running resumes it (default: DATA-results.jsonl)",
     )
-    p.add_argument("--report", help="HTML report path (default: DATA-report.html)")
+    p.add_argument(
+        "--report", help="HTML report path, its JSON beside it (default: DATA-report.html)"
+    )
     p.add_argument("--top", type=int, default=10, help="leaderboard rows to print")
     p.add_argument(
         "--save-model",
@@ -443,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train the recommended strategy on all rows and save it (Keras model: raw "
         "features -> class probabilities)",
     )
-    p.add_argument("--force", action="store_true", help="overwrite --save-model's file")
+    _add_force(p, "--results, --report and --save-model files")
     p.set_defaults(func=cmd_compare)
     return parser
 
@@ -453,14 +639,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
-    except UsageError as exc:
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe fails here, inside the handler below
+        return code
+    except (UsageError, ValueError, TypeError) as exc:
+        # UsageError and our validation errors are written for the user: one line, exit 2
         print(f"keras-imbalance {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, TypeError) as exc:
-        # our validation errors are written for the user: one line, exit 2
-        print(f"keras-imbalance {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except BrokenPipeError:
+        # `keras-imbalance ... | head`: the reader left; no traceback, and no second error
+        # when Python flushes stdout at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

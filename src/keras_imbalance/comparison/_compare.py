@@ -464,68 +464,74 @@ def compare(
     }
 
     store = ResultsFile(results_path, config) if results_path is not None else None
-    done: dict[str, dict] = {}  # key of every strategy a stored row answers for -> the row
-    for row in store.rows.values() if store is not None else ():
-        for key in _keys_of(row):
-            done[key] = row
-    resumed = _resume_ensemble(collectors, splits, done)
-    keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}
-    keys |= {c.key(r, f) for c in collectors for r, f, _, _ in splits}
-    total = len(keys)
-    count = len(keys & done.keys())
+    try:
+        done: dict[str, dict] = {}  # key of every strategy a stored row answers for -> the row
+        for row in store.rows.values() if store is not None else ():
+            for key in _keys_of(row):
+                done[key] = row
+        resumed = _resume_ensemble(collectors, splits, done)
+        keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}
+        keys |= {c.key(r, f) for c in collectors for r, f, _, _ in splits}
+        total = len(keys)
+        count = len(keys & done.keys())
 
-    def record(row):
-        nonlocal count
-        if store is not None:
-            store.append(row)
-        fresh = [key for key in _keys_of(row) if key not in done]
-        for key in _keys_of(row):
-            done[key] = row
-        count += len(fresh)
-        if progress is not None:
-            progress(count, total, row)
+        def record(row):
+            nonlocal count
+            if store is not None:
+                store.append(row)
+            fresh = [key for key in _keys_of(row) if key not in done]
+            for key in _keys_of(row):
+                done[key] = row
+            count += len(fresh)
+            if progress is not None:
+                progress(count, total, row)
 
-    for row in resumed:
-        record(row)
+        for row in resumed:
+            record(row)
 
-    tasks = []
-    for repeat, fold, train_idx, test_idx in splits:
-        for model_name, fn in models.items():
-            missing = [s for s in trained if row_key(model_name, s.name, repeat, fold) not in done]
-            if missing:
-                tasks.append(
-                    Task(
-                        model_name,
-                        fn,
-                        _with_partners(missing, trained),
-                        repeat,
-                        fold,
-                        seeds[(repeat, fold)],
-                        train_idx,
-                        test_idx,
+        tasks = []
+        for repeat, fold, train_idx, test_idx in splits:
+            for model_name, fn in models.items():
+                missing = [
+                    s for s in trained if row_key(model_name, s.name, repeat, fold) not in done
+                ]
+                if missing:
+                    tasks.append(
+                        Task(
+                            model_name,
+                            fn,
+                            _with_partners(missing, trained),
+                            repeat,
+                            fold,
+                            seeds[(repeat, fold)],
+                            train_idx,
+                            test_idx,
+                        )
                     )
-                )
 
-    if tasks:
-        from joblib import Parallel, delayed
+        if tasks:
+            from joblib import Parallel, delayed
 
-        # early-stopped models run longest: start them first, so no worker idles at the end
-        tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        results = parallel(
-            delayed(run_task)(t, xa, codes, settings, backend, os.getpid()) for t in tasks
-        )
-        for rows in results:
-            for row in rows:
-                all_scores = row.pop("_all_scores")
-                if all(key in done for key in _keys_of(row)):
-                    continue  # answered by a stored row already (a resumed fold)
-                record(row)
-                for collector in collectors:
-                    for name in [row["strategy"], *row["aliases"]]:
-                        combined = collector.add(row, all_scores, name)
-                        if combined is not None:
-                            record(combined)
+            # early-stopped models run longest: start them first, so no worker idles at the end
+            tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            results = parallel(
+                delayed(run_task)(t, xa, codes, settings, backend, os.getpid()) for t in tasks
+            )
+            for rows in results:
+                for row in rows:
+                    all_scores = row.pop("_all_scores")
+                    if all(key in done for key in _keys_of(row)):
+                        continue  # answered by a stored row already (a resumed fold)
+                    record(row)
+                    for collector in collectors:
+                        for name in [row["strategy"], *row["aliases"]]:
+                            combined = collector.add(row, all_scores, name)
+                            if combined is not None:
+                                record(combined)
+    finally:
+        if store is not None:
+            store.close()  # releases the lock on the results file
 
     unique = {id(row): row for row in done.values()}
     return build_result(list(unique.values()), config, results_path)

@@ -71,6 +71,9 @@ def _member(keras, name, model_fn, decider, strategy, input_shape, k):
     keras.utils.set_random_seed(0)
     model = _data.call_builder(model_fn, input_shape, k)
     model.set_weights(decider.weights)
+    if getattr(model, "optimizer", None) is not None:
+        # saved with the model: built, so that loading finds the variables it expects
+        model.optimizer.build(model.trainable_variables)
     inputs = keras.Input(input_shape, name="features")
     h = inputs
     scaler = decider.scaler

@@ -12,7 +12,8 @@ File format (``format: keras-imbalance-compare/1``), one JSON object per line:
 
 Each line is written with a single ``os.write`` on a file opened in append mode, so an
 interrupted run (Ctrl-C, a killed worker) leaves only complete lines; a torn last line (power
-loss, ``kill -9`` of the writer mid-write) is dropped when the file is reopened.
+loss, ``kill -9`` of the writer mid-write) is dropped when the file is reopened, after the
+whole file was checked. The file is locked while a run has it open (see :class:`ResultsFile`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ import hashlib
 import json
 import math
 import os
+import weakref
 
 import numpy as np
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison._settings import METRICS
+
+try:  # POSIX; elsewhere the results file is not locked
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 FORMAT = "keras-imbalance-compare/1"
 
@@ -62,48 +69,147 @@ def row_key(model: str, strategy: str, repeat: int, fold: int) -> str:
 
 
 class ResultsFile:
-    """Append-only JSON-lines results file with a fingerprinted header."""
+    """Append-only JSON-lines results file with a fingerprinted header, locked while open.
+
+    Opening it (a new file gets the header; an existing one is read to resume) takes an
+    exclusive lock on the file for the run's lifetime (``fcntl.flock``; no lock where
+    ``fcntl`` is missing, e.g. on Windows): a second run on the same file, in another process,
+    is refused at once with a one-line error. Within one process, a new ``ResultsFile`` on the
+    same file takes the lock over from an older one (an interrupted run kept alive by its
+    traceback, as in a notebook); the older one then refuses to append.
+
+    An existing file is checked completely before anything is written: a file that is not a
+    results file (no header line, a torn header, another comparison's header, a corrupt row)
+    is refused and left exactly as it was. Only then is a torn last row (a run killed
+    mid-write) cut off.
+
+    How the engine should use it: ``with ResultsFile(path, config) as store: ...`` around
+    the whole run (or ``store.close()`` in a ``finally``), so that the lock is released when
+    ``compare`` returns or raises; :meth:`close` is idempotent, and the lock also goes with
+    the object and with the process.
+    """
 
     def __init__(self, path, config: dict):
         self.path = os.fspath(path)
         self.config = config
         self.fingerprint = fingerprint(config)
         self.rows: dict[str, dict] = {}
-        self._prepare()
+        self._fd: int | None = None
+        self._taken_over = False
+        if os.path.isdir(self.path):
+            raise invalid("results_path", "a file path, not a directory", self.path)
+        try:
+            self._open_locked()
+            self._prepare()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def _open_locked(self) -> None:
+        parent = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(parent, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self._fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise invalid(
+                "results_path",
+                "a file this process can read and write",
+                Text(f"{self.path!r} ({exc.strerror})"),
+            ) from None
+        key = _file_key(self._fd)
+        older = _HOLDERS.get(key)
+        older = older() if older is not None else None
+        if older is not None and older is not self:
+            older._release(taken_over=True)  # same process: an older run on this file
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise invalid(
+                    "results_path",
+                    "a results file that no other run is writing",
+                    Text(
+                        f"{self.path!r}, locked by another compare run (wait for it to finish, "
+                        "or pass another results file)"
+                    ),
+                ) from None
+        _HOLDERS[key] = weakref.ref(self)
+        self._key = key
+
+    def close(self) -> None:
+        """Release the lock and the file (idempotent)."""
+        self._release(taken_over=False)
+
+    def _release(self, *, taken_over: bool) -> None:
+        fd, self._fd = self._fd, None
+        self._taken_over = self._taken_over or taken_over
+        if fd is None:
+            return
+        key = getattr(self, "_key", None)
+        holder = _HOLDERS.get(key) if key is not None else None
+        if holder is not None and holder() is self:
+            del _HOLDERS[key]
+        os.close(fd)  # closing the descriptor releases its flock
+
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing left to release
+            pass
+
+    # -- reading ----------------------------------------------------------------------------
+    def _read_all(self) -> bytes:
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _refuse(self, what: str) -> ValueError:
+        return invalid(
+            "results_path",
+            "a new file or a results file written by keras_imbalance.compare",
+            Text(f"{self.path!r}, {what} (it was left unchanged)"),
+        )
 
     def _prepare(self) -> None:
-        if not os.path.exists(self.path) or os.path.getsize(self.path) == 0:
-            parent = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(parent, exist_ok=True)
+        data = self._read_all()
+        if not data:
             header = {
                 "type": "header",
                 "format": FORMAT,
                 "fingerprint": self.fingerprint,
                 "config": self.config,
             }
-            with open(self.path, "w", encoding="utf-8") as handle:
-                handle.write(dumps(header) + "\n")
+            _write_all(self._fd, (dumps(header) + "\n").encode("utf-8"))
             return
-        with open(self.path, "rb") as handle:
-            data = handle.read()
-        if not data.endswith(b"\n"):  # torn last line: keep the complete ones only
-            cut = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as handle:
-                handle.truncate(cut)
-            data = data[:cut]
-        lines = data.decode("utf-8").splitlines()
-        try:
-            header = json.loads(lines[0]) if lines else None
-        except json.JSONDecodeError:
-            header = None
-        if not isinstance(header, dict) or header.get("type") != "header":
-            raise invalid(
-                "results_path",
-                "a new file or a results file written by keras_imbalance.compare",
-                self.path,
-            )
+        # 1. the header line, checked before anything is written
+        end = data.find(b"\n")
+        if end < 0:
+            if data.startswith(b'{"type":"header"'):
+                raise self._refuse(
+                    "which holds only a torn header line (a run killed while creating it: "
+                    "delete the file to start over)"
+                )
+            raise self._refuse("which is not a results file (no complete first line)")
+        header = _json_line(data[:end])
+        if not (
+            isinstance(header, dict)
+            and header.get("type") == "header"
+            and str(header.get("format", "")).startswith(FORMAT.split("/")[0] + "/")
+        ):
+            raise self._refuse("whose first line is not a results-file header")
         if header.get("fingerprint") != self.fingerprint:
             old = header.get("config", {})
+            old = old if isinstance(old, dict) else {}
             differ = sorted(
                 k
                 for k in set(old) | set(self.config)
@@ -116,28 +222,57 @@ class ResultsFile:
                 f"different settings ({', '.join(differ) or 'fingerprint'}). Use another "
                 "results_path or delete the file to start over."
             )
-        for number, line in enumerate(lines[1:], start=2):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
+        # 2. the complete rows; a corrupt one refuses the file
+        cut = data.rfind(b"\n") + 1
+        rows = {}
+        for number, line in enumerate(data[end + 1 : cut].split(b"\n")[:-1], start=2):
+            row = _json_line(line)
+            if not isinstance(row, dict):
                 raise ValueError(
                     f"Results file {self.path!r} is corrupt at line {number} (not JSON); "
                     "delete the line or the file."
-                ) from None
+                )
             if row.get("type") == "fold":
-                self.rows[row["key"]] = row
+                rows[row["key"]] = row
+        # 3. only now: cut a torn last row (a run killed mid-write)
+        if cut < len(data):
+            os.ftruncate(self._fd, cut)
+        self.rows = rows
 
+    # -- writing ----------------------------------------------------------------------------
     def append(self, row: dict) -> None:
         """Write one complete line with a single unbuffered ``os.write`` (atomic append)."""
-        data = (dumps(row) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            written = os.write(fd, data)
-            while written < len(data):  # regular files write everything; be safe anyway
-                written += os.write(fd, data[written:])
-        finally:
-            os.close(fd)
+        if self._fd is None:
+            reason = (
+                "another ResultsFile of this process took the file over"
+                if self._taken_over
+                else "it is closed"
+            )
+            raise RuntimeError(f"Results file {self.path!r} cannot be appended to: {reason}.")
+        _write_all(self._fd, (dumps(row) + "\n").encode("utf-8"))
         self.rows[row["key"]] = row
+
+
+# (device, inode) of an open results file -> the ResultsFile of this process holding its lock
+_HOLDERS: dict[tuple[int, int], weakref.ref] = {}
+
+
+def _file_key(fd: int) -> tuple[int, int]:
+    stat = os.fstat(fd)
+    return (stat.st_dev, stat.st_ino)
+
+
+def _json_line(line: bytes):
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    while written < len(data):  # regular files write everything; be safe anyway
+        written += os.write(fd, data[written:])
 
 
 def folds_frame(rows):

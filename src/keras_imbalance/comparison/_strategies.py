@@ -125,7 +125,7 @@ def _class_weight_rows(y: np.ndarray, k: int, strategy: str) -> np.ndarray:
     """Per-row weights of the ``weights.class_weights(y, strategy)`` dict."""
     from keras_imbalance import weights
 
-    table = weights.class_weights(y, strategy=strategy)
+    table = weights.class_weights(y, strategy)
     per_class = np.array([float(table.get(c, 1.0)) for c in range(k)])
     return per_class[y]
 
@@ -251,26 +251,6 @@ _NEIGHBORS = {
 }
 
 
-def _trace(x: np.ndarray, y: np.ndarray, x_res: np.ndarray, y_res: np.ndarray):
-    """Multiplicity of each row of ``(x, y)`` in ``(x_res, y_res)`` and the mask of output rows
-    that are none of them (synthetic). Rows are matched by their exact bytes and label."""
-    n = y.size
-
-    def keys(a, labels):
-        flat = np.ascontiguousarray(
-            np.concatenate([a.reshape(len(a), -1).astype(np.float64), labels[:, None]], axis=1)
-        )
-        return flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
-
-    src, out = keys(x, y.astype(np.float64)), keys(x_res, y_res.astype(np.float64))
-    order = np.argsort(src, kind="stable")
-    pos = np.searchsorted(src[order], out)
-    pos = np.minimum(pos, n - 1)
-    hit = src[order][pos] == out
-    multiplicity = np.bincount(order[pos[hit]], minlength=n).astype(np.float64)
-    return multiplicity, ~hit
-
-
 @dataclass(frozen=True)
 class Resampled(Strategy):
     """An imbalanced-learn sampler applied to the fit rows (``keras_imbalance.resample``)."""
@@ -306,10 +286,12 @@ class Resampled(Strategy):
             for name, value in params.items()
             if value < dict((n, d) for n, d, _ in _NEIGHBORS[self.method])[name]
         }
-        x_res, y_res = resampling.resample(x, y, method=self.method, random_state=seed, **params)
-        x_res = np.asarray(x_res)
-        y_res = np.asarray(y_res, dtype=np.int64)
-        multiplicity, synthetic = _trace(x, y, x_res, y_res)
+        result = resampling.resample(x, y, method=self.method, random_state=seed, **params)
+        x_res = np.asarray(result.x)
+        y_res = np.asarray(result.y, dtype=np.int64)
+        source = np.asarray(result.sample_indices)  # the row each output copies; -1: synthetic
+        synthetic = source < 0
+        multiplicity = np.bincount(source[~synthetic], minlength=y.size).astype(np.float64)
         extra_x = extra_y = extra_w = None
         if synthetic.any():
             extra_x = x_res[synthetic].astype(np.float32)
@@ -345,7 +327,12 @@ class BalancedBatchesStrategy(Strategy):
         n = y.size
         # the rows drawn in an epoch: BalancedBatches over the row numbers themselves
         plan = BalancedBatches(
-            np.arange(n)[:, None], y, batch_size=n, strategy=self.mode, epoch_size=n, seed=seed
+            np.arange(n)[:, None],
+            y,
+            batch_size=n,
+            strategy=self.mode,
+            epoch_size=n,
+            random_state=seed,
         )
 
         def per_epoch(epoch: int) -> np.ndarray:

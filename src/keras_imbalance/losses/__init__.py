@@ -4,7 +4,13 @@ Each loss is a function returning the per-element loss plus a ``keras.losses.Los
 Binary losses return one value per element (no mean over labels); softmax losses return one
 value per sample / time step / pixel. Per-class arguments accept the dict returned by
 ``keras_imbalance.class_weights`` (keys ``0..K-1``), a list, a tuple or a 1-D array.
+
+Importing this module imports Keras and registers every loss and every metric class of
+:mod:`keras_imbalance.metrics` with Keras' serialisation, so ``keras.models.load_model`` finds
+them.
 """
+
+import keras_imbalance.metrics._keras  # noqa: F401  (registers the metric classes too)
 
 from ._binary import (
     BatchBalancedBinaryCrossentropy,

@@ -13,29 +13,19 @@ imbalanced-learn's; this module only adapts the containers around them:
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from keras_imbalance._validation import check_option, check_weights_array, invalid
+from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
+from keras_imbalance.resampling._methods import METHODS, NEIGHBORS
 from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
 from keras_imbalance.resampling._torch_neighbors import TorchNeighbors, require_torch
 from keras_imbalance.targets import _analyse, _as_array, _py
-
-METHODS = (
-    "random_over",
-    "random_under",
-    "smote",
-    "borderline_smote1",
-    "borderline_smote2",
-    "adasyn",
-    "smotenc",
-    "tomek",
-    "smote_tomek",
-)
-NEIGHBORS = ("sklearn", "exact", "approximate", "torch")
 
 # method -> (parameter holding a neighbour count, its imbalanced-learn default, scope)
 # scope: "class" = the estimator is fitted on one class (needs count + 1 <= class size),
@@ -120,12 +110,21 @@ def resample(
 
     Returns
     -------
-    x_res : ndarray of shape (n_res, ...) or DataFrame
-        Same trailing shape and dtype as ``x`` (imbalanced-learn casts synthetic rows to the
-        dtype of ``x``: cast integer images to float first to keep the interpolation).
-    y_res : same layout and type as ``y``
-    sample_weight_res : ndarray of shape (n_res,)
-        Only when ``sample_weight`` is given.
+    Resampled
+        Unpacks as ``x_res, y_res = resample(...)`` whatever the arguments, and holds:
+
+        - ``x``: ndarray of shape (n_res, ...) or DataFrame, same trailing shape and dtype as
+          ``x`` (imbalanced-learn casts synthetic rows to the dtype of ``x``: cast integer
+          images to float first to keep the interpolation);
+        - ``y``: same layout and type as ``y``;
+        - ``sample_weight``: ndarray of shape (n_res,), or None when no ``sample_weight``
+          was given;
+        - ``sample_indices``: ndarray of shape (n_res,), the row of the input each output
+          row copies, -1 for a synthetic row (None for a sampler object that does not say).
+
+        Deprecated: with ``sample_weight`` given, the result also unpacks as three values
+        ``x_res, y_res, w_res`` (a DeprecationWarning; read ``.sample_weight`` instead). From
+        0.2 it unpacks as two values in every case.
 
     Raises
     ------
@@ -160,6 +159,9 @@ def resample(
     >>> x_res, y_res = resample(x, y, "smote", k_neighbors=2, random_state=0)
     >>> x_res.shape, np.bincount(y_res).tolist()
     ((14, 2, 2), [7, 7])
+    >>> res = resample(x, y, "random_over", sample_weight=np.linspace(1, 2, 10), random_state=0)
+    >>> res.sample_weight.shape, res.sample_indices[:3].tolist()
+    ((14,), [0, 1, 2])
     """
     custom = not isinstance(method, str)
     if custom:
@@ -205,7 +207,9 @@ def resample(
         weights = check_weights_array("sample_weight", sample_weight)
         if weights.shape != (n,):
             raise invalid(
-                "sample_weight", f"one weight per row of x, shape ({n},)", f"shape {weights.shape}"
+                "sample_weight",
+                f"one weight per row of x, shape ({n},)",
+                Text(f"shape {weights.shape}"),
             )
     strategy = target.strategy(sampling_strategy)
 
@@ -214,6 +218,7 @@ def resample(
         x_out, y_lab, source = _run(sampler, x_in, target.labels)
     else:
         params = dict(params)
+        _check_sampler_args(method, strategy, target.labels, params)
         _check_neighbor_counts(method, params, target, strategy, n)
         x_in = _imblearn_input(x, xa, method, params, frame)
         x_out, y_lab, source = _run_method(
@@ -225,13 +230,57 @@ def resample(
             "sample_weight",
             "None for this sampler: it does not say which output rows are original "
             "(no sample_indices_ and original rows not first)",
-            "an array",
+            Text("an array"),
         )
     x_res = _rebuild_x(x, xa, frame, x_out, source)
     y_res = target.rebuild(y_lab, source)
-    if weights is None:
-        return x_res, y_res
-    return x_res, y_res, _rebuild_weights(weights, target.labels, y_lab, source)
+    w_res = None if weights is None else _rebuild_weights(weights, target.labels, y_lab, source)
+    return Resampled(x_res, y_res, w_res, source)
+
+
+class Resampled:
+    """The result of :func:`resample`: ``x``, ``y``, ``sample_weight`` and ``sample_indices``.
+
+    Unpacks as ``x_res, y_res = resample(...)``. ``sample_weight`` is None when the call had
+    no ``sample_weight``; ``sample_indices[i]`` is the input row that output row ``i`` copies
+    (-1 for a synthetic row), or ``sample_indices`` is None when a sampler object does not
+    say. Unpacking three values ``x_res, y_res, w_res`` still works when ``sample_weight``
+    was given, with a DeprecationWarning (removed in 0.2: read ``.sample_weight``).
+    """
+
+    __slots__ = ("x", "y", "sample_weight", "sample_indices")
+
+    def __init__(self, x, y, sample_weight=None, sample_indices=None):
+        self.x = x
+        self.y = y
+        self.sample_weight = sample_weight
+        self.sample_indices = sample_indices
+
+    def _items(self) -> tuple:
+        if self.sample_weight is None:
+            return (self.x, self.y)
+        warnings.warn(
+            "Unpacking three values from resample(..., sample_weight=...) is deprecated and "
+            "stops working in keras-imbalance 0.2, where the result always unpacks as "
+            "x_res, y_res: read the weights from result.sample_weight",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return (self.x, self.y, self.sample_weight)
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return 2 if self.sample_weight is None else 3
+
+    def __getitem__(self, index):
+        return self._items()[index]
+
+    def __repr__(self) -> str:
+        n = len(self.y)
+        weights = "None" if self.sample_weight is None else f"array of shape ({n},)"
+        return f"Resampled(n_samples={n}, x={type(self.x).__name__}, sample_weight={weights})"
 
 
 # --------------------------------------------------------------------------- inputs
@@ -347,35 +396,42 @@ class _Target:
             self.keys = [tuple(int(v) for v in row) for row in self.combos]
 
     def strategy(self, sampling_strategy: Any) -> Any:
-        if not isinstance(sampling_strategy, dict):
-            if callable(sampling_strategy) or isinstance(sampling_strategy, (str, numbers.Real)):
-                return sampling_strategy
+        if isinstance(sampling_strategy, (dict, list)):
+            keys = list(sampling_strategy)
+            mapped = [self._key(key, sampling_strategy) for key in keys]
+            if isinstance(sampling_strategy, list):
+                return mapped
+            return dict(zip(mapped, sampling_strategy.values(), strict=True))
+        if isinstance(sampling_strategy, bool) or not (
+            callable(sampling_strategy) or isinstance(sampling_strategy, (str, numbers.Real))
+        ):
             raise invalid(
                 "sampling_strategy",
-                "a str, float, dict or callable",
+                "a str, float, dict, list of classes or callable",
                 sampling_strategy,
                 kind=TypeError,
             )
-        out = {}
-        for key, value in sampling_strategy.items():
-            k = (
-                tuple(int(v) for v in key)
-                if self.encoding == "multilabel" and isinstance(key, (tuple, list, np.ndarray))
-                else _py(key)
+        return sampling_strategy
+
+    def _key(self, key: Any, sampling_strategy: Any) -> Any:
+        """A class of ``sampling_strategy`` as imbalanced-learn sees it (raise if not in y)."""
+        k = (
+            tuple(int(v) for v in key)
+            if self.encoding == "multilabel" and isinstance(key, (tuple, list, np.ndarray))
+            else _py(key)
+        )
+        if k not in self.keys:
+            what = {
+                "index": "labels found in y",
+                "onehot": "column indices of the classes found in one-hot y",
+                "multilabel": "0/1 tuples of label combinations found in y",
+            }[self.encoding]
+            raise ValueError(
+                f"Invalid value for argument `sampling_strategy`. Expected classes among the "
+                f"{what}: {self.keys[:20]}. Received: sampling_strategy="
+                f"{sampling_strategy!r}, whose class {key!r} is not in y"
             )
-            if k not in self.keys:
-                what = {
-                    "index": "labels found in y",
-                    "onehot": "column indices of the classes found in one-hot y",
-                    "multilabel": "0/1 tuples of label combinations found in y",
-                }[self.encoding]
-                raise ValueError(
-                    f"Invalid value for argument `sampling_strategy`. Expected keys among the "
-                    f"{what}: {self.keys[:20]}. Received: sampling_strategy="
-                    f"{sampling_strategy!r}, whose key {key!r} is not in y"
-                )
-            out[self.keys.index(k) if self.encoding == "multilabel" else key] = value
-        return out
+        return self.keys.index(k) if self.encoding == "multilabel" else key
 
     def counts(self) -> dict:
         values, counts = np.unique(self.labels, return_counts=True)
@@ -411,6 +467,69 @@ class _Target:
 
 
 # --------------------------------------------------------------------------- checks
+
+_OVER, _UNDER, _CLEAN = "over-sampling", "under-sampling", "clean-sampling"
+# strings imbalanced-learn accepts for each kind of sampler
+_STRATEGY_WORDS = {
+    _OVER: ("auto", "minority", "not minority", "not majority", "all"),
+    _UNDER: ("auto", "majority", "not minority", "not majority", "all"),
+    _CLEAN: ("auto", "majority", "not minority", "not majority", "all"),
+}
+# parameters resample sets itself (the method name chooses BorderlineSMOTE's kind)
+_RESERVED = ("sampling_strategy", "random_state", "kind")
+
+
+def _sampling_type(method: str) -> str:
+    return {"random_under": _UNDER, "tomek": _CLEAN}.get(method, _OVER)
+
+
+def _check_sampler_args(method: str, strategy: Any, labels: np.ndarray, params: dict) -> None:
+    """Our one-line errors for what imbalanced-learn would reject with its own wording."""
+    cls = _sampler_class("smote" if method == "smote_tomek" else method)
+    signature = inspect.signature(cls.__init__).parameters
+    allowed = sorted(set(signature) - {"self", *_RESERVED})
+    for name in params:
+        if name == "kind" and method.startswith("borderline"):
+            raise invalid(
+                "kind",
+                "no `kind`: method='borderline_smote1' or 'borderline_smote2' chooses it",
+                params[name],
+                kind=TypeError,
+            )
+        if name not in allowed:
+            raise invalid(
+                name,
+                f"a parameter of imbalanced-learn's {cls.__name__} for method={method!r} "
+                f"(one of {', '.join(allowed)})",
+                params[name],
+                kind=TypeError,
+            )
+    kind = _sampling_type(method)
+    words = _STRATEGY_WORDS[kind]
+    if isinstance(strategy, str):
+        check_option("sampling_strategy", strategy, words)
+        return
+    if callable(strategy):
+        return
+    if isinstance(strategy, dict) and kind == _CLEAN:
+        raise invalid(
+            "sampling_strategy",
+            f"one of {{{', '.join(repr(w) for w in words)}}} or a list of classes to clean "
+            f"for method={method!r}",
+            strategy,
+            kind=TypeError,
+        )
+    from imblearn.utils import check_sampling_strategy
+
+    try:
+        check_sampling_strategy(strategy, labels, kind)
+    except ValueError as err:
+        text = str(err).removeprefix("Invalid value for argument `sampling_strategy`. ")
+        raise invalid(
+            "sampling_strategy",
+            f"a value imbalanced-learn accepts for method={method!r} ({text.rstrip('.')})",
+            strategy,
+        ) from None
 
 
 def _check_neighbor_counts(method, params, target, strategy, n) -> None:
@@ -499,10 +618,23 @@ def _neighbor_backend(neighbors, count):
     return est
 
 
-def _sampler(method, strategy, random_state, neighbors, params):
+def _sampler_class(method: str):
     from imblearn import over_sampling as over
     from imblearn import under_sampling as under
 
+    return {
+        "random_over": over.RandomOverSampler,
+        "random_under": under.RandomUnderSampler,
+        "smote": over.SMOTE,
+        "borderline_smote1": over.BorderlineSMOTE,
+        "borderline_smote2": over.BorderlineSMOTE,
+        "adasyn": over.ADASYN,
+        "smotenc": over.SMOTENC,
+        "tomek": under.TomekLinks,
+    }[method]
+
+
+def _sampler(method, strategy, random_state, neighbors, params):
     kw = dict(params)
     for name, (default, _scope) in _NEIGHBOR_PARAMS.get(method, {}).items():
         value = kw.get(name, default)
@@ -510,21 +642,13 @@ def _sampler(method, strategy, random_state, neighbors, params):
             isinstance(neighbors, str) and neighbors == "sklearn"
         ):
             kw[name] = _neighbor_backend(neighbors, int(value))
-    common = {"sampling_strategy": strategy}
-    if method == "random_over":
-        return over.RandomOverSampler(**common, random_state=random_state, **kw)
-    if method == "random_under":
-        return under.RandomUnderSampler(**common, random_state=random_state, **kw)
-    if method in ("smote", "smote_tomek"):
-        return over.SMOTE(**common, random_state=random_state, **kw)
-    if method in ("borderline_smote1", "borderline_smote2"):
-        kind = "borderline-1" if method.endswith("1") else "borderline-2"
-        return over.BorderlineSMOTE(**common, random_state=random_state, kind=kind, **kw)
-    if method == "adasyn":
-        return over.ADASYN(**common, random_state=random_state, **kw)
-    if method == "smotenc":
-        return over.SMOTENC(**common, random_state=random_state, **kw)
-    return under.TomekLinks(**common, **kw)  # tomek
+    cls = _sampler_class("smote" if method == "smote_tomek" else method)
+    kw["sampling_strategy"] = strategy
+    if method != "tomek":
+        kw["random_state"] = random_state
+    if method.startswith("borderline"):
+        kw["kind"] = "borderline-1" if method.endswith("1") else "borderline-2"
+    return cls(**kw)
 
 
 def _run_method(method, x_in, labels, strategy, random_state, neighbors, params):
