@@ -751,7 +751,10 @@ def test_the_top_row_must_beat_the_ensemble_beyond_noise(top_scores, expected):
     # the winner is then compared with 'none' as before
     winner = np.asarray(scores[("m", expected)])
     assert rec["mean_difference"] == pytest.approx(np.mean(winner - [0.60, 0.62, 0.58, 0.60]))
-    assert ("steadier choice" in rec["text"]) is (expected == "ensemble")
+    kept = expected == "ensemble"
+    assert ("does not beat it beyond noise" in rec["text"]) is kept
+    assert ("in the nested benchmark of docs/benchmarks.md" in rec["text"]) is kept
+    assert ("It is the top row and beats the ensemble beyond noise" in rec["text"]) is not kept
 
 
 def _rare_classes():
@@ -829,3 +832,32 @@ def test_evidence_is_firm_with_enough_rows_and_folds():
     assert result.recommendation["thin_evidence"] is False
     assert "thin" not in result.recommendation["text"]
     assert not result.leaderboard["thin"].any()
+
+
+def test_the_recommendation_text_quotes_the_leaderboard_and_the_metric_winners():
+    import re
+
+    x, y, _ = _data()
+    result = compare(x, y, strategies=["balanced", "random_under"], **{**FAST, "cv": 4})
+    rec, board = result.recommendation, result.leaderboard.set_index(["model", "strategy"])
+    row = board.loc[(rec["winner_model"], rec["winner_strategy"])]
+    # "rank r of n, mean m, 95% interval lo to hi": the leaderboard's own numbers
+    match = re.search(
+        r"rank (\d+) of (\d+), mean ([\d.]+), 95% interval ([\d.]+) to ([\d.]+)", rec["text"]
+    )
+    assert match is not None
+    rank, n, mean, low, high = match.groups()
+    assert (int(rank), int(n)) == (row["rank"], len(board))
+    assert float(mean) == pytest.approx(row["mean"], abs=5e-4)
+    assert (float(low), float(high)) == pytest.approx((row["ci_low"], row["ci_high"]), abs=5e-4)
+    # the winner under each metric: the top row of a leaderboard ranked by that metric
+    assert set(rec["by_metric"]) == {
+        "balanced_accuracy",
+        "geometric_mean",
+        "matthews_correlation",
+        "macro_f1",
+    }
+    for metric, top in rec["by_metric"].items():
+        best = result.folds.groupby(["model", "strategy"])[metric].mean().max()
+        assert top["mean"] == pytest.approx(best)
+    assert "The top row is none+threshold under each of" in rec["text"]

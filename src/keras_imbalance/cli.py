@@ -492,6 +492,12 @@ def _print_leaderboard(result, console, top: int) -> None:
         )
     for name, reason in result.skipped.items():
         console.print(f"skipped {name}: {reason}")
+    tops = rec.get("by_metric") or {}
+    if tops:
+        console.print(
+            "top row by metric: "
+            + "; ".join(f"{m} {t['model']}:{t['strategy']} {t['mean']:.3f}" for m, t in tops.items())
+        )
 
 
 def _for_the_command_line(text: str) -> str:

@@ -219,6 +219,19 @@ def render_html(result, *, top: int = 4) -> str:
     ]
     warn = "" if rec.get("beats_baseline") else " warn"
     parts.append(f"<div class='rec{warn}'><b>Recommendation.</b> {_e(rec.get('text', ''))}</div>")
+    by_metric = rec.get("by_metric") or {}
+    if by_metric:
+        cells = "".join(
+            f"<tr><td class='l'>{_e(_SHORT.get(m, m))}</td><td class='l'>{_e(t['strategy'])}"
+            + (f" ({_e(t['model'])})" if several_models else "")
+            + f"</td><td>{_fmt(t['mean'])}</td></tr>"
+            for m, t in by_metric.items()
+        )
+        parts.append(
+            "<p class='note'>Top row under each metric (how much the choice depends on it):</p>"
+            f"<table><tr><th class='l'>metric</th><th class='l'>top row</th><th>mean</th></tr>"
+            f"{cells}</table>"
+        )
     ratio = counts.max() / max(counts.min(), 1)
     facts = [
         ("samples", f"{int(counts.sum()):,}"),
