@@ -144,8 +144,12 @@ def test_compare_checks_its_inputs_before_the_status_line(tmp_path, table, capsy
     assert main(["compare", str(table), "--target", "y", "--strategies", "none,magic"]) == 2
     err = _one_error_line(capsys)
     assert "--strategies: unknown 'magic'" in err and "smote" in err
-    assert main(["compare", str(table), "--target", "y", "--cv", "13"]) == 2
-    assert "--cv 13: class 1 of --target 'y' has 12 rows" in _one_error_line(capsys)
+    assert main(["compare", str(table), "--target", "y", "--cost", "magic=5"]) == 2
+    assert "--cost: no class ['magic'] in --target (classes ['0', '1'])" in _one_error_line(capsys)
+    assert main(["compare", str(table), "--target", "y", "--cost", "1=many"]) == 2
+    assert "--cost '1=many': expected CLASS=COST with a positive number" in _one_error_line(capsys)
+    assert main(["compare", str(table), "--target", "y", "--cost", "1=-3"]) == 2
+    assert "--cost '1=-3': expected CLASS=COST with a positive number" in _one_error_line(capsys)
     assert not list(tmp_path.glob("*-results.jsonl"))
 
 

@@ -861,3 +861,77 @@ def test_the_recommendation_text_quotes_the_leaderboard_and_the_metric_winners()
         best = result.folds.groupby(["model", "strategy"])[metric].mean().max()
         assert top["mean"] == pytest.approx(best)
     assert "The top row is none+threshold under each of" in rec["text"]
+
+
+def test_costs_rank_by_expected_cost_and_decide_by_least_cost(tmp_path):
+    from keras_imbalance import calibration
+
+    x, y, _ = _data()
+    costs = {1: 20, 0: 1}  # a missed positive costs 20 false alarms
+    result = compare(x, y, strategies=["balanced", "ensemble"], costs=costs, **ENSEMBLE)
+    matrix = np.array([[0.0, 1.0], [20.0, 0.0]])
+    assert result.metric == "expected_cost" and result.settings.costs == ((0, 1), (20, 0))
+    folds = result.folds
+    # every row's expected cost is its confusion matrix weighted by the costs, per row
+    for _, row in folds.iterrows():
+        cm = np.asarray(row["confusion"])
+        assert row["expected_cost"] == pytest.approx((cm * matrix).sum() / cm.sum())
+    board = result.leaderboard[result.leaderboard["rank"] > 0]
+    assert board["mean"].is_monotonic_increasing  # lower cost first
+    # none+threshold decides by cost too: it answers with none
+    none = board[board["strategy"] == "none"]
+    assert (none["aliases"] == "none+threshold").all()
+    # the frozen "low" model ranks rows perfectly: a threshold tuned on the validation rows
+    # for these costs separates the classes, so its none / balanced rows cost nothing
+    low = folds[(folds["model"] == "low") & (folds["strategy"] != "ensemble")]
+    assert (low["expected_cost"] == 0).all() and low["threshold"].notna().all()
+    # the ensemble averages prior-corrected probabilities, then takes the least-cost class
+    ens = [r for r in result.rows if r["model"] == "low+high" and r["strategy"] == "ensemble"]
+    for r in ens:
+        members = [
+            m
+            for m in result.rows
+            if m["strategy"] == "balanced" and (m["repeat"], m["fold"]) == (r["repeat"], r["fold"])
+        ]
+        p = np.mean(
+            [
+                calibration.correct_priors(
+                    np.c_[1 - np.asarray(m["scores"]["proba"]), m["scores"]["proba"]],
+                    np.exp(-np.asarray(m["prior"])) / np.exp(-np.asarray(m["prior"])).sum(),
+                    [0.5, 0.5],
+                )
+                for m in members
+            ],
+            axis=0,
+        )
+        pred = calibration.bayes_decision(p, matrix)
+        y_true = np.asarray(r["scores"]["y"])
+        assert r["metrics"]["expected_cost"] == pytest.approx(
+            calibration.expected_cost(y_true, pred, matrix), abs=1e-3
+        )
+    result.to_html(tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Costs: per 1,000 rows" in text and "total cost" in text
+
+
+def test_bad_costs_are_one_line():
+    x, y, _ = _data()
+    with pytest.raises(ValueError, match=r"`costs`.*do not exist \[7\]") as info:
+        compare(x, y, costs={7: 5}, **FAST)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=r"`costs`.*not positive"):
+        compare(x, y, costs={1: 0}, **FAST)
+    with pytest.raises(ValueError, match=r"`metric`.*'expected_cost' when costs"):
+        compare(x, y, costs={1: 5}, metric="geometric_mean", **FAST)
+
+
+def test_beyond_noise_means_lower_for_a_cost():
+    folds, board = _planted(
+        {("m", "smote"): [0.20, 0.21, 0.19, 0.20], ("m", "none"): [0.50, 0.52, 0.49, 0.51]}
+    )
+    folds = folds.rename(columns={"ba": "expected_cost"})
+    board = _stats.leaderboard(folds, "expected_cost", ["expected_cost"], 1 / 3)
+    assert board["strategy"].tolist() == ["smote", "none"]
+    rec = _stats.recommend(folds, board, "expected_cost", 1 / 3)
+    assert rec["winner_strategy"] == "smote" and rec["beats_baseline"] is True
+    assert rec["mean_difference"] == pytest.approx(-0.305)

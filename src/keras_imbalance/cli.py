@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -353,11 +354,10 @@ def cmd_compare(args) -> int:
     features = _numeric_features(x, "compare")
     labels = _labels(y)
     counts = y.value_counts()
-    if args.cv > counts.min():
-        fix = f"use --cv {int(counts.min())} or fewer" if counts.min() >= 2 else "add rows"
+    if (counts >= 2).sum() < 2:
         raise UsageError(
-            f"--cv {args.cv}: class {_plain(counts.idxmin())!r} of --target {str(y.name)!r} "
-            f"has {counts.min()} rows, and every class needs one per fold; {fix}"
+            f"--target {str(y.name)!r}: at least 2 classes need 2 rows or more to be tested "
+            f"(counts {dict((str(_plain(k)), int(v)) for k, v in counts.items())})"
         )
     stem = Path(source).stem
     results = args.results or f"{stem}-results.jsonl"
@@ -371,6 +371,12 @@ def cmd_compare(args) -> int:
         outputs.append(Output("--save-model", args.save_model, "keras"))
     existing = _check(outputs, inputs, args.force)
     strategies = _strategy_names(args.strategies)
+    costs = _costs(args.cost)
+    if costs is not None:
+        names = {str(_plain(k)) for k in counts.index}
+        unknown = [c for c in costs if c not in names]
+        if unknown:
+            raise UsageError(f"--cost: no class {unknown} in --target (classes {sorted(names)})")
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -415,6 +421,7 @@ def cmd_compare(args) -> int:
                 cv=args.cv,
                 repeats=args.repeats,
                 metric=args.metric,
+                costs=costs,
                 epochs=args.epochs,
                 refit=not args.no_refit,
                 n_jobs=args.jobs,
@@ -498,6 +505,25 @@ def _print_leaderboard(result, console, top: int) -> None:
             "top row by metric: "
             + "; ".join(f"{m} {t['model']}:{t['strategy']} {t['mean']:.3f}" for m, t in tops.items())
         )
+
+
+def _costs(items):
+    """``{class: cost}`` of ``--cost CLASS=COST`` flags (None without any)."""
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            cost = float(value)
+        except ValueError:
+            cost = math.nan
+        if not sep or not name or not (cost > 0 and math.isfinite(cost)):
+            raise UsageError(
+                f"--cost {item!r}: expected CLASS=COST with a positive number, e.g. fraud=50"
+            )
+        out[name] = cost
+    return out
 
 
 def _for_the_command_line(text: str) -> str:
@@ -613,7 +639,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cv", type=_at_least(2), default=5)
     p.add_argument("--repeats", type=_at_least(1), default=1)
     p.add_argument("--epochs", type=_at_least(1), default=100)
-    p.add_argument("--metric", default="balanced_accuracy", choices=list(METRICS))
+    p.add_argument(
+        "--metric",
+        default=None,
+        choices=list(METRICS),
+        help="ranking metric (default: balanced_accuracy; expected cost with --cost)",
+    )
+    p.add_argument(
+        "--cost",
+        action="append",
+        metavar="CLASS=COST",
+        help="cost of missing a row of CLASS (repeat for each class; unnamed classes cost 1): "
+        "rank by expected cost and decide by least expected cost",
+    )
     p.add_argument(
         "--no-refit",
         action="store_true",

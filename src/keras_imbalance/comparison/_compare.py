@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance import calibration
 from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.comparison import _data, _stats
 from keras_imbalance.comparison._comparison import ComparisonResult
@@ -119,7 +120,7 @@ def _rows(task, fitted, x, codes, settings, k) -> list:
             continue  # a rule trained only to serve another (e.g. argmax of a tuned recipe)
         logits = predict_logits(fitted, (i, rule), x_test)
         proba = softmax(logits)
-        pred = decide(proba, logits, decider.threshold)
+        pred = decide(proba, logits, decider.threshold, decider.prior, decider.costs)
         threshold = decider.threshold
         rows.append(
             {
@@ -130,7 +131,7 @@ def _rows(task, fitted, x, codes, settings, k) -> list:
                 "aliases": names[1:],
                 "repeat": task.repeat,
                 "fold": task.fold,
-                **fold_scores(y_test, pred, proba, k),
+                **fold_scores(y_test, pred, proba, k, settings.costs),
                 "threshold": None if threshold is None else np.asarray(threshold).tolist(),
                 "best_epoch": decider.best_epoch,
                 "epochs_run": decider.epochs_run,
@@ -139,6 +140,7 @@ def _rows(task, fitted, x, codes, settings, k) -> list:
                 "fit_seconds": round(share, 3),
                 "copies": fitted.copies,
                 "note": decider.note,
+                "prior": None if decider.prior is None else decider.prior.tolist(),
                 "n_fit": decider.n_fit,
                 "n_val": fitted.n_val,
                 "n_test": int(y_test.size),
@@ -150,7 +152,7 @@ def _rows(task, fitted, x, codes, settings, k) -> list:
     return rows
 
 
-def _collectors(resolved, models, k, max_scores, seeds) -> list[Collector]:
+def _collectors(resolved, models, k, max_scores, seeds, costs=None) -> list[Collector]:
     """The ensemble's :class:`Collector` s: one over every model's member fits and, with
     several models, one per model that has at least 2 member fits. Empty when ``ensemble`` is
     not requested."""
@@ -168,12 +170,12 @@ def _collectors(resolved, models, k, max_scores, seeds) -> list[Collector]:
     label = model_label(models)
     if len(models) > 1 and label in models:
         raise invalid("model_fn", f"model names other than {label!r} (the ensemble's)", label)
-    out = [Collector(members, label, k, max_scores, seeds)]
+    out = [Collector(members, label, k, max_scores, seeds, costs)]
     if len(models) > 1:
         for model in models:
             own = [m for m in members if m[0] == model]
             if len(own) >= 2:
-                out.append(Collector(own, model, k, max_scores, seeds))
+                out.append(Collector(own, model, k, max_scores, seeds, costs))
     return out
 
 
@@ -234,7 +236,7 @@ def compare(
     model_fn=None,
     cv=5,
     repeats=1,
-    metric="balanced_accuracy",
+    metric=None,
     epochs=100,
     batch_size="auto",
     patience=10,
@@ -248,6 +250,7 @@ def compare(
     max_scores=2000,
     jit_compile="auto",
     packed=True,
+    costs=None,
 ):
     """Compare imbalance strategies by stratified (repeated) cross-validation.
 
@@ -308,9 +311,11 @@ def compare(
         ``RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)``
         on the class codes (labels in sorted order), so they can be reproduced outside.
     metric : {"balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", \
-"pr_auc"}, default="balanced_accuracy"
+"pr_auc", "expected_cost"}, default=None
         Ranking metric; also the early-stopping monitor and (mapped to ``balanced_accuracy``,
-        ``g_mean`` or ``f1``) the target of the threshold tuning.
+        ``g_mean`` or ``f1``) the target of the threshold tuning. ``None``:
+        ``"balanced_accuracy"``, or ``"expected_cost"`` (the mean cost per row, lower is
+        better) when ``costs`` are given.
     epochs : int, default=100
         Maximum epochs; early stopping usually ends training much sooner (see ``model_fn``
         for builders trained a fixed number of epochs).
@@ -354,6 +359,16 @@ def compare(
     packed : bool, default=True
         ``False`` trains each strategy in a Keras fit of its own (the same rows, weights and
         losses; the cost before packing, kept for measurements).
+    costs : dict {class: cost} or array-like of shape (n_classes, n_classes), default=None
+        Misclassification costs (:func:`keras_imbalance.calibration.cost_matrix`):
+        ``{"fraud": 50, "ok": 1}`` says a missed fraud costs 50 times a false alarm; a matrix
+        gives ``costs[true][predicted]`` (rows and columns in the order of the sorted class
+        labels). The ranking metric becomes the expected cost per row (lower is better) and
+        every strategy decides by least expected cost: binary, a threshold tuned on the
+        validation rows for these costs (applied to the refit model); more classes, the
+        Bayes rule ``argmin_j sum_i p_i costs[i, j]`` on probabilities whose training prior
+        (class weights, resampling, logit adjustment) is corrected back to the data's.
+        ``none+threshold`` then answers with ``none``.
 
     Returns
     -------
@@ -393,7 +408,7 @@ def compare(
     settings = training_settings(
         None,
         {
-            "metric": metric,
+            "metric": "balanced_accuracy" if metric is None else metric,
             "epochs": epochs,
             "batch_size": batch_size,
             "patience": patience,
@@ -409,6 +424,11 @@ def compare(
     xa, _ = _data.features(x)
     codes, classes = _data.labels(y, xa.shape[0])
     k = len(classes)
+    if costs is not None:
+        if metric not in (None, "expected_cost"):
+            raise invalid("metric", "None or 'expected_cost' when costs are given", metric)
+        matrix = calibration.cost_matrix(costs, classes)
+        settings = settings.replace(costs=matrix.tolist(), metric="expected_cost")
     resolved = resolve_strategies(strategies)
     trained = [s for s in resolved if s.trains]
     models = _data.builders(model_fn, DEFAULT_MODELS)
@@ -436,7 +456,7 @@ def compare(
         )
         resolved = [s for s in resolved if s.name not in skipped]
         trained = [s for s in trained if s.name not in skipped]
-    collectors = _collectors(resolved, models, k, settings.max_scores, seeds)
+    collectors = _collectors(resolved, models, k, settings.max_scores, seeds, settings.costs)
 
     import keras
 
@@ -554,7 +574,8 @@ def build_result(rows, config, results_path=None) -> ComparisonResult:
     folds = folds_frame(rows)
     cv = config["cv"]
     ratio = cv["test_train_ratio"] if isinstance(cv, dict) else 1.0 / (cv - 1)
-    board = _stats.leaderboard(folds, metric, METRICS, ratio)
+    scored = [m for m in (*METRICS, "expected_cost") if m in folds]
+    board = _stats.leaderboard(folds, metric, scored, ratio)
     rec = _stats.recommend(folds, board, metric, ratio, classes=config["data"]["classes"])
     board = _stats.with_skipped(board, config.get("skipped") or {})
     return ComparisonResult(

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_imbalance import calibration
 from keras_imbalance.comparison._results import row_key
-from keras_imbalance.comparison._scoring import fold_scores, proba_matrix, stored_scores
+from keras_imbalance.comparison._scoring import fold_scores, proba_matrix, softmax, stored_scores
 
 STRATEGY = "ensemble"
 
@@ -48,8 +49,11 @@ class Collector:
         Seed of the fold (for down-sampling the stored scores, like the member rows).
     """
 
-    def __init__(self, members, model: str, n_classes: int, max_scores: int, seeds: dict):
+    def __init__(
+        self, members, model: str, n_classes: int, max_scores: int, seeds: dict, costs=None
+    ):
         self.members = [tuple(m) for m in members]
+        self.costs = None if costs is None else np.asarray(costs, dtype=np.float64)
         self.model = model
         self.k = n_classes
         self.max_scores = max_scores
@@ -86,9 +90,20 @@ class Collector:
         for _, scores in parts[1:]:
             if not np.array_equal(np.asarray(scores["y"], dtype=np.int64), y):
                 raise RuntimeError(f"ensemble members of fold {fold} scored different rows")
-        proba = np.mean([proba_matrix(s, self.k) for _, s in parts], axis=0)
-        scored = fold_scores(y, np.argmax(proba, axis=1), proba, self.k)
         rows = [r for r, _ in parts]
+        if self.costs is None:
+            proba = np.mean([proba_matrix(s, self.k) for _, s in parts], axis=0)
+            pred = np.argmax(proba, axis=1)
+        else:  # each member's probabilities under the data's priors, then least expected cost
+            proba = np.mean(
+                [
+                    softmax(np.log(np.maximum(proba_matrix(s, self.k), 1e-12)) + r["prior"])
+                    for r, s in parts
+                ],
+                axis=0,
+            )
+            pred = calibration.bayes_decision(proba, self.costs)
+        scored = fold_scores(y, pred, proba, self.k, self.costs)
         repeat, number = fold
         return {
             "type": "fold",

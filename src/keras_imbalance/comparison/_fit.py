@@ -16,10 +16,12 @@ from dataclasses import fields
 
 import numpy as np
 
+from keras_imbalance import calibration
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison import _data
 from keras_imbalance.comparison._fold import fit_fold, interpolation_problems
 from keras_imbalance.comparison._models import DEFAULT_MODELS
+from keras_imbalance.comparison._scoring import rule_of
 from keras_imbalance.comparison._settings import TrainingSettings
 from keras_imbalance.comparison._strategies import (
     DEFAULT_STRATEGIES,
@@ -56,8 +58,23 @@ def _model_builders(model_fn) -> dict:
     return _data.builders(model_fn, DEFAULT_MODELS)
 
 
-def _offsets(threshold, k: int):
-    """Log-space offsets added to the logits so that argmax applies a tuned threshold."""
+def _offsets(decider, k: int):
+    """Log-space offsets added to the logits so that their argmax is the decider's decision:
+    a tuned threshold or offsets, or the Bayes rule of per-class costs (more than 2 classes:
+    predicting ``j`` costs ``sum_{i != j} p_i c_i``, least for the largest ``p_j c_j``)."""
+    threshold = decider.threshold
+    if decider.costs is not None and k > 2:
+        c = np.asarray(decider.costs, dtype=np.float64)
+        per_class = c.max(axis=1)
+        if not np.allclose(c, per_class[:, None] * (1 - np.eye(k))):
+            raise invalid(
+                "costs",
+                "per-class costs ({class: cost}) to fold the decision into the model (a full "
+                "matrix has no argmax form: apply calibration.bayes_decision to the "
+                "prior-corrected probabilities)",
+                c.tolist(),
+            )
+        return np.asarray(decider.prior, dtype=np.float64) + np.log(per_class)
     if threshold is None:
         return None
     if k == 2:  # p1 >= t  <=>  logit_1 + log((1 - t) / t) >= logit_0
@@ -84,7 +101,7 @@ def _member(keras, name, model_fn, decider, strategy, input_shape, k):
             name="standardize",
         )(h)
     logits = model(h)
-    offsets = _offsets(decider.threshold, k)
+    offsets = _offsets(decider, k)
     if offsets is not None:
         shift = keras.layers.Dense(k, trainable=False, name="threshold_offsets")
         logits = shift(logits)
@@ -123,8 +140,10 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
         All training settings at once (e.g. ``result.settings``); or give them as keywords:
     **training
         ``metric``, ``epochs``, ``batch_size``, ``patience``, ``validation_fraction``,
-        ``refit``, ``standardize``, ``random_state``, ``jit_compile``, ``packed``: as in
-        :func:`compare`.
+        ``refit``, ``standardize``, ``random_state``, ``jit_compile``, ``packed``, ``costs``:
+        as in :func:`compare`. With ``costs`` the output's argmax is the decision of least
+        expected cost (a binary threshold, or per-class costs, folded in as logit offsets; a
+        full matrix of more than 2 classes has no such form and is refused).
 
     Returns
     -------
@@ -137,10 +156,14 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
     >>> model = fit_strategy(x, y, "balanced", model_fn="linear")  # doctest: +SKIP
     >>> model.predict(x).argmax(axis=1)  # doctest: +SKIP
     """
+    costs = training.pop("costs", None)
     settings = training_settings(settings, training)
     xa, _ = _data.features(x)
     codes, classes = _data.labels(y, xa.shape[0])
     k = len(classes)
+    if costs is not None:
+        matrix = calibration.cost_matrix(costs, classes)
+        settings = settings.replace(costs=matrix.tolist(), metric="expected_cost")
     name = canonical_name(strategy, "strategy")
     chosen = STRATEGIES[name]
     models = _model_builders(model_fn)
@@ -200,7 +223,7 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
             fn, [STRATEGIES[s] for s in names], xa, codes, everything, settings, seed, k
         )
         for s in names:
-            rule = "tuned" if STRATEGIES[s].tuned else "argmax"
+            rule = rule_of(STRATEGIES[s], settings.costs)
             key = next(
                 (i, rule) for i, r in enumerate(fitted.recipes) if s in r.names.get(rule, ())
             )

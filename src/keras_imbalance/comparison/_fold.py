@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance.comparison._data import Scaler, call_builder, fixed_epochs, validation_split
-from keras_imbalance.comparison._scoring import rule_score, softmax, tune
+from keras_imbalance.comparison._scoring import (
+    REFITTED,
+    VALIDATED,
+    rule_of,
+    rule_score,
+    softmax,
+    tune,
+)
 from keras_imbalance.comparison._strategies import Strategy
 
 # recipes whose training rows depend on the labels only (cheap; candidates for merging)
@@ -65,6 +72,8 @@ class Decider:
     n_fit: int
     batch_size: int
     note: str = ""
+    prior: Any = None  # cost rule, > 2 classes: log-space prior correction of the logits
+    costs: Any = None  # cost rule: the cost matrix
 
 
 @dataclass
@@ -80,9 +89,10 @@ class FoldFit:
     fits: int  # Keras fits run
 
 
-def recipes_of(strategies, y, n_classes, up_to_scale: bool) -> list[Recipe]:
+def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
     """Group ``strategies`` into recipes: a shared ``group`` (``none`` / ``none+threshold``),
-    or rows and loss that train identically on labels ``y`` (merged into the first)."""
+    or rows and loss that train identically on labels ``y`` (merged into the first). With
+    ``costs`` every strategy decides by cost (``none+threshold`` then answers with ``none``)."""
     groups: dict[str, list[Strategy]] = {}
     for s in strategies:
         groups.setdefault(s.group, []).append(s)
@@ -92,7 +102,7 @@ def recipes_of(strategies, y, n_classes, up_to_scale: bool) -> list[Recipe]:
         head = members[0]
         names: dict = {}
         for s in members:
-            names.setdefault("tuned" if s.tuned else "argmax", []).append(s.name)
+            names.setdefault(rule_of(s, costs), []).append(s.name)
         merged = False
         if head.kind in _MERGEABLE:
             rows = head.rows(None, y, n_classes, 0)
@@ -189,6 +199,10 @@ class _Fold:
         store = np.concatenate(blocks, axis=0).astype(np.float32, copy=False)
         labels = np.concatenate(labels)
 
+        specs = [
+            self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
+            for c in copies
+        ]
         # every copy takes as many steps per epoch as the copy that takes most alone
         steps = max(math.ceil(c.rows.size / settings.batch_for(c.rows.size)) for c in copies)
         data = _packing.PackedRows(store, labels, rows, weights, steps, self.seed, redraw)
@@ -196,12 +210,17 @@ class _Fold:
         net = _packing.build_net(
             self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
         )
-        specs = [
-            self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
-            for c in copies
-        ]
         _packing.compile_net(net, specs, k, settings)
 
+        costs = None if settings.costs is None else np.asarray(settings.costs)
+        priors = (
+            [
+                _prior_correction(c.rows, spec, self.y[self.part(c.full)[0]], k)
+                for c, spec in zip(copies, specs, strict=True)
+            ]
+            if costs is not None
+            else [None] * len(copies)
+        )
         watched = {
             i: self.recipes[c.recipe].rules
             for i, c in enumerate(copies)
@@ -220,9 +239,12 @@ class _Fold:
             y_val, metric = self.y_val, settings.metric
 
             def score(copy, rule, logits):
-                return rule_score(metric, y_val, logits, rule, k)
+                prior = priors[order[copy]]
+                return rule_score(metric, y_val, logits, rule, k, costs, prior)
 
-            monitor = _packing.CopyMonitor(net, x_val, watched, score, settings.patience, partners)
+            monitor = _packing.CopyMonitor(
+                net, x_val, watched, score, settings.patience, partners, REFITTED
+            )
             callbacks.append(monitor)
             epochs = settings.epochs
         alone = {
@@ -242,17 +264,18 @@ class _Fold:
         for i, c in enumerate(copies):
             n_rows, note = int(self.part(c.full)[0].size), c.rows.note
             if c.full:
+                rule = next(r for r in self.recipes[c.recipe].rules if r in REFITTED)
                 if i in partners.values():
                     m = next(m for m, j in partners.items() if j == i)
                     found = monitor.partner_weights[m]
-                    best = monitor.best_epoch[m]["argmax"]
+                    best = monitor.best_epoch[m][rule]
                     run = monitor.copy_epochs_run(m)
                 elif i in alone:
                     found, best, run = snaps.weights[i], alone[i], alone[i]
                 else:
                     found, best, run = final[i], self.fixed, self.fixed
-                deciders[(c.recipe, "argmax")] = Decider(
-                    found, c.scaler, None, best, run, True, n_rows, batch, note
+                deciders[(c.recipe, rule)] = Decider(
+                    found, c.scaler, None, best, run, True, n_rows, batch, note, priors[i], costs
                 )
                 continue
             for rule in self.recipes[c.recipe].rules:
@@ -265,7 +288,17 @@ class _Fold:
                 key = (c.recipe, rule)
                 if key not in deciders or not deciders[key].refit:
                     deciders[key] = Decider(
-                        found, c.scaler, None, best, run, False, n_rows, batch, note
+                        found,
+                        c.scaler,
+                        None,
+                        best,
+                        run,
+                        False,
+                        n_rows,
+                        batch,
+                        note,
+                        priors[i],
+                        costs if rule == "cost" else None,
                     )
         return deciders, seconds
 
@@ -316,34 +349,65 @@ def fit_fold(model_fn, strategies, x, codes, train_idx, settings, seed, n_classe
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
     _packing.check_model(lone, k, sample)
-    recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone))
+    recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
     fold.recipes = recipes
     fixed = fold.fixed
+
+    def any_of(recipe, rules):
+        return any(rule in recipe.names for rule in rules)
+
     early = [
         _Copy(i, False)
         for i, r in enumerate(recipes)
-        if fixed is None or "tuned" in r.names or not settings.refit
+        if fixed is None or any_of(r, VALIDATED) or not settings.refit
     ]
-    late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and "argmax" in r.names]
+    late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and any_of(r, REFITTED)]
     if settings.packed:
         plan = [early + late]
     else:  # one copy per fit; the refits after every early-stopped fit
         plan = [[c] for c in early] + [[c] for c in late]
     deciders: dict = {}
+    early_stopped: dict = {}  # the fit-part decider of each (recipe, rule)
     seconds = 0.0
     for copies in plan:
-        known = {key[0]: d.best_epoch for key, d in deciders.items() if key[1] == "argmax"}
+        known = {key[0]: d.best_epoch for key, d in deciders.items() if key[1] in REFITTED}
         found, secs = fold.fit(copies, known)
         for key, d in found.items():
+            if not d.refit:
+                early_stopped[key] = d
             if key not in deciders or d.refit:
                 deciders[key] = d
         seconds += secs
-    for (_, rule), d in deciders.items():
-        if rule == "tuned":  # tuned on the validation rows (scaled like the fit part)
-            lone.set_weights(d.weights)
-            d.threshold = tune(fold.y_val, softmax(_logits(lone, fold.x_val)), settings.metric)
+    costs = None if settings.costs is None else np.asarray(settings.costs)
+    for key, d in deciders.items():
+        rule = key[1]
+        if rule == "tuned" or (rule == "cost" and k == 2):
+            # tuned on the validation predictions of the early-stopped weights (the refit
+            # model, if any, then applies the same threshold)
+            lone.set_weights(early_stopped.get(key, d).weights)
+            proba = softmax(_logits(lone, fold.x_val))
+            d.threshold = tune(
+                fold.y_val, proba, settings.metric, costs if rule == "cost" else None
+            )
     widest = max(len(p) for p in plan) if plan else 0
     return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+
+
+def _prior_correction(rows, spec, y, k) -> np.ndarray:
+    """Log-space offsets that turn a copy's probabilities into estimates under the class
+    priors of ``y`` (the rows it learns from): ``log pi - log pi_eff``. Its effective training
+    prior ``pi_eff`` is the weighted class share of its rows (weights, duplicates, synthetic
+    rows) divided by ``exp(offsets)`` of a logit-adjusted loss (its softmax learns
+    ``p(y | x) / pi ** tau``). Focal and LDAM distort probabilities in ways this ignores."""
+    shares = np.bincount(y, weights=rows.weight * rows.multiplicity, minlength=k)
+    if rows.n_extra:
+        shares = shares + np.bincount(rows.extra_y, weights=rows.extra_weight, minlength=k)
+    eff = np.log(np.maximum(shares, 1e-12))
+    if spec.offsets is not None:
+        eff = eff - np.asarray(spec.offsets)
+    pi = np.log(np.maximum(np.bincount(y, minlength=k).astype(np.float64), 1e-12))
+    correction = pi - eff
+    return correction - correction.mean()
 
 
 def _logits(model, x: np.ndarray) -> np.ndarray:

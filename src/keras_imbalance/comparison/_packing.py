@@ -419,7 +419,9 @@ class CopyMonitor(_Synchronous):
     alone); the fit stops when every copy has.
     """
 
-    def __init__(self, net: Net, x_val, rules: dict, score, patience: int, partners=None):
+    def __init__(
+        self, net: Net, x_val, rules: dict, score, patience: int, partners=None, followed=()
+    ):
         super().__init__()
         self.net = net
         self.x_val = x_val
@@ -432,6 +434,7 @@ class CopyMonitor(_Synchronous):
         # partner's weights are kept whenever its copy's argmax track moves its best epoch,
         # so they are the partner's weights after that many epochs (a refit, in lockstep)
         self.partners = dict(partners or {})
+        self.followed = tuple(followed) or ("argmax",)  # the rules a partner follows
         self.partner_weights: dict = {}
         self.best = [dict.fromkeys(r, -math.inf) for r in rules]
         self.best_epoch = [dict.fromkeys(r, 0) for r in rules]
@@ -460,22 +463,23 @@ class CopyMonitor(_Synchronous):
                     improved.setdefault(c, []).append(rule)
         if improved:
             wanted = {self.copies[c] for c in improved}
-            wanted |= {
-                self.partners[c]
-                for c, r in improved.items()
-                if c in self.partners and "argmax" in r
-            }
+            moved = [c for c, r in improved.items() if c in self.partners and self._follows(r)]
+            wanted |= {self.partners[c] for c in moved}
             weights = self.net.all_copy_weights(sorted(wanted))
             for c, rules in improved.items():
                 for rule in rules:
                     self.best_weights[c][rule] = weights[self.copies[c]]
-                if c in self.partners and "argmax" in rules:
-                    self.partner_weights[c] = weights[self.partners[c]]
+            for c in moved:
+                self.partner_weights[c] = weights[self.partners[c]]
         for c in active:
             if all(w >= self.patience for w in self.wait[c].values()):
                 self.stopped[c] = epoch + 1
         if all(s is not None for s in self.stopped):
             self.model.stop_training = True
+
+    def _follows(self, rules) -> bool:
+        """Whether a partner follows one of these rules' best epoch."""
+        return any(f in rules for f in self.followed)
 
     def copy_epochs_run(self, c: int) -> int:
         """Epochs copy ``c`` trained before its own stop (the fit may have run longer)."""

@@ -279,12 +279,15 @@ def folds_frame(rows):
     """DataFrame of fold rows (metrics and bookkeeping; the raw scores stay in ``rows``)."""
     import pandas as pd
 
+    scored = list(METRICS)
+    if any("expected_cost" in r["metrics"] for r in rows):
+        scored.append("expected_cost")
     columns = [
         "model",
         "strategy",
         "repeat",
         "fold",
-        *METRICS,
+        *scored,
         "aliases",
         "note",
         "per_class_recall",
@@ -301,7 +304,7 @@ def folds_frame(rows):
     records = []
     for r in rows:
         rec = {c: r.get(c) for c in columns}
-        for m in METRICS:
+        for m in scored:
             value = r["metrics"].get(m)
             rec[m] = math.nan if value is None else float(value)
         records.append(rec)

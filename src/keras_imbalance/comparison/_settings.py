@@ -25,6 +25,9 @@ METRIC_ALIASES = {
     "average_precision": "pr_auc",
 }
 
+#: the metric of a comparison with costs: the mean cost per row (lower is better)
+COST_METRICS = ("expected_cost",)
+
 #: ranking metric -> the metric ``calibration.tune_threshold`` maximises for a tuned rule
 TUNE_FOR = {
     "balanced_accuracy": "balanced_accuracy",
@@ -65,6 +68,10 @@ class TrainingSettings:
     packed : bool
         Train every strategy of a (model, repeat, fold) in one Keras fit (True) or each in a
         fit of its own (False: the same maths, one copy per fit; for measurements).
+    costs : tuple of tuples or None
+        The cost matrix ``costs[true][predicted]`` (see
+        :func:`keras_imbalance.calibration.cost_matrix`): every strategy decides by least
+        expected cost and ``metric`` is ``"expected_cost"`` (lower is better).
     """
 
     metric: str = "balanced_accuracy"
@@ -78,12 +85,22 @@ class TrainingSettings:
     max_scores: int = 2000
     jit_compile: Any = "auto"
     packed: bool = True
+    costs: Any = None
 
     def __post_init__(self):
         metric = self.metric
         if isinstance(metric, str):
             metric = METRIC_ALIASES.get(metric, metric)
-        check_option("metric", metric, METRICS)
+        costs = self.costs
+        if costs is not None:
+            import numpy as np
+
+            matrix = np.asarray(costs, dtype=np.float64)
+            if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
+                raise invalid("costs", "a square cost matrix (see cost_matrix)", costs)
+            costs = tuple(tuple(float(v) for v in row) for row in matrix)
+            object.__setattr__(self, "costs", costs)
+        check_option("metric", metric, COST_METRICS if costs is not None else METRICS)
         values = {
             "metric": metric,
             "epochs": check_number("epochs", self.epochs, low=1, integer=True),

@@ -35,6 +35,9 @@ _SHORT = {
     "pr_auc": "PR-AUC",
 }
 
+#: Metrics where a lower value is better (the leaderboard ranks them ascending).
+LOWER_IS_BETTER = ("expected_cost",)
+
 #: Fewer test rows of a class than this (per repeat) make a per-class recall, and every
 #: interval that averages it, rest on too little: marked "thin".
 THIN_TEST_ROWS = 5
@@ -102,10 +105,11 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
             ]
         )
     lowest = -1.0 if metric == "matthews_correlation" else 0.0
+    highest = math.inf if metric in LOWER_IS_BETTER else 1.0
     for (model, strategy), part in folds.groupby(["model", "strategy"], sort=False):
         mean, std, low, high = corrected_interval(part[metric], test_train_ratio)
         # every metric is bounded (MCC in [-1, 1], the others in [0, 1]): clip the interval
-        low, high = max(low, lowest), min(high, 1.0)
+        low, high = max(low, lowest), min(high, highest)
         row = {
             "model": model,
             "strategy": strategy,
@@ -129,7 +133,9 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
     table = pd.DataFrame(rows)
     # best first; ties broken by the smaller std, then by name (stable, reproducible)
     table = table.sort_values(
-        ["mean", "std", "model", "strategy"], ascending=[False, True, True, True], kind="stable"
+        ["mean", "std", "model", "strategy"],
+        ascending=[metric in LOWER_IS_BETTER, True, True, True],
+        kind="stable",
     ).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
@@ -224,7 +230,7 @@ def recommend(
             folds, metric, (top["model"], top["strategy"]), (pref["model"], pref["strategy"])
         )
         mean, _, low, high = corrected_interval(diff, test_train_ratio)
-        beats = bool(np.isfinite(low) and low > 0)
+        beats = _beyond_noise(low, high, metric)
         if not beats:
             chosen = pref
         challenge = {
@@ -272,7 +278,8 @@ def recommend(
             "the top-ranked strategy"
             + (f", unless it does not beat the {prefer} beyond noise" if len(preferred) else "")
             + "; it beats the baseline beyond noise when the 95% corrected resampled t interval "
-            "(Nadeau & Bengio 2003) of the paired per-fold differences lies above 0"
+            "(Nadeau & Bengio 2003) of the paired per-fold differences lies above 0 (below 0 for "
+            "a cost)"
         ),
         **(challenge or {}),
     }
@@ -293,7 +300,7 @@ def recommend(
         return out
     diff = _paired(folds, metric, (model, strategy), (base_model, baseline))
     mean, _, low, high = corrected_interval(diff, test_train_ratio)
-    beats = bool(np.isfinite(low) and low > 0)
+    beats = _beyond_noise(low, high, metric)
     out.update(
         beats_baseline=beats,
         mean_difference=mean,
@@ -305,13 +312,14 @@ def recommend(
         verdict = f"it cannot be compared with {base_name} (no paired folds)."
     elif beats:
         verdict = (
-            f"it beats {base_name} beyond noise: {metric} +{mean:.3f} "
+            f"it beats {base_name} beyond noise: {metric} {mean:+.3f} "
             f"(95% interval of the paired difference {low:+.3f} to {high:+.3f}, "
             f"{diff.size} folds)."
         )
     else:
         verdict = (
-            f"its gain over {base_name} ({mean:+.3f} {metric}, 95% interval "
+            f"its {'change of' if metric in LOWER_IS_BETTER else 'gain over'} {base_name} "
+            f"({mean:+.3f} {metric}, 95% interval "
             f"{low:+.3f} to {high:+.3f}, {diff.size} folds) is within noise; "
             "more repeats (repeats=...) would tell them apart."
         )
@@ -320,6 +328,13 @@ def recommend(
     _evidence(out, folds, model, strategy, classes)
     _by_metric(out, folds, metric, test_train_ratio, several)
     return out
+
+
+def _beyond_noise(low, high, metric) -> bool:
+    """Whether the interval of paired differences (first - second) shows the first better."""
+    if metric in LOWER_IS_BETTER:
+        return bool(np.isfinite(high) and high < 0)
+    return bool(np.isfinite(low) and low > 0)
 
 
 def _stats_of(row) -> str:

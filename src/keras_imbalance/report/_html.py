@@ -45,6 +45,40 @@ def _version() -> str:
     return __version__
 
 
+def _pooled_confusion(folds, key) -> np.ndarray:
+    """The confusion matrix of ``key`` = (model, strategy) summed over its test folds."""
+    part = folds[(folds["model"] == key[0]) & (folds["strategy"] == key[1])]
+    return np.sum([np.asarray(c, dtype=float) for c in part["confusion"]], axis=0)
+
+
+def _cost_table(folds, key, classes, costs, label) -> str:
+    """Per 1,000 rows of the recommended strategy's test folds: rows of each class caught and
+    missed, false alarms (rows wrongly given that class) and the cost of its decisions."""
+    cm = _pooled_confusion(folds, key)
+    per = 1000.0 / max(cm.sum(), 1)
+    head = "<tr><th class='l'>class</th><th>caught</th><th>missed</th><th>false alarms</th>"
+    head += "<th>cost of misses</th></tr>"
+    rows = []
+    for i, name in enumerate(classes):
+        caught = cm[i, i]
+        missed = cm[i].sum() - caught
+        alarms = cm[:, i].sum() - caught
+        miss_cost = (cm[i] * costs[i]).sum()
+        rows.append(
+            f"<tr><td class='l'>{_e(name)}</td><td>{caught * per:.1f}</td>"
+            f"<td>{missed * per:.1f}</td><td>{alarms * per:.1f}</td>"
+            f"<td>{miss_cost * per:.1f}</td></tr>"
+        )
+    total = (cm * costs).sum() * per
+    return (
+        f"<h2>Costs: per 1,000 rows</h2><p class='note'>{_e(label)}, test folds pooled, "
+        "deciding by least expected cost. Cost of misses: the cost of the rows of that class "
+        f"that were mistaken.</p><table>{head}{''.join(rows)}"
+        f"<tr><td class='l'><b>total cost</b></td><td colspan='4'><b>{total:.1f}</b></td></tr>"
+        "</table>"
+    )
+
+
 def _evidence(rec) -> tuple:
     """(test rows per class and repeat, the 'thin' threshold) of the recommendation."""
     evidence = rec.get("evidence") or {}
@@ -335,13 +369,31 @@ def render_html(result, *, top: int = 4) -> str:
             ap = average_precision_score(y_bin, score)
             curves.append((label_of[key], recall, precision, ap, float(y_bin.mean())))
         # a tuned threshold does not change the scores: drop its curve if `none` is shown
+        point = None
+        costs = (cfg.get("settings") or {}).get("costs")
+        if costs is not None and k == 2 and winner in keys:
+            cm = _pooled_confusion(folds, winner)
+            caught, missed = cm[positive, positive], cm[positive].sum() - cm[positive, positive]
+            alarms = cm[:, positive].sum() - caught
+            if caught + alarms > 0:
+                point = (
+                    f"{label_of[winner]}: cost operating point",
+                    caught / max(caught + missed, 1),
+                    caught / (caught + alarms),
+                )
         if curves:
             pos_label = classes[positive] if k == 2 else "each class (micro-average)"
-            parts.append(_img(_plots.pr_curves(curves, pos_label), "precision-recall curves"))
+            parts.append(
+                _img(_plots.pr_curves(curves, pos_label, point), "precision-recall curves")
+            )
             parts.append(
                 "<p class='note'>Test-fold scores pooled over folds. A tuned "
                 "threshold moves the operating point, not the curve.</p>"
             )
+
+    costs = (cfg.get("settings") or {}).get("costs")
+    if costs is not None and len(board) and winner[0] is not None:
+        parts.append(_cost_table(folds, winner, classes, np.asarray(costs), label_of[winner]))
 
     doc = json.loads(result.to_json(None, include_scores=True))
     summary = {k_: doc[k_] for k_ in ("recommendation", "leaderboard", "config")}

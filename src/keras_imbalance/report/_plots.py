@@ -148,8 +148,9 @@ def confusion_grid(matrices, titles, classes):
     return fig
 
 
-def pr_curves(curves, positive_label):
-    """``curves``: list of (label, recall, precision, average_precision, prevalence)."""
+def pr_curves(curves, positive_label, point=None):
+    """``curves``: list of (label, recall, precision, average_precision, prevalence);
+    ``point``: (label, recall, precision) of an operating point to mark."""
     fig = _figure(6.5, 4.6)
     ax = fig.add_subplot()
     prevalence = None
@@ -161,6 +162,9 @@ def pr_curves(curves, positive_label):
         prevalence = prev
     if prevalence is not None:
         ax.axhline(prevalence, color="#bbb", lw=1, ls=":", label=f"chance ({prevalence:.3f})")
+    if point is not None:
+        label, recall, precision = point
+        ax.plot([recall], [precision], "o", ms=9, mfc="none", mec="#C44E52", mew=2, label=label)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("recall")
