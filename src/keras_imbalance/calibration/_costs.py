@@ -59,7 +59,7 @@ def cost_matrix(costs, classes) -> np.ndarray:
         if bad:
             problems.append(f"costs that are not positive finite numbers {bad}")
         if problems:
-            raise invalid("costs", "a positive cost for classes of y", "; ".join(problems))
+            raise invalid("costs", "a positive cost for classes of y", Text("; ".join(problems)))
         per_class = np.ones(k)
         for key, value in costs.items():
             per_class[names.index(str(key))] = float(value)
@@ -73,7 +73,9 @@ def cost_matrix(costs, classes) -> np.ndarray:
             "costs", "a dict {class: cost} or a K x K matrix of numbers", costs, kind=TypeError
         ) from None
     if matrix.shape != (k, k):
-        raise invalid("costs", f"a {k} x {k} matrix (classes {names})", Text(f"shape {matrix.shape}"))
+        raise invalid(
+            "costs", f"a {k} x {k} matrix (classes {names})", Text(f"shape {matrix.shape}")
+        )
     off = ~np.eye(k, dtype=bool)
     if not np.all(np.isfinite(matrix)) or np.any(matrix < 0) or not np.any(matrix[off] > 0):
         raise invalid(
