@@ -238,7 +238,9 @@ def test_nested_parquet_columns_get_one_line(tmp_path, capsys):
     assert "--target column 'label' holds lists or dicts" in _one_error_line(capsys)
     args = ["resample", str(path), "--target", "flat", "-o", str(tmp_path / "o.csv")]
     assert main(args) == 2
-    assert "feature columns ['f', 'label'] hold lists or dicts" in _one_error_line(capsys)
+    assert "lists, dicts or arrays in cells (nested Parquet types; flatten them): 'f', 'label'" in (
+        _one_error_line(capsys)
+    )
 
 
 # --------------------------------------------------------------------------- start-up (issue 12)

@@ -62,8 +62,10 @@ def resample(
     Parameters
     ----------
     x : array-like of shape (n_samples, ...) or DataFrame
-        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``.
-        Must be finite (NaN and inf raise) except for the categorical columns of ``smotenc``.
+        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``, or a
+        raw table (DataFrame with categorical columns and missing values, see Notes). An array
+        must be finite (NaN and inf raise) for the methods that measure distances;
+        ``random_over`` and ``random_under`` only draw rows, so any ``x`` passes through.
     y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K), or Series
         Class labels (ints, bools or strings), one-hot or soft rows, or multi-label 0/1 rows
         (see Notes). Per-time-step and per-pixel targets are refused: a row must have one class.
@@ -76,7 +78,8 @@ def resample(
         smote          :class:`~imblearn.over_sampling.SMOTE`
         borderline_*   :class:`~imblearn.over_sampling.BorderlineSMOTE`, kind 1 or 2
         adasyn         :class:`~imblearn.over_sampling.ADASYN`
-        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (mixed categorical)
+        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (categorical columns;
+                       ``smote`` on a raw table is the same)
         tomek          :class:`~imblearn.under_sampling.TomekLinks`
         smote_tomek    :class:`~imblearn.combine.SMOTETomek` (SMOTE, then Tomek links)
         ============== ==================================================================
@@ -120,7 +123,8 @@ def resample(
         - ``sample_weight``: ndarray of shape (n_res,), or None when no ``sample_weight``
           was given;
         - ``sample_indices``: ndarray of shape (n_res,), the row of the input each output
-          row copies, -1 for a synthetic row (None for a sampler object that does not say).
+          row copies, -1 for a synthetic row (None for a sampler object that does not say);
+        - ``notes``: tuple of sentences saying what was done to a raw table (empty otherwise).
 
         Deprecated: with ``sample_weight`` given, the result also unpacks as three values
         ``x_res, y_res, w_res`` (a DeprecationWarning; read ``.sample_weight`` instead). From
@@ -130,9 +134,11 @@ def resample(
     ------
     ValueError
         Before imbalanced-learn runs: unknown ``method``, lengths that disagree, NaN or inf in
-        ``x``, a ``sampling_strategy`` naming a class absent from ``y``, a class with fewer
-        than ``k_neighbors + 1`` samples for a neighbour-based method (the message says what
-        to lower ``k_neighbors`` to), per-element ``y``.
+        an array ``x`` (a distance-based method), every problem of a raw table in one message
+        (:func:`keras_imbalance.tables.check_table`), a ``sampling_strategy`` naming a class
+        absent from ``y``, a class with fewer than ``k_neighbors + 1`` samples for a
+        neighbour-based method (the message says what to lower ``k_neighbors`` to),
+        per-element ``y``.
 
     Notes
     -----
@@ -144,6 +150,22 @@ def resample(
     0/1 row of its combination. pandas: a DataFrame ``x`` comes back with the same columns and
     dtypes (synthetic values of integer columns are rounded) and a fresh RangeIndex; a Series
     ``y`` keeps its name.
+
+    Raw tables: a DataFrame with categorical columns (strings, ``category``, booleans) or
+    missing values is resampled through :class:`keras_imbalance.tables.TableEncoder`, fitted
+    on its rows: numeric columns imputed with their median and standardised for the neighbour
+    search (plus a missing indicator per column with gaps), categorical columns as codes with
+    missing values as a category of their own. ``smote``, ``smotenc`` and ``smote_tomek``
+    then run SMOTE-NC on the categorical columns (SMOTEN when all of them are categorical);
+    ``borderline_smote*`` and ``adasyn`` run on the one-hot encoding (a synthetic row takes
+    the category of the nearer source row); ``tomek`` finds links on it. Original rows are
+    copied from ``x`` as they are; a synthetic row gets de-standardised numeric values
+    (rounded for integer columns, missing where the nearer of its two source rows is
+    missing), categories of the original dtype and categories, and missing values in the
+    columns :func:`~keras_imbalance.tables.check_table` sets aside (ids, free text, dates).
+    ``result.notes`` says which of this happened. A numeric DataFrame without gaps takes the
+    plain path, as an array would; ``smotenc`` with ``categorical_features`` given passes
+    the DataFrame to imbalanced-learn as it is.
 
     References
     ----------
@@ -162,6 +184,12 @@ def resample(
     >>> res = resample(x, y, "random_over", sample_weight=np.linspace(1, 2, 10), random_state=0)
     >>> res.sample_weight.shape, res.sample_indices[:3].tolist()
     ((14,), [0, 1, 2])
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"amount": [5.0, None, 7, 1, 2, 9, 4, 8, 3, 6],
+    ...                       "country": ["FR", "DE", None, "FR", "DE", "FR", "DE", "FR", "DE", "IT"]})
+    >>> res = resample(table, y, "smote", k_neighbors=2, random_state=0)
+    >>> res.x.dtypes.equals(table.dtypes), res.notes[0]
+    (True, "SMOTE-NC on the categorical columns ['country']")
     """
     custom = not isinstance(method, str)
     if custom:
@@ -200,6 +228,10 @@ def resample(
 
     frame = isinstance(x, pd.DataFrame)
     raw = frame and not custom and _raw_table(x, method, params)
+    if raw:  # every problem of the table first, before those of y and of the settings
+        from keras_imbalance.resampling._tables import table_spec
+
+        spec = table_spec(x)
     xa = np.empty((len(x), 0)) if raw else _features(x, method, params)
     n = xa.shape[0]
     target = _Target(y, layout, n)
@@ -226,7 +258,7 @@ def resample(
             from keras_imbalance.resampling._tables import resample_table
 
             x_res, y_lab, source, notes = resample_table(
-                x, method, target.labels, strategy, random_state, neighbors, params
+                x, spec, method, target.labels, strategy, random_state, neighbors, params
             )
         else:
             x_in = _imblearn_input(x, xa, method, params, frame)

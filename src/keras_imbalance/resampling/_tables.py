@@ -25,17 +25,23 @@ import pandas as pd
 
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.resampling._core import _run, _sampler
-from keras_imbalance.tables import TableEncoder, check_table
+from keras_imbalance.tables import TableEncoder, TableSpec, check_table
 
 _SHOWN = 6
 
 
-def resample_table(x: pd.DataFrame, method, labels, strategy, random_state, neighbors, params):
+def table_spec(x: pd.DataFrame) -> TableSpec:
+    """:func:`check_table` of ``x``, without its warning: the columns it sets aside are
+    copied here, not dropped, and named in the notes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return check_table(x, argument="x")
+
+
+def resample_table(
+    x: pd.DataFrame, spec, method, labels, strategy, random_state, neighbors, params
+):
     """``(x_res, y_labels, source, notes)`` for a raw DataFrame ``x`` (see the module doc)."""
-    with warnings.catch_warnings(record=True):
-        # dropped columns are not dropped here: they are copied, and named in the notes
-        warnings.simplefilter("always", UserWarning)
-        spec = check_table(x, argument="x")
     encoder = TableEncoder(spec, standardize=True, min_frequency=None).fit(x)
     mixed = encoder.to_mixed(x)
     cats = encoder.categorical_indices
