@@ -155,6 +155,16 @@ def _outside(data: str, outputs: list[Output]) -> None:
             )
 
 
+def _flags_for(args, *, folder: bool) -> None:
+    """``--target`` names a column of a table; ``--image-size`` resizes an image folder."""
+    if folder and getattr(args, "target", None) is not None:
+        raise UsageError(
+            "--target is for tables: the classes of an image folder are its sub-folders"
+        )
+    if not folder and getattr(args, "image_size", None) is not None:
+        raise UsageError("--image-size is for a folder of images; DATA is a table")
+
+
 def _folder_labels(data: str):
     """One label per image file (counted, not opened: ``class_counts`` on the folder)."""
     import numpy as np
@@ -202,8 +212,7 @@ def _random_state(args) -> int:
 def cmd_inspect(args) -> int:
     if _is_folder(args.data):
         return _inspect_folder(args)
-    if args.image_size is not None:
-        raise UsageError("--image-size is for a folder of images; DATA is a table")
+    _flags_for(args, folder=False)
     inputs = [args.data] if Path(args.data).exists() else []
     outputs = [Output("--plot", args.plot, "png")] if args.plot else []
     _check(outputs, inputs, args.force)
@@ -220,10 +229,7 @@ def cmd_inspect(args) -> int:
 
 
 def _inspect_folder(args) -> int:
-    if args.target is not None:
-        raise UsageError(
-            "--target is for tables: the classes of an image folder are its sub-folders"
-        )
+    _flags_for(args, folder=True)
     outputs = [Output("--plot", args.plot, "png")] if args.plot else []
     _outside(args.data, outputs)
     _check(outputs, [], args.force)
@@ -379,10 +385,7 @@ def cmd_weights(args) -> int:
     from keras_imbalance import class_weights, describe
 
     if _is_folder(args.data):
-        if args.target is not None:
-            raise UsageError(
-                "--target is for tables: the classes of an image folder are its sub-folders"
-            )
+        _flags_for(args, folder=True)
         y, source = _folder_labels(args.data), _folder_name(args.data)
     else:
         _, y, source, _ = _read_table(args.data, args.target)
@@ -500,14 +503,10 @@ def cmd_compare(args) -> int:
     data = args.data or "yeast4"
     folder = _is_folder(data)
     if folder:
-        if args.target is not None:
-            raise UsageError(
-                "--target is for tables: the classes of an image folder are its sub-folders"
-            )
+        _flags_for(args, folder=True)
         source, inputs = _folder_name(data), []
     else:
-        if args.image_size is not None:
-            raise UsageError("--image-size is for a folder of images; DATA is a table")
+        _flags_for(args, folder=False)
         x, y, source, inputs = _read_table(data, args.target)
         features = _numeric_features(x, "compare")
         labels = _labels(y)

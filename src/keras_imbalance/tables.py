@@ -177,10 +177,9 @@ def check_table(frame, *, argument: str = "x") -> TableSpec:
             kind=kind,
         )
     if dropped:
-        reasons = "; ".join(f"{c!r}: {r}" for c, r in list(dropped.items())[:_SHOWN])
-        more = f" and {len(dropped) - _SHOWN} more" if len(dropped) > _SHOWN else ""
+        reasons = _listing([f"{c!r}: {r}" for c, r in dropped.items()], sep="; ")
         warnings.warn(
-            f"`{argument}`: dropped {len(dropped)} column(s) a model cannot use: {reasons}{more} "
+            f"`{argument}`: dropped {len(dropped)} column(s) a model cannot use: {reasons} "
             f"(a non-numeric column with more than {HIGH_CARDINALITY_MIN} distinct values, "
             f"more than {HIGH_CARDINALITY_SHARE:.0%} of its non-missing values, reads as an id "
             "or free text; encode it yourself to keep it)",
@@ -214,11 +213,16 @@ def _describe_problems(problems: dict, shape) -> str:
         items = problems.get(kind)
         if not items:
             continue
-        shown = ", ".join(items[:_SHOWN])
-        if len(items) > _SHOWN:
-            shown += f" and {len(items) - _SHOWN} more"
+        shown = _listing(items)
         parts.append(shown if not words else f"{words}: {shown}")
     return f"a table of shape {tuple(shape)} with " + "; ".join(parts)
+
+
+def _listing(items, *, sep: str = ", ", limit: int = _SHOWN) -> str:
+    """The first ``limit`` items joined by ``sep``, then how many more there are."""
+    items = [str(item) for item in items]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return sep.join(items[:limit]) + more
 
 
 def _role(s, n: int) -> tuple[str, str]:

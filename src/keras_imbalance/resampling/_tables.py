@@ -25,9 +25,7 @@ import pandas as pd
 
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.resampling._core import _run, _sampler
-from keras_imbalance.tables import TableEncoder, TableSpec, check_table
-
-_SHOWN = 6
+from keras_imbalance.tables import TableEncoder, TableSpec, _listing, check_table
 
 
 def table_spec(x: pd.DataFrame) -> TableSpec:
@@ -103,9 +101,7 @@ def _model(encoder: TableEncoder, mixed: np.ndarray) -> np.ndarray:
 
 
 def _names(columns) -> str:
-    shown = [str(c) for c in columns[:_SHOWN]]
-    more = f" and {len(columns) - _SHOWN} more" if len(columns) > _SHOWN else ""
-    return f"{shown}{more}"
+    return f"[{_listing([repr(str(c)) for c in columns])}]"
 
 
 def _notes(x: pd.DataFrame, spec, encoder, method) -> list:
