@@ -330,6 +330,17 @@ def test_encoder_errors():
         enc.to_mixed(pd.DataFrame({"a": ["1", "two"], "k": ["x", "y"]}))
 
 
+def test_spec_hashes_and_a_fitted_encoder_pickles(part_a):
+    import pickle
+
+    spec = check_table(part_a)
+    assert hash(spec) == hash(check_table(part_a.copy())) and spec == check_table(part_a)
+    enc = TableEncoder(spec, min_frequency=None).fit(part_a)
+    clone = pickle.loads(pickle.dumps(enc))  # what a joblib worker receives
+    np.testing.assert_array_equal(clone.to_mixed(part_a), enc.to_mixed(part_a))
+    assert clone.feature_names_out == enc.feature_names_out
+
+
 def test_spec_only_columns_are_read():
     spec = TableSpec(numeric=("a",), categorical=(), dropped={}, columns=("a",))
     frame = pd.DataFrame({"a": [1.0, 3.0], "extra": ["ignored", "too"]})

@@ -84,6 +84,9 @@ class TableSpec:
     dropped: dict = field(default_factory=dict)
     columns: tuple = ()
 
+    def __hash__(self) -> int:  # the dict of dropped columns, hashed by its items
+        return hash((self.numeric, self.categorical, tuple(self.dropped.items()), self.columns))
+
     @property
     def features(self) -> tuple:
         """The columns a model uses: numeric, then categorical, each in table order."""
