@@ -72,9 +72,14 @@ PROBE = textwrap.dedent(
 )
 
 
-def test_inspect_on_a_raw_table_imports_nothing_heavy(raw_csv):
+@pytest.mark.parametrize("what", ["raw table", "image folder"])
+def test_inspect_imports_nothing_heavy(raw_csv, tmp_path, what):
+    if what == "raw table":
+        argv = ["inspect", str(raw_csv), "--target", "label"]
+    else:
+        argv = ["inspect", str(_folder(tmp_path / "images", {"zero": 3, "one": 2}))]
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, "inspect", str(raw_csv), "--target", "label"],
+        [sys.executable, "-c", PROBE, *argv],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},

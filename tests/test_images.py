@@ -83,7 +83,9 @@ def test_unreadable_and_empty_files_are_skipped_and_counted(tmp_path):
     write_folder(tmp_path, {"zero": 4, "one": 3})
     (tmp_path / "one" / "empty.png").write_bytes(b"")
     (tmp_path / "one" / "broken.jpg").write_bytes(b"not a jpeg")
-    with pytest.warns(UserWarning, match=r"skipped 2 unreadable or empty image file\(s\) of 9"):
+    with pytest.warns(
+        UserWarning, match=r"skipped 2 unreadable or empty image file\(s\) of the 9 read"
+    ):
         folder = load_image_folder(tmp_path)
     assert np.bincount(folder.y).tolist() == [3, 4]
     # class_counts counts files without opening them: the two skipped ones too

@@ -179,7 +179,7 @@ def load_image_folder(
         names = ", ".join(repr(_rel(f, folder)) for f in skipped[:_SHOWN])
         warnings.warn(
             f"load_image_folder: skipped {len(skipped)} unreadable or empty image file(s) of "
-            f"{len(skipped) + len(images)} in {folder!r}: {names}"
+            f"the {len(skipped) + len(images)} read in {folder!r}: {names}"
             + (" ..." if len(skipped) > _SHOWN else ""),
             UserWarning,
             stacklevel=2,
