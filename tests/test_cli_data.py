@@ -3,9 +3,6 @@ resample, class-per-folder image directories in inspect, weights and compare."""
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -59,33 +56,6 @@ def test_inspect_reports_column_roles_and_missing_counts(raw_csv, capsys):
     out = capsys.readouterr().out
     assert "2 numeric, 3 categorical (merchant, country, card_present)" in out
     assert "1 dropped: tx_id" in out and "missing values: amount 9, merchant 9" in out
-
-
-PROBE = textwrap.dedent(
-    """
-    import sys
-    from keras_imbalance.cli import main
-    code = main(sys.argv[1:])
-    heavy = {"sklearn", "imblearn", "keras", "torch", "scipy"}
-    print("HEAVY", code, sorted({m.split(".")[0] for m in sys.modules} & heavy))
-    """
-)
-
-
-@pytest.mark.parametrize("what", ["raw table", "image folder"])
-def test_inspect_imports_nothing_heavy(raw_csv, tmp_path, what):
-    if what == "raw table":
-        argv = ["inspect", str(raw_csv), "--target", "label"]
-    else:
-        argv = ["inspect", str(_folder(tmp_path / "images", {"zero": 3, "one": 2}))]
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        timeout=120,
-    )
-    assert proc.stdout.strip().splitlines()[-1] == "HEAVY 0 []", proc.stderr[-2000:]
 
 
 def test_resample_a_raw_csv_with_smote(raw_csv, tmp_path, capsys):

@@ -250,18 +250,33 @@ PROBE = textwrap.dedent(
     import sys
     from keras_imbalance.cli import main
     try:
-        main(sys.argv[1:])
-    except SystemExit:
-        pass
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
     heavy = {"sklearn", "imblearn", "keras", "torch", "tensorflow", "jax", "scipy"}
-    print("HEAVY", sorted({m.split(".")[0] for m in sys.modules} & heavy))
+    print("HEAVY", code, sorted({m.split(".")[0] for m in sys.modules} & heavy))
     """
 )
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["inspect", "{data}", "--target", "y"]])
-def test_help_and_inspect_import_nothing_heavy(table, argv):
-    args = [a.format(data=table) for a in argv]
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["inspect", "{data}", "--target", "y"],
+        ["inspect", "{raw}", "--target", "label"],  # issue 13: categories and gaps
+        ["inspect", "{images}"],  # issue 13: a class-per-folder image directory
+    ],
+)
+def test_help_and_inspect_import_nothing_heavy(table, tmp_path, argv):
+    from PIL import Image
+
+    raw = tmp_path / "raw.csv"
+    raw.write_text("amount,country,label\n1.5,FR,ok\n,DE,fraud\n2.5,,ok\n3.0,FR,ok\n")
+    for name in ("cat", "dog"):
+        os.makedirs(tmp_path / "images" / name)
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "images" / name / "a.png")
+    args = [a.format(data=table, raw=raw, images=tmp_path / "images") for a in argv]
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
@@ -270,4 +285,4 @@ def test_help_and_inspect_import_nothing_heavy(table, argv):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "HEAVY []"
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY 0 []", proc.stderr[-2000:]
