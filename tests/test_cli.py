@@ -63,7 +63,7 @@ def test_resample_writes_new_file_and_never_overwrites(tmp_path, capsys):
         ("a,b\n1,0\n2,1\n", ["--target", "z"], "not a column"),
         ("a,b\n1,0\n2,0\n", ["--target", "b"], "single class"),
         ('a,b\n1,"0\n', ["--target", "b"], "could not be read"),
-        ("a,b\nx,0\ny,1\nz,1\n", ["--target", "b", "-o", "OUT"], "non-numeric"),
+        ("a,c,b\nx,,0\nx,,1\nx,,1\n", ["--target", "b", "-o", "OUT"], "single value"),
         ("", ["--target", "b"], "could not be read"),
     ],
 )

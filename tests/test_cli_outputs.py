@@ -145,7 +145,7 @@ def test_compare_checks_its_inputs_before_the_status_line(tmp_path, table, capsy
     err = _one_error_line(capsys)
     assert "--strategies: unknown 'magic'" in err and "smote" in err
     assert main(["compare", str(table), "--target", "y", "--cost", "magic=5"]) == 2
-    assert "--cost: no class ['magic'] in --target (classes ['0', '1'])" in _one_error_line(capsys)
+    assert "--cost: no class ['magic'] in the data (classes ['0', '1'])" in _one_error_line(capsys)
     assert main(["compare", str(table), "--target", "y", "--cost", "1=many"]) == 2
     assert "--cost '1=many': expected CLASS=COST with a positive number" in _one_error_line(capsys)
     assert main(["compare", str(table), "--target", "y", "--cost", "1=-3"]) == 2
@@ -242,7 +242,9 @@ def test_nested_parquet_columns_get_one_line(tmp_path, capsys):
     assert "--target column 'label' holds lists or dicts" in _one_error_line(capsys)
     args = ["resample", str(path), "--target", "flat", "-o", str(tmp_path / "o.csv")]
     assert main(args) == 2
-    assert "feature columns ['f', 'label'] hold lists or dicts" in _one_error_line(capsys)
+    assert "lists, dicts or arrays in cells (nested Parquet types; flatten them): 'f', 'label'" in (
+        _one_error_line(capsys)
+    )
 
 
 # --------------------------------------------------------------------------- start-up (issue 12)
@@ -252,18 +254,33 @@ PROBE = textwrap.dedent(
     import sys
     from keras_imbalance.cli import main
     try:
-        main(sys.argv[1:])
-    except SystemExit:
-        pass
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
     heavy = {"sklearn", "imblearn", "keras", "torch", "tensorflow", "jax", "scipy"}
-    print("HEAVY", sorted({m.split(".")[0] for m in sys.modules} & heavy))
+    print("HEAVY", code, sorted({m.split(".")[0] for m in sys.modules} & heavy))
     """
 )
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["inspect", "{data}", "--target", "y"]])
-def test_help_and_inspect_import_nothing_heavy(table, argv):
-    args = [a.format(data=table) for a in argv]
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["inspect", "{data}", "--target", "y"],
+        ["inspect", "{raw}", "--target", "label"],  # issue 13: categories and gaps
+        ["inspect", "{images}"],  # issue 13: a class-per-folder image directory
+    ],
+)
+def test_help_and_inspect_import_nothing_heavy(table, tmp_path, argv):
+    from PIL import Image
+
+    raw = tmp_path / "raw.csv"
+    raw.write_text("amount,country,label\n1.5,FR,ok\n,DE,fraud\n2.5,,ok\n3.0,FR,ok\n")
+    for name in ("cat", "dog"):
+        os.makedirs(tmp_path / "images" / name)
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "images" / name / "a.png")
+    args = [a.format(data=table, raw=raw, images=tmp_path / "images") for a in argv]
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
@@ -272,4 +289,4 @@ def test_help_and_inspect_import_nothing_heavy(table, argv):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "HEAVY []"
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY 0 []", proc.stderr[-2000:]

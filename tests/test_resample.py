@@ -231,9 +231,14 @@ def test_nan_in_x():
     x[5, 2] = np.nan
     with pytest.raises(ValueError, match=r"`x`.*finite.*row 5"):
         resample(x, y, "smote")
+    with pytest.raises(ValueError, match=r"`x`.*finite.*row 5"):
+        resample(x, y, "random_over", shrinkage=0.5)  # a smoothed bootstrap needs numbers
+    # a row-drawing method copies the NaN (issue 13: random_over never needs numbers)
     frame = pd.DataFrame(x, columns=list("abcd"))
-    with pytest.raises(ValueError, match=r"row 5, column 'c'"):
-        resample(frame, y, "random_over")
+    res = resample(frame, y, "random_over", random_state=0)
+    copies = res.sample_indices == 5
+    assert copies.sum() >= 1 and res.x.loc[copies, "c"].isna().all()
+    assert int(res.x["c"].isna().sum()) == int(copies.sum())
 
 
 def test_sampling_strategy_names_unknown_class():

@@ -26,6 +26,7 @@ _EXPORTS = {
 }
 _SUBPACKAGES = (
     "targets",
+    "tables",
     "weights",
     "losses",
     "metrics",

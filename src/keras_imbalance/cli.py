@@ -1,8 +1,12 @@
 """Command line: ``keras-imbalance inspect | weights | resample | compare`` (layer 4).
 
 Parses arguments and calls the documented public API only. Nothing heavy is imported before a
-command needs it: ``--help`` loads numpy at most, ``inspect`` pandas (and matplotlib for
-``--plot``), never scikit-learn, imbalanced-learn or Keras.
+command needs it: ``--help`` loads numpy at most, ``inspect`` pandas (Pillow for an image
+folder, matplotlib for ``--plot``), never scikit-learn, imbalanced-learn or Keras.
+
+DATA is a CSV or Parquet table (raw: categorical columns and missing values are fine), a
+bundled dataset name, or, for ``inspect``, ``weights`` and ``compare``, a folder with one
+sub-folder of images per class (Keras' ``image_dataset_from_directory`` layout).
 
 Errors a user can fix (bad file, missing column, bad option, an output path that would
 overwrite an input or a file keras-imbalance did not write) print one line and exit with 2,
@@ -22,6 +26,7 @@ from keras_imbalance._outputs import PNG_SOFTWARE, Output, OutputError, check_ou
 
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a Unix tool killed by a closed pipe returns
+EXAMPLES_PER_CLASS = 8  # example images per class in inspect's --plot and compare's report
 METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
 #: ``format`` of the document ``keras-imbalance weights --json`` prints.
 WEIGHTS_FORMAT = "keras-imbalance-class-weight/1"
@@ -113,6 +118,76 @@ def _labels(y):
     return values.astype(str) if values.dtype == object else values
 
 
+def _is_folder(data: str | None) -> bool:
+    return data is not None and Path(data).is_dir()
+
+
+def _folder_name(data: str) -> str:
+    return Path(data).resolve().name or "images"
+
+
+def _warned(command: str, caught) -> None:
+    """Warnings of the library as one ``warning:`` line each (no source line)."""
+    for item in caught:
+        print(f"keras-imbalance {command}: warning: {item.message}", file=sys.stderr)
+
+
+def _read_images(data: str, args, **options):
+    """``load_image_folder`` with its warnings (skipped files) as one line each."""
+    import warnings
+
+    from keras_imbalance.datasets import load_image_folder
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        folder = load_image_folder(data, image_size=args.image_size, **options)
+    _warned(args.command, caught)
+    return folder
+
+
+def _outside(data: str, outputs: list[Output]) -> None:
+    """An output inside an image folder would become part of it (a PNG, one of its images)."""
+    root = os.path.realpath(data)
+    for out in outputs:
+        where = os.path.realpath(out.path)
+        if os.path.commonpath([root, where]) == root:
+            raise UsageError(
+                f"{out.say()} is inside the image folder {data!r}: write it somewhere else"
+            )
+
+
+def _flags_for(args, *, folder: bool) -> None:
+    """``--target`` names a column of a table; ``--image-size`` resizes an image folder."""
+    if folder and getattr(args, "target", None) is not None:
+        raise UsageError(
+            "--target is for tables: the classes of an image folder are its sub-folders"
+        )
+    if not folder and getattr(args, "image_size", None) is not None:
+        raise UsageError("--image-size is for a folder of images; DATA is a table")
+
+
+def _folder_labels(data: str):
+    """One label per image file (counted, not opened: ``class_counts`` on the folder)."""
+    import numpy as np
+    import pandas as pd
+
+    from keras_imbalance import class_counts
+
+    counts = class_counts(data)
+    empty = [name for name, n in counts.items() if n == 0]
+    if empty:
+        raise UsageError(
+            f"DATA {data!r}: expected image files in every class sub-folder; no image file "
+            f"in {empty[:10]}"
+        )
+    if len(counts) < 2:
+        raise UsageError(
+            f"DATA {data!r} has a single class folder ({list(counts)[0]!r}): nothing to balance "
+            "(one sub-folder of images per class)"
+        )
+    return pd.Series(np.repeat(list(counts), list(counts.values())), name="class folder")
+
+
 def _check(outputs: list[Output], inputs: list[str], force: bool) -> list[Output]:
     """:func:`keras_imbalance._outputs.check_outputs`, reported as a usage error."""
     try:
@@ -136,23 +211,64 @@ def _random_state(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from keras_imbalance import class_weights, describe
-    from keras_imbalance.weights import WEIGHT_STRATEGIES
-
+    if _is_folder(args.data):
+        return _inspect_folder(args)
+    _flags_for(args, folder=False)
     inputs = [args.data] if Path(args.data).exists() else []
     outputs = [Output("--plot", args.plot, "png")] if args.plot else []
     _check(outputs, inputs, args.force)
     x, y, source, _ = _read_table(args.data, args.target)
+    report = _class_report(source, y)
+    report["n_features"] = int(x.shape[1])
+    report["columns"], report["missing"] = _column_roles(x)
+    _say_inspect(args, report)
+    if args.plot:
+        title = f"{source}: {y.name} (imbalance ratio {report['imbalance_ratio']:.1f})"
+        _bar_chart(report["counts"], args.plot, title)
+        print(f"bar chart written to {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _inspect_folder(args) -> int:
+    _flags_for(args, folder=True)
+    outputs = [Output("--plot", args.plot, "png")] if args.plot else []
+    _outside(args.data, outputs)
+    _check(outputs, [], args.force)
+    source = _folder_name(args.data)
+    y = _folder_labels(args.data)  # every image file, counted (not opened)
+    examples = _read_images(args.data, args, max_per_class=EXAMPLES_PER_CLASS)
+    report = _class_report(source, y)
+    report["image_shape"] = list(examples.x.shape[1:])
+    report["image_files"] = int(len(y))
+    _say_inspect(args, report)
+    if args.plot:
+        from keras_imbalance import __version__
+        from keras_imbalance.report import image_grid
+
+        grid = {name: examples.x[examples.y == i] for i, name in enumerate(examples.class_names)}
+        fig = image_grid(grid, counts=report["counts"], per_class=EXAMPLES_PER_CLASS)
+        fig.savefig(
+            args.plot, dpi=110, format="png", metadata={"Software": f"{PNG_SOFTWARE} {__version__}"}
+        )
+        print(
+            f"example images written to {args.plot}",
+            file=sys.stderr if args.json else sys.stdout,
+        )
+    return 0
+
+
+def _class_report(source: str, y) -> dict:
+    from keras_imbalance import class_weights, describe
+    from keras_imbalance.weights import WEIGHT_STRATEGIES
+
     info = describe(_labels(y))
-    counts = info.counts_dict()
     weights = {s: class_weights(_labels(y), s) for s in WEIGHT_STRATEGIES}
-    report = {
+    return {
         "data": source,
         "target": str(y.name),
         "n_samples": int(info.n_samples),
-        "n_features": int(x.shape[1]),
         "layout": info.layout,
-        "counts": {str(k): v for k, v in counts.items()},
+        "counts": {str(k): v for k, v in info.counts_dict().items()},
         "imbalance_ratio": round(info.imbalance_ratio, 3),
         "class_weights": {
             s: {
@@ -162,28 +278,74 @@ def cmd_inspect(args) -> int:
             for s, w in weights.items()
         },
     }
+
+
+def _column_roles(x) -> tuple[dict, dict]:
+    """(roles, missing counts) of the feature columns; every problem of the table raises (one
+    line, exit 2), as ``resample`` and ``compare`` would refuse them."""
+    import warnings
+
+    from keras_imbalance.tables import check_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the dropped columns are listed instead
+        spec = check_table(x, argument="DATA")
+    roles = {
+        "numeric": [str(c) for c in spec.numeric],
+        "categorical": [str(c) for c in spec.categorical],
+        "dropped": {str(c): reason for c, reason in spec.dropped.items()},
+    }
+    gaps = x.isna().sum()
+    return roles, {str(c): int(n) for c, n in gaps.items() if n}
+
+
+def _say_inspect(args, report: dict) -> None:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         _print_inspect(report)
-    if args.plot:
-        _bar_chart(
-            counts, args.plot, f"{source}: {y.name} (imbalance ratio {info.imbalance_ratio:.1f})"
-        )
-        print(f"bar chart written to {args.plot}", file=sys.stderr if args.json else sys.stdout)
-    return 0
+
+
+def _names(names, limit: int = 8) -> str:
+    names = list(names)
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _print_inspect(report: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
+    if "image_shape" in report:
+        shape = " x ".join(str(d) for d in report["image_shape"])
+        what = f"{report['n_samples']} image files, images of {shape} (height x width x channels)"
+    else:
+        what = f"{report['n_samples']} samples, {report['n_features']} features"
     console.print(
-        f"[bold]{report['data']}[/]: {report['n_samples']} samples, {report['n_features']} features, "
-        f"target [bold]{report['target']}[/] ({report['layout']}), imbalance ratio "
-        f"[bold]{report['imbalance_ratio']}[/]"
+        f"[bold]{escape(report['data'])}[/]: {what}, target [bold]{escape(report['target'])}[/] "
+        f"({report['layout']}), imbalance ratio [bold]{report['imbalance_ratio']}[/]"
     )
+    if "columns" in report:
+        roles = report["columns"]
+        parts = [
+            f"{len(roles['numeric'])} numeric",
+            f"{len(roles['categorical'])} categorical"
+            + (f" ({_names(roles['categorical'])})" if roles["categorical"] else ""),
+        ]
+        if roles["dropped"]:
+            dropped = [f"{c} ({r})" for c, r in roles["dropped"].items()]
+            parts.append(f"{len(dropped)} dropped: {_names(dropped, 4)}")
+        console.print(escape("columns: " + ", ".join(parts)), soft_wrap=True)
+        missing = report["missing"]
+        console.print(
+            escape(
+                "missing values: "
+                + (_names([f"{c} {n}" for c, n in missing.items()]) if missing else "none")
+            ),
+            soft_wrap=True,
+        )
     table = Table(title="class counts and weights per strategy")
     table.add_column("class")
     table.add_column("count", justify="right")
@@ -223,7 +385,11 @@ def _bar_chart(counts: dict, path: str, title: str) -> None:
 def cmd_weights(args) -> int:
     from keras_imbalance import class_weights, describe
 
-    _, y, source, _ = _read_table(args.data, args.target)
+    if _is_folder(args.data):
+        _flags_for(args, folder=True)
+        y, source = _folder_labels(args.data), _folder_name(args.data)
+    else:
+        _, y, source, _ = _read_table(args.data, args.target)
     options = {}
     for item in args.option or []:
         key, sep, value = item.partition("=")
@@ -273,27 +439,11 @@ def cmd_resample(args) -> int:
     inputs = [args.data] if Path(args.data).exists() else []
     _check([Output("-o", args.output, "table")], inputs, args.force)
     x, y, _, _ = _read_table(args.data, args.target)
-    nested = _nested(x.columns, x)
-    if nested:
-        raise UsageError(
-            f"feature columns {nested[:10]} hold lists or dicts (nested Parquet types): "
-            "flatten them first"
-        )
-    params = {}
-    non_numeric = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
-    if args.method == "smotenc":
-        if not non_numeric:
-            raise UsageError(
-                "--method smotenc needs categorical (non-numeric) feature columns; none found"
-            )
-        params["categorical_features"] = [x.columns.get_loc(c) for c in non_numeric]
-    elif non_numeric:
-        raise UsageError(
-            f"non-numeric feature columns {non_numeric[:10]}: encode them, or use --method smotenc"
-        )
     from keras_imbalance import resample
 
-    xr, yr = resample(x, y, method=args.method, random_state=random_state, **params)
+    # raw tables as they are: categorical columns and missing values are the library's to handle
+    result = resample(x, y, method=args.method, random_state=random_state)
+    xr, yr = result
     frame = xr.copy()
     frame[y.name] = yr.to_numpy()
     out = Path(args.output)
@@ -303,6 +453,8 @@ def cmd_resample(args) -> int:
         frame.to_csv(out, index=False)
     before = y.value_counts().sort_index().to_dict()
     after = pd.Series(yr).value_counts().sort_index().to_dict()
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"{len(y)} -> {len(yr)} rows; class counts {before} -> {after}; written to {out}")
     return 0
 
@@ -350,15 +502,16 @@ def _strategy_names(text: str | None) -> list[str] | None:
 def cmd_compare(args) -> int:
     random_state = _random_state(args)
     data = args.data or "yeast4"
-    x, y, source, inputs = _read_table(data, args.target)
-    features = _numeric_features(x, "compare")
-    labels = _labels(y)
-    counts = y.value_counts()
-    if (counts >= 2).sum() < 2:
-        raise UsageError(
-            f"--target {str(y.name)!r}: at least 2 classes need 2 rows or more to be tested "
-            f"(counts {dict((str(_plain(k)), int(v)) for k, v in counts.items())})"
-        )
+    folder = _is_folder(data)
+    if folder:
+        _flags_for(args, folder=True)
+        source, inputs = _folder_name(data), []
+    else:
+        _flags_for(args, folder=False)
+        x, y, source, inputs = _read_table(data, args.target)
+        features = _numeric_features(x, "compare")
+        labels = _labels(y)
+        _check_testable(y.value_counts(), f"--target {str(y.name)!r}")
     stem = Path(source).stem
     results = args.results or f"{stem}-results.jsonl"
     report = args.report or f"{stem}-report.html"
@@ -369,30 +522,53 @@ def cmd_compare(args) -> int:
     ]
     if args.save_model is not None:
         outputs.append(Output("--save-model", args.save_model, "keras"))
+    if folder:
+        _outside(data, outputs)
     existing = _check(outputs, inputs, args.force)
     strategies = _strategy_names(args.strategies)
     costs = _costs(args.cost)
+    model_fn, examples = None, None
+    if folder:  # checked before the images are read: that may take a while
+        import numpy as np
+        import pandas as pd
+
+        from keras_imbalance.comparison import cnn_model
+
+        images = _read_images(data, args)
+        features = images.x
+        labels = np.asarray(images.class_names)[images.y]
+        _check_testable(pd.Series(labels).value_counts(), "the image folder")
+        model_fn = {"cnn": cnn_model}
+        examples = {
+            name: features[images.y == i][:EXAMPLES_PER_CLASS]
+            for i, name in enumerate(images.class_names)
+        }
     if costs is not None:
-        names = {str(_plain(k)) for k in counts.index}
+        names = {str(_plain(label)) for label in set(labels.tolist())}
         unknown = [c for c in costs if c not in names]
         if unknown:
-            raise UsageError(f"--cost: no class {unknown} in --target (classes {sorted(names)})")
+            raise UsageError(f"--cost: no class {unknown} in the data (classes {sorted(names)})")
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from keras_imbalance import compare, describe
     from keras_imbalance._outputs import written_by_us
+    from keras_imbalance.report import write_report
 
     for out in existing:  # --force on a results file keras-imbalance did not write: start anew
         if out.kind == "results" and not written_by_us(Path(out.path), "results"):
             os.remove(out.path)
     info = describe(labels)
     console = Console(stderr=True)
+    what = (
+        f"{info.n_samples} images of {' x '.join(str(d) for d in features.shape[1:])}"
+        if folder
+        else f"{info.n_samples} samples, {features.shape[1]} features"
+    )
     console.print(
-        f"[bold]{source}[/]: {info.n_samples} samples, {features.shape[1]} features, "
-        f"classes {info.counts_dict()} (imbalance ratio {info.imbalance_ratio:.1f}); "
-        f"results -> {results}"
+        f"[bold]{source}[/]: {what}, classes {info.counts_dict()} (imbalance ratio "
+        f"{info.imbalance_ratio:.1f}); results -> {results}"
     )
     with Progress(
         TextColumn("[bold]compare"),
@@ -418,6 +594,7 @@ def cmd_compare(args) -> int:
                 features,
                 labels,
                 strategies=strategies,
+                model_fn=model_fn,
                 cv=args.cv,
                 repeats=args.repeats,
                 metric=args.metric,
@@ -435,7 +612,7 @@ def cmd_compare(args) -> int:
             )
             return 130
     _print_leaderboard(result, console, args.top)
-    result.to_html(report)
+    write_report(result, report, examples=examples)
     console.print(f"report written to {report}")
     # the comparison words its hint for Python callers; the flag here is --repeats
     print(_for_the_command_line(result.recommendation["text"]))
@@ -444,13 +621,23 @@ def cmd_compare(args) -> int:
         console.print(
             f"training {rec['winner_model']}:{rec['winner_strategy']} on all {info.n_samples} rows"
         )
-        model = result.fit_recommended(features, labels)
+        model = result.fit_recommended(features, labels, model_fn=model_fn)
         model.save(args.save_model)
         classes = ", ".join(result.classes)
+        inputs_are = "images (pixel values in [0, 1])" if folder else "raw features"
         console.print(
-            f"model written to {args.save_model}: raw features -> probabilities of [{classes}]"
+            f"model written to {args.save_model}: {inputs_are} -> probabilities of [{classes}]"
         )
     return 0
+
+
+def _check_testable(counts, what: str) -> None:
+    """A class is tested only if it also has a row to train on: 2 classes need 2 rows."""
+    if (counts >= 2).sum() < 2:
+        raise UsageError(
+            f"{what}: at least 2 classes need 2 rows or more to be tested "
+            f"(counts {dict((str(_plain(k)), int(v)) for k, v in counts.items())})"
+        )
 
 
 def _print_leaderboard(result, console, top: int) -> None:
@@ -568,6 +755,29 @@ def _add_random_state(p) -> None:
     p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # deprecated
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    height, sep, width = text.lower().partition("x")
+    try:
+        size = (int(height), int(width if sep else height))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected HEIGHTxWIDTH such as 64x64 (or one number), got {text!r}"
+        ) from None
+    if min(size) < 1:
+        raise argparse.ArgumentTypeError(f"expected sizes >= 1, got {text!r}")
+    return size
+
+
+def _add_image_size(p) -> None:
+    p.add_argument(
+        "--image-size",
+        type=_image_size,
+        metavar="HxW",
+        help="resize the images of an image folder to HEIGHTxWIDTH, e.g. 64x64 (needed when "
+        "their sizes differ)",
+    )
+
+
 def _add_force(p, what: str) -> None:
     p.add_argument(
         "--force",
@@ -587,14 +797,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
-        "inspect", help="class counts, imbalance ratio and the weights of every strategy"
+        "inspect",
+        help="class counts, imbalance ratio, the weights of every strategy, and the column "
+        "roles of a table",
     )
     p.add_argument(
-        "data", help="CSV or Parquet file, or a bundled dataset name (yeast4, ecoli3, digits_lt)"
+        "data",
+        help="CSV or Parquet file, a bundled dataset name (yeast4, ecoli3, digits_lt), or a "
+        "folder with one sub-folder of images per class",
     )
     p.add_argument("--target", help="label column (default for bundled data: target)")
-    p.add_argument("--plot", metavar="FILE.png", help="write a bar chart of the class counts")
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="write a bar chart of the class counts (a table) or a grid of example images per "
+        "class (an image folder)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_image_size(p)
     _add_force(p, "--plot's file")
     p.set_defaults(func=cmd_inspect)
 
@@ -630,8 +850,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare", help="rank imbalance strategies on DATA by cross-validation; HTML report"
     )
-    p.add_argument("data", nargs="?", help="CSV, Parquet or bundled dataset (default: yeast4)")
+    p.add_argument(
+        "data",
+        nargs="?",
+        help="CSV, Parquet, bundled dataset (default: yeast4), or a folder with one sub-folder "
+        "of images per class (compared with a small CNN)",
+    )
     p.add_argument("--target")
+    _add_image_size(p)
     p.add_argument(
         "--strategies",
         help="comma-separated, e.g. none,balanced,smote (default: all standard ones)",

@@ -821,18 +821,35 @@ def _streamed_counts(batches, layout, ignore_class, classes, name="data") -> dic
 
 
 def _directory_counts(path, classes, name="data") -> dict:
-    names = sorted(e.name for e in os.scandir(path) if e.is_dir())
+    return {c: len(files) for c, files in image_index(path, classes, name).items()}
+
+
+def image_index(path, classes=None, name="data") -> dict:
+    """``{class: [image file paths]}`` of a class-per-folder directory, as Keras indexes it.
+
+    The layout and order of ``keras.utils.image_dataset_from_directory``: the class names are
+    the sorted sub-folder names (those starting with a dot are skipped), each class folder is
+    walked recursively (links to folders are not followed; folders in sorted order, files
+    sorted within a folder), and a file counts when its lower-cased name ends in one of
+    :data:`IMAGE_SUFFIXES`. ``classes`` picks and orders the classes (all must exist).
+    Files are listed, not opened.
+    """
+    path = os.fspath(path)
+    names = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
     if classes is not None:
         missing = [c for c in classes if c not in names]
         if missing:
-            raise invalid("classes", f"sub-folders of {os.fspath(path)!r}", missing)
+            raise invalid("classes", f"sub-folders of {path!r}", missing)
         names = list(classes)
     if not names:
-        raise invalid(name, "a directory with one sub-folder per class", os.fspath(path))
-    counts = {}
-    for name in names:
-        n = 0
-        for _root, _dirs, files in os.walk(os.path.join(path, name)):
-            n += sum(f.lower().endswith(IMAGE_SUFFIXES) for f in files)
-        counts[name] = n
-    return counts
+        raise invalid(name, "a directory with one sub-folder per class", path)
+    index = {}
+    for label in names:
+        folder = os.path.join(path, label)
+        files = []
+        for root, _dirs, found in sorted(os.walk(folder), key=lambda entry: entry[0]):
+            files += [
+                os.path.join(root, f) for f in sorted(found) if f.lower().endswith(IMAGE_SUFFIXES)
+            ]
+        index[label] = files
+    return index

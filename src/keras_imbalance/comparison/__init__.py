@@ -13,7 +13,7 @@ from keras_imbalance.comparison._compare import compare, load_results
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._data import validation_split
 from keras_imbalance.comparison._fit import fit_strategy
-from keras_imbalance.comparison._models import DEFAULT_MODELS, linear_model, mlp_model
+from keras_imbalance.comparison._models import DEFAULT_MODELS, cnn_model, linear_model, mlp_model
 from keras_imbalance.comparison._settings import METRICS, TrainingSettings
 from keras_imbalance.comparison._stats import corrected_interval
 from keras_imbalance.comparison._strategies import (
@@ -38,6 +38,7 @@ __all__ = [
     "Strategy",
     "TrainingRows",
     "TrainingSettings",
+    "cnn_model",
     "compare",
     "corrected_interval",
     "fit_strategy",

@@ -1,21 +1,22 @@
-"""Default model builders for small tabular data (Keras 3, any backend).
+"""Default model builders for small tabular data and small images (Keras 3, any backend).
 
-Both follow the ``model_fn(input_shape, n_classes)`` contract of :func:`keras_imbalance.compare`:
+All follow the ``model_fn(input_shape, n_classes)`` contract of :func:`keras_imbalance.compare`:
 they return a compiled ``keras.Model`` mapping ``(batch, *input_shape)`` features (standardised
 by the comparison for a 2-D table; higher-rank inputs are flattened first) to ``n_classes``
 logits (no softmax). The engine keeps the optimizer and replaces the loss.
 
-Each also has a ``packed(input_shape, n_classes, copies)`` attribute: the same network
+The table models also have a ``packed(input_shape, n_classes, copies)`` attribute: the same network
 ``copies`` times in one model whose layers hold the copies' weights along a leading axis
 (:class:`~keras_imbalance.comparison._packing.PackedDense`), so the comparison trains every
-strategy of a fold with one matrix product per layer instead of one per copy.
+strategy of a fold with one matrix product per layer instead of one per copy. The image model
+:func:`cnn_model` has none: the comparison builds one copy of it per strategy.
 """
 
 from __future__ import annotations
 
 from keras_imbalance._validation import check_number, invalid
 
-__all__ = ["linear_model", "mlp_model", "DEFAULT_MODELS"]
+__all__ = ["linear_model", "mlp_model", "cnn_model", "DEFAULT_MODELS"]
 
 
 def _shape(input_shape) -> tuple:
@@ -199,6 +200,81 @@ def mlp_model(
 
 
 mlp_model.packed = _packed(_mlp, mlp_model)
+
+
+def cnn_model(
+    input_shape,
+    n_classes,
+    *,
+    filters=(16, 32),
+    dropout=0.25,
+    learning_rate=1e-3,
+):
+    """Small CNN for small images: two ``Conv2D -> MaxPooling2D`` blocks and a Dense head.
+
+    ``Conv2D(filters[0], 3, relu) -> MaxPool(2) -> Conv2D(filters[1], 3, relu) -> MaxPool(2)
+    -> Flatten -> Dropout -> Dense(n_classes)`` (``same`` padding, so 8 x 8 digits work as
+    well as 64 x 64 photos), trained with Adam. The default model of ``keras-imbalance compare
+    DIR`` on an image folder; a baseline to compare strategies with, not a strong image
+    classifier (bring your own ``model_fn`` for that).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(height, width, channels)`` (``(height, width)`` is read as one channel), pixel
+        values as :func:`keras_imbalance.datasets.load_image_folder` returns them (in [0, 1]).
+    n_classes : int
+        Number of classes (>= 2); the model returns that many logits (no softmax).
+    filters : tuple of two int, default=(16, 32)
+        Filters of the two convolution blocks.
+    dropout : float, default=0.25
+        Dropout rate before the Dense head.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam (the loss is set by the comparison engine).
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import cnn_model
+    >>> cnn_model((8, 8, 1), 3).output_shape
+    (None, 3)
+    """
+    import keras
+
+    shape = _shape(input_shape)
+    if len(shape) not in (2, 3):
+        raise invalid(
+            "input_shape", "(height, width, channels) or (height, width) for an image", shape
+        )
+    n_classes = check_number("n_classes", n_classes, low=2, integer=True)
+    try:
+        first, second = (int(f) for f in filters)
+    except (TypeError, ValueError):
+        raise invalid("filters", "two positive ints", filters, kind=TypeError) from None
+    if min(first, second) < 1:
+        raise invalid("filters", "two positive ints", filters)
+    dropout = check_number("dropout", dropout, low=0, high=1, high_inclusive=False)
+    layers = [keras.Input(shape)]
+    if len(shape) == 2:
+        layers.append(keras.layers.Reshape((*shape, 1)))
+    for count in (first, second):
+        layers += [
+            keras.layers.Conv2D(count, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2, padding="same"),
+        ]
+    layers += [
+        keras.layers.Flatten(),
+        keras.layers.Dropout(dropout),
+        keras.layers.Dense(n_classes),
+    ]
+    model = keras.Sequential(layers, name="cnn")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    return model
+
 
 #: The models run when ``model_fn=None``: name -> builder.
 DEFAULT_MODELS = {"linear": linear_model, "mlp": mlp_model}

@@ -220,8 +220,11 @@ def detail_keys(board, top: int, winner, baseline) -> list:
     return chosen
 
 
-def render_html(result, *, top: int = 4) -> str:
-    """The report of ``result`` as one HTML string (images embedded as base64 PNG)."""
+def render_html(result, *, top: int = 4, examples=None) -> str:
+    """The report of ``result`` as one HTML string (images embedded as base64 PNG).
+
+    ``examples`` (optional, image data): ``{class name: images}`` shown as a grid after the
+    class distribution (see :func:`keras_imbalance.report.image_grid`)."""
     board = result.leaderboard
     board = board[board["rank"] > 0] if len(board) else board  # skipped strategies: listed apart
     folds = result.folds
@@ -283,6 +286,14 @@ def render_html(result, *, top: int = 4) -> str:
 
     parts.append("<h2>Class distribution</h2>")
     parts.append(_img(_plots.class_distribution(classes, counts), "class distribution"))
+    if examples:
+        parts.append("<h2>Example images</h2>")
+        grid = _plots.image_grid(examples, counts=dict(zip(classes, counts.tolist(), strict=True)))
+        parts.append(_img(grid, "example images per class"))
+        parts.append(
+            "<p class='note'>The first images of each class, as the models saw them "
+            "(after loading and resizing).</p>"
+        )
 
     parts.append("<h2>Leaderboard</h2>")
     if len(board):
@@ -424,7 +435,7 @@ def render_html(result, *, top: int = 4) -> str:
     return "\n".join(parts)
 
 
-def write_report(result, path, *, top=4, json_path="auto"):
+def write_report(result, path, *, top=4, json_path="auto", examples=None):
     """Write the self-contained HTML report of a comparison (and its raw JSON next to it).
 
     The page holds the class distribution, the leaderboard (chart with 95 % intervals and a
@@ -445,6 +456,10 @@ def write_report(result, path, *, top=4, json_path="auto"):
     json_path : str, path-like, "auto" or None, default="auto"
         Where to write the raw JSON: ``"auto"`` is ``path`` with the suffix ``.json``;
         ``None`` writes no separate file (the JSON stays embedded in the HTML).
+    examples : mapping of class name to images, optional
+        For image data: a few images per class (shape (m, height, width[, channels]), values
+        in [0, 1]), shown as a grid after the class distribution
+        (:func:`keras_imbalance.report.image_grid`).
 
     Returns
     -------
@@ -462,7 +477,7 @@ def write_report(result, path, *, top=4, json_path="auto"):
             "result", "a ComparisonResult (from keras_imbalance.compare)", result, kind=TypeError
         )
     top = check_number("top", top, low=1, integer=True)
-    text = render_html(result, top=top)
+    text = render_html(result, top=top, examples=examples)
     path = os.fspath(path)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -62,8 +62,10 @@ def resample(
     Parameters
     ----------
     x : array-like of shape (n_samples, ...) or DataFrame
-        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``.
-        Must be finite (NaN and inf raise) except for the categorical columns of ``smotenc``.
+        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``, or a
+        raw table (DataFrame with categorical columns and missing values, see Notes). An array
+        must be finite (NaN and inf raise) for the methods that measure distances;
+        ``random_over`` and ``random_under`` only draw rows, so any ``x`` passes through.
     y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K), or Series
         Class labels (ints, bools or strings), one-hot or soft rows, or multi-label 0/1 rows
         (see Notes). Per-time-step and per-pixel targets are refused: a row must have one class.
@@ -76,7 +78,8 @@ def resample(
         smote          :class:`~imblearn.over_sampling.SMOTE`
         borderline_*   :class:`~imblearn.over_sampling.BorderlineSMOTE`, kind 1 or 2
         adasyn         :class:`~imblearn.over_sampling.ADASYN`
-        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (mixed categorical)
+        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (categorical columns;
+                       ``smote`` on a raw table is the same)
         tomek          :class:`~imblearn.under_sampling.TomekLinks`
         smote_tomek    :class:`~imblearn.combine.SMOTETomek` (SMOTE, then Tomek links)
         ============== ==================================================================
@@ -120,7 +123,8 @@ def resample(
         - ``sample_weight``: ndarray of shape (n_res,), or None when no ``sample_weight``
           was given;
         - ``sample_indices``: ndarray of shape (n_res,), the row of the input each output
-          row copies, -1 for a synthetic row (None for a sampler object that does not say).
+          row copies, -1 for a synthetic row (None for a sampler object that does not say);
+        - ``notes``: tuple of sentences saying what was done to a raw table (empty otherwise).
 
         Deprecated: with ``sample_weight`` given, the result also unpacks as three values
         ``x_res, y_res, w_res`` (a DeprecationWarning; read ``.sample_weight`` instead). From
@@ -130,9 +134,11 @@ def resample(
     ------
     ValueError
         Before imbalanced-learn runs: unknown ``method``, lengths that disagree, NaN or inf in
-        ``x``, a ``sampling_strategy`` naming a class absent from ``y``, a class with fewer
-        than ``k_neighbors + 1`` samples for a neighbour-based method (the message says what
-        to lower ``k_neighbors`` to), per-element ``y``.
+        an array ``x`` (a distance-based method), every problem of a raw table in one message
+        (:func:`keras_imbalance.tables.check_table`), a ``sampling_strategy`` naming a class
+        absent from ``y``, a class with fewer than ``k_neighbors + 1`` samples for a
+        neighbour-based method (the message says what to lower ``k_neighbors`` to),
+        per-element ``y``.
 
     Notes
     -----
@@ -144,6 +150,22 @@ def resample(
     0/1 row of its combination. pandas: a DataFrame ``x`` comes back with the same columns and
     dtypes (synthetic values of integer columns are rounded) and a fresh RangeIndex; a Series
     ``y`` keeps its name.
+
+    Raw tables: a DataFrame with categorical columns (strings, ``category``, booleans) or
+    missing values is resampled through :class:`keras_imbalance.tables.TableEncoder`, fitted
+    on its rows: numeric columns imputed with their median and standardised for the neighbour
+    search (plus a missing indicator per column with gaps), categorical columns as codes with
+    missing values as a category of their own. ``smote``, ``smotenc`` and ``smote_tomek``
+    then run SMOTE-NC on the categorical columns (SMOTEN when all of them are categorical);
+    ``borderline_smote*`` and ``adasyn`` run on the one-hot encoding (a synthetic row takes
+    the category of the nearer source row); ``tomek`` finds links on it. Original rows are
+    copied from ``x`` as they are; a synthetic row gets de-standardised numeric values
+    (rounded for integer columns, missing where the nearer of its two source rows is
+    missing), categories of the original dtype and categories, and missing values in the
+    columns :func:`~keras_imbalance.tables.check_table` sets aside (ids, free text, dates).
+    ``result.notes`` says which of this happened. A numeric DataFrame without gaps takes the
+    plain path, as an array would; ``smotenc`` with ``categorical_features`` given passes
+    the DataFrame to imbalanced-learn as it is.
 
     References
     ----------
@@ -162,6 +184,12 @@ def resample(
     >>> res = resample(x, y, "random_over", sample_weight=np.linspace(1, 2, 10), random_state=0)
     >>> res.sample_weight.shape, res.sample_indices[:3].tolist()
     ((14,), [0, 1, 2])
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"amount": [5.0, None, 7, 1, 2, 9, 4, 8, 3, 6],
+    ...                       "country": ["FR", "DE", None, "FR", "DE", "FR", "DE", "FR", "DE", "IT"]})
+    >>> res = resample(table, y, "smote", k_neighbors=2, random_state=0)
+    >>> res.x.dtypes.equals(table.dtypes), res.notes[0]
+    (True, "SMOTE-NC on the categorical columns ['country']")
     """
     custom = not isinstance(method, str)
     if custom:
@@ -199,7 +227,12 @@ def resample(
             require_torch("neighbors")
 
     frame = isinstance(x, pd.DataFrame)
-    xa = _features(x, method)
+    raw = frame and not custom and _raw_table(x, method, params)
+    if raw:  # every problem of the table first, before those of y and of the settings
+        from keras_imbalance.resampling._tables import table_spec
+
+        spec = table_spec(x)
+    xa = np.empty((len(x), 0)) if raw else _features(x, method, params)
     n = xa.shape[0]
     target = _Target(y, layout, n)
     weights = None
@@ -213,6 +246,7 @@ def resample(
             )
     strategy = target.strategy(sampling_strategy)
 
+    notes = ()
     if custom:
         sampler, x_in = method, xa.reshape(n, -1)
         x_out, y_lab, source = _run(sampler, x_in, target.labels)
@@ -220,10 +254,17 @@ def resample(
         params = dict(params)
         _check_sampler_args(method, strategy, target.labels, params)
         _check_neighbor_counts(method, params, target, strategy, n)
-        x_in = _imblearn_input(x, xa, method, params, frame)
-        x_out, y_lab, source = _run_method(
-            method, x_in, target.labels, strategy, random_state, neighbors, params
-        )
+        if raw:
+            from keras_imbalance.resampling._tables import resample_table
+
+            x_res, y_lab, source, notes = resample_table(
+                x, spec, method, target.labels, strategy, random_state, neighbors, params
+            )
+        else:
+            x_in = _imblearn_input(x, xa, method, params, frame)
+            x_out, y_lab, source = _run_method(
+                method, x_in, target.labels, strategy, random_state, neighbors, params
+            )
 
     if source is None and weights is not None:
         raise invalid(
@@ -232,10 +273,11 @@ def resample(
             "(no sample_indices_ and original rows not first)",
             Text("an array"),
         )
-    x_res = _rebuild_x(x, xa, frame, x_out, source)
+    if not raw:
+        x_res = _rebuild_x(x, xa, frame, x_out, source)
     y_res = target.rebuild(y_lab, source)
     w_res = None if weights is None else _rebuild_weights(weights, target.labels, y_lab, source)
-    return Resampled(x_res, y_res, w_res, source)
+    return Resampled(x_res, y_res, w_res, source, notes)
 
 
 class Resampled:
@@ -244,17 +286,20 @@ class Resampled:
     Unpacks as ``x_res, y_res = resample(...)``. ``sample_weight`` is None when the call had
     no ``sample_weight``; ``sample_indices[i]`` is the input row that output row ``i`` copies
     (-1 for a synthetic row), or ``sample_indices`` is None when a sampler object does not
-    say. Unpacking three values ``x_res, y_res, w_res`` still works when ``sample_weight``
+    say. ``notes`` is a tuple of sentences on what was done to a raw table (SMOTE-NC on its
+    categorical columns, missing values imputed for the neighbour search, columns not used);
+    empty otherwise. Unpacking three values ``x_res, y_res, w_res`` still works when ``sample_weight``
     was given, with a DeprecationWarning (removed in 0.2: read ``.sample_weight``).
     """
 
-    __slots__ = ("x", "y", "sample_weight", "sample_indices")
+    __slots__ = ("x", "y", "sample_weight", "sample_indices", "notes")
 
-    def __init__(self, x, y, sample_weight=None, sample_indices=None):
+    def __init__(self, x, y, sample_weight=None, sample_indices=None, notes=()):
         self.x = x
         self.y = y
         self.sample_weight = sample_weight
         self.sample_indices = sample_indices
+        self.notes = tuple(notes)
 
     def _items(self) -> tuple:
         if self.sample_weight is None:
@@ -286,7 +331,27 @@ class Resampled:
 # --------------------------------------------------------------------------- inputs
 
 
-def _features(x: Any, method: Any) -> np.ndarray:
+def _raw_table(x: pd.DataFrame, method: str, params: dict) -> bool:
+    """Whether a DataFrame goes through the table encoder (:mod:`._tables`): a method that
+    measures distances, on a table with categorical (incl. bool) columns or missing values, and
+    ``smotenc`` unless the caller named the ``categorical_features`` (imbalanced-learn then
+    takes the DataFrame as it is)."""
+    if method in ("random_over", "random_under") or "categorical_features" in params:
+        return False
+    if method == "smotenc":
+        return True
+    numeric = all(
+        pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in x.dtypes
+    )
+    return not numeric or bool(x.isna().to_numpy().any())
+
+
+def _draws_rows(method: str, params: dict) -> bool:
+    """Whether the sampler only draws rows (so any ``x`` works: strings, NaN, nested cells)."""
+    return method == "random_under" or (method == "random_over" and params.get("shrinkage") is None)
+
+
+def _features(x: Any, method: Any, params: dict) -> np.ndarray:
     """``x`` as an array (never a copy that is written to); NaN / inf raise naming ``x``."""
     if isinstance(x, pd.Series):
         raise invalid(
@@ -297,23 +362,18 @@ def _features(x: Any, method: Any) -> np.ndarray:
     elif hasattr(x, "numpy") and not isinstance(x, (np.ndarray, pd.DataFrame)):
         x = x.numpy()
     if isinstance(x, pd.DataFrame):
+        if isinstance(method, str) and _draws_rows(method, params):
+            # row numbers are resampled and rows copied with iloc: any column passes through
+            return np.empty((len(x), 0))
         xa = x.to_numpy()
         numeric = x.select_dtypes(include=["number", "bool"])
-        if (
-            method != "smotenc"
-            and numeric.shape[1] != x.shape[1]
-            and method
-            not in (
-                "random_over",
-                "random_under",
-            )
-        ):
+        if method != "smotenc" and numeric.shape[1] != x.shape[1]:
             bad = [c for c in x.columns if c not in numeric.columns][:5]
+            shrink = " with shrinkage (it perturbs the copies)" if method == "random_over" else ""
             raise invalid(
                 "x",
-                f"numeric columns for method={method!r} (use method='smotenc' for "
-                f"categorical columns such as {bad})",
-                x,
+                f"numeric columns for method={method!r}{shrink}",
+                Text(f"a DataFrame with non-numeric columns {bad}"),
                 kind=TypeError,
             )
         _check_finite(numeric.to_numpy(dtype=np.float64, na_value=np.nan), numeric.columns)
@@ -328,6 +388,8 @@ def _features(x: Any, method: Any) -> np.ndarray:
         )
     if xa.shape[0] == 0:
         raise invalid("x", "at least one row", xa)
+    if isinstance(method, str) and _draws_rows(method, params):
+        return xa
     if xa.dtype.kind in "biuf":
         _check_finite(xa, None)
     elif method not in ("random_over", "random_under", "smotenc"):
@@ -585,9 +647,9 @@ def _check_neighbor_counts(method, params, target, strategy, n) -> None:
 
 def _imblearn_input(x, xa, method, params, frame):
     n = xa.shape[0]
-    if method in ("random_over", "random_under") and not params:
+    if _draws_rows(method, params):
         # These samplers only draw row indices from y: hand them row numbers, so any x works
-        # (object arrays, mixed DataFrames) and the output equals imbalanced-learn's.
+        # (object arrays, mixed DataFrames, NaN) and the output equals imbalanced-learn's.
         return np.arange(n).reshape(n, 1)
     if method == "smotenc":
         if frame:
