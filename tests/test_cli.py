@@ -148,15 +148,28 @@ def test_compare_no_refit_scores_the_early_stopped_model(tmp_path, monkeypatch):
         assert plain_rows and all(r["refit"] is expected for r in plain_rows)
 
 
-def test_compare_bad_strategy_and_non_numeric_features(tmp_path, capsys, monkeypatch):
+def test_compare_bad_strategy_and_a_raw_table(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "ecoli3", "--strategies", "none,magic"]) == 2
     err = capsys.readouterr().err
     assert "magic" in err and "smote" in err
+    # a raw table (a categorical column, gaps) runs; it cannot be saved as one Keras model
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue", "green"], 40),
+            "size": np.where(rng.random(40) < 0.1, np.nan, rng.normal(size=40)),
+            "y": ["fraud"] * 10 + ["ok"] * 30,
+        }
+    )
     data = tmp_path / "d.csv"
-    pd.DataFrame({"colour": ["red", "blue"] * 5, "y": [0, 1] * 5}).to_csv(data, index=False)
-    assert main(["compare", str(data), "--target", "y"]) == 2
-    assert "non-numeric" in capsys.readouterr().err
+    frame.to_csv(data, index=False)
+    fast = ["--strategies", "balanced", "--cv", "2", "--epochs", "2", "--jobs", "1"]
+    assert main(["compare", str(data), "--target", "y", *fast, "--save-model", "m.keras"]) == 2
+    assert "--save-model 'm.keras': a raw table" in capsys.readouterr().err
+    assert main(["compare", str(data), "--target", "y", *fast]) == 0
+    header = json.loads((tmp_path / "d-results.jsonl").read_text().splitlines()[0])
+    assert header["config"]["data"]["table"]["categorical"] == ["colour"]
 
 
 def test_compare_saves_the_recommended_model(tmp_path, capsys, monkeypatch):

@@ -8,6 +8,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold
 
@@ -807,11 +808,12 @@ def test_a_default_run_on_classes_of_one_and_three_rows_finishes(tmp_path):
     rec = result.recommendation
     assert rec["thin_evidence"] is True
     assert rec["evidence"]["test_rows_per_class"] == [40.0, 20.0, 3.0, 0.0]
-    assert "The evidence is thin: the test folds hold 3 of '2' and none of '3' per repeat" in (
-        rec["text"]
+    assert (
+        "The evidence is thin: the test folds hold 3 of '2' and none of '3' per repeat"
+        in (rec["text"])
     )
     assert "more rows of those classes" in rec["text"] and "repeats=3" in rec["text"]
-    html = (tmp_path / "r.html")
+    html = tmp_path / "r.html"
     result.to_html(html)
     text = html.read_text(encoding="utf-8")
     assert "&dagger;" in text and "2 (3 test rows), 3 (never tested)" in text
@@ -935,3 +937,77 @@ def test_beyond_noise_means_lower_for_a_cost():
     rec = _stats.recommend(folds, board, "expected_cost", 1 / 3)
     assert rec["winner_strategy"] == "smote" and rec["beats_baseline"] is True
     assert rec["mean_difference"] == pytest.approx(-0.305)
+
+
+def _raw_table(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(n - 16, int), np.ones(16, int)]
+    frame = pd.DataFrame(
+        {
+            "amount": np.where(rng.random(n) < 0.08, np.nan, rng.normal(size=n) + 2 * y),
+            "channel": np.where(
+                y == 1, rng.choice(["web", "app"], n), rng.choice(["shop", "web"], n)
+            ),
+            "flag": rng.random(n) < 0.5,
+            "ref": [f"id{i}" for i in range(n)],  # an id: dropped with a warning
+        }
+    )
+    return frame, np.where(y == 1, "fraud", "ok")
+
+
+def test_a_raw_table_is_encoded_inside_each_training_fold(monkeypatch, tmp_path):
+    import warnings
+
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from keras_imbalance import resampling, tables
+    from keras_imbalance.comparison import TablePipeline
+
+    frame, y = _raw_table()
+    fitted_on, methods = [], []
+    real_fit, real_resample = tables.TableEncoder.fit, resampling.resample
+
+    def fit(self, rows):
+        fitted_on.append(np.asarray(rows.index))
+        return real_fit(self, rows)
+
+    def resample(x, y, method="smote", **kwargs):
+        methods.append((method, kwargs.get("categorical_features")))
+        return real_resample(x, y, method=method, **kwargs)
+
+    monkeypatch.setattr(tables.TableEncoder, "fit", fit)
+    monkeypatch.setattr(resampling, "resample", resample)
+    options = dict(strategies=["balanced", "smote"], cv=2, epochs=2, patience=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = compare(frame, y, model_fn=four_logits, **options)
+    assert any("ref" in str(w.message) for w in caught)  # the id column is dropped, by name
+    folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(frame, y))
+    # one encoder per training fold, fitted on that fold's rows only (never its test rows)
+    assert len(fitted_on) == 2
+    for rows, (train, test) in zip(fitted_on, folds, strict=True):
+        assert sorted(rows) == sorted(train) and not set(rows) & set(test)
+    # SMOTE on mixed columns is SMOTE-NC on the category codes (channel, flag)
+    assert {m for m, _ in methods} == {"smotenc"}
+    assert all(len(c) == 2 for _, c in methods)
+    assert result.config["data"]["table"]["categorical"] == ["channel", "flag"]
+    assert set(result.leaderboard["strategy"]) == {"none", "none+threshold", "balanced", "smote"}
+    # the trained recommendation takes raw rows: the encoder and the Keras model together
+    monkeypatch.undo()
+    pipe = result.fit_recommended(frame, y, model_fn=four_logits)
+    assert isinstance(pipe, TablePipeline)
+    proba = pipe.predict_proba(frame)
+    assert proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    pipe.save(tmp_path / "pipe")
+    again = TablePipeline.load(tmp_path / "pipe")
+    np.testing.assert_allclose(again.predict_proba(frame), proba, atol=1e-6)
+
+
+def test_every_problem_of_a_raw_table_is_one_line():
+    frame, y = _raw_table()
+    frame["one"] = "same"  # a categorical column with a single value
+    frame["nested"] = [[1, 2]] * len(frame)
+    with pytest.raises((TypeError, ValueError), match=r"`x`.*one.*nested|`x`.*nested.*one") as info:
+        compare(frame, y, model_fn=four_logits, cv=2, epochs=1)
+    assert "\n" not in str(info.value)

@@ -462,24 +462,24 @@ def cmd_resample(args) -> int:
 # --------------------------------------------------------------------------- compare
 
 
-def _numeric_features(x, command: str):
+def _table_features(x, save_model):
+    """The feature columns for ``compare``: a numeric table as float32, a raw one (categorical
+    columns, missing values) as it is, after one check of every problem of the table (one
+    line, exit 2). ``--save-model`` writes one Keras model of raw numbers, so it needs a
+    numeric table without gaps."""
     import pandas as pd
 
-    nested = _nested(x.columns, x)
-    if nested:
+    roles, missing = _column_roles(x)
+    raw = bool(roles["categorical"] or roles["dropped"] or missing)
+    if not raw:
+        return x.to_numpy(dtype="float32")
+    if save_model is not None:
         raise UsageError(
-            f"feature columns {nested[:10]} hold lists or dicts (nested Parquet types): "
-            f"{command} needs numbers"
+            f"--save-model {save_model!r}: a raw table (categorical columns, missing values or "
+            "dropped columns) has no single Keras model of raw numbers; in Python, "
+            "result.fit_recommended(x, y) returns a TablePipeline with .save(folder)"
         )
-    non_numeric = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
-    if non_numeric:
-        raise UsageError(
-            f"non-numeric feature columns {non_numeric[:10]}: {command} needs numbers (encode them first)"
-        )
-    if x.isna().any().any():
-        bad = [c for c in x.columns if x[c].isna().any()]
-        raise UsageError(f"missing values in feature columns {bad[:10]}: impute them first")
-    return x.to_numpy(dtype="float32")
+    return x if isinstance(x, pd.DataFrame) else pd.DataFrame(x)
 
 
 def _strategy_names(text: str | None) -> list[str] | None:
@@ -509,7 +509,7 @@ def cmd_compare(args) -> int:
     else:
         _flags_for(args, folder=False)
         x, y, source, inputs = _read_table(data, args.target)
-        features = _numeric_features(x, "compare")
+        features = _table_features(x, args.save_model)
         labels = _labels(y)
         _check_testable(y.value_counts(), f"--target {str(y.name)!r}")
     stem = Path(source).stem

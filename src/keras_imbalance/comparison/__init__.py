@@ -12,7 +12,7 @@ JSON-lines file, and returns a :class:`ComparisonResult` with a leaderboard (mea
 from keras_imbalance.comparison._compare import compare, load_results
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._data import validation_split
-from keras_imbalance.comparison._fit import fit_strategy
+from keras_imbalance.comparison._fit import TablePipeline, fit_strategy
 from keras_imbalance.comparison._models import DEFAULT_MODELS, cnn_model, linear_model, mlp_model
 from keras_imbalance.comparison._settings import METRICS, TrainingSettings
 from keras_imbalance.comparison._stats import corrected_interval
@@ -37,6 +37,7 @@ __all__ = [
     "LossSpec",
     "Strategy",
     "TrainingRows",
+    "TablePipeline",
     "TrainingSettings",
     "cnn_model",
     "compare",

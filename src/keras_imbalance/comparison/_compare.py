@@ -94,7 +94,7 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="keras-imbalance-parent-watch", daemon=True).start()
 
 
-def run_task(task: Task, x, codes, settings, backend: str, caller: int = -1) -> list:
+def run_task(task: Task, x, codes, settings, backend: str, caller: int = -1, spec=None) -> list:
     """Train and score one :class:`Task`; one result row per (recipe, decision rule).
     ``caller`` is the process id of ``compare``'s process (a worker watches its parent)."""
     if os.getpid() != caller:
@@ -104,14 +104,14 @@ def run_task(task: Task, x, codes, settings, backend: str, caller: int = -1) -> 
     k = int(codes.max()) + 1
     with _Threads():
         fitted = fit_fold(
-            task.model_fn, task.strategies, x, codes, task.train_idx, settings, task.seed, k
+            task.model_fn, task.strategies, x, codes, task.train_idx, settings, task.seed, k, spec
         )
         return _rows(task, fitted, x, codes, settings, k)
 
 
 def _rows(task, fitted, x, codes, settings, k) -> list:
     y_test = codes[task.test_idx]
-    x_test = x[task.test_idx]
+    x_test = _data.take(x, task.test_idx)
     share = fitted.seconds / max(1, len(fitted.deciders))
     rows = []
     for (i, rule), decider in fitted.deciders.items():
@@ -421,7 +421,7 @@ def compare(
             "packed": packed,
         },
     )
-    xa, _ = _data.features(x)
+    xa, spec = _data.features(x)
     codes, classes = _data.labels(y, xa.shape[0])
     k = len(classes)
     if costs is not None:
@@ -470,6 +470,13 @@ def compare(
             "hash": _data.data_hash(xa, codes),
             "n_samples": int(xa.shape[0]),
             "input_shape": list(xa.shape[1:]),
+            "table": None
+            if spec is None
+            else {
+                "numeric": list(spec.numeric),
+                "categorical": list(spec.categorical),
+                "dropped": dict(spec.dropped),
+            },
             "classes": classes,
             "class_counts": counts.tolist(),
         },
@@ -536,7 +543,7 @@ def compare(
             tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
             parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
             results = parallel(
-                delayed(run_task)(t, xa, codes, settings, backend, os.getpid()) for t in tasks
+                delayed(run_task)(t, xa, codes, settings, backend, os.getpid(), spec) for t in tasks
             )
             for rows in results:
                 for row in rows:

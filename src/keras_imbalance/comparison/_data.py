@@ -12,28 +12,25 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import check_number, invalid
+from keras_imbalance._validation import Text, check_number, invalid
 
 
-def features(x) -> tuple[np.ndarray, list[str]]:
-    """``(array, column names)``: a numeric table ``(n, f)`` (float64) or an array of any rank
-    ``(n, ...)`` such as images ``(n, h, w, c)`` or sequences ``(n, t, f)`` (float32)."""
+def features(x) -> tuple[Any, Any]:
+    """``(rows, spec)``: a numeric table ``(n, f)`` (float64) or an array of any rank
+    ``(n, ...)`` such as images ``(n, h, w, c)`` or sequences ``(n, t, f)`` (float32), with
+    ``spec`` None; or a raw table (a DataFrame with categorical columns or missing values, or
+    a 2-D numeric array with missing values) as a DataFrame with its
+    :class:`~keras_imbalance.tables.TableSpec` (every problem of the table in one error;
+    ids and free text dropped with a warning)."""
     import pandas as pd
 
     if isinstance(x, pd.DataFrame):
-        bad = [
-            c
+        numeric = all(
+            pd.api.types.is_numeric_dtype(x[c]) and not pd.api.types.is_bool_dtype(x[c])
             for c in x.columns
-            if not (pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]))
-        ]
-        if bad:
-            raise invalid(
-                "x",
-                "numeric columns only (encode categorical columns first)",
-                f"non-numeric columns {bad}",
-                kind=TypeError,
-            )
-        names = [str(c) for c in x.columns]
+        )
+        if not numeric or bool(x.isna().to_numpy().any()):
+            return _raw(x)
         arr = x.to_numpy(dtype=np.float64)
     else:
         try:
@@ -43,20 +40,33 @@ def features(x) -> tuple[np.ndarray, list[str]]:
             raise invalid(
                 "x", "a numeric array of shape (n_samples, ...) or a DataFrame", x, kind=TypeError
             ) from None
-        names = []
     if arr.ndim < 2 or arr.shape[0] < 2 or min(arr.shape[1:]) < 1:
         raise invalid(
             "x", "an array of shape (n_samples, n_features) or (n_samples, ...) of any rank", arr
         )
+    if arr.ndim == 2 and np.isnan(arr).any() and not np.isinf(arr).any():
+        return _raw(pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])]))
     finite = np.isfinite(arr)
     if not finite.all():
         bad = int(arr.shape[0] - finite.reshape(arr.shape[0], -1).all(axis=1).sum())
         raise invalid(
-            "x", "finite values (impute NaN and inf first)", f"{bad} rows with NaN or inf"
+            "x", "finite values (NaN only in a 2-D table)", Text(f"{bad} rows with NaN or inf")
         )
-    if arr.ndim == 2:
-        return arr, names or [f"x{i}" for i in range(arr.shape[1])]
-    return arr, []
+    return arr, None
+
+
+def _raw(frame):
+    from keras_imbalance.tables import check_table
+
+    spec = check_table(frame, argument="x")
+    if frame.shape[0] < 2:
+        raise invalid("x", "a table of at least 2 rows", frame)
+    return frame.reset_index(drop=True), spec
+
+
+def take(x, index):
+    """Rows ``index`` of an array or a DataFrame."""
+    return x.iloc[index] if hasattr(x, "iloc") else x[index]
 
 
 def labels(y, n: int) -> tuple[np.ndarray, list[str]]:
@@ -78,10 +88,16 @@ def labels(y, n: int) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.int64), [str(c) for c in classes.tolist()]
 
 
-def data_hash(x: np.ndarray, codes: np.ndarray) -> str:
+def data_hash(x, codes: np.ndarray) -> str:
     h = hashlib.sha256()
     h.update(str(x.shape).encode())
-    h.update(np.ascontiguousarray(x).tobytes())
+    if hasattr(x, "columns"):  # a raw table: its column names, dtypes and every value
+        import pandas as pd
+
+        h.update(repr(list(zip(map(str, x.columns), map(str, x.dtypes), strict=True))).encode())
+        h.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
+    else:
+        h.update(np.ascontiguousarray(x).tobytes())
     h.update(np.ascontiguousarray(codes).tobytes())
     return h.hexdigest()
 
@@ -264,7 +280,8 @@ def splits(cv, repeats, random_state, x, codes, classes):
         raise invalid("cv", expected, cv, kind=TypeError)
     if hasattr(cv, "split"):
         try:
-            pairs = list(cv.split(x.reshape(x.shape[0], -1), codes))
+            rows = x if hasattr(x, "columns") else x.reshape(x.shape[0], -1)
+            pairs = list(cv.split(rows, codes))
         except (TypeError, ValueError) as exc:  # e.g. a group splitter called without groups
             raise invalid(
                 "cv",
@@ -318,24 +335,62 @@ def splits(cv, repeats, random_state, x, codes, classes):
 
 @dataclass(frozen=True)
 class Scaler:
-    """Per-column standardisation of a 2-D table, fitted on the rows a model trains on.
+    """The model input of the rows a model trains on, fitted on those rows only.
 
-    Arrays of higher rank (images, sequences) and ``standardize=False`` pass through
-    unchanged (``mean`` and ``scale`` are None); the model then sees ``x`` as float32.
+    - 2-D numeric table, ``standardize=True``: per-column standardisation (``mean``,
+      ``scale``);
+    - raw table (``spec`` given): a :class:`~keras_imbalance.tables.TableEncoder` (median
+      imputation with missing indicators, standardisation, infrequent categories grouped,
+      one-hot), fitted on the rows;
+    - arrays of higher rank (images, sequences) and ``standardize=False`` pass through
+      unchanged as float32.
+
+    Resamplers work on :meth:`mixed` rows (numbers as the model sees them, categories as
+    integer codes in the columns :attr:`categorical`, for SMOTE-NC); :meth:`to_model` turns
+    them into model input (one-hot), :meth:`from_model` back.
     """
 
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
+    encoder: Any = None
 
     @classmethod
-    def fit(cls, rows: np.ndarray, standardize: bool) -> Scaler:
+    def fit(cls, rows, standardize: bool, spec=None) -> Scaler:
+        if spec is not None:
+            from keras_imbalance.tables import TableEncoder
+
+            return cls(encoder=TableEncoder(spec, standardize=standardize).fit(rows))
         if not standardize or rows.ndim != 2:
             return cls()
         mean = rows.mean(axis=0)
         scale = rows.std(axis=0)
         return cls(mean, np.where(scale > 0, scale, 1.0))
 
-    def transform(self, rows: np.ndarray) -> np.ndarray:
+    @property
+    def categorical(self) -> list:
+        """Columns of :meth:`mixed` rows that hold category codes."""
+        return [] if self.encoder is None else list(self.encoder.categorical_indices)
+
+    def mixed(self, rows) -> np.ndarray:
+        """Rows as resamplers see them (float32 model input without categories)."""
+        if self.encoder is not None:
+            return self.encoder.to_mixed(rows)
+        return self.transform(rows)
+
+    def to_model(self, mixed: np.ndarray) -> np.ndarray:
+        if self.encoder is not None:
+            return self.encoder.to_model(mixed)
+        return np.asarray(mixed, dtype=np.float32)
+
+    def from_model(self, rows: np.ndarray) -> np.ndarray:
+        if self.encoder is not None:
+            return self.encoder.from_model(rows)
+        return rows
+
+    def transform(self, rows) -> np.ndarray:
+        """Model input of raw rows."""
+        if self.encoder is not None:
+            return self.encoder.transform(rows)
         if self.mean is None:
             return np.asarray(rows, dtype=np.float32)
         return ((rows - self.mean) / self.scale).astype(np.float32)

@@ -147,9 +147,11 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
 
     Returns
     -------
-    keras.Model
+    keras.Model or TablePipeline
         Raw features ``(batch, *input_shape)`` -> class probabilities ``(batch, n_classes)``,
-        columns in the order of ``np.unique(y)``.
+        columns in the order of ``np.unique(y)``. For a raw table (categorical columns or
+        missing values) a :class:`TablePipeline`: the table's encoder fitted on every row and
+        the Keras model on its output (``predict_proba(frame)``, ``save(folder)``).
 
     Examples
     --------
@@ -158,7 +160,7 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
     """
     costs = training.pop("costs", None)
     settings = training_settings(settings, training)
-    xa, _ = _data.features(x)
+    xa, spec = _data.features(x)
     codes, classes = _data.labels(y, xa.shape[0])
     k = len(classes)
     if costs is not None:
@@ -215,22 +217,70 @@ def fit_strategy(x, y, strategy, *, model_fn=None, members=None, settings=None, 
 
     import keras
 
-    everything = np.arange(xa.shape[0])
-    seed = _data.fold_seed(settings.random_state, 0, 0)
-    parts = []
+    parts, encoder = [], None
     for model_name, fn in models.items():
-        fitted = fit_fold(
-            fn, [STRATEGIES[s] for s in names], xa, codes, everything, settings, seed, k
-        )
+        fitted = fit_fold(fn, strategies, xa, codes, everything, settings, seed, k, spec)
         for s in names:
             rule = rule_of(STRATEGIES[s], settings.costs)
             key = next(
                 (i, rule) for i, r in enumerate(fitted.recipes) if s in r.names.get(rule, ())
             )
             decider = fitted.deciders[key]
-            parts.append(_member(keras, model_name, fn, decider, s, tuple(xa.shape[1:]), k))
+            encoder = decider.scaler.encoder  # the same fit on all rows for every model
+            shape = tuple(xa.shape[1:]) if encoder is None else (encoder.n_features_out,)
+            parts.append(_member(keras, model_name, fn, decider, s, shape, k))
     if len(parts) == 1:
-        return parts[0]
-    inputs = keras.Input(tuple(xa.shape[1:]), name="features")
-    proba = keras.layers.Average(name="proba")([p(inputs) for p in parts])
-    return keras.Model(inputs, proba, name="ensemble")
+        model = parts[0]
+    else:
+        inputs = keras.Input(parts[0].input_shape[1:], name="features")
+        proba = keras.layers.Average(name="proba")([p(inputs) for p in parts])
+        model = keras.Model(inputs, proba, name="ensemble")
+    return model if encoder is None else TablePipeline(encoder, model)
+
+
+class TablePipeline:
+    """A raw table's encoder and the Keras model on its output: raw rows -> probabilities.
+
+    What :func:`fit_strategy` returns for a raw table (categorical columns or missing values):
+    the :class:`~keras_imbalance.tables.TableEncoder` fitted on every row, and a Keras model
+    from its output (``encoder.n_features_out`` numbers) to class probabilities.
+
+    Attributes
+    ----------
+    encoder : keras_imbalance.tables.TableEncoder
+    model : keras.Model
+    """
+
+    def __init__(self, encoder, model):
+        self.encoder = encoder
+        self.model = model
+
+    def predict_proba(self, x) -> np.ndarray:
+        """Class probabilities ``(n_rows, n_classes)`` of the raw rows ``x`` (a DataFrame with
+        the training columns)."""
+        return np.asarray(self.model.predict(self.encoder.transform(x), verbose=0))
+
+    def predict(self, x) -> np.ndarray:
+        """Class ids (the argmax of :meth:`predict_proba`, which holds any tuned decision)."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def save(self, path) -> None:
+        """Write ``path/model.keras`` and ``path/encoder.joblib`` (a new folder)."""
+        import os
+
+        import joblib
+
+        os.makedirs(path, exist_ok=False)
+        self.model.save(os.path.join(path, "model.keras"))
+        joblib.dump(self.encoder, os.path.join(path, "encoder.joblib"))
+
+    @classmethod
+    def load(cls, path) -> TablePipeline:
+        """Read a folder written by :meth:`save`."""
+        import os
+
+        import joblib
+        import keras
+
+        model = keras.models.load_model(os.path.join(path, "model.keras"))
+        return cls(joblib.load(os.path.join(path, "encoder.joblib")), model)

@@ -30,7 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance.comparison._data import Scaler, call_builder, fixed_epochs, validation_split
+from keras_imbalance.comparison._data import (
+    Scaler,
+    call_builder,
+    fixed_epochs,
+    take,
+    validation_split,
+)
 from keras_imbalance.comparison._scoring import (
     REFITTED,
     VALIDATED,
@@ -141,16 +147,22 @@ def _repeat(positions: np.ndarray, multiplicity: np.ndarray, weight: np.ndarray)
 class _Fold:
     """The rows of one training fold and how copies on its parts are packed and trained."""
 
-    def __init__(self, model_fn, x, codes, train_idx, settings, seed, k):
+    def __init__(self, model_fn, x, codes, train_idx, settings, seed, k, spec=None):
         self.model_fn, self.settings, self.seed, self.k = model_fn, settings, seed, k
         self.recipes: list = []
-        self.input_shape = tuple(x.shape[1:])
         self.y = codes[train_idx]
-        self.raw = x[train_idx]
+        self.raw = take(x, train_idx)
         self.fit_pos, val_pos = validation_split(self.y, settings.validation_fraction, seed)
-        self.fit_scaler = Scaler.fit(self.raw[self.fit_pos], settings.standardize)
-        self.full_scaler = Scaler.fit(self.raw, settings.standardize)
-        self.x_val = self.fit_scaler.transform(self.raw[val_pos])
+        self.full_scaler = Scaler.fit(self.raw, settings.standardize, spec)
+        if spec is None:
+            self.fit_scaler = Scaler.fit(take(self.raw, self.fit_pos), settings.standardize)
+            self.input_shape = tuple(x.shape[1:])
+        else:
+            # a raw table's one-hot layout must be the same for every copy of the fit: one
+            # encoder, fitted on the whole training fold (never on its test fold)
+            self.fit_scaler = self.full_scaler
+            self.input_shape = (int(self.full_scaler.encoder.n_features_out),)
+        self.x_val = self.fit_scaler.transform(take(self.raw, val_pos))
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
 
@@ -168,24 +180,26 @@ class _Fold:
         from keras_imbalance.comparison import _packing
 
         k, settings = self.k, self.settings
-        # the store: each part's rows scaled with its scaler, then every copy's synthetic rows
+        # the store: each part's rows as its scaler makes them (resamplers see them "mixed":
+        # categories as codes), then every copy's synthetic rows; all turned into model input
         blocks, labels, offsets = [], [], {}
         for full in sorted({c.full for c in copies}):
             pos, scaler = self.part(full)
             offsets[full] = sum(len(b) for b in blocks)
-            blocks.append(scaler.transform(self.raw[pos]))
+            blocks.append(scaler.mixed(take(self.raw, pos)))
             labels.append(self.y[pos])
         rows, weights, redraw = [], [], {}
         for i, c in enumerate(copies):
             pos, c.scaler = self.part(c.full)
             x_part = blocks[sorted(offsets).index(c.full)]
-            c.rows = r = self.recipes[c.recipe].strategy.rows(x_part, self.y[pos], k, self.seed)
+            strategy = self.recipes[c.recipe].strategy
+            c.rows = r = strategy.rows(x_part, self.y[pos], k, self.seed, space=c.scaler)
             ids = offsets[c.full] + np.arange(pos.size)
             own_ids, own_w = _repeat(ids, r.multiplicity, r.weight)
             extra_ids = extra_w = np.zeros(0)
             if r.n_extra:
                 start = sum(len(b) for b in blocks)
-                blocks.append(r.extra_x.astype(np.float32))
+                blocks.append(r.extra_x)
                 labels.append(r.extra_y)
                 extra_ids, extra_w = np.arange(start, start + r.n_extra), r.extra_weight
             rows.append(np.concatenate([own_ids, extra_ids]).astype(np.int64))
@@ -196,7 +210,8 @@ class _Fold:
                     return _repeat(ids, r.per_epoch(epoch), r.weight)
 
                 redraw[i] = draw
-        store = np.concatenate(blocks, axis=0).astype(np.float32, copy=False)
+        scaler = copies[0].scaler
+        store = np.concatenate([scaler.to_model(b) for b in blocks], axis=0)
         labels = np.concatenate(labels)
 
         specs = [
@@ -335,7 +350,9 @@ def interpolation_problems(trained, splits, codes, classes, fraction, fit_part, 
     return {}
 
 
-def fit_fold(model_fn, strategies, x, codes, train_idx, settings, seed, n_classes) -> FoldFit:
+def fit_fold(
+    model_fn, strategies, x, codes, train_idx, settings, seed, n_classes, spec=None
+) -> FoldFit:
     """Train ``strategies`` with ``model_fn`` on the training fold ``train_idx`` (see the
     module docstring): one packed fit with early-stopping copies on the fit part and refit
     copies on the whole fold (``settings.packed=False``: one fit per copy, refits after)."""
@@ -344,8 +361,8 @@ def fit_fold(model_fn, strategies, x, codes, train_idx, settings, seed, n_classe
     from keras_imbalance.comparison import _packing
 
     k = n_classes
-    fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k)
-    sample = fold.full_scaler.transform(fold.raw[:8])
+    fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k, spec)
+    sample = fold.full_scaler.transform(take(fold.raw, np.arange(min(8, fold.y.size))))
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
     _packing.check_model(lone, k, sample)

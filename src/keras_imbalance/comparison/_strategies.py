@@ -175,8 +175,12 @@ class Strategy:
         """Whether it interpolates between rows of a class (needs 2 rows of each class)."""
         return False
 
-    def rows(self, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> TrainingRows:
-        """The :class:`TrainingRows` of the fit rows ``(x, y)`` (``y`` class codes)."""
+    def rows(self, x, y: np.ndarray, n_classes: int, seed: int, space=None) -> TrainingRows:
+        """The :class:`TrainingRows` of the fit rows ``(x, y)`` (``y`` class codes).
+
+        ``space`` (the fold's scaler) says which columns of ``x`` hold category codes
+        (``space.categorical``) and maps rows to model input and back (``to_model``,
+        ``from_model``); synthetic rows come back in the space of ``x``."""
         n = y.size
         return TrainingRows(_ones(n), _ones(n), n)
 
@@ -196,7 +200,7 @@ class ClassWeighted(Strategy):
     def param(self):
         return self.weight_strategy
 
-    def rows(self, x, y, n_classes, seed):
+    def rows(self, x, y, n_classes, seed, space=None):
         return TrainingRows(_ones(y.size), _class_weight_rows(y, n_classes, self.param), y.size)
 
 
@@ -220,7 +224,7 @@ class LossStrategy(Strategy):
     def option(self, name: str, default=None):
         return dict(self.options).get(name, default)
 
-    def rows(self, x, y, n_classes, seed):
+    def rows(self, x, y, n_classes, seed, space=None):
         per_class = self.option("class_weight") or self.option("alpha")
         weight = _ones(y.size) if per_class is None else _class_weight_rows(y, n_classes, per_class)
         return TrainingRows(_ones(y.size), weight, y.size)
@@ -277,7 +281,7 @@ class Resampled(Strategy):
             out[name] = max(1, min(default, limit))
         return out
 
-    def rows(self, x, y, n_classes, seed):
+    def rows(self, x, y, n_classes, seed, space=None):
         from keras_imbalance import resampling
 
         params = self.neighbor_params(y)
@@ -286,7 +290,14 @@ class Resampled(Strategy):
             for name, value in params.items()
             if value < dict((n, d) for n, d, _ in _NEIGHBORS[self.method])[name]
         }
-        result = resampling.resample(x, y, method=self.method, random_state=seed, **params)
+        categorical = list(getattr(space, "categorical", ()))
+        method, rows = self.method, x
+        if categorical and self.interpolates and method in ("smote", "smotenc"):
+            method = "smotenc"  # SMOTE-NC on the category codes
+            params["categorical_features"] = categorical
+        elif categorical and method != "random_over" and method != "random_under":
+            rows = space.to_model(x)  # distances on the one-hot model input
+        result = resampling.resample(rows, y, method=method, random_state=seed, **params)
         x_res = np.asarray(result.x)
         y_res = np.asarray(result.y, dtype=np.int64)
         source = np.asarray(result.sample_indices)  # the row each output copies; -1: synthetic
@@ -294,7 +305,10 @@ class Resampled(Strategy):
         multiplicity = np.bincount(source[~synthetic], minlength=y.size).astype(np.float64)
         extra_x = extra_y = extra_w = None
         if synthetic.any():
-            extra_x = x_res[synthetic].astype(np.float32)
+            extra_x = x_res[synthetic]
+            if rows is not x:  # back from one-hot rows: each block's largest entry's code
+                extra_x = space.from_model(extra_x)
+            extra_x = extra_x.astype(x.dtype if x.dtype.kind == "f" else np.float32)
             extra_y = y_res[synthetic]
             extra_w = _ones(extra_y.size)
         note = ", ".join(f"{k}={v}" for k, v in lowered.items())
@@ -321,7 +335,7 @@ class BalancedBatchesStrategy(Strategy):
     def param(self):
         return self.mode
 
-    def rows(self, x, y, n_classes, seed):
+    def rows(self, x, y, n_classes, seed, space=None):
         from keras_imbalance.sampling import BalancedBatches
 
         n = y.size
