@@ -474,8 +474,12 @@ def test_bad_arguments_are_reported_clearly():
     # a class of one row can be trained on but never tested: one testable class is not enough
     with pytest.raises(ValueError, match=r"`y`.*at least 2 classes with 2 rows or more.*'1': 1"):
         compare(x[:70], np.r_[np.zeros(69, int), 1], **{**FAST, "cv": 3})
-    with pytest.raises(ValueError, match="`x`.*finite"):
-        compare(np.where(x > 1, np.nan, x), y, **FAST)
+    # NaN in a 2-D table is imputed (a raw table); inf, or NaN in images, is refused
+    with pytest.raises((ValueError, TypeError), match="`x`.*inf"):
+        compare(np.where(x > 1, np.inf, x), y, **FAST)
+    images = np.where(np.repeat(x[:, :, None], 2, axis=2) > 1, np.nan, 1.0)
+    with pytest.raises(ValueError, match=r"`x`.*NaN only in a 2-D table.*rows with NaN"):
+        compare(images, y, **FAST)
 
     def one_output(input_shape, n_classes):
         import keras
