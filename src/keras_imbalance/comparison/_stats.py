@@ -319,7 +319,7 @@ def recommend(
         )
     else:
         verdict = (
-            f"its {'change of' if metric in LOWER_IS_BETTER else 'gain over'} {base_name} "
+            f"its {'change from' if metric in LOWER_IS_BETTER else 'gain over'} {base_name} "
             f"({mean:+.3f} {metric}, 95% interval "
             f"{low:+.3f} to {high:+.3f}, {diff.size} folds) is within noise; "
             "more repeats (repeats=...) would tell them apart."
