@@ -73,3 +73,22 @@ def dataset_grid(job, names, kinds, n_jobs: int, headers, *, core_seconds: bool 
     print("| **mean** | " + " | ".join(f"**{m:.3f}**" for m in means) + " |")
     if core_seconds:
         print("| core-seconds | " + " | ".join(f"{seconds[k]:.0f}" for k in kinds) + " |")
+
+
+def raw_table(x, *, blank=0.03, seed=0):
+    """A Kovács set as users have tables: the two numeric columns with the most distinct
+    values binned into quartile labels ("q1".."q4", strings), and ``blank`` of all cells
+    blanked (NaN / None) at random. Returns a DataFrame with columns ``x0..``."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    distinct = frame.nunique().sort_values(ascending=False)
+    for column in distinct.index[:2]:
+        frame[column] = pd.qcut(frame[column], 4, labels=False, duplicates="drop").map(
+            lambda q: f"q{int(q) + 1}"
+        )
+    frame = frame.astype({c: object for c in distinct.index[:2]})
+    rng = np.random.default_rng(seed)
+    holes = rng.random(frame.shape) < blank
+    return frame.mask(holes)

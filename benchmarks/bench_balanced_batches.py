@@ -69,7 +69,7 @@ def _candidates(x, y):
 
         def make():
             return BalancedBatches(
-                x, y, batch_size=BATCH, strategy=strategy, seed=0, replacement=replacement
+                x, y, batch_size=BATCH, strategy=strategy, random_state=0, replacement=replacement
             )
 
         def redraw(ds):

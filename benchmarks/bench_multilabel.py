@@ -116,7 +116,7 @@ def main() -> None:
                 keras.optimizers.Adam(1e-3), keras.losses.BinaryCrossentropy(from_logits=True)
             )
             if make is None:
-                data = BalancedBatches(x_tr, y_tr, batch_size=64, seed=seed, mode="labels")
+                data = BalancedBatches(x_tr, y_tr, batch_size=64, random_state=seed, mode="labels")
                 model.fit(data, epochs=args.epochs, verbose=0)
                 rows.append(data.epoch_size)
             else:

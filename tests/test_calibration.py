@@ -277,3 +277,38 @@ def test_no_warnings_on_degenerate_scores():
         warnings.simplefilter("error")
         t = tune_threshold([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5], metric="f1")
     assert apply_threshold([0.5] * 4, t).tolist() == [1, 1, 1, 1]
+
+
+def test_cost_threshold_is_the_brute_force_minimum_of_the_mean_cost():
+    from keras_imbalance.calibration import expected_cost
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(300) < 0.1).astype(int)
+    p = np.clip(0.3 * y + rng.random(300) * 0.7, 0, 1)
+    costs = np.array([[0.0, 1.0], [28.0, 0.0]])
+    t = tune_threshold(y, p, metric="cost", costs=costs)
+    got = expected_cost(y, (p >= t).astype(int), costs)
+    # every distinct cut, by brute force
+    cuts = np.r_[np.unique(p), 1.1]
+    best = min(expected_cost(y, (p >= c).astype(int), costs) for c in cuts)
+    assert got == pytest.approx(best)
+    # hand value: with costs 28:1 the cut flags far more rows than the 0.5 threshold
+    assert expected_cost(y, (p >= 0.5).astype(int), costs) > got
+
+
+def test_bayes_decision_and_cost_matrix_by_hand():
+    from keras_imbalance.calibration import bayes_decision, cost_matrix
+
+    c = cost_matrix({"fraud": 50, "ok": 1}, ["fraud", "ok"])
+    assert c.tolist() == [[0.0, 50.0], [1.0, 0.0]]
+    # predict "fraud" (0) when 50 p_fraud > p_ok, i.e. p_fraud > 1/51
+    assert bayes_decision([[0.03, 0.97], [0.01, 0.99]], c).tolist() == [0, 1]
+    three = cost_matrix({2: 10}, [0, 1, 2])  # class 2 costs 10 to miss, the others 1
+    assert three.tolist() == [[0, 1, 1], [1, 0, 1], [10, 10, 0]]
+    assert bayes_decision([[0.5, 0.4, 0.1]], three).tolist() == [2]  # 10 * 0.1 > 0.5
+    with pytest.raises(ValueError, match=r"`costs`.*do not exist \['fruad'\].*not positive"):
+        cost_matrix({"fruad": 5, "ok": 0}, ["fraud", "ok"])
+    with pytest.raises(ValueError, match=r"`costs`.*non-negative"):
+        cost_matrix([[0, -1], [1, 0]], [0, 1])
+    with pytest.raises(ValueError, match=r"`metric`.*'cost' for binary"):
+        tune_threshold([0, 1, 2], np.eye(3), metric="cost", costs=np.ones((3, 3)))

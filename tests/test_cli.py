@@ -12,7 +12,9 @@ from keras_imbalance.cli import main
 def test_inspect_bundled_dataset_prints_counts_and_weights(capsys, tmp_path):
     png = tmp_path / "counts.png"
     assert main(["inspect", "yeast4", "--json", "--plot", str(png)]) == 0
-    report = json.loads(capsys.readouterr().out.split("\nbar chart")[0])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # --json prints JSON only; the note goes to stderr
+    assert "bar chart written" in captured.err
     assert report["counts"] == {"0": 1433, "1": 51}
     assert report["imbalance_ratio"] == pytest.approx(1433 / 51, abs=1e-3)
     assert report["class_weights"]["reference"] == {
@@ -26,7 +28,12 @@ def test_weights_prints_a_dict_ready_to_paste(capsys, tmp_path):
     data = tmp_path / "d.csv"
     pd.DataFrame({"f": range(8), "label": ["a"] * 6 + ["b"] * 2}).to_csv(data, index=False)
     assert main(["weights", str(data), "--target", "label", "--strategy", "balanced"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"0": pytest.approx(8 / 12), "1": 2.0}
+    out = capsys.readouterr().out
+    # a Python dict with int keys (pasted or loaded), the labels of the ids in a comment
+    assert "0 = 'a', 1 = 'b'" in out
+    pasted = eval(out.strip().splitlines()[-1])  # what a user pastes into model.fit
+    assert pasted == {0: pytest.approx(8 / 12), 1: 2.0}
+    assert all(type(k) is int for k in pasted)
 
 
 def test_resample_writes_new_file_and_never_overwrites(tmp_path, capsys):
@@ -56,7 +63,7 @@ def test_resample_writes_new_file_and_never_overwrites(tmp_path, capsys):
         ("a,b\n1,0\n2,1\n", ["--target", "z"], "not a column"),
         ("a,b\n1,0\n2,0\n", ["--target", "b"], "single class"),
         ('a,b\n1,"0\n', ["--target", "b"], "could not be read"),
-        ("a,b\nx,0\ny,1\nz,1\n", ["--target", "b", "-o", "OUT"], "non-numeric"),
+        ("a,c,b\nx,,0\nx,,1\nx,,1\n", ["--target", "b", "-o", "OUT"], "single value"),
         ("", ["--target", "b"], "could not be read"),
     ],
 )
@@ -90,8 +97,8 @@ def test_console_script_runs():
         text=True,
         check=True,
     )
-    weights = json.loads(result.stdout)
-    assert weights["0"] == 1.0 and weights["1"] == pytest.approx(301 / 35)
+    weights = eval(result.stdout.strip().splitlines()[-1])
+    assert weights[0] == 1.0 and weights[1] == pytest.approx(301 / 35)
 
 
 def test_compare_end_to_end_on_bundled_data_and_resume(tmp_path, capsys, monkeypatch):
@@ -136,20 +143,33 @@ def test_compare_no_refit_scores_the_early_stopped_model(tmp_path, monkeypatch):
         assert main(args) == 0
     for name, expected in (("refit", True), ("plain", False)):
         lines = [json.loads(line) for line in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
-        assert lines[0]["config"]["refit"] is expected
+        assert lines[0]["config"]["settings"]["refit"] is expected
         plain_rows = [r for r in lines[1:] if r["strategy"] != "none+threshold"]
         assert plain_rows and all(r["refit"] is expected for r in plain_rows)
 
 
-def test_compare_bad_strategy_and_non_numeric_features(tmp_path, capsys, monkeypatch):
+def test_compare_bad_strategy_and_a_raw_table(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "ecoli3", "--strategies", "none,magic"]) == 2
     err = capsys.readouterr().err
     assert "magic" in err and "smote" in err
+    # a raw table (a categorical column, gaps) runs; it cannot be saved as one Keras model
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue", "green"], 40),
+            "size": np.where(rng.random(40) < 0.1, np.nan, rng.normal(size=40)),
+            "y": ["fraud"] * 10 + ["ok"] * 30,
+        }
+    )
     data = tmp_path / "d.csv"
-    pd.DataFrame({"colour": ["red", "blue"] * 5, "y": [0, 1] * 5}).to_csv(data, index=False)
-    assert main(["compare", str(data), "--target", "y"]) == 2
-    assert "non-numeric" in capsys.readouterr().err
+    frame.to_csv(data, index=False)
+    fast = ["--strategies", "balanced", "--cv", "2", "--epochs", "2", "--jobs", "1"]
+    assert main(["compare", str(data), "--target", "y", *fast, "--save-model", "m.keras"]) == 2
+    assert "--save-model 'm.keras': a raw table" in capsys.readouterr().err
+    assert main(["compare", str(data), "--target", "y", *fast]) == 0
+    header = json.loads((tmp_path / "d-results.jsonl").read_text().splitlines()[0])
+    assert header["config"]["data"]["table"]["categorical"] == ["colour"]
 
 
 def test_compare_saves_the_recommended_model(tmp_path, capsys, monkeypatch):
@@ -178,6 +198,8 @@ def test_compare_saves_the_recommended_model(tmp_path, capsys, monkeypatch):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
     # never overwritten without --force; the suffix is checked before any training
     assert main(args) == 2
-    assert "exists: pass --force" in capsys.readouterr().err
+    assert "exists and was not written by keras-imbalance: pass --force" in (
+        capsys.readouterr().err
+    )
     assert main([*args[:-1], "best.h5"]) == 2
     assert "must end in .keras" in capsys.readouterr().err

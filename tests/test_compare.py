@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold
 
 from keras_imbalance.comparison import (
     STRATEGIES,
-    _engine,
+    TrainingSettings,
+    _compare,
+    _fold,
+    _packing,
     _stats,
     compare,
     corrected_interval,
@@ -35,12 +40,13 @@ def _data(seed=0):
     return x[perm], y[perm], ids[perm]
 
 
-def frozen_model(n_features, n_classes):
+def frozen_model(input_shape, n_classes):
     """Logits [0, x0 - 6]: ranks the rows of _data perfectly, but x0 < 5 so argmax predicts
     class 0 for every row. A zero learning rate keeps the model fixed whatever the loss."""
     import keras
 
-    inp = keras.Input((n_features,))
+    n_features = input_shape[0]
+    inp = keras.Input(input_shape)
     fixed = keras.layers.Dense(
         2,
         trainable=False,
@@ -111,90 +117,104 @@ def test_threshold_is_tuned_on_validation_rows_only(monkeypatch):
 def test_validation_split_is_stratified_and_taken_before_smote():
     x, y, _ = _data()
     train_idx = np.arange(60)
-    settings = _engine._Settings(
-        metric="balanced_accuracy",
-        epochs=1,
-        batch_size="auto",
-        patience=1,
-        validation_fraction=0.25,
-        standardize=False,
-        n_classes=2,
-        backend="torch",
-        max_scores=10,
-        jit_compile=False,
-    )
-    data = _engine.prepare_fold(x, y, train_idx, STRATEGIES["smote"], settings, seed=3)
-    fit_idx, val_idx = data["fit_idx"], data["val_idx"]
-    assert not set(fit_idx) & set(val_idx)
-    assert sorted(np.r_[fit_idx, val_idx]) == list(train_idx)
+    settings = TrainingSettings(validation_fraction=0.25, standardize=False)
+    fold = _fold._Fold(frozen_model, x, y, train_idx, settings, 3, 2)
+    fit_pos = fold.fit_pos
+    val_pos = np.setdiff1d(np.arange(60), fit_pos)
     # stratified: round(0.25 * n_c) of each class of the training fold
     for c in (0, 1):
         n_c = int(np.sum(y[train_idx] == c))
-        assert np.sum(data["y_val"] == c) == round(0.25 * n_c)
-    # validation rows are the real rows of val_idx
-    np.testing.assert_allclose(data["x_val"], x[val_idx].astype(np.float32))
-    # SMOTE balanced the fit part only: real fit rows first, then synthetic ones, none of
-    # which is a validation row
-    n_real = fit_idx.size
-    assert np.bincount(data["y_fit"]).tolist() == [np.sum(y[fit_idx] == 0)] * 2
-    np.testing.assert_allclose(data["x_fit"][:n_real], x[fit_idx].astype(np.float32))
-    synthetic = data["x_fit"][n_real:]
-    assert synthetic.shape[0] > 0
-    dist = np.abs(synthetic[:, None, :] - data["x_val"][None, :, :]).sum(axis=2)
+        assert np.sum(fold.y_val == c) == round(0.25 * n_c)
+    # validation rows are the real rows of the held-out positions
+    np.testing.assert_allclose(fold.x_val, x[train_idx][val_pos].astype(np.float32))
+    # SMOTE balances the fit part only: every real fit row once, then synthetic rows of the
+    # minority, none of which is a validation row
+    x_fit, y_fit = x[train_idx][fit_pos].astype(np.float32), y[train_idx][fit_pos]
+    rows = STRATEGIES["smote"].rows(x_fit, y_fit, 2, 3)
+    assert rows.multiplicity.tolist() == [1.0] * fit_pos.size
+    assert (rows.extra_y == 1).all()
+    assert np.bincount(np.r_[y_fit, rows.extra_y]).tolist() == [np.sum(y_fit == 0)] * 2
+    assert rows.size == 2 * np.sum(y_fit == 0)
+    dist = np.abs(rows.extra_x[:, None, :] - fold.x_val[None, :, :]).sum(axis=2)
     assert dist.min() > 0
+
+
+def _spy_fits(monkeypatch):
+    """Record every packed fit: its copies (recipe, whole fold or fit part, training rows),
+    the epochs it may run and its callbacks."""
+    calls = []
+    original = _fold._Fold.fit
+
+    def spy(self, copies, known):
+        real_fit = _packing.fit
+
+        def fit(net, rows, epochs, callbacks):
+            calls.append(
+                {
+                    "copies": [
+                        (self.recipes[c.recipe].strategy.name, c.full, c.rows, c.scaler)
+                        for c in copies
+                    ],
+                    "epochs": epochs,
+                    "callbacks": [type(cb).__name__ for cb in callbacks],
+                    "train": np.sort(self.y.size and np.arange(self.y.size)),
+                    "fold": self,
+                }
+            )
+            return real_fit(net, rows, epochs, callbacks)
+
+        monkeypatch.setattr(_packing, "fit", fit)
+        try:
+            return original(self, copies, known)
+        finally:
+            monkeypatch.setattr(_packing, "fit", real_fit)
+
+    monkeypatch.setattr(_fold._Fold, "fit", spy)
+    return calls
 
 
 def test_refit_trains_on_the_whole_training_fold_for_the_best_epoch(monkeypatch):
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     x, y, _ = _data()
-    calls = []
-    original = _engine._train
-
-    def spy(keras, task, data, settings, epochs, callbacks):
-        model, batch = original(keras, task, data, settings, epochs, callbacks)
-        monitor = callbacks[0] if callbacks else None
-        calls.append(
-            {
-                "x_fit": data["x_fit"].copy(),
-                "y_fit": data["y_fit"].copy(),
-                "epochs": epochs,
-                "best": None if monitor is None else dict(monitor.best_epoch),
-                "train": task.train_idx,
-                "weights": data["class_weight"],
-            }
-        )
-        return model, batch
-
-    monkeypatch.setattr(_engine, "_train", spy)
+    calls = _spy_fits(monkeypatch)
     folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(x, y))
     result = compare(x, y, strategies=["balanced"], **{**FAST, "epochs": 3, "standardize": True})
-    # per (fold, recipe): the early-stopped fit, then the refit; none+threshold shares none's
-    assert len(calls) == 2 * 2 * 2
-    for first, second in zip(calls[::2], calls[1::2], strict=True):
-        train = first["train"]
-        assert any(np.array_equal(train, tr) for tr, _ in folds)
-        assert first["y_fit"].size < train.size  # the validation rows were held out
-        # the refit sees every row of the training fold, standardised with its own statistics
-        raw = x[np.sort(train)]
-        expected = (raw - raw.mean(axis=0)) / raw.std(axis=0)
-        got = second["x_fit"][np.argsort(train)]
-        np.testing.assert_allclose(got, expected.astype(np.float32), rtol=1e-5, atol=1e-5)
-        assert second["epochs"] == max(1, first["best"]["argmax"])
-        if second["weights"] is not None:  # balanced weights of the whole training fold
-            counts = np.bincount(y[train])
-            assert second["weights"] == pytest.approx(
-                {c: train.size / (2 * counts[c]) for c in (0, 1)}
-            )
+    # one packed fit per fold: the early-stopped copies on the fit part and, in lockstep, the
+    # refit copies on the whole training fold (none+threshold shares none's copy)
+    assert len(calls) == 2
+    for call, (train, _) in zip(calls, folds, strict=True):
+        copies = call["copies"]
+        assert [(name, full) for name, full, _, _ in copies] == [
+            ("none", False),
+            ("balanced", False),
+            ("none", True),
+            ("balanced", True),
+        ]
+        assert call["callbacks"] == ["CopyMonitor"]
+        fold = call["fold"]
+        for name, full, rows, scaler in copies:
+            n = rows.multiplicity.size
+            assert n == (train.size if full else fold.fit_pos.size)
+            # each part is standardised with its own statistics
+            raw = x[train] if full else x[train][fold.fit_pos]
+            np.testing.assert_allclose(scaler.mean, raw.mean(axis=0))
+            np.testing.assert_allclose(scaler.scale, raw.std(axis=0))
+            if name == "balanced":  # balanced weights of the rows the copy trains on
+                labels = y[train] if full else y[train][fold.fit_pos]
+                counts = np.bincount(labels)
+                np.testing.assert_allclose(rows.weight, labels.size / (2 * counts[labels]))
     rows = result.folds
     plain = rows[rows["strategy"] != "none+threshold"]
     assert plain["refit"].all() and (plain["n_fit"] == y.size // 2).all()
+    # the refit ran as many epochs as its early-stopped partner's best epoch
+    assert (plain["best_epoch"] <= plain["epochs_run"]).all()
     tuned = rows[rows["strategy"] == "none+threshold"]
     assert (~tuned["refit"].astype(bool)).all() and (tuned["n_fit"] < y.size // 2).all()
 
     calls.clear()
     result = compare(x, y, strategies=["balanced"], refit=False, **FAST)
-    assert len(calls) == 2 * 2 and all(c["best"] is not None for c in calls)
+    assert len(calls) == 2 and all(not full for c in calls for _, full, _, _ in c["copies"])
     assert not result.folds["refit"].astype(bool).any()
     assert (result.folds["n_fit"] < y.size // 2).all()
 
@@ -204,32 +224,25 @@ def test_a_builder_without_early_stopping_trains_every_epoch(monkeypatch):
 
     assert linear_model.fixed_epochs == 50  # the default linear model converges
     x, y, _ = _data()
-    calls = []
-    original = _engine._train
+    calls = _spy_fits(monkeypatch)
 
-    def spy(keras, task, data, settings, epochs, callbacks):
-        calls.append((task.strategies[0].name, int(data["y_fit"].size), epochs, len(callbacks)))
-        return original(keras, task, data, settings, epochs, callbacks)
-
-    def converging(n_features, n_classes):
-        return frozen_model(n_features, n_classes)
+    def converging(input_shape, n_classes):
+        return frozen_model(input_shape, n_classes)
 
     converging.fixed_epochs = 6  # capped by epochs=4
-    monkeypatch.setattr(_engine, "_train", spy)
     options = {**FAST, "epochs": 4, "model_fn": converging}
     result = compare(x, y, strategies=["none", "none+threshold", "balanced"], **options)
     half = y.size // 2
-    # per fold, none (+threshold): 4 epochs on the fit part (the tuned rule needs the
-    # validation part), then 4 on the whole training fold; balanced: one fit of 4 epochs on
-    # the whole training fold; no early-stopping callback anywhere
-    assert sorted((name, n < half, epochs, cb) for name, n, epochs, cb in calls) == [
-        ("balanced", False, 4, 0),
-        ("balanced", False, 4, 0),
-        ("none", False, 4, 0),
-        ("none", False, 4, 0),
-        ("none", True, 4, 0),
-        ("none", True, 4, 0),
-    ]
+    # per fold one fit of 4 epochs, no early-stopping callback: none on the fit part (the
+    # tuned rule needs the validation part), none and balanced on the whole training fold
+    assert len(calls) == 2
+    for call in calls:
+        assert call["epochs"] == 4 and call["callbacks"] == []
+        assert sorted((n, r.multiplicity.size < half) for n, _, r, _ in call["copies"]) == [
+            ("balanced", False),
+            ("none", False),
+            ("none", True),
+        ]
     assert (result.folds["best_epoch"] == 4).all() and (result.folds["epochs_run"] == 4).all()
 
     converging.fixed_epochs = 0
@@ -239,23 +252,23 @@ def test_a_builder_without_early_stopping_trains_every_epoch(monkeypatch):
     calls.clear()
     compare(x, y, strategies=["balanced"], refit=False, **options)
     # without a refit: all epochs on the fit part, which also serves none+threshold
-    assert sorted((name, n < half, epochs) for name, n, epochs, _ in calls) == [
-        ("balanced", True, 4),
-        ("balanced", True, 4),
-        ("none", True, 4),
-        ("none", True, 4),
-    ]
+    assert len(calls) == 2
+    for call in calls:
+        assert sorted((n, r.multiplicity.size < half) for n, _, r, _ in call["copies"]) == [
+            ("balanced", True),
+            ("none", True),
+        ]
 
 
 def test_smote_on_a_one_row_class_is_refused_before_any_fit(monkeypatch):
     x, y, _ = _data()
     keep = np.r_[np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:4]]  # 4 positives: 2 per fold
-    monkeypatch.setattr(_engine, "run_task", lambda *a: pytest.fail("nothing may be fitted"))
+    monkeypatch.setattr(_compare, "run_task", lambda *a: pytest.fail("nothing may be fitted"))
     # the validation part takes 1 of each training fold's 2 positives, leaving 1 to SMOTE
     with pytest.raises(
         ValueError,
-        match=r"`strategies`.*\(smote\).*class '1' has 1 in the early-stopping fit part of "
-        r"repeat 0, fold 0 \(2 in its training fold\).*'random_over'.*'smote'\]",
+        match=r"`strategies`.*\(smote\).*class '1' has 1 row in the early-stopping fit part "
+        r"of repeat 0, fold 0 \(2 in its training fold\).*'random_over'.*'smote'\]",
     ):
         compare(x[keep], y[keep], strategies=["random_over", "smote"], **FAST)
     monkeypatch.undo()
@@ -444,9 +457,12 @@ def test_strategy_names_aliases_and_errors():
     names = [s.name for s in resolve_strategies(["SMOTE", "none + tuned threshold", "smote"])]
     assert names == ["none", "none+threshold", "smote"]
     with pytest.raises(
-        ValueError, match=r"`strategies`.*balanced_batches.*Received: strategies='smoot'"
+        ValueError, match=r"`strategies`.*balanced_batches.*Received: strategies=\['smoot'\]"
     ):
         resolve_strategies(["smoot"])
+    # every unknown name at once
+    with pytest.raises(ValueError, match=r"Received: strategies=\['smoot', 'fockal'\]"):
+        resolve_strategies(["smoot", "balanced", "fockal"])
     with pytest.raises(TypeError, match="strategies"):
         resolve_strategies([3])
 
@@ -455,15 +471,20 @@ def test_bad_arguments_are_reported_clearly():
     x, y, _ = _data()
     with pytest.raises(ValueError, match="`metric`"):
         compare(x, y, metric="accuracy", **FAST)
-    with pytest.raises(ValueError, match="`cv`.*smallest class"):
-        compare(x[:70], np.r_[np.zeros(68, int), 1, 1], **{**FAST, "cv": 3})
-    with pytest.raises(ValueError, match="`x`.*finite"):
-        compare(np.where(x > 1, np.nan, x), y, **FAST)
+    # a class of one row can be trained on but never tested: one testable class is not enough
+    with pytest.raises(ValueError, match=r"`y`.*at least 2 classes with 2 rows or more.*'1': 1"):
+        compare(x[:70], np.r_[np.zeros(69, int), 1], **{**FAST, "cv": 3})
+    # NaN in a 2-D table is imputed (a raw table); inf, or NaN in images, is refused
+    with pytest.raises((ValueError, TypeError), match="`x`.*inf"):
+        compare(np.where(x > 1, np.inf, x), y, **FAST)
+    images = np.where(np.repeat(x[:, :, None], 2, axis=2) > 1, np.nan, 1.0)
+    with pytest.raises(ValueError, match=r"`x`.*NaN only in a 2-D table.*rows with NaN"):
+        compare(images, y, **FAST)
 
-    def one_output(n_features, n_classes):
+    def one_output(input_shape, n_classes):
         import keras
 
-        return keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(1)])
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(1)])
 
     with pytest.raises(ValueError, match="`model_fn`.*2 output logits"):
         compare(x, y, strategies=[], **{**FAST, "model_fn": one_output})
@@ -517,9 +538,9 @@ def test_dask_backend_gives_the_sequential_results():
     assert remote.folds[cols].equals(local.folds[cols])
 
 
-def shifted_model(n_features, n_classes):
+def shifted_model(input_shape, n_classes):
     """Like frozen_model with logits [0, x0 - 3.02]: predicts class 1 for x0 > 3.02."""
-    model = frozen_model(n_features, n_classes)
+    model = frozen_model(input_shape, n_classes)
     fixed = model.layers[1]
     kernel, _ = fixed.get_weights()
     fixed.set_weights([kernel, np.array([0.0, -3.02], dtype="float32")])
@@ -607,9 +628,9 @@ def test_ensemble_resumes_from_stored_members_or_refits_them(tmp_path, monkeypat
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(kept) + "\n")
     calls = []
-    real = _engine.run_task
+    real = _compare.run_task
     monkeypatch.setattr(
-        _engine, "run_task", lambda task, *a: calls.append(task.model_name) or real(task, *a)
+        _compare, "run_task", lambda task, *a: calls.append(task.model_name) or real(task, *a)
     )
     again = compare(x, y, strategies=["balanced", "ensemble"], results_path=path, **ENSEMBLE)
     assert calls == []  # every member's test scores were stored: nothing is fitted again
@@ -735,4 +756,262 @@ def test_the_top_row_must_beat_the_ensemble_beyond_noise(top_scores, expected):
     # the winner is then compared with 'none' as before
     winner = np.asarray(scores[("m", expected)])
     assert rec["mean_difference"] == pytest.approx(np.mean(winner - [0.60, 0.62, 0.58, 0.60]))
-    assert ("steadier choice" in rec["text"]) is (expected == "ensemble")
+    kept = expected == "ensemble"
+    assert ("does not beat it beyond noise" in rec["text"]) is kept
+    assert ("in the nested benchmark of docs/benchmarks.md" in rec["text"]) is kept
+    assert ("It is the top row and beats the ensemble beyond noise" in rec["text"]) is not kept
+
+
+def _rare_classes():
+    """4 classes of 40, 20, 3 and 1 rows, each shifted along x0."""
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(40, int), np.ones(20, int), np.full(3, 2), 3]
+    x = np.c_[y * 2.0 + rng.normal(size=y.size) * 0.3, rng.normal(size=y.size)]
+    return x, y
+
+
+def four_logits(input_shape, n_classes):
+    import keras
+
+    model = keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    return model
+
+
+four_logits.fixed_epochs = 3
+
+
+def test_a_default_run_on_classes_of_one_and_three_rows_finishes(tmp_path):
+    from keras_imbalance.comparison import DEFAULT_STRATEGIES
+
+    x, y = _rare_classes()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = compare(x, y, model_fn=four_logits, cv=3, results_path=tmp_path / "r.jsonl")
+    messages = " | ".join(str(w.message) for w in caught if w.category is UserWarning)
+    # the classes with fewer rows than cv are named; the 1-row class is never tested
+    assert "fewer rows than cv=3: {'3': 1}" in messages and "never tested" in messages
+    # SMOTE-like defaults cannot interpolate within the 1-row class: skipped, with the reason
+    assert set(result.skipped) == {"smote", "borderline_smote1"}
+    for name, reason in result.skipped.items():
+        assert "class '3' has 1 row in the" in reason and name in messages
+    board = result.leaderboard
+    ran = board[board["rank"] > 0]
+    expected = {s for s in DEFAULT_STRATEGIES if s not in result.skipped}
+    assert expected <= set(ran["strategy"]) | {a for v in ran["aliases"] for a in v.split(", ")}
+    listed = board[board["rank"] == 0].set_index("strategy")
+    assert set(listed.index) == {"smote", "borderline_smote1"}
+    assert listed.loc["smote", "note"].startswith("skipped: class '3' has 1 row")
+    # the 1-row class stays in every training fold and is never tested
+    for row in result.rows:
+        assert row["confusion"][3] == [0, 0, 0, 0] and math.isnan(row["per_class_recall"][3])
+    for row in load_results(tmp_path / "r.jsonl").rows:  # no recall: null in the file
+        assert row["per_class_recall"][3] is None
+    # every interval rests on fewer than 5 test rows of a class: marked
+    assert ran["thin"].all() and (ran["test_rows_min"] == 0).all()
+    rec = result.recommendation
+    assert rec["thin_evidence"] is True
+    assert rec["evidence"]["test_rows_per_class"] == [40.0, 20.0, 3.0, 0.0]
+    assert (
+        "The evidence is thin: the test folds hold 3 of '2' and none of '3' per repeat"
+        in (rec["text"])
+    )
+    assert "more rows of those classes" in rec["text"] and "repeats=3" in rec["text"]
+    html = tmp_path / "r.html"
+    result.to_html(html)
+    text = html.read_text(encoding="utf-8")
+    assert "&dagger;" in text and "2 (3 test rows), 3 (never tested)" in text
+    assert "Skipped strategies" in text and "<b>smote</b>: class &#x27;3&#x27; has 1 row" in text
+
+
+@pytest.mark.filterwarnings("ignore:classes with fewer rows than cv")
+def test_an_explicit_strategy_the_data_cannot_run_is_an_error():
+    x, y = _rare_classes()
+    with pytest.raises(ValueError, match=r"`strategies`.*\(smote\).*class '3' has 1 row") as info:
+        compare(x, y, model_fn=four_logits, cv=3, strategies=["balanced", "smote"])
+    assert "\n" not in str(info.value)
+
+
+def test_evidence_is_firm_with_enough_rows_and_folds():
+    x, y, _ = _data()
+    result = compare(x, y, strategies=["balanced"], **{**FAST, "cv": 5})
+    assert result.recommendation["thin_evidence"] is False
+    assert "thin" not in result.recommendation["text"]
+    assert not result.leaderboard["thin"].any()
+
+
+def test_the_recommendation_text_quotes_the_leaderboard_and_the_metric_winners():
+    import re
+
+    x, y, _ = _data()
+    result = compare(x, y, strategies=["balanced", "random_under"], **{**FAST, "cv": 4})
+    rec, board = result.recommendation, result.leaderboard.set_index(["model", "strategy"])
+    row = board.loc[(rec["winner_model"], rec["winner_strategy"])]
+    # "rank r of n, mean m, 95% interval lo to hi": the leaderboard's own numbers
+    match = re.search(
+        r"rank (\d+) of (\d+), mean ([\d.]+), 95% interval ([\d.]+) to ([\d.]+)", rec["text"]
+    )
+    assert match is not None
+    rank, n, mean, low, high = match.groups()
+    assert (int(rank), int(n)) == (row["rank"], len(board))
+    assert float(mean) == pytest.approx(row["mean"], abs=5e-4)
+    assert (float(low), float(high)) == pytest.approx((row["ci_low"], row["ci_high"]), abs=5e-4)
+    # the winner under each metric: the top row of a leaderboard ranked by that metric
+    assert set(rec["by_metric"]) == {
+        "balanced_accuracy",
+        "geometric_mean",
+        "matthews_correlation",
+        "macro_f1",
+    }
+    for metric, top in rec["by_metric"].items():
+        best = result.folds.groupby(["model", "strategy"])[metric].mean().max()
+        assert top["mean"] == pytest.approx(best)
+    assert "The top row is none+threshold under each of" in rec["text"]
+
+
+def test_costs_rank_by_expected_cost_and_decide_by_least_cost(tmp_path):
+    from keras_imbalance import calibration
+
+    x, y, _ = _data()
+    costs = {1: 20, 0: 1}  # a missed positive costs 20 false alarms
+    result = compare(x, y, strategies=["balanced", "ensemble"], costs=costs, **ENSEMBLE)
+    matrix = np.array([[0.0, 1.0], [20.0, 0.0]])
+    assert result.metric == "expected_cost" and result.settings.costs == ((0, 1), (20, 0))
+    folds = result.folds
+    # every row's expected cost is its confusion matrix weighted by the costs, per row
+    for _, row in folds.iterrows():
+        cm = np.asarray(row["confusion"])
+        assert row["expected_cost"] == pytest.approx((cm * matrix).sum() / cm.sum())
+    board = result.leaderboard[result.leaderboard["rank"] > 0]
+    assert board["mean"].is_monotonic_increasing  # lower cost first
+    # none+threshold decides by cost too: it answers with none
+    none = board[board["strategy"] == "none"]
+    assert (none["aliases"] == "none+threshold").all()
+    # the frozen "low" model ranks rows perfectly: a threshold tuned on the validation rows
+    # for these costs separates the classes, so its none / balanced rows cost nothing
+    low = folds[(folds["model"] == "low") & (folds["strategy"] != "ensemble")]
+    assert (low["expected_cost"] == 0).all() and low["threshold"].notna().all()
+    # the ensemble averages prior-corrected probabilities, then takes the least-cost class
+    ens = [r for r in result.rows if r["model"] == "low+high" and r["strategy"] == "ensemble"]
+    for r in ens:
+        members = [
+            m
+            for m in result.rows
+            if m["strategy"] == "balanced" and (m["repeat"], m["fold"]) == (r["repeat"], r["fold"])
+        ]
+        p = np.mean(
+            [
+                calibration.correct_priors(
+                    np.c_[1 - np.asarray(m["scores"]["proba"]), m["scores"]["proba"]],
+                    np.exp(-np.asarray(m["prior"])) / np.exp(-np.asarray(m["prior"])).sum(),
+                    [0.5, 0.5],
+                )
+                for m in members
+            ],
+            axis=0,
+        )
+        pred = calibration.bayes_decision(p, matrix)
+        y_true = np.asarray(r["scores"]["y"])
+        assert r["metrics"]["expected_cost"] == pytest.approx(
+            calibration.expected_cost(y_true, pred, matrix), abs=1e-3
+        )
+    result.to_html(tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Costs: per 1,000 rows" in text and "total cost" in text
+
+
+def test_bad_costs_are_one_line():
+    x, y, _ = _data()
+    with pytest.raises(ValueError, match=r"`costs`.*do not exist \[7\]") as info:
+        compare(x, y, costs={7: 5}, **FAST)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=r"`costs`.*not positive"):
+        compare(x, y, costs={1: 0}, **FAST)
+    with pytest.raises(ValueError, match=r"`metric`.*'expected_cost' when costs"):
+        compare(x, y, costs={1: 5}, metric="geometric_mean", **FAST)
+
+
+def test_beyond_noise_means_lower_for_a_cost():
+    folds, board = _planted(
+        {("m", "smote"): [0.20, 0.21, 0.19, 0.20], ("m", "none"): [0.50, 0.52, 0.49, 0.51]}
+    )
+    folds = folds.rename(columns={"ba": "expected_cost"})
+    board = _stats.leaderboard(folds, "expected_cost", ["expected_cost"], 1 / 3)
+    assert board["strategy"].tolist() == ["smote", "none"]
+    rec = _stats.recommend(folds, board, "expected_cost", 1 / 3)
+    assert rec["winner_strategy"] == "smote" and rec["beats_baseline"] is True
+    assert rec["mean_difference"] == pytest.approx(-0.305)
+
+
+def _raw_table(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(n - 16, int), np.ones(16, int)]
+    frame = pd.DataFrame(
+        {
+            "amount": np.where(rng.random(n) < 0.08, np.nan, rng.normal(size=n) + 2 * y),
+            "channel": np.where(
+                y == 1, rng.choice(["web", "app"], n), rng.choice(["shop", "web"], n)
+            ),
+            "flag": rng.random(n) < 0.5,
+            "ref": [f"id{i}" for i in range(n)],  # an id: dropped with a warning
+        }
+    )
+    return frame, np.where(y == 1, "fraud", "ok")
+
+
+def test_a_raw_table_is_encoded_inside_each_training_fold(monkeypatch, tmp_path):
+    import warnings
+
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from keras_imbalance import resampling, tables
+    from keras_imbalance.comparison import TablePipeline
+
+    frame, y = _raw_table()
+    fitted_on, methods = [], []
+    real_fit, real_resample = tables.TableEncoder.fit, resampling.resample
+
+    def fit(self, rows):
+        fitted_on.append(np.asarray(rows.index))
+        return real_fit(self, rows)
+
+    def resample(x, y, method="smote", **kwargs):
+        methods.append((method, kwargs.get("categorical_features")))
+        return real_resample(x, y, method=method, **kwargs)
+
+    monkeypatch.setattr(tables.TableEncoder, "fit", fit)
+    monkeypatch.setattr(resampling, "resample", resample)
+    options = dict(strategies=["balanced", "smote"], cv=2, epochs=2, patience=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = compare(frame, y, model_fn=four_logits, **options)
+    assert any("ref" in str(w.message) for w in caught)  # the id column is dropped, by name
+    folds = list(RepeatedStratifiedKFold(n_splits=2, n_repeats=1, random_state=0).split(frame, y))
+    # one encoder per training fold, fitted on that fold's rows only (never its test rows)
+    assert len(fitted_on) == 2
+    for rows, (train, test) in zip(fitted_on, folds, strict=True):
+        assert sorted(rows) == sorted(train) and not set(rows) & set(test)
+    # SMOTE on mixed columns is SMOTE-NC on the category codes (channel, flag)
+    assert {m for m, _ in methods} == {"smotenc"}
+    assert all(len(c) == 2 for _, c in methods)
+    assert result.config["data"]["table"]["categorical"] == ["channel", "flag"]
+    assert set(result.leaderboard["strategy"]) == {"none", "none+threshold", "balanced", "smote"}
+    # the trained recommendation takes raw rows: the encoder and the Keras model together
+    monkeypatch.undo()
+    pipe = result.fit_recommended(frame, y, model_fn=four_logits)
+    assert isinstance(pipe, TablePipeline)
+    proba = pipe.predict_proba(frame)
+    assert proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    pipe.save(tmp_path / "pipe")
+    again = TablePipeline.load(tmp_path / "pipe")
+    np.testing.assert_allclose(again.predict_proba(frame), proba, atol=1e-6)
+
+
+def test_every_problem_of_a_raw_table_is_one_line():
+    frame, y = _raw_table()
+    frame["one"] = "same"  # a categorical column with a single value
+    frame["nested"] = [[1, 2]] * len(frame)
+    with pytest.raises((TypeError, ValueError), match=r"`x`.*one.*nested|`x`.*nested.*one") as info:
+        compare(frame, y, model_fn=four_logits, cv=2, epochs=1)
+    assert "\n" not in str(info.value)

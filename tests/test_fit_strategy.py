@@ -130,3 +130,36 @@ def test_trained_ensemble_saves_and_loads_in_a_fresh_process(tmp_path):
         check=True,
     )
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, atol=1e-6)
+
+
+def test_a_class_of_one_row_trains_but_cannot_be_interpolated():
+    from test_compare import _rare_classes, four_logits
+
+    x, y = _rare_classes()
+    model = fit_strategy(x, y, "balanced", model_fn=four_logits, epochs=3)
+    assert np.asarray(model.predict(x.astype("float32"), verbose=0)).shape == (64, 4)
+    with pytest.raises(
+        ValueError, match=r"`strategy`.*smote cannot: class '3' has 1 row in the .* of all rows"
+    ):
+        fit_strategy(x, y, "smote", model_fn=four_logits, epochs=3)
+
+
+def test_per_class_costs_are_folded_into_the_saved_decision():
+    from test_compare import four_logits
+    from test_packing import _three_classes
+
+    x, y = _three_classes()
+    xs = x.astype("float32")
+    options = dict(model_fn=four_logits, epochs=3)
+    plain = fit_strategy(x, y, "balanced", costs={0: 1, 1: 1, 2: 1}, **options)
+    heavy = fit_strategy(x, y, "balanced", costs={2: 100}, **options)
+    p_plain = np.asarray(plain.predict(xs, verbose=0))
+    p_heavy = np.asarray(heavy.predict(xs, verbose=0))
+    # same training (the costs change the decision only): folding log(100) onto class 2's
+    # logit multiplies its probability by 100 before normalising
+    expected = p_plain * np.array([1.0, 1.0, 100.0])
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(p_heavy, expected, rtol=1e-4, atol=1e-6)
+    assert (p_heavy.argmax(axis=1) == 2).sum() > (p_plain.argmax(axis=1) == 2).sum()
+    with pytest.raises(ValueError, match=r"`costs`.*per-class costs"):
+        fit_strategy(x, y, "balanced", costs=[[0, 1, 1], [5, 0, 1], [1, 9, 0]], **options)

@@ -528,3 +528,129 @@ def test_deferred_reweighting_switches_at_start_epoch_in_fit():
     expected = [per.mean()] * 2 + [(per * w[y]).mean()] * 2
     np.testing.assert_allclose(hist.history["loss"], expected, rtol=1e-5, atol=1e-6)
     assert loss.current_class_weight == [1.0, 4.0, 12.0]
+
+
+# ----------------------------------------------------------------------------------- issue 11
+@pytest.mark.backend
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize("smoothing", [0.1, 0.35])
+def test_focal_label_smoothing_equals_keras(from_logits, smoothing):
+    labels = RNG.integers(0, K, N)
+    z = logits(N, K)
+    y_pred = z if from_logits else np_(ops.softmax(z)).astype("float32")
+    reference = keras.losses.CategoricalFocalCrossentropy(
+        alpha=1.0, gamma=2.0, from_logits=from_logits, label_smoothing=smoothing, reduction=None
+    )(onehot(labels), y_pred)
+    ours = L.CategoricalFocalCrossentropy(
+        gamma=2.0, from_logits=from_logits, label_smoothing=smoothing, reduction=None
+    )(onehot(labels), y_pred)
+    sparse = L.SparseCategoricalFocalCrossentropy(
+        gamma=2.0, from_logits=from_logits, label_smoothing=smoothing, reduction=None
+    )(labels, y_pred)
+    np.testing.assert_allclose(np_(ours), np_(reference), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np_(sparse), np_(reference), rtol=1e-5, atol=1e-6)
+    functional = L.categorical_focal_crossentropy(
+        onehot(labels), y_pred, from_logits=from_logits, label_smoothing=smoothing
+    )
+    np.testing.assert_allclose(np_(functional), np_(reference), rtol=1e-5, atol=1e-6)
+    # ignored positions stay out of the loss, smoothing or not
+    masked = labels.copy()
+    masked[0] = -1
+    ignored = L.SparseCategoricalFocalCrossentropy(
+        gamma=2.0, from_logits=from_logits, label_smoothing=smoothing, ignore_class=-1
+    )
+    kept = L.SparseCategoricalFocalCrossentropy(
+        gamma=2.0, from_logits=from_logits, label_smoothing=smoothing
+    )
+    np.testing.assert_allclose(
+        np_(ignored(masked, y_pred)), np_(kept(labels[1:], y_pred[1:])), rtol=1e-5
+    )
+    config = L.CategoricalFocalCrossentropy(label_smoothing=smoothing).get_config()
+    assert config["label_smoothing"] == smoothing
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        L.WeightedBinaryCrossentropy(pos_weight=3.0, from_logits=True),
+        L.BinaryFocalCrossentropy(alpha=0.25, from_logits=True),
+        L.BatchBalancedBinaryCrossentropy(from_logits=True),
+    ],
+    ids=lambda loss: loss.name,
+)
+@pytest.mark.parametrize("bad", [-1.0, 2.0])
+def test_binary_targets_outside_0_1_raise_when_eager(loss, bad):
+    if keras.backend.backend() != "torch":
+        pytest.skip("eager on torch; compiled steps cannot raise on values (documented)")
+    with pytest.raises(
+        ValueError, match=r"argument `y_true`.*in \[0, 1\].*Received: y_true=values"
+    ):
+        loss(np.array([bad, 0.0, 1.0]), np.zeros(3, "float32"))
+    with pytest.raises(ValueError, match=r"argument `y_true`"):
+        L.weighted_binary_crossentropy(np.array([bad, 0.0]), np.zeros(2, "float32"))
+    # soft targets are fine
+    assert np.isfinite(np_(loss(np.array([0.3, 0.0, 1.0]), np.zeros(3, "float32"))))
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        L.WeightedSparseCategoricalCrossentropy([1.0, 2.0], from_logits=True),
+        L.SparseCategoricalFocalCrossentropy(from_logits=True),
+        L.LDAMCrossentropy([10, 1], scale=1.0, sparse=True, from_logits=True),
+        L.LogitAdjustedCrossentropy([10, 1], sparse=True, from_logits=True),
+    ],
+    ids=lambda loss: loss.name,
+)
+def test_sparse_labels_outside_the_classes_raise_our_error(loss):
+    if keras.backend.backend() != "torch":
+        pytest.skip("eager on torch; compiled steps cannot raise on values (documented)")
+    # torch's own one_hot raised "Class values must be smaller than num_classes"
+    with pytest.raises(ValueError, match=r"argument `y_true`.*0\.\.1.*labels from 0 to 5"):
+        loss(np.array([0, 5]), np.zeros((2, 2), "float32"))
+    with pytest.raises(ValueError, match=r"argument `y_true`.*labels from -3 to 1"):
+        loss(np.array([-3, 1]), np.zeros((2, 2), "float32"))
+
+
+def test_ignore_class_is_not_an_out_of_range_label():
+    loss = L.WeightedSparseCategoricalCrossentropy([1.0, 3.0], from_logits=True, ignore_class=255)
+    value = float(np_(loss(np.array([0, 1, 255]), np.zeros((3, 2), "float32"))))
+    assert value == pytest.approx((1 + 3) * math.log(2) / 2)
+
+
+@pytest.mark.backend
+def test_drw_switch_is_what_get_config_saves():
+    loss = L.LDAMCrossentropy([50, 10, 2], scale=2.0, sparse=True, from_logits=True)
+    assert loss.get_config()["class_weight"] is None
+    drw = L.DeferredReweighting(loss, [0.2, 1.0, 5.0], start_epoch=1)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss=loss)
+    x, y = RNG.normal(size=(12, 3)).astype("float32"), RNG.integers(0, 3, 12)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[drw])
+    assert loss.get_config()["class_weight"] == pytest.approx([0.2, 1.0, 5.0])
+    rebuilt = L.LDAMCrossentropy.from_config(loss.get_config())
+    np.testing.assert_allclose(
+        np_(rebuilt(y, model.predict(x, verbose=0))), np_(loss(y, model.predict(x, verbose=0)))
+    )
+    weighted = L.WeightedCategoricalCrossentropy([1.0, 1.0, 1.0])
+    weighted.set_class_weight([2.0, 1.0, 0.5])
+    assert weighted.get_config()["class_weight"] == [2.0, 1.0, 0.5]
+
+
+@pytest.mark.backend
+def test_out_of_range_labels_in_a_compiled_step_get_a_zero_loss():
+    # the documented rule where a value cannot raise: an all-zero one-hot row, loss 0
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
+        pytest.skip("torch runs eagerly and raises (see the test above)")
+    loss = L.WeightedSparseCategoricalCrossentropy([1.0, 2.0], from_logits=True, reduction=None)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        step = tf.function(lambda y, p: loss(y, p))
+    else:
+        import jax
+
+        step = jax.jit(lambda y, p: loss(y, p))
+    out = np_(step(np.array([0, 5]), np.zeros((2, 2), "float32")))
+    np.testing.assert_allclose(out, [math.log(2), 0.0], rtol=1e-6)

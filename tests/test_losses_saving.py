@@ -31,11 +31,15 @@ LOSSES = {
         "sparse",
     ),
     "cfocal": (
-        L.CategoricalFocalCrossentropy(alpha=[1.0, 2.0, 3.0], gamma=1.0, from_logits=True),
+        L.CategoricalFocalCrossentropy(
+            alpha=[1.0, 2.0, 3.0], gamma=1.0, from_logits=True, label_smoothing=0.1
+        ),
         "onehot",
     ),
     "sfocal": (
-        L.SparseCategoricalFocalCrossentropy(alpha=[1.0, 2.0, 3.0], gamma=3.0, from_logits=True),
+        L.SparseCategoricalFocalCrossentropy(
+            alpha=[1.0, 2.0, 3.0], gamma=3.0, from_logits=True, label_smoothing=0.05
+        ),
         "sparse",
     ),
     "la": (
@@ -58,6 +62,20 @@ LOSSES = {
         "sparse",
     ),
 }
+
+# Losses whose class weights DeferredReweighting switched during fit before the save: the saved
+# config must hold the weights in use (LDAM-DRW reloaded with the old weights: loss 6.533 -> 4.705)
+SWITCHED = {
+    "ldam_drw": (
+        L.LDAMCrossentropy([50, 10, 2], max_margin=0.4, scale=3.0, sparse=True, from_logits=True),
+        "sparse",
+    ),
+    "wsce_drw": (
+        L.WeightedSparseCategoricalCrossentropy([1.0, 1.0, 1.0], from_logits=True),
+        "sparse",
+    ),
+}
+LOSSES.update(SWITCHED)
 
 CHILD = textwrap.dedent(
     """
@@ -89,6 +107,12 @@ def test_all_losses_round_trip_in_fresh_process(tmp_path):
     for name, (loss, kind) in LOSSES.items():
         model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(K)])
         model.compile(optimizer="sgd", loss=loss)
+        if name in SWITCHED:
+            drw = L.DeferredReweighting(loss, [0.2, 1.0, 5.0], start_epoch=1)
+            model.fit(x, targets[kind], epochs=2, verbose=0, callbacks=[drw])
+            assert loss.current_class_weight == [0.2, 1.0, 5.0] or np.allclose(
+                loss.current_class_weight, [0.2, 1.0, 5.0]
+            )
         model.save(tmp_path / f"{name}.keras")
         arrays["y_" + name] = targets[kind]
         expected[name] = (

@@ -292,3 +292,139 @@ def test_numpy_functions_do_not_import_keras():
         "assert 'keras' not in sys.modules, 'keras was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# ---- issue 11: rare events, empty input, float class ids, the peers' options -------------------
+
+# torchmetrics' rare-event confusion matrices (test_matthews_corrcoef_reduce), true classes in rows
+RARE_EVENTS = [
+    [[19392673, 1], [76216, 0]],
+    [[0, 1], [29690, 278]],
+    [[6931024, 0], [29690, 278]],
+    [[6931024, 29690], [0, 278]],
+]
+
+
+def _sklearn_mcc_of(confusion):
+    """scikit-learn's float64 MCC of a 2x2 confusion matrix (counts as sample weights)."""
+    weights = np.asarray(confusion, dtype=np.float64).ravel()
+    return skm.matthews_corrcoef([0, 0, 1, 1], [0, 1, 0, 1], sample_weight=weights)
+
+
+@pytest.mark.parametrize("confusion", RARE_EVENTS)
+def test_mcc_of_rare_events_matches_scikit_learn(confusion):
+    expected = _sklearn_mcc_of(confusion)
+    assert expected != 0
+    got = from_confusion(confusion, "matthews_correlation")
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
+    got = matthews_correlation(
+        [0, 0, 1, 1], [0, 1, 0, 1], sample_weight=np.ravel(confusion).astype(float)
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
+
+
+# torchmetrics' degenerate cases (test_binary/multiclass_zero_division_matches_sklearn):
+# (y_pred, y_true), whose reference is scikit-learn's value
+DEGENERATE_BINARY = [
+    ([0] * 10, [0] * 10),
+    ([1] * 10, [1] * 10),
+    ([0] * 10, [1] * 10),
+    ([1] * 10, [0] * 10),
+    ([0] * 10, [0] * 5 + [1] * 5),
+    ([1] * 5 + [0] * 5, [0] * 10),
+    ([1, 0, 1, 0, 1, 0], [1] * 6),
+    ([0] * 10, [0] * 6 + [1] * 4),
+    ([1, 1, 1, 0, 0], [1] * 5),
+    ([0, 1, 0, 0], [1, 1, 0, 0]),
+]
+DEGENERATE_MULTICLASS = [
+    ([0, 1, 2], [0, 0, 0]),
+    ([2, 2, 2, 2], [0, 1, 2, 2]),
+    ([1, 1, 1], [1, 1, 1]),
+    ([0, 0, 0], [2, 2, 2]),
+    ([2, 1, 0, 1], [2, 1, 0, 0]),
+]
+
+
+@pytest.mark.parametrize(("y_pred", "y_true"), DEGENERATE_BINARY + DEGENERATE_MULTICLASS)
+def test_mcc_degenerate_cases_match_scikit_learn(y_pred, y_true):
+    expected = skm.matthews_corrcoef(y_true, y_pred)
+    assert matthews_correlation(y_true, y_pred) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS) + ["per_class_recall"])
+def test_empty_input_raises_like_scikit_learn(name):
+    fn = FUNCTIONS.get(name, per_class_recall)
+    with pytest.raises(ValueError, match=r"argument `y_true`.*at least one sample"):
+        fn([], [])
+    with pytest.raises(ValueError):
+        skm.balanced_accuracy_score([], [])
+
+
+def test_float_class_ids_with_binary_y_true_are_refused():
+    # read as scores, [0., 2., 1., 1.] would silently become [0, 1, 1, 1]
+    with pytest.raises(ValueError, match=r"argument `y_pred`.*whole-number floats up to 2"):
+        balanced_accuracy([0, 1, 1, 1], [0.0, 2.0, 1.0, 1.0])
+    # as integers, or with num_classes, they are class ids
+    assert balanced_accuracy([0, 1, 1, 1], [0.0, 2.0, 1.0, 1.0], num_classes=3) == pytest.approx(
+        skm.balanced_accuracy_score([0, 1, 1, 1], [0, 2, 1, 1])
+    )
+    # scores, and logits with threshold 0, are still scores
+    assert balanced_accuracy([0, 1], [0.2, 0.9]) == 1.0
+    assert balanced_accuracy([0, 1], [-3.0, 2.0], threshold=0.0) == 1.0
+
+
+GMEAN_CASES = [
+    ([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1]),  # imbalanced-learn's docstring example
+    ([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]),
+    ([0, 1, 1, 2, 2, 2, 3], [0, 1, 2, 2, 2, 0, 1]),  # class 3 never predicted right
+    ([0, 0, 1, 1], [0, 2, 1, 1]),  # class 2 only predicted
+]
+
+
+@pytest.mark.parametrize(("y_true", "y_pred"), GMEAN_CASES)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"correction": 0.001},
+        {"correction": 0.3},
+        {"average": "macro"},
+        {"average": "weighted"},
+        {"average": "micro"},
+    ],
+)
+def test_geometric_mean_options_match_imbalanced_learn(y_true, y_pred, options):
+    expected = geometric_mean_score(y_true, y_pred, **options)
+    assert geometric_mean(y_true, y_pred, **options) == pytest.approx(expected, rel=1e-12)
+
+
+def test_geometric_mean_per_class_and_binary_match_imbalanced_learn():
+    y_true, y_pred = GMEAN_CASES[0]
+    np.testing.assert_allclose(
+        geometric_mean(y_true, y_pred, average=None),
+        geometric_mean_score(y_true, y_pred, average=None),
+    )
+    y_true, y_pred = GMEAN_CASES[1]
+    assert geometric_mean(y_true, y_pred, average="binary") == pytest.approx(
+        geometric_mean_score(y_true, y_pred, average="binary")
+    )
+    with pytest.raises(ValueError, match=r"`average`.*'binary' only for 2 classes"):
+        geometric_mean([0, 1, 2], [0, 1, 2], average="binary")
+    with pytest.raises(ValueError, match=r"`correction`"):
+        geometric_mean([0, 1], [0, 1], correction=-0.1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_adjusted_balanced_accuracy_matches_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    y, pred = noisy_labels(rng, 200, 2 + seed % 3, p=None)
+    expected = skm.balanced_accuracy_score(y, pred, adjusted=True)
+    assert balanced_accuracy(y, pred, adjusted=True) == pytest.approx(expected, rel=1e-12)
+    cm = confusion_matrix(y, pred)
+    assert from_confusion(cm, "balanced_accuracy", adjusted=True) == pytest.approx(expected)
+    # chance is 0, perfect is 1: 2 * 0.625 - 1 for the hand-computed case
+    assert balanced_accuracy(HAND_TRUE, HAND_PRED, adjusted=True) == pytest.approx(0.25)
+    with pytest.raises(TypeError, match=r"`adjusted`.*a bool"):
+        balanced_accuracy(y, pred, adjusted="yes")
+    with pytest.raises(TypeError, match=r"`average`.*an option of metric 'macro_f1'"):
+        from_confusion(cm, "macro_f1", average="macro")

@@ -333,3 +333,126 @@ def test_save_and_load_in_a_fresh_process(tmp_path):
     np.testing.assert_array_equal(labels, model.predict(x, verbose=0).argmax(axis=1))
     for name, want in expected_logs(y, labels).items():
         np.testing.assert_allclose(np.asarray(out["logs"][name]), want, **TOL)
+
+
+# ---- issue 11 ----------------------------------------------------------------------------------
+
+# torchmetrics' rare-event confusion matrices (test_matthews_corrcoef_reduce)
+RARE_EVENTS = [
+    [[19392673, 1], [76216, 0]],
+    [[0, 1], [29690, 278]],
+    [[6931024, 0], [29690, 278]],
+    [[6931024, 29690], [0, 278]],
+]
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("confusion", RARE_EVENTS)
+def test_mcc_metric_keeps_rare_events_exact(confusion):
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.read("jax_enable_x64"):
+            pytest.skip("float64 counts on jax need JAX_ENABLE_X64")
+    weights = np.ravel(confusion).astype("float64")
+    expected = skm.matthews_corrcoef([0, 0, 1, 1], [0, 1, 0, 1], sample_weight=weights)
+    # the counts arrive over many batches, each below 2**23 per cell (float32 totals stopped
+    # counting past 2**24, and the float32 reduce cancelled the first case to 0.0)
+    metric = MatthewsCorrelation()
+    left = weights.copy()
+    while left.any():
+        step = np.minimum(left, 2.0**23)
+        metric.update_state(np.array([0, 0, 1, 1]), np.array([0.1, 0.9, 0.1, 0.9]), step)
+        left -= step
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(metric.confusion), confusion)
+    np.testing.assert_allclose(float(value(metric)), expected, rtol=1e-6, atol=0)
+
+
+@pytest.mark.backend
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize(
+    ("cls", "options", "ref"),
+    [
+        (
+            BalancedAccuracy,
+            {"adjusted": True},
+            lambda t, p: skm.balanced_accuracy_score(t, p, adjusted=True),
+        ),
+        (
+            GeometricMean,
+            {"correction": 0.01},
+            lambda t, p: geometric_mean_score(t, p, correction=0.01),
+        ),
+        (
+            GeometricMean,
+            {"average": "macro"},
+            lambda t, p: geometric_mean_score(t, p, average="macro"),
+        ),
+        (
+            GeometricMean,
+            {"average": "weighted"},
+            lambda t, p: geometric_mean_score(t, p, average="weighted"),
+        ),
+        (
+            GeometricMean,
+            {"average": None},
+            lambda t, p: geometric_mean_score(t, p, average=None, labels=[0, 1, 2, 3]),
+        ),
+    ],
+)
+def test_metric_options_accumulate_to_the_reference(cls, options, ref):
+    y, scores, _ = multiclass_data(7, 300, 4, p=[0.6, 0.25, 0.1, 0.05])
+    scores[y == 3] = 0  # class 3 never predicted right: recall 0
+    scores[y == 3, 0] = 1
+    metric = cls(num_classes=4, **options)
+    for start in range(0, 300, 64):
+        metric.update_state(y[start : start + 64], scores[start : start + 64])
+    np.testing.assert_allclose(value(metric), ref(y, scores.argmax(axis=1)), **TOL)
+    clone = cls.from_config(metric.get_config())
+    assert clone.get_config() == metric.get_config()
+    assert {k: metric.get_config()[k] for k in options} == options
+
+
+def test_class_scores_without_num_classes_raise_naming_num_classes():
+    scores = np.random.default_rng(0).random((6, 5)).astype("float32")
+    labels = np.array([0, 1, 2, 3, 4, 0])
+    for y_true in (labels, labels[:, None]):
+        with pytest.raises(ValueError, match=r"argument `num_classes`.*\(5, the last axis"):
+            BalancedAccuracy().update_state(y_true, scores)
+    # one 0/1 label per score (multi-label style) is binary, as documented
+    metric = BalancedAccuracy()
+    metric.update_state((scores > 0.5).astype("float32"), scores)
+    assert float(value(metric)) == 1.0
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    [
+        "import keras_imbalance.metrics\nimport keras",
+        "import keras_imbalance.losses\nimport keras",
+        "import keras_imbalance\nfrom keras_imbalance import metrics\nimport keras",
+    ],
+    ids=["metrics before keras", "only losses", "package then metrics"],
+)
+@pytest.mark.filterwarnings("ignore")
+def test_metrics_load_in_a_fresh_process_whatever_the_import_order(tmp_path, prelude):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        metrics=[BalancedAccuracy(num_classes=3, adjusted=True), GeometricMean(3, correction=0.1)],
+    )
+    path = tmp_path / "model.keras"
+    model.save(path)
+    script = prelude + textwrap.dedent(
+        """
+        import sys
+        keras.models.load_model(sys.argv[1])
+        print("LOADED", sorted(m for m in sys.modules if m.startswith("keras_imbalance.metrics")))
+        """
+    )
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "LOADED" in run.stdout

@@ -11,6 +11,7 @@ import keras_imbalance
 PACKAGES = [
     "keras_imbalance",
     "keras_imbalance.weights",
+    "keras_imbalance.tables",
     "keras_imbalance.metrics",
     "keras_imbalance.losses",
     "keras_imbalance.calibration",
@@ -51,6 +52,7 @@ def test_every_public_name_exists_and_is_documented(package):
     [
         "keras_imbalance",
         "keras_imbalance.targets",
+        "keras_imbalance.tables",
         "keras_imbalance.weights",
         "keras_imbalance.calibration",
         "keras_imbalance.datasets",

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from keras_imbalance.comparison._engine import build_result
+from keras_imbalance.comparison._compare import build_result
 from keras_imbalance.comparison._results import row_key
 from keras_imbalance.report import write_report
 

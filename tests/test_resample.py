@@ -142,16 +142,18 @@ def test_sample_weights_carried():
     x, y = _data()
     w = np.linspace(0.5, 2.0, len(y))
     w_before = w.copy()
-    _, y_res, w_res = resample(x, y, "smote", sample_weight=w, random_state=0)
+    res = resample(x, y, "smote", sample_weight=w, random_state=0)
+    y_res, w_res = res.y, res.sample_weight
     np.testing.assert_array_equal(w_res[: len(x)], w)
     np.testing.assert_allclose(w_res[len(x) :], w[y == 1].mean())  # synthetic: class mean
     assert w_res.shape == y_res.shape
     np.testing.assert_array_equal(w, w_before)
     # duplicated and kept rows carry their source row's weight
     for method in ("random_over", "random_under", "tomek"):
-        x_res, _, w_res = resample(x, y, method, sample_weight=w, random_state=0)
-        source = [np.flatnonzero((x == row).all(axis=1))[0] for row in x_res]
-        np.testing.assert_array_equal(w_res, w[source])
+        res = resample(x, y, method, sample_weight=w, random_state=0)
+        source = [np.flatnonzero((x == row).all(axis=1))[0] for row in res.x]
+        np.testing.assert_array_equal(res.sample_weight, w[source])
+        np.testing.assert_array_equal(res.sample_indices, source)
 
 
 # --------------------------------------------------------------------------- neighbours
@@ -229,14 +231,19 @@ def test_nan_in_x():
     x[5, 2] = np.nan
     with pytest.raises(ValueError, match=r"`x`.*finite.*row 5"):
         resample(x, y, "smote")
+    with pytest.raises(ValueError, match=r"`x`.*finite.*row 5"):
+        resample(x, y, "random_over", shrinkage=0.5)  # a smoothed bootstrap needs numbers
+    # a row-drawing method copies the NaN (issue 13: random_over never needs numbers)
     frame = pd.DataFrame(x, columns=list("abcd"))
-    with pytest.raises(ValueError, match=r"row 5, column 'c'"):
-        resample(frame, y, "random_over")
+    res = resample(frame, y, "random_over", random_state=0)
+    copies = res.sample_indices == 5
+    assert copies.sum() >= 1 and res.x.loc[copies, "c"].isna().all()
+    assert int(res.x["c"].isna().sum()) == int(copies.sum())
 
 
 def test_sampling_strategy_names_unknown_class():
     x, y = _data()
-    with pytest.raises(ValueError, match=r"`sampling_strategy`.*\[0, 1\].*key 2"):
+    with pytest.raises(ValueError, match=r"`sampling_strategy`.*\[0, 1\].*class 2 is not in y"):
         resample(x, y, "smote", sampling_strategy={2: 100})
 
 
@@ -281,3 +288,58 @@ def test_public_names_documented():
         "tomek",
         "smote_tomek",
     }
+
+
+# --------------------------------------------------------------------------- result shape, errors
+
+
+def test_result_unpacks_to_two_values_whatever_the_arguments():
+    x, y = _data()
+    plain = resample(x, y, "smote", random_state=0)
+    x_res, y_res = plain
+    assert plain.sample_weight is None
+    weighted = resample(x, y, "smote", random_state=0, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(weighted.x, x_res)
+    np.testing.assert_array_equal(weighted.y, y_res)
+    np.testing.assert_array_equal(weighted.sample_weight, np.ones(len(y_res)))
+    # originals first, then synthetic rows marked -1
+    np.testing.assert_array_equal(weighted.sample_indices[: len(y)], np.arange(len(y)))
+    assert (weighted.sample_indices[len(y) :] == -1).all()
+    # the 0.1 three-value unpacking still works, with a DeprecationWarning
+    with pytest.warns(DeprecationWarning, match="sample_weight"):
+        _, _, w_res = weighted
+    assert w_res is weighted.sample_weight
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "message"),
+    [
+        ("smote", {"sampling_strategy": "bogus"}, r"`sampling_strategy`.*'minority'.*'bogus'"),
+        ("random_under", {"sampling_strategy": "minority"}, r"`sampling_strategy`.*'majority'"),
+        ("smote", {"sampling_strategy": 1.5}, r"`sampling_strategy`.*\(0, 1\].*1\.5"),
+        ("smote", {"sampling_strategy": {0: 5}}, r"`sampling_strategy`.*greater or equal"),
+        ("tomek", {"sampling_strategy": {0: 5}}, r"`sampling_strategy`.*list of classes"),
+        (
+            "smote",
+            {"sampling_strategy": True},
+            r"`sampling_strategy`.*Received: sampling_strategy=True",
+        ),
+        ("smote", {"bogus": 1}, r"`bogus`.*SMOTE.*k_neighbors.*bogus=1"),
+        ("random_under", {"k_neighbors": 3}, r"`k_neighbors`.*RandomUnderSampler.*replacement"),
+        ("borderline_smote1", {"kind": "borderline-2"}, r"`kind`.*chooses it"),
+    ],
+)
+def test_bad_sampler_arguments_get_our_one_line_error(method, kwargs, message):
+    x, y = _data()
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        resample(x, y, method, **kwargs)
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith("Invalid value for argument")
+
+
+def test_tomek_accepts_a_list_of_classes_to_clean():
+    x, y = _data()
+    ours = resample(x, y, "tomek", sampling_strategy=[0])
+    ref_x, ref_y = TomekLinks(sampling_strategy=[0]).fit_resample(x, y)
+    np.testing.assert_array_equal(ours.x, ref_x)
+    np.testing.assert_array_equal(ours.y, ref_y)

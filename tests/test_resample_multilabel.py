@@ -112,9 +112,8 @@ def test_ml_rus_counts_keeps_order_and_spares_minority_rows():
     y = np.array([[1, 0, 0]] * 20 + [[1, 1, 0]] * 3 + [[0, 0, 1]] * 3)
     x = np.arange(26.0)[:, None]
     w = np.linspace(1, 2, 26)
-    x_res, y_res, w_res = ki.resample(
-        x, y, "ml_rus", percentage=20, random_state=0, sample_weight=w
-    )
+    res = ki.resample(x, y, "ml_rus", percentage=20, random_state=0, sample_weight=w)
+    x_res, y_res, w_res = res.x, res.y, res.sample_weight
     assert len(x_res) == 26 - 5  # int(26 * 20 / 100) rows deleted
     assert np.all(np.diff(x_res[:, 0]) > 0)  # kept rows in their order
     rows = x_res[:, 0].astype(int)
@@ -131,9 +130,10 @@ def test_pandas_weights_and_originals_first():
     )
     labels = pd.DataFrame(y, columns=["a", "b", "c", "d"]).astype("int8")
     w = np.linspace(0.5, 1.5, len(x))
-    x_res, y_res, w_res = ki.resample(
-        frame, labels, "mlsmote", k_neighbors=2, sample_weight=w, random_state=0
-    )
+    res = ki.resample(frame, labels, "mlsmote", k_neighbors=2, sample_weight=w, random_state=0)
+    x_res, y_res, w_res = res.x, res.y, res.sample_weight
+    assert isinstance(res, ki.resampling.Resampled) and res.notes == ()
+    np.testing.assert_array_equal(res.sample_indices, np.r_[np.arange(len(x)), [-1] * 4])
     assert isinstance(x_res, pd.DataFrame) and list(x_res.columns) == ["pos", "count", "flag"]
     assert (x_res.dtypes == frame.dtypes).all()
     pd.testing.assert_frame_equal(x_res.iloc[: len(x)], frame)
@@ -143,8 +143,10 @@ def test_pandas_weights_and_originals_first():
     np.testing.assert_allclose(w_res[len(x) :], w[:4].mean())  # the mean weight of label 1's rows
     # ML-ROS copies any x (strings too) and carries each clone's weight
     mixed = frame.assign(name=[f"r{i}" for i in range(len(x))])
-    x_res, y_res, w_res = ki.resample(mixed, labels, "ml_ros", sample_weight=w, random_state=0)
+    res = ki.resample(mixed, labels, "ml_ros", sample_weight=w, random_state=0)
+    x_res, w_res = res.x, res.sample_weight
     source = x_res["count"].to_numpy()
+    np.testing.assert_array_equal(res.sample_indices, source)
     np.testing.assert_array_equal(w_res, w[source])
     assert (x_res["name"] == [f"r{i}" for i in source]).all()
 
@@ -213,3 +215,24 @@ def test_cli_inspect_reports_mean_ir_and_scumble_before_and_after(tmp_path, caps
     assert "SCUMBLE" in capsys.readouterr().out
     assert main(["inspect", str(path), "--target", "a,zz"]) == 2
     assert "['zz'] are not columns" in capsys.readouterr().err
+
+
+def test_mlsmote_on_a_raw_table_runs_on_its_encoding():
+    x, y = vote_example()
+    n = len(x)
+    raw = pd.DataFrame(
+        {
+            "pos": x[:, 0],
+            "colour": pd.Categorical(["red", "blue"] * (n // 2)),
+            "size": np.where(np.arange(n) % 5 == 0, np.nan, np.arange(n, dtype=float)),
+        }
+    )
+    res = ki.resample(raw, y, "mlsmote", k_neighbors=2, random_state=0)
+    assert len(res.x) == n + 4 and (res.x.dtypes == raw.dtypes).all()
+    pd.testing.assert_frame_equal(res.x.iloc[:n], raw)  # originals copied as they are
+    synth = res.x.iloc[n:]
+    assert set(synth["colour"]) <= {"red", "blue"}
+    assert synth["pos"].between(0, 10).all()  # between rows having label 1
+    assert any("one-hot encoded categorical columns ['colour']" in note for note in res.notes)
+    assert any("missing value(s) in ['size']" in note for note in res.notes)
+    np.testing.assert_array_equal(res.y[n:, 1], 1)  # made for label 1, which they all keep

@@ -38,14 +38,14 @@ def test_public_names_have_docstrings():
         if name == "BalancedSampler":
             pytest.importorskip("torch")
         obj = getattr(sampling, name)
-        if name != "STRATEGIES":
+        if name != "BATCH_STRATEGIES":
             assert obj.__doc__ and "Examples" in obj.__doc__, name
 
 
 @pytest.mark.parametrize("replacement", [False, True])
 def test_oversample_batches_are_balanced_chisquare(replacement):
     x, y = imbalanced(2000, 40)
-    ds = BalancedBatches(x, y, batch_size=64, seed=1, replacement=replacement)
+    ds = BalancedBatches(x, y, batch_size=64, random_state=1, replacement=replacement)
     labels = np.concatenate([epoch_labels(ds) for _ in range(2) if not ds.on_epoch_end()])
     counts = np.bincount(labels, minlength=2)
     assert chisquare(counts).pvalue > 1e-3  # uniform over the 2 classes
@@ -59,7 +59,7 @@ def test_dict_proportions_chisquare_three_classes():
     y = np.repeat([0, 1, 2], [700, 250, 50])
     x = np.arange(1000, dtype="float32")[:, None]
     wanted = {0: 0.5, 1: 0.3, 2: 0.2}
-    ds = BalancedBatches(x, y, strategy=wanted, batch_size=50, seed=3)
+    ds = BalancedBatches(x, y, strategy=wanted, batch_size=50, random_state=3)
     assert ds.epoch_size == 1000 and len(ds) == 20
     counts = np.bincount(epoch_labels(ds), minlength=3)
     assert chisquare(counts, f_exp=1000 * np.array([0.5, 0.3, 0.2])).pvalue > 1e-3
@@ -69,19 +69,19 @@ def test_dict_proportions_chisquare_three_classes():
 def test_string_labels_and_onehot_labels_are_balanced():
     y = np.array(["cat"] * 90 + ["dog"] * 10)
     x = np.arange(100, dtype="float32")[:, None]
-    ds = BalancedBatches(x, y, batch_size=20, seed=0)
+    ds = BalancedBatches(x, y, batch_size=20, random_state=0)
     assert list(ds.classes) == ["cat", "dog"]
     labels = epoch_labels(ds)
     assert chisquare([np.sum(labels == "cat"), np.sum(labels == "dog")]).pvalue > 1e-3
     onehot = np.eye(3, dtype="float32")[np.repeat([0, 2], [95, 5])]  # column 1 never hot
-    ds = BalancedBatches(x, onehot, batch_size=10, seed=0)
+    ds = BalancedBatches(x, onehot, batch_size=10, random_state=0)
     assert ds.epoch_size == 2 * 95  # absent class 1 is not drawn
     assert np.all(epoch_labels(ds)[:, 1] == 0)
 
 
 def test_undersample_epoch_size_and_majority_changes_between_epochs():
     x, y = imbalanced(1000, 20)
-    ds = BalancedBatches(x, y, strategy="undersample", batch_size=16, seed=0)
+    ds = BalancedBatches(x, y, strategy="undersample", batch_size=16, random_state=0)
     assert ds.epoch_size == 2 * 20 and len(ds) == 3  # k x minority, last batch of 8 kept
     assert [len(ds[i][1]) for i in range(3)] == [16, 16, 8]
     first = set(epoch_rows(ds)[epoch_labels(ds) == 0])
@@ -98,7 +98,7 @@ def plan_of(y, **kwargs):
 
 def test_undersample_epoch_shows_every_minority_row_once_and_distinct_majority_rows():
     x, y = imbalanced(1000, 37)
-    ds = BalancedBatches(x, y, strategy="undersample", batch_size=16, seed=3)
+    ds = BalancedBatches(x, y, strategy="undersample", batch_size=16, random_state=3)
     seen = []
     for _ in range(3):
         rows, labels = epoch_rows(ds), epoch_labels(ds)
@@ -114,7 +114,7 @@ def test_undersample_epoch_shows_every_minority_row_once_and_distinct_majority_r
 
 def test_oversample_epoch_shows_every_majority_row_once_and_minority_rows_evenly():
     y = np.repeat([0, 1, 2], [9000, 700, 300])  # rows sorted by class
-    plan = plan_of(y, strategy="oversample", batch_size=100, seed=1)
+    plan = plan_of(y, strategy="oversample", batch_size=100, random_state=1)
     assert plan.epoch_size == 27_000 and plan.num_batches == 270  # two blocks of 16,300 slots
     for epoch in (0, 1):
         rows = plan.epoch_indices(epoch)
@@ -132,7 +132,7 @@ def test_oversample_epoch_shows_every_majority_row_once_and_minority_rows_evenly
 
 def test_dict_proportions_give_exact_counts_per_epoch():
     y = np.repeat([0, 1, 2], [700, 250, 50])
-    plan = plan_of(y, strategy={0: 0.5, 1: 0.3, 2: 0.2}, batch_size=64, seed=0)
+    plan = plan_of(y, strategy={0: 0.5, 1: 0.3, 2: 0.2}, batch_size=64, random_state=0)
     rows = plan.epoch_indices(0)
     counts = np.bincount(rows, minlength=1000)
     np.testing.assert_array_equal(np.bincount(y[rows]), [500, 300, 200])
@@ -146,7 +146,7 @@ def test_dict_proportions_give_exact_counts_per_epoch():
 
 def test_without_replacement_order_is_unrelated_to_row_order():
     y = np.repeat([0, 1], [6000, 400])  # sorted by class, as rows sorted by time often are
-    plan = plan_of(y, strategy="oversample", batch_size=64, seed=2)
+    plan = plan_of(y, strategy="oversample", batch_size=64, random_state=2)
     rows = plan.epoch_indices(0)
     slot = np.arange(rows.size)
     majority = y[rows] == 0
@@ -178,8 +178,8 @@ def test_permutation_is_a_bijection_and_uniform_over_keys():
 
 def test_blocks_give_the_same_batches_in_any_order():
     y = np.repeat([0, 1], [20_000, 100])
-    forward = plan_of(y, batch_size=64, seed=9)  # 40,000 draws: 3 blocks of 256 batches
-    backward = plan_of(y, batch_size=64, seed=9)
+    forward = plan_of(y, batch_size=64, random_state=9)  # 40,000 draws: 3 blocks of 256 batches
+    backward = plan_of(y, batch_size=64, random_state=9)
     n = forward.num_batches
     ahead = {i: forward.draws(1, i).index for i in range(n)}
     for i in reversed(range(n)):
@@ -190,7 +190,7 @@ def test_blocks_give_the_same_batches_in_any_order():
 
 def test_with_replacement_every_row_is_reachable_and_an_epoch_repeats_rows():
     x, y = imbalanced(300, 10)
-    ds = BalancedBatches(x, y, batch_size=32, seed=7, replacement=True)
+    ds = BalancedBatches(x, y, batch_size=32, random_state=7, replacement=True)
     majority = epoch_rows(ds)[epoch_labels(ds) == 0]
     # 290 draws among 290 rows with replacement: about 1 - 1/e = 63 % distinct
     assert 0.55 < len(np.unique(majority)) / 290 < 0.72
@@ -204,8 +204,8 @@ def test_with_replacement_every_row_is_reachable_and_an_epoch_repeats_rows():
 @pytest.mark.parametrize("replacement", [False, True])
 def test_same_seed_same_batches_any_order_threads_and_pickled_copies(replacement):
     x, y = imbalanced(500, 25)
-    a = BalancedBatches(x, y, batch_size=32, seed=11, workers=2, replacement=replacement)
-    b = BalancedBatches(x, y, batch_size=32, seed=11, replacement=replacement)
+    a = BalancedBatches(x, y, batch_size=32, random_state=11, workers=2, replacement=replacement)
+    b = BalancedBatches(x, y, batch_size=32, random_state=11, replacement=replacement)
     order = np.random.default_rng(0).permutation(len(a))
     with ThreadPoolExecutor(4) as pool:
         threaded = dict(zip(order, pool.map(lambda i: a[int(i)], order), strict=True))
@@ -213,7 +213,7 @@ def test_same_seed_same_batches_any_order_threads_and_pickled_copies(replacement
     for i in range(len(b)):
         np.testing.assert_array_equal(threaded[i][0], b[i][0])
         np.testing.assert_array_equal(copy[i][0], b[i][0])
-    c = BalancedBatches(x, y, batch_size=32, seed=12, replacement=replacement)
+    c = BalancedBatches(x, y, batch_size=32, random_state=12, replacement=replacement)
     assert not np.array_equal(epoch_rows(c), epoch_rows(b))
     b.on_epoch_end()
     assert not np.array_equal(epoch_rows(a), epoch_rows(b))  # epoch 1 differs from epoch 0
@@ -224,7 +224,7 @@ def test_same_seed_same_batches_any_order_threads_and_pickled_copies(replacement
 def test_sample_weights_follow_their_rows():
     x, y = imbalanced(400, 20)
     w = np.arange(400) / 400.0
-    ds = BalancedBatches(x, y, sample_weight=w, batch_size=50, seed=0)
+    ds = BalancedBatches(x, y, sample_weight=w, batch_size=50, random_state=0)
     xb, yb, wb = ds[0]
     np.testing.assert_allclose(wb, xb[:, 0] / 400.0)
     np.testing.assert_array_equal(yb, y[xb[:, 0].astype(int)])
@@ -239,7 +239,7 @@ def test_images_and_sequences_with_onehot_labels(shape):
     x.reshape(n, -1)[:, 0] = np.arange(n)
     labels = np.repeat([0, 1, 2], [100, 15, 5])
     y = np.eye(3, dtype="float32")[labels]
-    ds = BalancedBatches(x, y, batch_size=30, seed=0)
+    ds = BalancedBatches(x, y, batch_size=30, random_state=0)
     assert ds.epoch_size == 300 and len(ds) == 10
     xb, yb = ds[3]
     assert xb.shape == (30,) + shape and yb.shape == (30, 3)
@@ -251,7 +251,9 @@ def test_images_and_sequences_with_onehot_labels(shape):
 def test_multi_output_y_stratified_by_named_output():
     x, y = imbalanced(300, 30)
     aux = np.arange(300, dtype="float32") * 2
-    ds = BalancedBatches(x, {"cls": y, "aux": aux}, stratify_by="cls", batch_size=40, seed=0)
+    ds = BalancedBatches(
+        x, {"cls": y, "aux": aux}, stratify_by="cls", batch_size=40, random_state=0
+    )
     xb, yb = ds[0]
     assert set(yb) == {"cls", "aux"}
     rows = xb[:, 0].astype(int)
@@ -261,7 +263,7 @@ def test_multi_output_y_stratified_by_named_output():
     assert chisquare(np.bincount(labels)).pvalue > 1e-3
     with pytest.raises(ValueError, match="stratify_by.*'cls', 'aux'"):
         BalancedBatches(x, {"cls": y, "aux": aux})
-    listed = BalancedBatches(x, [aux, y], stratify_by=1, seed=0, batch_size=40)
+    listed = BalancedBatches(x, [aux, y], stratify_by=1, random_state=0, batch_size=40)
     assert isinstance(listed[0][1], list)
 
 
@@ -272,7 +274,13 @@ def test_smote_rows_lie_on_segments_between_same_class_neighbours(replacement):
     y = np.repeat([0, 1], [200, 12])
     k = 3
     ds = BalancedBatches(
-        x, y, strategy="smote", k_neighbors=k, batch_size=64, seed=5, replacement=replacement
+        x,
+        y,
+        strategy="smote",
+        k_neighbors=k,
+        batch_size=64,
+        random_state=5,
+        replacement=replacement,
     )
     minority = x[y == 1]
     nbrs = NearestNeighbors(n_neighbors=k + 1).fit(minority).kneighbors(minority)[1][:, 1:]
@@ -304,7 +312,7 @@ def test_smote_on_images_interpolates_pixels_and_weights():
     y = np.repeat([0, 1], [50, 10])
     w = np.repeat([1.0, 3.0], [50, 10])
     ds = BalancedBatches(
-        x, y, sample_weight=w, strategy="smote", k_neighbors=2, batch_size=25, seed=0
+        x, y, sample_weight=w, strategy="smote", k_neighbors=2, batch_size=25, random_state=0
     )
     xb, yb, wb = ds[0]
     assert xb.dtype == np.float32 and xb.shape == (25, 4, 4, 1)
@@ -364,11 +372,11 @@ def test_torch_sampler_reproduces_the_keras_batches(replacement):
     from keras_imbalance.sampling import BalancedSampler
 
     x, y = imbalanced(300, 15)
-    sampler = BalancedSampler(y, batch_size=32, seed=4, replacement=replacement)
+    sampler = BalancedSampler(y, batch_size=32, random_state=4, replacement=replacement)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(x)), batch_size=32, sampler=sampler
     )
-    ds = BalancedBatches(x, y, batch_size=32, seed=4, replacement=replacement)
+    ds = BalancedBatches(x, y, batch_size=32, random_state=4, replacement=replacement)
     for _ in range(2):
         got = [b[0].numpy() for b in loader]
         assert len(got) == len(ds)
@@ -389,11 +397,11 @@ def test_model_fit_with_balanced_batches_advances_epochs():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy")
-    ds = BalancedBatches(x, y, batch_size=64, seed=0)
+    ds = BalancedBatches(x, y, batch_size=64, random_state=0)
     history = model.fit(ds, epochs=2, verbose=0)
     # fit calls on_epoch_end after each epoch (and Keras 3 once more when it starts)
     assert ds.epoch >= 2 and np.all(np.isfinite(history.history["loss"]))
-    threaded = BalancedBatches(x, y, batch_size=64, seed=0, workers=2)
+    threaded = BalancedBatches(x, y, batch_size=64, random_state=0, workers=2)
     model.fit(threaded, epochs=1, verbose=0)
     assert threaded.epoch >= 1
 
@@ -405,8 +413,8 @@ def test_tf_dataset_yields_the_same_batches_per_epoch():
 
     x, y = imbalanced(200, 10)
     w = np.linspace(0.5, 1.5, 200)
-    tf_ds = balanced_tf_dataset(x, y, sample_weight=w, batch_size=48, seed=2)
-    ds = BalancedBatches(x, y, sample_weight=w, batch_size=48, seed=2)
+    tf_ds = balanced_tf_dataset(x, y, sample_weight=w, batch_size=48, random_state=2)
+    ds = BalancedBatches(x, y, sample_weight=w, batch_size=48, random_state=2)
     for _ in range(2):
         got = list(tf_ds.as_numpy_iterator())
         assert len(got) == len(ds) and got[-1][0].shape[0] == ds.epoch_size - 48 * (len(ds) - 1)
@@ -415,3 +423,23 @@ def test_tf_dataset_yields_the_same_batches_per_epoch():
             np.testing.assert_array_equal(xb, ds[i][0])
             np.testing.assert_allclose(wb, ds[i][2])
         ds.on_epoch_end()
+
+
+def test_seed_is_the_deprecated_name_of_random_state():
+    x, y = imbalanced(200, 20)
+    with pytest.warns(DeprecationWarning, match="random_state="):
+        old = BalancedBatches(x, y, batch_size=16, seed=3)
+    new = BalancedBatches(x, y, batch_size=16, random_state=3)
+    np.testing.assert_array_equal(old[0][0], new[0][0])
+    assert new.random_state == 3
+    with pytest.warns(DeprecationWarning, match="random_state"):
+        assert new.seed == 3
+    with pytest.raises(TypeError, match="`seed`"):
+        BalancedBatches(x, y, random_state=1, seed=1)
+    with pytest.raises(TypeError, match="argument `random_state`"):
+        BalancedBatches(x, y, random_state="a")
+    import keras_imbalance.sampling as sampling
+
+    assert sampling.BATCH_STRATEGIES == ("oversample", "undersample", "smote")
+    with pytest.warns(DeprecationWarning, match="BATCH_STRATEGIES"):
+        assert sampling.STRATEGIES is sampling.BATCH_STRATEGIES

@@ -33,7 +33,7 @@ def epoch(ds):
 
 def test_exact_label_shares_per_epoch_and_balance_against_shuffling():
     x, y = tagged()
-    ds = BalancedBatches(x, y, batch_size=16, seed=3, mode="labels")
+    ds = BalancedBatches(x, y, batch_size=16, random_state=3, mode="labels")
     assert ds.epoch_size == 100 and ds.classes.tolist() == [0, 1, 2, -1]
     np.testing.assert_allclose(ds.class_probabilities, np.array([60 / 70, 1, 1, 1]) / (60 / 70 + 3))
     for e in range(3):
@@ -55,7 +55,7 @@ def test_exact_label_shares_per_epoch_and_balance_against_shuffling():
 def test_without_co_occurrence_it_is_class_balance_over_labels():
     y = np.eye(3, dtype=int)[[0] * 70 + [1] * 20 + [2] * 10]
     x = np.arange(100, dtype="float32")[:, None]
-    ds = BalancedBatches(x, y, batch_size=10, seed=0, mode="labels")
+    ds = BalancedBatches(x, y, batch_size=10, random_state=0, mode="labels")
     _, labels = epoch(ds)
     np.testing.assert_array_equal(labels.sum(axis=0), [34, 33, 33])
 
@@ -65,7 +65,7 @@ def test_skewed_labels_move_toward_balance_over_many_labels():
     priors = np.array([0.4, 0.2, 0.1, 0.05, 0.02, 0.01])
     y = (rng.random((3000, 6)) < priors).astype(np.int8)
     x = np.arange(3000, dtype="float32")[:, None]
-    ds = BalancedBatches(x, y, batch_size=64, seed=1, mode="labels")
+    ds = BalancedBatches(x, y, batch_size=64, random_state=1, mode="labels")
     _, labels = epoch(ds)
     before, after = y.mean(axis=0), labels.mean(axis=0)
     assert np.all(after[2:] > before[2:])  # every rare label gains
@@ -76,9 +76,9 @@ def test_skewed_labels_move_toward_balance_over_many_labels():
 def test_same_batches_with_threads_pickled_copies_and_the_torch_sampler(replacement):
     x, y = tagged(1)
     a = BalancedBatches(
-        x, y, batch_size=8, seed=5, mode="labels", workers=2, replacement=replacement
+        x, y, batch_size=8, random_state=5, mode="labels", workers=2, replacement=replacement
     )
-    b = BalancedBatches(x, y, batch_size=8, seed=5, mode="labels", replacement=replacement)
+    b = BalancedBatches(x, y, batch_size=8, random_state=5, mode="labels", replacement=replacement)
     order = np.random.default_rng(0).permutation(len(a))
     with ThreadPoolExecutor(4) as pool:
         threaded = dict(zip(order, pool.map(lambda i: a[int(i)], order), strict=True))
@@ -86,12 +86,16 @@ def test_same_batches_with_threads_pickled_copies_and_the_torch_sampler(replacem
     for i in range(len(b)):
         np.testing.assert_array_equal(threaded[i][0], b[i][0])
         np.testing.assert_array_equal(copy[i][1], b[i][1])
-    other = BalancedBatches(x, y, batch_size=8, seed=6, mode="labels", replacement=replacement)
+    other = BalancedBatches(
+        x, y, batch_size=8, random_state=6, mode="labels", replacement=replacement
+    )
     assert not np.array_equal(epoch(other)[0], epoch(b)[0])
     torch = pytest.importorskip("torch")
     from keras_imbalance.sampling import BalancedSampler
 
-    sampler = BalancedSampler(y, batch_size=8, seed=5, mode="labels", replacement=replacement)
+    sampler = BalancedSampler(
+        y, batch_size=8, random_state=5, mode="labels", replacement=replacement
+    )
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(x)), batch_size=8, sampler=sampler
     )
@@ -102,7 +106,7 @@ def test_same_batches_with_threads_pickled_copies_and_the_torch_sampler(replacem
 def test_weights_follow_rows_and_bad_inputs_raise():
     x, y = tagged()
     w = np.linspace(0.5, 1.5, 100)
-    ds = BalancedBatches(x, y, sample_weight=w, batch_size=32, seed=0, mode="labels")
+    ds = BalancedBatches(x, y, sample_weight=w, batch_size=32, random_state=0, mode="labels")
     xb, yb, wb = ds[0]
     np.testing.assert_allclose(wb, w[xb[:, 0].astype(int)])
     with pytest.raises(ValueError, match="`mode`. Expected one of \\('classes', 'labels'\\)"):
@@ -119,8 +123,8 @@ def test_tf_dataset_in_labels_mode_yields_the_same_batches():
     from keras_imbalance.sampling import balanced_tf_dataset
 
     x, y = tagged()
-    tf_ds = balanced_tf_dataset(x, y, batch_size=16, seed=2, mode="labels")
-    ds = BalancedBatches(x, y, batch_size=16, seed=2, mode="labels")
+    tf_ds = balanced_tf_dataset(x, y, batch_size=16, random_state=2, mode="labels")
+    ds = BalancedBatches(x, y, batch_size=16, random_state=2, mode="labels")
     got = list(tf_ds.as_numpy_iterator())
     assert len(got) == len(ds)
     for i, (xb, yb) in enumerate(got):

@@ -383,9 +383,13 @@ def test_median_frequency_hand_computed():
 
 
 def test_median_frequency_refuses_what_it_cannot_compute():
-    with pytest.raises(ValueError, match="`strategy`. Expected 'median_frequency' for per-pixel"):
+    with pytest.raises(
+        ValueError, match="`class_weight`. Expected 'median_frequency' for per-pixel"
+    ):
         ki.class_weights([0, 0, 1], "median_frequency")
-    with pytest.raises(ValueError, match="`strategy`. Expected 'median_frequency' for per-pixel"):
+    with pytest.raises(
+        ValueError, match="`class_weight`. Expected 'median_frequency' for per-pixel"
+    ):
         ki.sample_weights([[0, 1], [1, 1]], "median_frequency")  # multi-label
     with pytest.raises(ValueError, match="`y_or_counts`. Expected the label masks"):
         ki.class_weights({0: 10, 1: 2}, "median_frequency")

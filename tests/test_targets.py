@@ -129,3 +129,62 @@ def test_counts_from_directory_match_keras_class_order(tmp_path):
     counts = class_counts(str(tmp_path))
     assert counts == {"a_cat": 4, "b_dog": 3, "c_eel": 2}
     assert list(counts) == sorted(counts)
+
+
+# ----------------------------------------------------------------------------- issue 11
+
+
+@pytest.mark.parametrize(
+    "shape", [(2, 3, 4, 5), (2, 3, 4, 5, 6)], ids=["volume (N, D, H, W)", "5-D labels"]
+)
+@pytest.mark.parametrize("layout", [None, "dense"])
+def test_label_volumes_are_one_label_per_voxel(shape, layout):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=shape)
+    info = describe(y, layout=layout)
+    assert info.layout == "dense"
+    assert info.element_shape == shape
+    assert info.counts.tolist() == np.bincount(y.ravel(), minlength=3).tolist()
+    # a one-hot last axis is still a class axis
+    onehot = np.eye(3)[y[..., 0]]
+    assert describe(onehot, layout=layout).element_shape == shape[:-1]
+    # a mask of the voxels' shape says one label per voxel, whatever the values
+    assert describe(y, layout=layout, mask=np.ones(shape, bool)).element_shape == shape
+
+
+def test_a_missing_directory_is_not_iterated_as_characters(tmp_path):
+    with pytest.raises(ValueError, match=r"argument `data`.*no such directory: '/") as info:
+        class_counts(str(tmp_path / "nowhere"))
+    assert "batches shaped" not in str(info.value)
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(TypeError, match=r"argument `data`.*a file: '/"):
+        class_counts(tmp_path / "file.txt")
+
+
+def test_a_list_of_batches_is_counted_like_weighted_reads_it():
+    from keras_imbalance import class_weights, weighted
+
+    batches = [(np.zeros((2, 3)), np.array([0, 1])), (np.zeros((2, 3)), np.array([1, 1]))]
+    assert class_counts(batches) == {0: 1, 1: 3}
+    assert class_weights(batches) == pytest.approx({0: 2.0, 1: 4 / 6})
+    got = [w.tolist() for _, _, w in weighted(batches)]
+    assert got == [pytest.approx([2.0, 4 / 6]), pytest.approx([4 / 6, 4 / 6])]
+    # a list of label rows is still labels
+    assert class_counts([[0, 1], [1, 0], [1, 0]]) == {0: 2, 1: 1}
+    assert class_counts([(0, 1), (1, 0)]) == {0: 1, 1: 1}
+
+
+def test_class_counts_errors_name_data():
+    with pytest.raises(ValueError, match=r"argument `data`.*integer class labels"):
+        class_counts([0.5, 1.0])
+
+
+def test_validation_targets_outside_the_training_classes_name_validation_data():
+    from keras_imbalance import fit_kwargs
+
+    with pytest.raises(ValueError, match=r"`validation_data`.*training targets \[0, 1\].*y_val"):
+        fit_kwargs([0, 1, 1], validation_data=(None, [0, 5]))
+    with pytest.raises(ValueError, match=r"`validation_data`.*2 columns.*y_val with 3 columns"):
+        fit_kwargs(np.eye(2), validation_data=(None, np.eye(3)))
+    with pytest.raises(ValueError, match=r"`validation_data`.*layout of the training targets"):
+        fit_kwargs([0, 1], validation_data=(None, np.eye(3)))

@@ -112,7 +112,7 @@ def test_multilabel_gives_positive_weights_like_pos_weight():
         (([0, 1], {0: 1.0}), {}, "no weight for"),
         ((["a", "b"], {"a": 1.0, "z": 1.0}), {}, "unknown keys"),
         (([0, 1], {}), {}, "non-empty"),
-        (([0, 1], "balance"), {}, "strategy"),
+        (([0, 1], "balance"), {}, "class_weight"),
         (([0, 1], "balanced"), {"normalize": "sum"}, "normalize"),
         (([0, 1], "balanced"), {"beta": 0.5}, "beta"),
         (([0, 1], "effective_number"), {"beta": 1.0}, "beta"),
@@ -239,3 +239,87 @@ def test_reference_with_an_absent_class_before_the_reference():
     assert got == pytest.approx({5: 1.0, 0: 0.5, 1: 1.0})
     with pytest.raises(ValueError, match="ref"):
         class_weights(np.array([[1, 0], [0, 0], [1, 0]]), "reference", ref=1, absent="max")
+
+
+# ----------------------------------------------------------------------------- issue 11
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint16, bool])
+def test_small_dtype_binary_labels_equal_the_plain_lookup_exactly(dtype):
+    # the former fast path computed w0 + (w1 - w0) * label in float32: 0.03125, not 0.0345
+    table = {0: 330_000.0, 1: 0.0345}
+    y = np.array([0, 1, 1, 0, 1], dtype=dtype)
+    got = sample_weights(y, table)
+    expected = np.array([np.float32(table[int(v)]) for v in y])
+    np.testing.assert_array_equal(got, expected)
+    assert got[1] == np.float32(0.0345)
+
+
+def test_strategy_keyword_is_deprecated_for_class_weight():
+    with pytest.warns(DeprecationWarning, match="class_weight="):
+        old = class_weights(THREAD, strategy="reference")
+    assert old == class_weights(THREAD, class_weight="reference") == {0: 1.0, 1: 2.0, 2: 10.0}
+    with pytest.raises(TypeError, match="`strategy`"):
+        class_weights(THREAD, "balanced", strategy="reference")
+
+
+def test_weight_strategies_constant_and_its_deprecated_name():
+    from keras_imbalance import weights
+
+    assert tuple(weights.WEIGHT_STRATEGIES) == (
+        "balanced",
+        "reference",
+        "sqrt",
+        "log",
+        "log_mu",
+        "effective_number",
+    )
+    with pytest.warns(DeprecationWarning, match="WEIGHT_STRATEGIES"):
+        assert weights.STRATEGIES is weights.WEIGHT_STRATEGIES
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # 'auto' names its equivalent
+        (
+            lambda: class_weights([0, 1], "auto"),
+            r"'auto' is scikit-learn's old name: use 'balanced'",
+        ),
+        # "every class", not "every classe"
+        (lambda: class_weights([0, 1], {0: 1.0}), r"a weight for every class\. Received"),
+        # one shape, not "(18,) or (18,)"
+        (
+            lambda: sample_weights(np.arange(18) % 2, "balanced", sample_weight=np.ones(5)),
+            r"Expected shape \(18,\) \(one weight per sample\)\. Received: sample_weight=shape \(5,\)$",
+        ),
+        # a numpy scalar is shown as a number, not np.int64(5)
+        (lambda: class_weights([0, 1], "reference", ref=np.int64(5)), r"Received: ref=5$"),
+        # errors name the argument the user passed
+        (lambda: class_weights([0.5, 1.0]), r"argument `y_or_counts`"),
+        (
+            lambda: class_weights("/no/such/folder"),
+            r"`y_or_counts`.*no such directory: '/no/such/folder'",
+        ),
+    ],
+)
+def test_unclear_weight_errors_are_clear(call, message):
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("top", [10**9, 10**12])
+def test_a_huge_label_span_is_one_clear_error_not_a_memory_error(top):
+    for labels in (np.array([0, top]), np.array([0, top], dtype=np.int32) if top < 2**31 else None):
+        if labels is None:
+            continue
+        with pytest.raises(ValueError, match=r"`y_or_counts`.*spanning at most.*0 to 1000"):
+            class_weights(labels)
+        with pytest.raises(ValueError, match=r"`y`.*spanning at most"):
+            sample_weights(labels, "balanced")
+
+
+def test_classes_far_apart_are_looked_up_without_a_table_of_the_span():
+    w = sample_weights([0, 1, 1], {0: 2.0, 1: 3.0, 10**12: 4.0}, classes=[0, 1, 10**12])
+    assert w.tolist() == [2.0, 3.0, 3.0]

@@ -20,12 +20,14 @@ _EXPORTS = {
     "sample_weights": "keras_imbalance.weights",
     "fit_kwargs": "keras_imbalance.weights",
     "weighted": "keras_imbalance.weights",
+    "load_class_weight": "keras_imbalance.weights",
     "resample": "keras_imbalance.resampling",
     "multilabel_stats": "keras_imbalance.resampling",
     "compare": "keras_imbalance.comparison",
 }
 _SUBPACKAGES = (
     "targets",
+    "tables",
     "weights",
     "losses",
     "metrics",

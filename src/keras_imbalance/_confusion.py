@@ -5,7 +5,8 @@ Each score is written once, as a *reduce* function ``confusion -> score`` taking
 ``numpy``; the Keras metrics in :mod:`keras_imbalance.metrics` call it with ``keras.ops`` on their
 running confusion counts, so a score accumulated over batches equals the score on the whole data.
 Only operations both namespaces share are used (``sum``, ``diagonal``, ``where``, ``sqrt``, ``log``,
-``exp``, ``maximum``, ``logical_and``, ``logical_or``), and every 0/0 is resolved with ``where``
+``exp``, ``logical_and``, ``logical_or``; not ``maximum``, which ``keras.ops`` computes in float32
+on float64 counts), and every 0/0 is resolved with ``where``
 (no Python branch on values, so the code also runs inside a compiled Keras step).
 
 Conventions, all matching scikit-learn / imbalanced-learn with ``labels=None``: the confusion
@@ -19,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import check_number, check_option, check_weights_array, invalid
+from keras_imbalance._validation import (
+    Text,
+    check_number,
+    check_option,
+    check_weights_array,
+    invalid,
+)
 
 __all__ = [
     "confusion_matrix",
@@ -58,41 +65,73 @@ def _recall_cm(cm, xp):
     return _divide(tp, support, xp)
 
 
-def _balanced_accuracy_cm(cm, xp):
+def _balanced_accuracy_cm(cm, xp, adjusted=False):
     # mean recall over the classes present in y_true (sklearn drops classes absent from y_true)
     tp, support, _ = _margins(cm, xp)
     present = support > 0
     recall = _divide(tp, support, xp)
     n = xp.sum(xp.where(present, 1.0, 0.0))
-    return _divide(xp.sum(xp.where(present, recall, 0.0)), n, xp)
+    score = _divide(xp.sum(xp.where(present, recall, 0.0)), n, xp)
+    if adjusted:
+        # (score - 1/n) / (1 - 1/n) = (n score - 1) / (n - 1): chance 0, perfect 1
+        score = _divide(n * score - 1.0, n - 1.0, xp)
+    return score
 
 
-def _geometric_mean_cm(cm, xp):
-    # imblearn default (average="multiclass", correction=0): geometric mean of the per-class
-    # recalls over the classes seen in y_true or y_pred; a class only predicted has recall 0.
+def _geometric_mean_cm(cm, xp, correction=0.0, average="multiclass"):
     tp, support, predicted = _margins(cm, xp)
     seen = xp.logical_or(support > 0, predicted > 0)
-    recall = _divide(tp, support, xp)
-    any_zero = xp.sum(xp.where(xp.logical_and(seen, recall <= 0), 1.0, 0.0)) > 0
-    # (prod r_k) ** (1 / n) = exp(mean(log r_k)); log(1) = 0 stands in for the unseen classes
-    log_recall = xp.log(xp.where(recall > 0, recall, 1.0))
     n = xp.sum(xp.where(seen, 1.0, 0.0))
-    mean_log = _divide(xp.sum(xp.where(seen, log_recall, 0.0)), n, xp)
-    return xp.where(xp.logical_or(any_zero, n <= 0), 0.0, xp.exp(mean_log))
+    if average == "multiclass":
+        # imblearn's default: geometric mean of the per-class recalls over the classes seen in
+        # y_true or y_pred (a class only predicted has recall 0); zero recalls become
+        # `correction`, so with the default 0 one missed class makes G zero.
+        recall = _divide(tp, support, xp)
+        recall = xp.where(recall > 0, recall, correction)
+        any_zero = xp.sum(xp.where(xp.logical_and(seen, recall <= 0), 1.0, 0.0)) > 0
+        # (prod r_k) ** (1 / n) = exp(mean(log r_k)); log(1) = 0 stands in for the unseen classes
+        log_recall = xp.log(xp.where(recall > 0, recall, 1.0))
+        mean_log = _divide(xp.sum(xp.where(seen, log_recall, 0.0)), n, xp)
+        return xp.where(xp.logical_or(any_zero, n <= 0), 0.0, xp.exp(mean_log))
+    # one class against the rest: sqrt(sensitivity * specificity), imblearn's other averages
+    total = xp.sum(cm)
+    fp = predicted - tp
+    negatives = total - support  # TN + FP of each class
+    sensitivity = _divide(tp, support, xp)
+    specificity = _divide(negatives - fp, negatives, xp)
+    if average is None:
+        return xp.sqrt(sensitivity * specificity)
+    if average == "binary":  # the positive class, 1
+        return xp.sqrt(sensitivity[1] * specificity[1])
+    if average == "micro":
+        sens = _divide(xp.sum(xp.where(seen, tp, 0.0)), xp.sum(xp.where(seen, support, 0.0)), xp)
+        tn_all = xp.sum(xp.where(seen, negatives - fp, 0.0))
+        spec = _divide(tn_all, xp.sum(xp.where(seen, negatives, 0.0)), xp)
+        return xp.sqrt(sens * spec)
+    weight = xp.where(seen, support if average == "weighted" else 1.0, 0.0)
+    norm = xp.sum(weight)
+    sens = _divide(xp.sum(weight * sensitivity), norm, xp)
+    spec = _divide(xp.sum(weight * specificity), norm, xp)
+    return xp.sqrt(sens * spec)
 
 
 def _matthews_correlation_cm(cm, xp):
-    # Gorodkin's R_K (sklearn's multiclass MCC). MCC is scale-free, so the counts are divided by
-    # their total first: every term stays O(1) and float32 keeps its precision on large counts.
-    total = xp.sum(cm)
-    c = cm / xp.where(total > 0, total, 1.0)
-    tp, t, p = _margins(c, xp)
-    n = xp.sum(c)
-    cov_tp = xp.sum(tp) * n - xp.sum(t * p)
-    cov_pp = n * n - xp.sum(p * p)
-    cov_tt = n * n - xp.sum(t * t)
-    den = cov_pp * cov_tt
-    return xp.where(den > 0, cov_tp / xp.sqrt(xp.where(den > 0, den, 1.0)), 0.0)
+    # Gorodkin's R_K (sklearn's multiclass MCC) = cov(t, p) / sqrt(cov(p, p) cov(t, t)), written
+    # with one-class-against-the-rest counts so that no two large terms cancel:
+    #   s c - sum_k t_k p_k = sum_k (TP_k TN_k - FN_k FP_k),  s^2 - sum_k p_k^2 = sum_k p_k (s - p_k)
+    # (s: total, c: trace, t / p: true / predicted counts). With float64 counts every product is
+    # exact below 2**53, so rare events ([[19392673, 1], [76216, 0]]) keep their tiny value.
+    tp, t, p = _margins(cm, xp)
+    s = xp.sum(cm)
+    fn = t - tp
+    fp = p - tp
+    tn = (s - t) - fp
+    cov_tp = xp.sum(tp * tn - fn * fp)
+    cov_pp = xp.sum(p * (s - p))
+    cov_tt = xp.sum(t * (s - t))
+    # (xp.where, not xp.maximum: keras.ops.maximum computes float64 in float32)
+    den = xp.sqrt(xp.where(cov_pp > 0, cov_pp, 0.0)) * xp.sqrt(xp.where(cov_tt > 0, cov_tt, 0.0))
+    return xp.where(den > 0, cov_tp / xp.where(den > 0, den, 1.0), 0.0)
 
 
 def _macro_f1_cm(cm, xp):
@@ -137,7 +176,46 @@ _REDUCERS = {
 _VECTORS = ("per_class_recall", "per_class_iou")
 
 
-def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
+#: ``average`` of :func:`geometric_mean`, as in imbalanced-learn's ``geometric_mean_score``.
+GMEAN_AVERAGES = ("multiclass", "binary", "micro", "macro", "weighted", None)
+_OPTIONS = {"balanced_accuracy": ("adjusted",), "geometric_mean": ("average", "correction")}
+
+
+def metric_options(metric: str, options: dict, num_classes: int | None = None) -> dict:
+    """Validate the options of ``metric`` (``adjusted``; ``average`` and ``correction``)."""
+    allowed = _OPTIONS.get(metric, ())
+    for name, value in options.items():
+        if name not in allowed:
+            raise invalid(
+                name,
+                f"an option of metric {metric!r} ({', '.join(allowed) or 'it takes none'})",
+                value,
+                kind=TypeError,
+            )
+    out = dict(options)
+    if "adjusted" in out and not isinstance(out["adjusted"], (bool, np.bool_)):
+        raise invalid("adjusted", "a bool", out["adjusted"], kind=TypeError)
+    if "correction" in out:
+        out["correction"] = check_number("correction", out["correction"], low=0.0, high=1.0)
+    if "average" in out:
+        check_option("average", out["average"], GMEAN_AVERAGES)
+        if out["average"] == "binary" and num_classes is not None and num_classes != 2:
+            raise invalid(
+                "average",
+                "'binary' only for 2 classes (for more: 'macro', 'weighted', 'micro', "
+                "'multiclass' or None)",
+                Text(f"'binary' with {num_classes} classes"),
+            )
+    return out
+
+
+def _is_vector(metric: str, options: dict) -> bool:
+    return metric in _VECTORS or (
+        metric == "geometric_mean" and "average" in options and options["average"] is None
+    )
+
+
+def from_confusion(confusion: Any, metric: str, **options: Any) -> float | np.ndarray:
     """Compute an imbalance score from a confusion matrix.
 
     Lets code that already holds confusion counts (cross-validation folds, the report) get every
@@ -151,11 +229,15 @@ def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
     metric : {"balanced_accuracy", "geometric_mean", "matthews_correlation", "macro_f1", \
 "per_class_recall", "per_class_iou", "mean_iou", "mean_dice"}
         Which score; see the function of the same name for its definition.
+    **options
+        The options of that function: ``adjusted`` (balanced accuracy), ``average`` and
+        ``correction`` (G-mean).
 
     Returns
     -------
     float or ndarray of shape (n_classes,)
-        The score (an array for ``"per_class_recall"`` and ``"per_class_iou"``).
+        The score (an array for ``"per_class_recall"``, ``"per_class_iou"`` and a G-mean with
+        ``average=None``).
 
     Examples
     --------
@@ -165,8 +247,9 @@ def from_confusion(confusion: Any, metric: str) -> float | np.ndarray:
     """
     check_option("metric", metric, _REDUCERS)
     cm = _check_confusion(confusion)
-    out = _REDUCERS[metric](cm, np)
-    return np.asarray(out, dtype=np.float64) if metric in _VECTORS else float(out)
+    options = metric_options(metric, options, cm.shape[0])
+    out = _REDUCERS[metric](cm, np, **options)
+    return np.asarray(out, dtype=np.float64) if _is_vector(metric, options) else float(out)
 
 
 def _check_confusion(confusion: Any) -> np.ndarray:
@@ -195,6 +278,29 @@ def _as_labels(name: str, values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def _check_not_class_ids(scores: np.ndarray) -> None:
+    """Refuse 1-D float "scores" that are whole numbers above 1: class ids stored as floats.
+
+    Read as binary scores, ``[0., 2., 1., 1.]`` would silently become ``[0, 1, 1, 1]``.
+    """
+    finite = scores[np.isfinite(scores)]
+    if (
+        finite.size
+        and finite.min() >= 0
+        and finite.max() >= 2
+        and np.all(finite == np.round(finite))
+    ):
+        raise invalid(
+            "y_pred",
+            "binary scores to threshold, or integer class indices (y_pred.astype(int); "
+            "pass num_classes for more than 2 classes)",
+            Text(
+                f"whole-number floats up to {finite.max():g} with binary y_true: class ids "
+                "stored as floats?"
+            ),
+        )
+
+
 def _labels_from(
     y_true: Any, y_pred: Any, threshold: float, num_classes: int | None
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -211,8 +317,10 @@ def _labels_from(
             )
     if yt.shape[0] != yp.shape[0]:
         raise invalid(
-            "y_pred", f"as many rows as y_true ({yt.shape[0]})", f"array of shape {yp.shape}"
+            "y_pred", f"as many rows as y_true ({yt.shape[0]})", Text(f"array of shape {yp.shape}")
         )
+    if yt.shape[0] == 0:  # scikit-learn raises too: a score of nothing is not 0
+        raise invalid("y_true", "at least one sample", Text("an empty array"))
     # (n, 1) is a column of labels / binary scores
     if yt.ndim == 2 and yt.shape[1] == 1:
         yt = yt[:, 0]
@@ -223,7 +331,9 @@ def _labels_from(
 
     width = [a.shape[1] for a in (yt, yp) if a.ndim == 2]
     if len(width) == 2 and width[0] != width[1]:
-        raise invalid("y_pred", f"{width[0]} columns like y_true", f"array of shape {yp.shape}")
+        raise invalid(
+            "y_pred", f"{width[0]} columns like y_true", Text(f"array of shape {yp.shape}")
+        )
 
     true = np.argmax(yt, axis=1) if yt.ndim == 2 else _as_labels("y_true", yt)
     if yp.ndim == 2:
@@ -231,6 +341,8 @@ def _labels_from(
     elif np.issubdtype(yp.dtype, np.floating):
         # 1-D float y_pred: binary scores (thresholded) when the problem is binary, else labels
         binary = (num_classes or 2) == 2 and not width and (true.size == 0 or true.max() <= 1)
+        if binary:
+            _check_not_class_ids(yp)
         pred = (yp > threshold).astype(np.int64) if binary else _as_labels("y_pred", yp)
     else:
         pred = _as_labels("y_pred", yp)
@@ -244,7 +356,7 @@ def _labels_from(
     for name, arr in (("y_true", true), ("y_pred", pred)):
         if arr.size and (arr.min() < 0 or arr.max() >= k):
             raise invalid(
-                name, f"class labels in 0..{k - 1}", f"labels in {arr.min()}..{arr.max()}"
+                name, f"class labels in 0..{k - 1}", Text(f"labels in {arr.min()}..{arr.max()}")
             )
     return true, pred, k
 
@@ -311,12 +423,14 @@ def confusion_matrix(
     return counts.astype(np.float64).reshape(k, k)
 
 
-def _score(metric, y_true, y_pred, threshold, sample_weight, num_classes):
+def _score(metric, y_true, y_pred, threshold, sample_weight, num_classes, **options):
+    options = metric_options(metric, options)
     cm = confusion_matrix(
         y_true, y_pred, threshold=threshold, sample_weight=sample_weight, num_classes=num_classes
     )
-    out = _REDUCERS[metric](cm, np)
-    return np.asarray(out, dtype=np.float64) if metric in _VECTORS else float(out)
+    options = metric_options(metric, options, cm.shape[0])
+    out = _REDUCERS[metric](cm, np, **options)
+    return np.asarray(out, dtype=np.float64) if _is_vector(metric, options) else float(out)
 
 
 _PARAMS_DOC = """
@@ -344,13 +458,19 @@ def balanced_accuracy(
     threshold: float = 0.5,
     sample_weight: Any = None,
     num_classes: int | None = None,
+    adjusted: bool = False,
 ) -> float:
     """Balanced accuracy: the mean recall over the classes present in ``y_true``.
 
     ``BA = (1 / |P|) * sum_{k in P} C[k, k] / sum_j C[k, j]`` with ``P`` the classes with at least
-    one true sample; equals scikit-learn's ``balanced_accuracy_score`` (``adjusted=False``).
-    Chance level is 1 / |P| whatever the class imbalance; 1.0 is perfect.
+    one true sample; equals scikit-learn's ``balanced_accuracy_score``. Chance level is 1 / |P|
+    whatever the class imbalance; 1.0 is perfect. ``adjusted=True`` rescales it to
+    ``(BA - 1/|P|) / (1 - 1/|P|)``, so chance is 0 (scikit-learn's ``adjusted=True``; 0 when
+    ``y_true`` holds a single class, where scikit-learn divides by zero).
     {params}
+    adjusted : bool, default=False
+        Rescale so that chance scores 0 and perfect 1.
+
     Returns
     -------
     float
@@ -364,8 +484,18 @@ def balanced_accuracy(
     >>> from keras_imbalance.metrics import balanced_accuracy
     >>> balanced_accuracy([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0])
     0.625
+    >>> balanced_accuracy([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0], adjusted=True)  # 2 * 0.625 - 1
+    0.25
     """
-    return _score("balanced_accuracy", y_true, y_pred, threshold, sample_weight, num_classes)
+    return _score(
+        "balanced_accuracy",
+        y_true,
+        y_pred,
+        threshold,
+        sample_weight,
+        num_classes,
+        adjusted=adjusted,
+    )
 
 
 def geometric_mean(
@@ -375,18 +505,30 @@ def geometric_mean(
     threshold: float = 0.5,
     sample_weight: Any = None,
     num_classes: int | None = None,
-) -> float:
+    average: str | None = "multiclass",
+    correction: float = 0.0,
+) -> float | np.ndarray:
     """G-mean: the geometric mean of the per-class recalls.
 
     ``G = (prod_{k in S} recall_k) ** (1 / |S|)`` with ``recall_k = C[k, k] / sum_j C[k, j]``
     and ``S`` the classes seen in ``y_true`` or ``y_pred`` (a class only predicted has recall 0).
     In the binary case this is ``sqrt(sensitivity * specificity)``. Equals imbalanced-learn's
-    ``geometric_mean_score`` with its defaults (``average="multiclass"``, ``correction=0.0``): a
-    single class with zero recall makes G zero.
+    ``geometric_mean_score`` with the same ``average`` and ``correction``: by default a single
+    class with zero recall makes G zero; ``correction`` replaces zero recalls by a small value.
     {params}
+    average : {"multiclass", "binary", "micro", "macro", "weighted"} or None, default="multiclass"
+        "multiclass": the formula above. The others score each class against the rest,
+        ``sqrt(sensitivity_k * specificity_k)``, as imbalanced-learn does: None returns one
+        value per class 0..K-1; "binary" the one of class 1 (2 classes only); "macro" and
+        "weighted" take ``sqrt(mean(sensitivity) * mean(specificity))`` over the seen classes
+        (unweighted, or weighted by the true count of each class); "micro" pools the counts of
+        the seen classes first.
+    correction : float in [0, 1], default=0.0
+        "multiclass" only: the recall that stands in for a class with zero recall.
+
     Returns
     -------
-    float
+    float, or ndarray of shape (K,) when ``average=None``
 
     References
     ----------
@@ -398,8 +540,19 @@ def geometric_mean(
     >>> from keras_imbalance.metrics import geometric_mean
     >>> round(geometric_mean([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]), 4)  # sqrt(0.75 * 0.5)
     0.6124
+    >>> round(geometric_mean([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], correction=0.001), 4)
+    0.01
     """
-    return _score("geometric_mean", y_true, y_pred, threshold, sample_weight, num_classes)
+    return _score(
+        "geometric_mean",
+        y_true,
+        y_pred,
+        threshold,
+        sample_weight,
+        num_classes,
+        average=average,
+        correction=correction,
+    )
 
 
 def matthews_correlation(
@@ -417,6 +570,7 @@ def matthews_correlation(
     (a constant ``y_true`` or ``y_pred``), as scikit-learn's ``matthews_corrcoef``. Range [-1, 1]
     (the multiclass minimum lies between -1 and 0); 0 is chance, 1 perfect.
     {params}
+
     Returns
     -------
     float
@@ -450,6 +604,7 @@ def macro_f1(
     ``f1_score(average="macro")``. Binary data count both classes (not only the positive one, as
     ``f1_score(average="binary")`` would).
     {params}
+
     Returns
     -------
     float
@@ -480,6 +635,7 @@ def per_class_recall(
 
     Equals scikit-learn's ``recall_score(average=None, labels=range(K), zero_division=0)``.
     {params}
+
     Returns
     -------
     ndarray of shape (K,)
@@ -663,5 +819,5 @@ for _f in (per_class_iou, mean_iou, mean_dice):
 
 for _f in (balanced_accuracy, geometric_mean, matthews_correlation, macro_f1, per_class_recall):
     if _f.__doc__:  # None under python -OO
-        _f.__doc__ = _f.__doc__.replace("    {params}\n", _PARAMS_DOC + "\n")
+        _f.__doc__ = _f.__doc__.replace("    {params}\n", _PARAMS_DOC)
 del _f

@@ -14,10 +14,24 @@ from typing import Any
 import numpy as np
 
 
+class Text(str):
+    """A description of a received value, shown as is (no quotes) by :func:`invalid`.
+
+    ``invalid("x", "...", Text("shape (3,)"))`` reads ``Received: x=shape (3,)``.
+    """
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, np.generic):  # np.int64(0) -> 0
+        value = value.item()
     text = repr(value)
     if isinstance(value, np.ndarray):
         text = f"array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, Text):  # our own description: may name a long path
+        limit = 5 * limit
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

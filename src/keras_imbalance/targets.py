@@ -16,6 +16,10 @@ sequence      (N, T) ints or (N, T, K) one-hot    per time step
 dense         (N, H, W), (N, H, W, 1), (N,H,W,K)  per pixel (any number of spatial axes)
 ============  ==================================  =========================================
 
+A dense target of 4 or more axes has a class axis last only when it is one-hot or soft along
+it (rows in [0, 1] summing to 1); otherwise every element is a label, as in (N, D, H, W) label
+volumes.
+
 An (N, K) 0/1 matrix with exactly one 1 per row is both one-hot and multi-label: it is read as
 one-hot unless ``layout="multilabel"``. A 2-D integer matrix with values above 1 is read as a
 sparse sequence (N, T).
@@ -30,13 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import check_option, invalid
+from keras_imbalance._validation import Text, check_option, invalid
 
 LAYOUTS = ("binary", "sparse", "onehot", "multilabel", "sequence", "dense")
 # Same suffixes and order as keras.utils.image_dataset_from_directory.
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _ROW_SUM_TOL = 1e-3
 _CHUNK = 1 << 20
+_MAX_SPAN = 50_000_000  # largest max - min of integer labels counted with a table
 _FEW = 4  # class-count bound for the compare-based paths on small integer labels
 
 
@@ -210,7 +215,7 @@ def _is_binary_matrix(arr: np.ndarray) -> bool:
     return bool(np.all((arr == 0) | (arr == 1)))
 
 
-def _guess_layout(arr: np.ndarray) -> str:
+def _guess_layout(arr: np.ndarray, name: str = "y") -> str:
     if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
         return "sparse"  # refined to binary once the classes are known
     if arr.ndim == 2:
@@ -221,11 +226,11 @@ def _guess_layout(arr: np.ndarray) -> str:
         if _is_onehot_last_axis(arr, None):
             return "onehot"
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-            raise invalid("y", "finite labels (no NaN or inf)", arr)
+            raise invalid(name, "finite labels (no NaN or inf)", arr)
         if arr.dtype.kind in "iu" or np.all(np.mod(arr, 1) == 0):
             return "sequence"
         raise ValueError(
-            "Invalid value for argument `y`. Expected (N, K) one-hot or soft labels whose rows "
+            f"Invalid value for argument `{name}`. Expected (N, K) one-hot or soft labels whose rows "
             "sum to 1, (N, K) multi-label 0/1 values or (N, T) integer sequences. Received: an "
             f"array of shape {arr.shape} with non-integer values whose rows do not sum to 1 "
             "(pass layout=... to say what it is)"
@@ -240,7 +245,7 @@ def _guess_layout(arr: np.ndarray) -> str:
             return "sequence"
         if _is_binary_matrix(arr) and arr.sum(axis=-1).max() <= 1:
             raise ValueError(
-                "Invalid value for argument `y`. Expected an unambiguous 3-D target. Received: an "
+                f"Invalid value for argument `{name}`. Expected an unambiguous 3-D target. Received: an "
                 f"array of shape {arr.shape} of 0/1 values whose last-axis rows sum to 0 or 1: it "
                 "reads as padded one-hot sequences (pass layout='sequence' and mask=...) or as "
                 "(N, H, W) binary masks (pass layout='dense')"
@@ -257,10 +262,17 @@ def _looks_onehot_prefix(arr: np.ndarray, rows: int = 256) -> bool:
     return bool(np.all((np.abs(sums - 1) <= _ROW_SUM_TOL) | (sums == 0)))
 
 
-def _contradiction(layout: str, arr: np.ndarray, expected: str) -> ValueError:
+def _contradiction(layout: str, arr: np.ndarray, expected: str, where=None) -> ValueError:
+    where = where or _Where()
+    if where.classes_from is not None:  # the layout came from other targets, not from the user
+        return invalid(
+            where.name,
+            f"{expected}, the layout of {where.classes_from} ({layout})",
+            Text(f"{where.label} of shape {arr.shape} and dtype {arr.dtype}"),
+        )
     return ValueError(
         f"Invalid value for argument `layout`. layout={layout!r} expects {expected}. "
-        f"Received: y of shape {arr.shape} and dtype {arr.dtype}"
+        f"Received: {where.label} of shape {arr.shape} and dtype {arr.dtype}"
     )
 
 
@@ -318,38 +330,114 @@ def describe(
     return _analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes).info
 
 
-def _analyse(y, *, layout=None, mask=None, ignore_class=None, classes=None) -> _Analysis:
+def _analyse(
+    y,
+    *,
+    layout=None,
+    mask=None,
+    ignore_class=None,
+    classes=None,
+    name="y",
+    classes_from=None,
+    label=None,
+) -> _Analysis:
+    """Describe ``y`` (the argument ``name``, or the part ``label`` of it) with its labels.
+
+    ``classes_from`` says where ``classes`` and ``layout`` came from when the user did not
+    pass them (e.g. "the training targets"): a mismatch is then an error of ``name``.
+    """
+    where = _Where(name, classes_from, label)
     if layout is not None:
         check_option("layout", layout, LAYOUTS)
-    arr = _as_array(y)
-    guessed = layout or _guess_layout(arr)
+    arr = _as_array(y, name)
+    guessed = layout or _guess_layout(arr, name)
 
     if guessed in ("binary", "sparse"):
         if not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
-            raise _contradiction(guessed, arr, "shape (N,) or (N, 1)")
+            raise _contradiction(guessed, arr, "shape (N,) or (N, 1)", where)
         return _analyse_index(
-            arr.reshape(arr.shape[0]), guessed, arr.shape, mask, ignore_class, classes
+            arr.reshape(arr.shape[0]), guessed, arr.shape, mask, ignore_class, classes, where
         )
     if guessed in ("onehot", "multilabel"):
         if arr.ndim != 2 or arr.shape[1] < 2:
-            raise _contradiction(guessed, arr, "shape (N, K) with K >= 2")
+            raise _contradiction(guessed, arr, "shape (N, K) with K >= 2", where)
         if guessed == "onehot":
-            return _analyse_onehot(arr, "onehot", mask, ignore_class, classes)
-        return _analyse_multilabel(arr, mask, classes)
+            return _analyse_onehot(arr, "onehot", mask, ignore_class, classes, where)
+        return _analyse_multilabel(arr, mask, classes, where)
     # sequence / dense
     min_ndim = 2 if guessed == "sequence" else 3
     if arr.ndim < min_ndim:
         want = "shape (N, T) or (N, T, K)" if guessed == "sequence" else "shape (N, H, W[, K])"
-        raise _contradiction(guessed, arr, want)
+        raise _contradiction(guessed, arr, want, where)
     if guessed == "sequence" and arr.ndim > 3:
-        raise _contradiction(guessed, arr, "shape (N, T) or (N, T, K)")
+        raise _contradiction(guessed, arr, "shape (N, T) or (N, T, K)", where)
     last_is_class = arr.ndim > min_ndim
     if last_is_class and arr.shape[-1] == 1:
         arr = arr[..., 0]
         last_is_class = False
+    if last_is_class and guessed == "dense" and not _dense_class_axis(arr, mask):
+        last_is_class = False  # (N, D, H, W) label volumes: one label per voxel
     if last_is_class:
-        return _analyse_onehot(arr, guessed, mask, ignore_class, classes)
-    return _analyse_index(arr, guessed, arr.shape, mask, ignore_class, classes)
+        return _analyse_onehot(arr, guessed, mask, ignore_class, classes, where)
+    return _analyse_index(arr, guessed, arr.shape, mask, ignore_class, classes, where)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Names for error messages: the target argument, and the origin of ``classes``."""
+
+    name: str = "y"
+    classes_from: str | None = None
+    part: str | None = None  # e.g. "y_val" inside validation_data
+
+    @property
+    def label(self) -> str:
+        return self.part or self.name
+
+    def outside(self, labels: list, wanted: list) -> ValueError:
+        if self.classes_from is None:
+            return ValueError(
+                f"Invalid value for argument `classes`. Expected every label found in "
+                f"{self.label}. Received: classes={wanted[:20]} which lacks {labels[:10]}"
+            )
+        return invalid(
+            self.name,
+            f"labels among the classes of {self.classes_from} {wanted[:20]}",
+            Text(f"{self.label} with labels {labels[:10]}"),
+        )
+
+    def width(self, k: int, wanted: list, what: str) -> ValueError:
+        if self.classes_from is None:
+            return invalid("classes", f"{k} {what} (one per column of {self.label})", wanted)
+        return invalid(
+            self.name,
+            f"{len(wanted)} columns, one per class of {self.classes_from}",
+            Text(f"{self.label} with {k} columns"),
+        )
+
+
+def _dense_class_axis(arr: np.ndarray, mask: Any) -> bool:
+    """Whether the last axis of a 4-D or deeper dense target is a one-hot / soft class axis.
+
+    It is when the array is one-hot or soft along it (rows in [0, 1] summing to 1, except where
+    ``mask`` is False); otherwise every element is a label, as in (N, D, H, W) label volumes.
+    A mask of the full shape of ``arr`` means one label per element.
+    """
+    if arr.dtype.kind not in "biuf":
+        return False
+    if mask is not None and np.shape(mask) == arr.shape:
+        return False
+    valid = None
+    if mask is not None:
+        try:
+            valid = _element_mask(mask, arr.shape[:-1])
+        except ValueError:
+            return False
+    if _is_onehot_last_axis(arr, valid):
+        return True
+    # soft rows that fail the sum check stay a class axis (and get the one-hot error);
+    # whole-number values are labels, one per element
+    return arr.dtype.kind == "f" and not bool(np.all(np.mod(arr, 1) == 0))
 
 
 def _class_list(classes: Iterable | None) -> np.ndarray | None:
@@ -369,7 +457,8 @@ def _class_list(classes: Iterable | None) -> np.ndarray | None:
     return arr
 
 
-def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis:
+def _analyse_index(arr, layout, shape, mask, ignore_class, classes, where) -> _Analysis:
+    name = where.name
     element_shape = arr.shape
     valid = _element_mask(mask, element_shape)
     if ignore_class is not None:
@@ -378,7 +467,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
     wanted = _class_list(classes)
     n = int(arr.size if valid is None else np.count_nonzero(valid))
     if n == 0:
-        raise invalid("y", "at least one labelled element (all are masked or ignored)", arr)
+        raise invalid(name, "at least one labelled element (all are masked or ignored)", arr)
 
     if arr.dtype.kind in "US" or arr.dtype == object:
         codes, uniques = _factorize(arr)
@@ -386,7 +475,9 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
         counts = np.bincount(counted, minlength=len(uniques)).astype(np.int64)
         present = counts > 0
         if wanted is not None:
-            counts, info_classes = _align_to_classes(uniques[present], counts[present], wanted)
+            counts, info_classes = _align_to_classes(
+                uniques[present], counts[present], wanted, where
+            )
             remap = np.full(len(uniques), -1, np.intp)
             position = {c: i for i, c in enumerate(np.asarray(wanted).tolist())}
             for i, c in enumerate(uniques.tolist()):
@@ -404,15 +495,15 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
             codes = np.where(valid, codes, -1)
         analysis = _Analysis(None, codes, valid, None)
     else:
-        ints = _check_integer_valued(arr, "y")
-        counts_full, offset = _int_bincount(ints if valid is None else ints[valid])
+        ints = _check_integer_valued(arr, name)
+        counts_full, offset = _int_bincount(ints if valid is None else ints[valid], name)
         present = np.flatnonzero(counts_full)
         labels_present = present + offset
         counts = counts_full[present]
         if wanted is not None:
             if wanted.dtype.kind not in "iu":
                 raise invalid("classes", "integer labels (y holds integers)", wanted.tolist())
-            counts, info_classes = _align_to_classes(labels_present, counts, wanted)
+            counts, info_classes = _align_to_classes(labels_present, counts, wanted, where)
         else:
             info_classes = labels_present
         class_ids = info_classes.astype(np.int64)
@@ -420,7 +511,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes) -> _Analysis
 
     is_01 = arr.dtype.kind not in "USO" and set(class_ids.tolist()) <= {0, 1}
     if layout == "binary" and not is_01:
-        raise _contradiction("binary", arr, "labels 0/1 or bool")
+        raise _contradiction("binary", arr, "labels 0/1 or bool", where)
     if layout == "sparse" and is_01:
         layout = "binary"
     info = TargetInfo(
@@ -446,21 +537,24 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques, dtype=object)
 
 
-def _int_bincount(ints: np.ndarray) -> tuple[np.ndarray, int]:
+def _int_bincount(ints: np.ndarray, name: str = "y") -> tuple[np.ndarray, int]:
     """Counts over [offset, max] and the offset (the minimum label when it is negative)."""
     flat = ints.reshape(-1)
     if flat.size == 0:
         return np.zeros(0, np.int64), 0
-    if flat.dtype == np.intp:
+    if flat.dtype == np.intp and int(flat.max()) <= _MAX_SPAN:
         try:
             return np.bincount(flat), 0
         except ValueError:  # negative labels: offset below
             pass
     lo, hi = int(flat.min()), int(flat.max())
     offset = min(lo, 0)
-    if hi - offset > 50_000_000:
+    if hi - offset > _MAX_SPAN:  # checked before allocating the table (1e12 would not fit)
         raise invalid(
-            "y", "integer class labels spanning fewer than 5e7 values (re-index them)", (lo, hi)
+            name,
+            f"integer class labels spanning at most {_MAX_SPAN:,} values (re-index them, e.g. "
+            "with np.unique(y, return_inverse=True))",
+            Text(f"labels from {lo} to {hi}"),
         )
     counts = np.zeros(hi - offset + 1, np.int64)
     if len(counts) <= _FEW and flat.dtype.itemsize <= 2:
@@ -485,27 +579,25 @@ def _chunks(flat: np.ndarray, offset: int):
         yield out
 
 
-def _align_to_classes(labels_present, counts, wanted):
+def _align_to_classes(labels_present, counts, wanted, where):
     """Counts re-ordered to ``wanted`` (absent classes get 0); labels outside ``wanted`` raise."""
     position = {(_py(c)): i for i, c in enumerate(wanted)}
     unknown = [_py(c) for c in labels_present if _py(c) not in position]
     if unknown:
-        raise ValueError(
-            f"Invalid value for argument `classes`. Expected every label found in y. "
-            f"Received: classes={[_py(c) for c in wanted]} which lacks {unknown[:10]}"
-        )
+        raise where.outside(unknown, [_py(c) for c in wanted])
     out = np.zeros(len(wanted), np.int64)
     for label, count in zip(labels_present, counts, strict=True):
         out[position[_py(label)]] = count
     return out, wanted
 
 
-def _analyse_onehot(arr, layout, mask, ignore_class, classes) -> _Analysis:
+def _analyse_onehot(arr, layout, mask, ignore_class, classes, where) -> _Analysis:
+    name = where.name
     element_shape = arr.shape[:-1]
     k = arr.shape[-1]
     valid = _element_mask(mask, element_shape)
     if arr.dtype.kind not in "biuf":
-        raise _contradiction(layout, arr, "numeric one-hot rows")
+        raise _contradiction(layout, arr, "numeric one-hot rows", where)
     if not _is_onehot_last_axis(arr, valid):
         sums = arr.sum(axis=-1)
         bad = np.abs(sums - 1) > _ROW_SUM_TOL
@@ -513,7 +605,7 @@ def _analyse_onehot(arr, layout, mask, ignore_class, classes) -> _Analysis:
             bad &= valid
         where = np.argwhere(bad)[:3].tolist() if bad.any() else "values outside [0, 1]"
         raise ValueError(
-            f"Invalid value for argument `y`. Expected one-hot or soft label rows in [0, 1] "
+            f"Invalid value for argument `{name}`. Expected one-hot or soft label rows in [0, 1] "
             f"summing to 1 along the last axis (K={k}). Received: shape {arr.shape}; offending "
             f"element(s) at {where} (pass mask=... for padding rows, or layout='multilabel')"
         )
@@ -526,10 +618,10 @@ def _analyse_onehot(arr, layout, mask, ignore_class, classes) -> _Analysis:
         valid = keep if valid is None else (valid & keep)
     wanted = _class_list(classes)
     if wanted is not None and len(wanted) != k:
-        raise invalid("classes", f"{k} class labels (one per column of y)", wanted.tolist())
+        raise where.width(k, wanted.tolist(), "class labels")
     counted = labels if valid is None else labels[valid]
     if counted.size == 0:
-        raise invalid("y", "at least one labelled element (all are masked or ignored)", arr)
+        raise invalid(name, "at least one labelled element (all are masked or ignored)", arr)
     counts = np.bincount(counted.ravel(), minlength=k).astype(np.int64)
     info = TargetInfo(
         layout=layout,
@@ -545,18 +637,16 @@ def _analyse_onehot(arr, layout, mask, ignore_class, classes) -> _Analysis:
     return _Analysis(info, labels, valid, None)
 
 
-def _analyse_multilabel(arr, mask, classes) -> _Analysis:
+def _analyse_multilabel(arr, mask, classes, where) -> _Analysis:
     if not _is_binary_matrix(arr):
-        raise _contradiction("multilabel", arr, "an (N, K) matrix of 0/1 values")
+        raise _contradiction("multilabel", arr, "an (N, K) matrix of 0/1 values", where)
     matrix = arr.astype(bool)
     valid = _element_mask(mask, arr.shape)
     pos = matrix.sum(axis=0) if valid is None else (matrix & valid).sum(axis=0)
     total = np.full(arr.shape[1], arr.shape[0]) if valid is None else valid.sum(axis=0)
     wanted = _class_list(classes)
     if wanted is not None and len(wanted) != arr.shape[1]:
-        raise invalid(
-            "classes", f"{arr.shape[1]} label names (one per column of y)", wanted.tolist()
-        )
+        raise where.width(arr.shape[1], wanted.tolist(), "label names")
     info = TargetInfo(
         layout="multilabel",
         encoding="multilabel",
@@ -589,8 +679,9 @@ def class_counts(
     ----------
     data : array-like, iterable of batches, PyDataset, DataLoader, tf.data.Dataset or path
         - labels in any layout of :func:`describe`;
-        - an iterable of batches ``(x, y)`` or ``(x, y, sample_weight)`` (a Python generator,
-          a ``torch.utils.data.DataLoader``, a ``tf.data.Dataset``), or a
+        - an iterable of batches ``(x, y)`` or ``(x, y, sample_weight)`` (a list of such
+          tuples, a Python generator, a ``torch.utils.data.DataLoader``, a
+          ``tf.data.Dataset``), or a
           ``keras.utils.PyDataset`` (indexed ``0 .. len - 1``); only ``y`` is read;
         - a directory with one sub-folder per class: image files are counted, not loaded, with
           the suffixes and class order of ``keras.utils.image_dataset_from_directory``.
@@ -609,27 +700,56 @@ def class_counts(
     >>> class_counts(iter([(None, [0, 1]), (None, [1, 1])]))
     {0: 1, 1: 3}
     """
-    if isinstance(data, (str, os.PathLike)) and os.path.isdir(data):
-        return _directory_counts(data, classes)
+    return _count(
+        data, "data", layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
+    )
+
+
+def _count(data: Any, name: str, *, layout=None, mask=None, ignore_class=None, classes=None):
+    """:func:`class_counts`, with errors naming the caller's argument ``name``."""
+    if isinstance(data, (str, bytes, os.PathLike)):
+        path = os.fsdecode(data)
+        if os.path.isdir(path):
+            return _directory_counts(path, classes, name)
+        what = "a file" if os.path.exists(path) else "no such directory"
+        raise invalid(
+            name,
+            "labels, batches or a directory with one sub-folder per class",
+            Text(f"{what}: {path!r}"),
+            kind=TypeError if os.path.exists(path) else ValueError,
+        )
     if isinstance(data, Mapping):
         raise invalid(
-            "data",
+            name,
             "labels, batches or a directory (a mapping of counts is already counts)",
             data,
             kind=TypeError,
         )
-    batches = _batch_source(data)
+    batches = _batch_source(data, name)
     if batches is None:
-        return describe(
-            data, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
-        ).counts_dict()
+        return _analyse(
+            data, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes, name=name
+        ).info.counts_dict()
     if mask is not None:
         raise invalid("mask", "None for streamed data (mask the batches instead)", mask)
-    return _streamed_counts(batches, layout, ignore_class, classes)
+    return _streamed_counts(batches, layout, ignore_class, classes, name)
 
 
-def _batch_source(data: Any):
+def _is_batch(item: Any) -> bool:
+    """An ``(x, y)`` or ``(x, y, sample_weight)`` batch rather than a row of labels."""
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        return False
+    y = item[1]
+    if not (hasattr(y, "shape") or isinstance(y, (list, tuple))) or np.ndim(y) == 0:
+        return False  # a row of labels such as (0, 1)
+    return isinstance(item, tuple) or any(hasattr(part, "shape") for part in item)
+
+
+def _batch_source(data: Any, name: str = "data"):
     """An iterator of y batches when ``data`` is a stream, else None (plain array)."""
+    if isinstance(data, (list, tuple)) and data and all(_is_batch(item) for item in data):
+        # a list of (x, y) batches, as weighted() accepts (not a nested list of labels)
+        return (_y_of(b, name) for b in data)
     if (
         isinstance(data, (np.ndarray, list, tuple))
         or hasattr(data, "__array__")
@@ -637,13 +757,13 @@ def _batch_source(data: Any):
     ):
         return None
     if hasattr(data, "as_numpy_iterator"):  # tf.data.Dataset
-        return (_y_of(b) for b in data.as_numpy_iterator())
+        return (_y_of(b, name) for b in data.as_numpy_iterator())
     if _is_pydataset(data):
-        return (_y_of(data[i]) for i in range(len(data)))
+        return (_y_of(data[i], name) for i in range(len(data)))
     if isinstance(data, Iterable):
-        return (_y_of(b) for b in data)
+        return (_y_of(b, name) for b in data)
     raise invalid(
-        "data",
+        name,
         "labels, an iterable of (x, y) batches, a PyDataset, DataLoader, tf.data.Dataset or directory",
         data,
         kind=TypeError,
@@ -654,17 +774,17 @@ def _is_pydataset(obj: Any) -> bool:
     return any(c.__name__ == "PyDataset" for c in type(obj).__mro__)
 
 
-def _y_of(batch: Any):
+def _y_of(batch: Any, name: str = "data"):
     if isinstance(batch, Mapping):
         raise invalid(
-            "data",
+            name,
             "batches shaped (x, y) or (x, y, sample_weight)",
-            f"a dict batch with keys {list(batch)}",
+            Text(f"a dict batch with keys {list(batch)}"),
             kind=TypeError,
         )
     if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
         raise invalid(
-            "data",
+            name,
             "batches shaped (x, y) or (x, y, sample_weight)",
             type(batch).__name__,
             kind=TypeError,
@@ -672,20 +792,26 @@ def _y_of(batch: Any):
     return batch[1]
 
 
-def _streamed_counts(batches, layout, ignore_class, classes) -> dict:
+def _streamed_counts(batches, layout, ignore_class, classes, name="data") -> dict:
     total: dict = {}
     seen_layout = layout
     wanted = None if classes is None else list(classes)
     any_batch = False
     for y in batches:
-        info = describe(y, layout=seen_layout, ignore_class=ignore_class, classes=wanted)
+        info = _analyse(
+            y,
+            layout=seen_layout,
+            ignore_class=ignore_class,
+            classes=wanted,
+            name=f"{name} (a y batch)",
+        ).info
         if seen_layout is None:
             seen_layout = "sparse" if info.layout == "binary" else info.layout
         any_batch = True
         for label, count in info.counts_dict().items():
             total[label] = total.get(label, 0) + count
     if not any_batch:
-        raise invalid("data", "at least one batch", "an empty stream")
+        raise invalid(name, "at least one batch", Text("an empty stream"))
     if wanted is not None:
         return {_py(c): total.get(_py(c), 0) for c in wanted}
     try:
@@ -694,19 +820,36 @@ def _streamed_counts(batches, layout, ignore_class, classes) -> dict:
         return total
 
 
-def _directory_counts(path, classes) -> dict:
-    names = sorted(e.name for e in os.scandir(path) if e.is_dir())
+def _directory_counts(path, classes, name="data") -> dict:
+    return {c: len(files) for c, files in image_index(path, classes, name).items()}
+
+
+def image_index(path, classes=None, name="data") -> dict:
+    """``{class: [image file paths]}`` of a class-per-folder directory, as Keras indexes it.
+
+    The layout and order of ``keras.utils.image_dataset_from_directory``: the class names are
+    the sorted sub-folder names (those starting with a dot are skipped), each class folder is
+    walked recursively (links to folders are not followed; folders in sorted order, files
+    sorted within a folder), and a file counts when its lower-cased name ends in one of
+    :data:`IMAGE_SUFFIXES`. ``classes`` picks and orders the classes (all must exist).
+    Files are listed, not opened.
+    """
+    path = os.fspath(path)
+    names = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
     if classes is not None:
         missing = [c for c in classes if c not in names]
         if missing:
-            raise invalid("classes", f"sub-folders of {os.fspath(path)!r}", missing)
+            raise invalid("classes", f"sub-folders of {path!r}", missing)
         names = list(classes)
     if not names:
-        raise invalid("data", "a directory with one sub-folder per class", os.fspath(path))
-    counts = {}
-    for name in names:
-        n = 0
-        for _root, _dirs, files in os.walk(os.path.join(path, name)):
-            n += sum(f.lower().endswith(IMAGE_SUFFIXES) for f in files)
-        counts[name] = n
-    return counts
+        raise invalid(name, "a directory with one sub-folder per class", path)
+    index = {}
+    for label in names:
+        folder = os.path.join(path, label)
+        files = []
+        for root, _dirs, found in sorted(os.walk(folder), key=lambda entry: entry[0]):
+            files += [
+                os.path.join(root, f) for f in sorted(found) if f.lower().endswith(IMAGE_SUFFIXES)
+            ]
+        index[label] = files
+    return index

@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import check_number, check_option, check_weights_array, invalid
 from ._priors import _check_proba
 
-METRICS = ("f1", "g_mean", "balanced_accuracy")
+METRICS = ("f1", "g_mean", "balanced_accuracy", "cost")
 # log(0) = -inf would make offsets meaningless; probabilities are floored here first.
 _TINY = np.finfo(np.float64).tiny
 
@@ -99,7 +99,7 @@ def _cut_points(sorted_values):
 # ----------------------------------------------------------------------------------------
 
 
-def _tune_binary(y, p, w, metric):
+def _tune_binary(y, p, w, metric, costs=None):
     pos = float(w[y == 1].sum())
     neg = float(w[y == 0].sum())
     order = np.argsort(-p, kind="stable")
@@ -110,7 +110,12 @@ def _tune_binary(y, p, w, metric):
     last = np.flatnonzero(np.r_[ps[1:] != ps[:-1], True])
     tp = np.r_[0.0, tp_cum[last]]  # first candidate: nothing predicted positive
     fp = np.r_[0.0, fp_cum[last]]
-    scores = _binary_scores(tp, fp, pos, neg, metric)
+    if metric == "cost":  # minus the mean cost of the cut, costs[true, predicted]
+        fn, tn = pos - tp, neg - fp
+        total = costs[1, 1] * tp + costs[0, 1] * fp + costs[1, 0] * fn + costs[0, 0] * tn
+        scores = -total / (pos + neg)
+    else:
+        scores = _binary_scores(tp, fp, pos, neg, metric)
     best = int(np.argmax(scores))  # first maximum = the highest threshold among ties
     distinct = ps[last]  # decreasing
     if best == 0:
@@ -190,7 +195,7 @@ def _tune_offsets(y, P, w, metric, max_iter):
     return offsets - offsets[0], score
 
 
-def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=20):
+def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=20, costs=None):
     """Tune the decision rule of a probabilistic classifier for an imbalance metric.
 
     **Binary** (``proba`` of shape ``(n_samples,)``, ``(n_samples, 1)`` or
@@ -202,7 +207,9 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
     lowest score kept positive and the next lower distinct score (so small changes in
     new probabilities do not flip decisions on the tuning points). Ties keep the highest
     threshold. ``metric="f1"`` is the F1 score of class 1; ``"g_mean"`` is
-    ``sqrt(TPR * TNR)``; ``"balanced_accuracy"`` is ``(TPR + TNR) / 2``.
+    ``sqrt(TPR * TNR)``; ``"balanced_accuracy"`` is ``(TPR + TNR) / 2``; ``"cost"`` minimises
+    the mean cost ``sum costs[true, predicted] / n`` of a 2 x 2 ``costs`` matrix (binary only:
+    for more classes use :func:`bayes_decision` on calibrated probabilities).
 
     **Multiclass** (``(n_samples, K)``, ``K >= 3``): per-class additive offsets ``b`` in
     log space, applied as ``argmax_k(log p_k + b_k)`` (equivalently multiplicative
@@ -227,12 +234,14 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
         problems need both classes.
     proba : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
         Predicted probabilities (the first two forms: of class 1).
-    metric : {"f1", "g_mean", "balanced_accuracy"}, default="f1"
-        Score to maximise.
+    metric : {"f1", "g_mean", "balanced_accuracy", "cost"}, default="f1"
+        Score to maximise (``"cost"``: the mean cost to minimise).
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights of the samples in the counts.
     max_iter : int, default=20
         Multiclass only: maximum number of coordinate-ascent sweeps.
+    costs : array-like of shape (2, 2), default=None
+        ``metric="cost"`` only: ``costs[true, predicted]`` (see :func:`cost_matrix`).
 
     Returns
     -------
@@ -260,13 +269,25 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
     n, k = P.shape
     y = _check_labels(y_true, n, k)
     w = _check_sample_weight(sample_weight, n)
+    if (metric == "cost") != (costs is not None):
+        raise invalid("costs", "a 2 x 2 matrix exactly when metric='cost'", costs)
+    if metric == "cost":
+        if k != 2:
+            raise invalid(
+                "metric",
+                "'cost' for binary probabilities (for more classes, bayes_decision)",
+                f"{k}-class probabilities",
+            )
+        costs = np.asarray(costs, dtype=np.float64)
+        if costs.shape != (2, 2) or not np.all(np.isfinite(costs)):
+            raise invalid("costs", "a finite 2 x 2 matrix", costs)
     if k == 2:
         pos_weight, neg_weight = w[y == 1].sum(), w[y == 0].sum()
         if pos_weight <= 0 or neg_weight <= 0:
             raise invalid(
                 "y_true", "both classes 0 and 1 (with positive weight) to tune a threshold", y_true
             )
-        return _tune_binary(y, P[:, 1], w, metric)[0]
+        return _tune_binary(y, P[:, 1], w, metric, costs)[0]
     max_iter = check_number("max_iter", max_iter, low=1, integer=True)
     return _tune_offsets(y, P, w, metric, max_iter)[0]
 

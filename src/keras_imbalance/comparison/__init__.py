@@ -9,17 +9,21 @@ JSON-lines file, and returns a :class:`ComparisonResult` with a leaderboard (mea
 :meth:`ComparisonResult.fit_recommended`) trains the chosen strategy on all the data.
 """
 
-from keras_imbalance.comparison._engine import compare, load_results, validation_split
-from keras_imbalance.comparison._fit import fit_strategy
-from keras_imbalance.comparison._models import DEFAULT_MODELS, linear_model, mlp_model
-from keras_imbalance.comparison._results import ComparisonResult
+from keras_imbalance.comparison._compare import compare, load_results
+from keras_imbalance.comparison._comparison import ComparisonResult
+from keras_imbalance.comparison._data import validation_split
+from keras_imbalance.comparison._fit import TablePipeline, fit_strategy
+from keras_imbalance.comparison._models import DEFAULT_MODELS, cnn_model, linear_model, mlp_model
+from keras_imbalance.comparison._settings import METRICS, TrainingSettings
 from keras_imbalance.comparison._stats import corrected_interval
 from keras_imbalance.comparison._strategies import (
     ALIASES,
     DEFAULT_STRATEGIES,
     ENSEMBLE_MEMBERS,
     STRATEGIES,
+    LossSpec,
     Strategy,
+    TrainingRows,
 )
 
 __all__ = [
@@ -27,9 +31,15 @@ __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_STRATEGIES",
     "ENSEMBLE_MEMBERS",
+    "METRICS",
     "STRATEGIES",
     "ComparisonResult",
+    "LossSpec",
     "Strategy",
+    "TrainingRows",
+    "TablePipeline",
+    "TrainingSettings",
+    "cnn_model",
     "compare",
     "corrected_interval",
     "fit_strategy",

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_imbalance import calibration
 from keras_imbalance.comparison._results import row_key
-from keras_imbalance.comparison._scoring import fold_scores, proba_matrix, stored_scores
+from keras_imbalance.comparison._scoring import fold_scores, proba_matrix, softmax, stored_scores
 
 STRATEGY = "ensemble"
 
@@ -48,40 +49,61 @@ class Collector:
         Seed of the fold (for down-sampling the stored scores, like the member rows).
     """
 
-    def __init__(self, members, model: str, n_classes: int, max_scores: int, seeds: dict):
+    def __init__(
+        self, members, model: str, n_classes: int, max_scores: int, seeds: dict, costs=None
+    ):
         self.members = [tuple(m) for m in members]
+        self.costs = None if costs is None else np.asarray(costs, dtype=np.float64)
         self.model = model
         self.k = n_classes
         self.max_scores = max_scores
         self.seeds = seeds
         self._pending: dict[tuple, dict] = {}
+        self._done: set = set()
 
-    def is_member(self, row: dict) -> bool:
-        return (row["model"], row["strategy"]) in self.members
+    def is_member(self, row: dict, strategy: str | None = None) -> bool:
+        return (row["model"], strategy or row["strategy"]) in self.members
 
     def key(self, repeat: int, fold: int) -> str:
         return row_key(self.model, STRATEGY, repeat, fold)
 
-    def add(self, row: dict, scores: dict):
-        """Record a member row with its complete ``scores``; the ensemble row or None."""
-        if not self.is_member(row):
+    def add(self, row: dict, scores: dict, strategy: str | None = None):
+        """Record a member row with its complete ``scores`` as the fit of ``strategy`` (the
+        row's own, or one of its aliases: a row trained once for identical strategies serves
+        each of them); the ensemble row once every member has arrived, else None."""
+        strategy = strategy or row["strategy"]
+        if not self.is_member(row, strategy):
             return None
         fold = (row["repeat"], row["fold"])
         part = self._pending.setdefault(fold, {})
-        part[(row["model"], row["strategy"])] = (row, scores)
+        if not part and fold in self._done:
+            return None
+        part[(row["model"], strategy)] = (row, scores)
         if len(part) < len(self.members):
             return None
         del self._pending[fold]
-        return self._row(fold, [part[m] for m in self.members])
+        self._done.add(fold)
+        return self._row(fold, [part[m] for m in self.members], self.members)
 
-    def _row(self, fold, parts) -> dict:
+    def _row(self, fold, parts, members) -> dict:
         y = np.asarray(parts[0][1]["y"], dtype=np.int64)
         for _, scores in parts[1:]:
             if not np.array_equal(np.asarray(scores["y"], dtype=np.int64), y):
                 raise RuntimeError(f"ensemble members of fold {fold} scored different rows")
-        proba = np.mean([proba_matrix(s, self.k) for _, s in parts], axis=0)
-        scored = fold_scores(y, np.argmax(proba, axis=1), proba, self.k)
         rows = [r for r, _ in parts]
+        if self.costs is None:
+            proba = np.mean([proba_matrix(s, self.k) for _, s in parts], axis=0)
+            pred = np.argmax(proba, axis=1)
+        else:  # each member's probabilities under the data's priors, then least expected cost
+            proba = np.mean(
+                [
+                    softmax(np.log(np.maximum(proba_matrix(s, self.k), 1e-12)) + r["prior"])
+                    for r, s in parts
+                ],
+                axis=0,
+            )
+            pred = calibration.bayes_decision(proba, self.costs)
+        scored = fold_scores(y, pred, proba, self.k, self.costs)
         repeat, number = fold
         return {
             "type": "fold",
@@ -92,7 +114,7 @@ class Collector:
             "fold": number,
             **scored,
             "threshold": None,
-            "members": [f"{r['model']}:{r['strategy']}" for r in rows],
+            "members": [f"{m}:{s}" for m, s in members],
             "best_epoch": None,
             "epochs_run": None,
             "refit": all(bool(r.get("refit")) for r in rows),

@@ -12,7 +12,8 @@ File format (``format: keras-imbalance-compare/1``), one JSON object per line:
 
 Each line is written with a single ``os.write`` on a file opened in append mode, so an
 interrupted run (Ctrl-C, a killed worker) leaves only complete lines; a torn last line (power
-loss, ``kill -9`` of the writer mid-write) is dropped when the file is reopened.
+loss, ``kill -9`` of the writer mid-write) is dropped when the file is reopened, after the
+whole file was checked. The file is locked while a run has it open (see :class:`ResultsFile`).
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field
-from typing import Any
+import weakref
 
 import numpy as np
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import Text, invalid
+from keras_imbalance.comparison._settings import METRICS
+
+try:  # POSIX; elsewhere the results file is not locked
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 FORMAT = "keras-imbalance-compare/1"
-METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
 
 
 def _jsonable(value):
@@ -64,48 +69,147 @@ def row_key(model: str, strategy: str, repeat: int, fold: int) -> str:
 
 
 class ResultsFile:
-    """Append-only JSON-lines results file with a fingerprinted header."""
+    """Append-only JSON-lines results file with a fingerprinted header, locked while open.
+
+    Opening it (a new file gets the header; an existing one is read to resume) takes an
+    exclusive lock on the file for the run's lifetime (``fcntl.flock``; no lock where
+    ``fcntl`` is missing, e.g. on Windows): a second run on the same file, in another process,
+    is refused at once with a one-line error. Within one process, a new ``ResultsFile`` on the
+    same file takes the lock over from an older one (an interrupted run kept alive by its
+    traceback, as in a notebook); the older one then refuses to append.
+
+    An existing file is checked completely before anything is written: a file that is not a
+    results file (no header line, a torn header, another comparison's header, a corrupt row)
+    is refused and left exactly as it was. Only then is a torn last row (a run killed
+    mid-write) cut off.
+
+    How the engine should use it: ``with ResultsFile(path, config) as store: ...`` around
+    the whole run (or ``store.close()`` in a ``finally``), so that the lock is released when
+    ``compare`` returns or raises; :meth:`close` is idempotent, and the lock also goes with
+    the object and with the process.
+    """
 
     def __init__(self, path, config: dict):
         self.path = os.fspath(path)
         self.config = config
         self.fingerprint = fingerprint(config)
         self.rows: dict[str, dict] = {}
-        self._prepare()
+        self._fd: int | None = None
+        self._taken_over = False
+        if os.path.isdir(self.path):
+            raise invalid("results_path", "a file path, not a directory", self.path)
+        try:
+            self._open_locked()
+            self._prepare()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def _open_locked(self) -> None:
+        parent = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(parent, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self._fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise invalid(
+                "results_path",
+                "a file this process can read and write",
+                Text(f"{self.path!r} ({exc.strerror})"),
+            ) from None
+        key = _file_key(self._fd)
+        older = _HOLDERS.get(key)
+        older = older() if older is not None else None
+        if older is not None and older is not self:
+            older._release(taken_over=True)  # same process: an older run on this file
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise invalid(
+                    "results_path",
+                    "a results file that no other run is writing",
+                    Text(
+                        f"{self.path!r}, locked by another compare run (wait for it to finish, "
+                        "or pass another results file)"
+                    ),
+                ) from None
+        _HOLDERS[key] = weakref.ref(self)
+        self._key = key
+
+    def close(self) -> None:
+        """Release the lock and the file (idempotent)."""
+        self._release(taken_over=False)
+
+    def _release(self, *, taken_over: bool) -> None:
+        fd, self._fd = self._fd, None
+        self._taken_over = self._taken_over or taken_over
+        if fd is None:
+            return
+        key = getattr(self, "_key", None)
+        holder = _HOLDERS.get(key) if key is not None else None
+        if holder is not None and holder() is self:
+            del _HOLDERS[key]
+        os.close(fd)  # closing the descriptor releases its flock
+
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing left to release
+            pass
+
+    # -- reading ----------------------------------------------------------------------------
+    def _read_all(self) -> bytes:
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _refuse(self, what: str) -> ValueError:
+        return invalid(
+            "results_path",
+            "a new file or a results file written by keras_imbalance.compare",
+            Text(f"{self.path!r}, {what} (it was left unchanged)"),
+        )
 
     def _prepare(self) -> None:
-        if not os.path.exists(self.path) or os.path.getsize(self.path) == 0:
-            parent = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(parent, exist_ok=True)
+        data = self._read_all()
+        if not data:
             header = {
                 "type": "header",
                 "format": FORMAT,
                 "fingerprint": self.fingerprint,
                 "config": self.config,
             }
-            with open(self.path, "w", encoding="utf-8") as handle:
-                handle.write(dumps(header) + "\n")
+            _write_all(self._fd, (dumps(header) + "\n").encode("utf-8"))
             return
-        with open(self.path, "rb") as handle:
-            data = handle.read()
-        if not data.endswith(b"\n"):  # torn last line: keep the complete ones only
-            cut = data.rfind(b"\n") + 1
-            with open(self.path, "r+b") as handle:
-                handle.truncate(cut)
-            data = data[:cut]
-        lines = data.decode("utf-8").splitlines()
-        try:
-            header = json.loads(lines[0]) if lines else None
-        except json.JSONDecodeError:
-            header = None
-        if not isinstance(header, dict) or header.get("type") != "header":
-            raise invalid(
-                "results_path",
-                "a new file or a results file written by keras_imbalance.compare",
-                self.path,
-            )
+        # 1. the header line, checked before anything is written
+        end = data.find(b"\n")
+        if end < 0:
+            if data.startswith(b'{"type":"header"'):
+                raise self._refuse(
+                    "which holds only a torn header line (a run killed while creating it: "
+                    "delete the file to start over)"
+                )
+            raise self._refuse("which is not a results file (no complete first line)")
+        header = _json_line(data[:end])
+        if not (
+            isinstance(header, dict)
+            and header.get("type") == "header"
+            and str(header.get("format", "")).startswith(FORMAT.split("/")[0] + "/")
+        ):
+            raise self._refuse("whose first line is not a results-file header")
         if header.get("fingerprint") != self.fingerprint:
             old = header.get("config", {})
+            old = old if isinstance(old, dict) else {}
             differ = sorted(
                 k
                 for k in set(old) | set(self.config)
@@ -118,40 +222,74 @@ class ResultsFile:
                 f"different settings ({', '.join(differ) or 'fingerprint'}). Use another "
                 "results_path or delete the file to start over."
             )
-        for number, line in enumerate(lines[1:], start=2):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
+        # 2. the complete rows; a corrupt one refuses the file
+        cut = data.rfind(b"\n") + 1
+        rows = {}
+        for number, line in enumerate(data[end + 1 : cut].split(b"\n")[:-1], start=2):
+            row = _json_line(line)
+            if not isinstance(row, dict):
                 raise ValueError(
                     f"Results file {self.path!r} is corrupt at line {number} (not JSON); "
                     "delete the line or the file."
-                ) from None
+                )
             if row.get("type") == "fold":
-                self.rows[row["key"]] = row
+                rows[row["key"]] = row
+        # 3. only now: cut a torn last row (a run killed mid-write)
+        if cut < len(data):
+            os.ftruncate(self._fd, cut)
+        self.rows = rows
 
+    # -- writing ----------------------------------------------------------------------------
     def append(self, row: dict) -> None:
         """Write one complete line with a single unbuffered ``os.write`` (atomic append)."""
-        data = (dumps(row) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            written = os.write(fd, data)
-            while written < len(data):  # regular files write everything; be safe anyway
-                written += os.write(fd, data[written:])
-        finally:
-            os.close(fd)
+        if self._fd is None:
+            reason = (
+                "another ResultsFile of this process took the file over"
+                if self._taken_over
+                else "it is closed"
+            )
+            raise RuntimeError(f"Results file {self.path!r} cannot be appended to: {reason}.")
+        _write_all(self._fd, (dumps(row) + "\n").encode("utf-8"))
         self.rows[row["key"]] = row
+
+
+# (device, inode) of an open results file -> the ResultsFile of this process holding its lock
+_HOLDERS: dict[tuple[int, int], weakref.ref] = {}
+
+
+def _file_key(fd: int) -> tuple[int, int]:
+    stat = os.fstat(fd)
+    return (stat.st_dev, stat.st_ino)
+
+
+def _json_line(line: bytes):
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    while written < len(data):  # regular files write everything; be safe anyway
+        written += os.write(fd, data[written:])
 
 
 def folds_frame(rows):
     """DataFrame of fold rows (metrics and bookkeeping; the raw scores stay in ``rows``)."""
     import pandas as pd
 
+    scored = list(METRICS)
+    if any("expected_cost" in r["metrics"] for r in rows):
+        scored.append("expected_cost")
     columns = [
         "model",
         "strategy",
         "repeat",
         "fold",
-        *METRICS,
+        *scored,
+        "aliases",
+        "note",
         "per_class_recall",
         "confusion",
         "threshold",
@@ -166,7 +304,7 @@ def folds_frame(rows):
     records = []
     for r in rows:
         rec = {c: r.get(c) for c in columns}
-        for m in METRICS:
+        for m in scored:
             value = r["metrics"].get(m)
             rec[m] = math.nan if value is None else float(value)
         records.append(rec)
@@ -174,158 +312,3 @@ def folds_frame(rows):
     return frame.sort_values(["model", "strategy", "repeat", "fold"], kind="stable").reset_index(
         drop=True
     )
-
-
-@dataclass
-class ComparisonResult:
-    """What :func:`keras_imbalance.compare` returns.
-
-    Attributes
-    ----------
-    leaderboard : pandas.DataFrame
-        One row per (model, strategy), best first: ``rank, model, strategy, mean, std, ci_low,
-        ci_high, n_folds`` for the ranking ``metric`` and the mean of every other metric.
-    recommendation : dict
-        ``text`` (one sentence naming the winner and whether it beats ``none`` beyond noise),
-        ``winner_model``, ``winner_strategy``, ``beats_baseline``, ``mean_difference``,
-        ``ci_low``, ``ci_high``, ``n_pairs``, ``rule``.
-    folds : pandas.DataFrame
-        One row per (model, strategy, repeat, fold) with every metric, the per-class recall,
-        the confusion matrix, the tuned threshold and the training bookkeeping.
-    config : dict
-        The settings and data summary the results file was fingerprinted with.
-    metric : str
-        The ranking metric.
-    classes : list of str
-        Class names, in the order of the confusion matrices and recalls.
-    class_counts : list of int
-        Samples per class in the whole data.
-    rows : list of dict
-        The raw result lines (with the test-fold scores used for precision-recall curves).
-    results_path : str or None
-        The JSON-lines file the folds were appended to.
-    """
-
-    leaderboard: Any
-    recommendation: dict
-    folds: Any
-    config: dict
-    metric: str
-    classes: list
-    class_counts: list
-    rows: list = field(repr=False, default_factory=list)
-    results_path: str | None = None
-
-    def to_json(self, path=None, *, include_scores: bool = True) -> str:
-        """Write (and return) the raw numbers as one JSON document.
-
-        Parameters
-        ----------
-        path : str or path-like, optional
-            Where to write; ``None`` only returns the text.
-        include_scores : bool, default=True
-            Keep the per-fold test scores (needed to redraw precision-recall curves).
-
-        Returns
-        -------
-        str
-            The JSON text: ``config``, ``classes``, ``class_counts``, ``metric``,
-            ``leaderboard`` (records), ``recommendation`` and ``folds`` (the result lines).
-        """
-        rows = self.rows
-        if not include_scores:
-            rows = [{k: v for k, v in r.items() if k != "scores"} for r in rows]
-        doc = {
-            "format": FORMAT,
-            "config": self.config,
-            "metric": self.metric,
-            "classes": self.classes,
-            "class_counts": self.class_counts,
-            "leaderboard": self.leaderboard.to_dict(orient="records"),
-            "recommendation": self.recommendation,
-            "folds": rows,
-        }
-        text = json.dumps(_jsonable(doc), indent=1, allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        return text
-
-    def fit_recommended(self, x, y, *, model_fn=None):
-        """Train the recommended strategy on ``(x, y)`` with the comparison's settings.
-
-        Calls :func:`keras_imbalance.comparison.fit_strategy` with the winner of
-        :attr:`recommendation` (for ``ensemble``: every model and the averaged strategies of
-        the comparison) and the comparison's training settings.
-
-        Parameters
-        ----------
-        x, y : array-like
-            Usually all the data the comparison ran on.
-        model_fn : callable or dict of str to callable, default=None
-            The builders the comparison ran, by name; needed only for custom models
-            (``None`` works when the comparison used the default models).
-
-        Returns
-        -------
-        keras.Model
-            Raw features -> class probabilities (columns in the order of :attr:`classes`).
-        """
-        from keras_imbalance.comparison._fit import fit_strategy
-        from keras_imbalance.comparison._models import DEFAULT_MODELS
-        from keras_imbalance.comparison._strategies import ENSEMBLE_MEMBERS
-
-        rec, cfg = self.recommendation, self.config
-        strategy, winner = rec.get("winner_strategy"), rec.get("winner_model")
-        if strategy is None:
-            raise ValueError("No finished folds: there is no recommendation to train.")
-        ensemble = strategy == "ensemble"
-        # the joint ensemble averages every model; a model's own ensemble only that model
-        names = list(cfg["models"]) if ensemble and winner not in cfg["models"] else [winner]
-        if model_fn is None:
-            custom = [
-                n
-                for n in names
-                if n not in DEFAULT_MODELS
-                or not cfg["models"][n].startswith("keras_imbalance.comparison._models.")
-            ]
-            if custom:
-                raise invalid(
-                    "model_fn",
-                    f"the builders of the custom models {custom} the comparison ran",
-                    None,
-                )
-            builders = {n: DEFAULT_MODELS[n] for n in names}
-        elif callable(model_fn) and not isinstance(model_fn, dict):
-            builders = {n: model_fn for n in names}
-        else:
-            missing = [n for n in names if n not in model_fn]
-            if missing:
-                raise invalid("model_fn", f"a dict with the models {names}", sorted(model_fn))
-            builders = {n: model_fn[n] for n in names}
-        members = [s for s in cfg["strategies"] if s in ENSEMBLE_MEMBERS] if ensemble else None
-        return fit_strategy(
-            x,
-            y,
-            strategy,
-            model_fn=builders,
-            members=members,
-            metric=cfg["metric"],
-            epochs=cfg["epochs"],
-            batch_size=cfg["batch_size"],
-            patience=cfg["patience"],
-            validation_fraction=cfg["validation_fraction"],
-            refit=cfg.get("refit", True),
-            standardize=cfg["standardize"],
-            random_state=cfg["random_state"],
-        )
-
-    def to_html(self, path, *, top: int = 4) -> str:
-        """Write the self-contained HTML report (see :func:`keras_imbalance.report.write_report`)."""
-        from keras_imbalance.report import write_report
-
-        return write_report(self, path, top=top)
-
-    def __repr__(self) -> str:
-        with_pd = self.leaderboard.head(10).to_string(index=False, float_format="%.3f")
-        return f"ComparisonResult(metric={self.metric!r})\n{with_pd}\n{self.recommendation['text']}"

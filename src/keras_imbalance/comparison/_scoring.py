@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from keras_imbalance import metrics
-from keras_imbalance.comparison._results import METRICS
+from keras_imbalance import calibration, metrics
+from keras_imbalance.comparison._settings import METRICS, TUNE_FOR
 
 
 def pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
@@ -28,18 +28,6 @@ def pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
             return math.nan
         return float(average_precision_score(y == pos, proba[:, pos]))
     return float(np.mean([average_precision_score(y == c, proba[:, c]) for c in present]))
-
-
-def fold_scores(y: np.ndarray, pred: np.ndarray, proba: np.ndarray, k: int) -> dict:
-    """``metrics`` (every metric of :data:`METRICS`), ``per_class_recall`` and ``confusion``."""
-    cm = metrics.confusion_matrix(y, pred, num_classes=k)
-    values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
-    values["pr_auc"] = pr_auc(y, proba)
-    return {
-        "metrics": values,
-        "per_class_recall": metrics.from_confusion(cm, "per_class_recall").tolist(),
-        "confusion": cm.astype(np.int64).tolist(),
-    }
 
 
 def stored_scores(y: np.ndarray, proba: np.ndarray, limit: float, seed: int) -> dict:
@@ -62,3 +50,90 @@ def proba_matrix(scores: dict, k: int) -> np.ndarray:
     if k == 2:
         return np.stack([1.0 - p, p], axis=1)
     return p.reshape(-1, k)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+#: decision rules: ``argmax`` of the logits; ``tuned``: a threshold / offsets tuned on the
+#: validation rows for the metric; ``cost``: the decision of least expected cost (binary: a
+#: threshold tuned on the validation rows for the costs; more classes: the Bayes rule on
+#: prior-corrected probabilities)
+REFITTED = ("argmax", "cost")  # decided by the refit model when there is one
+VALIDATED = ("tuned", "cost")  # need the early-stopped model's validation predictions
+
+
+def rule_of(strategy, costs) -> str:
+    """The decision rule of ``strategy`` (every strategy decides by cost when costs are set)."""
+    if costs is not None:
+        return "cost"
+    return "tuned" if strategy.tuned else "argmax"
+
+
+def score(metric, y, pred, proba, k, costs=None) -> float:
+    """One metric of predictions ``pred`` (and probabilities, for ``pr_auc``); higher is
+    better except for ``expected_cost`` (the mean cost per row)."""
+    if metric == "pr_auc":
+        return pr_auc(y, proba)
+    if metric == "expected_cost":
+        return calibration.expected_cost(y, pred, costs)
+    cm = metrics.confusion_matrix(y, pred, num_classes=k)
+    return metrics.from_confusion(cm, metric)
+
+
+def tune(y_val, proba_val, metric: str, costs=None):
+    """The threshold (binary) or per-class offsets tuned for ``metric`` (for ``costs`` when
+    given, binary only) on validation rows; None (argmax) when a class is missing there."""
+    try:
+        if costs is not None:
+            return calibration.tune_threshold(y_val, proba_val, metric="cost", costs=costs)
+        return calibration.tune_threshold(y_val, proba_val, metric=TUNE_FOR[metric])
+    except ValueError:
+        return None
+
+
+def decide(proba, logits, threshold, prior=None, costs=None) -> np.ndarray:
+    """Predicted classes: the Bayes rule for ``costs`` on ``softmax(logits + prior)`` (more
+    than 2 classes), the tuned threshold / offsets, or argmax of the logits."""
+    if costs is not None and proba.shape[1] > 2:
+        shifted = logits if prior is None else logits + prior
+        return calibration.bayes_decision(softmax(shifted), costs)
+    if threshold is None:
+        if costs is not None:  # binary without a tuned threshold: the Bayes threshold
+            return calibration.bayes_decision(proba, costs)
+        return np.argmax(logits, axis=1)
+    if proba.shape[1] == 2:
+        return calibration.apply_threshold(proba, float(threshold))
+    return calibration.apply_threshold(proba, threshold)
+
+
+def rule_score(metric, y, logits, rule, k, costs=None, prior=None) -> float:
+    """Validation ``metric`` of ``logits`` under a decision rule, higher is better (minus the
+    expected cost for ``expected_cost``)."""
+    proba = softmax(logits)
+    threshold = None
+    if rule == "tuned" or (rule == "cost" and k == 2):
+        threshold = tune(y, proba, metric, costs if rule == "cost" else None)
+    pred = decide(proba, logits, threshold, prior, costs if rule == "cost" else None)
+    value = score(metric, y, pred, proba, k, costs)
+    return -value if metric == "expected_cost" else value
+
+
+def fold_scores(y, pred, proba, k, costs=None) -> dict:
+    """``metrics`` (every metric of :data:`METRICS`, and ``expected_cost`` with costs),
+    ``per_class_recall`` and ``confusion``."""
+    cm = metrics.confusion_matrix(y, pred, num_classes=k)
+    values = {m: metrics.from_confusion(cm, m) for m in METRICS if m != "pr_auc"}
+    values["pr_auc"] = pr_auc(y, proba)
+    if costs is not None:
+        values["expected_cost"] = float((cm * np.asarray(costs)).sum() / max(cm.sum(), 1))
+    recall = np.asarray(metrics.from_confusion(cm, "per_class_recall"), dtype=np.float64)
+    recall[cm.sum(axis=1) == 0] = np.nan  # a class without test rows has no recall
+    return {
+        "metrics": values,
+        "per_class_recall": recall.tolist(),
+        "confusion": cm.astype(np.int64).tolist(),
+    }

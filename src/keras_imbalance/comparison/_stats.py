@@ -20,6 +20,29 @@ import numpy as np
 
 LEVEL = 0.95
 
+#: The nested benchmark behind the rule that prefers the joint ensemble (docs/benchmarks.md,
+#: "Packed training", data in docs/data/nested-20-packed.jsonl.gz): mean G-mean over 20
+#: Kovács sets, 5x2 outer CV, of always using the joint ensemble and of picking the
+#: leaderboard's top row inside each outer training fold.
+NESTED_EVIDENCE = {"sets": 20, "outer_folds": 200, "ensemble": 0.837, "top_row": 0.826}
+
+#: The metrics whose winners the recommendation lists (how much the choice depends on them).
+COMPARED_METRICS = ("balanced_accuracy", "geometric_mean", "matthews_correlation", "macro_f1")
+_SHORT = {
+    "balanced_accuracy": "balanced accuracy",
+    "geometric_mean": "G-mean",
+    "matthews_correlation": "MCC",
+    "macro_f1": "macro-F1",
+    "pr_auc": "PR-AUC",
+}
+
+#: Metrics where a lower value is better (the leaderboard ranks them ascending).
+LOWER_IS_BETTER = ("expected_cost",)
+
+#: Fewer test rows of a class than this (per repeat) make a per-class recall, and every
+#: interval that averages it, rest on too little: marked "thin".
+THIN_TEST_ROWS = 5
+
 
 def corrected_interval(values, test_train_ratio: float, level: float = LEVEL):
     """``(mean, std, low, high)`` of the corrected resampled t interval (NaN when n < 2)."""
@@ -38,29 +61,72 @@ def corrected_interval(values, test_train_ratio: float, level: float = LEVEL):
     return mean, std, mean - half, mean + half
 
 
+def _joined(part, column: str) -> str:
+    """The distinct values of a fold column (lists flattened), comma-joined, in order."""
+    if column not in part:
+        return ""
+    seen: list = []
+    for value in part[column]:
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str) and item and item not in seen:
+                seen.append(item)
+    return ", ".join(seen)
+
+
+def test_rows(part) -> np.ndarray:
+    """Test rows of each class per repeat (mean over repeats) in a fold-rows frame."""
+    if "confusion" not in part or not len(part):
+        return np.zeros(0)
+    totals = np.sum([np.asarray(c).sum(axis=1) for c in part["confusion"]], axis=0)
+    return totals / max(1, part["repeat"].nunique())
+
+
 def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
-    """One row per (model, strategy), best mean ``metric`` first."""
+    """One row per (model, strategy), best mean ``metric`` first. ``test_rows_min`` is the
+    number of test rows (per repeat) of the class with the fewest; ``thin`` marks rows whose
+    interval rests on fewer than :data:`THIN_TEST_ROWS` of them."""
     import pandas as pd
 
     rows = []
     if len(folds) == 0:
         return pd.DataFrame(
-            columns=["rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds"]
+            columns=[
+                "rank",
+                "model",
+                "strategy",
+                "aliases",
+                "note",
+                "mean",
+                "std",
+                "ci_low",
+                "ci_high",
+                "n_folds",
+                "test_rows_min",
+                "thin",
+            ]
         )
     lowest = -1.0 if metric == "matthews_correlation" else 0.0
+    highest = math.inf if metric in LOWER_IS_BETTER else 1.0
     for (model, strategy), part in folds.groupby(["model", "strategy"], sort=False):
         mean, std, low, high = corrected_interval(part[metric], test_train_ratio)
         # every metric is bounded (MCC in [-1, 1], the others in [0, 1]): clip the interval
-        low, high = max(low, lowest), min(high, 1.0)
+        low, high = max(low, lowest), min(high, highest)
         row = {
             "model": model,
             "strategy": strategy,
+            "aliases": _joined(part, "aliases"),
+            "note": _joined(part, "note"),
             "mean": mean,
             "std": std,
             "ci_low": low,
             "ci_high": high,
             "n_folds": int(part[metric].notna().sum()),
         }
+        rows_per_class = test_rows(part)
+        if rows_per_class.size:
+            fewest = float(rows_per_class.min())
+            row["test_rows_min"] = fewest
+            row["thin"] = bool(fewest < THIN_TEST_ROWS)
         for m in metrics:
             if m != metric:
                 row[m] = float(part[m].mean())
@@ -68,10 +134,28 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
     table = pd.DataFrame(rows)
     # best first; ties broken by the smaller std, then by name (stable, reproducible)
     table = table.sort_values(
-        ["mean", "std", "model", "strategy"], ascending=[False, True, True, True], kind="stable"
+        ["mean", "std", "model", "strategy"],
+        ascending=[metric in LOWER_IS_BETTER, True, True, True],
+        kind="stable",
     ).reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
+
+
+def with_skipped(board, skipped: dict):
+    """The leaderboard with one last row per skipped strategy: no score, ``rank`` 0 and the
+    reason in ``note`` (after the recommendation, which only ranks what ran)."""
+    if not skipped:
+        return board
+    import pandas as pd
+
+    extra = pd.DataFrame(
+        [
+            {"rank": 0, "model": "", "strategy": name, "note": f"skipped: {reason}", "n_folds": 0}
+            for name, reason in skipped.items()
+        ]
+    )
+    return pd.concat([board, extra], ignore_index=True)
 
 
 def _paired(folds, metric, first, second) -> np.ndarray:
@@ -92,6 +176,7 @@ def recommend(
     test_train_ratio: float,
     baseline: str = "none",
     prefer: str | None = "ensemble",
+    classes=None,
 ):
     """The recommendation: the winner, and whether it beats ``baseline`` beyond noise.
 
@@ -146,7 +231,7 @@ def recommend(
             folds, metric, (top["model"], top["strategy"]), (pref["model"], pref["strategy"])
         )
         mean, _, low, high = corrected_interval(diff, test_train_ratio)
-        beats = bool(np.isfinite(low) and low > 0)
+        beats = _beyond_noise(low, high, metric)
         if not beats:
             chosen = pref
         challenge = {
@@ -162,15 +247,20 @@ def recommend(
     prefix = ""
     if challenge is not None:
         gap = (
-            f"{challenge['top_minus_preferred']:+.3f}, 95% interval "
+            f"paired difference {challenge['top_minus_preferred']:+.3f}, 95% interval "
             f"{challenge['top_ci_low']:+.3f} to {challenge['top_ci_high']:+.3f}"
         )
         if challenge["top_beats_preferred"]:
-            prefix = f"it beats the {prefer} beyond noise ({gap}); "
+            prefix = f"It is the top row and beats the {prefer} beyond noise ({gap}). "
         else:
+            e = NESTED_EVIDENCE
             prefix = (
-                f"the top-ranked {name(top)} does not beat it beyond noise ({gap}), and the "
-                f"{prefer}, an average of several fits, is the steadier choice; "
+                f"The top row, {name(top)} ({_stats_of(top)}), does not beat it beyond noise "
+                f"({gap}). The rule keeps the {prefer} unless the top row beats it beyond "
+                f"noise: in the nested benchmark of docs/benchmarks.md ({e['sets']} sets, "
+                f"{e['outer_folds']} outer folds), always using the {prefer} scored G-mean "
+                f"{e['ensemble']:.3f} against {e['top_row']:.3f} for picking the top row, "
+                "which is often a single strategy that won by chance. "
             )
     base_model = model
     own = (board["model"] == model) & (board["strategy"] == baseline)
@@ -189,7 +279,8 @@ def recommend(
             "the top-ranked strategy"
             + (f", unless it does not beat the {prefer} beyond noise" if len(preferred) else "")
             + "; it beats the baseline beyond noise when the 95% corrected resampled t interval "
-            "(Nadeau & Bengio 2003) of the paired per-fold differences lies above 0"
+            "(Nadeau & Bengio 2003) of the paired per-fold differences lies above 0 (below 0 for "
+            "a cost)"
         ),
         **(challenge or {}),
     }
@@ -201,14 +292,16 @@ def recommend(
             ci_high=0.0,
             n_pairs=int(chosen["n_folds"]),
             text=(
-                f"Use {label}: no strategy scored a higher mean {metric} than training on "
-                "the data as it is."
+                f"Use {label} ({_place(chosen, board)}): no strategy scored a higher mean "
+                f"{metric} than training on the data as it is."
             ),
         )
+        _evidence(out, folds, model, strategy, classes)
+        _by_metric(out, folds, metric, test_train_ratio, several)
         return out
     diff = _paired(folds, metric, (model, strategy), (base_model, baseline))
     mean, _, low, high = corrected_interval(diff, test_train_ratio)
-    beats = bool(np.isfinite(low) and low > 0)
+    beats = _beyond_noise(low, high, metric)
     out.update(
         beats_baseline=beats,
         mean_difference=mean,
@@ -220,15 +313,110 @@ def recommend(
         verdict = f"it cannot be compared with {base_name} (no paired folds)."
     elif beats:
         verdict = (
-            f"it beats {base_name} beyond noise: {metric} +{mean:.3f} "
+            f"it beats {base_name} beyond noise: {metric} {mean:+.3f} "
             f"(95% interval of the paired difference {low:+.3f} to {high:+.3f}, "
             f"{diff.size} folds)."
         )
     else:
         verdict = (
-            f"its gain over {base_name} ({mean:+.3f} {metric}, 95% interval "
+            f"its {'change from' if metric in LOWER_IS_BETTER else 'gain over'} {base_name} "
+            f"({mean:+.3f} {metric}, 95% interval "
             f"{low:+.3f} to {high:+.3f}, {diff.size} folds) is within noise; "
             "more repeats (repeats=...) would tell them apart."
         )
-    out["text"] = f"Use {label} (mean {metric} {chosen['mean']:.3f}): {prefix}{verdict}"
+    verdict = verdict[0].upper() + verdict[1:]
+    out["text"] = f"Use {label} ({_place(chosen, board)}). {prefix}{verdict}"
+    _evidence(out, folds, model, strategy, classes)
+    _by_metric(out, folds, metric, test_train_ratio, several)
     return out
+
+
+def _beyond_noise(low, high, metric) -> bool:
+    """Whether the interval of paired differences (first - second) shows the first better."""
+    if metric in LOWER_IS_BETTER:
+        return bool(np.isfinite(high) and high < 0)
+    return bool(np.isfinite(low) and low > 0)
+
+
+def _stats_of(row) -> str:
+    """``mean 0.812, 95% interval 0.75 to 0.87`` of a leaderboard row."""
+    text = f"mean {row['mean']:.3f}"
+    if np.isfinite(row["ci_low"]):
+        text += f", 95% interval {row['ci_low']:.3f} to {row['ci_high']:.3f}"
+    return text
+
+
+def _place(row, board) -> str:
+    """``rank 3 of 32, mean ..., 95% interval ...`` of a leaderboard row."""
+    return f"rank {int(row['rank'])} of {len(board)}, {_stats_of(row)}"
+
+
+def _by_metric(out: dict, folds, metric: str, ratio: float, several: bool) -> None:
+    """The top row under each of :data:`COMPARED_METRICS`: how much the choice depends on the
+    metric (``out["by_metric"]`` and one sentence)."""
+    tops = {}
+    for m in COMPARED_METRICS:
+        if m not in folds:
+            continue
+        board = leaderboard(folds, m, [], ratio)
+        if len(board):
+            row = board.iloc[0]
+            tops[m] = {"model": row["model"], "strategy": row["strategy"], "mean": row["mean"]}
+    out["by_metric"] = tops
+    if not tops:
+        return
+
+    def label(t):
+        return t["strategy"] if not several else f"{t['strategy']} ({t['model']})"
+
+    names = {label(t) for t in tops.values()}
+    if len(names) == 1:
+        out["text"] += (
+            f" The top row is {names.pop()} under each of "
+            + ", ".join(_SHORT[m] for m in tops)
+            + "."
+        )
+    else:
+        out["text"] += (
+            " The top row depends on the metric: "
+            + "; ".join(f"{_SHORT[m]} {label(t)} ({t['mean']:.3f})" for m, t in tops.items())
+            + "."
+        )
+
+
+def _evidence(out: dict, folds, model, strategy, classes) -> None:
+    """Say in the recommendation when its evidence is thin, and what would make it firmer:
+    classes with fewer than :data:`THIN_TEST_ROWS` test rows per repeat (never tested ones
+    included), or fewer than 5 folds."""
+    part = folds[(folds["model"] == model) & (folds["strategy"] == strategy)]
+    per_class = test_rows(part)
+    names = list(classes) if classes is not None else [str(c) for c in range(per_class.size)]
+    few = [(names[c], n) for c, n in enumerate(per_class) if n < THIN_TEST_ROWS]
+    n_folds = len(part)
+    reasons, firmer = [], []
+    if few:
+        listed = [f"none of {name!r}" if n == 0 else f"{n:g} of {name!r}" for name, n in few]
+        listed = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        reasons.append(f"the test folds hold {listed} per repeat")
+        firmer.append(
+            f"more rows of {'that class' if len(few) == 1 else 'those classes'} (a class needs "
+            f"{THIN_TEST_ROWS} or more test rows for a recall worth comparing; a class of one "
+            "row is never tested)"
+        )
+    if n_folds < 5:
+        reasons.append(f"only {n_folds} folds")
+        firmer.append("more folds or repeats (cv=5, repeats=3)")
+    elif few:
+        firmer.append("more repeats (repeats=3), which test the rare rows in new splits")
+    out["thin_evidence"] = bool(reasons)
+    out["evidence"] = {
+        "test_rows_per_class": per_class.tolist(),
+        "n_folds": int(n_folds),
+        "thin_classes": [name for name, _ in few],
+        "thin_below": THIN_TEST_ROWS,
+    }
+    if reasons:
+        out["text"] += (
+            f" The evidence is thin: {' and '.join(reasons)}; {' and '.join(firmer)} would "
+            "make it firmer."
+        )

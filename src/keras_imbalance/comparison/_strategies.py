@@ -1,22 +1,34 @@
-"""The strategy registry: name -> how a strategy changes training and the decision rule.
+"""The strategy registry: each strategy is one object that carries its behaviour (no Keras).
 
-A strategy has two parts:
+A strategy says three things:
 
-- a *training recipe* (``kind`` + ``param``): plain fit, a ``class_weight`` dict, a loss object,
-  a resampled training set or balanced batches;
-- a *decision rule*: ``argmax`` of the model's logits, or a threshold / per-class offsets tuned
-  on the validation split (``tuned=True``).
+- **which rows it trains on** (:meth:`Strategy.rows`): given the fit rows ``(x, y)`` it returns
+  a :class:`TrainingRows` -- how many times each fit row counts (``multiplicity``: 0/1 for an
+  under-sampler, duplicate counts for an over-sampler, redrawn every epoch for balanced
+  batches), a loss weight per row (class weights), and synthetic rows of its own (SMOTE);
+- **which loss** (:meth:`Strategy.loss_spec`): every loss of the registry is one member of
+  the family ``-(1 - p_y) ** gamma * log p_y`` with ``p = softmax(scale * (z + offset -
+  margin * onehot(y)))`` on the logits ``z`` (:class:`LossSpec`), the per-class factors
+  (weighted cross-entropy, the focal ``alpha``) being row weights;
+- **how it decides**: ``argmax`` of the logits, or a threshold / per-class offsets tuned on
+  the validation split (``tuned=True``).
+
+That is all the comparison engine needs to train every strategy of a fold together (see
+:mod:`keras_imbalance.comparison._packing`): a strategy trained alone on its rows minimises
+``sum_r w_r m_r loss(r) / size``, and so does its copy in the packed fit.
 
 ``ensemble`` trains nothing of its own: it averages the test-fold class probabilities of the
-fold's fits of the strategies in :data:`ENSEMBLE_MEMBERS` (every model).
-
-Strategies that share a training recipe (``none`` and ``none+threshold``) share one fit per
-fold: the engine trains once and scores every decision rule of the group.
+fold's fits of the strategies in :data:`ENSEMBLE_MEMBERS` (every model). Strategies that
+share a training recipe (``none`` and ``none+threshold``) share one fit per fold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from keras_imbalance._validation import invalid
 
@@ -25,39 +37,335 @@ __all__ = [
     "DEFAULT_STRATEGIES",
     "ENSEMBLE_MEMBERS",
     "ALIASES",
+    "LossSpec",
     "Strategy",
+    "TrainingRows",
     "resolve_strategies",
 ]
 
 
 @dataclass(frozen=True)
+class LossSpec:
+    """One loss of the family ``-(1 - p_y) ** gamma * log p_y``,
+    ``p = softmax(scale * (z + offsets - margins * onehot(y)))``.
+
+    ``gamma = 0``, no offsets, no margins and ``scale = 1`` is plain cross-entropy; ``offsets
+    = tau * log(priors)`` is logit adjustment (balanced softmax: ``tau = 1``); ``gamma > 0`` is
+    the focal loss; ``margins`` and ``scale`` are LDAM's.
+    """
+
+    gamma: float = 0.0
+    offsets: tuple | None = None
+    margins: tuple | None = None
+    scale: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingRows:
+    """What a strategy trains on, over the ``n`` fit rows it was given.
+
+    Trained alone, the strategy minimises ``(sum_r weight_r * multiplicity_r * loss_r +
+    sum_s extra_weight_s * loss_s) / size`` per epoch (Keras divides by the number of rows).
+
+    Attributes
+    ----------
+    multiplicity : ndarray of shape (n,)
+        How many times each fit row is in the strategy's training set.
+    weight : ndarray of shape (n,)
+        Loss weight of each fit row (class weights; ones otherwise).
+    size : int
+        Rows of the training set trained alone (multiplicities and synthetic rows counted).
+    extra_x, extra_y : ndarray or None
+        Synthetic rows of the strategy's own (SMOTE-like resamplers) and their labels.
+    extra_weight : ndarray or None
+        Their loss weights.
+    per_epoch : callable or None
+        ``per_epoch(epoch) -> multiplicity`` for strategies that redraw rows every epoch
+        (epochs count from 1); ``multiplicity`` is then that of epoch 1.
+    note : str
+        Settings chosen for the data (e.g. a lowered ``k_neighbors``), or ``""``.
+    """
+
+    multiplicity: np.ndarray
+    weight: np.ndarray
+    size: int
+    extra_x: np.ndarray | None = None
+    extra_y: np.ndarray | None = None
+    extra_weight: np.ndarray | None = None
+    per_epoch: Any = None
+    note: str = ""
+
+    @property
+    def n_extra(self) -> int:
+        return 0 if self.extra_y is None else int(self.extra_y.size)
+
+    def same_training(self, other: TrainingRows, *, up_to_scale: bool) -> bool:
+        """Whether both train on the same rows with the same (or proportional) weights."""
+        if self.per_epoch is not None or other.per_epoch is not None:
+            return False
+        if self.n_extra or other.n_extra:
+            return False
+        a = self.weight * self.multiplicity / self.size
+        b = other.weight * other.multiplicity / other.size
+        if a.shape != b.shape:
+            return False
+        if up_to_scale:
+            sa, sb = a.sum(), b.sum()
+            if sa <= 0 or sb <= 0:
+                return False
+            a, b = a / sa, b / sb
+        return bool(np.allclose(a, b, rtol=1e-9, atol=0.0))
+
+
+def _counts(y: np.ndarray, k: int) -> np.ndarray:
+    return np.maximum(np.bincount(y, minlength=k).astype(np.float64), 1.0)
+
+
+def _class_weight_rows(y: np.ndarray, k: int, strategy: str) -> np.ndarray:
+    """Per-row weights of the ``weights.class_weights(y, strategy)`` dict."""
+    from keras_imbalance import weights
+
+    table = weights.class_weights(y, strategy)
+    per_class = np.array([float(table.get(c, 1.0)) for c in range(k)])
+    return per_class[y]
+
+
+def _ones(n: int) -> np.ndarray:
+    return np.ones(n, dtype=np.float64)
+
+
+@dataclass(frozen=True)
 class Strategy:
-    """One entry of the registry (immutable).
+    """One entry of the registry (immutable); subclasses carry the behaviour.
 
     Attributes
     ----------
     name : str
         Canonical, CLI-friendly name (no spaces).
-    kind : {"plain", "class_weight", "loss", "resample", "batches", "ensemble"}
-        What changes in training (``ensemble``: nothing; it combines the other fits).
-    param : str or None
-        The weight strategy, loss name or resampling method (``None`` for ``plain``).
-    tuned : bool
-        Whether the decision rule is tuned on the validation split.
     description : str
         One line for the report.
+    tuned : bool
+        Whether the decision rule is tuned on the validation split.
     """
 
     name: str
-    kind: str
-    param: str | None
-    tuned: bool
     description: str
+    tuned: bool = False
+
+    #: what changes in training: plain, class_weight, loss, resample, batches or ensemble
+    kind = "plain"
+
+    @property
+    def param(self) -> str | None:
+        """The weight strategy, loss or resampling method (None for plain training)."""
+        return None
 
     @property
     def group(self) -> str:
         """Training recipe shared by strategies that need one fit only."""
         return f"{self.kind}:{self.param}"
+
+    @property
+    def trains(self) -> bool:
+        """Whether the strategy trains a model of its own (``ensemble`` does not)."""
+        return True
+
+    @property
+    def interpolates(self) -> bool:
+        """Whether it interpolates between rows of a class (needs 2 rows of each class)."""
+        return False
+
+    def rows(self, x, y: np.ndarray, n_classes: int, seed: int, space=None) -> TrainingRows:
+        """The :class:`TrainingRows` of the fit rows ``(x, y)`` (``y`` class codes).
+
+        ``space`` (the fold's scaler) says which columns of ``x`` hold category codes
+        (``space.categorical``) and maps rows to model input and back (``to_model``,
+        ``from_model``); synthetic rows come back in the space of ``x``."""
+        n = y.size
+        return TrainingRows(_ones(n), _ones(n), n)
+
+    def loss_spec(self, y: np.ndarray, n_classes: int) -> LossSpec:
+        """The :class:`LossSpec` for fit labels ``y``."""
+        return LossSpec()
+
+
+@dataclass(frozen=True)
+class ClassWeighted(Strategy):
+    """Plain cross-entropy with ``weights.class_weights(y, weight_strategy)`` per row."""
+
+    weight_strategy: str = "balanced"
+    kind = "class_weight"
+
+    @property
+    def param(self):
+        return self.weight_strategy
+
+    def rows(self, x, y, n_classes, seed, space=None):
+        return TrainingRows(_ones(y.size), _class_weight_rows(y, n_classes, self.param), y.size)
+
+
+@dataclass(frozen=True)
+class LossStrategy(Strategy):
+    """An imbalance loss; ``options`` are its settings as ``(name, value)`` pairs.
+
+    Losses: ``weighted_ce`` (``class_weight``), ``focal`` (``gamma``, ``alpha`` = a weight
+    strategy), ``logit_adjusted`` (``tau``), ``balanced_softmax``, ``ldam`` (``max_margin``,
+    ``scale``).
+    """
+
+    loss: str = "weighted_ce"
+    options: tuple = field(default=())
+    kind = "loss"
+
+    @property
+    def param(self):
+        return self.loss
+
+    def option(self, name: str, default=None):
+        return dict(self.options).get(name, default)
+
+    def rows(self, x, y, n_classes, seed, space=None):
+        per_class = self.option("class_weight") or self.option("alpha")
+        weight = _ones(y.size) if per_class is None else _class_weight_rows(y, n_classes, per_class)
+        return TrainingRows(_ones(y.size), weight, y.size)
+
+    def loss_spec(self, y, n_classes):
+        counts = _counts(y, n_classes)
+        if self.loss == "focal":
+            return LossSpec(gamma=float(self.option("gamma", 2.0)))
+        if self.loss in ("logit_adjusted", "balanced_softmax"):
+            tau = float(self.option("tau", 1.0))
+            priors = counts / math.fsum(counts)
+            return LossSpec(offsets=tuple(float(tau * math.log(p)) for p in priors))
+        if self.loss == "ldam":
+            m = counts**-0.25
+            m = m * (float(self.option("max_margin", 0.5)) / m.max())
+            return LossSpec(margins=tuple(m.tolist()), scale=float(self.option("scale", 30.0)))
+        return LossSpec()
+
+
+# method -> (neighbour parameter, its default, "class": counted within the resampled class)
+_NEIGHBORS = {
+    "smote": (("k_neighbors", 5, "class"),),
+    "smotenc": (("k_neighbors", 5, "class"),),
+    "smote_tomek": (("k_neighbors", 5, "class"),),
+    "borderline_smote1": (("k_neighbors", 5, "class"), ("m_neighbors", 10, "all")),
+    "borderline_smote2": (("k_neighbors", 5, "class"), ("m_neighbors", 10, "all")),
+    "adasyn": (("n_neighbors", 5, "class"),),
+}
+
+
+@dataclass(frozen=True)
+class Resampled(Strategy):
+    """An imbalanced-learn sampler applied to the fit rows (``keras_imbalance.resample``)."""
+
+    method: str = "smote"
+    kind = "resample"
+
+    @property
+    def param(self):
+        return self.method
+
+    @property
+    def interpolates(self) -> bool:
+        return any(scope == "class" for _, _, scope in _NEIGHBORS.get(self.method, ()))
+
+    def neighbor_params(self, y: np.ndarray) -> dict:
+        """Neighbour counts lowered to what the smallest class allows (imbalanced-learn's
+        defaults otherwise): ``k`` neighbours within a class need ``k + 1`` of its rows."""
+        counts = np.bincount(y)
+        smallest = int(counts[counts > 0].min())
+        out = {}
+        for name, default, scope in _NEIGHBORS.get(self.method, ()):
+            limit = smallest - 1 if scope == "class" else y.size - 1
+            out[name] = max(1, min(default, limit))
+        return out
+
+    def rows(self, x, y, n_classes, seed, space=None):
+        from keras_imbalance import resampling
+
+        params = self.neighbor_params(y)
+        lowered = {
+            name: value
+            for name, value in params.items()
+            if value < dict((n, d) for n, d, _ in _NEIGHBORS[self.method])[name]
+        }
+        categorical = list(getattr(space, "categorical", ()))
+        method, rows = self.method, x
+        if categorical and self.interpolates and method in ("smote", "smotenc"):
+            method = "smotenc"  # SMOTE-NC on the category codes
+            params["categorical_features"] = categorical
+        elif categorical and method != "random_over" and method != "random_under":
+            rows = space.to_model(x)  # distances on the one-hot model input
+        result = resampling.resample(rows, y, method=method, random_state=seed, **params)
+        x_res = np.asarray(result.x)
+        y_res = np.asarray(result.y, dtype=np.int64)
+        source = np.asarray(result.sample_indices)  # the row each output copies; -1: synthetic
+        synthetic = source < 0
+        multiplicity = np.bincount(source[~synthetic], minlength=y.size).astype(np.float64)
+        extra_x = extra_y = extra_w = None
+        if synthetic.any():
+            extra_x = x_res[synthetic]
+            if rows is not x:  # back from one-hot rows: each block's largest entry's code
+                extra_x = space.from_model(extra_x)
+            extra_x = extra_x.astype(x.dtype if x.dtype.kind == "f" else np.float32)
+            extra_y = y_res[synthetic]
+            extra_w = _ones(extra_y.size)
+        note = ", ".join(f"{k}={v}" for k, v in lowered.items())
+        return TrainingRows(
+            multiplicity,
+            _ones(y.size),
+            int(y_res.size),
+            extra_x,
+            extra_y,
+            extra_w,
+            note=note,
+        )
+
+
+@dataclass(frozen=True)
+class BalancedBatchesStrategy(Strategy):
+    """Class-balanced draws redrawn every epoch (:class:`keras_imbalance.sampling.
+    BalancedBatches`, ``mode``), as many draws per epoch as fit rows."""
+
+    mode: str = "oversample"
+    kind = "batches"
+
+    @property
+    def param(self):
+        return self.mode
+
+    def rows(self, x, y, n_classes, seed, space=None):
+        from keras_imbalance.sampling import BalancedBatches
+
+        n = y.size
+        # the rows drawn in an epoch: BalancedBatches over the row numbers themselves
+        plan = BalancedBatches(
+            np.arange(n)[:, None],
+            y,
+            batch_size=n,
+            strategy=self.mode,
+            epoch_size=n,
+            random_state=seed,
+        )
+
+        def per_epoch(epoch: int) -> np.ndarray:
+            plan.epoch = epoch
+            drawn = np.concatenate([plan[i][0][:, 0] for i in range(len(plan))])
+            return np.bincount(drawn.astype(np.int64), minlength=n).astype(np.float64)
+
+        return TrainingRows(per_epoch(1), _ones(n), n, per_epoch=per_epoch)
+
+
+@dataclass(frozen=True)
+class Ensemble(Strategy):
+    """Mean class probabilities of the fold's fits of :data:`ENSEMBLE_MEMBERS`; trains nothing."""
+
+    kind = "ensemble"
+
+    @property
+    def trains(self) -> bool:
+        return False
 
 
 _WEIGHT_TEXT = {
@@ -67,13 +375,6 @@ _WEIGHT_TEXT = {
     "log": "class_weight ln(1 + n / (k * count_c)) (damped)",
     "log_mu": "class_weight max(1, ln(0.15 n / count_c))",
     "effective_number": "class_weight (1 - beta) / (1 - beta ** count_c), beta = 0.999",
-}
-_LOSS_TEXT = {
-    "weighted_ce": "WeightedSparseCategoricalCrossentropy with 'balanced' class weights",
-    "focal": "SparseCategoricalFocalCrossentropy, gamma = 2, alpha = 'balanced' weights",
-    "logit_adjusted": "LogitAdjustedCrossentropy, tau = 1 (Menon et al. 2021)",
-    "balanced_softmax": "BalancedSoftmaxCrossentropy (Ren et al. 2020)",
-    "ldam": "LDAMCrossentropy, max margin 0.5, scale 30 (Cao et al. 2019)",
 }
 _RESAMPLE_TEXT = {
     "random_over": "RandomOverSampler on the training part",
@@ -87,35 +388,60 @@ _RESAMPLE_TEXT = {
 }
 
 
+def _losses() -> list[LossStrategy]:
+    return [
+        LossStrategy(
+            "weighted_ce",
+            "WeightedSparseCategoricalCrossentropy with 'balanced' class weights",
+            loss="weighted_ce",
+            options=(("class_weight", "balanced"),),
+        ),
+        LossStrategy(
+            "focal",
+            "SparseCategoricalFocalCrossentropy, gamma = 2, alpha = 'balanced' weights",
+            loss="focal",
+            options=(("gamma", 2.0), ("alpha", "balanced")),
+        ),
+        LossStrategy(
+            "logit_adjusted",
+            "LogitAdjustedCrossentropy, tau = 1 (Menon et al. 2021)",
+            loss="logit_adjusted",
+            options=(("tau", 1.0),),
+        ),
+        LossStrategy(
+            "balanced_softmax",
+            "BalancedSoftmaxCrossentropy (Ren et al. 2020)",
+            loss="balanced_softmax",
+        ),
+        LossStrategy(
+            "ldam",
+            "LDAMCrossentropy, max margin 0.5, scale 30 (Cao et al. 2019)",
+            loss="ldam",
+            options=(("max_margin", 0.5), ("scale", 30.0)),
+        ),
+    ]
+
+
 def _registry() -> dict[str, Strategy]:
-    out = {
-        "none": Strategy("none", "plain", None, False, "plain training, argmax decision"),
+    out: dict[str, Strategy] = {
+        "none": Strategy("none", "plain training, argmax decision"),
         "none+threshold": Strategy(
             "none+threshold",
-            "plain",
-            None,
-            True,
             "plain training, decision threshold tuned on the validation split",
+            tuned=True,
         ),
     }
     for name, text in _WEIGHT_TEXT.items():
-        out[name] = Strategy(name, "class_weight", name, False, text)
-    for name, text in _LOSS_TEXT.items():
-        out[name] = Strategy(name, "loss", name, False, text)
+        out[name] = ClassWeighted(name, text, weight_strategy=name)
+    for strategy in _losses():
+        out[strategy.name] = strategy
     for name, text in _RESAMPLE_TEXT.items():
-        out[name] = Strategy(name, "resample", name, False, text)
-    out["balanced_batches"] = Strategy(
-        "balanced_batches",
-        "batches",
-        "oversample",
-        False,
-        "BalancedBatches: class-balanced mini-batches redrawn every epoch",
+        out[name] = Resampled(name, text, method=name)
+    out["balanced_batches"] = BalancedBatchesStrategy(
+        "balanced_batches", "BalancedBatches: class-balanced draws redrawn every epoch"
     )
-    out["ensemble"] = Strategy(
+    out["ensemble"] = Ensemble(
         "ensemble",
-        "ensemble",
-        None,
-        False,
         "mean class probabilities of the fold's fits of ENSEMBLE_MEMBERS (every model), argmax",
     )
     return out
@@ -153,9 +479,10 @@ ALIASES: dict[str, str] = {
 
 #: Strategies run when ``strategies=None``: the baseline and its tuned threshold, every class
 #: weight strategy, four losses, four resamplers, balanced batches and the ensemble of the
-#: :data:`ENSEMBLE_MEMBERS` fits (``ldam`` and the other resamplers are opt-in). With this package's
-#: losses ``balanced_softmax`` equals ``logit_adjusted`` at ``tau = 1`` (both add ``log n_c``
-#: to the logits), so the two rows tie.
+#: :data:`ENSEMBLE_MEMBERS` fits (``ldam`` and the other resamplers are opt-in). Strategies that
+#: train identically on the data (``balanced_softmax`` and ``logit_adjusted`` at ``tau = 1``
+#: always; ``balanced``, ``reference`` and ``weighted_ce`` with a scale-free optimizer and no
+#: loss-side regularisation) are trained once and reported as one row naming all of them.
 DEFAULT_STRATEGIES: tuple[str, ...] = (
     "none",
     "none+threshold",
@@ -196,7 +523,7 @@ def resolve_strategies(strategies) -> list[Strategy]:
 
     ``none`` and ``none+threshold`` are always included (the recommendation needs the
     baseline, and the tuned threshold reuses its fit at no extra cost); duplicates are
-    dropped, the user's order is kept otherwise.
+    dropped, the user's order is kept otherwise. Every unknown name is reported at once.
     """
     if strategies is None:
         names = list(DEFAULT_STRATEGIES)
@@ -209,10 +536,15 @@ def resolve_strategies(strategies) -> list[Strategy]:
             raise invalid(
                 "strategies", "a list of strategy names or None", strategies, kind=TypeError
             ) from None
-    canon = [canonical_name(n) for n in names]
+    bad = []
+    canon = []
+    for n in names:
+        try:
+            canon.append(canonical_name(n))
+        except ValueError:
+            bad.append(n)
+    if bad:
+        allowed = ", ".join(STRATEGIES)
+        raise invalid("strategies", f"names among {{{allowed}}} (or their aliases)", bad)
     ordered = ["none", "none+threshold"] + [n for n in canon if n not in ("none", "none+threshold")]
-    seen: list[str] = []
-    for n in ordered:
-        if n not in seen:
-            seen.append(n)
-    return [STRATEGIES[n] for n in seen]
+    return [STRATEGIES[n] for n in dict.fromkeys(ordered)]

@@ -5,7 +5,13 @@ Binary losses return one value per element (no mean over labels); softmax losses
 value per sample / time step / pixel; the segmentation overlap losses (Dice, Tversky, focal
 Tversky) return one value per image. Per-class arguments accept the dict returned by
 ``keras_imbalance.class_weights`` (keys ``0..K-1``), a list, a tuple or a 1-D array.
+
+Importing this module imports Keras and registers every loss and every metric class of
+:mod:`keras_imbalance.metrics` with Keras' serialisation, so ``keras.models.load_model`` finds
+them.
 """
+
+import keras_imbalance.metrics._keras  # noqa: F401  (registers the metric classes too)
 
 from ._binary import (
     BatchBalancedBinaryCrossentropy,

@@ -52,12 +52,35 @@ class SwitchableClassWeight:
         """The class weights in use now (may differ from the constructor's after a switch)."""
         return [float(v) for v in ops.convert_to_numpy(self._class_weight_var)]
 
+    def _config_class_weight(self):
+        """The weights ``get_config`` saves: the ones in use now, so that a model saved after
+        a :class:`~keras_imbalance.losses.DeferredReweighting` switch reloads with them (the
+        constructor's value when nothing was switched, None included)."""
+        current = self.current_class_weight
+        built = self.class_weight
+        if built is None and all(v == 1.0 for v in current):
+            return None
+        if built is not None and np.allclose(current, built, rtol=1e-6, atol=0.0):
+            return built  # float32 storage must not change the saved value
+        return current
+
 
 def _weighted_ce(one_hot, y_pred, weight, from_logits):
     log_p = log_softmax(y_pred, from_logits)
     if weight is not None:
         one_hot = one_hot * weight
     return -ops.sum(one_hot * log_p, axis=-1)
+
+
+def _smooth(targets, label_smoothing, valid=None):
+    """Keras' label smoothing, ``y (1 - s) + s / K``; ignored positions stay all zero."""
+    if not label_smoothing:
+        return targets
+    k = targets.shape[-1]
+    targets = targets * (1.0 - label_smoothing) + label_smoothing / k
+    if valid is not None:
+        targets = targets * ops.expand_dims(ops.cast(valid, targets.dtype), -1)
+    return targets
 
 
 def _focal_ce(one_hot, y_pred, alpha, gamma, from_logits):
@@ -142,7 +165,9 @@ def weighted_sparse_categorical_crossentropy(
     return _weighted_ce(one_hot, y_pred, weight, from_logits)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False):
+def categorical_focal_crossentropy(
+    y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, label_smoothing=0.0
+):
     """Softmax focal loss with a per-class alpha.
 
     ``loss = -sum_c alpha_c * (1 - p_c) ** gamma * y_c * log p_c`` (``alpha_c = 1`` when None);
@@ -154,6 +179,9 @@ def categorical_focal_crossentropy(y_true, y_pred, *, alpha=None, gamma=2.0, fro
     alpha : dict {class_index: value}, sequence of K values, or None, default=None
     gamma : float >= 0, default=2.0
     from_logits : bool, default=False
+    label_smoothing : float in [0, 1], default=0.0
+        Targets become ``y * (1 - label_smoothing) + label_smoothing / K``, as in
+        ``keras.losses.CategoricalFocalCrossentropy``.
 
     Returns
     -------
@@ -175,11 +203,18 @@ def categorical_focal_crossentropy(y_true, y_pred, *, alpha=None, gamma=2.0, fro
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
     a = None if alpha is None else as_vector("alpha", alpha, y_pred)
-    return _focal_ce(y_true, y_pred, a, gamma, from_logits)
+    return _focal_ce(_smooth(y_true, label_smoothing), y_pred, a, gamma, from_logits)
 
 
 def sparse_categorical_focal_crossentropy(
-    y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, ignore_class=None
+    y_true,
+    y_pred,
+    *,
+    alpha=None,
+    gamma=2.0,
+    from_logits=False,
+    ignore_class=None,
+    label_smoothing=0.0,
 ):
     """Focal loss for integer labels: ``-alpha[y] * (1 - p_y) ** gamma * log p_y``.
 
@@ -192,6 +227,8 @@ def sparse_categorical_focal_crossentropy(
     from_logits : bool, default=False
     ignore_class : int or None, default=None
         Positions with this label get a zero loss.
+    label_smoothing : float in [0, 1], default=0.0
+        The one-hot targets become ``y * (1 - label_smoothing) + label_smoothing / K``.
 
     Returns
     -------
@@ -207,9 +244,9 @@ def sparse_categorical_focal_crossentropy(
     0.3466
     """
     y_pred = ops.convert_to_tensor(y_pred)
-    one_hot, _ = sparse_one_hot(ops.convert_to_tensor(y_true), y_pred, ignore_class)
+    one_hot, valid = sparse_one_hot(ops.convert_to_tensor(y_true), y_pred, ignore_class)
     a = None if alpha is None else as_vector("alpha", alpha, y_pred)
-    return _focal_ce(one_hot, y_pred, a, gamma, from_logits)
+    return _focal_ce(_smooth(one_hot, label_smoothing, valid), y_pred, a, gamma, from_logits)
 
 
 @_register
@@ -255,7 +292,7 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
 
     def get_config(self):
         return {
-            "class_weight": self.class_weight,
+            "class_weight": self._config_class_weight(),
             "from_logits": self.from_logits,
             **self._base_config(),
         }
@@ -310,7 +347,7 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
 
     def get_config(self):
         return {
-            "class_weight": self.class_weight,
+            "class_weight": self._config_class_weight(),
             "from_logits": self.from_logits,
             "ignore_class": self.ignore_class,
             **self._base_config(),
@@ -318,11 +355,21 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
 
 
 class _FocalBase(ImbalanceLoss):
-    def _init_focal(self, alpha, gamma, from_logits):
+    def _init_focal(self, alpha, gamma, from_logits, label_smoothing):
         self.alpha = None if alpha is None else class_vector("alpha", alpha)
         self._alpha = None if alpha is None else weight_variable(self.alpha, "alpha")
         self.gamma = check_number("gamma", gamma, low=0.0)
         self.from_logits = check_bool("from_logits", from_logits)
+        self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
+
+    def get_config(self):
+        return {
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            **self._base_config(),
+        }
 
 
 @_register
@@ -330,14 +377,17 @@ class CategoricalFocalCrossentropy(_FocalBase):
     """Softmax focal loss with per-class alpha (one-hot or soft targets).
 
     Computes :func:`categorical_focal_crossentropy`. With ``alpha=None`` it equals
-    ``keras.losses.CategoricalFocalCrossentropy(alpha=1.0)``; ``gamma=0`` gives
-    :class:`WeightedCategoricalCrossentropy` with ``class_weight=alpha``.
+    ``keras.losses.CategoricalFocalCrossentropy(alpha=1.0)`` (with the same
+    ``label_smoothing``); ``gamma=0`` gives :class:`WeightedCategoricalCrossentropy` with
+    ``class_weight=alpha``.
 
     Parameters
     ----------
     alpha : dict {class_index: value}, sequence of K values, or None, default=None
     gamma : float >= 0, default=2.0
     from_logits : bool, default=False
+    label_smoothing : float in [0, 1], default=0.0
+        Targets become ``y * (1 - label_smoothing) + label_smoothing / K``.
     reduction, name, dtype : as in ``keras.losses.Loss``
 
     Examples
@@ -354,25 +404,23 @@ class CategoricalFocalCrossentropy(_FocalBase):
         alpha=None,
         gamma=2.0,
         from_logits=False,
+        label_smoothing=0.0,
         reduction="sum_over_batch_size",
         name="categorical_focal_crossentropy",
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self._init_focal(alpha, gamma, from_logits)
+        self._init_focal(alpha, gamma, from_logits, label_smoothing)
 
     def call(self, y_true, y_pred):
         return categorical_focal_crossentropy(
-            y_true, y_pred, alpha=self._alpha, gamma=self.gamma, from_logits=self.from_logits
+            y_true,
+            y_pred,
+            alpha=self._alpha,
+            gamma=self.gamma,
+            from_logits=self.from_logits,
+            label_smoothing=self.label_smoothing,
         )
-
-    def get_config(self):
-        return {
-            "alpha": self.alpha,
-            "gamma": self.gamma,
-            "from_logits": self.from_logits,
-            **self._base_config(),
-        }
 
 
 @_register
@@ -388,6 +436,9 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
     gamma : float >= 0, default=2.0
     from_logits : bool, default=False
     ignore_class : int or None, default=None
+    label_smoothing : float in [0, 1], default=0.0
+        The one-hot targets become ``y * (1 - label_smoothing) + label_smoothing / K``
+        (ignored positions stay out of the loss).
     reduction, name, dtype : as in ``keras.losses.Loss``
 
     Examples
@@ -405,27 +456,23 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
         gamma=2.0,
         from_logits=False,
         ignore_class=None,
+        label_smoothing=0.0,
         reduction="sum_over_batch_size",
         name="sparse_categorical_focal_crossentropy",
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self._init_focal(alpha, gamma, from_logits)
+        self._init_focal(alpha, gamma, from_logits, label_smoothing)
         self.ignore_class = check_ignore_class(ignore_class)
 
     def _losses_and_mask(self, y_true, y_pred):
         one_hot, valid = sparse_one_hot(y_true, y_pred, self.ignore_class)
         a = None if self._alpha is None else as_vector("alpha", self._alpha, y_pred)
-        return _focal_ce(one_hot, y_pred, a, self.gamma, self.from_logits), valid
+        targets = _smooth(one_hot, self.label_smoothing, valid)
+        return _focal_ce(targets, y_pred, a, self.gamma, self.from_logits), valid
 
     def call(self, y_true, y_pred):
         return self._losses_and_mask(y_true, y_pred)[0]
 
     def get_config(self):
-        return {
-            "alpha": self.alpha,
-            "gamma": self.gamma,
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            **self._base_config(),
-        }
+        return {**super().get_config(), "ignore_class": self.ignore_class}

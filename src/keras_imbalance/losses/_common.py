@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import check_number, check_weights_array, invalid
+from .._validation import Text, check_number, check_weights_array, invalid
 
 _VECTOR = "a dict {class_index: value} with keys 0..K-1, a list, a tuple or a 1-D array"
 # Floor of the focal factor's base so that (1 - p_t) ** gamma has a finite gradient for
@@ -165,9 +165,64 @@ def as_logits(y_pred, from_logits: bool):
     return y_pred if from_logits else log_softmax(y_pred, False)
 
 
+def _values_known(x) -> bool:
+    """Whether ``x`` holds values now (eager code), so that a check on its values may raise.
+
+    Inside a compiled step (a ``tf.function``, a jax trace, ``torch.compile``) values are
+    unknown: the checks below are skipped there, and the documented rule applies instead.
+    """
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+        return not (compiling is not None and compiling())
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.executing_eagerly()
+    if backend == "jax":
+        import jax
+
+        tracer = getattr(jax.core, "Tracer", None)
+        return tracer is not None and not isinstance(x, tracer)
+    return True
+
+
+def check_binary_targets(y_true) -> None:
+    """Eager check: binary targets are 0/1 or soft values in [0, 1]."""
+    if not _values_known(y_true) or int(np.prod(tuple(y_true.shape))) == 0:
+        return
+    low, high = float(ops.min(y_true)), float(ops.max(y_true))
+    if not (0.0 <= low and high <= 1.0):  # also catches NaN
+        raise invalid(
+            "y_true",
+            "binary targets in [0, 1] (0/1 labels, or soft targets)",
+            Text(f"values from {low:g} to {high:g}"),
+        )
+
+
+def check_sparse_labels(labels, num_classes, ignore_class=None) -> None:
+    """Eager check: integer labels in ``0..num_classes - 1`` (or ``ignore_class``)."""
+    if not _values_known(labels) or int(np.prod(tuple(labels.shape))) == 0:
+        return
+    if ignore_class is not None:
+        labels = ops.where(ops.equal(labels, ignore_class), 0, labels)
+    low, high = int(ops.min(labels)), int(ops.max(labels))
+    if low < 0 or (num_classes is not None and high >= num_classes):
+        allowed = f"class indices in 0..{num_classes - 1}" if num_classes else "class indices >= 0"
+        if ignore_class is not None:
+            allowed += f" or ignore_class={ignore_class}"
+        raise invalid("y_true", allowed, Text(f"labels from {low} to {high}"))
+
+
 def binary_same_rank(y_true, y_pred):
-    """Cast ``y_true`` and align ranks differing by a trailing axis of size 1 (like Keras)."""
+    """Cast ``y_true`` and align ranks differing by a trailing axis of size 1 (like Keras).
+
+    Targets outside [0, 1] raise when the loss runs eagerly (see :func:`_values_known`).
+    """
     y_true = ops.cast(y_true, y_pred.dtype)
+    check_binary_targets(y_true)
     rt, rp = len(y_true.shape), len(y_pred.shape)
     if rt == rp + 1 and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, axis=-1)
@@ -180,11 +235,14 @@ def sparse_one_hot(y_true, y_pred, ignore_class=None):
     """Integer labels of shape ``y_pred.shape[:-1]`` (or with a trailing 1) -> one-hot, valid mask.
 
     Ignored positions (``y_true == ignore_class``) get an all-zero row, hence a zero loss.
+    Labels outside ``0..K-1`` raise when the loss runs eagerly; inside a compiled step they
+    cannot, and get an all-zero row (a zero loss) as well.
     """
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, axis=-1)
     labels = ops.cast(y_true, "int32")
     num_classes = y_pred.shape[-1]
+    check_sparse_labels(labels, num_classes, ignore_class)
     valid = None
     if ignore_class is not None:
         valid = ops.not_equal(labels, ignore_class)

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import check_number, invalid
+from .._validation import Text, check_number, invalid
 from ._categorical import SwitchableClassWeight
 from ._common import (
     ImbalanceLoss,
@@ -34,7 +34,7 @@ def _log_priors(class_counts, priors) -> list[float]:
         raise invalid(
             "class_counts",
             "exactly one of `class_counts` and `priors`",
-            f"class_counts={class_counts!r}, priors={priors!r}",
+            Text(f"class_counts={class_counts!r}, priors={priors!r}"),
         )
     if class_counts is not None:
         values = class_vector("class_counts", class_counts, positive=True)
@@ -388,7 +388,7 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
             "class_counts": self.class_counts,
             "max_margin": self.max_margin,
             "scale": self.scale,
-            "class_weight": self.class_weight,
+            "class_weight": self._config_class_weight(),
             "sparse": self.sparse,
             "from_logits": self.from_logits,
             **self._base_config(),
@@ -410,7 +410,7 @@ class DeferredReweighting(keras.callbacks.Callback):
     loss : WeightedCategoricalCrossentropy, WeightedSparseCategoricalCrossentropy or LDAMCrossentropy
         The loss instance passed to ``model.compile``.
     class_weight : dict {class_index: weight} with keys 0..K-1, or sequence of K weights
-        E.g. ``keras_imbalance.class_weights(y, strategy="effective_number", beta=0.9999)`` as
+        E.g. ``keras_imbalance.class_weights(y, "effective_number", beta=0.9999)`` as
         in Cao et al. (2019).
     start_epoch : int >= 0
         First epoch trained with ``class_weight``.

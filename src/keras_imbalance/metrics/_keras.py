@@ -13,8 +13,8 @@ import math
 import keras
 from keras import ops
 
-from keras_imbalance._confusion import _REDUCERS
-from keras_imbalance._validation import check_number, invalid
+from keras_imbalance._confusion import _REDUCERS, metric_options
+from keras_imbalance._validation import Text, check_number, invalid
 
 __all__ = [
     "BalancedAccuracy",
@@ -25,6 +25,28 @@ __all__ = [
     "PerClassIoU",
     "MeanDice",
 ]
+
+
+def _count_dtype() -> str:
+    """float64 where the backend and device hold it (exact counts up to 2**53), else float32.
+
+    JAX keeps float64 only with ``JAX_ENABLE_X64``; Apple's MPS device has no float64.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return "float64" if jax.config.read("jax_enable_x64") else "float32"
+    if backend == "torch":
+        device = getattr(ops.zeros((1,)), "device", None)
+        if getattr(device, "type", None) == "mps":
+            return "float32"
+    return "float64"
+
+
+def _same_elements(y_true, y_pred) -> bool:
+    """Static check: one label per score (same rank, same last axis)."""
+    return len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] in (y_pred.shape[-1], None)
 
 
 def _match_rank(values, rank):
@@ -52,6 +74,10 @@ class _ConfusionMetric(keras.metrics.Metric):
         dtype=None,
     ):
         super().__init__(name=name or self._reducer, dtype=dtype)
+        self._dtype_arg = dtype
+        # the counts: the dtype asked for, else float64 where the backend has it (float32
+        # cancels and stops counting past 2**24 per cell: rare events lose their MCC)
+        self._counts_dtype = self.dtype if dtype is not None else _count_dtype()
         if num_classes is not None:
             num_classes = check_number("num_classes", num_classes, low=2, integer=True)
         self.num_classes = num_classes
@@ -63,8 +89,12 @@ class _ConfusionMetric(keras.metrics.Metric):
             ignore_class = check_number("ignore_class", ignore_class, integer=True)
         self.ignore_class = ignore_class
         self._k = 2 if num_classes is None else num_classes
+        self._options = {}
         self.confusion = self.add_variable(
-            shape=(self._k, self._k), initializer="zeros", dtype=self.dtype, name="confusion"
+            shape=(self._k, self._k),
+            initializer="zeros",
+            dtype=self._counts_dtype,
+            name="confusion",
         )
 
     # -- layout ----------------------------------------------------------------------------
@@ -86,7 +116,7 @@ class _ConfusionMetric(keras.metrics.Metric):
                     "y_true",
                     f"class indices of shape {tuple(y_pred.shape[:-1])} (or with a trailing 1) or "
                     f"one-hot rows of shape {tuple(y_pred.shape)} matching y_pred",
-                    f"tensor of shape {tuple(y_true.shape)}",
+                    Text(f"tensor of shape {tuple(y_true.shape)}"),
                 )
             true = ops.cast(true, "int32")
             return true, ops.cast(pred, "int32"), true
@@ -94,11 +124,25 @@ class _ConfusionMetric(keras.metrics.Metric):
             raise invalid(
                 "y_pred",
                 f"scores with a last axis of num_classes={k}",
-                f"tensor of shape {tuple(y_pred.shape)}",
+                Text(f"tensor of shape {tuple(y_pred.shape)}"),
             )
         # binary: one score per element, (...) or (..., 1)
         if rank_p >= 1 and y_pred.shape[-1] == 1:
             y_pred = ops.squeeze(y_pred, axis=-1)
+        elif rank_p >= 2 and y_pred.shape[-1] is not None and not _same_elements(y_true, y_pred):
+            # (N, K) class scores against (N,) or (N, 1) labels: the class count is missing
+            if self.num_classes is None:
+                raise invalid(
+                    "num_classes",
+                    f"the number of classes ({y_pred.shape[-1]}, the last axis of y_pred) for "
+                    "class scores; None means binary, one score per element",
+                    None,
+                )
+            raise invalid(
+                "y_true",
+                f"one 0/1 label per score of y_pred, shape {tuple(y_pred.shape)}",
+                Text(f"tensor of shape {tuple(y_true.shape)}"),
+            )
         y_true = _match_rank(y_true, len(y_pred.shape))
         if self.from_logits:
             # sigmoid(x) > t  <=>  x > log(t / (1 - t)); compare logits directly (no saturation)
@@ -118,10 +162,13 @@ class _ConfusionMetric(keras.metrics.Metric):
         rank = len(true.shape)
         k = self._k
 
-        weight = ops.ones_like(true, dtype=self.dtype)
+        # this batch's counts in float32 (keras.ops computes float64 products in float32
+        # anyway), exact for whole weights below 2**24 per cell; added to float64 totals
+        dtype = "float32" if self._counts_dtype == "float64" else self._counts_dtype
+        weight = ops.ones_like(true, dtype=dtype)
         for extra in (sample_weight, mask):
             if extra is not None:
-                extra = _match_rank(ops.cast(ops.convert_to_tensor(extra), self.dtype), rank)
+                extra = _match_rank(ops.cast(ops.convert_to_tensor(extra), dtype), rank)
                 weight = weight * extra
         # out-of-range labels (and ignore_class) cannot raise inside a compiled step: weight 0
         valid = ops.logical_and(ops.greater_equal(true, 0), ops.less(true, k))
@@ -135,15 +182,17 @@ class _ConfusionMetric(keras.metrics.Metric):
         pred = ops.reshape(pred, (-1,))
         weight = ops.reshape(weight, (-1, 1))
         # C += onehot(true)^T @ (w * onehot(pred)): (K, N) @ (N, K)
-        rows = ops.one_hot(true, k, dtype=self.dtype)
-        cols = ops.one_hot(pred, k, dtype=self.dtype) * ops.cast(weight, self.dtype)
-        self.confusion.assign_add(ops.matmul(ops.transpose(rows), cols))
+        rows = ops.one_hot(true, k, dtype=dtype)
+        cols = ops.one_hot(pred, k, dtype=dtype) * ops.cast(weight, dtype)
+        increment = ops.matmul(ops.transpose(rows), cols)
+        self.confusion.assign_add(ops.cast(increment, self._counts_dtype))
 
     def result(self):
-        return _REDUCERS[self._reducer](ops.convert_to_tensor(self.confusion), ops)
+        counts = ops.convert_to_tensor(self.confusion)
+        return ops.cast(_REDUCERS[self._reducer](counts, ops, **self._options), self.dtype)
 
     def reset_state(self):
-        self.confusion.assign(ops.zeros((self._k, self._k), dtype=self.dtype))
+        self.confusion.assign(ops.zeros((self._k, self._k), dtype=self._counts_dtype))
 
     def get_config(self):
         return {
@@ -152,7 +201,8 @@ class _ConfusionMetric(keras.metrics.Metric):
             "from_logits": self.from_logits,
             "ignore_class": self.ignore_class,
             "name": self.name,
-            "dtype": self.dtype,
+            "dtype": self._dtype_arg,
+            **self._options,
         }
 
     @classmethod
@@ -195,8 +245,10 @@ _COMMON_DOC = """
     name : str, default=None
         Metric name (default: the snake_case score name).
     dtype : str, default=None
-        Dtype of the confusion counts (default ``keras.config.floatx()``). float32 counts stay
-        exact up to 2**24 per cell; use ``"float64"`` for more (jax needs ``JAX_ENABLE_X64``).
+        Dtype of the confusion counts and of the result. By default the counts are float64
+        where the backend holds it (exact up to 2**53 per cell, as scikit-learn's; jax needs
+        ``JAX_ENABLE_X64``, else float32, exact up to 2**24) and the result is
+        ``keras.config.floatx()``.
 
     Notes
     -----
@@ -204,7 +256,9 @@ _COMMON_DOC = """
     including a 2-unit softmax) holds class scores (argmax); ``y_true`` is then sparse, of shape
     ``y_pred.shape[:-1]`` or with a trailing 1, or one-hot / soft of the same shape as ``y_pred``.
     Otherwise the problem is binary: one score per element, shape (...) or (..., 1), and
-    ``y_true > 0.5`` is the positive class. Any leading shape works (samples, time steps,
+    ``y_true > 0.5`` is the positive class; ``y_true`` then has the shape of ``y_pred`` (class
+    scores with one label per sample and no ``num_classes`` raise, naming ``num_classes``).
+    With no update yet, the result is 0. Any leading shape works (samples, time steps,
     pixels): every element counts once. ``sample_weight`` broadcasts over the elements, e.g.
     (N,) over (N, T). A Keras mask on ``y_pred`` (``Masking``, ``mask_zero``) is applied on torch
     and tensorflow; on jax Keras keeps masks in a private registry this metric cannot read, so
@@ -238,7 +292,15 @@ class BalancedAccuracy(_ConfusionMetric):
     0.625
     >>> # model.compile(..., metrics=[BalancedAccuracy(num_classes=5)])
 """,
+        """    adjusted : bool, default=False
+        Rescale to ``(BA - 1/|P|) / (1 - 1/|P|)``: chance 0, perfect 1 (scikit-learn's
+        ``adjusted=True``).
+""",
     )
+
+    def __init__(self, num_classes=None, *, adjusted=False, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        self._options = metric_options(self._reducer, {"adjusted": adjusted}, self._k)
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")
@@ -255,7 +317,18 @@ class GeometricMean(_ConfusionMetric):
     >>> round(float(m.result()), 4)  # sqrt(0.75 * 0.5)
     0.6124
 """,
+        """    average : {"multiclass", "binary", "micro", "macro", "weighted"} or None, default="multiclass"
+        As in :func:`keras_imbalance.metrics.geometric_mean` (None: a vector of length K).
+    correction : float in [0, 1], default=0.0
+        "multiclass" only: the recall that stands in for a class with zero recall.
+""",
     )
+
+    def __init__(self, num_classes=None, *, average="multiclass", correction=0.0, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        self._options = metric_options(
+            self._reducer, {"average": average, "correction": correction}, self._k
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_imbalance")

@@ -7,6 +7,7 @@ import html
 import json
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -36,6 +37,75 @@ pre{background:#f5f7fa;padding:10px;overflow:auto;max-height:420px;font-size:12p
 .note{color:#616e7c;font-size:12.5px} details{margin:8px 0} summary{cursor:pointer}
 .scroll{overflow-x:auto}
 """
+
+
+def _version() -> str:
+    from keras_imbalance import __version__
+
+    return __version__
+
+
+def _pooled_confusion(folds, key) -> np.ndarray:
+    """The confusion matrix of ``key`` = (model, strategy) summed over its test folds."""
+    part = folds[(folds["model"] == key[0]) & (folds["strategy"] == key[1])]
+    return np.sum([np.asarray(c, dtype=float) for c in part["confusion"]], axis=0)
+
+
+def _cost_table(folds, key, classes, costs, label) -> str:
+    """Per 1,000 rows of the recommended strategy's test folds: rows of each class caught and
+    missed, false alarms (rows wrongly given that class) and the cost of its decisions."""
+    cm = _pooled_confusion(folds, key)
+    per = 1000.0 / max(cm.sum(), 1)
+    head = "<tr><th class='l'>class</th><th>caught</th><th>missed</th><th>false alarms</th>"
+    head += "<th>cost of misses</th></tr>"
+    rows = []
+    for i, name in enumerate(classes):
+        caught = cm[i, i]
+        missed = cm[i].sum() - caught
+        alarms = cm[:, i].sum() - caught
+        miss_cost = (cm[i] * costs[i]).sum()
+        rows.append(
+            f"<tr><td class='l'>{_e(name)}</td><td>{caught * per:.1f}</td>"
+            f"<td>{missed * per:.1f}</td><td>{alarms * per:.1f}</td>"
+            f"<td>{miss_cost * per:.1f}</td></tr>"
+        )
+    total = (cm * costs).sum() * per
+    return (
+        f"<h2>Costs: per 1,000 rows</h2><p class='note'>{_e(label)}, test folds pooled, "
+        "deciding by least expected cost. Cost of misses: the cost of the rows of that class "
+        f"that were mistaken.</p><table>{head}{''.join(rows)}"
+        f"<tr><td class='l'><b>total cost</b></td><td colspan='4'><b>{total:.1f}</b></td></tr>"
+        "</table>"
+    )
+
+
+def _evidence(rec) -> tuple:
+    """(test rows per class and repeat, the 'thin' threshold) of the recommendation."""
+    evidence = rec.get("evidence") or {}
+    return list(evidence.get("test_rows_per_class") or []), evidence.get("thin_below", 5)
+
+
+def _thin_note(board, rec, classes) -> str:
+    """A sentence for the leaderboard note when intervals rest on few test rows (the dagger)."""
+    if "thin" not in board or not board["thin"].fillna(False).astype(bool).any():
+        return ""
+    per_class, below = _evidence(rec)
+    few = ", ".join(
+        f"{c} ({'never tested' if n == 0 else f'{n:g} test rows'})"
+        for c, n in zip(classes, per_class, strict=False)
+        if n < below
+    )
+    return f" &dagger; The interval rests on fewer than {below} test rows per repeat of class {_e(few)}."
+
+
+def _features_fact(data: dict) -> tuple:
+    """("features", count) for a table; ("input shape", shape) for higher-rank rows."""
+    shape = data.get("input_shape")
+    if shape is None:  # results files written before N-D inputs
+        return ("features", str(data.get("n_features", "?")))
+    if len(shape) == 1:
+        return ("features", str(shape[0]))
+    return ("input shape", " x ".join(str(d) for d in shape))
 
 
 def _e(value) -> str:
@@ -89,10 +159,11 @@ def _pooled(rows, k, positive):
 
 
 def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> str:
+    shown = ("rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds")
     others = [
         c
         for c in board.columns
-        if c not in ("rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds")
+        if c not in shown and c not in ("aliases", "note", "test_rows_min", "thin")
     ]
     head = (
         ["#", "strategy"]
@@ -109,13 +180,19 @@ def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> s
     for _, r in board.iterrows():
         key = (r["model"], r["strategy"])
         cls = "best" if key == winner else ("base" if key == baseline_key else "")
-        cells = [str(int(r["rank"])), f"<td class='l'>{_e(r['strategy'])}</td>"]
+        name = _e(r["strategy"])
+        if r.get("aliases"):
+            name += f" <span class='note'>(= {_e(r['aliases'])})</span>"
+        if r.get("note"):
+            name += f" <span class='note'>[{_e(r['note'])}]</span>"
+        cells = [str(int(r["rank"])), f"<td class='l'>{name}</td>"]
         if several_models:
             cells.append(f"<td class='l'>{_e(r['model'])}</td>")
         cells += [
             _fmt(r["mean"]),
             _fmt(r["std"]),
-            f"{_fmt(r['ci_low'])} &ndash; {_fmt(r['ci_high'])}",
+            f"{_fmt(r['ci_low'])} &ndash; {_fmt(r['ci_high'])}"
+            + (" &dagger;" if r.get("thin") else ""),
             str(int(r["n_folds"])),
         ]
         cells += [_fmt(r[c]) for c in others]
@@ -143,9 +220,13 @@ def detail_keys(board, top: int, winner, baseline) -> list:
     return chosen
 
 
-def render_html(result, *, top: int = 4) -> str:
-    """The report of ``result`` as one HTML string (images embedded as base64 PNG)."""
+def render_html(result, *, top: int = 4, examples=None) -> str:
+    """The report of ``result`` as one HTML string (images embedded as base64 PNG).
+
+    ``examples`` (optional, image data): ``{class name: images}`` shown as a grid after the
+    class distribution (see :func:`keras_imbalance.report.image_grid`)."""
     board = result.leaderboard
+    board = board[board["rank"] > 0] if len(board) else board  # skipped strategies: listed apart
     folds = result.folds
     rec = result.recommendation
     cfg = result.config
@@ -165,6 +246,7 @@ def render_html(result, *, top: int = 4) -> str:
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<meta name='generator' content='keras-imbalance {_version()}'>",
         "<title>keras-imbalance: strategy comparison</title>",
         f"<style>{_CSS}</style></head><body><main>",
         "<h1>Imbalance strategy comparison</h1>",
@@ -174,10 +256,23 @@ def render_html(result, *, top: int = 4) -> str:
     ]
     warn = "" if rec.get("beats_baseline") else " warn"
     parts.append(f"<div class='rec{warn}'><b>Recommendation.</b> {_e(rec.get('text', ''))}</div>")
+    by_metric = rec.get("by_metric") or {}
+    if by_metric:
+        cells = "".join(
+            f"<tr><td class='l'>{_e(_SHORT.get(m, m))}</td><td class='l'>{_e(t['strategy'])}"
+            + (f" ({_e(t['model'])})" if several_models else "")
+            + f"</td><td>{_fmt(t['mean'])}</td></tr>"
+            for m, t in by_metric.items()
+        )
+        parts.append(
+            "<p class='note'>Top row under each metric (how much the choice depends on it):</p>"
+            f"<table><tr><th class='l'>metric</th><th class='l'>top row</th><th>mean</th></tr>"
+            f"{cells}</table>"
+        )
     ratio = counts.max() / max(counts.min(), 1)
     facts = [
         ("samples", f"{int(counts.sum()):,}"),
-        ("features", str(cfg["data"]["n_features"])),
+        _features_fact(cfg["data"]),
         ("classes", str(k)),
         ("imbalance ratio", f"{ratio:.1f} : 1"),
         ("strategies", str(len(cfg["strategies"]))),
@@ -191,6 +286,14 @@ def render_html(result, *, top: int = 4) -> str:
 
     parts.append("<h2>Class distribution</h2>")
     parts.append(_img(_plots.class_distribution(classes, counts), "class distribution"))
+    if examples:
+        parts.append("<h2>Example images</h2>")
+        grid = _plots.image_grid(examples, counts=dict(zip(classes, counts.tolist(), strict=True)))
+        parts.append(_img(grid, "example images per class"))
+        parts.append(
+            "<p class='note'>The first images of each class, as the models saw them "
+            "(after loading and resizing).</p>"
+        )
 
     parts.append("<h2>Leaderboard</h2>")
     if len(board):
@@ -198,12 +301,21 @@ def render_html(result, *, top: int = 4) -> str:
             _img(_plots.leaderboard_chart(board, result.metric, label, winner), "leaderboard")
         )
         parts.append(_leaderboard_table(board, result.metric, several_models, winner, baseline_key))
+    thin = _thin_note(board, rec, classes)
     parts.append(
         "<p class='note'>The other metric columns are means over the same folds. "
         "Intervals: corrected resampled t interval (Nadeau &amp; Bengio 2003), "
         "which widens the naive interval because cross-validation folds share training rows. "
-        f"Rule: {_e(rec.get('rule', ''))}.</p>"
+        f"Rule: {_e(rec.get('rule', ''))}.{thin}</p>"
     )
+    skipped = cfg.get("skipped") or {}
+    if skipped:
+        parts.append("<h2>Skipped strategies</h2><ul>")
+        parts += [f"<li><b>{_e(name)}</b>: {_e(reason)}</li>" for name, reason in skipped.items()]
+        parts.append(
+            "</ul><p class='note'>Default strategies the data cannot run are skipped; "
+            "a strategy named explicitly stops the comparison with this reason instead.</p>"
+        )
 
     keys = detail_keys(board, top, winner, baseline_key)
     label_of = {(r["model"], r["strategy"]): label(r) for _, r in board.iterrows()}
@@ -213,20 +325,28 @@ def render_html(result, *, top: int = 4) -> str:
         mat = []
         for _, r in board.iterrows():
             part = folds[(folds["model"] == r["model"]) & (folds["strategy"] == r["strategy"])]
-            mat.append(
-                np.mean(
-                    np.stack([np.asarray(v, dtype=float) for v in part["per_class_recall"]]), axis=0
-                )
-            )
+            recalls = np.stack([np.asarray(v, dtype=float) for v in part["per_class_recall"]])
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # untested class: all NaN
+                mat.append(np.nanmean(recalls, axis=0))
+        per_class, below = _evidence(rec)
+        ticks = [
+            c if n >= below else (f"{c} (untested)" if n == 0 else f"{c} (n={n:g})")
+            for c, n in zip(classes, per_class, strict=False)
+        ] or classes
         parts.append(
             _img(
                 _plots.recall_heatmap(
-                    np.stack(mat), [label(r) for _, r in board.iterrows()], classes
+                    np.stack(mat), [label(r) for _, r in board.iterrows()], ticks
                 ),
                 "per-class recall",
             )
         )
-        parts.append("<p class='note'>Mean recall of each true class over the test folds.</p>")
+        parts.append(
+            "<p class='note'>Mean recall of each true class over the test folds; a class "
+            f"with fewer than {below} test rows per repeat is labelled with its count "
+            "(n=...): its recall rests on too few rows to compare strategies.</p>"
+        )
 
         parts.append("<h2>Confusion matrices of the top and the recommended strategies</h2>")
         matrices = []
@@ -260,13 +380,31 @@ def render_html(result, *, top: int = 4) -> str:
             ap = average_precision_score(y_bin, score)
             curves.append((label_of[key], recall, precision, ap, float(y_bin.mean())))
         # a tuned threshold does not change the scores: drop its curve if `none` is shown
+        point = None
+        costs = (cfg.get("settings") or {}).get("costs")
+        if costs is not None and k == 2 and winner in keys:
+            cm = _pooled_confusion(folds, winner)
+            caught, missed = cm[positive, positive], cm[positive].sum() - cm[positive, positive]
+            alarms = cm[:, positive].sum() - caught
+            if caught + alarms > 0:
+                point = (
+                    f"{label_of[winner]}: cost operating point",
+                    caught / max(caught + missed, 1),
+                    caught / (caught + alarms),
+                )
         if curves:
             pos_label = classes[positive] if k == 2 else "each class (micro-average)"
-            parts.append(_img(_plots.pr_curves(curves, pos_label), "precision-recall curves"))
+            parts.append(
+                _img(_plots.pr_curves(curves, pos_label, point), "precision-recall curves")
+            )
             parts.append(
                 "<p class='note'>Test-fold scores pooled over folds. A tuned "
                 "threshold moves the operating point, not the curve.</p>"
             )
+
+    costs = (cfg.get("settings") or {}).get("costs")
+    if costs is not None and len(board) and winner[0] is not None:
+        parts.append(_cost_table(folds, winner, classes, np.asarray(costs), label_of[winner]))
 
     doc = json.loads(result.to_json(None, include_scores=True))
     summary = {k_: doc[k_] for k_ in ("recommendation", "leaderboard", "config")}
@@ -297,7 +435,7 @@ def render_html(result, *, top: int = 4) -> str:
     return "\n".join(parts)
 
 
-def write_report(result, path, *, top=4, json_path="auto"):
+def write_report(result, path, *, top=4, json_path="auto", examples=None):
     """Write the self-contained HTML report of a comparison (and its raw JSON next to it).
 
     The page holds the class distribution, the leaderboard (chart with 95 % intervals and a
@@ -318,6 +456,10 @@ def write_report(result, path, *, top=4, json_path="auto"):
     json_path : str, path-like, "auto" or None, default="auto"
         Where to write the raw JSON: ``"auto"`` is ``path`` with the suffix ``.json``;
         ``None`` writes no separate file (the JSON stays embedded in the HTML).
+    examples : mapping of class name to images, optional
+        For image data: a few images per class (shape (m, height, width[, channels]), values
+        in [0, 1]), shown as a grid after the class distribution
+        (:func:`keras_imbalance.report.image_grid`).
 
     Returns
     -------
@@ -335,7 +477,7 @@ def write_report(result, path, *, top=4, json_path="auto"):
             "result", "a ComparisonResult (from keras_imbalance.compare)", result, kind=TypeError
         )
     top = check_number("top", top, low=1, integer=True)
-    text = render_html(result, top=top)
+    text = render_html(result, top=top, examples=examples)
     path = os.fspath(path)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)

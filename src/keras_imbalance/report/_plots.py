@@ -105,7 +105,7 @@ def recall_heatmap(matrix, row_labels, classes):
             ax.text(
                 j,
                 i,
-                f"{value:.2f}",
+                "–" if np.isnan(value) else f"{value:.2f}",
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -148,8 +148,9 @@ def confusion_grid(matrices, titles, classes):
     return fig
 
 
-def pr_curves(curves, positive_label):
-    """``curves``: list of (label, recall, precision, average_precision, prevalence)."""
+def pr_curves(curves, positive_label, point=None):
+    """``curves``: list of (label, recall, precision, average_precision, prevalence);
+    ``point``: (label, recall, precision) of an operating point to mark."""
     fig = _figure(6.5, 4.6)
     ax = fig.add_subplot()
     prevalence = None
@@ -161,6 +162,9 @@ def pr_curves(curves, positive_label):
         prevalence = prev
     if prevalence is not None:
         ax.axhline(prevalence, color="#bbb", lw=1, ls=":", label=f"chance ({prevalence:.3f})")
+    if point is not None:
+        label, recall, precision = point
+        ax.plot([recall], [precision], "o", ms=9, mfc="none", mec="#C44E52", mew=2, label=label)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("recall")
@@ -168,4 +172,82 @@ def pr_curves(curves, positive_label):
     ax.set_title(f"Precision-recall, positive = {positive_label} (test folds pooled)", fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
+    return fig
+
+
+def image_grid(examples, *, counts=None, per_class=8, max_classes=20):
+    """A grid of example images: one row per class, up to ``per_class`` images each.
+
+    Parameters
+    ----------
+    examples : mapping of class name to array-like of shape (m, height, width[, channels])
+        Pixel values in [0, 1] (floats) or 0..255 (uint8); 1, 3 or 4 channels.
+    counts : mapping of class name to int, optional
+        Shown next to each class name (e.g. the number of images of the class).
+    per_class : int, default=8
+        Images shown per class (the first ones).
+    max_classes : int, default=20
+        Classes shown (the first ones); the title says how many were left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Drawn on an Agg canvas (no pyplot state); save it with ``fig.savefig``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = image_grid({"cat": np.zeros((2, 8, 8, 1)), "dog": np.ones((3, 8, 8, 1))})
+    >>> len(fig.axes)
+    6
+    """
+    from keras_imbalance._validation import check_number, invalid
+
+    if not hasattr(examples, "items") or not examples:
+        raise invalid(
+            "examples", "a non-empty mapping {class name: images}", examples, kind=TypeError
+        )
+    per_class = check_number("per_class", per_class, low=1, integer=True)
+    max_classes = check_number("max_classes", max_classes, low=1, integer=True)
+    rows = []
+    for name, images in list(examples.items())[:max_classes]:
+        try:
+            arr = np.asarray(images)
+        except (TypeError, ValueError):
+            arr = np.asarray([])
+        if arr.ndim == 4 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if arr.ndim not in (3, 4) or (arr.ndim == 4 and arr.shape[-1] not in (3, 4)):
+            raise invalid(
+                "examples",
+                "images of shape (m, height, width) or (m, height, width, 1, 3 or 4) per class",
+                f"class {name!r}: {arr.shape}",
+            )
+        rows.append((name, arr[:per_class]))
+    cols = max(1, max(len(arr) for _, arr in rows))
+    height = max(arr.shape[1] / arr.shape[2] for _, arr in rows if len(arr)) if cols else 1.0
+    side = 0.9
+    fig = _figure(1.4 + side * cols, 0.5 + side * min(height, 2.0) * len(rows))
+    for r, (name, arr) in enumerate(rows):
+        for c in range(cols):
+            ax = fig.add_subplot(len(rows), cols, r * cols + c + 1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(arr):
+                image = arr[c]
+                scale = 255.0 if image.dtype == np.uint8 else 1.0
+                kwargs = {"cmap": "gray"} if image.ndim == 2 else {}
+                ax.imshow(np.clip(image / scale, 0, 1), vmin=0, vmax=1, **kwargs)
+            if c == 0:
+                label = _tick(name, 18)
+                if counts is not None and name in counts:
+                    label += f"\n(n={int(counts[name]):,})"
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    hidden = len(examples) - len(rows)
+    title = "Example images per class" + (
+        f" (first {len(rows)} classes of {len(examples)})" if hidden else ""
+    )
+    fig.suptitle(title, fontsize=10)
     return fig

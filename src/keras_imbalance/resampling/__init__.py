@@ -1,23 +1,31 @@
 """Resampling (layer 1): imbalanced-learn's samplers for any ``x`` and ``y`` a Keras model takes.
 
 ``resample`` flattens N-D inputs and restores them, keeps the layout of ``y`` (labels,
-strings, one-hot, multi-label), carries ``sample_weight`` and keeps pandas in / pandas out.
-For multi-label ``y`` it also runs MLSMOTE, ML-ROS and ML-RUS (``MULTILABEL_METHODS``), and
-``multilabel_stats`` reports the label imbalance they act on (IRLbl, MeanIR, SCUMBLE).
-``ExactNeighbors`` (numpy) and ``TorchNeighbors`` (torch, GPU when available) are exact
-neighbour searches that imbalanced-learn's samplers accept; torch is imported only when
-``TorchNeighbors`` is fitted.
-Never imports Keras.
+strings, one-hot, multi-label), carries ``sample_weight`` and keeps pandas in / pandas out;
+it returns a :class:`Resampled` result. For multi-label ``y`` it also runs MLSMOTE, ML-ROS and
+ML-RUS (``MULTILABEL_METHODS``), and ``multilabel_stats`` reports the label imbalance they act
+on (IRLbl, MeanIR, SCUMBLE). ``ExactNeighbors`` (numpy) and ``TorchNeighbors`` (torch, GPU when
+available) are exact neighbour searches that imbalanced-learn's samplers accept; torch is
+imported only when ``TorchNeighbors`` is fitted.
+Never imports Keras. ``METHODS``, ``MULTILABEL_METHODS`` and ``NEIGHBORS`` load without
+imbalanced-learn; the other names import it (and scikit-learn) on first access.
 """
 
-from keras_imbalance.resampling._core import METHODS, NEIGHBORS, resample
-from keras_imbalance.resampling._multilabel import (
-    MULTILABEL_METHODS,
-    multilabel_stats,
-    resampled_label_stats,
-)
-from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
-from keras_imbalance.resampling._torch_neighbors import TorchNeighbors
+from __future__ import annotations
+
+import importlib
+
+from keras_imbalance.resampling._methods import METHODS, MULTILABEL_METHODS, NEIGHBORS
+
+_LAZY = {
+    "resample": "keras_imbalance.resampling._core",
+    "Resampled": "keras_imbalance.resampling._core",
+    "ApproximateNeighbors": "keras_imbalance.resampling._neighbors",
+    "ExactNeighbors": "keras_imbalance.resampling._neighbors",
+    "TorchNeighbors": "keras_imbalance.resampling._torch_neighbors",
+    "multilabel_stats": "keras_imbalance.resampling._multilabel",
+    "resampled_label_stats": "keras_imbalance.resampling._multilabel",
+}
 
 __all__ = [
     "METHODS",
@@ -25,8 +33,21 @@ __all__ = [
     "NEIGHBORS",
     "ApproximateNeighbors",
     "ExactNeighbors",
+    "Resampled",
     "TorchNeighbors",
     "multilabel_stats",
     "resample",
     "resampled_label_stats",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_imbalance.resampling' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -13,32 +13,20 @@ imbalanced-learn's; this module only adapts the containers around them:
 
 from __future__ import annotations
 
+import inspect
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from keras_imbalance._validation import check_option, check_weights_array, invalid
-from keras_imbalance.resampling._multilabel import MULTILABEL_METHODS, run_multilabel
+from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
+from keras_imbalance.resampling._methods import METHODS, MULTILABEL_METHODS, NEIGHBORS
+from keras_imbalance.resampling._multilabel import run_multilabel
 from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
 from keras_imbalance.resampling._torch_neighbors import TorchNeighbors, require_torch
 from keras_imbalance.targets import _analyse, _as_array, _py
-
-METHODS = (
-    "random_over",
-    "random_under",
-    "smote",
-    "borderline_smote1",
-    "borderline_smote2",
-    "adasyn",
-    "smotenc",
-    "tomek",
-    "smote_tomek",
-)
-# methods that only copy rows (any x works: object arrays, mixed DataFrames)
-_COPYING = ("random_over", "random_under", "ml_ros", "ml_rus")
-NEIGHBORS = ("sklearn", "exact", "approximate", "torch")
 
 # method -> (parameter holding a neighbour count, its imbalanced-learn default, scope)
 # scope: "class" = the estimator is fitted on one class (needs count + 1 <= class size),
@@ -75,8 +63,10 @@ def resample(
     Parameters
     ----------
     x : array-like of shape (n_samples, ...) or DataFrame
-        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``.
-        Must be finite (NaN and inf raise) except for the categorical columns of ``smotenc``.
+        Features: tabular ``(N, F)``, sequences ``(N, T, F)``, images ``(N, H, W, C)``, or a
+        raw table (DataFrame with categorical columns and missing values, see Notes). An array
+        must be finite (NaN and inf raise) for the methods that measure distances;
+        ``random_over`` and ``random_under`` only draw rows, so any ``x`` passes through.
     y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, K), or Series
         Class labels (ints, bools or strings), one-hot or soft rows, or multi-label 0/1 rows
         (see Notes). Per-time-step and per-pixel targets are refused: a row must have one class.
@@ -89,7 +79,8 @@ def resample(
         smote          :class:`~imblearn.over_sampling.SMOTE`
         borderline_*   :class:`~imblearn.over_sampling.BorderlineSMOTE`, kind 1 or 2
         adasyn         :class:`~imblearn.over_sampling.ADASYN`
-        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (mixed categorical)
+        smotenc        :class:`~imblearn.over_sampling.SMOTENC` (categorical columns;
+                       ``smote`` on a raw table is the same)
         tomek          :class:`~imblearn.under_sampling.TomekLinks`
         smote_tomek    :class:`~imblearn.combine.SMOTETomek` (SMOTE, then Tomek links)
         mlsmote        MLSMOTE (Charte et al. 2015), multi-label ``y`` only; see Notes
@@ -128,20 +119,32 @@ def resample(
 
     Returns
     -------
-    x_res : ndarray of shape (n_res, ...) or DataFrame
-        Same trailing shape and dtype as ``x`` (imbalanced-learn casts synthetic rows to the
-        dtype of ``x``: cast integer images to float first to keep the interpolation).
-    y_res : same layout and type as ``y``
-    sample_weight_res : ndarray of shape (n_res,)
-        Only when ``sample_weight`` is given.
+    Resampled
+        Unpacks as ``x_res, y_res = resample(...)`` whatever the arguments, and holds:
+
+        - ``x``: ndarray of shape (n_res, ...) or DataFrame, same trailing shape and dtype as
+          ``x`` (imbalanced-learn casts synthetic rows to the dtype of ``x``: cast integer
+          images to float first to keep the interpolation);
+        - ``y``: same layout and type as ``y``;
+        - ``sample_weight``: ndarray of shape (n_res,), or None when no ``sample_weight``
+          was given;
+        - ``sample_indices``: ndarray of shape (n_res,), the row of the input each output
+          row copies, -1 for a synthetic row (None for a sampler object that does not say);
+        - ``notes``: tuple of sentences saying what was done to a raw table (empty otherwise).
+
+        Deprecated: with ``sample_weight`` given, the result also unpacks as three values
+        ``x_res, y_res, w_res`` (a DeprecationWarning; read ``.sample_weight`` instead). From
+        0.2 it unpacks as two values in every case.
 
     Raises
     ------
     ValueError
         Before imbalanced-learn runs: unknown ``method``, lengths that disagree, NaN or inf in
-        ``x``, a ``sampling_strategy`` naming a class absent from ``y``, a class with fewer
-        than ``k_neighbors + 1`` samples for a neighbour-based method (the message says what
-        to lower ``k_neighbors`` to), per-element ``y``.
+        an array ``x`` (a distance-based method), every problem of a raw table in one message
+        (:func:`keras_imbalance.tables.check_table`), a ``sampling_strategy`` naming a class
+        absent from ``y``, a class with fewer than ``k_neighbors + 1`` samples for a
+        neighbour-based method (the message says what to lower ``k_neighbors`` to),
+        per-element ``y``.
 
     Notes
     -----
@@ -176,6 +179,24 @@ def resample(
     MeanIR is fixed at its input value (as in the paper); output rows are the original rows
     (or, for ``ml_rus``, the kept ones in their order) followed by the new ones.
 
+    Raw tables: a DataFrame with categorical columns (strings, ``category``, booleans) or
+    missing values is resampled through :class:`keras_imbalance.tables.TableEncoder`, fitted
+    on its rows: numeric columns imputed with their median and standardised for the neighbour
+    search (plus a missing indicator per column with gaps), categorical columns as codes with
+    missing values as a category of their own. ``smote``, ``smotenc`` and ``smote_tomek``
+    then run SMOTE-NC on the categorical columns (SMOTEN when all of them are categorical);
+    ``borderline_smote*`` and ``adasyn`` run on the one-hot encoding (a synthetic row takes
+    the category of the nearer source row); ``tomek`` finds links on it. Original rows are
+    copied from ``x`` as they are; a synthetic row gets de-standardised numeric values
+    (rounded for integer columns, missing where the nearer of its two source rows is
+    missing), categories of the original dtype and categories, and missing values in the
+    columns :func:`~keras_imbalance.tables.check_table` sets aside (ids, free text, dates).
+    ``result.notes`` says which of this happened. A numeric DataFrame without gaps takes the
+    plain path, as an array would; ``smotenc`` with ``categorical_features`` given passes
+    the DataFrame to imbalanced-learn as it is. With multi-label ``y``, ``ml_ros`` and ``ml_rus``
+    copy rows (any column passes), and ``mlsmote`` runs on the one-hot encoding as
+    ``borderline_smote*`` does.
+
     References
     ----------
     Lemaitre, Nogueira, Aridas, "Imbalanced-learn: A Python Toolbox to Tackle the Curse of
@@ -194,6 +215,15 @@ def resample(
     >>> x_res, y_res = resample(x, y, "smote", k_neighbors=2, random_state=0)
     >>> x_res.shape, np.bincount(y_res).tolist()
     ((14, 2, 2), [7, 7])
+    >>> res = resample(x, y, "random_over", sample_weight=np.linspace(1, 2, 10), random_state=0)
+    >>> res.sample_weight.shape, res.sample_indices[:3].tolist()
+    ((14,), [0, 1, 2])
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"amount": [5.0, None, 7, 1, 2, 9, 4, 8, 3, 6],
+    ...                       "country": ["FR", "DE", None, "FR", "DE", "FR", "DE", "FR", "DE", "IT"]})
+    >>> res = resample(table, y, "smote", k_neighbors=2, random_state=0)
+    >>> res.x.dtypes.equals(table.dtypes), res.notes[0]
+    (True, "SMOTE-NC on the categorical columns ['country']")
     """
     custom = not isinstance(method, str)
     if custom:
@@ -234,13 +264,18 @@ def resample(
             require_torch("neighbors")
 
     frame = isinstance(x, pd.DataFrame)
-    xa = _features(x, method)
+    raw = frame and not custom and _raw_table(x, method, params)
+    if raw:  # every problem of the table first, before those of y and of the settings
+        from keras_imbalance.resampling._tables import table_spec
+
+        spec = table_spec(x)
+    xa = np.empty((len(x), 0)) if raw else _features(x, method, params)
     n = xa.shape[0]
     if not custom and method in MULTILABEL_METHODS:
         return _resample_multilabel(
             x,
             xa,
-            frame,
+            spec if raw else None,
             y,
             method,
             sample_weight,
@@ -254,35 +289,92 @@ def resample(
     weights = _check_sample_weight(sample_weight, n)
     strategy = target.strategy(sampling_strategy)
 
+    notes = ()
     if custom:
         sampler, x_in = method, xa.reshape(n, -1)
         x_out, y_lab, source = _run(sampler, x_in, target.labels)
     else:
         params = dict(params)
+        _check_sampler_args(method, strategy, target.labels, params)
         _check_neighbor_counts(method, params, target, strategy, n)
-        x_in = _imblearn_input(x, xa, method, params, frame)
-        x_out, y_lab, source = _run_method(
-            method, x_in, target.labels, strategy, random_state, neighbors, params
-        )
+        if raw:
+            from keras_imbalance.resampling._tables import resample_table
+
+            x_res, y_lab, source, notes = resample_table(
+                x, spec, method, target.labels, strategy, random_state, neighbors, params
+            )
+        else:
+            x_in = _imblearn_input(x, xa, method, params, frame)
+            x_out, y_lab, source = _run_method(
+                method, x_in, target.labels, strategy, random_state, neighbors, params
+            )
 
     if source is None and weights is not None:
         raise invalid(
             "sample_weight",
             "None for this sampler: it does not say which output rows are original "
             "(no sample_indices_ and original rows not first)",
-            "an array",
+            Text("an array"),
         )
-    x_res = _rebuild_x(x, xa, frame, x_out, source)
+    if not raw:
+        x_res = _rebuild_x(x, xa, frame, x_out, source)
     y_res = target.rebuild(y_lab, source)
-    if weights is None:
-        return x_res, y_res
-    return x_res, y_res, _rebuild_weights(weights, target.labels, y_lab, source)
+    w_res = None if weights is None else _rebuild_weights(weights, target.labels, y_lab, source)
+    return Resampled(x_res, y_res, w_res, source, notes)
+
+
+class Resampled:
+    """The result of :func:`resample`: ``x``, ``y``, ``sample_weight`` and ``sample_indices``.
+
+    Unpacks as ``x_res, y_res = resample(...)``. ``sample_weight`` is None when the call had
+    no ``sample_weight``; ``sample_indices[i]`` is the input row that output row ``i`` copies
+    (-1 for a synthetic row), or ``sample_indices`` is None when a sampler object does not
+    say. ``notes`` is a tuple of sentences on what was done to a raw table (SMOTE-NC on its
+    categorical columns, missing values imputed for the neighbour search, columns not used);
+    empty otherwise. Unpacking three values ``x_res, y_res, w_res`` still works when ``sample_weight``
+    was given, with a DeprecationWarning (removed in 0.2: read ``.sample_weight``).
+    """
+
+    __slots__ = ("x", "y", "sample_weight", "sample_indices", "notes")
+
+    def __init__(self, x, y, sample_weight=None, sample_indices=None, notes=()):
+        self.x = x
+        self.y = y
+        self.sample_weight = sample_weight
+        self.sample_indices = sample_indices
+        self.notes = tuple(notes)
+
+    def _items(self) -> tuple:
+        if self.sample_weight is None:
+            return (self.x, self.y)
+        warnings.warn(
+            "Unpacking three values from resample(..., sample_weight=...) is deprecated and "
+            "stops working in keras-imbalance 0.2, where the result always unpacks as "
+            "x_res, y_res: read the weights from result.sample_weight",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return (self.x, self.y, self.sample_weight)
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return 2 if self.sample_weight is None else 3
+
+    def __getitem__(self, index):
+        return self._items()[index]
+
+    def __repr__(self) -> str:
+        n = len(self.y)
+        weights = "None" if self.sample_weight is None else f"array of shape ({n},)"
+        return f"Resampled(n_samples={n}, x={type(self.x).__name__}, sample_weight={weights})"
 
 
 def _resample_multilabel(
     x,
     xa,
-    frame,
+    spec,
     y,
     method,
     sample_weight,
@@ -291,8 +383,9 @@ def _resample_multilabel(
     random_state,
     neighbors,
     params,
-):
-    """``resample`` for the multi-label methods: same containers, our algorithms."""
+) -> Resampled:
+    """``resample`` for the multi-label methods: same containers, our algorithms. ``spec``:
+    the :class:`~keras_imbalance.tables.TableSpec` of a raw DataFrame ``x`` (else None)."""
     n = xa.shape[0]
     if not (isinstance(sampling_strategy, str) and sampling_strategy == "auto"):
         raise invalid(
@@ -307,22 +400,31 @@ def _resample_multilabel(
         raise invalid("y", f"a multi-label 0/1 matrix of shape (N, K) for method={method!r}", arr)
     target = _Target(y, "multilabel", n, powerset=False)
     weights = _check_sample_weight(sample_weight, n)
-    source, synth, matrix, made_for = run_multilabel(
-        method, xa.reshape(n, -1), target.matrix, params, random_state, neighbors
-    )
-    x_out = None
-    if synth is not None and len(synth):
-        x_out = np.concatenate([xa.reshape(n, -1), synth.astype(xa.dtype, copy=False)])
-    x_res = _rebuild_x(x, xa, frame, x_out, source)
+    notes = ()
+    if spec is not None:  # mlsmote on a raw table
+        from keras_imbalance.resampling._tables import resample_table_multilabel
+
+        x_res, source, matrix, made_for, notes = resample_table_multilabel(
+            x, spec, target.matrix, params, random_state, neighbors
+        )
+    else:
+        source, synth, matrix, made_for = run_multilabel(
+            method, xa.reshape(n, -1), target.matrix, params, random_state, neighbors
+        )
+        x_out = None
+        if synth is not None and len(synth):
+            x_out = np.concatenate([xa.reshape(n, -1), synth.astype(xa.dtype, copy=False)])
+        x_res = _rebuild_x(x, xa, isinstance(x, pd.DataFrame), x_out, source)
     y_res = target.rebuild_matrix(matrix, source)
-    if weights is None:
-        return x_res, y_res
-    w_out = np.empty(len(source))
-    orig = source >= 0
-    w_out[orig] = weights[source[orig]]
-    for label in np.unique(made_for):  # a synthetic row: the mean weight of its label's rows
-        w_out[np.flatnonzero(~orig)[made_for == label]] = weights[target.matrix[:, label]].mean()
-    return x_res, y_res, w_out
+    w_out = None
+    if weights is not None:
+        w_out = np.empty(len(source))
+        orig = source >= 0
+        w_out[orig] = weights[source[orig]]
+        synth_rows = np.flatnonzero(~orig)
+        for label in np.unique(made_for):  # a synthetic row: the mean weight of its label's rows
+            w_out[synth_rows[made_for == label]] = weights[target.matrix[:, label]].mean()
+    return Resampled(x_res, y_res, w_out, source, notes)
 
 
 def _check_sample_weight(sample_weight, n):
@@ -331,7 +433,9 @@ def _check_sample_weight(sample_weight, n):
     weights = check_weights_array("sample_weight", sample_weight)
     if weights.shape != (n,):
         raise invalid(
-            "sample_weight", f"one weight per row of x, shape ({n},)", f"shape {weights.shape}"
+            "sample_weight",
+            f"one weight per row of x, shape ({n},)",
+            Text(f"shape {weights.shape}"),
         )
     return weights
 
@@ -339,7 +443,31 @@ def _check_sample_weight(sample_weight, n):
 # --------------------------------------------------------------------------- inputs
 
 
-def _features(x: Any, method: Any) -> np.ndarray:
+def _raw_table(x: pd.DataFrame, method: str, params: dict) -> bool:
+    """Whether a DataFrame goes through the table encoder (:mod:`._tables`): a method that
+    measures distances, on a table with categorical (incl. bool) columns or missing values, and
+    ``smotenc`` unless the caller named the ``categorical_features`` (imbalanced-learn then
+    takes the DataFrame as it is)."""
+    if method in ("random_over", "random_under", "ml_ros", "ml_rus"):
+        return False
+    if "categorical_features" in params:
+        return False
+    if method == "smotenc":
+        return True
+    numeric = all(
+        pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in x.dtypes
+    )
+    return not numeric or bool(x.isna().to_numpy().any())
+
+
+def _draws_rows(method: str, params: dict) -> bool:
+    """Whether the sampler only draws rows (so any ``x`` works: strings, NaN, nested cells)."""
+    return method in ("random_under", "ml_ros", "ml_rus") or (
+        method == "random_over" and params.get("shrinkage") is None
+    )
+
+
+def _features(x: Any, method: Any, params: dict) -> np.ndarray:
     """``x`` as an array (never a copy that is written to); NaN / inf raise naming ``x``."""
     if isinstance(x, pd.Series):
         raise invalid(
@@ -350,15 +478,18 @@ def _features(x: Any, method: Any) -> np.ndarray:
     elif hasattr(x, "numpy") and not isinstance(x, (np.ndarray, pd.DataFrame)):
         x = x.numpy()
     if isinstance(x, pd.DataFrame):
+        if isinstance(method, str) and _draws_rows(method, params):
+            # row numbers are resampled and rows copied with iloc: any column passes through
+            return np.empty((len(x), 0))
         xa = x.to_numpy()
         numeric = x.select_dtypes(include=["number", "bool"])
-        if method != "smotenc" and numeric.shape[1] != x.shape[1] and method not in _COPYING:
+        if method != "smotenc" and numeric.shape[1] != x.shape[1]:
             bad = [c for c in x.columns if c not in numeric.columns][:5]
+            shrink = " with shrinkage (it perturbs the copies)" if method == "random_over" else ""
             raise invalid(
                 "x",
-                f"numeric columns for method={method!r} (use method='smotenc' for "
-                f"categorical columns such as {bad})",
-                x,
+                f"numeric columns for method={method!r}{shrink}",
+                Text(f"a DataFrame with non-numeric columns {bad}"),
                 kind=TypeError,
             )
         _check_finite(numeric.to_numpy(dtype=np.float64, na_value=np.nan), numeric.columns)
@@ -373,9 +504,11 @@ def _features(x: Any, method: Any) -> np.ndarray:
         )
     if xa.shape[0] == 0:
         raise invalid("x", "at least one row", xa)
+    if isinstance(method, str) and _draws_rows(method, params):
+        return xa
     if xa.dtype.kind in "biuf":
         _check_finite(xa, None)
-    elif method not in (*_COPYING, "smotenc"):
+    elif method not in ("random_over", "random_under", "smotenc"):
         raise invalid("x", f"numeric features for method={method!r}", xa, kind=TypeError)
     return xa
 
@@ -444,35 +577,42 @@ class _Target:
             self.keys = [tuple(int(v) for v in row) for row in self.combos]
 
     def strategy(self, sampling_strategy: Any) -> Any:
-        if not isinstance(sampling_strategy, dict):
-            if callable(sampling_strategy) or isinstance(sampling_strategy, (str, numbers.Real)):
-                return sampling_strategy
+        if isinstance(sampling_strategy, (dict, list)):
+            keys = list(sampling_strategy)
+            mapped = [self._key(key, sampling_strategy) for key in keys]
+            if isinstance(sampling_strategy, list):
+                return mapped
+            return dict(zip(mapped, sampling_strategy.values(), strict=True))
+        if isinstance(sampling_strategy, bool) or not (
+            callable(sampling_strategy) or isinstance(sampling_strategy, (str, numbers.Real))
+        ):
             raise invalid(
                 "sampling_strategy",
-                "a str, float, dict or callable",
+                "a str, float, dict, list of classes or callable",
                 sampling_strategy,
                 kind=TypeError,
             )
-        out = {}
-        for key, value in sampling_strategy.items():
-            k = (
-                tuple(int(v) for v in key)
-                if self.encoding == "multilabel" and isinstance(key, (tuple, list, np.ndarray))
-                else _py(key)
+        return sampling_strategy
+
+    def _key(self, key: Any, sampling_strategy: Any) -> Any:
+        """A class of ``sampling_strategy`` as imbalanced-learn sees it (raise if not in y)."""
+        k = (
+            tuple(int(v) for v in key)
+            if self.encoding == "multilabel" and isinstance(key, (tuple, list, np.ndarray))
+            else _py(key)
+        )
+        if k not in self.keys:
+            what = {
+                "index": "labels found in y",
+                "onehot": "column indices of the classes found in one-hot y",
+                "multilabel": "0/1 tuples of label combinations found in y",
+            }[self.encoding]
+            raise ValueError(
+                f"Invalid value for argument `sampling_strategy`. Expected classes among the "
+                f"{what}: {self.keys[:20]}. Received: sampling_strategy="
+                f"{sampling_strategy!r}, whose class {key!r} is not in y"
             )
-            if k not in self.keys:
-                what = {
-                    "index": "labels found in y",
-                    "onehot": "column indices of the classes found in one-hot y",
-                    "multilabel": "0/1 tuples of label combinations found in y",
-                }[self.encoding]
-                raise ValueError(
-                    f"Invalid value for argument `sampling_strategy`. Expected keys among the "
-                    f"{what}: {self.keys[:20]}. Received: sampling_strategy="
-                    f"{sampling_strategy!r}, whose key {key!r} is not in y"
-                )
-            out[self.keys.index(k) if self.encoding == "multilabel" else key] = value
-        return out
+        return self.keys.index(k) if self.encoding == "multilabel" else key
 
     def counts(self) -> dict:
         values, counts = np.unique(self.labels, return_counts=True)
@@ -518,6 +658,69 @@ class _Target:
 
 
 # --------------------------------------------------------------------------- checks
+
+_OVER, _UNDER, _CLEAN = "over-sampling", "under-sampling", "clean-sampling"
+# strings imbalanced-learn accepts for each kind of sampler
+_STRATEGY_WORDS = {
+    _OVER: ("auto", "minority", "not minority", "not majority", "all"),
+    _UNDER: ("auto", "majority", "not minority", "not majority", "all"),
+    _CLEAN: ("auto", "majority", "not minority", "not majority", "all"),
+}
+# parameters resample sets itself (the method name chooses BorderlineSMOTE's kind)
+_RESERVED = ("sampling_strategy", "random_state", "kind")
+
+
+def _sampling_type(method: str) -> str:
+    return {"random_under": _UNDER, "tomek": _CLEAN}.get(method, _OVER)
+
+
+def _check_sampler_args(method: str, strategy: Any, labels: np.ndarray, params: dict) -> None:
+    """Our one-line errors for what imbalanced-learn would reject with its own wording."""
+    cls = _sampler_class("smote" if method == "smote_tomek" else method)
+    signature = inspect.signature(cls.__init__).parameters
+    allowed = sorted(set(signature) - {"self", *_RESERVED})
+    for name in params:
+        if name == "kind" and method.startswith("borderline"):
+            raise invalid(
+                "kind",
+                "no `kind`: method='borderline_smote1' or 'borderline_smote2' chooses it",
+                params[name],
+                kind=TypeError,
+            )
+        if name not in allowed:
+            raise invalid(
+                name,
+                f"a parameter of imbalanced-learn's {cls.__name__} for method={method!r} "
+                f"(one of {', '.join(allowed)})",
+                params[name],
+                kind=TypeError,
+            )
+    kind = _sampling_type(method)
+    words = _STRATEGY_WORDS[kind]
+    if isinstance(strategy, str):
+        check_option("sampling_strategy", strategy, words)
+        return
+    if callable(strategy):
+        return
+    if isinstance(strategy, dict) and kind == _CLEAN:
+        raise invalid(
+            "sampling_strategy",
+            f"one of {{{', '.join(repr(w) for w in words)}}} or a list of classes to clean "
+            f"for method={method!r}",
+            strategy,
+            kind=TypeError,
+        )
+    from imblearn.utils import check_sampling_strategy
+
+    try:
+        check_sampling_strategy(strategy, labels, kind)
+    except ValueError as err:
+        text = str(err).removeprefix("Invalid value for argument `sampling_strategy`. ")
+        raise invalid(
+            "sampling_strategy",
+            f"a value imbalanced-learn accepts for method={method!r} ({text.rstrip('.')})",
+            strategy,
+        ) from None
 
 
 def _check_neighbor_counts(method, params, target, strategy, n) -> None:
@@ -573,9 +776,9 @@ def _check_neighbor_counts(method, params, target, strategy, n) -> None:
 
 def _imblearn_input(x, xa, method, params, frame):
     n = xa.shape[0]
-    if method in ("random_over", "random_under") and not params:
+    if _draws_rows(method, params):
         # These samplers only draw row indices from y: hand them row numbers, so any x works
-        # (object arrays, mixed DataFrames) and the output equals imbalanced-learn's.
+        # (object arrays, mixed DataFrames, NaN) and the output equals imbalanced-learn's.
         return np.arange(n).reshape(n, 1)
     if method == "smotenc":
         if frame:
@@ -606,10 +809,23 @@ def _neighbor_backend(neighbors, count):
     return est
 
 
-def _sampler(method, strategy, random_state, neighbors, params):
+def _sampler_class(method: str):
     from imblearn import over_sampling as over
     from imblearn import under_sampling as under
 
+    return {
+        "random_over": over.RandomOverSampler,
+        "random_under": under.RandomUnderSampler,
+        "smote": over.SMOTE,
+        "borderline_smote1": over.BorderlineSMOTE,
+        "borderline_smote2": over.BorderlineSMOTE,
+        "adasyn": over.ADASYN,
+        "smotenc": over.SMOTENC,
+        "tomek": under.TomekLinks,
+    }[method]
+
+
+def _sampler(method, strategy, random_state, neighbors, params):
     kw = dict(params)
     for name, (default, _scope) in _NEIGHBOR_PARAMS.get(method, {}).items():
         value = kw.get(name, default)
@@ -617,21 +833,13 @@ def _sampler(method, strategy, random_state, neighbors, params):
             isinstance(neighbors, str) and neighbors == "sklearn"
         ):
             kw[name] = _neighbor_backend(neighbors, int(value))
-    common = {"sampling_strategy": strategy}
-    if method == "random_over":
-        return over.RandomOverSampler(**common, random_state=random_state, **kw)
-    if method == "random_under":
-        return under.RandomUnderSampler(**common, random_state=random_state, **kw)
-    if method in ("smote", "smote_tomek"):
-        return over.SMOTE(**common, random_state=random_state, **kw)
-    if method in ("borderline_smote1", "borderline_smote2"):
-        kind = "borderline-1" if method.endswith("1") else "borderline-2"
-        return over.BorderlineSMOTE(**common, random_state=random_state, kind=kind, **kw)
-    if method == "adasyn":
-        return over.ADASYN(**common, random_state=random_state, **kw)
-    if method == "smotenc":
-        return over.SMOTENC(**common, random_state=random_state, **kw)
-    return under.TomekLinks(**common, **kw)  # tomek
+    cls = _sampler_class("smote" if method == "smote_tomek" else method)
+    kw["sampling_strategy"] = strategy
+    if method != "tomek":
+        kw["random_state"] = random_state
+    if method.startswith("borderline"):
+        kw["kind"] = "borderline-1" if method.endswith("1") else "borderline-2"
+    return cls(**kw)
 
 
 def _run_method(method, x_in, labels, strategy, random_state, neighbors, params):

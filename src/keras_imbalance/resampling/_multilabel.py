@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import check_number, invalid
+from keras_imbalance.resampling._methods import MULTILABEL_METHODS
 
-MULTILABEL_METHODS = ("mlsmote", "ml_ros", "ml_rus")
 _PARAMS = {
     "mlsmote": {"k_neighbors": 5},
     "ml_ros": {"percentage": 25},

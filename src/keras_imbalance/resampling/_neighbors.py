@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from keras_imbalance._validation import check_number, invalid
+from keras_imbalance._validation import Text, check_number, invalid
 
 _BLOCK = 1 << 21  # distance-matrix entries per block (16 MiB of float64)
 _SLACK = 1e-9  # relative safety margin on the pruning bound (GEMM rounding)
@@ -158,7 +158,10 @@ class ExactNeighbors(_GraphMixin, BaseEstimator):
         """
         if not hasattr(self, "_x"):
             raise invalid(
-                "self", "a fitted ExactNeighbors (call fit first)", "unfitted", kind=RuntimeError
+                "self",
+                "a fitted ExactNeighbors (call fit first)",
+                Text("unfitted"),
+                kind=RuntimeError,
             )
         k = self.n_neighbors if n_neighbors is None else n_neighbors
         k = check_number("n_neighbors", k, low=1, integer=True)
@@ -170,7 +173,7 @@ class ExactNeighbors(_GraphMixin, BaseEstimator):
             q = _as_matrix(X, "X") - self._mean
             k_search = k
         if q.shape[1] != self.n_features_in_:
-            raise invalid("X", f"{self.n_features_in_} features", f"{q.shape[1]} features")
+            raise invalid("X", f"{self.n_features_in_} features", Text(f"{q.shape[1]} features"))
         if k_search > self.n_samples_fit_:
             raise invalid(
                 "n_neighbors",

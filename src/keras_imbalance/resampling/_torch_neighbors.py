@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from keras_imbalance._validation import check_number, invalid
+from keras_imbalance._validation import Text, check_number, invalid
 from keras_imbalance.resampling._neighbors import _as_matrix, _drop_self, _GraphMixin
 
 _MARGIN = 16  # spare float32 candidates per query before the exact re-ranking
@@ -49,7 +49,7 @@ def _import_torch(argument: str):
             argument,
             "PyTorch to be installed for the torch neighbour search (pip install torch); "
             "'exact' is the numpy-only exact search",
-            "torch",
+            Text("torch"),
             kind=ImportError,
         ) from None
     return torch
@@ -177,7 +177,10 @@ class TorchNeighbors(_GraphMixin, BaseEstimator):
         """
         if not hasattr(self, "_x64"):
             raise invalid(
-                "self", "a fitted TorchNeighbors (call fit first)", "unfitted", kind=RuntimeError
+                "self",
+                "a fitted TorchNeighbors (call fit first)",
+                Text("unfitted"),
+                kind=RuntimeError,
             )
         torch = _import_torch("neighbors")
         k = self.n_neighbors if n_neighbors is None else n_neighbors
@@ -188,7 +191,9 @@ class TorchNeighbors(_GraphMixin, BaseEstimator):
         else:
             q = _as_matrix(X, "X")
             if q.shape[1] != self.n_features_in_:
-                raise invalid("X", f"{self.n_features_in_} features", f"{q.shape[1]} features")
+                raise invalid(
+                    "X", f"{self.n_features_in_} features", Text(f"{q.shape[1]} features")
+                )
             n_q, k_search = q.shape[0], k
         if k_search > self.n_samples_fit_:
             raise invalid(

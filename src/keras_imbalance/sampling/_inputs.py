@@ -7,6 +7,7 @@ never imports Keras.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,10 @@ from keras_imbalance._validation import check_number, check_weights_array, inval
 from keras_imbalance.sampling._plan import _CHUNK, _BatchPlan, _Draws
 from keras_imbalance.targets import _analyse
 
-STRATEGIES = ("oversample", "undersample", "smote")
+#: What ``strategy`` of :class:`BalancedBatches` (and of the torch / tf versions) accepts
+#: besides a ``{class: proportion}`` dict.
+BATCH_STRATEGIES = ("oversample", "undersample", "smote")
+#: What ``mode`` accepts: ``'classes'`` (one label per row) or ``'labels'`` (multi-label ``y``).
 MODES = ("classes", "labels")
 
 
@@ -100,10 +104,30 @@ def _check_seed(seed: Any) -> int:
     if seed is None:
         return int(np.random.SeedSequence().entropy)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise invalid("seed", "an integer or None", seed, kind=TypeError)
+        raise invalid("random_state", "an integer or None", seed, kind=TypeError)
     if seed < 0:
-        raise invalid("seed", "a non-negative integer or None", seed)
+        raise invalid("random_state", "a non-negative integer or None", seed)
     return int(seed)
+
+
+def renamed_seed(random_state: Any, seed: Any, owner: str) -> Any:
+    """``seed=`` (0.1) still works, with a DeprecationWarning; ``random_state`` is its name."""
+    if seed is None:
+        return random_state
+    if random_state is not None:
+        raise invalid(
+            "seed",
+            "no `seed` when `random_state` is given (`seed` is its old name)",
+            seed,
+            kind=TypeError,
+        )
+    warnings.warn(
+        f"{owner}(seed=...) is deprecated and will be removed in keras-imbalance 0.2: use "
+        "random_state=... (the name used everywhere else)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return seed
 
 
 def _stratify_output(y: Any, stratify_by: Any) -> tuple[Any, Any]:
@@ -181,9 +205,9 @@ def _strategy_probs(strategy: Any, classes: np.ndarray, counts: np.ndarray, n: i
     present = counts > 0
     k = int(present.sum())
     if isinstance(strategy, str):
-        if strategy not in STRATEGIES:
+        if strategy not in BATCH_STRATEGIES:
             raise invalid(
-                "strategy", f"one of {STRATEGIES} or a dict {{class: proportion}}", strategy
+                "strategy", f"one of {BATCH_STRATEGIES} or a dict {{class: proportion}}", strategy
             )
         probs = np.where(present, 1.0 / k, 0.0)
         if epoch_size is None:
@@ -193,7 +217,7 @@ def _strategy_probs(strategy: Any, classes: np.ndarray, counts: np.ndarray, n: i
     if not isinstance(strategy, Mapping):
         raise invalid(
             "strategy",
-            f"one of {STRATEGIES} or a dict {{class: proportion}}",
+            f"one of {BATCH_STRATEGIES} or a dict {{class: proportion}}",
             strategy,
             kind=TypeError,
         )
@@ -294,7 +318,7 @@ def _prepare(
     epoch_size=None,
     k_neighbors=5,
     stratify_by=None,
-    seed=None,
+    random_state=None,
     replacement=False,
     need_x=True,
     mode="classes",
@@ -316,7 +340,7 @@ def _prepare(
     if epoch_size is not None:
         epoch_size = check_number("epoch_size", epoch_size, low=1, integer=True)
     k_neighbors = check_number("k_neighbors", k_neighbors, low=1, integer=True)
-    seed = _check_seed(seed)
+    seed = _check_seed(random_state)
     if isinstance(strategy, str) and strategy == "smote" and not need_x:
         raise invalid(
             "strategy",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import keras
 
 from keras_imbalance._validation import invalid
-from keras_imbalance.sampling._inputs import _prepare
+from keras_imbalance.sampling._inputs import _prepare, renamed_seed
 
 
 class BalancedBatches(keras.utils.PyDataset):
@@ -68,8 +69,10 @@ class BalancedBatches(keras.utils.PyDataset):
         Neighbours per row for ``'smote'``; must be below the smallest oversampled class size.
     stratify_by : str or int, optional
         The output of a multi-output ``y`` whose classes are balanced.
+    random_state : int, optional
+        Seeds every batch. ``None`` draws one (kept in ``random_state``).
     seed : int, optional
-        Seeds every batch. ``None`` draws one (kept in ``seed``).
+        Deprecated name of ``random_state`` (a DeprecationWarning; removed in 0.2).
     replacement : bool, default=False
         ``False``: per-class permutations, exact class counts per epoch (see above).
         ``True``: independent draws with replacement (an ``'oversample'`` epoch then shows
@@ -95,7 +98,8 @@ class BalancedBatches(keras.utils.PyDataset):
     ----------
     epoch : int
         The epoch whose batches ``__getitem__`` returns (starts at 0; settable).
-    seed : int
+    random_state : int
+        The seed in use (``seed`` is its deprecated name).
     epoch_size : int
     classes : ndarray
         Class labels, in class-position order (``mode='labels'``: the rarest-label groups,
@@ -123,7 +127,7 @@ class BalancedBatches(keras.utils.PyDataset):
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(1000, 4)).astype("float32")
     >>> y = (np.arange(1000) < 50).astype(int)
-    >>> batches = BalancedBatches(x, y, batch_size=100, seed=0)
+    >>> batches = BalancedBatches(x, y, batch_size=100, random_state=0)
     >>> len(batches), batches.epoch_size
     (19, 1900)
     >>> xb, yb = batches[0]
@@ -136,7 +140,7 @@ class BalancedBatches(keras.utils.PyDataset):
     >>> len(np.unique(rows[:, 0]))  # all 950 majority rows once + the 50 minority rows
     1000
     >>> tags = (np.random.default_rng(1).random((1000, 3)) < [0.5, 0.1, 0.02]).astype(int)
-    >>> by_label = BalancedBatches(x, tags, batch_size=100, seed=0, mode="labels")
+    >>> by_label = BalancedBatches(x, tags, batch_size=100, random_state=0, mode="labels")
     >>> drawn = np.concatenate([by_label[i][1] for i in range(len(by_label))])
     >>> tags.mean(axis=0).round(2).tolist(), drawn.mean(axis=0).round(2).tolist()
     ([0.51, 0.11, 0.02], [0.52, 0.28, 0.26])
@@ -153,11 +157,13 @@ class BalancedBatches(keras.utils.PyDataset):
         epoch_size: int | None = None,
         k_neighbors: int = 5,
         stratify_by: Any = None,
-        seed: int | None = None,
+        random_state: int | None = None,
         replacement: bool = False,
         mode: str = "classes",
+        seed: int | None = None,
         **kwargs: Any,
     ):
+        random_state = renamed_seed(random_state, seed, "BalancedBatches")
         super().__init__(**kwargs)
         self._source, self._plan = _prepare(
             x,
@@ -168,7 +174,7 @@ class BalancedBatches(keras.utils.PyDataset):
             epoch_size=epoch_size,
             k_neighbors=k_neighbors,
             stratify_by=stratify_by,
-            seed=seed,
+            random_state=random_state,
             replacement=replacement,
             mode=mode,
         )
@@ -179,7 +185,18 @@ class BalancedBatches(keras.utils.PyDataset):
         self.epoch = 0
 
     @property
+    def random_state(self) -> int:
+        """The seed every batch is drawn from (the one given, or the one drawn for None)."""
+        return self._plan.seed
+
+    @property
     def seed(self) -> int:
+        """Deprecated name of :attr:`random_state`."""
+        warnings.warn(
+            "`.seed` is deprecated and will be removed in keras-imbalance 0.2: use `.random_state`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._plan.seed
 
     @property

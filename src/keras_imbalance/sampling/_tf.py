@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keras_imbalance.sampling._inputs import _prepare, _tree_map
+from keras_imbalance.sampling._inputs import _prepare, _tree_map, renamed_seed
 
 
 def balanced_tf_dataset(
@@ -17,9 +17,10 @@ def balanced_tf_dataset(
     epoch_size: int | None = None,
     k_neighbors: int = 5,
     stratify_by: Any = None,
-    seed: int | None = None,
+    random_state: int | None = None,
     replacement: bool = False,
     mode: str = "classes",
+    seed: int | None = None,
 ):
     """Class-balanced batches as a ``tf.data.Dataset`` (needs tensorflow).
 
@@ -29,7 +30,7 @@ def balanced_tf_dataset(
     iteration over the dataset (one ``model.fit`` epoch) yields the batches of epoch k,
     ``(x, y)`` or ``(x, y, sample_weight)``, with the batch axis unknown (``None``) so the last
     partial batch fits the signature. Batches are built in Python (``from_generator``) and
-    prefetched.
+    prefetched. ``seed`` is the deprecated name of ``random_state`` (a DeprecationWarning).
 
     Returns
     -------
@@ -39,10 +40,12 @@ def balanced_tf_dataset(
     --------
     >>> import numpy as np
     >>> ds = balanced_tf_dataset(np.eye(4, dtype="float32")[[0] * 9 + [1]],
-    ...                          np.r_[np.zeros(9), 1].astype(int), batch_size=6, seed=0)
+    ...                          np.r_[np.zeros(9), 1].astype(int), batch_size=6,
+    ...                          random_state=0)
     >>> [int(b[0].shape[0]) for b in ds]
     [6, 6, 6]
     """
+    random_state = renamed_seed(random_state, seed, "balanced_tf_dataset")
     import tensorflow as tf
 
     source, plan = _prepare(
@@ -54,7 +57,7 @@ def balanced_tf_dataset(
         epoch_size=epoch_size,
         k_neighbors=k_neighbors,
         stratify_by=stratify_by,
-        seed=seed,
+        random_state=random_state,
         replacement=replacement,
         mode=mode,
     )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import torch.utils.data
 
-from keras_imbalance.sampling._inputs import _prepare
+from keras_imbalance.sampling._inputs import _prepare, renamed_seed
 
 
 class BalancedSampler(torch.utils.data.Sampler):
     """Row indices of class-balanced batches, for a ``torch.utils.data.DataLoader``.
 
     Yields ``epoch_size`` row indices per pass, drawn exactly as :class:`BalancedBatches` draws
-    them (same strategies, same counter-based random numbers keyed by ``(seed, epoch, batch)``):
-    with the same ``seed`` and ``batch_size``, ``DataLoader(dataset, batch_size=batch_size,
+    them (same strategies, same counter-based random numbers keyed by ``(random_state, epoch,
+    batch)``): with the same ``random_state`` and ``batch_size``, ``DataLoader(dataset, batch_size=batch_size,
     sampler=BalancedSampler(y, ...))`` gives the rows of ``BalancedBatches(x, y, ...)``.
     Every ``iter()`` is a new epoch (``epoch`` counts them; :meth:`set_epoch` sets it, e.g.
     to resume). SMOTE creates rows, not indices, so it is not offered here.
@@ -31,7 +32,7 @@ class BalancedSampler(torch.utils.data.Sampler):
         As in :class:`BalancedBatches`.
     epoch_size : int, optional
     stratify_by : str or int, optional
-    seed : int, optional
+    random_state : int, optional
     replacement : bool, default=False
         As in :class:`BalancedBatches`: ``False`` reshuffles each class's rows every epoch
         (exact class counts; with ``'oversample'`` every majority row once per epoch),
@@ -39,11 +40,13 @@ class BalancedSampler(torch.utils.data.Sampler):
     mode : {'classes', 'labels'}, default='classes'
         ``'labels'``: multi-label ``y``, rows drawn by the frequency of their rarest positive
         label, as in :class:`BalancedBatches`.
+    seed : int, optional
+        Deprecated name of ``random_state`` (a DeprecationWarning; removed in 0.2).
 
     Examples
     --------
     >>> import numpy as np
-    >>> sampler = BalancedSampler(np.r_[np.zeros(90), np.ones(10)].astype(int), seed=0)
+    >>> sampler = BalancedSampler(np.r_[np.zeros(90), np.ones(10)].astype(int), random_state=0)
     >>> len(sampler), len(list(sampler))
     (180, 180)
     >>> sorted(set(sampler)) == list(range(100))  # every row; majority rows once each
@@ -58,10 +61,12 @@ class BalancedSampler(torch.utils.data.Sampler):
         strategy: Any = "oversample",
         epoch_size: int | None = None,
         stratify_by: Any = None,
-        seed: int | None = None,
+        random_state: int | None = None,
         replacement: bool = False,
         mode: str = "classes",
+        seed: int | None = None,
     ):
+        random_state = renamed_seed(random_state, seed, "BalancedSampler")
         _, self._plan = _prepare(
             None,
             y,
@@ -69,7 +74,7 @@ class BalancedSampler(torch.utils.data.Sampler):
             strategy=strategy,
             epoch_size=epoch_size,
             stratify_by=stratify_by,
-            seed=seed,
+            random_state=random_state,
             replacement=replacement,
             need_x=False,
             mode=mode,
@@ -77,7 +82,18 @@ class BalancedSampler(torch.utils.data.Sampler):
         self.epoch = 0
 
     @property
+    def random_state(self) -> int:
+        """The seed every batch is drawn from (the one given, or the one drawn for None)."""
+        return self._plan.seed
+
+    @property
     def seed(self) -> int:
+        """Deprecated name of :attr:`random_state`."""
+        warnings.warn(
+            "`.seed` is deprecated and will be removed in keras-imbalance 0.2: use `.random_state`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._plan.seed
 
     def set_epoch(self, epoch: int) -> None:

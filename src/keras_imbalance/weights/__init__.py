@@ -1,11 +1,34 @@
 """Class and sample weights for every target layout (numpy only).
 
 Public: :func:`class_weights`, :func:`sample_weights`, :func:`fit_kwargs`, :func:`weighted`,
-``STRATEGIES``.
+:func:`load_class_weight` and ``WEIGHT_STRATEGIES`` (the strategy names; ``STRATEGIES`` is its
+deprecated 0.1 name).
 """
+
+import warnings
 
 from keras_imbalance.weights._core import class_weights, sample_weights
 from keras_imbalance.weights._fit import fit_kwargs, weighted
-from keras_imbalance.weights._strategies import STRATEGIES
+from keras_imbalance.weights._load import load_class_weight
+from keras_imbalance.weights._strategies import WEIGHT_STRATEGIES
 
-__all__ = ["STRATEGIES", "class_weights", "fit_kwargs", "sample_weights", "weighted"]
+__all__ = [
+    "WEIGHT_STRATEGIES",
+    "class_weights",
+    "fit_kwargs",
+    "load_class_weight",
+    "sample_weights",
+    "weighted",
+]
+
+
+def __getattr__(name: str):
+    if name == "STRATEGIES":
+        warnings.warn(
+            "keras_imbalance.weights.STRATEGIES is deprecated and will be removed in "
+            "keras-imbalance 0.2: use keras_imbalance.weights.WEIGHT_STRATEGIES",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return WEIGHT_STRATEGIES
+    raise AttributeError(f"module 'keras_imbalance.weights' has no attribute {name!r}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import check_option, check_weights_array, invalid
+from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
 from keras_imbalance.targets import (
     _CHUNK,
     _FEW,
@@ -17,12 +19,20 @@ from keras_imbalance.targets import (
     _Analysis,
     _batch_source,
     _chunks,
+    _count,
     _py,
-    class_counts,
 )
 from keras_imbalance.weights import _strategies
 
 NORMALIZE = ("mean", "max", "none")
+
+
+class _Default(str):
+    """The default ``class_weight`` of :func:`class_weights` (tells it from an explicit one)."""
+
+
+_DEFAULT_STRATEGY = _Default("balanced")
+_SPARSE_IDS = 64  # a lookup table longer than this many entries per class is not built
 ABSENT = ("error", "zero", "one", "max")
 
 
@@ -120,16 +130,20 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
             out = strategy(flat.copy())
         except Exception as exc:  # the user's function failed: say whose it was
             raise invalid(
-                "strategy", "a callable counts -> weights that runs", f"{strategy!r} raised {exc!r}"
+                "class_weight",
+                "a callable counts -> weights that runs",
+                Text(f"{strategy!r} raised {exc!r}"),
             ) from exc
-        out = check_weights_array("strategy", out)
+        out = check_weights_array("class_weight", out)
         if out.shape != flat.shape:
             raise invalid(
-                "strategy", f"a callable returning {flat.shape} weights", f"shape {out.shape}"
+                "class_weight",
+                f"a callable returning {flat.shape} weights",
+                Text(f"shape {out.shape}"),
             )
         return out.reshape(counts2d.shape)
     if isinstance(strategy, str):
-        check_option("strategy", strategy, [*_strategies.STRATEGIES, "median_frequency", "none"])
+        _check_strategy_name(strategy)
     if strategy == "none":
         return np.ones(counts2d.shape)
     _strategies.check_options(strategy, options)
@@ -137,7 +151,7 @@ def _apply_strategy(counts2d: np.ndarray, strategy, options, absent: str, labels
     if strategy == "reference" and opts.get("ref") is not None:
         opts["ref"] = _ref_column(opts["ref"], labels, counts2d)
     if not zero.any():
-        return _strategies.STRATEGIES[strategy](counts2d.astype(np.float64), **opts)
+        return _strategies.WEIGHT_STRATEGIES[strategy](counts2d.astype(np.float64), **opts)
     # absent classes take no part in the formula: weigh the present ones as if alone
     weights = np.vstack(
         [_present_only(row, z, strategy, opts) for row, z in zip(counts2d, zero, strict=True)]
@@ -163,7 +177,7 @@ def _median_frequency(analysis: _Analysis, options: dict, absent: str) -> np.nda
         )
     if info.layout not in ("dense", "sequence"):
         raise invalid(
-            "strategy",
+            "class_weight",
             "'median_frequency' for per-pixel (dense) or per-time-step (sequence) targets; with "
             "one label per sample every class occurs in all of its samples (use 'balanced')",
             f"'median_frequency' with y read as layout={info.layout!r}",
@@ -202,12 +216,20 @@ def _per_image_counts(analysis: _Analysis) -> np.ndarray:
     return out
 
 
+def _check_strategy_name(name: str) -> None:
+    allowed = [*_strategies.WEIGHT_STRATEGIES, "median_frequency", "none"]
+    if name in allowed:
+        return
+    hint = " ('auto' is scikit-learn's old name: use 'balanced')" if name == "auto" else ""
+    raise invalid("class_weight", f"one of {{{', '.join(repr(a) for a in allowed)}}}{hint}", name)
+
+
 def _present_only(row, zero, strategy, opts):
     out = np.zeros(row.shape)
     present = row[~zero].astype(np.float64)[None, :]
     if opts.get("ref") is not None:  # the reference column among the present classes
         opts = {**opts, "ref": int(np.count_nonzero(~zero[: opts["ref"]]))}
-    out[~zero] = _strategies.STRATEGIES[strategy](present, **opts)[0]
+    out[~zero] = _strategies.WEIGHT_STRATEGIES[strategy](present, **opts)[0]
     return out
 
 
@@ -289,10 +311,10 @@ def _from_user_dict(mapping: Mapping, labels, ids, multilabel: bool) -> np.ndarr
         )
     missing = np.isnan(out)
     if missing.any():
-        what = "labels" if multilabel else "classes"
+        one, many = ("label", "labels") if multilabel else ("class", "classes")
         raise ValueError(
-            f"Invalid value for argument `class_weight`. Expected a weight for every {what[:-1]}. "
-            f"Received: no weight for {what} {np.asarray(labels)[missing].tolist()[:10]}"
+            f"Invalid value for argument `class_weight`. Expected a weight for every {one}. "
+            f"Received: no weight for {many} {np.asarray(labels)[missing].tolist()[:10]}"
         )
     return out
 
@@ -329,7 +351,8 @@ def _resolve(
     else:
         raise invalid(
             "class_weight",
-            f"a strategy name ({', '.join(_strategies.STRATEGIES)}), a {{class: weight}} dict or a callable",
+            f"a strategy name ({', '.join(_strategies.WEIGHT_STRATEGIES)}, median_frequency), "
+            "a {class: weight} dict or a callable",
             class_weight,
             kind=TypeError,
         )
@@ -346,7 +369,7 @@ def _resolve(
 
 def class_weights(
     y_or_counts: Any,
-    strategy: str | Mapping | Callable = "balanced",
+    class_weight: str | Mapping | Callable = _DEFAULT_STRATEGY,
     *,
     normalize: str | None = None,
     clip: float | tuple | None = None,
@@ -362,7 +385,7 @@ def class_weights(
     Rare classes get large weights. With ``counts`` per class (n elements, k classes):
 
     ==================  ============================================================
-    strategy            weight of class c
+    class_weight        weight of class c
     ==================  ============================================================
     'balanced'          n / (k * count_c)  (equals scikit-learn's 'balanced')
     'reference'         count_ref / count_c, ref = the majority (``ref=`` a label)
@@ -384,7 +407,11 @@ def class_weights(
     y_or_counts : array-like, mapping, stream or directory
         Labels in any layout (see :func:`keras_imbalance.describe`), a ``{class: count}``
         mapping, or anything :func:`keras_imbalance.class_counts` can stream.
-    strategy : str, dict or callable, default='balanced'
+    class_weight : str, dict or callable, default='balanced'
+        A strategy of the table above (the names are :data:`WEIGHT_STRATEGIES`,
+        ``'median_frequency'`` and ``'none'``), a ``{label or id: weight}`` dict, or a callable. The same argument as
+        in :func:`sample_weights`, :func:`fit_kwargs` and :func:`weighted`. (Called
+        ``strategy`` in 0.1; that keyword still works, with a DeprecationWarning.)
     normalize : {'mean', 'max', 'none'}, optional
         'mean': rescale so the mean weight over elements, sum_c w_c count_c / n, is 1 (keeps the
         effective learning rate: Keras divides sum(w * loss) by the number of elements, not by
@@ -405,7 +432,8 @@ def class_weights(
     Returns
     -------
     dict of int to float
-        Keys are the class ids Keras sees: the label for integer labels, the position in sorted
+        Python ``int`` keys (Keras ignores string keys without a word). Keys are the class ids
+        Keras sees: the label for integer labels, the position in sorted
         order for string labels, the column for one-hot. Multi-label targets give one
         *positive* weight per label relative to a negative weight of 1 (``pos_weight``, as in
         ``torch.nn.BCEWithLogitsLoss``).
@@ -427,20 +455,49 @@ def class_weights(
     >>> class_weights(masks, "median_frequency", layout="dense")  # freq 7/8, 1/4; median 9/16
     {0: 0.6428571428571429, 1: 2.25}
     """
+    class_weight = _renamed_strategy(class_weight, options)
+    name = "y_or_counts"
     if isinstance(y_or_counts, Mapping):
         analysis = _analysis_from_counts(y_or_counts, classes)
-    elif _batch_source(y_or_counts) is not None or isinstance(y_or_counts, str):
-        counted = class_counts(
-            y_or_counts, layout=layout, ignore_class=ignore_class, classes=classes
+    elif isinstance(y_or_counts, (str, bytes, os.PathLike)) or _batch_source(y_or_counts, name):
+        counted = _count(
+            y_or_counts, name, layout=layout, ignore_class=ignore_class, classes=classes
         )
         analysis = _analysis_from_counts(counted, classes)
     else:
         analysis = _analyse(
-            y_or_counts, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
+            y_or_counts,
+            layout=layout,
+            mask=mask,
+            ignore_class=ignore_class,
+            classes=classes,
+            name=name,
         )
     return _resolve(
-        analysis, strategy, normalize=normalize, clip=clip, absent=absent, **options
+        analysis, class_weight, normalize=normalize, clip=clip, absent=absent, **options
     ).as_dict()
+
+
+def _renamed_strategy(class_weight, options: dict):
+    """``class_weights(y, strategy=...)`` (0.1) still works, with a DeprecationWarning."""
+    if "strategy" in options:
+        strategy = options.pop("strategy")
+        if class_weight is not _DEFAULT_STRATEGY:
+            raise invalid(
+                "strategy",
+                "no `strategy` when `class_weight` is given (`strategy` is its old name)",
+                strategy,
+                kind=TypeError,
+            )
+        warnings.warn(
+            "class_weights(..., strategy=...) is deprecated and will be removed in "
+            "keras-imbalance 0.2: use class_weight=... (the name sample_weights, fit_kwargs "
+            "and weighted use)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return strategy
+    return "balanced" if class_weight is _DEFAULT_STRATEGY else class_weight
 
 
 def sample_weights(
@@ -518,6 +575,13 @@ def _is_coded(analysis: _Analysis) -> bool:
 
 def _int_lookup(labels: np.ndarray, ids: np.ndarray, table: np.ndarray, valid) -> np.ndarray:
     """table[position of label], labels already validated against ``ids`` (by ``_analyse``)."""
+    if int(ids.max()) - min(int(ids.min()), 0) > _SPARSE_IDS * len(ids) + _CHUNK:
+        # ids spread over a huge range (classes=[0, 10**12]): search, do not allocate the span
+        order = np.argsort(ids)
+        if valid is not None:
+            labels = np.where(valid, labels, ids[0])
+        position = order[np.searchsorted(ids[order], labels)]
+        return table[position].astype(np.float32)
     offset = min(int(ids.min()), 0)
     full = np.zeros(int(ids.max()) - offset + 1, np.float32)
     full[ids - offset] = table
@@ -527,14 +591,17 @@ def _int_lookup(labels: np.ndarray, ids: np.ndarray, table: np.ndarray, valid) -
     out = np.empty(flat.size, np.float32)
     if flat.dtype == np.intp and offset == 0:
         np.take(full, flat, out=out, mode="clip")
-    elif len(full) == 2 and offset == 0 and flat.dtype.itemsize <= 2:
-        # 0/1 masks: w0 + (w1 - w0) * label, one cast-multiply and one add per chunk
-        step = np.float32(full[1] - full[0])
+    elif len(full) == 2 and offset == 0 and flat.dtype.itemsize <= 2 and _exact_step(full):
+        # 0/1 masks: w0 + (w1 - w0) * label, one cast-multiply and one add per chunk; used only
+        # when float32 gives w0 + (w1 - w0) == w1 exactly (not for {0: 330000, 1: 0.0345})
+        step = full[1] - full[0]
         for start in range(0, flat.size, _CHUNK):
             dest = out[start : start + _CHUNK]
             np.multiply(flat[start : start + _CHUNK], step, out=dest, dtype=np.float32)
             dest += full[0]
     elif len(full) <= _FEW and flat.dtype.itemsize <= 2:
+        # a few classes in small ints (masks): fill, then copy each other class's weight where
+        # the label matches (every value is a table entry)
         for start in range(0, flat.size, _CHUNK):
             part, dest = flat[start : start + _CHUNK], out[start : start + _CHUNK]
             dest.fill(full[0])
@@ -548,21 +615,30 @@ def _int_lookup(labels: np.ndarray, ids: np.ndarray, table: np.ndarray, valid) -
     return out.reshape(labels.shape)
 
 
+def _exact_step(full: np.ndarray) -> bool:
+    """Whether ``w0 + (w1 - w0)`` rounds back to ``w1`` in float32 (so a 0/1 label can scale)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = full[1] - full[0]
+        return bool(np.isfinite(step) and full[0] + step == full[1])
+
+
 def _user_weights(sample_weight, element_shape) -> np.ndarray:
     sw = check_weights_array("sample_weight", sample_weight).astype(np.float32)
     if sw.ndim == 2 and sw.shape[1] == 1 and len(element_shape) == 1:
         sw = sw[:, 0]
     if sw.shape[:1] != element_shape[:1] or sw.ndim > len(element_shape):
-        raise invalid(
-            "sample_weight",
-            f"shape ({element_shape[0]},) or {element_shape} (one weight per sample or per element)",
-            f"shape {sw.shape}",
+        per_sample = f"({element_shape[0]},)"
+        expected = (
+            f"shape {per_sample} (one weight per sample)"
+            if len(element_shape) == 1
+            else f"shape {per_sample} or {element_shape} (one weight per sample or per element)"
         )
+        raise invalid("sample_weight", expected, Text(f"shape {sw.shape}"))
     sw = sw.reshape(sw.shape + (1,) * (len(element_shape) - sw.ndim))
     try:
         np.broadcast_shapes(sw.shape, element_shape)
     except ValueError:
         raise invalid(
-            "sample_weight", f"a shape broadcastable to {element_shape}", f"shape {sw.shape}"
+            "sample_weight", f"a shape broadcastable to {element_shape}", Text(f"shape {sw.shape}")
         ) from None
     return sw

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import Text, invalid
 from keras_imbalance.targets import _analyse, _as_array, _is_pydataset, class_counts
 from keras_imbalance.weights._core import _analysis_from_counts, _lookup, _resolve, _Resolved
 
@@ -31,14 +31,17 @@ class _Weighter:
         self.layout = layout
         self.ignore_class = ignore_class
 
-    def __call__(self, y, sample_weight=None, mask=None):
-        arr = _as_array(y)
+    def __call__(self, y, sample_weight=None, mask=None, *, name="y", part=None, source=None):
+        arr = _as_array(y, name)
         analysis = _analyse(
             arr,
             layout=self.layout,
             mask=mask,
             ignore_class=self.ignore_class,
             classes=self.resolved.classes,
+            name=name,
+            classes_from=source or "the weighted targets",
+            label=part,
         )
         return _encoded(arr, analysis), _lookup(
             analysis, _resolve(analysis, self.resolved), sample_weight
@@ -182,9 +185,17 @@ def _weighted_validation(validation_data, weighters):
         ys, sws = {}, {}
         for name, w in weighters.items():
             sw = sw_val.get(name) if isinstance(sw_val, Mapping) else sw_val
-            ys[name], sws[name] = w(y_val[name], sw)
+            ys[name], sws[name] = w(
+                y_val[name],
+                sw,
+                name="validation_data",
+                part=f"y_val[{name!r}]",
+                source=f"the training targets of output {name!r}",
+            )
         return x_val, ys, sws
-    y_out, sw = weighters(y_val, sw_val)
+    y_out, sw = weighters(
+        y_val, sw_val, name="validation_data", part="y_val", source="the training targets"
+    )
     return x_val, y_out, sw
 
 
@@ -231,7 +242,9 @@ def _weigh_batch(batch, weighter):
         )
     x, y = batch[0], batch[1]
     sw = batch[2] if len(batch) == 3 else None
-    _, weights = weighter(y, None if sw is None else _as_array(sw, "sample_weight"))
+    _, weights = weighter(
+        y, None if sw is None else _as_array(sw, "sample_weight"), name="data", part="a y batch"
+    )
     if hasattr(y, "detach"):  # keep torch batches torch
         import torch
 
@@ -323,7 +336,7 @@ def _weighted_tf(dataset, weighter):
 
     first = next(iter(dataset.take(1).as_numpy_iterator()), None)
     if first is None:
-        raise invalid("data", "a dataset with at least one batch", "an empty tf.data.Dataset")
+        raise invalid("data", "a dataset with at least one batch", Text("an empty tf.data.Dataset"))
     rank = weighter(_weigh_target(first))[1].ndim
 
     def add_weights(*batch):

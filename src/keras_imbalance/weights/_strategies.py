@@ -55,7 +55,7 @@ def effective_number(counts, *, beta=0.999, **_):
     return raw * counts.shape[1] / raw.sum(axis=1, keepdims=True)
 
 
-STRATEGIES = {
+WEIGHT_STRATEGIES = {
     "balanced": balanced,
     "reference": reference,
     "sqrt": sqrt,

@@ -1,0 +1,456 @@
+"""One model on one training fold: every strategy trained in one packed fit (Keras 3).
+
+:func:`fit_fold` is what ``compare`` runs per (model, repeat, fold) and ``fit_strategy`` runs
+on all rows:
+
+1. a stratified validation split is taken from the training fold, before any resampling;
+2. strategies that train identically (same loss, per-row weights equal or, with a scale-free
+   optimizer, proportional) are merged into one *recipe*; ``none`` and ``none+threshold``
+   always share one;
+3. one packed fit (:mod:`~keras_imbalance.comparison._packing`) trains, side by side, an
+   *early-stopping* copy of every recipe on the fit part (training fold minus validation
+   rows; monitored per copy on the validation rows, :class:`~._packing.CopyMonitor`) and a
+   *refit* copy of every recipe with an argmax rule on the whole training fold; a refit copy
+   is kept at the epoch its early-stopping partner found best, so it is a refit for that many
+   epochs, trained in lockstep instead of afterwards. Each part is standardised with its own
+   statistics (2-D tables). A builder with ``fixed_epochs`` is not monitored: its copies run
+   that many epochs, on the fit part only where a tuned threshold or ``refit=False`` needs it;
+4. each (recipe, decision rule) gets a :class:`Decider`: the weights, scaler and threshold
+   that decide for its strategies.
+
+``settings.packed=False`` trains each copy in a Keras fit of its own, the refits after the
+early-stopped fits (same rows, weights and losses; the cost before packing, for measurements).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from keras_imbalance.comparison._data import (
+    Scaler,
+    call_builder,
+    fixed_epochs,
+    take,
+    validation_split,
+)
+from keras_imbalance.comparison._scoring import (
+    REFITTED,
+    VALIDATED,
+    rule_of,
+    rule_score,
+    softmax,
+    tune,
+)
+from keras_imbalance.comparison._strategies import Strategy
+
+# recipes whose training rows depend on the labels only (cheap; candidates for merging)
+_MERGEABLE = ("plain", "class_weight", "loss")
+
+
+@dataclass
+class Recipe:
+    """One copy of a packed fit: the strategy whose rows and loss it trains, and the names it
+    answers for under each decision rule (first name = the row's strategy, then aliases)."""
+
+    strategy: Strategy
+    names: dict  # rule -> [strategy names]
+
+    @property
+    def rules(self) -> list:
+        return list(self.names)
+
+
+@dataclass
+class Decider:
+    """What decides for one (recipe, rule): a lone model's weights, the scaler of the rows
+    they were trained on, and the tuned threshold (or None: argmax)."""
+
+    weights: list
+    scaler: Scaler
+    threshold: Any
+    best_epoch: int
+    epochs_run: int
+    refit: bool
+    n_fit: int
+    batch_size: int
+    note: str = ""
+    prior: Any = None  # cost rule, > 2 classes: log-space prior correction of the logits
+    costs: Any = None  # cost rule: the cost matrix
+
+
+@dataclass
+class FoldFit:
+    """:func:`fit_fold`'s result: a :class:`Decider` per (recipe, rule), and bookkeeping."""
+
+    recipes: list
+    deciders: dict  # (recipe index, rule) -> Decider
+    lone: Any  # an untrained model of the builder (weights are set per decider)
+    n_val: int
+    seconds: float
+    copies: int  # copies of the largest packed fit
+    fits: int  # Keras fits run
+
+
+def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
+    """Group ``strategies`` into recipes: a shared ``group`` (``none`` / ``none+threshold``),
+    or rows and loss that train identically on labels ``y`` (merged into the first). With
+    ``costs`` every strategy decides by cost (``none+threshold`` then answers with ``none``)."""
+    groups: dict[str, list[Strategy]] = {}
+    for s in strategies:
+        groups.setdefault(s.group, []).append(s)
+    recipes: list[Recipe] = []
+    seen: list[tuple] = []  # (recipe, rows, spec) of mergeable recipes
+    for members in groups.values():
+        head = members[0]
+        names: dict = {}
+        for s in members:
+            names.setdefault(rule_of(s, costs), []).append(s.name)
+        merged = False
+        if head.kind in _MERGEABLE:
+            rows = head.rows(None, y, n_classes, 0)
+            spec = head.loss_spec(y, n_classes)
+            for recipe, other_rows, other_spec in seen:
+                if spec == other_spec and rows.same_training(other_rows, up_to_scale=up_to_scale):
+                    for rule, more in names.items():
+                        recipe.names.setdefault(rule, []).extend(more)
+                    merged = True
+                    break
+            if not merged:
+                recipe = Recipe(head, names)
+                recipes.append(recipe)
+                seen.append((recipe, rows, spec))
+        else:
+            recipes.append(Recipe(head, names))
+    return recipes
+
+
+@dataclass
+class _Copy:
+    """One copy of a packed fit: a recipe trained on the fit part or on the whole fold."""
+
+    recipe: int
+    full: bool  # the whole training fold (a refit) rather than the early-stopping fit part
+    rows: Any = None  # its TrainingRows
+    scaler: Any = None
+
+
+def _repeat(positions: np.ndarray, multiplicity: np.ndarray, weight: np.ndarray):
+    """Row ids (a row repeated ``multiplicity`` times) and their loss weights."""
+    times = np.rint(multiplicity).astype(np.int64)
+    return np.repeat(positions, times), np.repeat(weight, times)
+
+
+class _Fold:
+    """The rows of one training fold and how copies on its parts are packed and trained."""
+
+    def __init__(self, model_fn, x, codes, train_idx, settings, seed, k, spec=None):
+        self.model_fn, self.settings, self.seed, self.k = model_fn, settings, seed, k
+        self.recipes: list = []
+        self.y = codes[train_idx]
+        self.raw = take(x, train_idx)
+        self.fit_pos, val_pos = validation_split(self.y, settings.validation_fraction, seed)
+        self.full_scaler = Scaler.fit(self.raw, settings.standardize, spec)
+        if spec is None:
+            self.fit_scaler = Scaler.fit(take(self.raw, self.fit_pos), settings.standardize)
+            self.input_shape = tuple(x.shape[1:])
+        else:
+            # a raw table's one-hot layout must be the same for every copy of the fit: one
+            # encoder, fitted on the whole training fold (never on its test fold)
+            self.fit_scaler = self.full_scaler
+            self.input_shape = (int(self.full_scaler.encoder.n_features_out),)
+        self.x_val = self.fit_scaler.transform(take(self.raw, val_pos))
+        self.y_val = self.y[val_pos]
+        self.fixed = fixed_epochs(model_fn, settings.epochs)
+
+    def part(self, full: bool):
+        """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
+        if full:
+            return np.arange(self.y.size), self.full_scaler
+        return self.fit_pos, self.fit_scaler
+
+    def fit(self, copies: list, known_epochs: dict) -> tuple:
+        """Train ``copies`` in one packed fit; ``(deciders, seconds)``. Early-stopping copies
+        (``full=False`` without ``fixed_epochs``) are monitored on the validation rows; a
+        whole-fold copy of the same recipe is their partner (kept at its best epoch); other
+        whole-fold copies run ``known_epochs[recipe]`` epochs."""
+        from keras_imbalance.comparison import _packing
+
+        k, settings = self.k, self.settings
+        # the store: each part's rows as its scaler makes them (resamplers see them "mixed":
+        # categories as codes), then every copy's synthetic rows; all turned into model input
+        blocks, labels, offsets = [], [], {}
+        for full in sorted({c.full for c in copies}):
+            pos, scaler = self.part(full)
+            offsets[full] = sum(len(b) for b in blocks)
+            blocks.append(scaler.mixed(take(self.raw, pos)))
+            labels.append(self.y[pos])
+        rows, weights, redraw = [], [], {}
+        for i, c in enumerate(copies):
+            pos, c.scaler = self.part(c.full)
+            x_part = blocks[sorted(offsets).index(c.full)]
+            strategy = self.recipes[c.recipe].strategy
+            c.rows = r = strategy.rows(x_part, self.y[pos], k, self.seed, space=c.scaler)
+            ids = offsets[c.full] + np.arange(pos.size)
+            own_ids, own_w = _repeat(ids, r.multiplicity, r.weight)
+            extra_ids = extra_w = np.zeros(0)
+            if r.n_extra:
+                start = sum(len(b) for b in blocks)
+                blocks.append(r.extra_x)
+                labels.append(r.extra_y)
+                extra_ids, extra_w = np.arange(start, start + r.n_extra), r.extra_weight
+            rows.append(np.concatenate([own_ids, extra_ids]).astype(np.int64))
+            weights.append(np.concatenate([own_w, extra_w]))
+            if r.per_epoch is not None:
+
+                def draw(epoch, r=r, ids=ids):
+                    return _repeat(ids, r.per_epoch(epoch), r.weight)
+
+                redraw[i] = draw
+        scaler = copies[0].scaler
+        store = np.concatenate([scaler.to_model(b) for b in blocks], axis=0)
+        labels = np.concatenate(labels)
+
+        specs = [
+            self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
+            for c in copies
+        ]
+        # every copy takes as many steps per epoch as the copy that takes most alone
+        steps = max(math.ceil(c.rows.size / settings.batch_for(c.rows.size)) for c in copies)
+        data = _packing.PackedRows(store, labels, rows, weights, steps, self.seed, redraw)
+        sample = np.stack([store[r[:8]] if r.size >= 8 else store[:8] for r in rows], axis=1)
+        net = _packing.build_net(
+            self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
+        )
+        _packing.compile_net(net, specs, k, settings)
+
+        costs = None if settings.costs is None else np.asarray(settings.costs)
+        priors = (
+            [
+                _prior_correction(c.rows, spec, self.y[self.part(c.full)[0]], k)
+                for c, spec in zip(copies, specs, strict=True)
+            ]
+            if costs is not None
+            else [None] * len(copies)
+        )
+        watched = {
+            i: self.recipes[c.recipe].rules
+            for i, c in enumerate(copies)
+            if not c.full and self.fixed is None
+        }
+        order = list(watched)
+        partners = {
+            order.index(j): i
+            for i, c in enumerate(copies)
+            for j, d in enumerate(copies)
+            if c.full and j in watched and d.recipe == c.recipe
+        }
+        callbacks, epochs, monitor, snaps = [], self.fixed, None, None
+        if watched:
+            x_val = np.repeat(self.x_val[:, None], len(copies), axis=1)
+            y_val, metric = self.y_val, settings.metric
+
+            def score(copy, rule, logits):
+                prior = priors[order[copy]]
+                return rule_score(metric, y_val, logits, rule, k, costs, prior)
+
+            monitor = _packing.CopyMonitor(
+                net, x_val, watched, score, settings.patience, partners, REFITTED
+            )
+            callbacks.append(monitor)
+            epochs = settings.epochs
+        alone = {
+            i: known_epochs[c.recipe]
+            for i, c in enumerate(copies)
+            if c.full and i not in partners.values() and self.fixed is None
+        }
+        if alone:
+            snaps = _packing.Snapshots(net, alone)
+            callbacks.append(snaps)
+            epochs = max(alone.values())
+        seconds = _packing.fit(net, data, epochs, callbacks)
+        final = net.all_copy_weights(range(len(copies)))
+
+        deciders = {}
+        batch = data.batch_size
+        for i, c in enumerate(copies):
+            n_rows, note = int(self.part(c.full)[0].size), c.rows.note
+            if c.full:
+                rule = next(r for r in self.recipes[c.recipe].rules if r in REFITTED)
+                if i in partners.values():
+                    m = next(m for m, j in partners.items() if j == i)
+                    found = monitor.partner_weights[m]
+                    best = monitor.best_epoch[m][rule]
+                    run = monitor.copy_epochs_run(m)
+                elif i in alone:
+                    found, best, run = snaps.weights[i], alone[i], alone[i]
+                else:
+                    found, best, run = final[i], self.fixed, self.fixed
+                deciders[(c.recipe, rule)] = Decider(
+                    found, c.scaler, None, best, run, True, n_rows, batch, note, priors[i], costs
+                )
+                continue
+            for rule in self.recipes[c.recipe].rules:
+                if monitor is not None:
+                    m = order.index(i)
+                    found = monitor.best_weights[m][rule] or final[i]
+                    best, run = monitor.best_epoch[m][rule], monitor.copy_epochs_run(m)
+                else:
+                    found, best, run = final[i], self.fixed, self.fixed
+                key = (c.recipe, rule)
+                if key not in deciders or not deciders[key].refit:
+                    deciders[key] = Decider(
+                        found,
+                        c.scaler,
+                        None,
+                        best,
+                        run,
+                        False,
+                        n_rows,
+                        batch,
+                        note,
+                        priors[i],
+                        costs if rule == "cost" else None,
+                    )
+        return deciders, seconds
+
+
+def interpolation_problems(trained, splits, codes, classes, fraction, fit_part, seeds) -> dict:
+    """``{strategy: reason}`` for each SMOTE-like strategy that would meet a class with one row.
+
+    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE and ADASYN interpolate between rows of the
+    class they over-sample, so every non-majority class needs 2 rows in the rows they resample:
+    the early-stopping fit part of each training fold (``fit_part``), else the training fold.
+    The reason names the first (repeat, fold) where it happens.
+    """
+    names = [s.name for s in trained if s.interpolates]
+    if not names:
+        return {}
+    part = "early-stopping fit part" if fit_part else "training fold"
+    for repeat, fold, train_idx, test_idx in splits:
+        y_train = codes[train_idx]
+        rows = y_train
+        if fit_part:
+            fit_pos, _ = validation_split(y_train, fraction, seeds[(repeat, fold)])
+            rows = y_train[fit_pos]
+        n = np.bincount(rows, minlength=len(classes))
+        thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
+        if thin:
+            c = thin[0]
+            where = f"repeat {repeat}, fold {fold}" if len(test_idx) else "all rows"
+            reason = (
+                f"class {classes[c]!r} has 1 row in the {part} of {where} "
+                f"({int(np.sum(y_train == c))} in {'its training fold' if len(test_idx) else 'all'}"
+                "); interpolating within a class needs 2"
+            )
+            return dict.fromkeys(names, reason)
+    return {}
+
+
+def fit_fold(
+    model_fn, strategies, x, codes, train_idx, settings, seed, n_classes, spec=None
+) -> FoldFit:
+    """Train ``strategies`` with ``model_fn`` on the training fold ``train_idx`` (see the
+    module docstring): one packed fit with early-stopping copies on the fit part and refit
+    copies on the whole fold (``settings.packed=False``: one fit per copy, refits after)."""
+    import keras
+
+    from keras_imbalance.comparison import _packing
+
+    k = n_classes
+    fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k, spec)
+    sample = fold.full_scaler.transform(take(fold.raw, np.arange(min(8, fold.y.size))))
+    keras.utils.set_random_seed(seed)
+    lone = call_builder(model_fn, fold.input_shape, k)
+    _packing.check_model(lone, k, sample)
+    recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
+    fold.recipes = recipes
+    fixed = fold.fixed
+
+    def any_of(recipe, rules):
+        return any(rule in recipe.names for rule in rules)
+
+    early = [
+        _Copy(i, False)
+        for i, r in enumerate(recipes)
+        if fixed is None or any_of(r, VALIDATED) or not settings.refit
+    ]
+    late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and any_of(r, REFITTED)]
+    if settings.packed:
+        plan = [early + late]
+    else:  # one copy per fit; the refits after every early-stopped fit
+        plan = [[c] for c in early] + [[c] for c in late]
+    deciders: dict = {}
+    early_stopped: dict = {}  # the fit-part decider of each (recipe, rule)
+    seconds = 0.0
+    for copies in plan:
+        known = {key[0]: d.best_epoch for key, d in deciders.items() if key[1] in REFITTED}
+        found, secs = fold.fit(copies, known)
+        for key, d in found.items():
+            if not d.refit:
+                early_stopped[key] = d
+            if key not in deciders or d.refit:
+                deciders[key] = d
+        seconds += secs
+    costs = None if settings.costs is None else np.asarray(settings.costs)
+    for key, d in deciders.items():
+        rule = key[1]
+        if rule == "tuned" or (rule == "cost" and k == 2):
+            # tuned on the validation predictions of the early-stopped weights (the refit
+            # model, if any, then applies the same threshold)
+            lone.set_weights(early_stopped.get(key, d).weights)
+            proba = softmax(_logits(lone, fold.x_val))
+            d.threshold = tune(
+                fold.y_val, proba, settings.metric, costs if rule == "cost" else None
+            )
+    widest = max(len(p) for p in plan) if plan else 0
+    return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+
+
+def _prior_correction(rows, spec, y, k) -> np.ndarray:
+    """Log-space offsets that turn a copy's probabilities into estimates under the class
+    priors of ``y`` (the rows it learns from): ``log pi - log pi_eff``. Its effective training
+    prior ``pi_eff`` is the weighted class share of its rows (weights, duplicates, synthetic
+    rows) divided by ``exp(offsets)`` of a logit-adjusted loss (its softmax learns
+    ``p(y | x) / pi ** tau``). Focal and LDAM distort probabilities in ways this ignores."""
+    shares = np.bincount(y, weights=rows.weight * rows.multiplicity, minlength=k)
+    if rows.n_extra:
+        shares = shares + np.bincount(rows.extra_y, weights=rows.extra_weight, minlength=k)
+    eff = np.log(np.maximum(shares, 1e-12))
+    if spec.offsets is not None:
+        eff = eff - np.asarray(spec.offsets)
+    pi = np.log(np.maximum(np.bincount(y, minlength=k).astype(np.float64), 1e-12))
+    correction = pi - eff
+    return correction - correction.mean()
+
+
+def _logits(model, x: np.ndarray) -> np.ndarray:
+    import keras
+
+    out = []
+    for i in range(0, x.shape[0], 8192):
+        out.append(keras.ops.convert_to_numpy(model(x[i : i + 8192], training=False)))
+    if not out:
+        return np.zeros((0, model.outputs[0].shape[-1] if model.outputs else 0))
+    return np.asarray(np.concatenate(out, axis=0), dtype=np.float64)
+
+
+def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
+    """Logits of decider ``key`` on raw rows ``x_raw`` (scaled with the decider's scaler)."""
+    decider = fitted.deciders[key]
+    fitted.lone.set_weights(decider.weights)
+    return _logits(fitted.lone, decider.scaler.transform(x_raw))
+
+
+__all__ = [
+    "Decider",
+    "FoldFit",
+    "Recipe",
+    "fit_fold",
+    "interpolation_problems",
+    "predict_logits",
+    "recipes_of",
+]

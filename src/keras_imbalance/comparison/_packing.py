@@ -1,0 +1,535 @@
+"""Packed training: every strategy of a (model, repeat, fold) in ONE Keras fit (Keras 3).
+
+The packed model holds ``C`` independent copies of the candidate network, one per training
+recipe, all fed the same input batch; its output is ``(batch, C, n_classes)`` logits. Copies
+share no weight: each has its own loss (a :class:`~._strategies.LossSpec`) and its own weight
+per row, so the gradient of the packed loss with respect to copy ``c``'s weights is exactly
+the gradient of ``c``'s own loss, and an element-wise optimizer (Adam, AdamW, SGD, RMSprop...)
+updates every copy as if it were trained alone.
+
+Rows: the packed fit trains on the *union* of the fit rows and every copy's synthetic rows.
+Copy ``c`` weighs row ``r`` by ``w_rc = weight_r * multiplicity_r * N / size_c`` (``N`` rows
+in the union, ``size_c`` rows in ``c``'s own training set; 0 for another copy's synthetic
+rows). Keras divides the summed loss of a batch by its number of rows, so over an epoch copy
+``c`` minimises ``sum_r w_rc loss_rc / N = sum_r weight_r multiplicity_r loss_rc / size_c``,
+its loss trained alone: a copy that keeps 7 % of the rows does not train with a 14x smaller
+step. With one batch per epoch (full-batch training) the copy's update equals the lone fit's
+exactly; with mini-batches each batch holds a random share of the copy's rows instead of a
+batch of its own (same expected gradient, different noise). Exactness also needs:
+
+- an optimizer that treats every weight separately (a global ``clipnorm`` /
+  ``global_clipnorm`` clips the joint gradient of all copies, not each copy's);
+- no layer that mixes the rows of a batch (``BatchNormalization`` sees every row of the shared
+  batch, including rows whose weight is 0 for its copy);
+- per-row randomness (dropout) draws other random numbers than a lone fit would.
+
+Builders: a builder with a ``packed(input_shape, n_classes, copies)`` attribute (the default
+models) returns one model whose layers hold every copy's weights along a leading axis (one
+matrix product for all copies); any other builder is called once per copy and the copies are
+stacked (:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
+after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_imbalance._validation import invalid
+from keras_imbalance.comparison._data import call_builder
+from keras_imbalance.comparison._strategies import LossSpec
+
+_TINY = 1e-30  # the focal losses' floor of 1 - p (keras_imbalance.losses)
+_CHUNK = 8192  # rows per forward pass when predicting
+
+
+# --------------------------------------------------------------------------------------------
+# layers and models
+# --------------------------------------------------------------------------------------------
+
+
+class PackedDense(keras.layers.Layer):
+    """``copies`` independent ``Dense(units)`` layers: ``(B, C, F) -> (B, C, units)``.
+
+    Weights ``kernel (C, F, units)`` and ``bias (C, units)``; copy ``c`` computes
+    ``x[:, c] @ kernel[c] + bias[c]`` (a 2-D input ``(B, F)`` is shared by every copy). A
+    kernel regulariser sees the whole kernel: ``L2(l)`` adds ``l * sum_c ||kernel[c]||^2``,
+    the copies' penalties.
+    """
+
+    def __init__(self, copies, units, activation=None, kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.copies = int(copies)
+        self.units = int(units)
+        self.activation = keras.activations.get(activation)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):
+        features = int(input_shape[-1])
+        self.kernel = self.add_weight(
+            shape=(self.copies, features, self.units),
+            initializer="glorot_uniform",
+            regularizer=self.kernel_regularizer,
+            name="kernel",
+        )
+        self.bias = self.add_weight(
+            shape=(self.copies, self.units), initializer="zeros", name="bias"
+        )
+
+    def call(self, x):
+        c, f, u = self.copies, self.kernel.shape[1], self.units
+        if len(x.shape) == 2:  # one input for every copy: one matrix product
+            kernel = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (f, c * u))
+            out = ops.reshape(ops.matmul(x, kernel), (-1, c, u))
+        else:  # (B, C, F): copy c's own features
+            out = ops.transpose(ops.matmul(ops.transpose(x, (1, 0, 2)), self.kernel), (1, 0, 2))
+        return self.activation(out + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.copies, self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "copies": self.copies,
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+        }
+
+
+class _Stack(keras.Model):
+    """The copies of a user's model side by side: ``(B, C, ...) -> (B, C, n_classes)``, copy
+    ``c`` on its own rows ``x[:, c]``."""
+
+    def __init__(self, members, **kwargs):
+        super().__init__(**kwargs)
+        self.members = list(members)
+
+    def call(self, x, training=None):
+        outs = [m(x[:, c], training=training) for c, m in enumerate(self.members)]
+        return ops.stack(outs, axis=1)
+
+
+class PackedSequential(keras.Model):
+    """Layers applied in order to a per-copy input ``(B, C, ...)`` (no input-shape check)."""
+
+    def __init__(self, layers, **kwargs):
+        super().__init__(**kwargs)
+        self.stack = list(layers)
+
+    def call(self, x, training=None):
+        for layer in self.stack:
+            x = layer(x)  # Keras passes `training` on to the layers that take it
+        return x
+
+
+def check_model(model, n_classes: int, sample: np.ndarray):
+    """Refuse, in one line naming ``model_fn``, a builder result that is not a one-output
+    ``keras.Model`` returning ``n_classes`` logits (a softmax output is refused too)."""
+    if not isinstance(model, keras.Model):
+        raise invalid(
+            "model_fn",
+            "a function returning a keras.Model",
+            f"a {type(model).__name__}",
+            kind=TypeError,
+        )
+    try:
+        out = model(sample, training=False)
+    except Exception as exc:  # the user's model cannot take the data: say so, in one line
+        raise invalid(
+            "model_fn",
+            f"a model that takes inputs of shape {(None, *sample.shape[1:])}",
+            f"a model that raised {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+        ) from None
+    if isinstance(out, list | tuple | dict):
+        raise invalid("model_fn", "a model with one output", f"{len(out)} outputs")
+    out = np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64)
+    if out.ndim != 2 or out.shape[1] != n_classes:
+        raise invalid(
+            "model_fn",
+            f"a model with {n_classes} output logits per row (one per class, no softmax), "
+            f"shape (None, {n_classes})",
+            f"a model with output shape {(None, *out.shape[1:])}",
+        )
+    if out.shape[0] and out.min() >= 0 and np.allclose(out.sum(axis=1), 1.0, atol=1e-5):
+        raise invalid(
+            "model_fn",
+            "a model returning logits (no softmax on the last layer)",
+            "a model whose outputs are probabilities (rows sum to 1)",
+        )
+
+
+@dataclass
+class Net:
+    """A packed model and how to read one copy's weights."""
+
+    model: Any  # keras.Model: (B, C, ...) -> (B, C, K)
+    copies: int
+    vectorised: bool  # weights carry a leading copies axis (builder.packed)
+    lone: Any  # the builder's own model (its optimizer configures the packed fit)
+
+    def all_copy_weights(self, wanted) -> dict:
+        """``{c: weights}`` for the copies ``wanted``, reading the model once."""
+        if self.vectorised:
+            full = self.model.get_weights()
+            return {c: [w[c].copy() for w in full] for c in wanted}
+        return {c: self.model.members[c].get_weights() for c in wanted}
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """``(n, C, K)`` float64 logits of every copy on its rows ``x[:, c]`` (inference)."""
+        parts = [
+            np.asarray(
+                ops.convert_to_numpy(self.model(x[i : i + _CHUNK], training=False)),
+                dtype=np.float64,
+            )
+            for i in range(0, x.shape[0], _CHUNK)
+        ]
+        return np.concatenate(parts, axis=0)
+
+
+def _optimizer(model):
+    """A fresh optimizer configured like the builder's (Adam 1e-3 when it has none)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return keras.optimizers.Adam(1e-3)
+    return optimizer.__class__.from_config(optimizer.get_config())
+
+
+_SCALE_FREE = ("Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Lion")
+
+
+def scale_free(model) -> bool:
+    """Whether multiplying a copy's loss by a constant leaves its training unchanged: an
+    optimizer that normalises the gradient's scale, no clipping, no loss-side regulariser."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return True  # Adam
+    if type(optimizer).__name__ not in _SCALE_FREE:
+        return False
+    if any(getattr(optimizer, a, None) for a in ("clipnorm", "clipvalue", "global_clipnorm")):
+        return False
+    return not model.losses
+
+
+def build_net(model_fn, input_shape, n_classes, copies, seed, sample) -> Net:
+    """The packed model of ``copies`` copies of ``model_fn``'s network, each starting from the
+    weights the builder gives after ``keras.utils.set_random_seed(seed)``; it maps
+    ``(B, copies, *input_shape)`` (``sample``: a few such rows) to ``(B, copies, n_classes)``."""
+    keras.utils.set_random_seed(seed)
+    lone = call_builder(model_fn, input_shape, n_classes)
+    packed = getattr(model_fn, "packed", None)
+    if packed is not None:
+        model = packed(input_shape, n_classes, copies)
+        model(sample, training=False)  # build
+        model.set_weights([np.stack([w] * copies) for w in lone.get_weights()])
+        return Net(model, copies, True, lone)
+    members = []
+    for _ in range(copies):
+        keras.utils.set_random_seed(seed)
+        members.append(call_builder(model_fn, input_shape, n_classes))
+    model = _Stack(members)
+    model(sample, training=False)
+    return Net(model, copies, False, lone)
+
+
+def compile_net(net: Net, specs, n_classes, settings) -> None:
+    """Compile with a fresh copy of the builder's optimizer and the packed loss of ``specs``."""
+    net.model.compile(
+        optimizer=_optimizer(net.lone),
+        loss=PackedCrossentropy(specs, n_classes),
+        jit_compile=settings.jit_for(keras.backend.backend()),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the packed loss
+# --------------------------------------------------------------------------------------------
+
+
+class PackedCrossentropy(keras.losses.Loss):
+    """``sum_c w_ic * loss_c(y_ic, z_ic)`` per batch position ``i``, ``loss_c`` copy ``c``'s
+    :class:`LossSpec` and ``(y_ic, w_ic)`` the class code and weight of copy ``c``'s row there.
+
+    ``y_true`` is ``(B, C, 2)`` (code, weight), ``y_pred`` ``(B, C, K)`` logits. One
+    vectorised expression serves every copy.
+    """
+
+    def __init__(self, specs, n_classes, **kwargs):
+        super().__init__(name="packed_crossentropy", **kwargs)
+        self.n_classes = int(n_classes)
+        c, k = len(specs), self.n_classes
+        self._gamma = np.array([s.gamma for s in specs], dtype=np.float32)
+        self._offsets = np.zeros((c, k), dtype=np.float32)
+        self._margins = np.zeros((c, k), dtype=np.float32)
+        self._scale = np.array([s.scale for s in specs], dtype=np.float32)[:, None]
+        for i, s in enumerate(specs):
+            if s.offsets is not None:
+                self._offsets[i] = s.offsets
+            if s.margins is not None:
+                self._margins[i] = s.margins
+        self._use = {
+            "offsets": bool(np.any(self._offsets)),
+            "margins": bool(np.any(self._margins)),
+            "scale": bool(np.any(self._scale != 1.0)),
+            "gamma": bool(np.any(self._gamma)),
+        }
+        self._tensors: dict = {}
+
+    def _constants(self, like):
+        names = ("offsets", "margins", "scale", "gamma")
+        if keras.backend.backend() != "torch":  # traced once by jit: nothing to save
+            return {name: ops.convert_to_tensor(getattr(self, f"_{name}")) for name in names}
+        # eager torch: converted once per device, not at every step
+        device = str(like.device)
+        if device not in self._tensors:
+            self._tensors[device] = {
+                name: ops.convert_to_tensor(getattr(self, f"_{name}")) for name in names
+            }
+        return self._tensors[device]
+
+    def call(self, y_true, y_pred):
+        label = ops.cast(y_true[..., 0], "int32")
+        weight = y_true[..., 1]
+        one_hot = ops.one_hot(label, self.n_classes, dtype=y_pred.dtype)
+        z = y_pred
+        const = self._constants(y_pred)
+        if self._use["offsets"]:
+            z = z + const["offsets"]
+        if self._use["margins"]:
+            z = z - one_hot * const["margins"]
+        if self._use["scale"]:
+            z = z * const["scale"]
+        log_p = ops.sum(one_hot * ops.log_softmax(z, axis=-1), axis=-1)  # (B, C)
+        loss = -log_p
+        if self._use["gamma"]:
+            focus = ops.power(ops.maximum(1.0 - ops.exp(log_p), _TINY), const["gamma"])
+            loss = loss * focus
+        return ops.sum(weight * loss, axis=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# the rows
+# --------------------------------------------------------------------------------------------
+
+
+class PackedRows(keras.utils.PyDataset):
+    """Every copy's own mini-batches, side by side: step ``i`` gives ``(x, y)`` with ``x`` of
+    shape ``(B, C, ...)`` and ``y`` ``(B, C, 2)`` (class code, weight).
+
+    Copy ``c`` trains on the rows ``rows[c]`` of ``store`` (repeated rows are repeated draws)
+    with loss weights ``weights[c]``; ``redraw[c](epoch) -> (rows, weights)`` replaces them
+    each epoch for copies that redraw. An epoch is ``steps`` steps for every copy: its rows,
+    shuffled by ``(seed, epoch, c)`` (or in order with ``shuffle=False``), are split into
+    ``steps`` consecutive batches whose sizes differ by at most one, so every copy sees each of
+    its rows once per epoch. Batches are padded to the largest with weight-0 rows, and a real
+    row's weight is multiplied by ``B / m`` (``m`` real rows of that copy in the batch): Keras
+    divides the summed loss by ``B``, so each copy's step minimises the mean weighted loss of
+    its own batch, as a lone fit with that batch does.
+    """
+
+    def __init__(self, store, labels, rows, weights, steps, seed, redraw=None, shuffle=True):
+        super().__init__()
+        self.store = store
+        self.labels = np.asarray(labels, dtype=np.float32)
+        self.rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        self.weights = [np.asarray(w, dtype=np.float64) for w in weights]
+        self.steps = int(steps)
+        self.seed = int(seed)
+        self.redraw = dict(redraw or {})
+        self.shuffle = shuffle
+        self.epoch = 0
+        self._prepared = None
+
+    def __len__(self):
+        return self.steps
+
+    @property
+    def batch_size(self) -> int:
+        """Rows per copy in the largest batch (``B``)."""
+        return max(math.ceil(r.size / self.steps) for r in self.rows)
+
+    def _prepare(self):
+        if self._prepared == self.epoch:
+            return
+        # Keras reads one batch to build, then calls on_epoch_end before the first epoch: the
+        # first training epoch is epoch 1 (as BalancedBatches' first fit epoch)
+        e = max(1, self.epoch)
+        copies = len(self.rows)
+        pairs = []
+        for c in range(copies):
+            rows, weights = self.rows[c], self.weights[c]
+            if c in self.redraw:
+                rows, weights = self.redraw[c](e)
+            if self.shuffle:
+                order = np.random.default_rng([self.seed, e, c]).permutation(rows.size)
+                rows, weights = rows[order], weights[order]
+            pairs.append((rows, weights))
+        b = max(math.ceil(r.size / self.steps) for r, _ in pairs)
+        index = np.zeros((self.steps, b, copies), dtype=np.int64)
+        scaled = np.zeros((self.steps, b, copies), dtype=np.float32)
+        for c, (rows, weights) in enumerate(pairs):
+            # step i takes rows [start_i, start_i + m_i): sizes differ by at most one
+            m = np.full(self.steps, rows.size // self.steps)
+            m[: rows.size % self.steps] += 1
+            start = np.concatenate([[0], np.cumsum(m)[:-1]])
+            for i in np.flatnonzero(m):
+                index[i, : m[i], c] = rows[start[i] : start[i] + m[i]]
+                scaled[i, : m[i], c] = weights[start[i] : start[i] + m[i]] * (b / m[i])
+        self._index, self._scaled = index, scaled
+        self._prepared = self.epoch
+
+    def __getitem__(self, step):
+        self._prepare()
+        index = self._index[step]
+        y = np.stack([self.labels[index], self._scaled[step]], axis=-1)
+        return self.store[index], y
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+# --------------------------------------------------------------------------------------------
+# callbacks
+# --------------------------------------------------------------------------------------------
+
+
+class _Synchronous(keras.callbacks.Callback):
+    """Defines ``on_train_batch_end``, which makes Keras call batch-end hooks in line instead
+    of handing each batch to a thread pool (measurably slower for steps of a millisecond)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
+class CopyMonitor(_Synchronous):
+    """Early stopping per copy on its own validation score, one track per decision rule.
+
+    ``score(copy, rule, logits)`` returns the validation metric of a copy's ``(n_val, K)``
+    logits under ``rule``. Each track keeps its best epoch and the copy's weights there; ties
+    move the best epoch forward (plateaus of balanced metrics are common on small validation
+    sets) but only a strict improvement resets the patience. A copy stops when every track
+    of it has waited ``patience`` epochs (its later epochs are ignored, as if it had stopped
+    alone); the fit stops when every copy has.
+    """
+
+    def __init__(
+        self, net: Net, x_val, rules: dict, score, patience: int, partners=None, followed=()
+    ):
+        super().__init__()
+        self.net = net
+        self.x_val = x_val
+        self.copies = list(rules)  # the monitored copies of the net
+        rules = [rules[c] for c in self.copies]
+        self.rules = rules  # per monitored copy: its rules
+        self.score = score
+        self.patience = patience
+        # partner copies: trained on other rows (the whole training fold) in the same fit; a
+        # partner's weights are kept whenever its copy's argmax track moves its best epoch,
+        # so they are the partner's weights after that many epochs (a refit, in lockstep)
+        self.partners = dict(partners or {})
+        self.followed = tuple(followed) or ("argmax",)  # the rules a partner follows
+        self.partner_weights: dict = {}
+        self.best = [dict.fromkeys(r, -math.inf) for r in rules]
+        self.best_epoch = [dict.fromkeys(r, 0) for r in rules]
+        self.best_weights = [dict.fromkeys(r) for r in rules]
+        self.wait = [dict.fromkeys(r, 0) for r in rules]
+        self.stopped = [None] * len(rules)  # epoch at which a copy stopped
+        self.epochs_run = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_run = epoch + 1
+        active = [c for c, s in enumerate(self.stopped) if s is None]
+        logits = self.net.logits(self.x_val)
+        improved = {}
+        for c in active:
+            for rule in self.rules[c]:
+                value = self.score(c, rule, logits[:, self.copies[c], :])
+                if not np.isfinite(value):
+                    value = -math.inf
+                if value > self.best[c][rule] + 1e-9:
+                    self.wait[c][rule] = 0
+                else:
+                    self.wait[c][rule] += 1
+                if value >= self.best[c][rule]:
+                    self.best[c][rule] = value
+                    self.best_epoch[c][rule] = epoch + 1
+                    improved.setdefault(c, []).append(rule)
+        if improved:
+            wanted = {self.copies[c] for c in improved}
+            moved = [c for c, r in improved.items() if c in self.partners and self._follows(r)]
+            wanted |= {self.partners[c] for c in moved}
+            weights = self.net.all_copy_weights(sorted(wanted))
+            for c, rules in improved.items():
+                for rule in rules:
+                    self.best_weights[c][rule] = weights[self.copies[c]]
+            for c in moved:
+                self.partner_weights[c] = weights[self.partners[c]]
+        for c in active:
+            if all(w >= self.patience for w in self.wait[c].values()):
+                self.stopped[c] = epoch + 1
+        if all(s is not None for s in self.stopped):
+            self.model.stop_training = True
+
+    def _follows(self, rules) -> bool:
+        """Whether a partner follows one of these rules' best epoch."""
+        return any(f in rules for f in self.followed)
+
+    def copy_epochs_run(self, c: int) -> int:
+        """Epochs copy ``c`` trained before its own stop (the fit may have run longer)."""
+        return self.stopped[c] if self.stopped[c] is not None else self.epochs_run
+
+
+class Snapshots(_Synchronous):
+    """Each copy's weights at the end of its own epoch count; stops after the last one."""
+
+    def __init__(self, net: Net, epochs: dict):
+        super().__init__()
+        self.net = net
+        self.epochs = dict(epochs)  # copy -> epoch count
+        self.weights: dict = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        due = [c for c, e in self.epochs.items() if e == epoch + 1]
+        if due:
+            self.weights.update(self.net.all_copy_weights(due))
+        if len(self.weights) == len(self.epochs):
+            self.model.stop_training = True
+
+
+def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
+    """Train ``net`` on ``rows`` for at most ``epochs`` epochs; returns the wall seconds."""
+    start = time.perf_counter()
+    callbacks = list(callbacks) or [_Synchronous()]
+    history = net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0)
+    import os
+
+    if os.environ.get("KI_DEBUG"):
+        print(
+            f"DEBUG fit copies={net.copies} N={rows.labels.size} batch={rows.batch_size} "
+            f"steps={len(rows)} epochs={len(history.epoch)} sec={time.perf_counter() - start:.2f}",
+            flush=True,
+        )
+    return time.perf_counter() - start
+
+
+__all__ = [
+    "CopyMonitor",
+    "LossSpec",
+    "Net",
+    "PackedCrossentropy",
+    "PackedDense",
+    "PackedRows",
+    "Snapshots",
+    "build_net",
+    "check_model",
+    "compile_net",
+    "fit",
+    "scale_free",
+]

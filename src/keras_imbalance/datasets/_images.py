@@ -1,0 +1,244 @@
+"""Class-per-folder image directories (Keras' ``image_dataset_from_directory`` layout), read with
+Pillow: no TensorFlow needed on the torch or jax backend."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from typing import NamedTuple
+
+import numpy as np
+
+from .._validation import Text, check_number, check_option, invalid
+from ..targets import IMAGE_SUFFIXES, image_index
+
+COLOR_MODES = ("rgb", "grayscale", "rgba")
+INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos", "box")
+_PIL_MODES = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
+_SHOWN = 3  # example file names per message
+
+
+class ImageFolder(NamedTuple):
+    """What :func:`load_image_folder` returns; unpacks as ``x, y, class_names``.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_images, height, width, channels), float32
+        Pixel values in [0, 1] (8-bit values divided by 255).
+    y : ndarray of shape (n_images,), int64
+        Class ids: ``class_names[y[i]]`` is the folder of image ``i``.
+    class_names : list of str
+        The class folders, sorted as Keras sorts them.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    class_names: list
+
+    @property
+    def class_indices(self) -> dict:
+        """``{class name: class id}``, like Keras' ``DirectoryIterator.class_indices``."""
+        return {name: i for i, name in enumerate(self.class_names)}
+
+
+def load_image_folder(
+    path,
+    *,
+    image_size=None,
+    color_mode="rgb",
+    classes=None,
+    max_per_class=None,
+    interpolation="bilinear",
+):
+    """Load a directory with one sub-folder of images per class into arrays.
+
+    The layout, class order and file order of ``keras.utils.image_dataset_from_directory``
+    (and ``flow_from_directory``): class names are the sorted sub-folder names (names starting
+    with a dot are skipped), each class folder is searched recursively, and files ending in
+    ``.bmp``, ``.gif``, ``.jpeg``, ``.jpg`` or ``.png`` (any case) are images, read in sorted
+    order (the first frame of an animated GIF). Reading uses Pillow only.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The directory: ``path/<class name>/**/<image>``.
+    image_size : (int, int), int or None, default=None
+        ``(height, width)`` to resize every image to (an int: a square), with
+        ``interpolation``. None keeps the images' own size, which must then be the same for
+        all of them.
+    color_mode : {"rgb", "grayscale", "rgba"}, default="rgb"
+        3, 1 or 4 channels (Pillow's ``convert``).
+    classes : list of str, optional
+        The class folders to load, in this order (default: all, sorted).
+    max_per_class : int, optional
+        Load at most this many readable images per class (the first ones in file order).
+    interpolation : {"bilinear", "nearest", "bicubic", "lanczos", "box"}, default="bilinear"
+        Pillow's resampling filter for ``image_size``.
+
+    Returns
+    -------
+    ImageFolder
+        ``x`` float32 of shape (n, height, width, channels) in [0, 1], ``y`` int64 class ids
+        and ``class_names``; unpacks as ``x, y, class_names``; ``.class_indices`` maps each
+        name to its id.
+
+    Raises
+    ------
+    ValueError
+        One line each: ``path`` is not a directory; fewer than 2 class folders; no image
+        files; a class folder without image files; a class whose every file is unreadable;
+        images of different sizes and no ``image_size``.
+
+    Warns
+    -----
+    UserWarning
+        Unreadable and zero-byte files are skipped, with their count and a few names.
+
+    Notes
+    -----
+    :func:`keras_imbalance.class_counts` on the same directory counts the same files without
+    opening them, so it also counts the files this function skips.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> for name, count in (("cat", 3), ("dog", 1)):
+    ...     os.makedirs(os.path.join(root, name))
+    ...     for i in range(count):
+    ...         Image.fromarray(np.full((4, 6, 3), 255, np.uint8)).save(f"{root}/{name}/{i}.png")
+    >>> x, y, class_names = load_image_folder(root)
+    >>> x.shape, y.tolist(), class_names
+    ((4, 4, 6, 3), [0, 0, 0, 1], ['cat', 'dog'])
+    """
+    folder = os.fspath(path) if isinstance(path, (str, bytes, os.PathLike)) else None
+    if folder is None:
+        raise invalid("path", "a path to a directory", path, kind=TypeError)
+    folder = os.fsdecode(folder)
+    if not os.path.isdir(folder):
+        what = "a file" if os.path.exists(folder) else "no such directory"
+        raise invalid(
+            "path",
+            "a directory with one sub-folder of images per class",
+            Text(f"{what}: {folder!r}"),
+        )
+    size = _image_size(image_size)
+    check_option("color_mode", color_mode, COLOR_MODES)
+    check_option("interpolation", interpolation, INTERPOLATIONS)
+    if max_per_class is not None:
+        max_per_class = check_number("max_per_class", max_per_class, low=1, integer=True)
+    index = image_index(folder, classes, "path")
+    if len(index) < 2:
+        raise invalid(
+            "path",
+            "a directory with at least 2 class sub-folders (one per class)",
+            Text(f"{folder!r} with the single class folder {list(index)}"),
+        )
+    empty = [label for label, files in index.items() if not files]
+    if len(empty) == len(index):
+        raise invalid(
+            "path",
+            f"image files ({', '.join(IMAGE_SUFFIXES)}) in the class sub-folders",
+            Text(f"{folder!r} with no image file in {list(index)[:10]}"),
+        )
+    if empty:
+        raise invalid(
+            "path",
+            "image files in every class sub-folder",
+            Text(f"{folder!r} with no image file in {empty[:10]}"),
+        )
+
+    images, labels, paths, skipped, unreadable_classes = [], [], [], [], []
+    for label_id, (label, files) in enumerate(index.items()):
+        found = 0
+        bad_here = []
+        for file in files:
+            if max_per_class is not None and found >= max_per_class:
+                break
+            array = _read(file, size, color_mode, interpolation)
+            if array is None:
+                bad_here.append(file)
+                continue
+            images.append(array)
+            labels.append(label_id)
+            paths.append(file)
+            found += 1
+        skipped += bad_here
+        if not found:
+            unreadable_classes.append((label, bad_here))
+    if unreadable_classes:
+        text = "; ".join(
+            f"class {label!r}: all {len(bad)} file(s) unreadable or empty "
+            f"(e.g. {_rel(bad[0], folder)!r})"
+            for label, bad in unreadable_classes[:5]
+        )
+        raise invalid("path", "at least one readable image in every class", Text(text))
+    if skipped:
+        names = ", ".join(repr(_rel(f, folder)) for f in skipped[:_SHOWN])
+        warnings.warn(
+            f"load_image_folder: skipped {len(skipped)} unreadable or empty image file(s) of "
+            f"the {len(skipped) + len(images)} read in {folder!r}: {names}"
+            + (" ..." if len(skipped) > _SHOWN else ""),
+            UserWarning,
+            stacklevel=2,
+        )
+    if size is None:
+        sizes = Counter(a.shape[:2] for a in images)
+        if len(sizes) > 1:
+            example = {}
+            for a, file in zip(images, paths, strict=True):
+                example.setdefault(a.shape[:2], _rel(file, folder))
+            described = ", ".join(
+                f"{h}x{w}: {count} image{'s' if count > 1 else ''} (e.g. {example[(h, w)]!r})"
+                for (h, w), count in sizes.most_common(4)
+            )
+            raise invalid(
+                "image_size",
+                "(height, width) to resize to (--image-size HxW on the command line): the "
+                f"images have different sizes ({described}{' ...' if len(sizes) > 4 else ''})",
+                None,
+            )
+    x = np.stack(images).astype(np.float32) / np.float32(255.0)
+    return ImageFolder(x, np.asarray(labels, dtype=np.int64), list(index))
+
+
+def _image_size(image_size):
+    if image_size is None:
+        return None
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        image_size = (image_size, image_size)
+    try:
+        height, width = image_size
+        ok = all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+            for v in (height, width)
+        )
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise invalid("image_size", "(height, width) of positive ints, an int or None", image_size)
+    return int(height), int(width)
+
+
+def _read(file, size, color_mode, interpolation):
+    """The image as uint8 (h, w, c), or None when Pillow cannot read it (an empty file too)."""
+    from PIL import Image
+
+    try:
+        if os.path.getsize(file) == 0:
+            return None
+        with Image.open(file) as image:
+            image = image.convert(_PIL_MODES[color_mode])
+            if size is not None and image.size != (size[1], size[0]):
+                resample = getattr(Image.Resampling, interpolation.upper())
+                image = image.resize((size[1], size[0]), resample)
+            array = np.asarray(image, dtype=np.uint8)
+    except Exception:  # Pillow raises many kinds on a broken file: skipped and counted
+        return None
+    return array[..., None] if array.ndim == 2 else array
+
+
+def _rel(file, folder) -> str:
+    return os.path.relpath(file, folder)

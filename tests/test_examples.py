@@ -1,0 +1,60 @@
+"""The examples in examples/ run end to end on a small slice (their --fast mode)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
+
+
+def _run(script, *args, cwd):
+    env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "torch")}
+    out = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, script), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_fraud_table_example_compares_a_raw_table_by_cost(tmp_path):
+    out = _run(
+        "fraud_table_cli.py", "--rows", "300", "--fast", "--folder", str(tmp_path), cwd=tmp_path
+    )
+    assert "numeric" in out.stdout and "categorical" in out.stdout  # inspect's column roles
+    header = json.loads((tmp_path / "fraud-results.jsonl").read_text().splitlines()[0])
+    config = header["config"]
+    assert config["metric"] == "expected_cost"
+    assert config["data"]["table"]["dropped"].keys() == {"transaction"}
+    assert "Costs: per 1,000 rows" in (tmp_path / "fraud-report.html").read_text()
+
+
+@pytest.mark.slow
+def test_image_folder_example_compares_the_cnn(tmp_path):
+    _run("image_folder_cli.py", "--fast", "--folder", str(tmp_path), cwd=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "digits").iterdir())[:2] == ["digit0", "digit1"]
+    assert (tmp_path / "digits-examples.png").exists()
+    header = json.loads((tmp_path / "digits-results.jsonl").read_text().splitlines()[0])
+    assert header["config"]["data"]["input_shape"] == [8, 8, 3]  # rgb, as Keras reads folders
+    assert list(header["config"]["models"]) == ["cnn"]
+
+
+def test_sequence_tagging_example_weights_the_rare_tags():
+    sys.path.insert(0, EXAMPLES)
+    try:
+        import sequence_tagging
+    finally:
+        sys.path.remove(EXAMPLES)
+    recalls = sequence_tagging.main(["--fast"])
+    # weighting by tag frequency raises the recall of the rarest tag
+    assert recalls["balanced"][1] > recalls["unweighted"][1]
