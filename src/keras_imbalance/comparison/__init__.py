@@ -7,6 +7,11 @@ JSON-lines file, and returns a :class:`ComparisonResult` with a leaderboard (mea
 95 % corrected resampled t interval), a recommendation and an HTML report
 (:meth:`ComparisonResult.to_html`); :func:`fit_strategy` (or
 :meth:`ComparisonResult.fit_recommended`) trains the chosen strategy on all the data.
+
+:func:`compare` also takes a multi-label target (an ``(N, K)`` 0/1 matrix; strategies
+:data:`MULTILABEL_STRATEGIES`, metrics macro over the labels) and segmentation masks
+(``(N, H, W)`` class ids with the user's per-pixel model; :data:`SEGMENTATION_STRATEGIES`,
+scored by mean IoU and the IoU of the rarest class).
 """
 
 from keras_imbalance.comparison._compare import compare, load_results
@@ -14,7 +19,18 @@ from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._data import validation_split
 from keras_imbalance.comparison._fit import TablePipeline, fit_strategy
 from keras_imbalance.comparison._models import DEFAULT_MODELS, cnn_model, linear_model, mlp_model
-from keras_imbalance.comparison._settings import METRICS, TrainingSettings
+from keras_imbalance.comparison._multilabel import (
+    MULTILABEL_DEFAULT_STRATEGIES,
+    MULTILABEL_ENSEMBLE_MEMBERS,
+    MULTILABEL_STRATEGIES,
+)
+from keras_imbalance.comparison._segmentation import SEGMENTATION_STRATEGIES
+from keras_imbalance.comparison._settings import (
+    METRICS,
+    MULTILABEL_METRICS,
+    SEGMENTATION_METRICS,
+    TrainingSettings,
+)
 from keras_imbalance.comparison._stats import corrected_interval
 from keras_imbalance.comparison._strategies import (
     ALIASES,
@@ -32,6 +48,12 @@ __all__ = [
     "DEFAULT_STRATEGIES",
     "ENSEMBLE_MEMBERS",
     "METRICS",
+    "MULTILABEL_DEFAULT_STRATEGIES",
+    "MULTILABEL_ENSEMBLE_MEMBERS",
+    "MULTILABEL_METRICS",
+    "MULTILABEL_STRATEGIES",
+    "SEGMENTATION_METRICS",
+    "SEGMENTATION_STRATEGIES",
     "STRATEGIES",
     "ComparisonResult",
     "LossSpec",

@@ -27,7 +27,7 @@ from keras_imbalance.comparison._fold import fit_fold, interpolation_problems, p
 from keras_imbalance.comparison._models import DEFAULT_MODELS
 from keras_imbalance.comparison._results import FORMAT, ResultsFile, folds_frame, row_key
 from keras_imbalance.comparison._scoring import decide, fold_scores, softmax, stored_scores
-from keras_imbalance.comparison._settings import METRICS
+from keras_imbalance.comparison._settings import METRICS, TARGETS
 from keras_imbalance.comparison._strategies import ENSEMBLE_MEMBERS, Strategy, resolve_strategies
 
 
@@ -94,22 +94,37 @@ def _end_with_parent() -> None:
     threading.Thread(target=watch, name="keras-imbalance-parent-watch", daemon=True).start()
 
 
-def run_task(task: Task, x, codes, settings, backend: str, caller: int = -1, spec=None) -> list:
+def run_task(
+    task: Task, x, codes, settings, backend: str, caller: int = -1, spec=None, target=None
+) -> list:
     """Train and score one :class:`Task`; one result row per (recipe, decision rule).
-    ``caller`` is the process id of ``compare``'s process (a worker watches its parent)."""
+    ``caller`` is the process id of ``compare``'s process (a worker watches its parent);
+    ``target``: None (one class per row, ``codes``) or a multi-label / segmentation target,
+    which scores the rows itself (``target.scores``)."""
     if os.getpid() != caller:
         _end_with_parent()
     if "keras" not in sys.modules:
         os.environ.setdefault("KERAS_BACKEND", backend)
-    k = int(codes.max()) + 1
+    k = int(codes.max()) + 1 if target is None else target.k
     with _Threads():
         fitted = fit_fold(
-            task.model_fn, task.strategies, x, codes, task.train_idx, settings, task.seed, k, spec
+            task.model_fn,
+            task.strategies,
+            x,
+            codes,
+            task.train_idx,
+            settings,
+            task.seed,
+            k,
+            spec,
+            target,
         )
-        return _rows(task, fitted, x, codes, settings, k)
+        return fold_rows(task, fitted, x, codes, settings, k, target)
 
 
-def _rows(task, fitted, x, codes, settings, k) -> list:
+def fold_rows(task, fitted, x, codes, settings, k, target=None) -> list:
+    """One result row per (recipe, rule) of a fitted fold: the bookkeeping shared by every
+    target, and the scores of its test rows (``target.scores`` for other targets)."""
     y_test = codes[task.test_idx]
     x_test = _data.take(x, task.test_idx)
     share = fitted.seconds / max(1, len(fitted.deciders))
@@ -119,19 +134,25 @@ def _rows(task, fitted, x, codes, settings, k) -> list:
         if not names:
             continue  # a rule trained only to serve another (e.g. argmax of a tuned recipe)
         logits = predict_logits(fitted, (i, rule), x_test)
-        proba = softmax(logits)
-        pred = decide(proba, logits, decider.threshold, decider.prior, decider.costs)
         threshold = decider.threshold
-        rows.append(
+        row = {
+            "type": "fold",
+            "key": row_key(task.model_name, names[0], task.repeat, task.fold),
+            "model": task.model_name,
+            "strategy": names[0],
+            "aliases": names[1:],
+            "repeat": task.repeat,
+            "fold": task.fold,
+        }
+        if target is None:
+            proba = softmax(logits)
+            pred = decide(proba, logits, decider.threshold, decider.prior, decider.costs)
+            row.update(fold_scores(y_test, pred, proba, k, settings.costs))
+        else:
+            scored = target.scores(y_test, logits, threshold, settings.max_scores, task.seed)
+            row.update(scored)
+        row.update(
             {
-                "type": "fold",
-                "key": row_key(task.model_name, names[0], task.repeat, task.fold),
-                "model": task.model_name,
-                "strategy": names[0],
-                "aliases": names[1:],
-                "repeat": task.repeat,
-                "fold": task.fold,
-                **fold_scores(y_test, pred, proba, k, settings.costs),
                 "threshold": None if threshold is None else np.asarray(threshold).tolist(),
                 "best_epoch": decider.best_epoch,
                 "epochs_run": decider.epochs_run,
@@ -143,39 +164,52 @@ def _rows(task, fitted, x, codes, settings, k) -> list:
                 "prior": None if decider.prior is None else decider.prior.tolist(),
                 "n_fit": decider.n_fit,
                 "n_val": fitted.n_val,
-                "n_test": int(y_test.size),
-                "scores": stored_scores(y_test, proba, settings.max_scores, task.seed),
-                # every score, for the ensemble; removed before the row is stored
-                "_all_scores": stored_scores(y_test, proba, math.inf, task.seed),
+                "n_test": int(len(y_test)),
             }
         )
+        if target is None:
+            row["scores"] = stored_scores(y_test, proba, settings.max_scores, task.seed)
+            # every score, for the ensemble; removed before the row is stored
+            row["_all_scores"] = stored_scores(y_test, proba, math.inf, task.seed)
+        else:
+            row["scores"] = row.pop("scores", None)
+            row["_all_scores"] = row.pop("_all_scores", None)
+        rows.append(row)
     return rows
 
 
-def _collectors(resolved, models, k, max_scores, seeds, costs=None) -> list[Collector]:
+def collectors_of(
+    resolved, models, k, max_scores, seeds, costs=None, member_names=ENSEMBLE_MEMBERS, make=None
+) -> list[Collector]:
     """The ensemble's :class:`Collector` s: one over every model's member fits and, with
     several models, one per model that has at least 2 member fits. Empty when ``ensemble`` is
-    not requested."""
+    not requested. ``member_names`` and ``make(members, label)`` (a collector) serve another
+    target's ensemble."""
     if all(s.trains for s in resolved):
         return []
-    members = [(m, s.name) for m in models for s in resolved if s.name in ENSEMBLE_MEMBERS]
+    if make is None:
+
+        def make(members, label):
+            return Collector(members, label, k, max_scores, seeds, costs)
+
+    members = [(m, s.name) for m in models for s in resolved if s.name in member_names]
     if len(members) < 2:
         raise invalid(
             "strategies",
             "'ensemble' with at least 2 fits to average (models x strategies among "
-            f"{sorted(ENSEMBLE_MEMBERS)}); these give {len(members)}: "
+            f"{sorted(member_names)}); these give {len(members)}: "
             f"{[f'{m}:{s}' for m, s in members]}",
             [s.name for s in resolved],
         )
     label = model_label(models)
     if len(models) > 1 and label in models:
         raise invalid("model_fn", f"model names other than {label!r} (the ensemble's)", label)
-    out = [Collector(members, label, k, max_scores, seeds, costs)]
+    out = [make(members, label)]
     if len(models) > 1:
         for model in models:
             own = [m for m in members if m[0] == model]
             if len(own) >= 2:
-                out.append(Collector(own, model, k, max_scores, seeds, costs))
+                out.append(make(own, model))
     return out
 
 
@@ -212,19 +246,28 @@ def _keys_of(row: dict) -> list:
     ]
 
 
-def _skip_or_refuse(problems: dict, explicit: bool, trained: list) -> dict:
-    """Strategies the data cannot run: an error when the user named them, else skipped."""
+def skip_or_refuse(
+    problems: dict, explicit: bool, trained: list, what="class", instead="random_over"
+) -> dict:
+    """Strategies the data cannot run: an error when the user named them, else skipped (and
+    named in a warning)."""
     if not problems:
         return {}
     if explicit:
         reason = next(iter(problems.values()))
         raise invalid(
             "strategies",
-            f"strategies that interpolate within a class ({', '.join(problems)}) only when "
-            f"every class has at least 2 rows in the rows they resample, but {reason}; use "
-            "fewer folds (`cv`), more rows of that class, or 'random_over' instead",
+            f"strategies that interpolate within a {what} ({', '.join(problems)}) only when "
+            f"every {what} has at least 2 rows in the rows they resample, but {reason}; use "
+            f"fewer folds (`cv`), more rows of that {what}, or {instead!r} instead",
             [s.name for s in trained],
         )
+    warnings.warn(
+        "default strategies skipped on this data: "
+        + "; ".join(f"{name}: {reason}" for name, reason in problems.items()),
+        UserWarning,
+        stacklevel=4,
+    )
     return dict(problems)
 
 
@@ -251,6 +294,7 @@ def compare(
     jit_compile="auto",
     packed=True,
     costs=None,
+    layout=None,
 ):
     """Compare imbalance strategies by stratified (repeated) cross-validation.
 
@@ -278,8 +322,11 @@ def compare(
         Numeric features: a table, or an array of any rank such as images ``(n, h, w, c)``
         or sequences ``(n, t, f)`` (then ``model_fn`` must take that shape; the default models
         flatten it). Only 2-D tables are standardised.
-    y : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Class labels (ints, strings, bools) or one-hot rows.
+    y : array-like of shape (n_samples,), (n_samples, n_classes) or (n_samples, h, w)
+        Class labels (ints, strings, bools) or one-hot rows; a multi-label 0/1 matrix
+        ``(n_samples, n_labels)`` (or DataFrame) with rows of several (or no) 1s; or
+        segmentation masks of class ids ``(n_samples, h, w)`` (``(..., 1)`` too) for images
+        ``x`` of shape ``(n_samples, h, w[, channels])``. See ``layout`` and Notes.
     strategies : list of str, default=None
         Names from :data:`STRATEGIES` (aliases such as ``"none + tuned threshold"`` accepted);
         ``None`` runs :data:`DEFAULT_STRATEGIES`. ``none`` and ``none+threshold`` are always
@@ -311,11 +358,12 @@ def compare(
         ``RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=random_state)``
         on the class codes (labels in sorted order), so they can be reproduced outside.
     metric : {"balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", \
-"pr_auc", "expected_cost"}, default=None
+"pr_auc", "expected_cost", "mean_iou", "rare_iou", "mean_dice"}, default=None
         Ranking metric; also the early-stopping monitor and (mapped to ``balanced_accuracy``,
         ``g_mean`` or ``f1``) the target of the threshold tuning. ``None``:
         ``"balanced_accuracy"``, or ``"expected_cost"`` (the mean cost per row, lower is
-        better) when ``costs`` are given.
+        better) when ``costs`` are given, or ``"mean_iou"`` for segmentation masks (the last
+        three are for masks only).
     epochs : int, default=100
         Maximum epochs; early stopping usually ends training much sooner (see ``model_fn``
         for builders trained a fixed number of epochs).
@@ -359,6 +407,12 @@ def compare(
     packed : bool, default=True
         ``False`` trains each strategy in a Keras fit of its own (the same rows, weights and
         losses; the cost before packing, kept for measurements).
+    layout : {"binary", "sparse", "onehot", "multilabel", "dense"}, default=None
+        How to read ``y`` when its shape is ambiguous (as in :func:`keras_imbalance.describe`):
+        a 0/1 matrix with exactly one 1 per row is one-hot (one class per row) unless
+        ``layout="multilabel"``; ``"dense"`` (or ``"segmentation"``) reads masks. ``None``:
+        masks for 3 axes or more, multi-label for a 0/1 matrix with a row that does not hold
+        exactly one 1, one class per row otherwise.
     costs : dict {class: cost} or array-like of shape (n_classes, n_classes), default=None
         Misclassification costs (:func:`keras_imbalance.calibration.cost_matrix`):
         ``{"fraud": 50, "ok": 1}`` says a missed fraud costs 50 times a false alarm; a matrix
@@ -393,6 +447,26 @@ def compare(
     ... without clipping -- and the model adds no regularisation loss) train one copy; its row
     lists the others in ``aliases``.
 
+    Multi-label targets (:mod:`keras_imbalance.comparison._multilabel`): the model returns one
+    logit per label; strategies :data:`MULTILABEL_STRATEGIES` (default
+    :data:`MULTILABEL_DEFAULT_STRATEGIES`: ``none``, ``none+threshold`` with a threshold per
+    label, per-label ``balanced`` weights, ``focal``, ``logit_adjusted``, ``ml_ros``,
+    ``mlsmote``, ``label_batches`` and their ``ensemble``; ``powerset_ros`` and
+    ``powerset_smote`` on request). ``metric`` (any of :data:`MULTILABEL_METRICS`) is the mean
+    over the labels of the label's own binary metric; each fold row also holds every label's
+    recall, precision and PR-AUC (``per_label``). Folds, validation rows and early stopping
+    are stratified on each row's rarest positive label. Every label needs positive and
+    negative rows.
+
+    Segmentation masks (:mod:`keras_imbalance.comparison._segmentation`): ``model_fn`` is
+    required and returns per-pixel logits ``(batch, h, w, n_classes)``; strategies
+    :data:`SEGMENTATION_STRATEGIES` (``ce``, the baseline; ``weighted_ce_balanced``,
+    ``weighted_ce_median_frequency``, ``dice``, ``ce+dice``, ``focal_tversky``); ranked by
+    ``mean_iou`` (default), ``rare_iou`` (the class with the fewest pixels) or ``mean_dice``
+    over every test pixel, with the per-class IoU and the pixel confusion matrix in each fold
+    row; folds are stratified on each image's rarest class. Neither target takes ``costs``,
+    and :meth:`ComparisonResult.fit_recommended` is for one class per row only.
+
     Interval and recommendation rule: see :func:`keras_imbalance.comparison.corrected_interval`
     (Nadeau & Bengio's corrected resampled t interval, 95 %); the winner "beats none beyond
     noise" when the interval of its paired per-fold differences with ``none`` lies above 0.
@@ -405,10 +479,11 @@ def compare(
     >>> result = ki.compare(x, y, strategies=["balanced", "smote"], cv=2, epochs=3)  # doctest: +SKIP
     >>> result.leaderboard[["strategy", "mean", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
+    kind = target_kind(y, layout)
     settings = training_settings(
         None,
         {
-            "metric": "balanced_accuracy" if metric is None else metric,
+            "metric": TARGETS[kind][1] if metric is None else metric,
             "epochs": epochs,
             "batch_size": batch_size,
             "patience": patience,
@@ -419,8 +494,79 @@ def compare(
             "max_scores": max_scores,
             "jit_compile": jit_compile,
             "packed": packed,
+            **({} if kind == "multiclass" else {"target": kind}),
         },
     )
+    repeats = check_number("repeats", repeats, low=1, integer=True)
+    if progress is not None and not callable(progress):
+        raise invalid(
+            "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
+        )
+    if kind == "multiclass":
+        plan = _multiclass_plan(x, y, strategies, model_fn, cv, repeats, settings, costs, metric)
+    else:
+        if costs is not None:
+            raise invalid("costs", f"None for a {kind} target (costs are per class)", costs)
+        if kind == "multilabel":
+            from keras_imbalance.comparison._multilabel import plan as kind_plan
+        else:
+            from keras_imbalance.comparison._segmentation import plan as kind_plan
+        plan = kind_plan(x, y, strategies, model_fn, cv, repeats, settings, layout)
+    return execute(plan, results_path, progress, n_jobs)
+
+
+def target_kind(y, layout) -> str:
+    """``"multiclass"``, ``"multilabel"`` or ``"segmentation"``: what ``compare`` reads ``y``
+    as. ``layout`` (as in :func:`keras_imbalance.describe`) decides when given:
+    ``"multilabel"``; ``"dense"`` (or ``"segmentation"``) for masks; ``"binary"``,
+    ``"sparse"`` or ``"onehot"`` for one class per row. Otherwise: masks ``(N, H, W)`` or
+    ``(N, H, W, 1)`` (3 axes or more) are segmentation; an ``(N, K)`` 0/1 matrix with a row
+    that does not hold exactly one 1 is multi-label (one 1 in every row: one-hot, one class
+    per row)."""
+    if layout is not None:
+        kinds = {
+            "multilabel": "multilabel",
+            "dense": "segmentation",
+            "segmentation": "segmentation",
+            "binary": "multiclass",
+            "sparse": "multiclass",
+            "onehot": "multiclass",
+        }
+        if not isinstance(layout, str) or layout not in kinds:
+            raise invalid("layout", f"None or one of {tuple(kinds)}", layout)
+        return kinds[layout]
+    shape = np.shape(y)
+    if len(shape) >= 3:
+        return "segmentation"
+    if len(shape) == 2 and shape[1] > 1:
+        arr = np.asarray(y)
+        if arr.dtype.kind in "biuf" and np.isin(arr, (0, 1)).all():
+            if np.any(arr.sum(axis=1) != 1):
+                return "multilabel"
+    return "multiclass"
+
+
+@dataclass
+class Plan:
+    """Everything a comparison runs, checked before any fit: the rows, the labels (class
+    codes, label rows or masks), the target (None: one class per row), the builders, the
+    strategies trained, the folds and their seeds, the ensemble collectors, the results-file
+    config."""
+
+    x: Any
+    y: Any
+    spec: Any
+    target: Any
+    models: dict
+    trained: list
+    splits: list
+    seeds: dict
+    collectors: list
+    config: dict
+    settings: Any
+
+
+def _multiclass_plan(x, y, strategies, model_fn, cv, repeats, settings, costs, metric) -> Plan:
     xa, spec = _data.features(x)
     codes, classes = _data.labels(y, xa.shape[0])
     k = len(classes)
@@ -432,11 +578,6 @@ def compare(
     resolved = resolve_strategies(strategies)
     trained = [s for s in resolved if s.trains]
     models = _data.builders(model_fn, DEFAULT_MODELS)
-    repeats = check_number("repeats", repeats, low=1, integer=True)
-    if progress is not None and not callable(progress):
-        raise invalid(
-            "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
-        )
     counts = np.bincount(codes, minlength=k)
     splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, codes, classes)
     seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
@@ -446,28 +587,31 @@ def compare(
     problems = interpolation_problems(
         trained, splits, codes, classes, settings.validation_fraction, fit_part, seeds
     )
-    skipped = _skip_or_refuse(problems, strategies is not None, trained)
+    skipped = skip_or_refuse(problems, strategies is not None, trained)
     if skipped:
-        warnings.warn(
-            "default strategies skipped on this data: "
-            + "; ".join(f"{name}: {reason}" for name, reason in skipped.items()),
-            UserWarning,
-            stacklevel=2,
-        )
         resolved = [s for s in resolved if s.name not in skipped]
         trained = [s for s in trained if s.name not in skipped]
-    collectors = _collectors(resolved, models, k, settings.max_scores, seeds, settings.costs)
+    collectors = collectors_of(resolved, models, k, settings.max_scores, seeds, settings.costs)
+    config = make_config(
+        xa, codes, spec, classes, counts, resolved, skipped, models, cv_config, repeats, settings
+    )
+    return Plan(xa, codes, spec, None, models, trained, splits, seeds, collectors, config, settings)
 
+
+def make_config(
+    xa, y, spec, classes, counts, resolved, skipped, models, cv_config, repeats, settings, **extra
+) -> dict:
+    """The results file's fingerprinted config: data summary, strategies, models, folds and
+    settings (``extra``: what another target adds, e.g. its metrics)."""
     import keras
 
     from keras_imbalance import __version__
 
-    backend = keras.backend.backend()
-    config = {
+    return {
         "format": FORMAT,
         "version": __version__,
         "data": {
-            "hash": _data.data_hash(xa, codes),
+            "hash": _data.data_hash(xa, y),
             "n_samples": int(xa.shape[0]),
             "input_shape": list(xa.shape[1:]),
             "table": None
@@ -478,7 +622,7 @@ def compare(
                 "dropped": dict(spec.dropped),
             },
             "classes": classes,
-            "class_counts": counts.tolist(),
+            "class_counts": np.asarray(counts).tolist(),
         },
         "strategies": [s.name for s in resolved],
         "skipped": skipped,
@@ -487,9 +631,16 @@ def compare(
         "repeats": repeats,
         "settings": settings.config(),
         "metric": settings.metric,
-        "backend": backend,
+        "backend": keras.backend.backend(),
+        **extra,
     }
 
+
+def execute(plan: Plan, results_path, progress, n_jobs) -> ComparisonResult:
+    """Run the missing (model, repeat, fold) tasks of ``plan`` (in parallel with joblib),
+    append every row to the results file as it arrives, and build the result."""
+    settings, splits, models, trained = plan.settings, plan.splits, plan.models, plan.trained
+    collectors, config, backend = plan.collectors, plan.config, plan.config["backend"]
     store = ResultsFile(results_path, config) if results_path is not None else None
     try:
         done: dict[str, dict] = {}  # key of every strategy a stored row answers for -> the row
@@ -530,7 +681,7 @@ def compare(
                             _with_partners(missing, trained),
                             repeat,
                             fold,
-                            seeds[(repeat, fold)],
+                            plan.seeds[(repeat, fold)],
                             train_idx,
                             test_idx,
                         )
@@ -543,7 +694,10 @@ def compare(
             tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
             parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
             results = parallel(
-                delayed(run_task)(t, xa, codes, settings, backend, os.getpid(), spec) for t in tasks
+                delayed(run_task)(
+                    t, plan.x, plan.y, settings, backend, os.getpid(), plan.spec, plan.target
+                )
+                for t in tasks
             )
             for rows in results:
                 for row in rows:
@@ -578,12 +732,21 @@ def build_result(rows, config, results_path=None) -> ComparisonResult:
     rows = sorted(
         rows, key=lambda r: (r["model"], order.get(r["strategy"], 99), r["repeat"], r["fold"])
     )
-    folds = folds_frame(rows)
+    metrics = tuple(config.get("metrics", METRICS))
+    folds = folds_frame(rows, metrics, tuple(config.get("fold_columns", ())))
     cv = config["cv"]
     ratio = cv["test_train_ratio"] if isinstance(cv, dict) else 1.0 / (cv - 1)
-    scored = [m for m in (*METRICS, "expected_cost") if m in folds]
+    scored = [m for m in (*metrics, "expected_cost") if m in folds]
     board = _stats.leaderboard(folds, metric, scored, ratio)
-    rec = _stats.recommend(folds, board, metric, ratio, classes=config["data"]["classes"])
+    rec = _stats.recommend(
+        folds,
+        board,
+        metric,
+        ratio,
+        baseline=config.get("baseline", "none"),
+        prefer=config.get("prefer", "ensemble"),
+        classes=config["data"]["classes"],
+    )
     board = _stats.with_skipped(board, config.get("skipped") or {})
     return ComparisonResult(
         leaderboard=board,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison._fit import fit_strategy
 from keras_imbalance.comparison._models import DEFAULT_MODELS
 from keras_imbalance.comparison._results import FORMAT, _jsonable
@@ -41,9 +41,11 @@ class ComparisonResult:
     metric : str
         The ranking metric.
     classes : list of str
-        Class names, in the order of the confusion matrices and recalls.
+        Class names, in the order of the confusion matrices and recalls (multi-label: the
+        label names).
     class_counts : list of int
-        Samples per class in the whole data.
+        Samples per class in the whole data (multi-label: positive rows per label;
+        segmentation: pixels per class).
     rows : list of dict
         The raw result lines (with the test-fold scores used for precision-recall curves).
     results_path : str or None
@@ -127,6 +129,15 @@ class ComparisonResult:
             Raw features -> class probabilities (columns in the order of :attr:`classes`).
         """
         rec, cfg = self.recommendation, self.config
+        target = cfg.get("target", "multiclass")
+        if target != "multiclass":
+            raise invalid(
+                "result",
+                "a comparison of one class per row (fit_recommended does not train "
+                f"{target} strategies: compile your model with the recommended strategy's loss "
+                "from keras_imbalance.losses, or its rows from keras_imbalance.resample)",
+                Text(f"a {target} comparison"),
+            )
         strategy, winner = rec.get("winner_strategy"), rec.get("winner_model")
         if strategy is None:
             raise ValueError("No finished folds: there is no recommendation to train.")

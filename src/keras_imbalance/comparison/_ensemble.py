@@ -86,11 +86,36 @@ class Collector:
         return self._row(fold, [part[m] for m in self.members], self.members)
 
     def _row(self, fold, parts, members) -> dict:
-        y = np.asarray(parts[0][1]["y"], dtype=np.int64)
-        for _, scores in parts[1:]:
-            if not np.array_equal(np.asarray(scores["y"], dtype=np.int64), y):
-                raise RuntimeError(f"ensemble members of fold {fold} scored different rows")
         rows = [r for r, _ in parts]
+        scored = self._scored(fold, parts)
+        repeat, number = fold
+        return {
+            "type": "fold",
+            "key": self.key(repeat, number),
+            "model": self.model,
+            "strategy": STRATEGY,
+            "repeat": repeat,
+            "fold": number,
+            **{k: v for k, v in scored.items() if k not in ("scores", "n_test")},
+            "threshold": None,
+            "members": [f"{m}:{s}" for m, s in members],
+            "best_epoch": None,
+            "epochs_run": None,
+            "refit": all(bool(r.get("refit")) for r in rows),
+            "batch_size": None,
+            # the members' training time: what the ensemble costs when run on its own
+            "fit_seconds": round(float(sum(r["fit_seconds"] for r in rows)), 3),
+            "n_fit": None,
+            "n_val": rows[0].get("n_val"),
+            "n_test": scored["n_test"],
+            "scores": scored["scores"],
+        }
+
+    def _scored(self, fold, parts) -> dict:
+        """The fold's scores of the averaged members (``n_test`` and the stored ``scores``
+        with them); another target's collector overrides this."""
+        y = np.asarray(parts[0][1]["y"], dtype=np.int64)
+        same_rows(fold, parts)
         if self.costs is None:
             proba = np.mean([proba_matrix(s, self.k) for _, s in parts], axis=0)
             pred = np.argmax(proba, axis=1)
@@ -103,26 +128,16 @@ class Collector:
                 axis=0,
             )
             pred = calibration.bayes_decision(proba, self.costs)
-        scored = fold_scores(y, pred, proba, self.k, self.costs)
-        repeat, number = fold
         return {
-            "type": "fold",
-            "key": self.key(repeat, number),
-            "model": self.model,
-            "strategy": STRATEGY,
-            "repeat": repeat,
-            "fold": number,
-            **scored,
-            "threshold": None,
-            "members": [f"{m}:{s}" for m, s in members],
-            "best_epoch": None,
-            "epochs_run": None,
-            "refit": all(bool(r.get("refit")) for r in rows),
-            "batch_size": None,
-            # the members' training time: what the ensemble costs when run on its own
-            "fit_seconds": round(float(sum(r["fit_seconds"] for r in rows)), 3),
-            "n_fit": None,
-            "n_val": rows[0].get("n_val"),
+            **fold_scores(y, pred, proba, self.k, self.costs),
             "n_test": int(y.size),
             "scores": stored_scores(y, proba, self.max_scores, self.seeds[fold]),
         }
+
+
+def same_rows(fold, parts) -> None:
+    """Refuse members whose stored scores are of different test rows."""
+    y = np.asarray(parts[0][1]["y"])
+    for _, scores in parts[1:]:
+        if not np.array_equal(np.asarray(scores["y"]), y):
+            raise RuntimeError(f"ensemble members of fold {fold} scored different rows")

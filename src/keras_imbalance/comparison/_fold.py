@@ -20,6 +20,12 @@ on all rows:
 
 ``settings.packed=False`` trains each copy in a Keras fit of its own, the refits after the
 early-stopped fits (same rows, weights and losses; the cost before packing, for measurements).
+
+``target`` (None: one class per row) plugs in another kind of label (a multi-label row, a
+segmentation mask; :mod:`~._multilabel`, :mod:`~._segmentation`): an object with ``strata``
+(an int code per row of the data, which the validation split is stratified on),
+``check_model(model, k, sample)``, ``packed_loss(specs, k)``, ``rule_score(metric, y,
+logits, rule)`` (the validation score of a copy) and ``tune(y, logits, metric)``.
 """
 
 from __future__ import annotations
@@ -147,12 +153,14 @@ def _repeat(positions: np.ndarray, multiplicity: np.ndarray, weight: np.ndarray)
 class _Fold:
     """The rows of one training fold and how copies on its parts are packed and trained."""
 
-    def __init__(self, model_fn, x, codes, train_idx, settings, seed, k, spec=None):
+    def __init__(self, model_fn, x, codes, train_idx, settings, seed, k, spec=None, target=None):
         self.model_fn, self.settings, self.seed, self.k = model_fn, settings, seed, k
+        self.target = target
         self.recipes: list = []
         self.y = codes[train_idx]
         self.raw = take(x, train_idx)
-        self.fit_pos, val_pos = validation_split(self.y, settings.validation_fraction, seed)
+        strata = self.y if target is None else target.strata[train_idx]
+        self.fit_pos, val_pos = validation_split(strata, settings.validation_fraction, seed)
         self.full_scaler = Scaler.fit(self.raw, settings.standardize, spec)
         if spec is None:
             self.fit_scaler = Scaler.fit(take(self.raw, self.fit_pos), settings.standardize)
@@ -169,7 +177,7 @@ class _Fold:
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
         if full:
-            return np.arange(self.y.size), self.full_scaler
+            return np.arange(len(self.y)), self.full_scaler
         return self.fit_pos, self.fit_scaler
 
     def fit(self, copies: list, known_epochs: dict) -> tuple:
@@ -225,7 +233,8 @@ class _Fold:
         net = _packing.build_net(
             self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
         )
-        _packing.compile_net(net, specs, k, settings)
+        loss = None if self.target is None else self.target.packed_loss(specs, k)
+        _packing.compile_net(net, specs, k, settings, loss)
 
         costs = None if settings.costs is None else np.asarray(settings.costs)
         priors = (
@@ -254,6 +263,8 @@ class _Fold:
             y_val, metric = self.y_val, settings.metric
 
             def score(copy, rule, logits):
+                if self.target is not None:
+                    return self.target.rule_score(metric, y_val, logits, rule)
                 prior = priors[order[copy]]
                 return rule_score(metric, y_val, logits, rule, k, costs, prior)
 
@@ -351,21 +362,22 @@ def interpolation_problems(trained, splits, codes, classes, fraction, fit_part, 
 
 
 def fit_fold(
-    model_fn, strategies, x, codes, train_idx, settings, seed, n_classes, spec=None
+    model_fn, strategies, x, codes, train_idx, settings, seed, n_classes, spec=None, target=None
 ) -> FoldFit:
     """Train ``strategies`` with ``model_fn`` on the training fold ``train_idx`` (see the
     module docstring): one packed fit with early-stopping copies on the fit part and refit
-    copies on the whole fold (``settings.packed=False``: one fit per copy, refits after)."""
+    copies on the whole fold (``settings.packed=False``: one fit per copy, refits after).
+    ``codes``: the labels (class codes, or another ``target``'s labels)."""
     import keras
 
     from keras_imbalance.comparison import _packing
 
     k = n_classes
-    fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k, spec)
-    sample = fold.full_scaler.transform(take(fold.raw, np.arange(min(8, fold.y.size))))
+    fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k, spec, target)
+    sample = fold.full_scaler.transform(take(fold.raw, np.arange(min(8, len(fold.y)))))
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
-    _packing.check_model(lone, k, sample)
+    (_packing.check_model if target is None else target.check_model)(lone, k, sample)
     recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
     fold.recipes = recipes
     fixed = fold.fixed
@@ -402,9 +414,12 @@ def fit_fold(
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
             lone.set_weights(early_stopped.get(key, d).weights)
-            proba = softmax(_logits(lone, fold.x_val))
+            logits = _logits(lone, fold.x_val)
+            if target is not None:
+                d.threshold = target.tune(fold.y_val, logits, settings.metric)
+                continue
             d.threshold = tune(
-                fold.y_val, proba, settings.metric, costs if rule == "cost" else None
+                fold.y_val, softmax(logits), settings.metric, costs if rule == "cost" else None
             )
     widest = max(len(p) for p in plan) if plan else 0
     return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))

@@ -130,9 +130,9 @@ class PackedSequential(keras.Model):
         return x
 
 
-def check_model(model, n_classes: int, sample: np.ndarray):
-    """Refuse, in one line naming ``model_fn``, a builder result that is not a one-output
-    ``keras.Model`` returning ``n_classes`` logits (a softmax output is refused too)."""
+def model_output(model, sample: np.ndarray) -> np.ndarray:
+    """The output of a builder's model on ``sample`` (float64), or one line naming
+    ``model_fn`` when it is not a one-output ``keras.Model`` that takes such inputs."""
     if not isinstance(model, keras.Model):
         raise invalid(
             "model_fn",
@@ -150,19 +150,33 @@ def check_model(model, n_classes: int, sample: np.ndarray):
         ) from None
     if isinstance(out, list | tuple | dict):
         raise invalid("model_fn", "a model with one output", f"{len(out)} outputs")
-    out = np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64)
+    return np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float64)
+
+
+def check_model(model, n_classes: int, sample: np.ndarray, unit="class", squash="softmax"):
+    """Refuse, in one line naming ``model_fn``, a builder result that is not a one-output
+    ``keras.Model`` returning ``n_classes`` logits (a softmax output is refused too; with
+    ``unit="label"`` and ``squash="sigmoid"``, for one logit per label, outputs all in
+    [0, 1])."""
+    out = model_output(model, sample)
     if out.ndim != 2 or out.shape[1] != n_classes:
         raise invalid(
             "model_fn",
-            f"a model with {n_classes} output logits per row (one per class, no softmax), "
+            f"a model with {n_classes} output logits per row (one per {unit}, no {squash}), "
             f"shape (None, {n_classes})",
             f"a model with output shape {(None, *out.shape[1:])}",
         )
-    if out.shape[0] and out.min() >= 0 and np.allclose(out.sum(axis=1), 1.0, atol=1e-5):
+    if squash == "softmax":
+        squashed = out.min() >= 0 and np.allclose(out.sum(axis=1), 1.0, atol=1e-5)
+        seen = "probabilities (rows sum to 1)"
+    else:
+        squashed = out.min() >= 0 and out.max() <= 1
+        seen = "all in [0, 1] (probabilities)"
+    if out.shape[0] and squashed:
         raise invalid(
             "model_fn",
-            "a model returning logits (no softmax on the last layer)",
-            "a model whose outputs are probabilities (rows sum to 1)",
+            f"a model returning logits (no {squash} on the last layer)",
+            f"a model whose outputs are {seen}",
         )
 
 
@@ -239,11 +253,12 @@ def build_net(model_fn, input_shape, n_classes, copies, seed, sample) -> Net:
     return Net(model, copies, False, lone)
 
 
-def compile_net(net: Net, specs, n_classes, settings) -> None:
-    """Compile with a fresh copy of the builder's optimizer and the packed loss of ``specs``."""
+def compile_net(net: Net, specs, n_classes, settings, loss=None) -> None:
+    """Compile with a fresh copy of the builder's optimizer and the packed loss of ``specs``
+    (``loss``: another packed loss, for targets other than one class per row)."""
     net.model.compile(
         optimizer=_optimizer(net.lone),
-        loss=PackedCrossentropy(specs, n_classes),
+        loss=PackedCrossentropy(specs, n_classes) if loss is None else loss,
         jit_compile=settings.jit_for(keras.backend.backend()),
     )
 
@@ -321,7 +336,9 @@ class PackedCrossentropy(keras.losses.Loss):
 
 class PackedRows(keras.utils.PyDataset):
     """Every copy's own mini-batches, side by side: step ``i`` gives ``(x, y)`` with ``x`` of
-    shape ``(B, C, ...)`` and ``y`` ``(B, C, 2)`` (class code, weight).
+    shape ``(B, C, ...)`` and ``y`` ``(B, C, 2)`` (class code, weight); with a label per
+    element (``labels`` of shape ``(N, ...)``: a multi-label row, a mask) ``y`` is
+    ``(B, C, ..., 2)``, the row's weight repeated along the element axes.
 
     Copy ``c`` trains on the rows ``rows[c]`` of ``store`` (repeated rows are repeated draws)
     with loss weights ``weights[c]``; ``redraw[c](epoch) -> (rows, weights)`` replaces them
@@ -388,7 +405,9 @@ class PackedRows(keras.utils.PyDataset):
     def __getitem__(self, step):
         self._prepare()
         index = self._index[step]
-        y = np.stack([self.labels[index], self._scaled[step]], axis=-1)
+        labels = self.labels[index]  # (B, C, ...): a code, a label vector or a mask per row
+        weight = self._scaled[step].reshape(index.shape + (1,) * (labels.ndim - 2))
+        y = np.stack([labels, np.broadcast_to(weight, labels.shape)], axis=-1)
         return self.store[index], y
 
     def on_epoch_end(self):

@@ -275,11 +275,13 @@ def _write_all(fd: int, data: bytes) -> None:
         written += os.write(fd, data[written:])
 
 
-def folds_frame(rows):
-    """DataFrame of fold rows (metrics and bookkeeping; the raw scores stay in ``rows``)."""
+def folds_frame(rows, metrics=METRICS, extra=()):
+    """DataFrame of fold rows (metrics and bookkeeping; the raw scores stay in ``rows``):
+    a column per metric of ``metrics`` and per name of ``extra`` (what another target's rows
+    hold, e.g. per-label scores)."""
     import pandas as pd
 
-    scored = list(METRICS)
+    scored = list(metrics)
     if any("expected_cost" in r["metrics"] for r in rows):
         scored.append("expected_cost")
     columns = [
@@ -300,6 +302,7 @@ def folds_frame(rows):
         "n_fit",
         "n_val",
         "n_test",
+        *extra,
     ]
     records = []
     for r in rows:

@@ -30,15 +30,22 @@ def pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
     return float(np.mean([average_precision_score(y == c, proba[:, c]) for c in present]))
 
 
+def kept_rows(n: int, limit: float, seed: int) -> tuple[np.ndarray, list | None]:
+    """``(positions kept, their list or None when all are)``: at most ``limit`` of ``n``
+    test rows, a seeded random subset beyond."""
+    keep = np.arange(n)
+    if n <= limit:
+        return keep, None
+    keep = np.sort(np.random.default_rng(seed).choice(n, size=int(limit), replace=False))
+    return keep, keep.tolist()
+
+
 def stored_scores(y: np.ndarray, proba: np.ndarray, limit: float, seed: int) -> dict:
     """At most ``limit`` test-fold scores (a seeded random subset beyond), rounded."""
-    n = y.size
-    keep = np.arange(n)
-    if n > limit:
-        keep = np.sort(np.random.default_rng(seed).choice(n, size=int(limit), replace=False))
+    keep, index = kept_rows(y.size, limit, seed)
     p = np.round(proba[keep], 5)
     return {
-        "index": keep.tolist() if n > limit else None,
+        "index": index,
         "y": y[keep].tolist(),
         "proba": (p[:, 1] if p.shape[1] == 2 else p).tolist(),
     }

@@ -17,6 +17,21 @@ from keras_imbalance._validation import check_number, check_option, invalid
 #: Metrics every fold row records; any of them can rank the leaderboard.
 METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
 
+#: Metrics of a multi-label comparison: each metric of the label's own 0/1 problem (F1 of
+#: its positives; PR-AUC = the average precision of its positives), averaged over the labels.
+MULTILABEL_METRICS = METRICS
+
+#: Metrics of a segmentation comparison, over every test pixel: mean IoU over the classes,
+#: the IoU of the class with the fewest pixels in the data, mean Dice over the classes.
+SEGMENTATION_METRICS = ("mean_iou", "rare_iou", "mean_dice")
+
+#: target kind -> (its metrics, its default metric)
+TARGETS = {
+    "multiclass": (METRICS, "balanced_accuracy"),
+    "multilabel": (MULTILABEL_METRICS, "balanced_accuracy"),
+    "segmentation": (SEGMENTATION_METRICS, "mean_iou"),
+}
+
 METRIC_ALIASES = {
     "g_mean": "geometric_mean",
     "gmean": "geometric_mean",
@@ -72,6 +87,10 @@ class TrainingSettings:
         The cost matrix ``costs[true][predicted]`` (see
         :func:`keras_imbalance.calibration.cost_matrix`): every strategy decides by least
         expected cost and ``metric`` is ``"expected_cost"`` (lower is better).
+    target : {"multiclass", "multilabel", "segmentation"}
+        What a row's label is: one class, a 0/1 vector of labels, or a mask of class ids
+        (the metrics :data:`TARGETS` allows). Left out of :meth:`config` when
+        ``"multiclass"``, so results files written before the other kinds still resume.
     """
 
     metric: str = "balanced_accuracy"
@@ -86,6 +105,7 @@ class TrainingSettings:
     jit_compile: Any = "auto"
     packed: bool = True
     costs: Any = None
+    target: str = "multiclass"
 
     def __post_init__(self):
         metric = self.metric
@@ -100,7 +120,11 @@ class TrainingSettings:
                 raise invalid("costs", "a square cost matrix (see cost_matrix)", costs)
             costs = tuple(tuple(float(v) for v in row) for row in matrix)
             object.__setattr__(self, "costs", costs)
-        check_option("metric", metric, COST_METRICS if costs is not None else METRICS)
+        check_option("target", self.target, TARGETS)
+        if costs is not None and self.target != "multiclass":
+            raise invalid("costs", f"None for a {self.target} target", costs)
+        allowed = TARGETS[self.target][0]
+        check_option("metric", metric, COST_METRICS if costs is not None else allowed)
         values = {
             "metric": metric,
             "epochs": check_number("epochs", self.epochs, low=1, integer=True),
@@ -132,7 +156,10 @@ class TrainingSettings:
 
     def config(self) -> dict:
         """Every setting, JSON-ready (the results file's ``config["settings"]``)."""
-        return asdict(self)
+        out = asdict(self)
+        if out["target"] == "multiclass":
+            del out["target"]
+        return out
 
     @classmethod
     def from_config(cls, config: dict) -> TrainingSettings:

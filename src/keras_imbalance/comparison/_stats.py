@@ -74,10 +74,17 @@ def _joined(part, column: str) -> str:
 
 
 def test_rows(part) -> np.ndarray:
-    """Test rows of each class per repeat (mean over repeats) in a fold-rows frame."""
-    if "confusion" not in part or not len(part):
+    """Test rows of each class per repeat (mean over repeats) in a fold-rows frame: the row
+    sums of the confusion matrices, or a ``test_counts`` column (rows holding each label, images
+    holding each class) where the rows have one."""
+    if not len(part):
         return np.zeros(0)
-    totals = np.sum([np.asarray(c).sum(axis=1) for c in part["confusion"]], axis=0)
+    if "test_counts" in part:
+        totals = np.sum([np.asarray(c, dtype=np.float64) for c in part["test_counts"]], axis=0)
+    elif "confusion" in part:
+        totals = np.sum([np.asarray(c).sum(axis=1) for c in part["confusion"]], axis=0)
+    else:
+        return np.zeros(0)
     return totals / max(1, part["repeat"].nunique())
 
 

@@ -97,7 +97,7 @@ class TrainingRows:
 
     @property
     def n_extra(self) -> int:
-        return 0 if self.extra_y is None else int(self.extra_y.size)
+        return 0 if self.extra_y is None else len(self.extra_y)
 
     def same_training(self, other: TrainingRows, *, up_to_scale: bool) -> bool:
         """Whether both train on the same rows with the same (or proportional) weights."""
@@ -181,7 +181,7 @@ class Strategy:
         ``space`` (the fold's scaler) says which columns of ``x`` hold category codes
         (``space.categorical``) and maps rows to model input and back (``to_model``,
         ``from_model``); synthetic rows come back in the space of ``x``."""
-        n = y.size
+        n = len(y)
         return TrainingRows(_ones(n), _ones(n), n)
 
     def loss_spec(self, y: np.ndarray, n_classes: int) -> LossSpec:
@@ -270,6 +270,14 @@ class Resampled(Strategy):
     def interpolates(self) -> bool:
         return any(scope == "class" for _, _, scope in _NEIGHBORS.get(self.method, ()))
 
+    def neighbor_defaults(self) -> dict:
+        """The neighbour counts of the method (imbalanced-learn's defaults)."""
+        return {name: default for name, default, _ in _NEIGHBORS.get(self.method, ())}
+
+    def resample_options(self) -> dict:
+        """Keywords of ``resample`` besides the neighbour counts (none here)."""
+        return {}
+
     def neighbor_params(self, y: np.ndarray) -> dict:
         """Neighbour counts lowered to what the smallest class allows (imbalanced-learn's
         defaults otherwise): ``k`` neighbours within a class need ``k + 1`` of its rows."""
@@ -285,24 +293,27 @@ class Resampled(Strategy):
         from keras_imbalance import resampling
 
         params = self.neighbor_params(y)
+        defaults = self.neighbor_defaults()
         lowered = {
             name: value
             for name, value in params.items()
-            if value < dict((n, d) for n, d, _ in _NEIGHBORS[self.method])[name]
+            if name in defaults and value < defaults[name]
         }
         categorical = list(getattr(space, "categorical", ()))
         method, rows = self.method, x
         if categorical and self.interpolates and method in ("smote", "smotenc"):
             method = "smotenc"  # SMOTE-NC on the category codes
             params["categorical_features"] = categorical
-        elif categorical and method != "random_over" and method != "random_under":
+        elif categorical and method not in ("random_over", "random_under", "ml_ros", "ml_rus"):
             rows = space.to_model(x)  # distances on the one-hot model input
-        result = resampling.resample(rows, y, method=method, random_state=seed, **params)
+        result = resampling.resample(
+            rows, y, method=method, random_state=seed, **self.resample_options(), **params
+        )
         x_res = np.asarray(result.x)
         y_res = np.asarray(result.y, dtype=np.int64)
         source = np.asarray(result.sample_indices)  # the row each output copies; -1: synthetic
         synthetic = source < 0
-        multiplicity = np.bincount(source[~synthetic], minlength=y.size).astype(np.float64)
+        multiplicity = np.bincount(source[~synthetic], minlength=len(y)).astype(np.float64)
         extra_x = extra_y = extra_w = None
         if synthetic.any():
             extra_x = x_res[synthetic]
@@ -310,12 +321,12 @@ class Resampled(Strategy):
                 extra_x = space.from_model(extra_x)
             extra_x = extra_x.astype(x.dtype if x.dtype.kind == "f" else np.float32)
             extra_y = y_res[synthetic]
-            extra_w = _ones(extra_y.size)
+            extra_w = _ones(len(extra_y))
         note = ", ".join(f"{k}={v}" for k, v in lowered.items())
         return TrainingRows(
             multiplicity,
-            _ones(y.size),
-            int(y_res.size),
+            _ones(len(y)),
+            len(y_res),
             extra_x,
             extra_y,
             extra_w,
@@ -335,18 +346,22 @@ class BalancedBatchesStrategy(Strategy):
     def param(self):
         return self.mode
 
+    def plan_options(self) -> dict:
+        """How :class:`~keras_imbalance.sampling.BalancedBatches` draws (``strategy``)."""
+        return {"strategy": self.mode}
+
     def rows(self, x, y, n_classes, seed, space=None):
         from keras_imbalance.sampling import BalancedBatches
 
-        n = y.size
+        n = len(y)
         # the rows drawn in an epoch: BalancedBatches over the row numbers themselves
         plan = BalancedBatches(
             np.arange(n)[:, None],
             y,
             batch_size=n,
-            strategy=self.mode,
             epoch_size=n,
             random_state=seed,
+            **self.plan_options(),
         )
 
         def per_epoch(epoch: int) -> np.ndarray:
@@ -505,28 +520,40 @@ DEFAULT_STRATEGIES: tuple[str, ...] = (
 )
 
 
-def canonical_name(name, argument: str = "strategies") -> str:
-    """Canonical strategy name for ``name`` (aliases and spacing accepted)."""
+def canonical_name(name, argument: str = "strategies", registry=None, aliases=None) -> str:
+    """Canonical strategy name for ``name`` (aliases and spacing accepted) in ``registry``
+    (default :data:`STRATEGIES`, with :data:`ALIASES`)."""
+    registry = STRATEGIES if registry is None else registry
+    aliases = ALIASES if aliases is None else aliases
     if not isinstance(name, str):
         expected = "a list of strategy names (str)" if argument == "strategies" else "a str"
         raise invalid(argument, expected, name, kind=TypeError)
     key = "".join(name.lower().split())
-    key = ALIASES.get(key, key)
-    if key not in STRATEGIES:
-        allowed = ", ".join(STRATEGIES)
+    key = aliases.get(key, key)
+    if key not in registry:
+        allowed = ", ".join(registry)
         raise invalid(argument, f"names among {{{allowed}}} (or their aliases)", name)
     return key
 
 
-def resolve_strategies(strategies) -> list[Strategy]:
+def resolve_strategies(
+    strategies,
+    registry=None,
+    defaults=DEFAULT_STRATEGIES,
+    aliases=None,
+    first=("none", "none+threshold"),
+) -> list[Strategy]:
     """Validate a list of strategy names and return the strategies, baseline first.
 
     ``none`` and ``none+threshold`` are always included (the recommendation needs the
     baseline, and the tuned threshold reuses its fit at no extra cost); duplicates are
     dropped, the user's order is kept otherwise. Every unknown name is reported at once.
+    ``registry``, ``defaults``, ``aliases`` and ``first`` (the names always run) serve
+    another target's registry (multi-label, segmentation).
     """
+    registry = STRATEGIES if registry is None else registry
     if strategies is None:
-        names = list(DEFAULT_STRATEGIES)
+        names = list(defaults)
     else:
         if isinstance(strategies, str):
             strategies = [strategies]
@@ -540,11 +567,11 @@ def resolve_strategies(strategies) -> list[Strategy]:
     canon = []
     for n in names:
         try:
-            canon.append(canonical_name(n))
+            canon.append(canonical_name(n, registry=registry, aliases=aliases))
         except ValueError:
             bad.append(n)
     if bad:
-        allowed = ", ".join(STRATEGIES)
+        allowed = ", ".join(registry)
         raise invalid("strategies", f"names among {{{allowed}}} (or their aliases)", bad)
-    ordered = ["none", "none+threshold"] + [n for n in canon if n not in ("none", "none+threshold")]
-    return [STRATEGIES[n] for n in dict.fromkeys(ordered)]
+    ordered = list(first) + [n for n in canon if n not in first]
+    return [registry[n] for n in dict.fromkeys(ordered)]

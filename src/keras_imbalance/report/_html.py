@@ -220,6 +220,55 @@ def detail_keys(board, top: int, winner, baseline) -> list:
     return chosen
 
 
+def _fold_means(folds, key, column, name=None) -> np.ndarray:
+    """Mean over ``key``'s folds of a per-label vector column (``name``: of a dict column)."""
+    part = folds[(folds["model"] == key[0]) & (folds["strategy"] == key[1])]
+    values = [v if name is None else v[name] for v in part[column]]
+    stacked = np.array([[math.nan if a is None else a for a in v] for v in values], dtype=float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a label never scored: all NaN
+        return np.nanmean(stacked, axis=0)
+
+
+def _per_label_section(result, keys, label_of, target) -> str:
+    """Multi-label: each label's recall / precision / PR-AUC under the shown strategies;
+    segmentation: each class's IoU (means over the test folds)."""
+    folds, names = result.folds, list(result.classes)
+    counts = list(result.class_counts)
+    if target == "multilabel":
+        title, unit = "Per-label recall, precision and PR-AUC", "positive rows"
+        note = (
+            "Each cell: recall / precision / PR-AUC of the label's positives, means over the "
+            "test folds (&ndash;: the label had no positive test row, or nothing was predicted "
+            "positive)."
+        )
+        columns = [
+            np.stack(
+                [_fold_means(folds, key, "per_label", m) for m in ("recall", "precision", "pr_auc")]
+            )
+            for key in keys
+        ]
+        cell = " / ".join
+    else:
+        title, unit = "Per-class IoU", "pixels"
+        note = (
+            "IoU of each class over the pixels of a test fold, mean over the folds "
+            f"(rarest class: {_e(result.config.get('rare_class', '?'))})."
+        )
+        columns = [_fold_means(folds, key, "per_class_iou")[None, :] for key in keys]
+        cell = "".join
+    head = "".join(f"<th>{_e(label_of[key])}</th>" for key in keys)
+    rows = []
+    for i, name in enumerate(names):
+        cells = "".join(f"<td>{cell(_fmt(v, 2) for v in column[:, i])}</td>" for column in columns)
+        rows.append(f"<tr><td class='l'>{_e(name)}</td><td>{counts[i]:,}</td>{cells}</tr>")
+    return (
+        f"<h2>{title}</h2><div class='scroll'><table><tr><th class='l'>"
+        f"{'label' if target == 'multilabel' else 'class'}</th><th>{unit}</th>{head}</tr>"
+        f"{''.join(rows)}</table></div><p class='note'>{note}</p>"
+    )
+
+
 def render_html(result, *, top: int = 4, examples=None) -> str:
     """The report of ``result`` as one HTML string (images embedded as base64 PNG).
 
@@ -271,9 +320,9 @@ def render_html(result, *, top: int = 4, examples=None) -> str:
         )
     ratio = counts.max() / max(counts.min(), 1)
     facts = [
-        ("samples", f"{int(counts.sum()):,}"),
+        ("samples", f"{int(cfg['data'].get('n_samples', counts.sum())):,}"),
         _features_fact(cfg["data"]),
-        ("classes", str(k)),
+        ("labels" if cfg.get("target") == "multilabel" else "classes", str(k)),
         ("imbalance ratio", f"{ratio:.1f} : 1"),
         ("strategies", str(len(cfg["strategies"]))),
         ("fold results", str(len(folds))),
@@ -320,7 +369,10 @@ def render_html(result, *, top: int = 4, examples=None) -> str:
     keys = detail_keys(board, top, winner, baseline_key)
     label_of = {(r["model"], r["strategy"]): label(r) for _, r in board.iterrows()}
 
-    if len(board):
+    target = cfg.get("target", "multiclass")
+    if len(board) and target != "multiclass":
+        parts.append(_per_label_section(result, keys, label_of, target))
+    if len(board) and target == "multiclass":
         parts.append("<h2>Per-class recall</h2>")
         mat = []
         for _, r in board.iterrows():

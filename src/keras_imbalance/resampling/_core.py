@@ -272,19 +272,16 @@ def resample(
     xa = np.empty((len(x), 0)) if raw else _features(x, method, params)
     n = xa.shape[0]
     if not custom and method in MULTILABEL_METHODS:
-        return _resample_multilabel(
-            x,
-            xa,
-            spec if raw else None,
-            y,
-            method,
-            sample_weight,
-            layout,
-            sampling_strategy,
-            random_state,
-            neighbors,
-            params,
-        )
+        if not (isinstance(sampling_strategy, str) and sampling_strategy == "auto"):
+            raise invalid(
+                "sampling_strategy",
+                f"'auto' for method={method!r} (it picks the labels by IRLbl and MeanIR)",
+                sampling_strategy,
+            )
+        if layout not in (None, "multilabel"):
+            raise invalid("layout", f"'multilabel' or None for method={method!r}", layout)
+        drawn = (method, random_state, neighbors, params)
+        return _resample_multilabel(x, xa, spec if raw else None, y, sample_weight, drawn)
     target = _Target(y, layout, n)
     weights = _check_sample_weight(sample_weight, n)
     strategy = target.strategy(sampling_strategy)
@@ -371,30 +368,12 @@ class Resampled:
         return f"Resampled(n_samples={n}, x={type(self.x).__name__}, sample_weight={weights})"
 
 
-def _resample_multilabel(
-    x,
-    xa,
-    spec,
-    y,
-    method,
-    sample_weight,
-    layout,
-    sampling_strategy,
-    random_state,
-    neighbors,
-    params,
-) -> Resampled:
+def _resample_multilabel(x, xa, spec, y, sample_weight, drawn) -> Resampled:
     """``resample`` for the multi-label methods: same containers, our algorithms. ``spec``:
-    the :class:`~keras_imbalance.tables.TableSpec` of a raw DataFrame ``x`` (else None)."""
+    the :class:`~keras_imbalance.tables.TableSpec` of a raw DataFrame ``x`` (else None);
+    ``drawn``: ``(method, random_state, neighbors, params)``."""
+    method, random_state, neighbors, params = drawn
     n = xa.shape[0]
-    if not (isinstance(sampling_strategy, str) and sampling_strategy == "auto"):
-        raise invalid(
-            "sampling_strategy",
-            f"'auto' for method={method!r} (it picks the labels by IRLbl and MeanIR)",
-            sampling_strategy,
-        )
-    if layout not in (None, "multilabel"):
-        raise invalid("layout", f"'multilabel' or None for method={method!r}", layout)
     arr = _as_array(y)
     if arr.ndim != 2 or arr.shape[1] < 2:
         raise invalid("y", f"a multi-label 0/1 matrix of shape (N, K) for method={method!r}", arr)

@@ -1,0 +1,306 @@
+"""``compare`` on segmentation masks: images ``(N, H, W, C)``, masks ``(N, H, W)`` of class ids.
+
+The user's model maps an image to per-pixel logits ``(H, W, K)``. The strategies
+(:data:`SEGMENTATION_STRATEGIES`) are losses; none resamples images, so every copy trains
+on the same rows (each with its own shuffle, as a lone fit):
+
+- ``ce``: cross-entropy per pixel (``keras.losses.SparseCategoricalCrossentropy``), the
+  baseline;
+- ``weighted_ce_balanced``, ``weighted_ce_median_frequency``: cross-entropy weighted by the
+  class of the pixel, ``class_weights(masks, "balanced" | "median_frequency",
+  normalize="mean")`` of the training masks;
+- ``dice``: soft Dice over the pixels of a batch (:class:`~keras_imbalance.losses.DiceLoss`);
+- ``ce+dice``: their sum (:class:`~keras_imbalance.losses.CombinedLoss`, weights 1, 1);
+- ``focal_tversky``: :class:`~keras_imbalance.losses.FocalTverskyLoss` (alpha 0.3, beta 0.7,
+  gamma 4/3).
+
+Decision: the argmax class of each pixel. Scores over every pixel of a test fold (one
+confusion matrix): ``mean_iou`` (mean IoU over the classes present in the masks or the
+predictions), ``rare_iou`` (the IoU of the class with the fewest pixels in the data) and
+``mean_dice``; each fold row also holds the per-class IoU (``per_class_iou``), the pixel
+confusion matrix and the test images holding each class (``test_counts``). Early stopping
+watches each copy's validation ``metric`` (mean IoU by default).
+
+Folds and the validation split are stratified on each image's rarest class (the class
+present in it with the fewest pixels in the data).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from keras_imbalance._validation import Text, invalid
+from keras_imbalance.comparison import _data
+from keras_imbalance.comparison._compare import Plan, make_config
+from keras_imbalance.comparison._settings import SEGMENTATION_METRICS
+from keras_imbalance.comparison._strategies import Strategy, resolve_strategies
+
+
+@dataclass(frozen=True)
+class SegmentationLossSpec:
+    """The loss of one copy: ``ce`` times the (class-weighted) cross-entropy plus an overlap
+    term (see :class:`~._packed_losses.PackedSegmentationLoss`)."""
+
+    ce: float = 1.0
+    class_weight: tuple | None = None
+    overlap: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentationLoss(Strategy):
+    """A segmentation loss: ``ce`` weight, class weights (a ``class_weights`` strategy of
+    the training masks) and an overlap term."""
+
+    ce: float = 1.0
+    weights: str | None = None
+    overlap: str | None = None
+    kind = "loss"
+
+    @property
+    def param(self):
+        return self.name
+
+    def loss_spec(self, y, n_classes):
+        class_weight = None
+        if self.weights is not None:
+            from keras_imbalance import weights
+
+            table = weights.class_weights(
+                y,
+                self.weights,
+                layout="dense",
+                classes=list(range(n_classes)),
+                absent="one",
+                normalize="mean",
+            )
+            class_weight = tuple(float(table[c]) for c in range(n_classes))
+        return SegmentationLossSpec(self.ce, class_weight, self.overlap)
+
+
+def _registry() -> dict[str, Strategy]:
+    out = [
+        SegmentationLoss("ce", "cross-entropy per pixel"),
+        SegmentationLoss(
+            "weighted_ce_balanced",
+            "cross-entropy weighted by class_weights(masks, 'balanced')",
+            weights="balanced",
+        ),
+        SegmentationLoss(
+            "weighted_ce_median_frequency",
+            "cross-entropy weighted by class_weights(masks, 'median_frequency') (SegNet)",
+            weights="median_frequency",
+        ),
+        SegmentationLoss("dice", "soft Dice over the pixels of a batch", ce=0.0, overlap="dice"),
+        SegmentationLoss("ce+dice", "cross-entropy + soft Dice (weights 1, 1)", overlap="dice"),
+        SegmentationLoss(
+            "focal_tversky",
+            "focal Tversky, alpha 0.3, beta 0.7, gamma 4/3 (Abraham & Khan 2019)",
+            ce=0.0,
+            overlap="focal_tversky",
+        ),
+    ]
+    return {s.name: s for s in out}
+
+
+#: Every strategy of a segmentation comparison, by name (all run by default).
+SEGMENTATION_STRATEGIES: dict[str, Strategy] = _registry()
+
+_ALIASES = {
+    "crossentropy": "ce",
+    "weighted_ce": "weighted_ce_balanced",
+    "balanced": "weighted_ce_balanced",
+    "median_frequency": "weighted_ce_median_frequency",
+    "ce_dice": "ce+dice",
+    "dice+ce": "ce+dice",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# scores
+# --------------------------------------------------------------------------------------------
+
+
+def pixel_confusion(masks: np.ndarray, logits: np.ndarray, k: int) -> np.ndarray:
+    """``(K, K)`` counts of (true class, argmax class) over every pixel."""
+    pred = np.argmax(logits, axis=-1).reshape(-1)
+    true = np.asarray(masks, dtype=np.int64).reshape(-1)
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+
+
+def mask_scores(cm: np.ndarray, rare: int) -> dict:
+    """``mean_iou``, ``rare_iou``, ``mean_dice`` and ``per_class_iou`` of pixel counts ``cm``
+    (the package's :func:`~keras_imbalance.metrics.from_confusion`; a class absent from both
+    masks and predictions has a NaN IoU and leaves the means)."""
+    from keras_imbalance import metrics
+
+    iou = np.asarray(metrics.from_confusion(cm, "per_class_iou"), dtype=np.float64)
+    return {
+        "metrics": {
+            "mean_iou": metrics.from_confusion(cm, "mean_iou"),
+            "rare_iou": float(iou[rare]),
+            "mean_dice": metrics.from_confusion(cm, "mean_dice"),
+        },
+        "per_class_iou": iou.tolist(),
+    }
+
+
+class SegmentationTarget:
+    """What the fold engine needs to know about a segmentation target (see :mod:`._fold`)."""
+
+    kind = "segmentation"
+
+    def __init__(self, k: int, strata: np.ndarray, rare: int):
+        self.k = int(k)
+        self.strata = strata
+        self.rare = int(rare)
+
+    def check_model(self, model, k, sample) -> None:
+        from keras_imbalance.comparison._packing import model_output
+
+        out = model_output(model, sample)
+        want = (*sample.shape[1:3], k)
+        if out.shape[1:] != want:
+            raise invalid(
+                "model_fn",
+                f"a model returning per-pixel logits of shape {(None, *want)} (height and width "
+                f"of the masks, one logit per class, no softmax)",
+                f"a model with output shape {(None, *out.shape[1:])}",
+            )
+
+    def packed_loss(self, specs, k):
+        from keras_imbalance.comparison._packed_losses import PackedSegmentationLoss
+
+        return PackedSegmentationLoss(
+            [s.ce for s in specs],
+            [[1.0] * k if s.class_weight is None else list(s.class_weight) for s in specs],
+            [s.overlap for s in specs],
+        )
+
+    def tune(self, y, logits, metric):
+        return None  # argmax only
+
+    def rule_score(self, metric, y, logits, rule) -> float:
+        value = mask_scores(pixel_confusion(y, logits, self.k), self.rare)["metrics"][metric]
+        return value if math.isfinite(value) else 0.0
+
+    def scores(self, y, logits, threshold, max_scores, seed) -> dict:
+        cm = pixel_confusion(y, logits, self.k)
+        present = np.stack([np.any(y == c, axis=tuple(range(1, y.ndim))) for c in range(self.k)])
+        return {
+            **mask_scores(cm, self.rare),
+            "confusion": cm.astype(np.int64).tolist(),
+            "test_counts": present.sum(axis=1).astype(int).tolist(),
+            "scores": None,
+            "_all_scores": None,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# the plan
+# --------------------------------------------------------------------------------------------
+
+
+def masks_of(y, x_shape: tuple) -> tuple[np.ndarray, list[str]]:
+    """``(masks as class codes 0..K-1, class names)`` of ``y`` ``(N, H, W)`` or
+    ``(N, H, W, 1)`` matching images ``x`` ``(N, H, W, ...)``."""
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError):
+        raise invalid("y", "masks of class ids of shape (n_samples, height, width)", y) from None
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    want = tuple(x_shape[:3])
+    if arr.ndim != 3 or arr.shape != want:
+        raise invalid(
+            "y",
+            f"masks of class ids of shape {want} (the images' number, height and width)",
+            Text(f"shape {arr.shape}"),
+        )
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        raise invalid("y", "masks of integer class ids", Text("non-integer values"))
+    if arr.dtype.kind not in "biuf":
+        raise invalid("y", "masks of integer class ids", Text(f"dtype {arr.dtype}"))
+    ids, codes = np.unique(arr, return_inverse=True)
+    if ids.size < 2:
+        raise invalid("y", "masks with at least 2 classes", f"only class {ids.tolist()}")
+    return codes.reshape(arr.shape).astype(np.int64), [str(i) for i in ids.tolist()]
+
+
+def rarest_class(masks: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str], int]:
+    """``(each image's stratum, the strata names, the rarest class)``: an image's stratum is
+    the class present in it with the fewest pixels in all the masks."""
+    k = len(names)
+    pixels = np.bincount(masks.reshape(-1), minlength=k)
+    order = np.argsort(pixels, kind="stable")  # rarest first
+    present = np.stack([np.any(masks == c, axis=(1, 2)) for c in order], axis=1)
+    key = order[np.argmax(present, axis=1)]
+    values, codes = np.unique(key, return_inverse=True)
+    return codes.astype(np.int64), [f"class {names[v]}" for v in values], int(order[0])
+
+
+def plan(x, y, strategies, model_fn, cv, repeats, settings, layout=None) -> Plan:
+    """The :class:`~._compare.Plan` of a segmentation comparison (see the module docstring)."""
+    xa, spec = _data.features(x)
+    if spec is not None or xa.ndim < 3:
+        raise invalid(
+            "x",
+            "images of shape (n_samples, height, width[, channels]) for segmentation masks",
+            Text(f"shape {tuple(getattr(xa, 'shape', ()))}"),
+        )
+    masks, names = masks_of(y, xa.shape)
+    if model_fn is None:
+        raise invalid(
+            "model_fn",
+            "a builder model_fn(input_shape, n_classes) of a model returning per-pixel logits "
+            "(there is no default segmentation model)",
+            None,
+        )
+    models = _data.builders(model_fn, {})
+    strata, strata_names, rare = rarest_class(masks, names)
+    resolved = resolve_strategies(
+        strategies,
+        SEGMENTATION_STRATEGIES,
+        tuple(SEGMENTATION_STRATEGIES),
+        _ALIASES,
+        first=("ce",),
+    )
+    splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, strata, strata_names)
+    seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
+    target = SegmentationTarget(len(names), strata, rare)
+    config = make_config(
+        xa,
+        masks,
+        spec,
+        names,
+        np.bincount(masks.reshape(-1), minlength=len(names)),
+        resolved,
+        {},
+        models,
+        cv_config,
+        repeats,
+        settings,
+        target="segmentation",
+        metrics=list(SEGMENTATION_METRICS),
+        fold_columns=["per_class_iou", "test_counts"],
+        baseline="ce",
+        prefer=None,
+        rare_class=names[rare],
+        strata="each image's rarest class",
+    )
+    return Plan(xa, masks, spec, target, models, resolved, splits, seeds, [], config, settings)
+
+
+__all__ = [
+    "SEGMENTATION_STRATEGIES",
+    "SegmentationLoss",
+    "SegmentationLossSpec",
+    "SegmentationTarget",
+    "mask_scores",
+    "masks_of",
+    "pixel_confusion",
+    "plan",
+    "rarest_class",
+]

@@ -1,0 +1,177 @@
+"""compare on segmentation masks (keras_imbalance.comparison._segmentation): every loss runs,
+the IoU columns are the package's per-class IoU / mean IoU of the stored pixel counts, a
+packed copy trains as its lone fit, bad models and masks get one line."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import keras_imbalance as ki
+from keras_imbalance import losses, metrics
+from keras_imbalance.comparison import (
+    SEGMENTATION_STRATEGIES,
+    TrainingSettings,
+    _fold,
+    compare,
+)
+from keras_imbalance.comparison._segmentation import (
+    SegmentationTarget,
+    mask_scores,
+    pixel_confusion,
+    rarest_class,
+)
+
+
+def squares(n=24, size=12, seed=0):
+    """Noise images with a large square (class 1) and, in about half of them, a 2 x 2 one
+    (class 2, under 2 % of the pixels)."""
+    rng = np.random.default_rng(seed)
+    masks = np.zeros((n, size, size), dtype=np.int64)
+    for i in range(n):
+        top, left = rng.integers(0, size - 6, size=2)
+        masks[i, top : top + 5, left : left + 5] = 1
+        if i % 2 == 0:
+            top, left = rng.integers(0, size - 2, size=2)
+            masks[i, top : top + 2, left : left + 2] = 2
+    x = np.array([0.0, 0.6, 1.2], dtype=np.float32)[masks]
+    x = x + rng.normal(scale=0.3, size=masks.shape).astype(np.float32)
+    return x[..., None], masks
+
+
+def tiny_unet(input_shape, n_classes):
+    """Two resolutions joined by a skip connection; per-pixel logits."""
+    inputs = keras.Input(input_shape)
+    high = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    low = keras.layers.MaxPooling2D()(high)
+    low = keras.layers.Conv2D(6, 3, padding="same", activation="relu")(low)
+    joined = keras.layers.Concatenate()([high, keras.layers.UpSampling2D()(low)])
+    return keras.Model(inputs, keras.layers.Conv2D(n_classes, 1)(joined))
+
+
+FAST = dict(model_fn=tiny_unet, cv=2, epochs=2, patience=1)
+
+
+def test_every_loss_runs_and_the_iou_columns_are_the_packages():
+    x, masks = squares()
+    result = compare(x, masks, **FAST)
+    board = result.leaderboard
+    assert set(board["strategy"]) == set(SEGMENTATION_STRATEGIES)
+    assert result.metric == "mean_iou" and result.config["rare_class"] == "2"
+    assert result.class_counts == np.bincount(masks.ravel()).tolist()
+    assert len(result.folds) == 2 * len(SEGMENTATION_STRATEGIES)
+    for row in result.rows:
+        cm = np.asarray(row["confusion"])
+        assert cm.sum() == row["n_test"] * 12 * 12  # every test pixel counted once
+        iou = metrics.from_confusion(cm, "per_class_iou")
+        np.testing.assert_allclose(row["per_class_iou"], iou)
+        assert row["metrics"]["mean_iou"] == pytest.approx(np.nanmean(iou))
+        assert row["metrics"]["rare_iou"] == pytest.approx(iou[2], nan_ok=True)
+    # the recommendation is measured against plain cross-entropy
+    assert result.recommendation["baseline_strategy"] == "ce"
+
+
+def test_scores_equal_the_numpy_metrics_on_the_predictions():
+    rng = np.random.default_rng(3)
+    masks = rng.choice(3, size=(5, 6, 7), p=[0.7, 0.25, 0.05])
+    logits = rng.normal(size=(5, 6, 7, 3))
+    target = SegmentationTarget(3, np.zeros(5, int), rare=2)
+    out = target.scores(masks, logits, None, 100, 0)
+    pred = np.argmax(logits, axis=-1)
+    np.testing.assert_allclose(
+        out["per_class_iou"], metrics.per_class_iou(masks, pred, num_classes=3)
+    )
+    assert out["metrics"]["mean_iou"] == pytest.approx(metrics.mean_iou(masks, pred, num_classes=3))
+    assert out["metrics"]["mean_dice"] == pytest.approx(
+        metrics.mean_dice(masks, pred, num_classes=3)
+    )
+    assert out["test_counts"] == [int(np.any(masks == c, axis=(1, 2)).sum()) for c in range(3)]
+    # a class absent from masks and predictions: NaN IoU, left out of the mean
+    cm = pixel_confusion(np.zeros((1, 2, 2), int), np.zeros((1, 2, 2, 3)), 3)
+    scored = mask_scores(cm, rare=2)
+    assert np.isnan(scored["per_class_iou"][2]) and scored["metrics"]["mean_iou"] == 1.0
+
+
+def test_strata_are_each_images_rarest_class():
+    masks = np.zeros((4, 2, 2), int)
+    masks[0, 0, 0] = 1
+    masks[1] = 1
+    masks[1, 0, 0] = 2
+    masks[2, 0, :] = 1  # pixels: class 0 8, class 1 6, class 2 1
+    codes, names, rare = rarest_class(masks, ["0", "1", "2"])
+    assert rare == 2 and [names[c] for c in codes] == ["class 1", "class 2", "class 1", "class 0"]
+
+
+def test_a_packed_segmentation_copy_ends_with_the_weights_of_its_lone_fit():
+    x, masks = squares(n=8, size=8)
+    seed, epochs = 5, 2
+
+    def builder(input_shape, n_classes):
+        model = tiny_unet(input_shape, n_classes)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+        return model
+
+    builder.fixed_epochs = epochs
+    names = ["ce", "weighted_ce_median_frequency", "ce+dice", "focal_tversky"]
+    settings = TrainingSettings(
+        batch_size=10_000, epochs=epochs, target="segmentation", metric="mean_iou"
+    )
+    target = SegmentationTarget(3, rarest_class(masks, ["0", "1", "2"])[0], rare=2)
+    fitted = _fold.fit_fold(
+        builder,
+        [SEGMENTATION_STRATEGIES[s] for s in names],
+        x,
+        masks,
+        np.arange(len(masks)),
+        settings,
+        seed,
+        3,
+        target=target,
+    )
+    assert fitted.fits == 1
+    weights = losses.WeightedSparseCategoricalCrossentropy
+    median = list(ki.class_weights(masks, "median_frequency", normalize="mean").values())
+    lone = {
+        "ce": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "weighted_ce_median_frequency": weights(median, from_logits=True),
+        "ce+dice": losses.CombinedLoss(
+            [
+                keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                losses.DiceLoss(from_logits=True),
+            ]
+        ),
+        "focal_tversky": losses.FocalTverskyLoss(from_logits=True),
+    }
+    for i, recipe in enumerate(fitted.recipes):
+        name = recipe.names["argmax"][0]
+        keras.utils.set_random_seed(seed)
+        model = builder(x.shape[1:], 3)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss=lone[name])
+        model.fit(x, masks, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
+        for got, want in zip(
+            fitted.deciders[(i, "argmax")].weights, model.get_weights(), strict=True
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_bad_models_and_masks_get_one_line():
+    x, masks = squares(n=12)
+
+    def per_image(input_shape, n_classes):
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, keras.layers.Dense(n_classes)(keras.layers.Flatten()(inputs)))
+
+    with pytest.raises(
+        ValueError, match=r"`model_fn`.*per-pixel logits of shape \(None, 12, 12, 3\)"
+    ) as err:
+        compare(x, masks, **{**FAST, "model_fn": per_image})
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="`model_fn`.*no default segmentation model"):
+        compare(x, masks, **{**FAST, "model_fn": None})
+    with pytest.raises(ValueError, match=r"`y`.*shape \(12, 12, 12\)"):
+        compare(x, masks[:, :6], **FAST)
+    with pytest.raises(ValueError, match="`costs`"):
+        compare(x, masks, costs={0: 1, 1: 5}, **FAST)
+    with pytest.raises(ValueError, match="`metric`"):
+        compare(x, masks, metric="balanced_accuracy", **FAST)
