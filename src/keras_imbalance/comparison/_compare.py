@@ -454,7 +454,8 @@ def compare(
     ``mlsmote``, ``label_batches`` and their ``ensemble``; ``powerset_ros`` and
     ``powerset_smote`` on request). ``metric`` (any of :data:`MULTILABEL_METRICS`) is the mean
     over the labels of the label's own binary metric; each fold row also holds every label's
-    recall, precision and PR-AUC (``per_label``). Folds, validation rows and early stopping
+    recall, precision and PR-AUC (``per_label``). The recommendation is the top row (the
+    ensemble is not preferred: that rule rests on a benchmark of one class per row). Folds, validation rows and early stopping
     are stratified on each row's rarest positive label. Every label needs positive and
     negative rows.
 

@@ -515,6 +515,9 @@ def plan(x, y, strategies, model_fn, cv, repeats, settings, layout=None) -> Plan
         target="multilabel",
         metrics=list(MULTILABEL_METRICS),
         fold_columns=["per_label", "test_counts"],
+        # the rule that keeps the ensemble unless beaten rests on a benchmark of one class
+        # per row: here the top row is recommended
+        prefer=None,
         strata="each row's rarest positive label",
     )
     return Plan(
