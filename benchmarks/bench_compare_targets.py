@@ -38,6 +38,10 @@ def show(result, columns, seconds) -> None:
     print(f"wall time {seconds:.0f} s ({len(result.folds)} fold rows)", flush=True)
 
 
+def results(args, name):
+    return None if args.out is None else os.path.join(args.out, f"{name}.jsonl")
+
+
 def multilabel(args) -> None:
     from bench_multilabel import dataset
 
@@ -52,7 +56,7 @@ def multilabel(args) -> None:
         cv=args.cv,
         epochs=args.epochs,
         patience=args.patience,
-        results_path=None if args.out is None else os.path.join(args.out, "multilabel.jsonl"),
+        results_path=results(args, "multilabel"),
         random_state=0,
     )
     show(result, ["macro_f1", "pr_auc"], time.perf_counter() - start)
@@ -76,7 +80,7 @@ def segmentation(args) -> None:
         cv=args.cv,
         epochs=args.epochs,
         patience=args.patience,
-        results_path=None if args.out is None else os.path.join(args.out, "segmentation.jsonl"),
+        results_path=results(args, "segmentation"),
         random_state=0,
     )
     show(result, ["rare_iou", "mean_dice"], time.perf_counter() - start)
@@ -87,7 +91,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["multilabel", "segmentation"])
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--rows", type=int, default=None, help="first rows of the multi-label set")
     parser.add_argument("--images", type=int, default=192)
     parser.add_argument("--out", default=None, help="folder for the results files")

@@ -27,7 +27,7 @@ from keras_imbalance.comparison._multilabel import (
     label_scores,
     rarest_label,
 )
-from test_packing import _fixed, tiny_sgd
+from test_packing import _fixed, assert_copies_match, fit_alone, tiny_sgd
 
 
 def tags(n=240, seed=0):
@@ -75,18 +75,14 @@ def _lone(model_fn, name, x, y, seed, epochs):
     elif name in ("ml_ros", "mlsmote"):
         res = ki.resample(x, y, method=name, random_state=seed)
         fit = dict(x=res.x, y=res.y)
-    model.compile(
-        optimizer=model.optimizer.__class__.from_config(model.optimizer.get_config()), loss=loss
-    )
+    batches = None
     if name == "label_batches":
         from keras_imbalance.sampling import BalancedBatches
 
-        data = BalancedBatches(x, y, batch_size=n, epoch_size=n, random_state=seed, mode="labels")
-        model.fit(data, epochs=epochs, verbose=0)
-    else:
-        rows = fit["y"].shape[0]
-        model.fit(**fit, batch_size=rows, epochs=epochs, shuffle=False, verbose=0)
-    return model.get_weights()
+        batches = BalancedBatches(
+            x, y, batch_size=n, epoch_size=n, random_state=seed, mode="labels"
+        )
+    return fit_alone(model, loss, fit, epochs, batches)
 
 
 @pytest.mark.parametrize("model_fn", [tiny_sgd, linear_model], ids=["per-copy", "vectorised"])
@@ -110,13 +106,7 @@ def test_a_packed_multilabel_copy_ends_with_the_weights_of_its_lone_fit(model_fn
     )
     assert fitted.fits == 1 and len(fitted.recipes) == len(EXACT)  # one Keras fit for all
     scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
-    for i, recipe in enumerate(fitted.recipes):
-        name = recipe.names["argmax"][0]
-        decider = fitted.deciders[(i, "argmax")]
-        assert decider.refit and decider.best_epoch == epochs
-        expected = _lone(model_fn, name, scaled, y, seed, epochs)
-        for got, want in zip(decider.weights, expected, strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=name)
+    assert_copies_match(fitted, epochs, lambda name: _lone(model_fn, name, scaled, y, seed, epochs))
 
 
 def test_compare_scores_each_label_and_averages_them():

@@ -22,6 +22,7 @@ from keras_imbalance.comparison._segmentation import (
     pixel_confusion,
     rarest_class,
 )
+from test_packing import assert_copies_match, fit_alone
 
 
 def squares(n=24, size=12, seed=0):
@@ -143,16 +144,12 @@ def test_a_packed_segmentation_copy_ends_with_the_weights_of_its_lone_fit():
         ),
         "focal_tversky": losses.FocalTverskyLoss(from_logits=True),
     }
-    for i, recipe in enumerate(fitted.recipes):
-        name = recipe.names["argmax"][0]
+
+    def alone(name):
         keras.utils.set_random_seed(seed)
-        model = builder(x.shape[1:], 3)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss=lone[name])
-        model.fit(x, masks, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
-        for got, want in zip(
-            fitted.deciders[(i, "argmax")].weights, model.get_weights(), strict=True
-        ):
-            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
+        return fit_alone(builder(x.shape[1:], 3), lone[name], dict(x=x, y=masks), epochs)
+
+    assert_copies_match(fitted, epochs, alone, rtol=1e-4)
 
 
 def test_bad_models_and_masks_get_one_line():

@@ -83,14 +83,22 @@ def _lone(model_fn, name, x, y, seed, epochs):
         params = {"k_neighbors": 5} if name == "smote" else {}
         xr, yr = ki.resample(x, y, method=name, random_state=seed, **params)
         fit = dict(x=xr, y=yr)
-    model.compile(
-        optimizer=model.optimizer.__class__.from_config(model.optimizer.get_config()), loss=loss
-    )
+    batches = None
     if name == "balanced_batches":
         from keras_imbalance.sampling import BalancedBatches
 
-        data = BalancedBatches(x, y, batch_size=y.size, epoch_size=y.size, random_state=seed)
-        model.fit(data, epochs=epochs, verbose=0)
+        batches = BalancedBatches(x, y, batch_size=y.size, epoch_size=y.size, random_state=seed)
+    return fit_alone(model, loss, fit, epochs, batches)
+
+
+def fit_alone(model, loss, fit, epochs, batches=None):
+    """Compile ``model`` with a fresh copy of its builder's optimizer and ``loss``, train it on
+    ``fit`` (``x``, ``y``) full batch without shuffling, or on ``batches``; its weights."""
+    model.compile(
+        optimizer=model.optimizer.__class__.from_config(model.optimizer.get_config()), loss=loss
+    )
+    if batches is not None:
+        model.fit(batches, epochs=epochs, verbose=0)
     else:
         n = fit["y"].shape[0]
         model.fit(**fit, batch_size=n, epochs=epochs, shuffle=False, verbose=0)
@@ -112,13 +120,18 @@ def test_a_packed_copy_ends_with_the_weights_of_its_lone_fit(model_fn):
     )
     assert fitted.fits == 1  # one Keras fit trained them all
     scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    assert_copies_match(fitted, epochs, lambda name: _lone(model_fn, name, scaled, y, seed, epochs))
+
+
+def assert_copies_match(fitted, epochs, lone, rtol=1e-5):
+    """Each recipe's refit copy, trained ``epochs`` epochs, holds ``lone(name)``: the weights
+    of its strategy trained alone."""
     for i, recipe in enumerate(fitted.recipes):
         name = recipe.names["argmax"][0]
         decider = fitted.deciders[(i, "argmax")]
         assert decider.refit and decider.best_epoch == epochs
-        expected = _lone(model_fn, name, scaled, y, seed, epochs)
-        for got, want in zip(decider.weights, expected, strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=name)
+        for got, want in zip(decider.weights, lone(name), strict=True):
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-5, err_msg=name)
 
 
 def _fixed(builder, epochs):
