@@ -160,7 +160,7 @@ def _run(job: dict) -> dict:
     # inner job: compare on the outer training rows only
     train, _ = _outer_splits(y, s["outer_repeats"])[job["repeat"] * 2 + job["fold"]]
     result = compare(
-        x[train],
+        x.iloc[train] if hasattr(x, "iloc") else x[train],
         y[train],
         model_fn=_models(s["models"]),
         cv=s["inner_cv"],
