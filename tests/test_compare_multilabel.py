@@ -271,3 +271,22 @@ def test_packed_losses_save_and_load_in_a_fresh_process(tmp_path):
     for name, (value, config) in expected.items():
         assert got[name][0] == pytest.approx(value, rel=1e-5)
         assert got[name][1] == json.loads(json.dumps(config))
+
+
+def test_a_raw_table_with_a_multilabel_target():
+    import pandas as pd
+
+    x, y = tags(n=160)
+    frame = pd.DataFrame(x[:, :4], columns=list("abcd"))
+    frame["b"] = frame["b"].mask(np.arange(len(y)) % 17 == 0)  # gaps
+    frame["e"] = pd.Categorical(np.where(x[:, 4] > 0, "hi", "lo"))
+    result = compare(
+        frame,
+        y,
+        strategies=["mlsmote", "ml_ros"],
+        model_fn={"mlp": ki.comparison.mlp_model},
+        **FAST,
+    )
+    assert result.config["data"]["table"]["categorical"] == ["e"]
+    assert set(result.leaderboard["strategy"]) == {"none", "none+threshold", "mlsmote", "ml_ros"}
+    assert result.folds["balanced_accuracy"].notna().all()
