@@ -1,0 +1,412 @@
+"""An EasyEnsemble inside one Keras model: ``k`` MLPs, each trained on its own balanced
+undersample of every batch, averaged at prediction (Keras 3, ``keras.ops`` only).
+
+The members train side by side in one model with one output (the log of their mean class
+probabilities). What makes each member see its own rows is :meth:`PackedEnsemble.
+compute_loss`, the documented Keras hook that ``fit`` calls with the labels: it computes every
+member's logits, draws a balanced mask per member from the labels of the batch
+(:func:`balanced_member_mask`) and adds the members' masked losses, using the loss the model
+was compiled with. So ``model.fit(x, y)`` works with any compiled classification loss, on
+every backend, and so does the comparison engine, which compiles its own packed loss.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from keras_imbalance._validation import check_number, check_option, invalid
+from keras_imbalance.models._layers import EnsembleDense, PeriodicEmbedding
+
+__all__ = ["PackedEnsemble", "balanced_member_mask", "packed_ensemble"]
+
+_PACKAGE = "keras_imbalance"
+MEMBER_SAMPLING = ("undersample", "none")
+SHARED = ("none", "batchensemble")
+EMBEDDINGS = (None, "periodic")
+
+
+def balanced_member_mask(labels, weights, keys, n_classes):
+    """Per-member row weights of a balanced undersample of one batch (``keras.ops``).
+
+    For each column ``l`` (a copy of the comparison engine's packed model, or 1) and member
+    ``m``: the rows with a positive weight are counted per class (``n_j``) and their weights
+    summed per class (``W_j``); member ``m`` keeps ``floor(n_j * min_i W_i / W_j)`` rows of
+    class ``j``, those with the smallest ``keys[:, l, m]`` among them, so the weighted class
+    totals of its rows are equal. With equal row weights that is the classic balanced
+    undersample: ``min_i n_i`` rows of every class (every row of the smallest class). A class
+    with no row in the batch makes the member keep nothing there. Kept rows get the weight
+    ``n / kept`` (``n`` rows with a positive weight, ``kept`` rows kept), so a member's mean
+    loss is the mean over its own rows, as if trained alone on them; other rows get 0.
+
+    Parameters
+    ----------
+    labels : tensor of shape (batch, L)
+        Class codes ``0 .. n_classes - 1``.
+    weights : tensor of shape (batch, L)
+        Row weights; rows with weight 0 (padding, another copy's rows) are never kept.
+    keys : tensor of shape (batch, L, members)
+        Random keys in ``[0, 1)`` (the draw: new keys, new undersample).
+    n_classes : int
+
+    Returns
+    -------
+    tensor of shape (batch, L, members)
+        ``n / kept`` for kept rows, 0 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[0], [0], [0], [1]]); w = np.ones((4, 1)); keys = np.full((4, 1, 1), 0.5)
+    >>> keras.ops.convert_to_numpy(balanced_member_mask(y, w, keys, 2))[:, 0, 0].tolist()
+    [2.0, 0.0, 0.0, 2.0]
+    """
+    labels = ops.cast(labels, "int32")
+    weights = ops.cast(weights, "float32")
+    keys = ops.cast(keys, "float32")
+    present = ops.cast(weights > 0, "float32")  # (B, L)
+    onehot = ops.one_hot(labels, n_classes, dtype="float32") * present[..., None]  # (B, L, K)
+    counts = ops.sum(onehot, axis=0)  # (L, K)
+    mass = ops.sum(onehot * weights[..., None], axis=0)
+    smallest = ops.min(mass, axis=-1, keepdims=True)  # 0 when a class has no row
+    keep = ops.floor(counts * ops.divide_no_nan(smallest, mass) + 1e-4)  # rows kept per class
+    # each row's position among the present rows sorted by (class, key): its class's start
+    # plus its rank within the class, separately for every member
+    code = ops.cast(labels, "float32")[..., None]
+    sort_key = ops.where(present[..., None] > 0, code + keys, float(n_classes) + keys)
+    order = ops.argsort(sort_key, axis=0)
+    position = ops.cast(ops.argsort(order, axis=0), "float32")  # (B, L, k)
+    start = ops.cumsum(counts, axis=-1) - counts  # (L, K)
+    row_start = ops.sum(onehot * start[None], axis=-1)  # (B, L)
+    row_keep = ops.sum(onehot * keep[None], axis=-1)
+    rank = position - row_start[..., None]
+    kept = present[..., None] * ops.cast(rank < row_keep[..., None], "float32")
+    scale = ops.divide_no_nan(ops.sum(counts, axis=-1), ops.sum(keep, axis=-1))  # (L,)
+    return kept * scale[None, :, None]
+
+
+def _shape(input_shape) -> tuple:
+    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
+        input_shape = (input_shape,)
+    try:
+        shape = tuple(int(d) for d in input_shape)
+    except (TypeError, ValueError):
+        raise invalid(
+            "input_shape", "a tuple of positive ints (or an int)", input_shape, kind=TypeError
+        ) from None
+    if not shape or min(shape) < 1:
+        raise invalid("input_shape", "a tuple of positive ints (or an int)", input_shape)
+    return shape
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class PackedEnsemble(keras.Model):
+    """``k`` MLPs in one model, each trained on its own balanced undersample, averaged.
+
+    Rows ``(batch, *input_shape)`` (flattened) -> optional periodic embeddings
+    (:class:`PeriodicEmbedding`, shared by the members) -> ``depth`` hidden layers of
+    ``width`` ReLU units per member (:class:`EnsembleDense`: independent kernels, or with
+    ``shared="batchensemble"`` one kernel and rank-1 adapters per member, as TabM) with
+    dropout -> an independent linear head per member -> ``n_classes`` logits per member
+    ``z_m``. The output is ``log(mean_m softmax(z_m))``: logits whose softmax is the members'
+    mean probability (EasyEnsemble averages probabilities).
+
+    Training (``fit``): :meth:`compute_loss` adds the compiled loss of every member on its own
+    rows, ``mean_m loss(y, z_m, weight * mask_m)``, ``mask_m`` from
+    :func:`balanced_member_mask` with new random keys at every step:
+
+    - ``member_sampling="undersample"``: each member sees, in every batch, a balanced
+      undersample (every row of the smallest class, as many of each other class, drawn at
+      random, redrawn every step, so every epoch too): an EasyEnsemble. With class weights
+      the undersample balances the weighted class totals instead (balanced weights: every
+      row); a loss-side correction (logit adjustment, focal alpha) is applied on top.
+    - ``member_sampling="none"``: every member sees every row (a deep ensemble; TabM).
+
+    Evaluation and prediction use the averaged output. ``copies=C`` is the comparison
+    engine's packed form: ``C`` independent ensembles, inputs ``(batch, C, ...)``, outputs
+    ``(batch, C, n_classes)``, targets ``(batch, C, 2)`` (class code, row weight) as the
+    engine feeds them.
+
+    Parameters
+    ----------
+    n_classes : int
+        Classes (>= 2); every class must have rows in the training data.
+    k : int, default=8
+        Members.
+    width, depth, dropout
+        Hidden units per member, hidden layers (0: linear members), dropout rate.
+    shared : {"none", "batchensemble"}, default="none"
+    member_sampling : {"undersample", "none"}, default="undersample"
+    embeddings : {None, "periodic"}, default=None
+    sigma, n_frequencies, d_embedding
+        Settings of the periodic embeddings.
+    copies : int or None, default=None
+    seed : int or None, default=None
+        Seed of the members' undersamples (None: drawn from Keras' global seed).
+
+    Examples
+    --------
+    >>> model = PackedEnsemble(2, k=4)
+    >>> tuple(model(keras.ops.ones((3, 5))).shape)
+    (3, 2)
+    """
+
+    def __init__(
+        self,
+        n_classes,
+        *,
+        k=8,
+        width=64,
+        depth=1,
+        dropout=0.2,
+        shared="none",
+        member_sampling="undersample",
+        embeddings=None,
+        sigma=0.1,
+        n_frequencies=16,
+        d_embedding=8,
+        copies=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.n_classes = check_number("n_classes", n_classes, low=2, integer=True)
+        self.k = check_number("k", k, low=1, integer=True)
+        self.width = check_number("width", width, low=1, integer=True)
+        self.depth = check_number("depth", depth, low=0, integer=True)
+        self.dropout = float(check_number("dropout", dropout, low=0, high=1, high_inclusive=False))
+        self.shared = check_option("shared", shared, SHARED)
+        self.member_sampling = check_option("member_sampling", member_sampling, MEMBER_SAMPLING)
+        self.embeddings = check_option("embeddings", embeddings, EMBEDDINGS)
+        self.sigma, self.n_frequencies, self.d_embedding = sigma, n_frequencies, d_embedding
+        self.copies = (
+            None if copies is None else check_number("copies", copies, low=1, integer=True)
+        )
+        self.seed = None if seed is None else check_number("seed", seed, integer=True)
+        self.embedding = None
+        if embeddings == "periodic":
+            self.embedding = PeriodicEmbedding(
+                n_frequencies, sigma, d_embedding, copies=copies, name="embedding"
+            )
+        self.hidden = [
+            EnsembleDense(
+                width,
+                self.k,
+                shared=self.shared == "batchensemble",
+                activation="relu",
+                adapter_init="random_signs" if i == 0 else "ones",
+                copies=copies,
+                name=f"hidden_{i}",
+            )
+            for i in range(self.depth)
+        ]
+        self.drops = [
+            keras.layers.Dropout(self.dropout, name=f"dropout_{i}") for i in range(self.depth)
+        ]
+        self.head = EnsembleDense(self.n_classes, self.k, copies=copies, name="head")
+        self.mask_seed = keras.random.SeedGenerator(self.seed, name="member_sampling")
+        # the last training call's (output, member logits), read back by compute_loss; kept
+        # out of Keras' attribute tracking
+        object.__setattr__(self, "_last", [])
+
+    # ---------------------------------------------------------------------------------------
+    def _flat(self, x):
+        lead = () if self.copies is None else (self.copies,)
+        if len(x.shape) > 2 + len(lead):
+            size = math.prod(int(d) for d in x.shape[1 + len(lead) :])
+            x = ops.reshape(x, (-1, *lead, size))
+        return x
+
+    def build(self, input_shape):
+        lead = () if self.copies is None else (self.copies,)
+        size = math.prod(int(d) for d in input_shape[1 + len(lead) :])
+        shape = (None, *lead, size)
+        if self.embedding is not None:
+            self.embedding.build(shape)
+            shape = (None, *lead, size * self.d_embedding)
+        for dense in self.hidden:
+            dense.build(shape)
+            shape = (None, *lead, self.k, self.width)
+        self.head.build(shape)
+        self.built = True
+
+    def member_logits(self, x, training=None):
+        """Every member's logits: ``(batch, [copies,] k, n_classes)``."""
+        h = self._flat(x)
+        if self.embedding is not None:
+            h = self.embedding(h)
+        for dense, drop in zip(self.hidden, self.drops, strict=True):
+            h = drop(dense(h), training=training)
+        return self.head(h)
+
+    def call(self, x, training=None):
+        z = self.member_logits(x, training=training)
+        out = ops.logsumexp(ops.log_softmax(z, axis=-1), axis=-2) - math.log(self.k)
+        if training:
+            self._last[:] = [out, z]
+        return out
+
+    # ---------------------------------------------------------------------------------------
+    def member_masks(self, labels, weights):
+        """:func:`balanced_member_mask` with new keys from the model's seed generator (a new
+        draw at every call): ``(batch, L, k)`` for ``labels`` and ``weights`` ``(batch, L)``.
+        With ``member_sampling="none"``: ``1`` for every row with a positive weight."""
+        if self.member_sampling == "none":
+            present = ops.cast(ops.cast(weights, "float32") > 0, "float32")
+            return ops.repeat(present[..., None], self.k, axis=-1)
+        shape = (ops.shape(labels)[0], ops.shape(labels)[1], self.k)
+        keys = keras.random.uniform(shape, seed=self.mask_seed)
+        return balanced_member_mask(labels, weights, keys, self.n_classes)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Training: the mean over members of the compiled loss on each member's own rows
+        (see the class docstring); evaluation: the compiled loss of the averaged output."""
+        if not training or y is None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        last, self._last[:] = list(self._last), []
+        z = last[1] if len(last) == 2 and last[0] is y_pred else None
+        if z is None:  # compute_loss called without our own forward pass: run it
+            z = self.member_logits(x, training=True)
+        k = self.k
+        y = ops.convert_to_tensor(y)
+        if self.copies is None:
+            labels = ops.reshape(y, (-1,))
+            if len(y.shape) == 2 and y.shape[-1] == self.n_classes:  # one-hot rows
+                labels = ops.argmax(y, axis=-1)
+            weights = ops.ones_like(labels, dtype="float32")
+            if sample_weight is not None:
+                weights = ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+            mask = self.member_masks(labels[:, None], weights[:, None])[:, 0, :]  # (B, k)
+            z = ops.reshape(ops.moveaxis(z, -2, 0), (-1, self.n_classes))  # (k * B, K)
+            y = ops.concatenate([y] * k, axis=0)
+            row_weight = ops.reshape(ops.transpose(mask), (-1,)) * ops.tile(weights, (k,))
+            return super().compute_loss(x, y, z, row_weight, training=training)
+        # packed form: targets (B, C, 2) = (class code, row weight)
+        weights = ops.cast(y[..., 1], "float32")
+        mask = self.member_masks(y[..., 0], weights)  # (B, C, k)
+        z = ops.reshape(ops.moveaxis(z, -2, 0), (-1, self.copies, self.n_classes))
+        row_weight = ops.reshape(ops.moveaxis(mask, -1, 0), (-1, self.copies))
+        row_weight = row_weight * ops.tile(weights, (k, 1))
+        codes = ops.tile(ops.cast(y[..., :1], "float32"), (k, 1, 1))
+        y = ops.concatenate([codes, row_weight[..., None]], axis=-1)
+        if sample_weight is not None:
+            sample_weight = ops.tile(sample_weight, (k, *[1] * (len(sample_weight.shape) - 1)))
+        return super().compute_loss(x, y, z, sample_weight, training=training)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_classes": self.n_classes,
+            "k": self.k,
+            "width": self.width,
+            "depth": self.depth,
+            "dropout": self.dropout,
+            "shared": self.shared,
+            "member_sampling": self.member_sampling,
+            "embeddings": self.embeddings,
+            "sigma": self.sigma,
+            "n_frequencies": self.n_frequencies,
+            "d_embedding": self.d_embedding,
+            "copies": self.copies,
+            "seed": self.seed,
+        }
+
+
+def _build(input_shape, n_classes, copies, *, weight_decay, learning_rate, **options):
+    shape = _shape(input_shape)
+    weight_decay = check_number("weight_decay", weight_decay, low=0)
+    learning_rate = check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
+    model = PackedEnsemble(n_classes, copies=copies, name="packed_ensemble", **options)
+    lead = () if copies is None else (copies,)
+    model.build((None, *lead, *shape))
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def packed_ensemble(
+    input_shape,
+    n_classes,
+    *,
+    k=8,
+    member_sampling="undersample",
+    shared="none",
+    width=64,
+    depth=1,
+    dropout=0.2,
+    embeddings=None,
+    sigma=0.1,
+    weight_decay=1e-3,
+    learning_rate=3e-3,
+):
+    """A compiled :class:`PackedEnsemble`: an EasyEnsemble of ``k`` MLPs in one Keras model.
+
+    Follows the ``model_fn(input_shape, n_classes)`` contract of
+    :func:`keras_imbalance.compare` (logits out, no softmax) and carries its packed form
+    (``packed_ensemble.packed(input_shape, n_classes, copies, **options)``), so ``compare``
+    trains the ensemble of every strategy of a fold in one fit. On its own it is compiled with
+    sparse cross-entropy on the logits and AdamW: ``model.fit(x, y)`` trains each member on its
+    own balanced undersample of every batch. ``keras_imbalance.comparison.with_options(
+    packed_ensemble, k=4, shared="batchensemble")`` gives a builder with other settings.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, or int
+        Shape of one row (flattened).
+    n_classes : int
+        Classes (>= 2).
+    k : int, default=8
+        Members.
+    member_sampling : {"undersample", "none"}, default="undersample"
+        Each member's rows: a balanced undersample of every batch, redrawn every step, or
+        every row.
+    shared : {"none", "batchensemble"}, default="none"
+        Independent members, or one kernel per layer with rank-1 adapters per member (TabM).
+    width, depth, dropout
+        Hidden units per member (64), hidden layers (1), dropout (0.2).
+    embeddings : {None, "periodic"}, default=None
+        Periodic embeddings of the features (:class:`PeriodicEmbedding`), shared by the members.
+    sigma : float, default=0.1
+        Initial frequency scale of the periodic embeddings.
+    weight_decay, learning_rate
+        AdamW's (1e-3, 3e-3: the default MLP's).
+
+    Returns
+    -------
+    PackedEnsemble
+        Built and compiled.
+
+    Examples
+    --------
+    >>> model = packed_ensemble((8,), 2, k=4)
+    >>> model.k, model.member_sampling
+    (4, 'undersample')
+    """
+    return _build(
+        input_shape,
+        n_classes,
+        None,
+        k=k,
+        member_sampling=member_sampling,
+        shared=shared,
+        width=width,
+        depth=depth,
+        dropout=dropout,
+        embeddings=embeddings,
+        sigma=sigma,
+        weight_decay=weight_decay,
+        learning_rate=learning_rate,
+    )
+
+
+def _packed(input_shape, n_classes, copies, **options):
+    """``packed_ensemble``'s packed form: ``copies`` independent ensembles in one model."""
+    settings = {**packed_ensemble.__kwdefaults__, **options}
+    return _build(input_shape, n_classes, copies, **settings)
+
+
+packed_ensemble.packed = _packed
