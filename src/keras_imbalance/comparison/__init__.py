@@ -13,7 +13,12 @@ from keras_imbalance.comparison._compare import compare, load_results
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._data import validation_split
 from keras_imbalance.comparison._fit import fit_strategy
-from keras_imbalance.comparison._models import DEFAULT_MODELS, linear_model, mlp_model
+from keras_imbalance.comparison._models import (
+    DEFAULT_MODELS,
+    linear_model,
+    mlp_model,
+    with_options,
+)
 from keras_imbalance.comparison._settings import METRICS, TrainingSettings
 from keras_imbalance.comparison._stats import corrected_interval
 from keras_imbalance.comparison._strategies import (
@@ -45,4 +50,5 @@ __all__ = [
     "load_results",
     "mlp_model",
     "validation_split",
+    "with_options",
 ]
