@@ -126,16 +126,23 @@ class EnsembleDense(keras.layers.Layer):
             self.kernel = self.add_weight(shape=(*lead, k, f, u), initializer=glorot, name="kernel")
         self.bias = self.add_weight(shape=(*lead, k, u), initializer="zeros", name="bias")
 
+    def member_kernels(self):
+        """Each member's kernel ``([C,] k, F, units)``: ``W_m`` or, shared,
+        ``diag(r_m) W diag(s_m)``, since ``((x * r_m) @ W) * s_m = x @ (diag(r_m) W diag(s_m))``
+        (the small kernel is scaled instead of the batch: one product per member, no pass of
+        the adapters over the rows)."""
+        if not self.shared:
+            return self.kernel
+        w = ops.expand_dims(self.kernel, -3)  # ([C,] 1, F, U)
+        return ops.expand_dims(self.r, -1) * w * ops.expand_dims(self.s, -2)
+
     def call(self, x):
         c = "c" if self._lead else ""
-        if self.shared:
-            if not self._per_member:
-                x = ops.expand_dims(x, -2)  # (B, [C,] 1, F): every member
-            h = ops.einsum(f"b{c}kf,{c}fu->b{c}ku", x * self.r, self.kernel) * self.s
-        elif self._per_member:
-            h = ops.einsum(f"b{c}kf,{c}kfu->b{c}ku", x, self.kernel)
+        kernel = self.member_kernels()
+        if self._per_member:
+            h = ops.einsum(f"b{c}kf,{c}kfu->b{c}ku", x, kernel)
         else:
-            h = ops.einsum(f"b{c}f,{c}kfu->b{c}ku", x, self.kernel)
+            h = ops.einsum(f"b{c}f,{c}kfu->b{c}ku", x, kernel)
         return self.activation(h + self.bias)
 
     def compute_output_shape(self, input_shape):
