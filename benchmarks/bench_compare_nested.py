@@ -139,6 +139,13 @@ def _run(job: dict) -> dict:
         "random_state": 0,
     }
     if job["type"] == "outer":
+        keep = {}
+        if s.get("keep_folds"):  # every test-fold probability, for offline ensemble replays
+            os.makedirs(s["keep_folds"], exist_ok=True)
+            path = os.path.join(s["keep_folds"], f"{job['dataset']}.jsonl")
+            if os.path.exists(path):
+                os.remove(path)  # this job's own file, written again in full
+            keep = {"results_path": path, "max_scores": 10**7}
         result = compare(
             x,
             y,
@@ -146,6 +153,7 @@ def _run(job: dict) -> dict:
             cv=2,
             repeats=s["outer_repeats"],
             **common,
+            **keep,
         )
         folds = result.folds
         rows = [
@@ -197,6 +205,7 @@ def _jobs(args, sizes: dict) -> list[dict]:
         "inner_cv": args.inner_cv,
         "epochs": args.epochs,
         "patience": args.patience,
+        "keep_folds": args.keep_folds,
     }
     recipes = {"none" if c == "none+threshold" else c for c in ["none", *args.candidates]}
     groups = len(recipes - {"ensemble"})
@@ -601,6 +610,12 @@ def _parse(argv=None):
         "--outer-only",
         action="store_true",
         help="the fixed (model, strategy) scores only: no inner jobs, no recommendation",
+    )
+    p.add_argument(
+        "--keep-folds",
+        default=None,
+        help="folder: each outer job's compare results file (every test-fold probability), "
+        "read by bench_ensemble_replay.py",
     )
     p.add_argument(
         "--anchors",

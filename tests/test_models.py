@@ -69,13 +69,26 @@ def test_each_member_keeps_an_exactly_balanced_undersample():
 
 
 @pytest.mark.backend
-def test_the_undersample_balances_weighted_class_totals():
+def test_the_members_weighted_class_totals_are_equal_whatever_the_weights():
+    rng = np.random.default_rng(2)
     labels = np.r_[np.zeros(20), np.ones(5)].astype(int)[:, None]
-    keys = np.random.default_rng(0).random((25, 1, 3)).astype("float32")
-    # 'balanced' class weights already balance the classes: every row is kept, weight 1
-    balanced = np.where(labels == 0, 25 / 40, 25 / 10).astype("float32")
-    mask = _np(balanced_member_mask(labels, balanced, keys, 2))
-    np.testing.assert_allclose(mask, 1.0)
+    keys = rng.random((25, 1, 3)).astype("float32")
+    for weights in (
+        np.where(labels == 0, 25 / 40, 25 / 10),  # 'balanced' class weights
+        rng.uniform(0.5, 2.0, (25, 1)),  # per-row weights
+    ):
+        weights = weights.astype("float32")
+        mask = _np(balanced_member_mask(labels, weights, keys, 2))[:, 0, :]
+        for m in range(3):
+            kept = mask[:, m] > 0
+            np.testing.assert_array_equal(np.bincount(labels[kept, 0]), [5, 5])  # not twice
+            totals = [
+                np.sum((weights[:, 0] * mask[:, m])[kept & (labels[:, 0] == c)]) for c in (0, 1)
+            ]
+            np.testing.assert_allclose(totals[0], totals[1], rtol=1e-5)
+            # the kept weight (25 rows, 10 kept): 2.5 x the kept rows' own total
+            own = np.sum(weights[kept, 0])
+            np.testing.assert_allclose(sum(totals), 2.5 * own, rtol=1e-5)
     # a class without rows in the batch: nothing is kept (the batch trains no member)
     mask = _np(balanced_member_mask(np.zeros((4, 1), int), np.ones((4, 1)), keys[:4], 2))
     np.testing.assert_array_equal(mask, 0.0)

@@ -32,14 +32,18 @@ def balanced_member_mask(labels, weights, keys, n_classes):
     """Per-member row weights of a balanced undersample of one batch (``keras.ops``).
 
     For each column ``l`` (a copy of the comparison engine's packed model, or 1) and member
-    ``m``: the rows with a positive weight are counted per class (``n_j``) and their weights
-    summed per class (``W_j``); member ``m`` keeps ``floor(n_j * min_i W_i / W_j)`` rows of
-    class ``j``, those with the smallest ``keys[:, l, m]`` among them, so the weighted class
-    totals of its rows are equal. With equal row weights that is the classic balanced
-    undersample: ``min_i n_i`` rows of every class (every row of the smallest class). A class
-    with no row in the batch makes the member keep nothing there. Kept rows get the weight
-    ``n / kept`` (``n`` rows with a positive weight, ``kept`` rows kept), so a member's mean
-    loss is the mean over its own rows, as if trained alone on them; other rows get 0.
+    ``m``: among the rows with a positive weight, ``n_j`` of class ``j``, member ``m`` keeps
+    ``min_i n_i`` rows of every class (every row of the smallest class), those with the
+    smallest ``keys[:, l, m]`` in their class: the classic balanced undersample
+    (imbalanced-learn's ``RandomUnderSampler``, EasyEnsemble's members). A class with no row in
+    the batch makes the member keep nothing there.
+
+    The returned factor multiplies the row weight. For a kept row of class ``j`` it is
+    ``(M / M_j) * (n / kept)``: ``M_j`` the kept rows' weight total of class ``j`` and ``M``
+    the mean of those totals, so the member's weighted class totals are equal whatever the
+    row weights (class weights that already balance the data are not applied twice), and
+    ``n / kept`` (``n`` rows with a positive weight, ``kept`` rows kept) makes the member's
+    mean loss the mean over its own rows, as if trained alone on them. Other rows get 0.
 
     Parameters
     ----------
@@ -54,7 +58,7 @@ def balanced_member_mask(labels, weights, keys, n_classes):
     Returns
     -------
     tensor of shape (batch, L, members)
-        ``n / kept`` for kept rows, 0 otherwise.
+        The factor of each row's weight for each member (0: not kept).
 
     Examples
     --------
@@ -69,9 +73,7 @@ def balanced_member_mask(labels, weights, keys, n_classes):
     present = ops.cast(weights > 0, "float32")  # (B, L)
     onehot = ops.one_hot(labels, n_classes, dtype="float32") * present[..., None]  # (B, L, K)
     counts = ops.sum(onehot, axis=0)  # (L, K)
-    mass = ops.sum(onehot * weights[..., None], axis=0)
-    smallest = ops.min(mass, axis=-1, keepdims=True)  # 0 when a class has no row
-    keep = ops.floor(counts * ops.divide_no_nan(smallest, mass) + 1e-4)  # rows kept per class
+    keep = ops.min(counts, axis=-1, keepdims=True)  # (L, 1): 0 when a class has no row
     # each row's position among the present rows sorted by (class, key): its class's start
     # plus its rank within the class, separately for every member
     code = ops.cast(labels, "float32")[..., None]
@@ -79,12 +81,15 @@ def balanced_member_mask(labels, weights, keys, n_classes):
     order = ops.argsort(sort_key, axis=0)
     position = ops.cast(ops.argsort(order, axis=0), "float32")  # (B, L, k)
     start = ops.cumsum(counts, axis=-1) - counts  # (L, K)
-    row_start = ops.sum(onehot * start[None], axis=-1)  # (B, L)
-    row_keep = ops.sum(onehot * keep[None], axis=-1)
-    rank = position - row_start[..., None]
-    kept = present[..., None] * ops.cast(rank < row_keep[..., None], "float32")
-    scale = ops.divide_no_nan(ops.sum(counts, axis=-1), ops.sum(keep, axis=-1))  # (L,)
-    return kept * scale[None, :, None]
+    rank = position - ops.sum(onehot * start[None], axis=-1)[..., None]
+    kept = present[..., None] * ops.cast(rank < keep[None], "float32")  # (B, L, k)
+    # equal weighted class totals per member: class j's kept rows scaled by M / M_j
+    per_class = ops.expand_dims(onehot, 2) * ops.expand_dims(kept * weights[..., None], -1)
+    totals = ops.sum(per_class, axis=0)  # (L, k, K)
+    factor = ops.divide_no_nan(ops.mean(totals, axis=-1, keepdims=True), totals)
+    row_factor = ops.sum(ops.expand_dims(onehot, 2) * factor[None], axis=-1)  # (B, L, k)
+    step = ops.divide_no_nan(ops.sum(counts, axis=-1), n_classes * keep[:, 0])  # (L,)
+    return kept * row_factor * step[None, :, None]
 
 
 def _shape(input_shape) -> tuple:
@@ -119,9 +124,10 @@ class PackedEnsemble(keras.Model):
 
     - ``member_sampling="undersample"``: each member sees, in every batch, a balanced
       undersample (every row of the smallest class, as many of each other class, drawn at
-      random, redrawn every step, so every epoch too): an EasyEnsemble. With class weights
-      the undersample balances the weighted class totals instead (balanced weights: every
-      row); a loss-side correction (logit adjustment, focal alpha) is applied on top.
+      random, redrawn every step, so every epoch too): an EasyEnsemble. Row weights are
+      rescaled per class so the member's weighted class totals are equal (class weights are
+      not applied twice); a loss-side correction (logit adjustment, focal alpha) is applied
+      on top of the balanced undersample.
     - ``member_sampling="none"``: every member sees every row (a deep ensemble; TabM).
 
     Evaluation and prediction use the averaged output. ``copies=C`` is the comparison
