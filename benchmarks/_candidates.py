@@ -1,39 +1,60 @@
-"""Model candidates of the benchmarks, by name: the default models and issue 14's new ones.
+"""Model candidates of the benchmarks, by name: the default models and issue 14's variants.
 
 ``builders("linear,mlp,ens")`` -> ``{name: model_fn}`` for ``compare(model_fn=...)``. Names:
 
-- ``linear``, ``mlp``: ``comparison.DEFAULT_MODELS`` as installed;
+- ``linear``, ``mlp``, ``easy_ensemble``: ``comparison.DEFAULT_MODELS`` as installed
+  (``easy_ensemble``: ``models.packed_ensemble``'s defaults, 4 BatchEnsemble MLPs of 32 units,
+  each on its own balanced undersample of every batch, 30 fixed epochs);
 - ``mlp_plr``: the default MLP with periodic embeddings (``embeddings="periodic"``);
-- ``ens``: ``models.packed_ensemble`` (8 independent MLPs, each on its own balanced
-  undersample of every batch: an EasyEnsemble in one model);
-- ``ens_be``: the same with BatchEnsemble sharing (one kernel, rank-1 adapters; TabM);
+- ``ens``: ``packed_ensemble`` with 8 independent members of 64 units, early-stopped (the
+  first configuration measured); ``ens_be``: the same with BatchEnsemble sharing (one kernel,
+  rank-1 adapters; TabM);
 - ``ens_all`` / ``ens_be_all``: every member on every row (``member_sampling="none"``: a deep
-  ensemble / TabM), independent or shared;
-- ``*_plr`` of the ensembles: with periodic embeddings.
+  ensemble / TabM), independent or shared; ``ens_plr`` / ``ens_be_plr``: with periodic
+  embeddings;
+- ``ens_be_k4w32``, ``ens_be_k8w32``, ``ens_k4w32``: k members of w units, early-stopped;
+- ``ens_be_f30``: ``ens_be`` trained 30 fixed epochs; ``ens_be_k4w32_f30``: the defaults
+  (= ``easy_ensemble``).
 """
 
 from __future__ import annotations
+
+
+def _epochs(builder, epochs):
+    """``builder`` trained ``epochs`` fixed epochs, or early-stopped (None)."""
+    if epochs is None:
+        if hasattr(builder, "fixed_epochs"):
+            del builder.fixed_epochs
+        builder.__qualname__ += "[early stopping]"
+    else:
+        builder.fixed_epochs = epochs
+        builder.__qualname__ += f"[fixed_epochs={epochs}]"
+    return builder
 
 
 def _variants() -> dict:
     from keras_imbalance.comparison import DEFAULT_MODELS, mlp_model, with_options
     from keras_imbalance.models import packed_ensemble
 
-    ens = packed_ensemble
+    def ens(epochs=None, **options):
+        return _epochs(with_options(packed_ensemble, **options), epochs)
+
+    big = {"k": 8, "width": 64}
     return {
         **DEFAULT_MODELS,
         "mlp_plr": with_options(mlp_model, embeddings="periodic"),
-        "ens": ens,
-        "ens_be": with_options(ens, shared="batchensemble"),
-        "ens_all": with_options(ens, member_sampling="none"),
-        "ens_be_all": with_options(ens, shared="batchensemble", member_sampling="none"),
-        "ens_plr": with_options(ens, embeddings="periodic"),
-        "ens_be_plr": with_options(ens, shared="batchensemble", embeddings="periodic"),
+        "ens": ens(shared="none", **big),
+        "ens_be": ens(shared="batchensemble", **big),
+        "ens_all": ens(shared="none", member_sampling="none", **big),
+        "ens_be_all": ens(shared="batchensemble", member_sampling="none", **big),
+        "ens_plr": ens(shared="none", embeddings="periodic", **big),
+        "ens_be_plr": ens(shared="batchensemble", embeddings="periodic", **big),
+        "ens_be_k4w32": ens(shared="batchensemble", k=4, width=32),
+        "ens_be_k8w32": ens(shared="batchensemble", k=8, width=32),
+        "ens_k4w32": ens(shared="none", k=4, width=32),
+        "ens_be_f30": ens(30, shared="batchensemble", **big),
+        "ens_be_k4w32_f30": ens(30, shared="batchensemble", k=4, width=32),
     }
-
-
-NAMES = ("linear", "mlp", "mlp_plr", "ens", "ens_be", "ens_all", "ens_be_all", "ens_plr")
-NAMES += ("ens_be_plr",)
 
 
 def builders(names) -> dict:

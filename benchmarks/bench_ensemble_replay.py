@@ -76,16 +76,26 @@ def replay(fits: dict, composition: str) -> float | None:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("folder", help="--keep-folds folder of bench_compare_nested.py")
+    p.add_argument(
+        "folder",
+        help="--keep-folds folder of bench_compare_nested.py; several, comma-separated, are "
+        "merged (runs on the same splits, e.g. other models)",
+    )
     p.add_argument("compositions", nargs="+")
     args = p.parse_args(argv)
     import numpy as np
 
-    paths = sorted(glob.glob(os.path.join(args.folder, "*.jsonl")))
+    folders = args.folder.split(",")
+    names = sorted(
+        {os.path.basename(p)[: -len(".jsonl")] for p in glob.glob(f"{folders[0]}/*.jsonl")}
+    )
     table = {}
-    for path in paths:
-        name = os.path.basename(path)[: -len(".jsonl")]
-        fits = _load(path)
+    for name in names:
+        fits = {}
+        for folder in folders:
+            path = os.path.join(folder, f"{name}.jsonl")
+            if os.path.exists(path):
+                fits.update(_load(path))
         table[name] = [replay(fits, c) for c in args.compositions]
     print("| dataset | " + " | ".join(args.compositions) + " |")
     print("|---|" + "---|" * len(args.compositions))

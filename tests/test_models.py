@@ -199,34 +199,23 @@ def test_compare_trains_the_ensemble_in_its_packed_form():
 
 CHILD = (
     "import os, sys, numpy as np; os.environ.setdefault('KERAS_BACKEND', 'torch');"
-    "import keras, keras_imbalance.models;"
+    "import keras;"
+    "bare = sys.argv[3] == 'bare';"  # load without importing keras_imbalance
+    "bare or __import__('keras_imbalance.models');"
     "x = np.load(sys.argv[1]);"
-    "out = [np.asarray(keras.models.load_model(p).predict(x, verbose=0)) for p in sys.argv[3:]];"
+    "out = [np.asarray(keras.models.load_model(p).predict(x, verbose=0)) for p in sys.argv[4:]];"
+    "assert not bare or not any(m.startswith('keras_imbalance') for m in sys.modules);"
     "np.savez(sys.argv[2], *out)"
 )
 
 
-@pytest.mark.slow
-def test_the_ensemble_saves_and_loads_in_a_fresh_process(tmp_path):
-    x, y = _data()
-    paths, expected = [], []
-    for i, options in enumerate(
-        ({}, {"shared": "batchensemble", "embeddings": "periodic", "member_sampling": "none"})
-    ):
-        model = packed_ensemble((5,), 2, k=3, **options)
-        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
-        paths.append(tmp_path / f"ens{i}.keras")
-        model.save(paths[-1])
-        expected.append(np.asarray(model.predict(x, verbose=0)))
-    # fit_strategy's model: standardisation + the ensemble + softmax, one functional model
-    model = fit_strategy(x, y, "none", model_fn=with_options(packed_ensemble, k=2), epochs=2)
-    paths.append(tmp_path / "fitted.keras")
-    model.save(paths[-1])
-    expected.append(np.asarray(model.predict(x, verbose=0)))
+def _load_in_fresh_process(tmp_path, x, paths, bare):
     np.save(tmp_path / "x.npy", x)
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    out = tmp_path / f"p-{bare}.npz"
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tmp_path / "x.npy"), str(tmp_path / "p.npz")]
+        [sys.executable, "-c", CHILD, str(tmp_path / "x.npy"), str(out)]
+        + ["bare" if bare else "import"]
         + [str(p) for p in paths],
         capture_output=True,
         text=True,
@@ -234,11 +223,62 @@ def test_the_ensemble_saves_and_loads_in_a_fresh_process(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    got = np.load(tmp_path / "p.npz")
-    for i, want in enumerate(expected):
-        np.testing.assert_allclose(got[f"arr_{i}"], want, rtol=1e-5, atol=1e-6)
-    loaded_config = keras.models.load_model(paths[1]).get_config()
-    assert loaded_config["shared"] == "batchensemble" and loaded_config["k"] == 3
+    got = np.load(out)
+    return [got[f"arr_{i}"] for i in range(len(paths))]
+
+
+@pytest.mark.slow
+def test_the_ensemble_saves_and_loads_in_a_fresh_process(tmp_path):
+    x, y = _data()
+    paths, expected = [], []
+    for i, options in enumerate(
+        ({"shared": "none"}, {"embeddings": "periodic", "member_sampling": "none", "k": 3})
+    ):
+        model = packed_ensemble((5,), 2, **options)
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+        paths.append(tmp_path / f"ens{i}.keras")
+        model.save(paths[-1])
+        expected.append(np.asarray(model.predict(x, verbose=0)))
+    got = _load_in_fresh_process(tmp_path, x, paths, bare=False)
+    for g, want in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6)
+    assert keras.models.load_model(paths[1]).get_config()["embeddings"] == "periodic"
+    # fit_strategy's model (standardisation + the ensemble + softmax) is made of built-in
+    # layers only: it loads with keras.models.load_model, without importing keras_imbalance
+    model = fit_strategy(x, y, "none", model_fn="easy_ensemble", epochs=2)
+    path = tmp_path / "fitted.keras"
+    model.save(path)
+    (got,) = _load_in_fresh_process(tmp_path, x, [path], bare=True)
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"shared": "none", "depth": 2},
+        {"embeddings": "periodic", "depth": 0},
+        {"embeddings": "periodic", "shared": "none", "k": 3},
+    ],
+)
+def test_to_functional_predicts_what_the_ensemble_predicts(options):
+    x, y = _data(60)
+    model = packed_ensemble((5,), 3 if options.get("k") == 3 else 2, **options)
+    labels = np.minimum(y + (x[:, 2] > 1), model.n_classes - 1)
+    model.fit(x, labels, batch_size=30, epochs=2, verbose=0)
+    functional = model.to_functional()
+    assert all(type(layer).__module__.startswith("keras.") for layer in functional.layers)
+    np.testing.assert_allclose(
+        _np(functional(x)), _np(model(x, training=False)), rtol=1e-5, atol=1e-5
+    )
+    lite = PackedEnsemble(2, k=2, embeddings="periodic")
+    lite.embedding.lite = True  # the shared per-feature map of PeriodicEmbedding(lite=True)
+    lite.build((None, 4, 2))  # rows of rank 2 are flattened
+    rows = np.random.default_rng(0).normal(size=(3, 4, 2)).astype("float32")
+    np.testing.assert_allclose(
+        _np(lite.to_functional()(rows)), _np(lite(rows)), rtol=1e-5, atol=1e-5
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,7 +352,7 @@ def test_with_options_keeps_the_packed_form_and_fixed_epochs():
     assert packed.get_weights()[0].shape == (5, 3, 2)
     assert packed.stack[-1].kernel_regularizer.l2 == pytest.approx(1e-2)
     ens = with_options(packed_ensemble, k=2, shared="batchensemble")
-    assert not hasattr(ens, "fixed_epochs")
+    assert ens.fixed_epochs == packed_ensemble.fixed_epochs == 30
     model = ens.packed((3,), 2, 4)
     assert model.k == 2 and model.shared == "batchensemble" and model.copies == 4
     assert ens((3,), 2).k == 2

@@ -15,6 +15,7 @@ from keras_imbalance.comparison._data import validation_split
 from keras_imbalance.comparison._fit import fit_strategy
 from keras_imbalance.comparison._models import (
     DEFAULT_MODELS,
+    easy_ensemble_model,
     linear_model,
     mlp_model,
     with_options,
@@ -45,6 +46,7 @@ __all__ = [
     "TrainingSettings",
     "compare",
     "corrected_interval",
+    "easy_ensemble_model",
     "fit_strategy",
     "linear_model",
     "load_results",

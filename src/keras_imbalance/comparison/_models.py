@@ -1,14 +1,16 @@
 """Default model builders for small tabular data (Keras 3, any backend).
 
-Both follow the ``model_fn(input_shape, n_classes)`` contract of :func:`keras_imbalance.compare`:
-they return a compiled ``keras.Model`` mapping ``(batch, *input_shape)`` features (standardised
+All three follow the ``model_fn(input_shape, n_classes)`` contract of
+:func:`keras_imbalance.compare`: they return a compiled ``keras.Model`` mapping ``(batch, *input_shape)`` features (standardised
 by the comparison for a 2-D table; higher-rank inputs are flattened first) to ``n_classes``
 logits (no softmax). The engine keeps the optimizer and replaces the loss.
 
 Each also has a ``packed(input_shape, n_classes, copies)`` attribute: the same network
 ``copies`` times in one model whose layers hold the copies' weights along a leading axis
-(:class:`~keras_imbalance.comparison._packing.PackedDense`), so the comparison trains every
-strategy of a fold with one matrix product per layer instead of one per copy.
+(:class:`~keras_imbalance.comparison._packing.PackedDense`, the layers of
+:mod:`keras_imbalance.models`), so the comparison trains every strategy of a fold with one
+matrix product per layer instead of one per copy. ``linear_model`` and
+``easy_ensemble_model`` set ``fixed_epochs`` (trained that many epochs, not early-stopped).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import inspect
 
 from keras_imbalance._validation import check_number, check_option, invalid
 
-__all__ = ["linear_model", "mlp_model", "with_options", "DEFAULT_MODELS"]
+__all__ = ["linear_model", "mlp_model", "easy_ensemble_model", "with_options", "DEFAULT_MODELS"]
 
 
 def _shape(input_shape) -> tuple:
@@ -300,5 +302,84 @@ def with_options(builder, /, **options):
     return configured
 
 
+def easy_ensemble_model(
+    input_shape,
+    n_classes,
+    *,
+    k=4,
+    member_sampling="undersample",
+    shared="batchensemble",
+    width=32,
+    depth=1,
+    dropout=0.2,
+    embeddings=None,
+    sigma=0.1,
+    weight_decay=1e-3,
+    learning_rate=3e-3,
+):
+    """An EasyEnsemble of MLPs in one Keras model (:func:`keras_imbalance.models.
+    packed_ensemble`): ``k`` BatchEnsemble MLPs, each trained on its own balanced undersample
+    of every batch (redrawn every step), their class probabilities averaged.
+
+    The model balances by itself, so its ``none`` row is the EasyEnsemble; with a strategy
+    that reweights the rows, each member's class totals are still made equal (the weights are
+    not applied twice), while a loss-side correction (``logit_adjusted``, ``focal``'s alpha)
+    is applied on top of the balanced undersample. ``fixed_epochs = 30``: trained 30 epochs
+    on the whole training fold, not early-stopped. Loading a saved model needs
+    ``import keras_imbalance.models`` first.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, or int
+        Shape of one row (flattened).
+    n_classes : int
+        Number of classes (>= 2).
+    k, member_sampling, shared, width, depth, dropout, embeddings, sigma
+        As in :func:`keras_imbalance.models.packed_ensemble`.
+    weight_decay, learning_rate
+        AdamW's (those of :func:`mlp_model`).
+
+    Returns
+    -------
+    keras_imbalance.models.PackedEnsemble
+        Built and compiled with AdamW.
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import easy_ensemble_model
+    >>> easy_ensemble_model((8,), 2).k
+    4
+    """
+    from keras_imbalance.models import packed_ensemble
+
+    return packed_ensemble(
+        input_shape,
+        n_classes,
+        k=k,
+        member_sampling=member_sampling,
+        shared=shared,
+        width=width,
+        depth=depth,
+        dropout=dropout,
+        embeddings=embeddings,
+        sigma=sigma,
+        weight_decay=weight_decay,
+        learning_rate=learning_rate,
+    )
+
+
+def _easy_ensemble_packed(input_shape, n_classes, copies, **options):
+    from keras_imbalance.models import packed_ensemble
+
+    unknown = sorted(set(options) - set(easy_ensemble_model.__kwdefaults__))
+    if unknown:
+        raise invalid("options", "keywords of easy_ensemble_model", unknown, kind=TypeError)
+    settings = {**easy_ensemble_model.__kwdefaults__, **options}
+    return packed_ensemble.packed(input_shape, n_classes, copies, **settings)
+
+
+easy_ensemble_model.fixed_epochs = 30
+easy_ensemble_model.packed = _easy_ensemble_packed
+
 #: The models run when ``model_fn=None``: name -> builder.
-DEFAULT_MODELS = {"linear": linear_model, "mlp": mlp_model}
+DEFAULT_MODELS = {"linear": linear_model, "mlp": mlp_model, "easy_ensemble": easy_ensemble_model}
