@@ -17,24 +17,9 @@ from __future__ import annotations
 
 import inspect
 
-from keras_imbalance._validation import check_number, check_option, invalid
+from keras_imbalance._validation import check_number, check_option, check_shape, invalid
 
 __all__ = ["linear_model", "mlp_model", "easy_ensemble_model", "with_options", "DEFAULT_MODELS"]
-
-
-def _shape(input_shape) -> tuple:
-    """``input_shape`` as a tuple (an int is the number of columns of a table)."""
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
-    try:
-        shape = tuple(int(d) for d in input_shape)
-    except (TypeError, ValueError):
-        raise invalid(
-            "input_shape", "a tuple of positive ints (or an int)", input_shape, kind=TypeError
-        ) from None
-    if not shape or min(shape) < 1:
-        raise invalid("input_shape", "a tuple of positive ints (or an int)", input_shape)
-    return shape
 
 
 def _dense(keras, copies, units, **kwargs):
@@ -81,7 +66,7 @@ def _packed(build, builder):
 def _linear(input_shape, n_classes, copies, *, l2, learning_rate):
     import keras
 
-    shape = _shape(input_shape)
+    shape = check_shape("input_shape", input_shape)
     n_classes = check_number("n_classes", n_classes, low=2, integer=True)
     layers = _flatten(keras, shape, copies)
     layers.append(_dense(keras, copies, n_classes, kernel_regularizer=keras.regularizers.L2(l2)))
@@ -104,7 +89,7 @@ def _mlp(
 ):
     import keras
 
-    shape = _shape(input_shape)
+    shape = check_shape("input_shape", input_shape)
     n_classes = check_number("n_classes", n_classes, low=2, integer=True)
     embeddings = check_option("embeddings", embeddings, (None, "periodic"))
     layers = _flatten(keras, shape, copies)
@@ -302,31 +287,19 @@ def with_options(builder, /, **options):
     return configured
 
 
-def easy_ensemble_model(
-    input_shape,
-    n_classes,
-    *,
-    k=4,
-    member_sampling="undersample",
-    shared="batchensemble",
-    width=32,
-    depth=1,
-    dropout=0.2,
-    embeddings=None,
-    sigma=0.1,
-    weight_decay=1e-3,
-    learning_rate=3e-3,
-):
+def easy_ensemble_model(input_shape, n_classes, **options):
     """An EasyEnsemble of MLPs in one Keras model (:func:`keras_imbalance.models.
-    packed_ensemble`): ``k`` BatchEnsemble MLPs, each trained on its own balanced undersample
-    of every batch (redrawn every step), their class probabilities averaged.
+    packed_ensemble` with its defaults): ``k = 4`` BatchEnsemble MLPs of 32 units, each trained
+    on its own balanced undersample of every batch (redrawn every step), their class
+    probabilities averaged.
 
     The model balances by itself, so its ``none`` row is the EasyEnsemble; with a strategy
     that reweights the rows, each member's class totals are still made equal (the weights are
     not applied twice), while a loss-side correction (``logit_adjusted``, ``focal``'s alpha)
     is applied on top of the balanced undersample. ``fixed_epochs = 30``: trained 30 epochs
-    on the whole training fold, not early-stopped. Loading a saved model needs
-    ``import keras_imbalance.models`` first.
+    on the whole training fold, not early-stopped. :func:`fit_strategy` turns it into
+    built-in Keras layers (``PackedEnsemble.to_functional``), so a saved fitted model loads
+    without importing ``keras_imbalance``.
 
     Parameters
     ----------
@@ -334,10 +307,9 @@ def easy_ensemble_model(
         Shape of one row (flattened).
     n_classes : int
         Number of classes (>= 2).
-    k, member_sampling, shared, width, depth, dropout, embeddings, sigma
-        As in :func:`keras_imbalance.models.packed_ensemble`.
-    weight_decay, learning_rate
-        AdamW's (those of :func:`mlp_model`).
+    **options
+        Keywords of :func:`keras_imbalance.models.packed_ensemble` (``k``, ``width``,
+        ``shared``, ``member_sampling``, ``embeddings``...).
 
     Returns
     -------
@@ -352,30 +324,13 @@ def easy_ensemble_model(
     """
     from keras_imbalance.models import packed_ensemble
 
-    return packed_ensemble(
-        input_shape,
-        n_classes,
-        k=k,
-        member_sampling=member_sampling,
-        shared=shared,
-        width=width,
-        depth=depth,
-        dropout=dropout,
-        embeddings=embeddings,
-        sigma=sigma,
-        weight_decay=weight_decay,
-        learning_rate=learning_rate,
-    )
+    return packed_ensemble(input_shape, n_classes, **options)
 
 
 def _easy_ensemble_packed(input_shape, n_classes, copies, **options):
     from keras_imbalance.models import packed_ensemble
 
-    unknown = sorted(set(options) - set(easy_ensemble_model.__kwdefaults__))
-    if unknown:
-        raise invalid("options", "keywords of easy_ensemble_model", unknown, kind=TypeError)
-    settings = {**easy_ensemble_model.__kwdefaults__, **options}
-    return packed_ensemble.packed(input_shape, n_classes, copies, **settings)
+    return packed_ensemble.packed(input_shape, n_classes, copies, **options)
 
 
 easy_ensemble_model.fixed_epochs = 30

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import ops
 
-from keras_imbalance._validation import check_number, check_option, invalid
+from keras_imbalance._validation import check_number, check_option, check_shape, invalid
 from keras_imbalance.models._layers import EnsembleDense, PeriodicEmbedding
 
 __all__ = ["PackedEnsemble", "balanced_member_mask", "packed_ensemble"]
@@ -90,20 +90,6 @@ def balanced_member_mask(labels, weights, keys, n_classes):
     row_factor = ops.sum(ops.expand_dims(onehot, 2) * factor[None], axis=-1)  # (B, L, k)
     step = ops.divide_no_nan(ops.sum(counts, axis=-1), n_classes * keep[:, 0])  # (L,)
     return kept * row_factor * step[None, :, None]
-
-
-def _shape(input_shape) -> tuple:
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
-    try:
-        shape = tuple(int(d) for d in input_shape)
-    except (TypeError, ValueError):
-        raise invalid(
-            "input_shape", "a tuple of positive ints (or an int)", input_shape, kind=TypeError
-        ) from None
-    if not shape or min(shape) < 1:
-        raise invalid("input_shape", "a tuple of positive ints (or an int)", input_shape)
-    return shape
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -388,7 +374,7 @@ class PackedEnsemble(keras.Model):
 
 
 def _build(input_shape, n_classes, copies, *, weight_decay, learning_rate, **options):
-    shape = _shape(input_shape)
+    shape = check_shape("input_shape", input_shape)
     weight_decay = check_number("weight_decay", weight_decay, low=0)
     learning_rate = check_number("learning_rate", learning_rate, low=0, low_inclusive=False)
     model = PackedEnsemble(n_classes, copies=copies, name="packed_ensemble", **options)
@@ -485,6 +471,9 @@ def packed_ensemble(
 
 def _packed(input_shape, n_classes, copies, **options):
     """``packed_ensemble``'s packed form: ``copies`` independent ensembles in one model."""
+    unknown = sorted(set(options) - set(packed_ensemble.__kwdefaults__))
+    if unknown:
+        raise invalid("options", "keywords of packed_ensemble", unknown, kind=TypeError)
     settings = {**packed_ensemble.__kwdefaults__, **options}
     return _build(input_shape, n_classes, copies, **settings)
 
