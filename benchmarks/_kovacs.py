@@ -13,15 +13,17 @@ DATASETS = (
 def compare_5x2(name: str, model: str, strategies, **options):
     """``compare`` on one Kovács set with default models, one thread, 5x2 CV, G-mean.
 
-    ``model`` names one of ``DEFAULT_MODELS`` or several, comma-separated (``"linear,mlp"``).
+    ``model`` names one model of ``_candidates.py`` (the default models and issue 14's) or
+    several, comma-separated (``"linear,mlp"``).
     ``compare(cv=2, repeats=5, random_state=0, metric="geometric_mean", n_jobs=1)``, the outer
     splits of ``bench_compare_nested.py``; ``options`` adds or overrides compare's arguments.
     Returns ``(result, y)``.
     """
     import numpy as np
     import torch
+    from _candidates import builders
 
-    from keras_imbalance.comparison import DEFAULT_MODELS, compare
+    from keras_imbalance.comparison import compare
     from keras_imbalance.datasets import load_kovacs
 
     torch.set_num_threads(1)
@@ -39,7 +41,7 @@ def compare_5x2(name: str, model: str, strategies, **options):
         np.asarray(x, dtype=np.float64),
         y,
         strategies=list(strategies),
-        model_fn={m: DEFAULT_MODELS[m] for m in model.split(",")},
+        model_fn=builders(model),
         **settings,
     )
     return result, y

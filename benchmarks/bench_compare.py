@@ -26,20 +26,23 @@ def main():
     parser.add_argument("--cv", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--strategies", default=None, help="comma-separated; default: all")
-    parser.add_argument("--models", default=None, help="comma-separated default model names")
+    parser.add_argument(
+        "--models", default=None, help="comma-separated names (benchmarks/_candidates.py)"
+    )
     parser.add_argument("--report", default=None)
     args = parser.parse_args()
 
     import keras
+    from _candidates import builders
 
-    from keras_imbalance.comparison import DEFAULT_MODELS, compare
+    from keras_imbalance.comparison import compare
     from keras_imbalance.datasets import load_dataset
 
     x, y = load_dataset(args.dataset)
     strategies = args.strategies.split(",") if args.strategies else None
     models = None
     if args.models:
-        models = {name: DEFAULT_MODELS[name] for name in args.models.split(",")}
+        models = builders(args.models)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result = compare(

@@ -32,12 +32,19 @@ from _kovacs import compare_5x2
 REFERENCE = 0.8708
 
 
-def _run(name: str, model: str, strategies: list) -> dict:
+def _run(name: str, model: str, strategies: list, keep_folds=None) -> dict:
     import numpy as np
 
     start = time.perf_counter()
+    keep = {}
+    if keep_folds:  # every test-fold probability, for bench_ensemble_replay.py
+        os.makedirs(keep_folds, exist_ok=True)
+        path = os.path.join(keep_folds, f"{name}.jsonl")
+        if os.path.exists(path):
+            os.remove(path)
+        keep = {"results_path": path, "max_scores": 10**7}
     try:
-        result, y = compare_5x2(name, model, strategies)
+        result, y = compare_5x2(name, model, strategies, **keep)
     except ValueError as exc:  # e.g. SMOTE on a fit part with one minority row
         return {"dataset": name, "error": str(exc)[:300]}
     folds = result.folds
@@ -91,7 +98,9 @@ def summarize(rows: list[dict], strategy: str) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", default="mlp", help="a default model, or several: linear,mlp")
+    p.add_argument(
+        "--model", default="mlp", help="a model of _candidates.py, or several: linear,mlp"
+    )
     p.add_argument("--strategy", default="balanced_batches")
     p.add_argument(
         "--members",
@@ -100,6 +109,9 @@ def main(argv=None):
     )
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--out", default="kovacs104.jsonl")
+    p.add_argument(
+        "--keep-folds", default=None, help="folder for each dataset's compare results file"
+    )
     p.add_argument("--report-only", action="store_true")
     args = p.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -120,7 +132,7 @@ def main(argv=None):
         todo = [n for n in kovacs_names() if n not in finished]
         start = time.perf_counter()
         with open(args.out, "a", encoding="utf-8") as handle:
-            jobs = (delayed(_run)(n, args.model, strategies) for n in todo)
+            jobs = (delayed(_run)(n, args.model, strategies, args.keep_folds) for n in todo)
             for row in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(jobs):
                 handle.write(json.dumps(row) + "\n")
                 handle.flush()

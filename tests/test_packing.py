@@ -18,6 +18,7 @@ import pytest
 import keras_imbalance as ki
 from keras_imbalance import losses
 from keras_imbalance.comparison import (
+    DEFAULT_MODELS,
     STRATEGIES,
     TrainingSettings,
     _compare,
@@ -225,7 +226,7 @@ def test_any_input_rank_with_the_users_model(shape, model_fn):
     strategies = ["balanced", "smote", "random_under"]
     result = compare(x, y, strategies=strategies, model_fn=model_fn, cv=2, epochs=2, patience=1)
     folds = result.folds
-    models = ["linear", "mlp"] if model_fn is None else [model_fn.__name__]
+    models = list(DEFAULT_MODELS) if model_fn is None else [model_fn.__name__]
     assert set(folds["model"]) == set(models)
     for model in models:
         part = folds[folds["model"] == model]

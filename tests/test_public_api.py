@@ -18,6 +18,7 @@ PACKAGES = [
     "keras_imbalance.datasets",
     "keras_imbalance.resampling",
     "keras_imbalance.sampling",
+    "keras_imbalance.models",
     "keras_imbalance.comparison",
     "keras_imbalance.report",
 ]

@@ -1,8 +1,9 @@
 """keras-imbalance: make Keras 3 classifiers work on class-imbalanced data.
 
 The numpy layer (targets, weights, resampling, calibration, datasets) never imports Keras;
-the Keras-facing subpackages (``losses``, ``metrics``, ``sampling``) are imported on first use,
-so ``import keras_imbalance`` stays cheap and works before a Keras backend is chosen.
+the Keras-facing subpackages (``losses``, ``metrics``, ``sampling``, ``models``) are imported
+on first use, so ``import keras_imbalance`` stays cheap and works before a Keras backend is
+chosen.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _SUBPACKAGES = (
     "losses",
     "metrics",
     "sampling",
+    "models",
     "resampling",
     "calibration",
     "datasets",

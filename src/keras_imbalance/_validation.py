@@ -94,3 +94,16 @@ def check_weights_array(name: str, values: Any) -> np.ndarray:
     if np.any(arr < 0):
         raise invalid(name, "non-negative weights", values)
     return arr
+
+
+def check_shape(name: str, value: Any) -> tuple:
+    """``value`` as a tuple of positive ints (an int ``n`` is ``(n,)``: a table's columns)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        shape = tuple(int(d) for d in value)
+    except (TypeError, ValueError):
+        raise invalid(name, "a tuple of positive ints (or an int)", value, kind=TypeError) from None
+    if not shape or min(shape) < 1:
+        raise invalid(name, "a tuple of positive ints (or an int)", value)
+    return shape

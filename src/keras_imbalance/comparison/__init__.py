@@ -18,7 +18,14 @@ from keras_imbalance.comparison._compare import compare, load_results
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._data import validation_split
 from keras_imbalance.comparison._fit import TablePipeline, fit_strategy
-from keras_imbalance.comparison._models import DEFAULT_MODELS, cnn_model, linear_model, mlp_model
+from keras_imbalance.comparison._models import (
+    DEFAULT_MODELS,
+    cnn_model,
+    easy_ensemble_model,
+    linear_model,
+    mlp_model,
+    with_options,
+)
 from keras_imbalance.comparison._multilabel import (
     MULTILABEL_DEFAULT_STRATEGIES,
     MULTILABEL_ENSEMBLE_MEMBERS,
@@ -64,9 +71,11 @@ __all__ = [
     "cnn_model",
     "compare",
     "corrected_interval",
+    "easy_ensemble_model",
     "fit_strategy",
     "linear_model",
     "load_results",
     "mlp_model",
     "validation_split",
+    "with_options",
 ]

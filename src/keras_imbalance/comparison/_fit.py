@@ -6,7 +6,9 @@ probabilities ``(batch, n_classes)`` out (columns in the order of ``np.unique(y)
 variance (2-D tables), the builder's model with the trained weights, a fixed offset for a tuned
 threshold, ``Softmax``; the ensemble averages the fits' probabilities (``Average``). Only
 built-in layers and the user's own: it saves and loads with ``model.save`` /
-``keras.models.load_model``.
+``keras.models.load_model``. A model with a ``to_functional()`` method (the default
+``easy_ensemble``'s :class:`keras_imbalance.models.PackedEnsemble`) is replaced by the
+built-in-layer model it returns, so loading needs no import of ``keras_imbalance``.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ def _member(keras, name, model_fn, decider, strategy, input_shape, k):
     keras.utils.set_random_seed(0)
     model = _data.call_builder(model_fn, input_shape, k)
     model.set_weights(decider.weights)
+    export = getattr(model, "to_functional", None)
+    if callable(export):  # the same prediction in built-in layers (models.PackedEnsemble)
+        model = export()
     if getattr(model, "optimizer", None) is not None:
         # saved with the model: built, so that loading finds the variables it expects
         model.optimizer.build(model.trainable_variables)

@@ -7,31 +7,27 @@ logits (no softmax). The engine keeps the optimizer and replaces the loss.
 
 The table models also have a ``packed(input_shape, n_classes, copies)`` attribute: the same network
 ``copies`` times in one model whose layers hold the copies' weights along a leading axis
-(:class:`~keras_imbalance.comparison._packing.PackedDense`), so the comparison trains every
-strategy of a fold with one matrix product per layer instead of one per copy. The image model
-:func:`cnn_model` has none: the comparison builds one copy of it per strategy.
+(:class:`~keras_imbalance.comparison._packing.PackedDense`, the layers of
+:mod:`keras_imbalance.models`), so the comparison trains every strategy of a fold with one
+matrix product per layer instead of one per copy. The image model :func:`cnn_model` has none:
+the comparison builds one copy of it per strategy. ``linear_model`` and
+``easy_ensemble_model`` set ``fixed_epochs`` (trained that many epochs, not early-stopped).
 """
 
 from __future__ import annotations
 
-from keras_imbalance._validation import check_number, invalid
+import inspect
 
-__all__ = ["linear_model", "mlp_model", "cnn_model", "DEFAULT_MODELS"]
+from keras_imbalance._validation import check_number, check_option, check_shape, invalid
 
-
-def _shape(input_shape) -> tuple:
-    """``input_shape`` as a tuple (an int is the number of columns of a table)."""
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
-    try:
-        shape = tuple(int(d) for d in input_shape)
-    except (TypeError, ValueError):
-        raise invalid(
-            "input_shape", "a tuple of positive ints (or an int)", input_shape, kind=TypeError
-        ) from None
-    if not shape or min(shape) < 1:
-        raise invalid("input_shape", "a tuple of positive ints (or an int)", input_shape)
-    return shape
+__all__ = [
+    "linear_model",
+    "mlp_model",
+    "cnn_model",
+    "easy_ensemble_model",
+    "with_options",
+    "DEFAULT_MODELS",
+]
 
 
 def _dense(keras, copies, units, **kwargs):
@@ -62,11 +58,15 @@ def _model(keras, shape, layers, name, copies):
 
 
 def _packed(build, builder):
-    """``builder``'s ``packed(input_shape, n_classes, copies)``: ``build`` with its defaults."""
+    """``builder``'s ``packed(input_shape, n_classes, copies, **options)``: ``build`` with
+    its defaults, updated by ``options`` (the builder's keywords)."""
     defaults = dict(builder.__kwdefaults__)
 
-    def packed(input_shape, n_classes, copies):
-        return build(input_shape, n_classes, copies, **defaults)
+    def packed(input_shape, n_classes, copies, **options):
+        unknown = sorted(set(options) - set(defaults))
+        if unknown:
+            raise invalid("options", f"keywords of {builder.__name__}", unknown, kind=TypeError)
+        return build(input_shape, n_classes, copies, **{**defaults, **options})
 
     return packed
 
@@ -74,7 +74,7 @@ def _packed(build, builder):
 def _linear(input_shape, n_classes, copies, *, l2, learning_rate):
     import keras
 
-    shape = _shape(input_shape)
+    shape = check_shape("input_shape", input_shape)
     n_classes = check_number("n_classes", n_classes, low=2, integer=True)
     layers = _flatten(keras, shape, copies)
     layers.append(_dense(keras, copies, n_classes, kernel_regularizer=keras.regularizers.L2(l2)))
@@ -83,12 +83,28 @@ def _linear(input_shape, n_classes, copies, *, l2, learning_rate):
     return model
 
 
-def _mlp(input_shape, n_classes, copies, *, width, dropout, weight_decay, learning_rate):
+def _mlp(
+    input_shape,
+    n_classes,
+    copies,
+    *,
+    width,
+    dropout,
+    weight_decay,
+    learning_rate,
+    embeddings=None,
+    sigma=0.1,
+):
     import keras
 
-    shape = _shape(input_shape)
+    shape = check_shape("input_shape", input_shape)
     n_classes = check_number("n_classes", n_classes, low=2, integer=True)
+    embeddings = check_option("embeddings", embeddings, (None, "periodic"))
     layers = _flatten(keras, shape, copies)
+    if embeddings == "periodic":
+        from keras_imbalance.models import PeriodicEmbedding
+
+        layers.append(PeriodicEmbedding(sigma=sigma, copies=copies, name="embedding"))
     # packed: one dropout mask per row, shared by the copies (each copy still sees a fresh
     # Bernoulli(1 - dropout) mask per row and unit, as alone; the copies' weights stay apart)
     layers += [
@@ -154,12 +170,17 @@ def mlp_model(
     dropout=0.2,
     weight_decay=1e-3,
     learning_rate=3e-3,
+    embeddings=None,
+    sigma=0.1,
 ):
     """Small MLP tuned for small tabular data: ``Dense(width, relu) -> Dropout -> Dense(K)``.
 
     One hidden layer of ``width`` ReLU units with dropout, trained with AdamW (decoupled weight
     decay). Wider or deeper nets over-fit the few minority samples of typical imbalanced tabular
     sets (see docs/benchmarks.md for the measurements behind these defaults).
+    ``embeddings="periodic"`` first maps each feature to periodic embeddings
+    (:class:`keras_imbalance.models.PeriodicEmbedding`, 16 frequencies of initial scale
+    ``sigma``, 8 outputs per feature; Gorishniy et al. 2022); the packed form has them too.
 
     Parameters
     ----------
@@ -176,6 +197,10 @@ def mlp_model(
         AdamW's decoupled weight decay.
     learning_rate : float, default=3e-3
         AdamW's learning rate.
+    embeddings : {None, "periodic"}, default=None
+        Periodic embeddings of the features before the hidden layer.
+    sigma : float, default=0.1
+        Standard deviation of the embeddings' initial frequencies.
 
     Returns
     -------
@@ -196,6 +221,8 @@ def mlp_model(
         dropout=dropout,
         weight_decay=weight_decay,
         learning_rate=learning_rate,
+        embeddings=embeddings,
+        sigma=sigma,
     )
 
 
@@ -245,7 +272,7 @@ def cnn_model(
     """
     import keras
 
-    shape = _shape(input_shape)
+    shape = check_shape("input_shape", input_shape)
     if len(shape) not in (2, 3):
         raise invalid(
             "input_shape", "(height, width, channels) or (height, width) for an image", shape
@@ -275,6 +302,121 @@ def cnn_model(
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     return model
 
+
+def with_options(builder, /, **options):
+    """``builder`` with keyword ``options``, keeping what :func:`~keras_imbalance.compare`
+    reads from a builder: its packed form (given the same options) and ``fixed_epochs``.
+
+    ``functools.partial(mlp_model, width=32)`` loses both (``compare`` then builds one model
+    per strategy copy and early-stops a builder meant to run a fixed number of epochs).
+
+    Parameters
+    ----------
+    builder : callable
+        A ``model_fn(input_shape, n_classes, **options)``, e.g. :func:`mlp_model` or
+        :func:`keras_imbalance.models.packed_ensemble`.
+    **options
+        Its keyword arguments.
+
+    Returns
+    -------
+    callable
+        ``model_fn(input_shape, n_classes)``; its name is the builder's, its qualified name
+        lists the options (``compare``'s results-file fingerprint tells variants apart).
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import mlp_model, with_options
+    >>> periodic = with_options(mlp_model, embeddings="periodic")
+    >>> periodic.__qualname__
+    "mlp_model(embeddings='periodic')"
+    """
+    if not callable(builder):
+        raise invalid(
+            "builder", "a model_fn(input_shape, n_classes, **options)", builder, kind=TypeError
+        )
+    try:
+        inspect.signature(builder).bind_partial((1,), 2, **options)
+    except TypeError:
+        raise invalid(
+            "options",
+            f"keyword arguments of {getattr(builder, '__name__', builder)}",
+            sorted(options),
+            kind=TypeError,
+        ) from None
+    except ValueError:  # no signature (a builtin): checked at the first call
+        pass
+
+    def configured(input_shape, n_classes):
+        return builder(input_shape, n_classes, **options)
+
+    packed = getattr(builder, "packed", None)
+    if packed is not None:
+
+        def packed_form(input_shape, n_classes, copies):
+            return packed(input_shape, n_classes, copies, **options)
+
+        configured.packed = packed_form
+    if getattr(builder, "fixed_epochs", None) is not None:
+        configured.fixed_epochs = builder.fixed_epochs
+    text = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
+    name = getattr(builder, "__name__", type(builder).__name__)
+    configured.__name__ = name
+    configured.__qualname__ = f"{getattr(builder, '__qualname__', name)}({text})"
+    configured.__module__ = getattr(builder, "__module__", configured.__module__)
+    configured.__doc__ = f"{name}(input_shape, n_classes, {text})"
+    configured.__wrapped__ = builder  # inspect.getsource: the builder's own source
+    return configured
+
+
+def easy_ensemble_model(input_shape, n_classes, **options):
+    """An EasyEnsemble of MLPs in one Keras model (:func:`keras_imbalance.models.
+    packed_ensemble` with its defaults): ``k = 4`` BatchEnsemble MLPs of 32 units, each trained
+    on its own balanced undersample of every batch (redrawn every step), their class
+    probabilities averaged.
+
+    The model balances by itself, so its ``none`` row is the EasyEnsemble; with a strategy
+    that reweights the rows, each member's class totals are still made equal (the weights are
+    not applied twice), while a loss-side correction (``logit_adjusted``, ``focal``'s alpha)
+    is applied on top of the balanced undersample. ``fixed_epochs = 30``: trained 30 epochs
+    on the whole training fold, not early-stopped. :func:`fit_strategy` turns it into
+    built-in Keras layers (``PackedEnsemble.to_functional``), so a saved fitted model loads
+    without importing ``keras_imbalance``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, or int
+        Shape of one row (flattened).
+    n_classes : int
+        Number of classes (>= 2).
+    **options
+        Keywords of :func:`keras_imbalance.models.packed_ensemble` (``k``, ``width``,
+        ``shared``, ``member_sampling``, ``embeddings``...).
+
+    Returns
+    -------
+    keras_imbalance.models.PackedEnsemble
+        Built and compiled with AdamW.
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import easy_ensemble_model
+    >>> easy_ensemble_model((8,), 2).k
+    4
+    """
+    from keras_imbalance.models import packed_ensemble
+
+    return packed_ensemble(input_shape, n_classes, **options)
+
+
+def _easy_ensemble_packed(input_shape, n_classes, copies, **options):
+    from keras_imbalance.models import packed_ensemble
+
+    return packed_ensemble.packed(input_shape, n_classes, copies, **options)
+
+
+easy_ensemble_model.fixed_epochs = 30
+easy_ensemble_model.packed = _easy_ensemble_packed
 
 #: The models run when ``model_fn=None``: name -> builder.
 DEFAULT_MODELS = {"linear": linear_model, "mlp": mlp_model}
