@@ -53,6 +53,13 @@ def _divide(num, den, xp, fallback=0.0):
     return xp.where(ok, num / xp.where(ok, den, 1.0), fallback)
 
 
+def _count(mask, like, xp):
+    """How many entries of ``mask`` are true, in ``like``'s dtype: ``xp.where(mask, 1.0, 0.0)``
+    would be float32 in ``keras.ops`` whatever the counts' dtype, and TensorFlow does not
+    divide float64 counts by a float32 tensor."""
+    return xp.sum(xp.where(mask, xp.ones_like(like), 0.0))
+
+
 def _margins(cm, xp):
     tp = xp.diagonal(cm)
     support = xp.sum(cm, axis=1)  # true count per class (row sums)
@@ -70,7 +77,7 @@ def _balanced_accuracy_cm(cm, xp, adjusted=False):
     tp, support, _ = _margins(cm, xp)
     present = support > 0
     recall = _divide(tp, support, xp)
-    n = xp.sum(xp.where(present, 1.0, 0.0))
+    n = _count(present, support, xp)
     score = _divide(xp.sum(xp.where(present, recall, 0.0)), n, xp)
     if adjusted:
         # (score - 1/n) / (1 - 1/n) = (n score - 1) / (n - 1): chance 0, perfect 1
@@ -81,7 +88,7 @@ def _balanced_accuracy_cm(cm, xp, adjusted=False):
 def _geometric_mean_cm(cm, xp, correction=0.0, average="multiclass"):
     tp, support, predicted = _margins(cm, xp)
     seen = xp.logical_or(support > 0, predicted > 0)
-    n = xp.sum(xp.where(seen, 1.0, 0.0))
+    n = _count(seen, support, xp)
     if average == "multiclass":
         # imblearn's default: geometric mean of the per-class recalls over the classes seen in
         # y_true or y_pred (a class only predicted has recall 0); zero recalls become
@@ -108,7 +115,7 @@ def _geometric_mean_cm(cm, xp, correction=0.0, average="multiclass"):
         tn_all = xp.sum(xp.where(seen, negatives - fp, 0.0))
         spec = _divide(tn_all, xp.sum(xp.where(seen, negatives, 0.0)), xp)
         return xp.sqrt(sens * spec)
-    weight = xp.where(seen, support if average == "weighted" else 1.0, 0.0)
+    weight = xp.where(seen, support if average == "weighted" else xp.ones_like(support), 0.0)
     norm = xp.sum(weight)
     sens = _divide(xp.sum(weight * sensitivity), norm, xp)
     spec = _divide(xp.sum(weight * specificity), norm, xp)
@@ -141,7 +148,7 @@ def _macro_f1_cm(cm, xp):
     den = support + predicted
     seen = den > 0
     f1 = _divide(2.0 * tp, den, xp)
-    n = xp.sum(xp.where(seen, 1.0, 0.0))
+    n = _count(seen, support, xp)
     return _divide(xp.sum(xp.where(seen, f1, 0.0)), n, xp)
 
 
@@ -158,7 +165,7 @@ def _mean_iou_cm(cm, xp):
     union = support + predicted - tp
     seen = union > 0
     iou = _divide(tp, union, xp)
-    n = xp.sum(xp.where(seen, 1.0, 0.0))
+    n = _count(seen, support, xp)
     return _divide(xp.sum(xp.where(seen, iou, 0.0)), n, xp)
 
 
