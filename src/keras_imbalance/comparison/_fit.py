@@ -6,9 +6,9 @@ probabilities ``(batch, n_classes)`` out (columns in the order of ``np.unique(y)
 variance (2-D tables), the builder's model with the trained weights, a fixed offset for a tuned
 threshold, ``Softmax``; the ensemble averages the fits' probabilities (``Average``). Only
 built-in layers and the user's own: it saves and loads with ``model.save`` /
-``keras.models.load_model``. A model with a ``to_functional()`` method (the default
-``easy_ensemble``'s :class:`keras_imbalance.models.PackedEnsemble`) is replaced by the
-built-in-layer model it returns, so loading needs no import of ``keras_imbalance``.
+``keras.models.load_model``. A model with a ``to_functional()`` method (a
+:class:`keras_imbalance.models.PackedEnsemble`, e.g. from ``easy_ensemble_model``) is replaced
+by the built-in-layer model it returns, so loading needs no import of ``keras_imbalance``.
 """
 
 from __future__ import annotations
