@@ -733,7 +733,9 @@ def _print_leaderboard(result, console, top: int) -> None:
     if tops:
         console.print(
             "top row by metric: "
-            + "; ".join(f"{m} {t['model']}:{t['strategy']} {t['mean']:.3f}" for m, t in tops.items())
+            + "; ".join(
+                f"{m} {t['model']}:{t['strategy']} {t['mean']:.3f}" for m, t in tops.items()
+            )
         )
 
 
