@@ -1015,3 +1015,37 @@ def test_every_problem_of_a_raw_table_is_one_line():
     with pytest.raises((TypeError, ValueError), match=r"`x`.*one.*nested|`x`.*nested.*one") as info:
         compare(frame, y, model_fn=four_logits, cv=2, epochs=1)
     assert "\n" not in str(info.value)
+
+
+def test_borderline_smote2_trains_on_imbalanced_learns_rows(monkeypatch):
+    """The rows compare trains borderline_smote2 on (the fit part of each fold plus its
+    synthetic rows) equal imbalanced-learn's BorderlineSMOTE(kind="borderline-2") with its
+    defaults (k_neighbors=5 searched over every row, not within the class: a fit part with
+    3 minority rows keeps k=5)."""
+    from imblearn.over_sampling import BorderlineSMOTE
+
+    rng = np.random.default_rng(4)
+    y = np.r_[np.zeros(60, dtype=int), np.ones(8, dtype=int)]
+    x = rng.normal(size=(y.size, 2)) + 0.8 * y[:, None]
+    checked = []
+    original = _fold._Fold.fit
+
+    def spy(self, copies, known):
+        out = original(self, copies, known)
+        for c in copies:
+            if self.recipes[c.recipe].strategy.name != "borderline_smote2":
+                continue
+            pos = self.part(c.full)[0]
+            x_part, y_part = self.raw[pos].astype(np.float32), self.y[pos]
+            smote = BorderlineSMOTE(kind="borderline-2", random_state=self.seed)
+            want_x, want_y = smote.fit_resample(x_part, y_part)
+            assert c.rows.multiplicity.tolist() == [1.0] * y_part.size
+            assert c.rows.n_extra == len(want_y) - y_part.size > 0
+            np.testing.assert_allclose(c.rows.extra_x, want_x[y_part.size :], rtol=1e-6)
+            np.testing.assert_array_equal(c.rows.extra_y, want_y[y_part.size :])
+            checked.append(int(np.sum(y_part == 1)))
+        return out
+
+    monkeypatch.setattr(_fold._Fold, "fit", spy)
+    compare(x, y, strategies=["borderline_smote2"], **{**FAST, "epochs": 1})
+    assert checked and min(checked) < 6  # old table: k lowered to the class size - 1

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import invalid
+from keras_imbalance.resampling._methods import TABLE, neighbor_params
 
 __all__ = [
     "STRATEGIES",
@@ -244,17 +245,6 @@ class LossStrategy(Strategy):
         return LossSpec()
 
 
-# method -> (neighbour parameter, its default, "class": counted within the resampled class)
-_NEIGHBORS = {
-    "smote": (("k_neighbors", 5, "class"),),
-    "smotenc": (("k_neighbors", 5, "class"),),
-    "smote_tomek": (("k_neighbors", 5, "class"),),
-    "borderline_smote1": (("k_neighbors", 5, "class"), ("m_neighbors", 10, "all")),
-    "borderline_smote2": (("k_neighbors", 5, "class"), ("m_neighbors", 10, "all")),
-    "adasyn": (("n_neighbors", 5, "class"),),
-}
-
-
 @dataclass(frozen=True)
 class Resampled(Strategy):
     """An imbalanced-learn sampler applied to the fit rows (``keras_imbalance.resample``)."""
@@ -268,11 +258,12 @@ class Resampled(Strategy):
 
     @property
     def interpolates(self) -> bool:
-        return any(scope == "class" for _, _, scope in _NEIGHBORS.get(self.method, ()))
+        entry = TABLE.get(self.method)
+        return entry is not None and entry.interpolates
 
     def neighbor_defaults(self) -> dict:
         """The neighbour counts of the method (imbalanced-learn's defaults)."""
-        return {name: default for name, default, _ in _NEIGHBORS.get(self.method, ())}
+        return {p.name: p.default for p in neighbor_params(self.method)}
 
     def resample_options(self) -> dict:
         """Keywords of ``resample`` besides the neighbour counts (none here)."""
@@ -284,9 +275,9 @@ class Resampled(Strategy):
         counts = np.bincount(y)
         smallest = int(counts[counts > 0].min())
         out = {}
-        for name, default, scope in _NEIGHBORS.get(self.method, ()):
-            limit = smallest - 1 if scope == "class" else y.size - 1
-            out[name] = max(1, min(default, limit))
+        for p in neighbor_params(self.method):
+            limit = smallest - 1 if p.scope == "class" else y.size - 1
+            out[p.name] = max(1, min(p.default, limit))
         return out
 
     def rows(self, x, y, n_classes, seed, space=None):

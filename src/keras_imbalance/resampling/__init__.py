@@ -24,7 +24,7 @@ _LAZY = {
     "ExactNeighbors": "keras_imbalance.resampling._neighbors",
     "TorchNeighbors": "keras_imbalance.resampling._torch_neighbors",
     "multilabel_stats": "keras_imbalance.resampling._multilabel",
-    "resampled_label_stats": "keras_imbalance.resampling._multilabel",
+    "resampled_label_stats": "keras_imbalance.resampling._label_stats",
 }
 
 __all__ = [

@@ -16,29 +16,24 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
+from dataclasses import astuple
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
-from keras_imbalance.resampling._methods import METHODS, MULTILABEL_METHODS, NEIGHBORS
+from keras_imbalance.resampling._methods import (
+    METHODS,
+    MULTILABEL_METHODS,
+    NEIGHBORS,
+    TABLE,
+    neighbor_params,
+)
 from keras_imbalance.resampling._multilabel import run_multilabel
-from keras_imbalance.resampling._neighbors import ApproximateNeighbors, ExactNeighbors
-from keras_imbalance.resampling._torch_neighbors import TorchNeighbors, require_torch
+from keras_imbalance.resampling._samplers import _run, _run_method, _sampler_class
+from keras_imbalance.resampling._torch_neighbors import require_torch
 from keras_imbalance.targets import _analyse, _as_array, _py
-
-# method -> (parameter holding a neighbour count, its imbalanced-learn default, scope)
-# scope: "class" = the estimator is fitted on one class (needs count + 1 <= class size),
-#        "all" = fitted on every row.
-_NEIGHBOR_PARAMS = {
-    "smote": {"k_neighbors": (5, "class")},
-    "smotenc": {"k_neighbors": (5, "class")},
-    "smote_tomek": {"k_neighbors": (5, "class")},
-    "borderline_smote1": {"k_neighbors": (5, "class"), "m_neighbors": (10, "all")},
-    "borderline_smote2": {"k_neighbors": (5, "all"), "m_neighbors": (10, "all")},
-    "adasyn": {"n_neighbors": (5, "class")},
-}
 
 
 def resample(
@@ -441,9 +436,10 @@ def _raw_table(x: pd.DataFrame, method: str, params: dict) -> bool:
 
 def _draws_rows(method: str, params: dict) -> bool:
     """Whether the sampler only draws rows (so any ``x`` works: strings, NaN, nested cells)."""
-    return method in ("random_under", "ml_ros", "ml_rus") or (
-        method == "random_over" and params.get("shrinkage") is None
-    )
+    entry = TABLE.get(method)
+    if entry is None or not entry.draws_rows:
+        return False
+    return method != "random_over" or params.get("shrinkage") is None
 
 
 def _features(x: Any, method: Any, params: dict) -> np.ndarray:
@@ -650,7 +646,7 @@ _RESERVED = ("sampling_strategy", "random_state", "kind")
 
 
 def _sampling_type(method: str) -> str:
-    return {"random_under": _UNDER, "tomek": _CLEAN}.get(method, _OVER)
+    return TABLE[method].sampling_type
 
 
 def _check_sampler_args(method: str, strategy: Any, labels: np.ndarray, params: dict) -> None:
@@ -704,7 +700,7 @@ def _check_sampler_args(method: str, strategy: Any, labels: np.ndarray, params: 
 
 def _check_neighbor_counts(method, params, target, strategy, n) -> None:
     """Raise our own error where imbalanced-learn would fail inside the neighbour search."""
-    if method not in _NEIGHBOR_PARAMS:
+    if method in MULTILABEL_METHODS or not neighbor_params(method):
         return
     from imblearn.utils import check_sampling_strategy
 
@@ -713,7 +709,7 @@ def _check_neighbor_counts(method, params, target, strategy, n) -> None:
     except ValueError as err:
         raise ValueError(f"Invalid value for argument `sampling_strategy`. {err}") from None
     counts = target.counts()
-    for name, (default, scope) in _NEIGHBOR_PARAMS[method].items():
+    for name, default, scope in (astuple(p) for p in neighbor_params(method)):
         value = params.get(name, default)
         if hasattr(value, "kneighbors"):
             k = getattr(value, "n_neighbors", None)
@@ -770,94 +766,6 @@ def _imblearn_input(x, xa, method, params, frame):
                 None,
             )
     return xa.reshape(n, -1)
-
-
-def _neighbor_backend(neighbors, count):
-    if isinstance(neighbors, str):
-        if neighbors == "sklearn":
-            return count
-        if neighbors == "exact":
-            return ExactNeighbors(n_neighbors=count + 1)
-        if neighbors == "torch":
-            return TorchNeighbors(n_neighbors=count + 1)
-        return ApproximateNeighbors(n_neighbors=count + 1)
-    from sklearn.base import clone
-
-    est = clone(neighbors)
-    est.set_params(n_neighbors=count + 1)
-    return est
-
-
-def _sampler_class(method: str):
-    from imblearn import over_sampling as over
-    from imblearn import under_sampling as under
-
-    return {
-        "random_over": over.RandomOverSampler,
-        "random_under": under.RandomUnderSampler,
-        "smote": over.SMOTE,
-        "borderline_smote1": over.BorderlineSMOTE,
-        "borderline_smote2": over.BorderlineSMOTE,
-        "adasyn": over.ADASYN,
-        "smotenc": over.SMOTENC,
-        "tomek": under.TomekLinks,
-    }[method]
-
-
-def _sampler(method, strategy, random_state, neighbors, params):
-    kw = dict(params)
-    for name, (default, _scope) in _NEIGHBOR_PARAMS.get(method, {}).items():
-        value = kw.get(name, default)
-        if isinstance(value, numbers.Integral) and not (
-            isinstance(neighbors, str) and neighbors == "sklearn"
-        ):
-            kw[name] = _neighbor_backend(neighbors, int(value))
-    cls = _sampler_class("smote" if method == "smote_tomek" else method)
-    kw["sampling_strategy"] = strategy
-    if method != "tomek":
-        kw["random_state"] = random_state
-    if method.startswith("borderline"):
-        kw["kind"] = "borderline-1" if method.endswith("1") else "borderline-2"
-    return cls(**kw)
-
-
-def _run_method(method, x_in, labels, strategy, random_state, neighbors, params):
-    if method == "smote_tomek":
-        # Exactly what imblearn.combine.SMOTETomek does, in two steps so rows stay traceable.
-        from imblearn.under_sampling import TomekLinks
-
-        x1, y1, src1 = _run(
-            _sampler("smote", strategy, random_state, neighbors, params), x_in, labels
-        )
-        x2, y2, src2 = _run(TomekLinks(sampling_strategy="all"), x1, y1)
-        return x2, y2, src1[src2]
-    return _run(_sampler(method, strategy, random_state, neighbors, params), x_in, labels)
-
-
-def _run(sampler, x_in, labels):
-    """Resample and trace each output row to its source row (-1 = synthetic)."""
-    n = len(labels)
-    x_out, y_out = sampler.fit_resample(x_in, labels)
-    y_out = np.asarray(y_out)
-    indices = getattr(sampler, "sample_indices_", None)
-    if indices is not None and len(indices) == len(y_out):
-        source = np.asarray(indices, dtype=np.int64)
-    elif len(y_out) >= n and _same_rows(x_out, x_in, n):
-        source = np.concatenate([np.arange(n), np.full(len(y_out) - n, -1)])
-    else:
-        source = None
-    return x_out, y_out, source
-
-
-def _same_rows(x_out, x_in, n) -> bool:
-    head = x_out.iloc[:n] if isinstance(x_out, pd.DataFrame) else np.asarray(x_out)[:n]
-    ref = x_in if not isinstance(x_in, pd.DataFrame) else x_in
-    if isinstance(ref, pd.DataFrame):
-        return head.reset_index(drop=True).equals(ref.reset_index(drop=True).astype(head.dtypes))
-    try:
-        return bool(np.array_equal(head, ref))
-    except (TypeError, ValueError):
-        return False
 
 
 # --------------------------------------------------------------------------- outputs

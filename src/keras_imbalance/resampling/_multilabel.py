@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import check_number, invalid
-from keras_imbalance.resampling._methods import MULTILABEL_METHODS
 
 _PARAMS = {
     "mlsmote": {"k_neighbors": 5},
@@ -123,50 +122,6 @@ def multilabel_stats(y: Any) -> dict:
     }
 
 
-def resampled_label_stats(
-    x: Any, y: Any, *, methods=MULTILABEL_METHODS, random_state: Any = 0, **params: Any
-) -> dict:
-    """:func:`multilabel_stats` of ``y`` and of ``y`` resampled by each multi-label method.
-
-    Parameters
-    ----------
-    x : array-like of shape (n_samples, ...) or DataFrame
-        Features (``mlsmote`` needs them numeric; ``ml_ros`` / ``ml_rus`` only copy rows).
-    y : array-like of shape (n_samples, n_labels)
-        0/1 label matrix.
-    methods : sequence of str, default=MULTILABEL_METHODS
-        Any of ``"mlsmote"``, ``"ml_ros"``, ``"ml_rus"``.
-    random_state : int, RandomState or None, default=0
-    **params
-        Passed to :func:`keras_imbalance.resample` (``k_neighbors``, ``percentage``), to the
-        methods that take them.
-
-    Returns
-    -------
-    dict
-        ``{"none": stats of y, method: stats after that method, ...}``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y = np.array([[1, 0]] * 8 + [[1, 1]] * 2)
-    >>> stats = resampled_label_stats(np.arange(10.0)[:, None], y, methods=["ml_ros"],
-    ...                               percentage=100)
-    >>> stats["none"]["mean_ir"], stats["ml_ros"]["mean_ir"]   # 2 clones of a [1, 1] row
-    (3.0, 2.0)
-    """
-    from keras_imbalance.resampling._core import resample
-
-    out = {"none": multilabel_stats(y)}
-    for method in methods:
-        if method not in MULTILABEL_METHODS:
-            raise invalid("methods", f"names among {MULTILABEL_METHODS}", method)
-        mine = {k: v for k, v in params.items() if k in _PARAMS[method]}
-        resampled = resample(x, y, method, random_state=random_state, **mine)[1]
-        out[method] = multilabel_stats(resampled)
-    return out
-
-
 def _scumble_rows(matrix: np.ndarray, ir: np.ndarray) -> np.ndarray:
     """``1 - G_i / A_i`` over each row's positive labels (0 below two labels)."""
     active = matrix.sum(axis=1)
@@ -212,7 +167,7 @@ def _minority_labels(counts: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _neighbours(points: np.ndarray, k: int, neighbors: Any) -> np.ndarray:
     """The ``k`` nearest other rows of every row of ``points`` (positions, shape (n, k))."""
-    from keras_imbalance.resampling._core import _neighbor_backend
+    from keras_imbalance.resampling._samplers import _neighbor_backend
 
     estimator = _neighbor_backend(neighbors, k)
     if isinstance(estimator, int):  # 'sklearn'

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from keras_imbalance._validation import Text, invalid
-from keras_imbalance.resampling._core import _run, _sampler
+from keras_imbalance.resampling._samplers import _run, _sampler
 from keras_imbalance.tables import TableEncoder, TableSpec, _listing, check_table
 
 

@@ -2,13 +2,16 @@
 
 Public: :func:`class_weights`, :func:`sample_weights`, :func:`fit_kwargs`, :func:`weighted`,
 :func:`load_class_weight` and ``WEIGHT_STRATEGIES`` (the strategy names; ``STRATEGIES`` is its
-deprecated 0.1 name).
+deprecated 0.1 name). :func:`weighted` wraps Keras / torch / tf.data streams, so it lives beside
+the other adapters in :mod:`keras_imbalance.sampling` (layer 2) and is loaded from there on first
+access: this package itself never imports a deep-learning framework.
 """
 
+import importlib
 import warnings
 
 from keras_imbalance.weights._core import class_weights, sample_weights
-from keras_imbalance.weights._fit import fit_kwargs, weighted
+from keras_imbalance.weights._fit import fit_kwargs
 from keras_imbalance.weights._load import load_class_weight
 from keras_imbalance.weights._strategies import WEIGHT_STRATEGIES
 
@@ -23,6 +26,11 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name == "weighted":
+        # the adapters' layer, by name: loaded when asked for, never at import
+        value = importlib.import_module("keras_imbalance.sampling._weighted").weighted
+        globals()[name] = value
+        return value
     if name == "STRATEGIES":
         warnings.warn(
             "keras_imbalance.weights.STRATEGIES is deprecated and will be removed in "

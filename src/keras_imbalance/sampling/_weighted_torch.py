@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch.utils.data
 
-from keras_imbalance.weights._fit import _weigh_batch
+from keras_imbalance.sampling._weigh import _weigh_batch
 
 
 class _WeightedBatches(torch.utils.data.IterableDataset):
