@@ -104,7 +104,7 @@ def _weighted_tf(dataset, weighter):
     first = next(iter(dataset.take(1).as_numpy_iterator()), None)
     if first is None:
         raise invalid("data", "a dataset with at least one batch", Text("an empty tf.data.Dataset"))
-    rank = weighter(_weigh_target(first))[1].ndim
+    rank = _weigh_batch(first, weighter)[2].ndim
 
     def add_weights(*batch):
         if len(batch) == 3:
@@ -117,14 +117,3 @@ def _weighted_tf(dataset, weighter):
         return batch[0], batch[1], w
 
     return dataset.map(add_weights)
-
-
-def _weigh_target(batch):
-    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise invalid(
-            "data",
-            "batches shaped (x, y) or (x, y, sample_weight)",
-            type(batch).__name__,
-            kind=TypeError,
-        )
-    return batch[1]
