@@ -280,11 +280,17 @@ def _contradiction(layout: str, arr: np.ndarray, expected: str, where=None) -> V
 
 
 @dataclass
-class _Analysis:
+class Analysis:
+    """What :func:`analyse` found in a target: the :class:`TargetInfo` plus the per-element
+    arrays that the other layers work on (internal; not part of the public API)."""
+
     info: TargetInfo
     labels: np.ndarray | None  # element_shape: integer labels, or class positions (-1 = skipped)
     valid: np.ndarray | None  # bool of element_shape, None = everything counts
     binary_matrix: np.ndarray | None  # multi-label 0/1 matrix
+
+
+_Analysis = Analysis
 
 
 def describe(
@@ -327,10 +333,10 @@ def describe(
     >>> describe([[1, 0], [0, 1], [1, 1]]).layout
     'multilabel'
     """
-    return _analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes).info
+    return analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes).info
 
 
-def _analyse(
+def analyse(
     y,
     *,
     layout=None,
@@ -340,11 +346,36 @@ def _analyse(
     name="y",
     classes_from=None,
     label=None,
-) -> _Analysis:
-    """Describe ``y`` (the argument ``name``, or the part ``label`` of it) with its labels.
+) -> Analysis:
+    """Read ``y`` once: its :class:`TargetInfo` and per-element labels (internal).
 
-    ``classes_from`` says where ``classes`` and ``layout`` came from when the user did not
-    pass them (e.g. "the training targets"): a mismatch is then an error of ``name``.
+    The one reader of targets for the rest of the package (``weights``, ``resampling``,
+    ``sampling``, ``comparison``): the same validation and messages as :func:`describe`, plus
+    the arrays the callers work on. Internal: not re-exported, its fields may change.
+
+    Parameters
+    ----------
+    y, layout, mask, ignore_class, classes
+        As in :func:`describe`.
+    name : str, default="y"
+        The argument named in error messages.
+    classes_from : str, optional
+        Where ``classes`` and ``layout`` came from when the user did not pass them (e.g. "the
+        training targets"): a mismatch is then an error of ``name``.
+    label : str, optional
+        The part of ``name`` that ``y`` is (e.g. "a y batch"), for messages.
+
+    Returns
+    -------
+    Analysis
+        ``info`` (:class:`TargetInfo`); ``labels``: integer labels per element, or class
+        positions for string / one-hot layouts (-1 = masked or ignored); ``valid``: bool per
+        element (None: all count); ``binary_matrix``: the 0/1 matrix of a multi-label ``y``.
+
+    Examples
+    --------
+    >>> analyse(np.array(["b", "a", "b"])).labels.tolist()
+    [1, 0, 1]
     """
     where = _Where(name, classes_from, label)
     if layout is not None:
@@ -457,7 +488,10 @@ def _class_list(classes: Iterable | None) -> np.ndarray | None:
     return arr
 
 
-def _analyse_index(arr, layout, shape, mask, ignore_class, classes, where) -> _Analysis:
+_analyse = analyse  # the name before 0.2 (other modules may still import it)
+
+
+def _analyse_index(arr, layout, shape, mask, ignore_class, classes, where) -> Analysis:
     name = where.name
     element_shape = arr.shape
     valid = _element_mask(mask, element_shape)
@@ -493,7 +527,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes, where) -> _A
         codes = codes.reshape(arr.shape)
         if valid is not None:
             codes = np.where(valid, codes, -1)
-        analysis = _Analysis(None, codes, valid, None)
+        analysis = Analysis(None, codes, valid, None)
     else:
         ints = _check_integer_valued(arr, name)
         counts_full, offset = _int_bincount(ints if valid is None else ints[valid], name)
@@ -507,7 +541,7 @@ def _analyse_index(arr, layout, shape, mask, ignore_class, classes, where) -> _A
         else:
             info_classes = labels_present
         class_ids = info_classes.astype(np.int64)
-        analysis = _Analysis(None, ints, valid, None)
+        analysis = Analysis(None, ints, valid, None)
 
     is_01 = arr.dtype.kind not in "USO" and set(class_ids.tolist()) <= {0, 1}
     if layout == "binary" and not is_01:
@@ -591,7 +625,7 @@ def _align_to_classes(labels_present, counts, wanted, where):
     return out, wanted
 
 
-def _analyse_onehot(arr, layout, mask, ignore_class, classes, where) -> _Analysis:
+def _analyse_onehot(arr, layout, mask, ignore_class, classes, where) -> Analysis:
     name = where.name
     element_shape = arr.shape[:-1]
     k = arr.shape[-1]
@@ -634,10 +668,10 @@ def _analyse_onehot(arr, layout, mask, ignore_class, classes, where) -> _Analysi
         shape=tuple(arr.shape),
         element_shape=tuple(element_shape),
     )
-    return _Analysis(info, labels, valid, None)
+    return Analysis(info, labels, valid, None)
 
 
-def _analyse_multilabel(arr, mask, classes, where) -> _Analysis:
+def _analyse_multilabel(arr, mask, classes, where) -> Analysis:
     if not _is_binary_matrix(arr):
         raise _contradiction("multilabel", arr, "an (N, K) matrix of 0/1 values", where)
     matrix = arr.astype(bool)
@@ -659,7 +693,7 @@ def _analyse_multilabel(arr, mask, classes, where) -> _Analysis:
         element_shape=tuple(arr.shape),
         negatives=(total - pos).astype(np.int64),
     )
-    return _Analysis(info, None, valid, matrix)
+    return Analysis(info, None, valid, matrix)
 
 
 # --------------------------------------------------------------------------- class_counts
@@ -727,7 +761,7 @@ def _count(data: Any, name: str, *, layout=None, mask=None, ignore_class=None, c
         )
     batches = _batch_source(data, name)
     if batches is None:
-        return _analyse(
+        return analyse(
             data, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes, name=name
         ).info.counts_dict()
     if mask is not None:
@@ -798,7 +832,7 @@ def _streamed_counts(batches, layout, ignore_class, classes, name="data") -> dic
     wanted = None if classes is None else list(classes)
     any_batch = False
     for y in batches:
-        info = _analyse(
+        info = analyse(
             y,
             layout=seen_layout,
             ignore_class=ignore_class,

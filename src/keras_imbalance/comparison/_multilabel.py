@@ -56,6 +56,7 @@ from keras_imbalance.comparison._strategies import (
     Strategy,
     resolve_strategies,
 )
+from keras_imbalance.targets import analyse
 
 #: the per-label scores each fold row keeps
 PER_LABEL = ("recall", "precision", "pr_auc")
@@ -423,7 +424,7 @@ def label_matrix(y, n: int) -> tuple[np.ndarray, list[str]]:
             "other columns: a label without both has nothing to learn or score)",
             Text("; ".join(parts)),
         )
-    return arr.astype(np.int64), names
+    return analyse(arr, layout="multilabel").binary_matrix.astype(np.int64), names
 
 
 def rarest_label(y: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:

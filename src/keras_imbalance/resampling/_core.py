@@ -33,7 +33,7 @@ from keras_imbalance.resampling._methods import (
 from keras_imbalance.resampling._multilabel import run_multilabel
 from keras_imbalance.resampling._samplers import _run, _run_method, _sampler_class
 from keras_imbalance.resampling._torch_neighbors import require_torch
-from keras_imbalance.targets import _analyse, _as_array, _py
+from keras_imbalance.targets import _as_array, _py, analyse
 
 
 def resample(
@@ -523,7 +523,7 @@ class _Target:
                 f"Invalid value for argument `y`. Expected one label per row of x ({n} rows). "
                 f"Received: y with {arr.shape[0]} rows"
             )
-        analysis = _analyse(arr, layout=layout)
+        analysis = analyse(arr, layout=layout)
         info = analysis.info
         self.info = info
         self.arr = arr

@@ -48,11 +48,11 @@ def _mean_ir(counts: np.ndarray) -> float:
 
 def _label_matrix(y: Any, layout: str | None = None) -> np.ndarray:
     """``y`` read as a multi-label 0/1 matrix (bool (N, K)); other layouts raise."""
-    from keras_imbalance.targets import _analyse
+    from keras_imbalance.targets import analyse
 
     if layout is not None and layout != "multilabel":
         raise invalid("layout", "'multilabel' (or None) for multi-label measures", layout)
-    analysis = _analyse(y, layout="multilabel")
+    analysis = analyse(y, layout="multilabel")
     return analysis.binary_matrix
 
 

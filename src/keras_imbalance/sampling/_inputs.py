@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_imbalance._validation import check_number, check_weights_array, invalid
 from keras_imbalance.sampling._plan import _CHUNK, _BatchPlan, _Draws
-from keras_imbalance.targets import _analyse
+from keras_imbalance.targets import analyse
 
 #: What ``strategy`` of :class:`BalancedBatches` (and of the torch / tf versions) accepts
 #: besides a ``{class: proportion}`` dict.
@@ -150,7 +150,7 @@ def _stratify_output(y: Any, stratify_by: Any) -> tuple[Any, Any]:
 
 def _class_codes(y_strat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-sample class position (int8/16/32), the class labels and their counts."""
-    analysis = _analyse(y_strat)
+    analysis = analyse(y_strat)
     info = analysis.info
     if info.layout not in ("binary", "sparse", "onehot"):
         raise ValueError(
@@ -179,7 +179,7 @@ def _label_groups(y_strat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     drawn with probability proportional to ``1 / n`` of its rarest label.
     """
     try:
-        matrix = _analyse(y_strat, layout="multilabel").binary_matrix
+        matrix = analyse(y_strat, layout="multilabel").binary_matrix
     except ValueError:
         raise invalid(
             "y",

@@ -15,12 +15,12 @@ from keras_imbalance.targets import (
     _CHUNK,
     _FEW,
     TargetInfo,
-    _analyse,
     _Analysis,
     _batch_source,
     _chunks,
     _count,
     _py,
+    analyse,
 )
 from keras_imbalance.weights import _strategies
 
@@ -465,7 +465,7 @@ def class_weights(
         )
         analysis = _analysis_from_counts(counted, classes)
     else:
-        analysis = _analyse(
+        analysis = analyse(
             y_or_counts,
             layout=layout,
             mask=mask,
@@ -544,7 +544,7 @@ def sample_weights(
     >>> sample_weights([[0, 1], [2, 2]], {0: 1, 1: 2, 2: 3}, sample_weight=[1, 10]).tolist()
     [[1.0, 2.0], [30.0, 30.0]]
     """
-    analysis = _analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
+    analysis = analyse(y, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
     resolved = _resolve(analysis, class_weight, **options)
     return _lookup(analysis, resolved, sample_weight)
 
@@ -574,7 +574,7 @@ def _is_coded(analysis: _Analysis) -> bool:
 
 
 def _int_lookup(labels: np.ndarray, ids: np.ndarray, table: np.ndarray, valid) -> np.ndarray:
-    """table[position of label], labels already validated against ``ids`` (by ``_analyse``)."""
+    """table[position of label], labels already validated against ``ids`` (by ``analyse``)."""
     if int(ids.max()) - min(int(ids.min()), 0) > _SPARSE_IDS * len(ids) + _CHUNK:
         # ids spread over a huge range (classes=[0, 10**12]): search, do not allocate the span
         order = np.argsort(ids)

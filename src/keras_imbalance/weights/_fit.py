@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import invalid
-from keras_imbalance.targets import _analyse, _as_array, class_counts
+from keras_imbalance.targets import _as_array, analyse, class_counts
 from keras_imbalance.weights._core import _analysis_from_counts, _lookup, _resolve, _Resolved
 
 
@@ -34,7 +34,7 @@ class _Weighter:
 
     def __call__(self, y, sample_weight=None, mask=None, *, name="y", part=None, source=None):
         arr = _as_array(y, name)
-        analysis = _analyse(
+        analysis = analyse(
             arr,
             layout=self.layout,
             mask=mask,
@@ -51,7 +51,7 @@ class _Weighter:
 
 def _fit_one(y, class_weight, sample_weight, layout, mask, ignore_class, classes, options):
     arr = _as_array(y)
-    analysis = _analyse(arr, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
+    analysis = analyse(arr, layout=layout, mask=mask, ignore_class=ignore_class, classes=classes)
     resolved = _resolve(analysis, class_weight, **options)
     weighter = _Weighter(resolved, analysis.info.layout, ignore_class)
     return _encoded(arr, analysis), _lookup(analysis, resolved, sample_weight), weighter
