@@ -13,7 +13,7 @@ import pytest
 from sklearn.model_selection import GroupKFold
 
 from keras_imbalance.comparison import (
-    STRATEGIES,
+    KINDS,
     TrainingSettings,
     _compare,
     _fold,
@@ -25,6 +25,8 @@ from keras_imbalance.comparison import (
     validation_split,
 )
 from keras_imbalance.comparison._strategies import resolve_strategies
+
+STRATEGIES = KINDS["multiclass"].strategies
 
 N_NEG, N_POS = 64, 16
 
@@ -782,7 +784,7 @@ four_logits.fixed_epochs = 3
 
 
 def test_a_default_run_on_classes_of_one_and_three_rows_finishes(tmp_path):
-    from keras_imbalance.comparison import DEFAULT_STRATEGIES
+    DEFAULT_STRATEGIES = KINDS["multiclass"].default_strategies
 
     x, y = _rare_classes()
     with warnings.catch_warnings(record=True) as caught:

@@ -1,4 +1,4 @@
-"""compare on multi-label targets (keras_imbalance.comparison._multilabel): a packed copy trains
+"""compare on multi-label targets (keras_imbalance.comparison.kinds.multilabel): a packed copy trains
 as its lone Keras fit, scores are macro over labels (checked against scikit-learn), one-hot
 stays multiclass, resume, bad targets and models in one line, the packed losses reload."""
 
@@ -15,19 +15,21 @@ import keras_imbalance as ki
 from fresh_process import run_fresh
 from keras_imbalance import losses
 from keras_imbalance.comparison import (
-    MULTILABEL_DEFAULT_STRATEGIES,
-    MULTILABEL_STRATEGIES,
+    KINDS,
     TrainingSettings,
     _fold,
     compare,
     linear_model,
 )
-from keras_imbalance.comparison._multilabel import (
+from keras_imbalance.comparison.kinds.multilabel import (
     MultilabelTarget,
     label_scores,
     rarest_label,
 )
 from test_packing import _fixed, assert_copies_match, fit_alone, tiny_sgd
+
+MULTILABEL_STRATEGIES = KINDS["multilabel"].strategies
+MULTILABEL_DEFAULT_STRATEGIES = KINDS["multilabel"].default_strategies
 
 
 def tags(n=240, seed=0):

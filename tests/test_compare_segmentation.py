@@ -1,4 +1,4 @@
-"""compare on segmentation masks (keras_imbalance.comparison._segmentation): every loss runs,
+"""compare on segmentation masks (keras_imbalance.comparison.kinds.segmentation): every loss runs,
 the IoU columns are the package's per-class IoU / mean IoU of the stored pixel counts, a
 packed copy trains as its lone fit, bad models and masks get one line."""
 
@@ -11,18 +11,20 @@ import pytest
 import keras_imbalance as ki
 from keras_imbalance import losses, metrics
 from keras_imbalance.comparison import (
-    SEGMENTATION_STRATEGIES,
+    KINDS,
     TrainingSettings,
     _fold,
     compare,
 )
-from keras_imbalance.comparison._segmentation import (
+from keras_imbalance.comparison.kinds.segmentation import (
     SegmentationTarget,
     mask_scores,
     pixel_confusion,
     rarest_class,
 )
 from test_packing import assert_copies_match, fit_alone
+
+SEGMENTATION_STRATEGIES = KINDS["segmentation"].strategies
 
 
 def squares(n=24, size=12, seed=0):

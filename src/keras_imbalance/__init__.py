@@ -20,7 +20,7 @@ _EXPORTS = {
     "class_weights": "keras_imbalance.weights",
     "sample_weights": "keras_imbalance.weights",
     "fit_kwargs": "keras_imbalance.weights",
-    "weighted": "keras_imbalance.weights",
+    "weighted": "keras_imbalance.sampling._weighted",  # the adapters live in sampling (layer 2)
     "load_class_weight": "keras_imbalance.weights",
     "resample": "keras_imbalance.resampling",
     "multilabel_stats": "keras_imbalance.resampling",

@@ -1,274 +1,25 @@
-"""Cross-validated comparison of imbalance strategies: :func:`compare`.
+"""Cross-validated comparison of imbalance strategies: :func:`compare` (the front door).
 
-Per (model, repeat, fold) one task trains every strategy together (:func:`~._fold.fit_fold`)
-and scores each on the test fold; tasks run in parallel with joblib, rows are appended to the
-results file as they finish, and the ensemble rows are built from their members' rows.
+``compare`` reads what kind of target ``y`` is (:func:`target_kind`, one of
+:data:`~.kinds.KINDS`), validates the settings once (:class:`~._settings.TrainingSettings`),
+plans the comparison (:func:`~._plan.plan`) and runs it (:func:`~._run.execute`): per (model,
+repeat, fold) one task trains every strategy together (:func:`~._fold.fit_fold`) and scores
+each on the test fold; tasks run in parallel with joblib, rows are appended to the results file
+as they finish, and the ensemble rows are built from their members' rows.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import sys
-import threading
-import warnings
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from keras_imbalance import calibration
 from keras_imbalance._validation import check_number, invalid
-from keras_imbalance.comparison import _data, _stats
 from keras_imbalance.comparison._comparison import ComparisonResult
-from keras_imbalance.comparison._ensemble import Collector, model_label
 from keras_imbalance.comparison._fit import training_settings
-from keras_imbalance.comparison._fold import fit_fold, interpolation_problems, predict_logits
-from keras_imbalance.comparison._models import DEFAULT_MODELS
-from keras_imbalance.comparison._results import FORMAT, ResultsFile, folds_frame, row_key
-from keras_imbalance.comparison._scoring import decide, fold_scores, softmax, stored_scores
-from keras_imbalance.comparison._settings import METRICS, TARGETS
-from keras_imbalance.comparison._strategies import ENSEMBLE_MEMBERS, Strategy, resolve_strategies
-
-
-@dataclass
-class Task:
-    """One model on one fold: the strategies still missing from the results."""
-
-    model_name: str
-    model_fn: Any
-    strategies: list
-    repeat: int
-    fold: int
-    seed: int
-    train_idx: np.ndarray
-    test_idx: np.ndarray
-
-
-class _Threads:
-    """Pin BLAS/OpenMP and torch to one thread inside a worker; restore afterwards."""
-
-    def __enter__(self):
-        from threadpoolctl import threadpool_limits
-
-        self._limits = threadpool_limits(1)
-        self._torch = None
-        import keras
-
-        if keras.backend.backend() == "torch":
-            import torch
-
-            self._torch = torch.get_num_threads()
-            torch.set_num_threads(1)
-        return self
-
-    def __exit__(self, *exc):
-        if self._torch is not None:
-            import torch
-
-            torch.set_num_threads(self._torch)
-        self._limits.restore_original_limits()
-        return False
-
-
-_WATCHED = False
-
-
-def _end_with_parent() -> None:
-    """Exit this process as soon as its parent is gone: a joblib worker of a killed
-    ``compare`` must not go on training for minutes (its parent changes when it is
-    re-parented). Started once per worker process, never in the calling process."""
-    global _WATCHED
-    if _WATCHED:
-        return
-    _WATCHED = True
-    parent = os.getppid()
-
-    def watch():
-        import time
-
-        while os.getppid() == parent:
-            time.sleep(0.25)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="keras-imbalance-parent-watch", daemon=True).start()
-
-
-def run_task(
-    task: Task, x, codes, settings, backend: str, caller: int = -1, spec=None, target=None
-) -> list:
-    """Train and score one :class:`Task`; one result row per (recipe, decision rule).
-    ``caller`` is the process id of ``compare``'s process (a worker watches its parent);
-    ``target``: None (one class per row, ``codes``) or a multi-label / segmentation target,
-    which scores the rows itself (``target.scores``)."""
-    if os.getpid() != caller:
-        _end_with_parent()
-    if "keras" not in sys.modules:
-        os.environ.setdefault("KERAS_BACKEND", backend)
-    k = int(codes.max()) + 1 if target is None else target.k
-    with _Threads():
-        fitted = fit_fold(
-            task.model_fn,
-            task.strategies,
-            x,
-            codes,
-            task.train_idx,
-            settings,
-            task.seed,
-            k,
-            spec,
-            target,
-        )
-        return fold_rows(task, fitted, x, codes, settings, k, target)
-
-
-def fold_rows(task, fitted, x, codes, settings, k, target=None) -> list:
-    """One result row per (recipe, rule) of a fitted fold: the bookkeeping shared by every
-    target, and the scores of its test rows (``target.scores`` for other targets)."""
-    y_test = codes[task.test_idx]
-    x_test = _data.take(x, task.test_idx)
-    share = fitted.seconds / max(1, len(fitted.deciders))
-    rows = []
-    for (i, rule), decider in fitted.deciders.items():
-        names = fitted.recipes[i].names.get(rule, [])
-        if not names:
-            continue  # a rule trained only to serve another (e.g. argmax of a tuned recipe)
-        logits = predict_logits(fitted, (i, rule), x_test)
-        threshold = decider.threshold
-        row = {
-            "type": "fold",
-            "key": row_key(task.model_name, names[0], task.repeat, task.fold),
-            "model": task.model_name,
-            "strategy": names[0],
-            "aliases": names[1:],
-            "repeat": task.repeat,
-            "fold": task.fold,
-        }
-        if target is None:
-            proba = softmax(logits)
-            pred = decide(proba, logits, decider.threshold, decider.prior, decider.costs)
-            row.update(fold_scores(y_test, pred, proba, k, settings.costs))
-        else:
-            scored = target.scores(y_test, logits, threshold, settings.max_scores, task.seed)
-            row.update(scored)
-        row.update(
-            {
-                "threshold": None if threshold is None else np.asarray(threshold).tolist(),
-                "best_epoch": decider.best_epoch,
-                "epochs_run": decider.epochs_run,
-                "refit": decider.refit,
-                "batch_size": int(decider.batch_size),
-                "fit_seconds": round(share, 3),
-                "copies": fitted.copies,
-                "note": decider.note,
-                "prior": None if decider.prior is None else decider.prior.tolist(),
-                "n_fit": decider.n_fit,
-                "n_val": fitted.n_val,
-                "n_test": int(len(y_test)),
-            }
-        )
-        if target is None:
-            row["scores"] = stored_scores(y_test, proba, settings.max_scores, task.seed)
-            # every score, for the ensemble; removed before the row is stored
-            row["_all_scores"] = stored_scores(y_test, proba, math.inf, task.seed)
-        else:
-            row["scores"] = row.pop("scores", None)
-            row["_all_scores"] = row.pop("_all_scores", None)
-        rows.append(row)
-    return rows
-
-
-def collectors_of(
-    resolved, models, k, max_scores, seeds, costs=None, member_names=ENSEMBLE_MEMBERS, make=None
-) -> list[Collector]:
-    """The ensemble's :class:`Collector` s: one over every model's member fits and, with
-    several models, one per model that has at least 2 member fits. Empty when ``ensemble`` is
-    not requested. ``member_names`` and ``make(members, label)`` (a collector) serve another
-    target's ensemble."""
-    if all(s.trains for s in resolved):
-        return []
-    if make is None:
-
-        def make(members, label):
-            return Collector(members, label, k, max_scores, seeds, costs)
-
-    members = [(m, s.name) for m in models for s in resolved if s.name in member_names]
-    if len(members) < 2:
-        raise invalid(
-            "strategies",
-            "'ensemble' with at least 2 fits to average (models x strategies among "
-            f"{sorted(member_names)}); these give {len(members)}: "
-            f"{[f'{m}:{s}' for m, s in members]}",
-            [s.name for s in resolved],
-        )
-    label = model_label(models)
-    if len(models) > 1 and label in models:
-        raise invalid("model_fn", f"model names other than {label!r} (the ensemble's)", label)
-    out = [make(members, label)]
-    if len(models) > 1:
-        for model in models:
-            own = [m for m in members if m[0] == model]
-            if len(own) >= 2:
-                out.append(make(own, model))
-    return out
-
-
-def _resume_ensemble(collectors, splits, done) -> list[dict]:
-    """The missing ensemble rows of folds whose members are all in a resumed file.
-
-    A member row stored with a subset of its test scores (more test rows than ``max_scores``)
-    cannot be averaged: it is dropped from ``done`` and fitted again.
-    """
-    out = []
-    for collector in collectors:
-        for repeat, fold, _, _ in splits:
-            if collector.key(repeat, fold) in done:
-                continue
-            for model, strategy in collector.members:
-                key = row_key(model, strategy, repeat, fold)
-                row = done.get(key)
-                if row is None:
-                    continue
-                if row["scores"].get("index") is not None:
-                    for alias in _keys_of(row):
-                        done.pop(alias, None)
-                    continue
-                combined = collector.add(row, row["scores"], strategy)
-                if combined is not None:
-                    out.append(combined)
-    return out
-
-
-def _keys_of(row: dict) -> list:
-    """The row's key and the keys of the strategies it answers for (aliases)."""
-    return [row["key"]] + [
-        row_key(row["model"], a, row["repeat"], row["fold"]) for a in row.get("aliases") or []
-    ]
-
-
-def skip_or_refuse(
-    problems: dict, explicit: bool, trained: list, what="class", instead="random_over"
-) -> dict:
-    """Strategies the data cannot run: an error when the user named them, else skipped (and
-    named in a warning)."""
-    if not problems:
-        return {}
-    if explicit:
-        reason = next(iter(problems.values()))
-        raise invalid(
-            "strategies",
-            f"strategies that interpolate within a {what} ({', '.join(problems)}) only when "
-            f"every {what} has at least 2 rows in the rows they resample, but {reason}; use "
-            f"fewer folds (`cv`), more rows of that {what}, or {instead!r} instead",
-            [s.name for s in trained],
-        )
-    warnings.warn(
-        "default strategies skipped on this data: "
-        + "; ".join(f"{name}: {reason}" for name, reason in problems.items()),
-        UserWarning,
-        stacklevel=4,
-    )
-    return dict(problems)
+from keras_imbalance.comparison._plan import Plan, collectors_of, make_config, plan, skip_or_refuse
+from keras_imbalance.comparison._run import Task, build_result, execute, fold_rows, run_task
+from keras_imbalance.comparison.kinds import KINDS
 
 
 def compare(
@@ -480,11 +231,11 @@ def compare(
     >>> result = ki.compare(x, y, strategies=["balanced", "smote"], cv=2, epochs=3)  # doctest: +SKIP
     >>> result.leaderboard[["strategy", "mean", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
-    kind = target_kind(y, layout)
+    kind = KINDS[target_kind(y, layout)]
     settings = training_settings(
         None,
         {
-            "metric": TARGETS[kind][1] if metric is None else metric,
+            "metric": kind.default_metric if metric is None else metric,
             "epochs": epochs,
             "batch_size": batch_size,
             "patience": patience,
@@ -495,7 +246,7 @@ def compare(
             "max_scores": max_scores,
             "jit_compile": jit_compile,
             "packed": packed,
-            **({} if kind == "multiclass" else {"target": kind}),
+            **({} if kind.name == "multiclass" else {"target": kind.name}),
         },
     )
     repeats = check_number("repeats", repeats, low=1, integer=True)
@@ -503,17 +254,8 @@ def compare(
         raise invalid(
             "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
         )
-    if kind == "multiclass":
-        plan = _multiclass_plan(x, y, strategies, model_fn, cv, repeats, settings, costs, metric)
-    else:
-        if costs is not None:
-            raise invalid("costs", f"None for a {kind} target (costs are per class)", costs)
-        if kind == "multilabel":
-            from keras_imbalance.comparison._multilabel import plan as kind_plan
-        else:
-            from keras_imbalance.comparison._segmentation import plan as kind_plan
-        plan = kind_plan(x, y, strategies, model_fn, cv, repeats, settings, layout)
-    return execute(plan, results_path, progress, n_jobs)
+    planned = plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric)
+    return execute(planned, results_path, progress, n_jobs, run=run_task)
 
 
 def target_kind(y, layout) -> str:
@@ -545,221 +287,6 @@ def target_kind(y, layout) -> str:
             if np.any(arr.sum(axis=1) != 1):
                 return "multilabel"
     return "multiclass"
-
-
-@dataclass
-class Plan:
-    """Everything a comparison runs, checked before any fit: the rows, the labels (class
-    codes, label rows or masks), the target (None: one class per row), the builders, the
-    strategies trained, the folds and their seeds, the ensemble collectors, the results-file
-    config."""
-
-    x: Any
-    y: Any
-    spec: Any
-    target: Any
-    models: dict
-    trained: list
-    splits: list
-    seeds: dict
-    collectors: list
-    config: dict
-    settings: Any
-
-
-def _multiclass_plan(x, y, strategies, model_fn, cv, repeats, settings, costs, metric) -> Plan:
-    xa, spec = _data.features(x)
-    codes, classes = _data.labels(y, xa.shape[0])
-    k = len(classes)
-    if costs is not None:
-        if metric not in (None, "expected_cost"):
-            raise invalid("metric", "None or 'expected_cost' when costs are given", metric)
-        matrix = calibration.cost_matrix(costs, classes)
-        settings = settings.replace(costs=matrix.tolist(), metric="expected_cost")
-    resolved = resolve_strategies(strategies)
-    trained = [s for s in resolved if s.trains]
-    models = _data.builders(model_fn, DEFAULT_MODELS)
-    counts = np.bincount(codes, minlength=k)
-    splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, codes, classes)
-    seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
-    fit_part = not settings.refit or any(
-        _data.fixed_epochs(fn, settings.epochs) is None for fn in models.values()
-    )
-    problems = interpolation_problems(
-        trained, splits, codes, classes, settings.validation_fraction, fit_part, seeds
-    )
-    skipped = skip_or_refuse(problems, strategies is not None, trained)
-    if skipped:
-        resolved = [s for s in resolved if s.name not in skipped]
-        trained = [s for s in trained if s.name not in skipped]
-    collectors = collectors_of(resolved, models, k, settings.max_scores, seeds, settings.costs)
-    config = make_config(
-        xa, codes, spec, classes, counts, resolved, skipped, models, cv_config, repeats, settings
-    )
-    return Plan(xa, codes, spec, None, models, trained, splits, seeds, collectors, config, settings)
-
-
-def make_config(
-    xa, y, spec, classes, counts, resolved, skipped, models, cv_config, repeats, settings, **extra
-) -> dict:
-    """The results file's fingerprinted config: data summary, strategies, models, folds and
-    settings (``extra``: what another target adds, e.g. its metrics)."""
-    import keras
-
-    from keras_imbalance import __version__
-
-    return {
-        "format": FORMAT,
-        "version": __version__,
-        "data": {
-            "hash": _data.data_hash(xa, y),
-            "n_samples": int(xa.shape[0]),
-            "input_shape": list(xa.shape[1:]),
-            "table": None
-            if spec is None
-            else {
-                "numeric": list(spec.numeric),
-                "categorical": list(spec.categorical),
-                "dropped": dict(spec.dropped),
-            },
-            "classes": classes,
-            "class_counts": np.asarray(counts).tolist(),
-        },
-        "strategies": [s.name for s in resolved],
-        "skipped": skipped,
-        "models": {name: _data.describe_builder(fn) for name, fn in models.items()},
-        "cv": cv_config,
-        "repeats": repeats,
-        "settings": settings.config(),
-        "metric": settings.metric,
-        "backend": keras.backend.backend(),
-        **extra,
-    }
-
-
-def execute(plan: Plan, results_path, progress, n_jobs) -> ComparisonResult:
-    """Run the missing (model, repeat, fold) tasks of ``plan`` (in parallel with joblib),
-    append every row to the results file as it arrives, and build the result."""
-    settings, splits, models, trained = plan.settings, plan.splits, plan.models, plan.trained
-    collectors, config, backend = plan.collectors, plan.config, plan.config["backend"]
-    store = ResultsFile(results_path, config) if results_path is not None else None
-    try:
-        done: dict[str, dict] = {}  # key of every strategy a stored row answers for -> the row
-        for row in store.rows.values() if store is not None else ():
-            for key in _keys_of(row):
-                done[key] = row
-        resumed = _resume_ensemble(collectors, splits, done)
-        keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}
-        keys |= {c.key(r, f) for c in collectors for r, f, _, _ in splits}
-        total = len(keys)
-        count = len(keys & done.keys())
-
-        def record(row):
-            nonlocal count
-            if store is not None:
-                store.append(row)
-            fresh = [key for key in _keys_of(row) if key not in done]
-            for key in _keys_of(row):
-                done[key] = row
-            count += len(fresh)
-            if progress is not None:
-                progress(count, total, row)
-
-        for row in resumed:
-            record(row)
-
-        tasks = []
-        for repeat, fold, train_idx, test_idx in splits:
-            for model_name, fn in models.items():
-                missing = [
-                    s for s in trained if row_key(model_name, s.name, repeat, fold) not in done
-                ]
-                if missing:
-                    tasks.append(
-                        Task(
-                            model_name,
-                            fn,
-                            _with_partners(missing, trained),
-                            repeat,
-                            fold,
-                            plan.seeds[(repeat, fold)],
-                            train_idx,
-                            test_idx,
-                        )
-                    )
-
-        if tasks:
-            from joblib import Parallel, delayed
-
-            # early-stopped models run longest: start them first, so no worker idles at the end
-            tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            results = parallel(
-                delayed(run_task)(
-                    t, plan.x, plan.y, settings, backend, os.getpid(), plan.spec, plan.target
-                )
-                for t in tasks
-            )
-            for rows in results:
-                for row in rows:
-                    all_scores = row.pop("_all_scores")
-                    if all(key in done for key in _keys_of(row)):
-                        continue  # answered by a stored row already (a resumed fold)
-                    record(row)
-                    for collector in collectors:
-                        for name in [row["strategy"], *row["aliases"]]:
-                            combined = collector.add(row, all_scores, name)
-                            if combined is not None:
-                                record(combined)
-    finally:
-        if store is not None:
-            store.close()  # releases the lock on the results file
-
-    unique = {id(row): row for row in done.values()}
-    return build_result(list(unique.values()), config, results_path)
-
-
-def _with_partners(missing: list[Strategy], trained: list[Strategy]) -> list[Strategy]:
-    """``missing`` plus the strategies sharing a recipe with one of them (``none`` and
-    ``none+threshold`` train one copy: a resumed fold missing one retrains both)."""
-    groups = {s.group for s in missing}
-    return [s for s in trained if s.group in groups]
-
-
-def build_result(rows, config, results_path=None) -> ComparisonResult:
-    """The :class:`ComparisonResult` of a list of result rows (e.g. a results file's lines)."""
-    metric = config["metric"]
-    order = {name: i for i, name in enumerate(config["strategies"])}
-    rows = sorted(
-        rows, key=lambda r: (r["model"], order.get(r["strategy"], 99), r["repeat"], r["fold"])
-    )
-    metrics = tuple(config.get("metrics", METRICS))
-    folds = folds_frame(rows, metrics, tuple(config.get("fold_columns", ())))
-    cv = config["cv"]
-    ratio = cv["test_train_ratio"] if isinstance(cv, dict) else 1.0 / (cv - 1)
-    scored = [m for m in (*metrics, "expected_cost") if m in folds]
-    board = _stats.leaderboard(folds, metric, scored, ratio)
-    rec = _stats.recommend(
-        folds,
-        board,
-        metric,
-        ratio,
-        baseline=config.get("baseline", "none"),
-        prefer=config.get("prefer", "ensemble"),
-        classes=config["data"]["classes"],
-    )
-    board = _stats.with_skipped(board, config.get("skipped") or {})
-    return ComparisonResult(
-        leaderboard=board,
-        recommendation=rec,
-        folds=folds,
-        config=config,
-        metric=metric,
-        classes=list(config["data"]["classes"]),
-        class_counts=list(config["data"]["class_counts"]),
-        rows=rows,
-        results_path=None if results_path is None else os.fspath(results_path),
-    )
 
 
 def load_results(path) -> ComparisonResult:
@@ -796,3 +323,20 @@ def load_results(path) -> ComparisonResult:
         raise invalid("path", "a results file written by keras_imbalance.compare", path)
     unique = {r["key"]: r for r in rows}
     return build_result(list(unique.values()), header["config"], path)
+
+
+__all__ = [
+    "Plan",
+    "Task",
+    "build_result",
+    "collectors_of",
+    "compare",
+    "execute",
+    "fold_rows",
+    "load_results",
+    "make_config",
+    "plan",
+    "run_task",
+    "skip_or_refuse",
+    "target_kind",
+]

@@ -21,7 +21,7 @@ import numpy as np
 from keras_imbalance import calibration
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison import _data
-from keras_imbalance.comparison._fold import fit_fold, interpolation_problems
+from keras_imbalance.comparison._fold import fit_fold
 from keras_imbalance.comparison._models import DEFAULT_MODELS
 from keras_imbalance.comparison._scoring import rule_of
 from keras_imbalance.comparison._settings import TrainingSettings
@@ -31,6 +31,7 @@ from keras_imbalance.comparison._strategies import (
     STRATEGIES,
     canonical_name,
 )
+from keras_imbalance.comparison.kinds.multiclass import interpolation_problems
 
 _TRAINING = tuple(f.name for f in fields(TrainingSettings))
 

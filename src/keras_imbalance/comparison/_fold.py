@@ -47,9 +47,6 @@ from keras_imbalance.comparison._scoring import (
     REFITTED,
     VALIDATED,
     rule_of,
-    rule_score,
-    softmax,
-    tune,
 )
 from keras_imbalance.comparison._strategies import Strategy
 
@@ -155,11 +152,15 @@ class _Fold:
 
     def __init__(self, model_fn, x, codes, train_idx, settings, seed, k, spec=None, target=None):
         self.model_fn, self.settings, self.seed, self.k = model_fn, settings, seed, k
+        if target is None:  # one class per row
+            from keras_imbalance.comparison.kinds.multiclass import MulticlassTarget
+
+            target = MulticlassTarget(k, codes, settings.costs)
         self.target = target
         self.recipes: list = []
         self.y = codes[train_idx]
         self.raw = take(x, train_idx)
-        strata = self.y if target is None else target.strata[train_idx]
+        strata = target.strata[train_idx]
         self.fit_pos, val_pos = validation_split(strata, settings.validation_fraction, seed)
         self.full_scaler = Scaler.fit(self.raw, settings.standardize, spec)
         if spec is None:
@@ -233,8 +234,7 @@ class _Fold:
         net = _packing.build_net(
             self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
         )
-        loss = None if self.target is None else self.target.packed_loss(specs, k)
-        _packing.compile_net(net, specs, k, settings, loss)
+        _packing.compile_net(net, specs, k, settings, self.target.packed_loss(specs, k))
 
         costs = None if settings.costs is None else np.asarray(settings.costs)
         priors = (
@@ -263,10 +263,7 @@ class _Fold:
             y_val, metric = self.y_val, settings.metric
 
             def score(copy, rule, logits):
-                if self.target is not None:
-                    return self.target.rule_score(metric, y_val, logits, rule)
-                prior = priors[order[copy]]
-                return rule_score(metric, y_val, logits, rule, k, costs, prior)
+                return self.target.rule_score(metric, y_val, logits, rule, priors[order[copy]])
 
             monitor = _packing.CopyMonitor(
                 net, x_val, watched, score, settings.patience, partners, REFITTED
@@ -329,38 +326,6 @@ class _Fold:
         return deciders, seconds
 
 
-def interpolation_problems(trained, splits, codes, classes, fraction, fit_part, seeds) -> dict:
-    """``{strategy: reason}`` for each SMOTE-like strategy that would meet a class with one row.
-
-    SMOTE, SMOTE-NC, SMOTE-Tomek, Borderline-SMOTE and ADASYN interpolate between rows of the
-    class they over-sample, so every non-majority class needs 2 rows in the rows they resample:
-    the early-stopping fit part of each training fold (``fit_part``), else the training fold.
-    The reason names the first (repeat, fold) where it happens.
-    """
-    names = [s.name for s in trained if s.interpolates]
-    if not names:
-        return {}
-    part = "early-stopping fit part" if fit_part else "training fold"
-    for repeat, fold, train_idx, test_idx in splits:
-        y_train = codes[train_idx]
-        rows = y_train
-        if fit_part:
-            fit_pos, _ = validation_split(y_train, fraction, seeds[(repeat, fold)])
-            rows = y_train[fit_pos]
-        n = np.bincount(rows, minlength=len(classes))
-        thin = [c for c in range(len(classes)) if n[c] == 1 and n[c] < n.max()]
-        if thin:
-            c = thin[0]
-            where = f"repeat {repeat}, fold {fold}" if len(test_idx) else "all rows"
-            reason = (
-                f"class {classes[c]!r} has 1 row in the {part} of {where} "
-                f"({int(np.sum(y_train == c))} in {'its training fold' if len(test_idx) else 'all'}"
-                "); interpolating within a class needs 2"
-            )
-            return dict.fromkeys(names, reason)
-    return {}
-
-
 def fit_fold(
     model_fn, strategies, x, codes, train_idx, settings, seed, n_classes, spec=None, target=None
 ) -> FoldFit:
@@ -374,10 +339,11 @@ def fit_fold(
 
     k = n_classes
     fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k, spec, target)
+    target = fold.target
     sample = fold.full_scaler.transform(take(fold.raw, np.arange(min(8, len(fold.y)))))
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
-    (_packing.check_model if target is None else target.check_model)(lone, k, sample)
+    target.check_model(lone, k, sample)
     recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
     fold.recipes = recipes
     fixed = fold.fixed
@@ -407,20 +373,13 @@ def fit_fold(
             if key not in deciders or d.refit:
                 deciders[key] = d
         seconds += secs
-    costs = None if settings.costs is None else np.asarray(settings.costs)
     for key, d in deciders.items():
         rule = key[1]
         if rule == "tuned" or (rule == "cost" and k == 2):
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
             lone.set_weights(early_stopped.get(key, d).weights)
-            logits = _logits(lone, fold.x_val)
-            if target is not None:
-                d.threshold = target.tune(fold.y_val, logits, settings.metric)
-                continue
-            d.threshold = tune(
-                fold.y_val, softmax(logits), settings.metric, costs if rule == "cost" else None
-            )
+            d.threshold = target.tune(fold.y_val, _logits(lone, fold.x_val), settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
     return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
 
@@ -465,7 +424,6 @@ __all__ = [
     "FoldFit",
     "Recipe",
     "fit_fold",
-    "interpolation_problems",
     "predict_logits",
     "recipes_of",
 ]

@@ -3,11 +3,11 @@
 Public: :func:`class_weights`, :func:`sample_weights`, :func:`fit_kwargs`, :func:`weighted`,
 :func:`load_class_weight` and ``WEIGHT_STRATEGIES`` (the strategy names; ``STRATEGIES`` is its
 deprecated 0.1 name). :func:`weighted` wraps Keras / torch / tf.data streams, so it lives beside
-the other adapters in :mod:`keras_imbalance.sampling` (layer 2) and is loaded from there on first
-access: this package itself never imports a deep-learning framework.
+the other adapters in :mod:`keras_imbalance.sampling` (layer 2); ``keras_imbalance.weighted`` and
+``keras_imbalance.weights.weighted`` load it on first access: this package itself never imports
+a deep-learning framework.
 """
 
-import importlib
 import warnings
 
 from keras_imbalance.weights._core import class_weights, sample_weights
@@ -27,8 +27,10 @@ __all__ = [
 
 def __getattr__(name: str):
     if name == "weighted":
-        # the adapters' layer, by name: loaded when asked for, never at import
-        value = importlib.import_module("keras_imbalance.sampling._weighted").weighted
+        # re-exported by the top-level package, which loads it from the adapters' layer
+        import keras_imbalance
+
+        value = keras_imbalance.weighted
         globals()[name] = value
         return value
     if name == "STRATEGIES":

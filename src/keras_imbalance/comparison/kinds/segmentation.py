@@ -34,9 +34,9 @@ import numpy as np
 
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison import _data
-from keras_imbalance.comparison._compare import Plan, make_config
+from keras_imbalance.comparison._kind import Kind
 from keras_imbalance.comparison._settings import SEGMENTATION_METRICS
-from keras_imbalance.comparison._strategies import Strategy, resolve_strategies
+from keras_imbalance.comparison._strategies import Strategy
 
 
 @dataclass(frozen=True)
@@ -179,14 +179,14 @@ class SegmentationTarget:
             [s.overlap for s in specs],
         )
 
-    def tune(self, y, logits, metric):
+    def tune(self, y, logits, metric, rule="argmax"):
         return None  # argmax only
 
-    def rule_score(self, metric, y, logits, rule) -> float:
+    def rule_score(self, metric, y, logits, rule, prior=None) -> float:
         value = mask_scores(pixel_confusion(y, logits, self.k), self.rare)["metrics"][metric]
         return value if math.isfinite(value) else 0.0
 
-    def scores(self, y, logits, threshold, max_scores, seed) -> dict:
+    def scores(self, y, logits, threshold, max_scores, seed, prior=None, costs=None) -> dict:
         cm = pixel_confusion(y, logits, self.k)
         present = np.stack([np.any(y == c, axis=tuple(range(1, y.ndim))) for c in range(self.k)])
         return {
@@ -241,66 +241,79 @@ def rarest_class(masks: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[
     return codes.astype(np.int64), [f"class {names[v]}" for v in values], int(order[0])
 
 
-def plan(x, y, strategies, model_fn, cv, repeats, settings, layout=None) -> Plan:
-    """The :class:`~._compare.Plan` of a segmentation comparison (see the module docstring)."""
-    xa, spec = _data.features(x)
-    if spec is not None or xa.ndim < 3:
-        raise invalid(
-            "x",
-            "images of shape (n_samples, height, width[, channels]) for segmentation masks",
-            Text(f"shape {tuple(getattr(xa, 'shape', ()))}"),
-        )
-    masks, names = masks_of(y, xa.shape)
-    if model_fn is None:
-        raise invalid(
-            "model_fn",
-            "a builder model_fn(input_shape, n_classes) of a model returning per-pixel logits "
-            "(there is no default segmentation model)",
-            None,
-        )
-    models = _data.builders(model_fn, {})
-    strata, strata_names, rare = rarest_class(masks, names)
-    resolved = resolve_strategies(
-        strategies,
-        SEGMENTATION_STRATEGIES,
-        tuple(SEGMENTATION_STRATEGIES),
-        _ALIASES,
-        first=("ce",),
-    )
-    splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, strata, strata_names)
-    seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
-    target = SegmentationTarget(len(names), strata, rare)
-    config = make_config(
-        xa,
-        masks,
-        spec,
-        names,
-        np.bincount(masks.reshape(-1), minlength=len(names)),
-        resolved,
-        {},
-        models,
-        cv_config,
-        repeats,
-        settings,
-        target="segmentation",
-        metrics=list(SEGMENTATION_METRICS),
-        fold_columns=["per_class_iou", "test_counts"],
-        baseline="ce",
-        prefer=None,
-        rare_class=names[rare],
-        strata="each image's rarest class",
-    )
-    return Plan(xa, masks, spec, target, models, resolved, splits, seeds, [], config, settings)
+class SegmentationKind(Kind):
+    """Masks of class ids ``(N, H, W)`` for images ``(N, H, W[, C])``, a user's per-pixel
+    model; the strategies are losses, all run by default, ``ce`` is the baseline."""
+
+    name = "segmentation"
+    strategies = SEGMENTATION_STRATEGIES
+    default_strategies = tuple(SEGMENTATION_STRATEGIES)
+    aliases = _ALIASES
+    metrics = SEGMENTATION_METRICS
+    default_metric = "mean_iou"
+    baseline = "ce"
+    first = ("ce",)
+    default_models = {}
+
+    def features(self, x):
+        xa, spec = _data.features(x)
+        if spec is not None or xa.ndim < 3:
+            raise invalid(
+                "x",
+                "images of shape (n_samples, height, width[, channels]) for segmentation masks",
+                Text(f"shape {tuple(getattr(xa, 'shape', ()))}"),
+            )
+        return xa, spec
+
+    def read(self, y, xa):
+        return masks_of(y, xa.shape)
+
+    def strata(self, labels, names):
+        strata, strata_names, rare = rarest_class(labels, names)
+        return strata, strata_names, {"rare": rare}
+
+    def counts(self, labels, names):
+        return np.bincount(labels.reshape(-1), minlength=len(names))
+
+    def models(self, model_fn):
+        if model_fn is None:
+            raise invalid(
+                "model_fn",
+                "a builder model_fn(input_shape, n_classes) of a model returning per-pixel "
+                "logits (there is no default segmentation model)",
+                None,
+            )
+        return _data.builders(model_fn, {})
+
+    def target(self, labels, names, strata, facts, settings):
+        return SegmentationTarget(len(names), strata, facts["rare"])
+
+    def collector(self, members, label, target, settings, seeds):
+        raise invalid("strategies", "no 'ensemble' for a segmentation target", label)
+
+    def config_extra(self, names, facts):
+        return {
+            "target": "segmentation",
+            "metrics": list(SEGMENTATION_METRICS),
+            "fold_columns": ["per_class_iou", "test_counts"],
+            "baseline": "ce",
+            "prefer": None,
+            "rare_class": names[facts["rare"]],
+            "strata": "each image's rarest class",
+        }
+
+
+KIND = SegmentationKind()
 
 
 __all__ = [
     "SEGMENTATION_STRATEGIES",
     "SegmentationLoss",
     "SegmentationLossSpec",
+    "SegmentationKind",
     "SegmentationTarget",
     "mask_scores",
     "masks_of",
     "pixel_confusion",
-    "plan",
     "rarest_class",
 ]

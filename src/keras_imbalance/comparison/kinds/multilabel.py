@@ -39,14 +39,8 @@ import numpy as np
 
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison import _data
-from keras_imbalance.comparison._compare import (
-    Plan,
-    collectors_of,
-    make_config,
-    skip_or_refuse,
-)
 from keras_imbalance.comparison._ensemble import Collector, same_rows
-from keras_imbalance.comparison._models import DEFAULT_MODELS
+from keras_imbalance.comparison._kind import Kind
 from keras_imbalance.comparison._scoring import kept_rows
 from keras_imbalance.comparison._settings import MULTILABEL_METRICS, TUNE_FOR
 from keras_imbalance.comparison._strategies import (
@@ -54,7 +48,6 @@ from keras_imbalance.comparison._strategies import (
     Ensemble,
     Resampled,
     Strategy,
-    resolve_strategies,
 )
 from keras_imbalance.targets import analyse
 
@@ -362,15 +355,15 @@ class MultilabelTarget:
             table("offsets", 0.0),
         )
 
-    def tune(self, y, logits, metric):
+    def tune(self, y, logits, metric, rule="tuned"):
         return tune_labels(y, sigmoid(logits), metric)
 
-    def rule_score(self, metric, y, logits, rule) -> float:
+    def rule_score(self, metric, y, logits, rule, prior=None) -> float:
         proba = sigmoid(logits)
         threshold = tune_labels(y, proba, metric) if rule == "tuned" else None
         return label_scores(y, proba, threshold)["metrics"][metric]
 
-    def scores(self, y, logits, threshold, max_scores, seed) -> dict:
+    def scores(self, y, logits, threshold, max_scores, seed, prior=None, costs=None) -> dict:
         proba = sigmoid(logits)
         return {
             **label_scores(y, proba, threshold),
@@ -465,65 +458,51 @@ def label_problems(trained, splits, y, strata, fraction, fit_part, seeds, names)
     return {}
 
 
-def plan(x, y, strategies, model_fn, cv, repeats, settings, layout=None) -> Plan:
-    """The :class:`~._compare.Plan` of a multi-label comparison (see the module docstring)."""
-    xa, spec = _data.features(x)
-    labels, names = label_matrix(y, xa.shape[0])
-    strata, strata_names = rarest_label(labels, names)
-    resolved = resolve_strategies(
-        strategies, MULTILABEL_STRATEGIES, MULTILABEL_DEFAULT_STRATEGIES, _ALIASES
-    )
-    trained = [s for s in resolved if s.trains]
-    models = _data.builders(model_fn, DEFAULT_MODELS)
-    splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, strata, strata_names)
-    seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
-    fit_part = not settings.refit or any(
-        _data.fixed_epochs(fn, settings.epochs) is None for fn in models.values()
-    )
-    problems = label_problems(
-        trained, splits, labels, strata, settings.validation_fraction, fit_part, seeds, names
-    )
-    skipped = skip_or_refuse(problems, strategies is not None, trained, "label", "ml_ros")
-    if skipped:
-        resolved = [s for s in resolved if s.name not in skipped]
-        trained = [s for s in trained if s.name not in skipped]
-    target = MultilabelTarget(len(names), strata)
+class MultilabelKind(Kind):
+    """An ``(N, K)`` 0/1 matrix: several labels per row, each its own binary problem."""
 
-    def make(members, label):
+    name = "multilabel"
+    strategies = MULTILABEL_STRATEGIES
+    default_strategies = MULTILABEL_DEFAULT_STRATEGIES
+    aliases = _ALIASES
+    ensemble_members = MULTILABEL_ENSEMBLE_MEMBERS
+    metrics = MULTILABEL_METRICS
+    default_metric = "balanced_accuracy"
+    unit = "label"
+    instead = "ml_ros"
+
+    def read(self, y, xa):
+        return label_matrix(y, xa.shape[0])
+
+    def strata(self, labels, names):
+        strata, strata_names = rarest_label(labels, names)
+        return strata, strata_names, {}
+
+    def counts(self, labels, names):
+        return labels.sum(axis=0)
+
+    def problems(self, trained, splits, labels, strata, names, fraction, fit_part, seeds):
+        return label_problems(trained, splits, labels, strata, fraction, fit_part, seeds, names)
+
+    def target(self, labels, names, strata, facts, settings):
+        return MultilabelTarget(len(names), strata)
+
+    def collector(self, members, label, target, settings, seeds):
         return LabelCollector(members, label, target.k, settings.max_scores, seeds)
 
-    collectors = collectors_of(
-        resolved,
-        models,
-        target.k,
-        settings.max_scores,
-        seeds,
-        member_names=MULTILABEL_ENSEMBLE_MEMBERS,
-        make=make,
-    )
-    config = make_config(
-        xa,
-        labels,
-        spec,
-        names,
-        labels.sum(axis=0),
-        resolved,
-        skipped,
-        models,
-        cv_config,
-        repeats,
-        settings,
-        target="multilabel",
-        metrics=list(MULTILABEL_METRICS),
-        fold_columns=["per_label", "test_counts"],
-        # the rule that keeps the ensemble unless beaten rests on a benchmark of one class
-        # per row: here the top row is recommended
-        prefer=None,
-        strata="each row's rarest positive label",
-    )
-    return Plan(
-        xa, labels, spec, target, models, trained, splits, seeds, collectors, config, settings
-    )
+    def config_extra(self, names, facts):
+        return {
+            "target": "multilabel",
+            "metrics": list(MULTILABEL_METRICS),
+            "fold_columns": ["per_label", "test_counts"],
+            # the rule that keeps the ensemble unless beaten rests on a benchmark of one
+            # class per row: here the top row is recommended
+            "prefer": None,
+            "strata": "each row's rarest positive label",
+        }
+
+
+KIND = MultilabelKind()
 
 
 __all__ = [
@@ -531,9 +510,9 @@ __all__ = [
     "MULTILABEL_ENSEMBLE_MEMBERS",
     "MULTILABEL_STRATEGIES",
     "BinaryLossSpec",
+    "MultilabelKind",
     "MultilabelTarget",
     "label_matrix",
     "label_scores",
-    "plan",
     "rarest_label",
 ]
