@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from sklearn.model_selection import GroupKFold
 
 from keras_imbalance.comparison import (
     KINDS,
+    Strategy,
+    TrainingRows,
     TrainingSettings,
     _compare,
     _fold,
@@ -24,7 +27,7 @@ from keras_imbalance.comparison import (
     load_results,
     validation_split,
 )
-from keras_imbalance.comparison._strategies import resolve_strategies
+from keras_imbalance.comparison._strategies import ClassWeighted, resolve_strategies
 
 STRATEGIES = KINDS["multiclass"].strategies
 
@@ -1051,3 +1054,52 @@ def test_borderline_smote2_trains_on_imbalanced_learns_rows(monkeypatch):
     monkeypatch.setattr(_fold._Fold, "fit", spy)
     compare(x, y, strategies=["borderline_smote2"], **{**FAST, "epochs": 1})
     assert checked and min(checked) < 6  # old table: k lowered to the class size - 1
+
+
+@dataclass(frozen=True)
+class _DoubledPositives(Strategy):
+    """A user-built strategy: loss weight 2 on class 1, 1 elsewhere."""
+
+    def rows(self, x, y, n_classes, seed, space=None):
+        return TrainingRows(np.ones(len(y)), np.where(y == 1, 2.0, 1.0), len(y))
+
+
+def _trainable(input_shape, n_classes):
+    import keras
+
+    inp = keras.Input(input_shape)
+    model = keras.Model(inp, keras.layers.Dense(n_classes)(inp))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    return model
+
+
+def test_user_built_strategies_run_in_compare(monkeypatch):
+    """Strategy objects of the user's own run under their names: a subclass with its own rows
+    trains on them (seen by the fold), and a user-built ClassWeighted equals the registry's
+    'balanced' fold for fold (same rows, same seeds)."""
+    x, y, _ = _data()
+    seen = []
+    original = _DoubledPositives.rows
+
+    def spy(self, x_fit, y_fit, *args, **kwargs):
+        rows = original(self, x_fit, y_fit, *args, **kwargs)
+        seen.append((np.bincount(y_fit), rows.weight.sum()))
+        return rows
+
+    monkeypatch.setattr(_DoubledPositives, "rows", spy)
+    doubled = _DoubledPositives("doubled", "weight 2 on positives")
+    result = compare(x, y, strategies=[doubled, "balanced"], **FAST)
+    assert {"none", "none+threshold", "doubled", "balanced"} <= set(result.leaderboard["strategy"])
+    assert len(result.folds[result.folds["strategy"] == "doubled"]) == 2
+    assert seen and all(w == counts[0] + 2 * counts[1] for counts, w in seen)
+
+    options = dict(FAST, model_fn=_trainable, epochs=3, standardize=True)
+    mine = ClassWeighted("my_balanced", "balanced class weights", weight_strategy="balanced")
+    ours = compare(x, y, strategies=["balanced"], **options).folds
+    theirs = compare(x, y, strategies=[mine], **options).folds
+    a = ours[ours["strategy"] == "balanced"]["balanced_accuracy"].to_numpy()
+    b = theirs[theirs["strategy"] == "my_balanced"]["balanced_accuracy"].to_numpy()
+    np.testing.assert_array_equal(a, b)
+
+    with pytest.raises(ValueError, match="names of their own"):
+        compare(x, y, strategies=[_DoubledPositives("balanced", "clash")], **FAST)

@@ -78,9 +78,11 @@ def compare(
         ``(n_samples, n_labels)`` (or DataFrame) with rows of several (or no) 1s; or
         segmentation masks of class ids ``(n_samples, h, w)`` (``(..., 1)`` too) for images
         ``x`` of shape ``(n_samples, h, w[, channels])``. See ``layout`` and Notes.
-    strategies : list of str, default=None
-        Names from :data:`STRATEGIES` (aliases such as ``"none + tuned threshold"`` accepted);
-        ``None`` runs :data:`DEFAULT_STRATEGIES`. ``none`` and ``none+threshold`` are always
+    strategies : list of str or Strategy, default=None
+        Names from ``KINDS[kind].strategies`` (aliases such as ``"none + tuned threshold"``
+        accepted) or :class:`Strategy` objects of your own (their ``name`` must be new; a
+        results file records names only, so give a changed strategy a new name);
+        ``None`` runs ``KINDS[kind].default_strategies``. ``none`` and ``none+threshold`` are always
         run (the baseline of the recommendation; the threshold reuses its fit). ``ensemble``
         fits nothing of its own: on each fold it averages the class probabilities of every
         model x every strategy of :data:`ENSEMBLE_MEMBERS` in the run (argmax decides); its

@@ -163,7 +163,10 @@ class Strategy:
 
     @property
     def group(self) -> str:
-        """Training recipe shared by strategies that need one fit only."""
+        """Training recipe shared by strategies that need one fit only (a class of the
+        user's own trains apart: its behaviour is not known from ``kind`` and ``param``)."""
+        if not type(self).__module__.startswith("keras_imbalance."):
+            return f"{type(self).__module__}.{type(self).__qualname__}:{self.name}"
         return f"{self.kind}:{self.param}"
 
     @property
@@ -540,7 +543,8 @@ def resolve_strategies(
     baseline, and the tuned threshold reuses its fit at no extra cost); duplicates are
     dropped, the user's order is kept otherwise. Every unknown name is reported at once.
     ``registry``, ``defaults``, ``aliases`` and ``first`` (the names always run) serve
-    another target's registry (multi-label, segmentation).
+    another target's registry (multi-label, segmentation). A :class:`Strategy` object in the
+    list (a user-built one) runs as it is, under its own ``name``.
     """
     registry = STRATEGIES if registry is None else registry
     if strategies is None:
@@ -556,7 +560,20 @@ def resolve_strategies(
             ) from None
     bad = []
     canon = []
+    own: dict[str, Strategy] = {}  # user-built strategies, by name
     for n in names:
+        if isinstance(n, Strategy):
+            taken = n.name in registry or n.name in own
+            if not isinstance(n.name, str) or not n.name or (taken and own.get(n.name) != n):
+                raise invalid(
+                    "strategies",
+                    "user-built strategies with names of their own (not a registry name, not "
+                    "used twice)",
+                    n.name,
+                )
+            own[n.name] = n
+            canon.append(n.name)
+            continue
         try:
             canon.append(canonical_name(n, registry=registry, aliases=aliases))
         except ValueError:
@@ -565,4 +582,4 @@ def resolve_strategies(
         allowed = ", ".join(registry)
         raise invalid("strategies", f"names among {{{allowed}}} (or their aliases)", bad)
     ordered = list(first) + [n for n in canon if n not in first]
-    return [registry[n] for n in dict.fromkeys(ordered)]
+    return [own[n] if n in own else registry[n] for n in dict.fromkeys(ordered)]
