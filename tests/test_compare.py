@@ -27,7 +27,7 @@ from keras_imbalance.comparison import (
     load_results,
     validation_split,
 )
-from keras_imbalance.comparison._strategies import ClassWeighted, resolve_strategies
+from keras_imbalance.comparison._strategies import ClassWeightStrategy, resolve_strategies
 
 STRATEGIES = KINDS["multiclass"].strategies
 
@@ -1075,7 +1075,7 @@ def _trainable(input_shape, n_classes):
 
 def test_user_built_strategies_run_in_compare(monkeypatch):
     """Strategy objects of the user's own run under their names: a subclass with its own rows
-    trains on them (seen by the fold), and a user-built ClassWeighted equals the registry's
+    trains on them (seen by the fold), and a user-built ClassWeightStrategy equals the registry's
     'balanced' fold for fold (same rows, same seeds)."""
     x, y, _ = _data()
     seen = []
@@ -1094,7 +1094,7 @@ def test_user_built_strategies_run_in_compare(monkeypatch):
     assert seen and all(w == counts[0] + 2 * counts[1] for counts, w in seen)
 
     options = dict(FAST, model_fn=_trainable, epochs=3, standardize=True)
-    mine = ClassWeighted("my_balanced", "balanced class weights", weight_strategy="balanced")
+    mine = ClassWeightStrategy("my_balanced", "balanced class weights", weight_strategy="balanced")
     ours = compare(x, y, strategies=["balanced"], **options).folds
     theirs = compare(x, y, strategies=[mine], **options).folds
     a = ours[ours["strategy"] == "balanced"]["balanced_accuracy"].to_numpy()
@@ -1103,3 +1103,18 @@ def test_user_built_strategies_run_in_compare(monkeypatch):
 
     with pytest.raises(ValueError, match="names of their own"):
         compare(x, y, strategies=[_DoubledPositives("balanced", "clash")], **FAST)
+
+
+def test_compare_takes_one_settings_object_like_fit_strategy():
+    x, y, _ = _data()
+    settings = TrainingSettings(epochs=2, patience=1, standardize=False)
+    by_object = compare(
+        x, y, strategies=["balanced"], cv=2, model_fn=frozen_model, settings=settings
+    )
+    by_keywords = compare(x, y, strategies=["balanced"], **FAST)
+    assert by_object.config == by_keywords.config  # the same fingerprint
+    assert by_object.settings == settings
+    with pytest.raises(ValueError, match=r"`settings`.*None when training keywords.*'epochs'"):
+        compare(x, y, strategies=[], cv=2, model_fn=frozen_model, settings=settings, epochs=3)
+    with pytest.raises(ValueError, match=r"`settings`.*target='multiclass'"):
+        compare(x, y, strategies=[], cv=2, settings=TrainingSettings(target="multilabel"))

@@ -19,6 +19,7 @@ from keras_imbalance.comparison import (
 from keras_imbalance.comparison.kinds.segmentation import (
     SegmentationTarget,
     mask_scores,
+    masks_of,
     pixel_confusion,
     rarest_class,
 )
@@ -174,3 +175,43 @@ def test_bad_models_and_masks_get_one_line():
         compare(x, masks, costs={0: 1, 1: 5}, **FAST)
     with pytest.raises(ValueError, match="`metric`"):
         compare(x, masks, metric="balanced_accuracy", **FAST)
+
+
+def test_ignore_class_leaves_void_pixels_out_of_classes_loss_strata_and_scores():
+    """Void pixels (255, a 1-pixel border) are no class: the classes and counts are the real
+    ones, every score counts only the labelled test pixels, the strata never pick the void,
+    and the packed loss does not change whatever the logits at void pixels are."""
+    from keras_imbalance.comparison._packed_losses import PackedSegmentationLoss
+
+    x, masks = squares()
+    void = np.zeros(masks.shape, bool)
+    void[:, 0, :] = void[:, :, 0] = True
+    masks = np.where(void, 255, masks)
+    result = compare(x, masks, strategies=["ce", "weighted_ce_balanced"], ignore_class=255, **FAST)
+    assert result.classes == ["0", "1", "2"] and result.config["ignore_class"] == 255
+    assert result.class_counts == np.bincount(masks[~void], minlength=3).tolist()
+    for row in result.rows:
+        labelled = int((~void[: row["n_test"]]).sum())  # every image has the same border
+        assert np.asarray(row["confusion"]).sum() == labelled
+    # without ignore_class, 255 would be a fourth class
+    assert compare(x, masks, strategies=["ce"], **{**FAST, "epochs": 1}).classes[-1] == "255"
+
+    codes, names = masks_of(masks, x.shape, ignore_class=255)
+    assert names == ["0", "1", "2"] and (codes[void] == 3).all() and (codes[~void] < 3).all()
+    strata, strata_names, rare = rarest_class(codes, names)
+    assert rare == 2 and strata_names == ["class 1", "class 2"]  # real classes only
+
+    rng = np.random.default_rng(0)
+    y_true = np.stack([codes[:4, None], np.ones((4, 1, 12, 12))], axis=-1).astype(np.float32)
+    loss = PackedSegmentationLoss([1.0], [[1.0, 2.0, 3.0]], ["dice"])
+    logits = rng.normal(size=(4, 1, 12, 12, 3)).astype(np.float32)
+    other = np.where(void[:4, None, ..., None], rng.normal(size=logits.shape) * 5, logits)
+    np.testing.assert_allclose(
+        np.asarray(loss(y_true, logits)),
+        np.asarray(loss(y_true, other.astype(np.float32))),
+        rtol=1e-6,
+    )
+    with pytest.raises(ValueError, match="`ignore_class`.*segmentation masks only"):
+        compare(x[:, 0, 0], masks[:, 0, 0], ignore_class=255)
+    with pytest.raises(ValueError, match="`ignore_class`.*occurs in the masks"):
+        compare(x, masks, ignore_class=7, **FAST)

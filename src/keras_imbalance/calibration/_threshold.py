@@ -9,7 +9,9 @@ import numpy as np
 from .._validation import check_number, check_option, check_weights_array, invalid
 from ._priors import _check_proba
 
-METRICS = ("f1", "g_mean", "balanced_accuracy", "cost")
+METRICS = ("f1", "geometric_mean", "balanced_accuracy", "cost")
+# spellings of 0.1, accepted with a DeprecationWarning
+_OLD_METRICS = {"g_mean": "geometric_mean"}
 # log(0) = -inf would make offsets meaningless; probabilities are floored here first.
 _TINY = np.finfo(np.float64).tiny
 
@@ -206,7 +208,7 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
     positive) in O(N log N), and the best cut is returned as the midpoint between the
     lowest score kept positive and the next lower distinct score (so small changes in
     new probabilities do not flip decisions on the tuning points). Ties keep the highest
-    threshold. ``metric="f1"`` is the F1 score of class 1; ``"g_mean"`` is
+    threshold. ``metric="f1"`` is the F1 score of class 1; ``"geometric_mean"`` is
     ``sqrt(TPR * TNR)``; ``"balanced_accuracy"`` is ``(TPR + TNR) / 2``; ``"cost"`` minimises
     the mean cost ``sum costs[true, predicted] / n`` of a 2 x 2 ``costs`` matrix (binary only:
     for more classes use :func:`bayes_decision` on calibrated probabilities).
@@ -221,7 +223,7 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
     result never scores below argmax on the tuning data. A sweep over all classes is
     repeated up to ``max_iter`` times (until no class improves). The result is a local
     optimum, returned with ``b_0 = 0``. ``"f1"`` is macro F1 (scikit-learn
-    ``average="macro"``), ``"g_mean"`` the geometric mean of the per-class recalls
+    ``average="macro"``), ``"geometric_mean"`` the geometric mean of the per-class recalls
     (imbalanced-learn) and ``"balanced_accuracy"`` the mean recall.
 
     Tune on validation data (not on the training data), then apply with
@@ -234,8 +236,9 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
         problems need both classes.
     proba : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
         Predicted probabilities (the first two forms: of class 1).
-    metric : {"f1", "g_mean", "balanced_accuracy", "cost"}, default="f1"
-        Score to maximise (``"cost"``: the mean cost to minimise).
+    metric : {"f1", "geometric_mean", "balanced_accuracy", "cost"}, default="f1"
+        Score to maximise (``"cost"``: the mean cost to minimise). ``"g_mean"``, the 0.1
+        spelling of ``"geometric_mean"``, still works with a DeprecationWarning.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights of the samples in the counts.
     max_iter : int, default=20
@@ -264,6 +267,16 @@ def tune_threshold(y_true, proba, metric="f1", *, sample_weight=None, max_iter=2
     >>> round(t, 3), apply_threshold(p, t).tolist()
     (0.275, [0, 0, 0, 0, 1, 1, 1, 1])
     """
+    if isinstance(metric, str) and metric in _OLD_METRICS:
+        import warnings
+
+        warnings.warn(
+            f"tune_threshold(metric={metric!r}) is deprecated and will be removed in "
+            f"keras-imbalance 0.2: use metric={_OLD_METRICS[metric]!r}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        metric = _OLD_METRICS[metric]
     check_option("metric", metric, METRICS)
     P, layout = _check_proba(proba)
     n, k = P.shape

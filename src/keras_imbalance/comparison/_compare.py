@@ -10,6 +10,7 @@ as they finish, and the ensemble rows are built from their members' rows.
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import numpy as np
@@ -46,6 +47,8 @@ def compare(
     packed=True,
     costs=None,
     layout=None,
+    settings=None,
+    ignore_class=None,
 ):
     """Compare imbalance strategies by stratified (repeated) cross-validation.
 
@@ -113,7 +116,7 @@ def compare(
     metric : {"balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", \
 "pr_auc", "expected_cost", "mean_iou", "rare_iou", "mean_dice"}, default=None
         Ranking metric; also the early-stopping monitor and (mapped to ``balanced_accuracy``,
-        ``g_mean`` or ``f1``) the target of the threshold tuning. ``None``:
+        ``geometric_mean`` or ``f1``) the target of the threshold tuning. ``None``:
         ``"balanced_accuracy"``, or ``"expected_cost"`` (the mean cost per row, lower is
         better) when ``costs`` are given, or ``"mean_iou"`` for segmentation masks (the last
         three are for masks only).
@@ -176,6 +179,17 @@ def compare(
         Bayes rule ``argmin_j sum_i p_i costs[i, j]`` on probabilities whose training prior
         (class weights, resampling, logit adjustment) is corrected back to the data's.
         ``none+threshold`` then answers with ``none``.
+    settings : TrainingSettings, default=None
+        All training settings at once (e.g. ``result.settings`` of an earlier run), as in
+        :func:`fit_strategy`; then leave ``metric``, ``epochs``, ``batch_size``, ``patience``,
+        ``validation_fraction``, ``refit``, ``standardize``, ``random_state``, ``max_scores``,
+        ``jit_compile`` and ``packed`` at their defaults (a changed one is refused). Its
+        ``target`` must be the kind of ``y`` and its ``costs`` (a matrix) take the place of
+        ``costs``.
+    ignore_class : int, default=None
+        Segmentation masks only: the id of void pixels (e.g. 255: borders, unlabelled areas).
+        They are left out of the training loss, the strata of the folds and every score, so
+        they never become a class of their own.
 
     Returns
     -------
@@ -234,30 +248,58 @@ def compare(
     >>> result.leaderboard[["strategy", "mean", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
     kind = KINDS[target_kind(y, layout)]
-    settings = training_settings(
-        None,
-        {
-            "metric": kind.default_metric if metric is None else metric,
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "patience": patience,
-            "validation_fraction": validation_fraction,
-            "refit": refit,
-            "standardize": standardize,
-            "random_state": random_state,
-            "max_scores": max_scores,
-            "jit_compile": jit_compile,
-            "packed": packed,
-            **({} if kind.name == "multiclass" else {"target": kind.name}),
-        },
-    )
+    training = {
+        "metric": metric,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "patience": patience,
+        "validation_fraction": validation_fraction,
+        "refit": refit,
+        "standardize": standardize,
+        "random_state": random_state,
+        "max_scores": max_scores,
+        "jit_compile": jit_compile,
+        "packed": packed,
+    }
+    settings = _settings_of(kind, settings, training)
     repeats = check_number("repeats", repeats, low=1, integer=True)
     if progress is not None and not callable(progress):
         raise invalid(
             "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
         )
+    if ignore_class is not None:
+        kind = kind.ignoring(ignore_class)
     planned = plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric)
     return execute(planned, results_path, progress, n_jobs, run=run_task)
+
+
+def _settings_of(kind, settings, training: dict):
+    """The :class:`TrainingSettings` of a comparison of ``kind``: ``settings`` as given (the
+    training keywords left at their defaults) or built from the keywords."""
+    if settings is None:
+        if training["metric"] is None:
+            training["metric"] = kind.default_metric
+        if kind.name != "multiclass":
+            training["target"] = kind.name
+        return training_settings(None, training)
+    defaults = inspect.signature(compare).parameters
+    changed = sorted(
+        name for name, value in training.items() if not _same(value, defaults[name].default)
+    )
+    if changed:
+        raise invalid("settings", "None when training keywords are given", changed)
+    settings = training_settings(settings, {})
+    if settings.target != kind.name:
+        raise invalid(
+            "settings",
+            f"TrainingSettings(target={kind.name!r}) for this y (a {kind.name} target)",
+            f"target={settings.target!r}",
+        )
+    return settings
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def target_kind(y, layout) -> str:

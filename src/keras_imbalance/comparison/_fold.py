@@ -31,7 +31,7 @@ logits, rule)`` (the validation score of a copy) and ``tune(y, logits, metric)``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -188,6 +188,17 @@ class _Fold:
         whole-fold copies run ``known_epochs[recipe]`` epochs."""
         from keras_imbalance.comparison import _packing
 
+        net, data, specs = self._pack(copies)
+        priors = self._priors(copies, specs)
+        watch = self._callbacks(copies, net, priors, known_epochs)
+        seconds = _packing.fit(net, data, watch.epochs, watch.callbacks)
+        return self._deciders(copies, net, data.batch_size, priors, watch), seconds
+
+    def _pack(self, copies: list) -> tuple:
+        """``(net, rows, loss specs)`` of one packed fit: every copy's training rows in one
+        store, the packed network of the builder, compiled with the kind's packed loss."""
+        from keras_imbalance.comparison import _packing
+
         k, settings = self.k, self.settings
         # the store: each part's rows as its scaler makes them (resamplers see them "mixed":
         # categories as codes), then every copy's synthetic rows; all turned into model input
@@ -235,16 +246,25 @@ class _Fold:
             self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
         )
         _packing.compile_net(net, specs, k, settings, self.target.packed_loss(specs, k))
+        return net, data, specs
 
-        costs = None if settings.costs is None else np.asarray(settings.costs)
-        priors = (
-            [
-                _prior_correction(c.rows, spec, self.y[self.part(c.full)[0]], k)
-                for c, spec in zip(copies, specs, strict=True)
-            ]
-            if costs is not None
-            else [None] * len(copies)
-        )
+    def _priors(self, copies: list, specs: list) -> list:
+        """Per copy, the log-space prior correction of a cost rule (None without costs)."""
+        if self.settings.costs is None:
+            return [None] * len(copies)
+        return [
+            _prior_correction(c.rows, spec, self.y[self.part(c.full)[0]], self.k)
+            for c, spec in zip(copies, specs, strict=True)
+        ]
+
+    def _callbacks(self, copies: list, net, priors: list, known_epochs: dict) -> _Watch:
+        """Who watches the fit: a :class:`~._packing.CopyMonitor` of the early-stopping
+        copies (scored by the kind on the validation rows, their whole-fold partners kept at
+        their best epoch) and :class:`~._packing.Snapshots` of whole-fold copies that run a
+        known number of epochs; and how many epochs the fit runs."""
+        from keras_imbalance.comparison import _packing
+
+        settings = self.settings
         watched = {
             i: self.recipes[c.recipe].rules
             for i, c in enumerate(copies)
@@ -257,7 +277,7 @@ class _Fold:
             for j, d in enumerate(copies)
             if c.full and j in watched and d.recipe == c.recipe
         }
-        callbacks, epochs, monitor, snaps = [], self.fixed, None, None
+        watch = _Watch([], self.fixed, order, partners)
         if watched:
             x_val = np.repeat(self.x_val[:, None], len(copies), axis=1)
             y_val, metric = self.y_val, settings.metric
@@ -265,25 +285,29 @@ class _Fold:
             def score(copy, rule, logits):
                 return self.target.rule_score(metric, y_val, logits, rule, priors[order[copy]])
 
-            monitor = _packing.CopyMonitor(
+            watch.monitor = _packing.CopyMonitor(
                 net, x_val, watched, score, settings.patience, partners, REFITTED
             )
-            callbacks.append(monitor)
-            epochs = settings.epochs
-        alone = {
+            watch.callbacks.append(watch.monitor)
+            watch.epochs = settings.epochs
+        watch.alone = {
             i: known_epochs[c.recipe]
             for i, c in enumerate(copies)
             if c.full and i not in partners.values() and self.fixed is None
         }
-        if alone:
-            snaps = _packing.Snapshots(net, alone)
-            callbacks.append(snaps)
-            epochs = max(alone.values())
-        seconds = _packing.fit(net, data, epochs, callbacks)
-        final = net.all_copy_weights(range(len(copies)))
+        if watch.alone:
+            watch.snaps = _packing.Snapshots(net, watch.alone)
+            watch.callbacks.append(watch.snaps)
+            watch.epochs = max(watch.alone.values())
+        return watch
 
+    def _deciders(self, copies: list, net, batch: int, priors: list, watch: _Watch) -> dict:
+        """A :class:`Decider` per (recipe, rule) from the fitted copies: the monitor's best
+        weights (or the refit partner's at that epoch, a snapshot, the final weights)."""
+        final = net.all_copy_weights(range(len(copies)))
+        costs = None if self.settings.costs is None else np.asarray(self.settings.costs)
+        monitor, partners, order = watch.monitor, watch.partners, watch.order
         deciders = {}
-        batch = data.batch_size
         for i, c in enumerate(copies):
             n_rows, note = int(self.part(c.full)[0].size), c.rows.note
             if c.full:
@@ -293,8 +317,8 @@ class _Fold:
                     found = monitor.partner_weights[m]
                     best = monitor.best_epoch[m][rule]
                     run = monitor.copy_epochs_run(m)
-                elif i in alone:
-                    found, best, run = snaps.weights[i], alone[i], alone[i]
+                elif i in watch.alone:
+                    found, best, run = watch.snaps.weights[i], watch.alone[i], watch.alone[i]
                 else:
                     found, best, run = final[i], self.fixed, self.fixed
                 deciders[(c.recipe, rule)] = Decider(
@@ -323,7 +347,20 @@ class _Fold:
                         priors[i],
                         costs if rule == "cost" else None,
                     )
-        return deciders, seconds
+        return deciders
+
+
+@dataclass
+class _Watch:
+    """The callbacks of one packed fit and what the deciders read back from them."""
+
+    callbacks: list
+    epochs: Any
+    order: list  # copy index of each monitored copy
+    partners: dict  # monitored copy (its place in order) -> its whole-fold partner copy
+    monitor: Any = None
+    snaps: Any = None
+    alone: dict = field(default_factory=dict)
 
 
 def fit_fold(

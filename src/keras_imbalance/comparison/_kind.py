@@ -102,6 +102,14 @@ class Kind:
         """The settings after ``costs`` (only kinds with ``takes_costs`` get any)."""
         return settings
 
+    def ignoring(self, ignore_class) -> Kind:
+        """This kind with labels ``ignore_class`` left out (segmentation's void pixels)."""
+        from keras_imbalance._validation import invalid
+
+        raise invalid(
+            "ignore_class", f"None for a {self.name} target (segmentation masks only)", ignore_class
+        )
+
     # ----------------------------------------------------------------- what runs
 
     def resolve(self, strategies) -> list:

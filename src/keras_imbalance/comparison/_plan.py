@@ -83,7 +83,9 @@ def plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs=None, me
         settings,
         **kind.config_extra(names, facts),
     )
-    return Plan(xa, labels, spec, target, models, trained, splits, seeds, collectors, config, settings)
+    return Plan(
+        xa, labels, spec, target, models, trained, splits, seeds, collectors, config, settings
+    )
 
 
 def collectors_of(resolved, models, member_names, make) -> list[Collector]:

@@ -46,7 +46,7 @@ COST_METRICS = ("expected_cost",)
 #: ranking metric -> the metric ``calibration.tune_threshold`` maximises for a tuned rule
 TUNE_FOR = {
     "balanced_accuracy": "balanced_accuracy",
-    "geometric_mean": "g_mean",
+    "geometric_mean": "geometric_mean",
     "macro_f1": "f1",
     "matthews_correlation": "balanced_accuracy",
     "pr_auc": "balanced_accuracy",

@@ -194,7 +194,7 @@ class Strategy:
 
 
 @dataclass(frozen=True)
-class ClassWeighted(Strategy):
+class ClassWeightStrategy(Strategy):
     """Plain cross-entropy with ``weights.class_weights(y, weight_strategy)`` per row."""
 
     weight_strategy: str = "balanced"
@@ -249,7 +249,7 @@ class LossStrategy(Strategy):
 
 
 @dataclass(frozen=True)
-class Resampled(Strategy):
+class ResampleStrategy(Strategy):
     """An imbalanced-learn sampler applied to the fit rows (``keras_imbalance.resample``)."""
 
     method: str = "smote"
@@ -367,7 +367,7 @@ class BalancedBatchesStrategy(Strategy):
 
 
 @dataclass(frozen=True)
-class Ensemble(Strategy):
+class EnsembleStrategy(Strategy):
     """Mean class probabilities of the fold's fits of :data:`ENSEMBLE_MEMBERS`; trains nothing."""
 
     kind = "ensemble"
@@ -441,15 +441,15 @@ def _registry() -> dict[str, Strategy]:
         ),
     }
     for name, text in _WEIGHT_TEXT.items():
-        out[name] = ClassWeighted(name, text, weight_strategy=name)
+        out[name] = ClassWeightStrategy(name, text, weight_strategy=name)
     for strategy in _losses():
         out[strategy.name] = strategy
     for name, text in _RESAMPLE_TEXT.items():
-        out[name] = Resampled(name, text, method=name)
+        out[name] = ResampleStrategy(name, text, method=name)
     out["balanced_batches"] = BalancedBatchesStrategy(
         "balanced_batches", "BalancedBatches: class-balanced draws redrawn every epoch"
     )
-    out["ensemble"] = Ensemble(
+    out["ensemble"] = EnsembleStrategy(
         "ensemble",
         "mean class probabilities of the fold's fits of ENSEMBLE_MEMBERS (every model), argmax",
     )

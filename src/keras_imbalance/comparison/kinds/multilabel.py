@@ -45,8 +45,8 @@ from keras_imbalance.comparison._scoring import kept_rows
 from keras_imbalance.comparison._settings import MULTILABEL_METRICS, TUNE_FOR
 from keras_imbalance.comparison._strategies import (
     BalancedBatchesStrategy,
-    Ensemble,
-    Resampled,
+    EnsembleStrategy,
+    ResampleStrategy,
     Strategy,
 )
 from keras_imbalance.targets import analyse
@@ -92,7 +92,7 @@ def _positives(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 @dataclass(frozen=True)
-class LabelLoss(LabelStrategy):
+class LabelLossStrategy(LabelStrategy):
     """A per-label loss: ``balanced``, ``focal`` (``gamma``) or ``logit_adjusted``."""
 
     loss: str = "balanced"
@@ -114,7 +114,7 @@ class LabelLoss(LabelStrategy):
 
 
 @dataclass(frozen=True)
-class LabelResampled(_Binary, Resampled):
+class LabelResampleStrategy(_Binary, ResampleStrategy):
     """Rows of ``resample(method=...)`` on the label matrix: ``ml_ros``, ``mlsmote``, or a
     label-powerset method (``random_over``, ``smote``: ``layout="multilabel"``)."""
 
@@ -153,7 +153,7 @@ def _powerset_smote(y) -> dict:
 
 
 @dataclass(frozen=True)
-class LabelBatches(_Binary, BalancedBatchesStrategy):
+class LabelBatchesStrategy(_Binary, BalancedBatchesStrategy):
     """Label-balanced draws (``BalancedBatches(mode="labels")``) redrawn every epoch."""
 
     mode: str = "labels"
@@ -170,40 +170,40 @@ def _registry() -> dict[str, Strategy]:
             "binary cross-entropy per label, a threshold per label tuned on the validation rows",
             tuned=True,
         ),
-        "balanced": LabelLoss(
+        "balanced": LabelLossStrategy(
             "balanced",
             "per-label weights n / (2 n_pos) on positives, n / (2 n_neg) on negatives",
             loss="balanced",
         ),
-        "focal": LabelLoss(
+        "focal": LabelLossStrategy(
             "focal", "binary focal loss per label, gamma = 2, alpha = n_neg / n", loss="focal"
         ),
-        "logit_adjusted": LabelLoss(
+        "logit_adjusted": LabelLossStrategy(
             "logit_adjusted",
             "per-label logit offset log(p / (1 - p)) in training (Menon et al. 2021)",
             loss="logit_adjusted",
         ),
-        "ml_ros": LabelResampled(
+        "ml_ros": LabelResampleStrategy(
             "ml_ros", "ML-ROS on the training part (Charte et al. 2015)", method="ml_ros"
         ),
-        "mlsmote": LabelResampled(
+        "mlsmote": LabelResampleStrategy(
             "mlsmote", "MLSMOTE on the training part (Charte et al. 2015)", method="mlsmote"
         ),
-        "label_batches": LabelBatches(
+        "label_batches": LabelBatchesStrategy(
             "label_batches",
             "BalancedBatches(mode='labels'): rows drawn by their rarest label, every epoch",
         ),
-        "powerset_ros": LabelResampled(
+        "powerset_ros": LabelResampleStrategy(
             "powerset_ros",
             "RandomOverSampler on the label combinations (label powerset)",
             method="random_over",
         ),
-        "powerset_smote": LabelResampled(
+        "powerset_smote": LabelResampleStrategy(
             "powerset_smote",
             "SMOTE on the label combinations of 3 rows or more (label powerset)",
             method="smote",
         ),
-        "ensemble": Ensemble(
+        "ensemble": EnsembleStrategy(
             "ensemble",
             "mean per-label probabilities of the fold's MULTILABEL_ENSEMBLE_MEMBERS fits",
         ),

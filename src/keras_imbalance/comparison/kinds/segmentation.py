@@ -27,6 +27,7 @@ present in it with the fewest pixels in the data).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ class SegmentationLossSpec:
 
 
 @dataclass(frozen=True)
-class SegmentationLoss(Strategy):
+class SegmentationLossStrategy(Strategy):
     """A segmentation loss: ``ce`` weight, class weights (a ``class_weights`` strategy of
     the training masks) and an overlap term."""
 
@@ -73,6 +74,7 @@ class SegmentationLoss(Strategy):
                 self.weights,
                 layout="dense",
                 classes=list(range(n_classes)),
+                ignore_class=n_classes,  # the code of void pixels (see masks_of)
                 absent="one",
                 normalize="mean",
             )
@@ -82,20 +84,24 @@ class SegmentationLoss(Strategy):
 
 def _registry() -> dict[str, Strategy]:
     out = [
-        SegmentationLoss("ce", "cross-entropy per pixel"),
-        SegmentationLoss(
+        SegmentationLossStrategy("ce", "cross-entropy per pixel"),
+        SegmentationLossStrategy(
             "weighted_ce_balanced",
             "cross-entropy weighted by class_weights(masks, 'balanced')",
             weights="balanced",
         ),
-        SegmentationLoss(
+        SegmentationLossStrategy(
             "weighted_ce_median_frequency",
             "cross-entropy weighted by class_weights(masks, 'median_frequency') (SegNet)",
             weights="median_frequency",
         ),
-        SegmentationLoss("dice", "soft Dice over the pixels of a batch", ce=0.0, overlap="dice"),
-        SegmentationLoss("ce+dice", "cross-entropy + soft Dice (weights 1, 1)", overlap="dice"),
-        SegmentationLoss(
+        SegmentationLossStrategy(
+            "dice", "soft Dice over the pixels of a batch", ce=0.0, overlap="dice"
+        ),
+        SegmentationLossStrategy(
+            "ce+dice", "cross-entropy + soft Dice (weights 1, 1)", overlap="dice"
+        ),
+        SegmentationLossStrategy(
             "focal_tversky",
             "focal Tversky, alpha 0.3, beta 0.7, gamma 4/3 (Abraham & Khan 2019)",
             ce=0.0,
@@ -109,6 +115,7 @@ def _registry() -> dict[str, Strategy]:
 SEGMENTATION_STRATEGIES: dict[str, Strategy] = _registry()
 
 _ALIASES = {
+    "none": "ce",  # the baseline's name in the other kinds
     "crossentropy": "ce",
     "weighted_ce": "weighted_ce_balanced",
     "balanced": "weighted_ce_balanced",
@@ -124,10 +131,12 @@ _ALIASES = {
 
 
 def pixel_confusion(masks: np.ndarray, logits: np.ndarray, k: int) -> np.ndarray:
-    """``(K, K)`` counts of (true class, argmax class) over every pixel."""
+    """``(K, K)`` counts of (true class, argmax class) over every pixel (void pixels, code
+    ``K``, are left out)."""
     pred = np.argmax(logits, axis=-1).reshape(-1)
     true = np.asarray(masks, dtype=np.int64).reshape(-1)
-    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+    kept = true < k
+    return np.bincount(true[kept] * k + pred[kept], minlength=k * k).reshape(k, k)
 
 
 def mask_scores(cm: np.ndarray, rare: int) -> dict:
@@ -203,9 +212,10 @@ class SegmentationTarget:
 # --------------------------------------------------------------------------------------------
 
 
-def masks_of(y, x_shape: tuple) -> tuple[np.ndarray, list[str]]:
+def masks_of(y, x_shape: tuple, ignore_class=None) -> tuple[np.ndarray, list[str]]:
     """``(masks as class codes 0..K-1, class names)`` of ``y`` ``(N, H, W)`` or
-    ``(N, H, W, 1)`` matching images ``x`` ``(N, H, W, ...)``."""
+    ``(N, H, W, 1)`` matching images ``x`` ``(N, H, W, ...)``; pixels of ``ignore_class``
+    (void) get the code ``K`` and name no class."""
     try:
         arr = np.asarray(y)
     except (TypeError, ValueError):
@@ -223,17 +233,28 @@ def masks_of(y, x_shape: tuple) -> tuple[np.ndarray, list[str]]:
         raise invalid("y", "masks of integer class ids", Text("non-integer values"))
     if arr.dtype.kind not in "biuf":
         raise invalid("y", "masks of integer class ids", Text(f"dtype {arr.dtype}"))
-    ids, codes = np.unique(arr, return_inverse=True)
+    void = None
+    if ignore_class is not None:
+        if isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer)):
+            raise invalid("ignore_class", "an integer class id (e.g. 255) or None", ignore_class)
+        void = arr == ignore_class
+        if not void.any():
+            raise invalid("ignore_class", "a class id that occurs in the masks", ignore_class)
+    ids = np.unique(arr if void is None else arr[~void])
     if ids.size < 2:
-        raise invalid("y", "masks with at least 2 classes", f"only class {ids.tolist()}")
-    return codes.reshape(arr.shape).astype(np.int64), [str(i) for i in ids.tolist()]
+        rest = "" if void is None else f" besides ignore_class={ignore_class}"
+        raise invalid("y", "masks with at least 2 classes", f"only class {ids.tolist()}{rest}")
+    codes = np.searchsorted(ids, arr).astype(np.int64)
+    if void is not None:
+        codes[void] = ids.size
+    return codes, [str(i) for i in ids.tolist()]
 
 
 def rarest_class(masks: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str], int]:
     """``(each image's stratum, the strata names, the rarest class)``: an image's stratum is
     the class present in it with the fewest pixels in all the masks."""
     k = len(names)
-    pixels = np.bincount(masks.reshape(-1), minlength=k)
+    pixels = np.bincount(masks.reshape(-1), minlength=k + 1)[:k]  # code k: void pixels
     order = np.argsort(pixels, kind="stable")  # rarest first
     present = np.stack([np.any(masks == c, axis=(1, 2)) for c in order], axis=1)
     key = order[np.argmax(present, axis=1)]
@@ -265,15 +286,22 @@ class SegmentationKind(Kind):
             )
         return xa, spec
 
+    ignore_class = None
+
+    def ignoring(self, ignore_class):
+        out = copy.copy(self)
+        out.ignore_class = ignore_class
+        return out
+
     def read(self, y, xa):
-        return masks_of(y, xa.shape)
+        return masks_of(y, xa.shape, self.ignore_class)
 
     def strata(self, labels, names):
         strata, strata_names, rare = rarest_class(labels, names)
         return strata, strata_names, {"rare": rare}
 
     def counts(self, labels, names):
-        return np.bincount(labels.reshape(-1), minlength=len(names))
+        return np.bincount(labels.reshape(-1), minlength=len(names) + 1)[: len(names)]
 
     def models(self, model_fn):
         if model_fn is None:
@@ -300,6 +328,7 @@ class SegmentationKind(Kind):
             "prefer": None,
             "rare_class": names[facts["rare"]],
             "strata": "each image's rarest class",
+            **({} if self.ignore_class is None else {"ignore_class": int(self.ignore_class)}),
         }
 
 
@@ -308,7 +337,7 @@ KIND = SegmentationKind()
 
 __all__ = [
     "SEGMENTATION_STRATEGIES",
-    "SegmentationLoss",
+    "SegmentationLossStrategy",
     "SegmentationLossSpec",
     "SegmentationKind",
     "SegmentationTarget",
