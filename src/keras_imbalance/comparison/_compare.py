@@ -238,6 +238,11 @@ def compare(
     Interval and recommendation rule: see :func:`keras_imbalance.comparison.corrected_interval`
     (Nadeau & Bengio's corrected resampled t interval, 95 %); the winner "beats none beyond
     noise" when the interval of its paired per-fold differences with ``none`` lies above 0.
+    When the run holds ``ensemble`` the recommendation keeps it unless the leaderboard's top
+    row beats it beyond noise (paired folds, the same interval): in a nested benchmark (20
+    Kovács sets of the package's datasets, 5 x 2 outer cross-validation, 200 outer folds),
+    always using the ensemble scored a mean G-mean of 0.837 against 0.826 for picking the top
+    row inside each outer training fold, which is often a single strategy that won by chance.
 
     Examples
     --------

@@ -264,7 +264,8 @@ def recommend(
             prefix = (
                 f"The top row, {name(top)} ({_stats_of(top)}), does not beat it beyond noise "
                 f"({gap}). The rule keeps the {prefer} unless the top row beats it beyond "
-                f"noise: in the nested benchmark of docs/benchmarks.md ({e['sets']} sets, "
+                "noise: in the nested benchmark of help(keras_imbalance.compare) "
+                f"({e['sets']} sets, "
                 f"{e['outer_folds']} outer folds), always using the {prefer} scored G-mean "
                 f"{e['ensemble']:.3f} against {e['top_row']:.3f} for picking the top row, "
                 "which is often a single strategy that won by chance. "
