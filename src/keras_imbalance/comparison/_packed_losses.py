@@ -20,8 +20,8 @@ from keras import ops
 
 from keras_imbalance.losses import dice_loss, focal_tversky_loss
 from keras_imbalance.losses._common import sparse_one_hot
+from keras_imbalance.losses._core import binary_family
 
-_TINY = 1e-30  # the focal losses' floor of 1 - p_t (keras_imbalance.losses)
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
@@ -67,13 +67,17 @@ class PackedBinaryCrossentropy(keras.losses.Loss):
             z = z + ops.convert_to_tensor(self._offsets, dtype=z.dtype)
         # log(1 - sigmoid(z)) = log_sigmoid(-z)
         log_p, log_q = ops.log_sigmoid(z), ops.log_sigmoid(-z)
-        pos = ops.convert_to_tensor(self._pos, dtype=z.dtype)
-        neg = ops.convert_to_tensor(self._neg, dtype=z.dtype)
-        loss = -(pos * y * log_p + neg * (1.0 - y) * log_q)
+        gamma = None
         if np.any(self._gamma):
-            one_minus_pt = y * ops.exp(log_q) + (1.0 - y) * ops.exp(log_p)
             gamma = ops.convert_to_tensor(self._gamma, dtype=z.dtype)
-            loss = loss * ops.power(ops.maximum(one_minus_pt, _TINY), gamma)
+        loss = binary_family(  # the losses' one maths, per-copy parameters
+            y,
+            log_p,
+            log_q,
+            pos=ops.convert_to_tensor(self._pos, dtype=z.dtype),
+            neg=ops.convert_to_tensor(self._neg, dtype=z.dtype),
+            gamma=gamma,
+        )
         return ops.sum(weight * ops.mean(loss, axis=-1), axis=-1)
 
     def get_config(self):

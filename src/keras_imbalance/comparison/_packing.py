@@ -44,8 +44,8 @@ from keras import ops
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import call_builder
 from keras_imbalance.comparison._strategies import LossSpec
+from keras_imbalance.losses._core import softmax_family
 
-_TINY = 1e-30  # the focal losses' floor of 1 - p (keras_imbalance.losses)
 _CHUNK = 8192  # rows per forward pass when predicting
 
 
@@ -313,19 +313,16 @@ class PackedCrossentropy(keras.losses.Loss):
         label = ops.cast(y_true[..., 0], "int32")
         weight = y_true[..., 1]
         one_hot = ops.one_hot(label, self.n_classes, dtype=y_pred.dtype)
-        z = y_pred
         const = self._constants(y_pred)
-        if self._use["offsets"]:
-            z = z + const["offsets"]
-        if self._use["margins"]:
-            z = z - one_hot * const["margins"]
-        if self._use["scale"]:
-            z = z * const["scale"]
-        log_p = ops.sum(one_hot * ops.log_softmax(z, axis=-1), axis=-1)  # (B, C)
-        loss = -log_p
-        if self._use["gamma"]:
-            focus = ops.power(ops.maximum(1.0 - ops.exp(log_p), _TINY), const["gamma"])
-            loss = loss * focus
+        use = self._use
+        loss = softmax_family(  # (B, C): the losses' one maths, per-copy parameters
+            one_hot,
+            y_pred,
+            gamma=ops.expand_dims(const["gamma"], -1) if use["gamma"] else None,
+            offsets=const["offsets"] if use["offsets"] else None,
+            margins=const["margins"] if use["margins"] else None,
+            scale=const["scale"] if use["scale"] else None,
+        )
         return ops.sum(weight * loss, axis=-1)
 
 

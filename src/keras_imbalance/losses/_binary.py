@@ -14,7 +14,6 @@ from keras import ops
 
 from .._validation import check_number
 from ._common import (
-    _TINY,
     ImbalanceLoss,
     as_vector,
     binary_log_probs,
@@ -23,6 +22,7 @@ from ._common import (
     class_vector,
     weight_variable,
 )
+from ._core import binary_family
 
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
@@ -37,6 +37,11 @@ def _smooth(y_true, label_smoothing: float):
     if label_smoothing:
         return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     return y_true
+
+
+def _unless_one(weight):
+    """None for the Python number 1 (no multiplication), the weight otherwise."""
+    return None if isinstance(weight, float) and weight == 1.0 else weight
 
 
 def weighted_binary_crossentropy(
@@ -80,11 +85,7 @@ def weighted_binary_crossentropy(
     pos = as_vector("pos_weight", pos_weight, y_pred, scalar_ok=True)
     neg = as_vector("neg_weight", neg_weight, y_pred, scalar_ok=True)
     log_p, log_1mp = binary_log_probs(y_pred, from_logits)
-    pos_term = y_true * log_p if isinstance(pos, float) and pos == 1.0 else pos * y_true * log_p
-    neg_term = (1.0 - y_true) * log_1mp
-    if not (isinstance(neg, float) and neg == 1.0):
-        neg_term = neg * neg_term
-    return -(pos_term + neg_term)
+    return binary_family(y_true, log_p, log_1mp, pos=_unless_one(pos), neg=_unless_one(neg))
 
 
 def binary_focal_crossentropy(
@@ -130,14 +131,11 @@ def binary_focal_crossentropy(
     y_true, y_pred = binary_same_rank(ops.convert_to_tensor(y_true), y_pred)
     y_true = _smooth(y_true, label_smoothing)
     log_p, log_1mp = binary_log_probs(y_pred, from_logits)
-    loss = -(y_true * log_p + (1.0 - y_true) * log_1mp)
-    if gamma:
-        one_minus_pt = y_true * ops.exp(log_1mp) + (1.0 - y_true) * ops.exp(log_p)
-        loss = ops.power(ops.maximum(one_minus_pt, _TINY), gamma) * loss
+    alpha_t = None
     if alpha is not None:
         a = as_vector("alpha", alpha, y_pred, scalar_ok=True, high=1.0)
-        loss = (y_true * a + (1.0 - y_true) * (1.0 - a)) * loss
-    return loss
+        alpha_t = y_true * a + (1.0 - y_true) * (1.0 - a)
+    return binary_family(y_true, log_p, log_1mp, gamma=gamma, weight=alpha_t)
 
 
 def batch_balanced_binary_crossentropy(y_true, y_pred, *, from_logits=False):

@@ -11,7 +11,6 @@ from keras import ops
 
 from .._validation import check_number, invalid
 from ._common import (
-    _TINY,
     ImbalanceLoss,
     as_vector,
     check_bool,
@@ -21,6 +20,7 @@ from ._common import (
     sparse_one_hot,
     weight_variable,
 )
+from ._core import focal_nll
 
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
@@ -66,10 +66,7 @@ class SwitchableClassWeight:
 
 
 def _weighted_ce(one_hot, y_pred, weight, from_logits):
-    log_p = log_softmax(y_pred, from_logits)
-    if weight is not None:
-        one_hot = one_hot * weight
-    return -ops.sum(one_hot * log_p, axis=-1)
+    return focal_nll(one_hot, log_softmax(y_pred, from_logits), weight=weight)
 
 
 def _smooth(targets, label_smoothing, valid=None):
@@ -84,13 +81,7 @@ def _smooth(targets, label_smoothing, valid=None):
 
 
 def _focal_ce(one_hot, y_pred, alpha, gamma, from_logits):
-    log_p = log_softmax(y_pred, from_logits)
-    terms = one_hot * log_p
-    if gamma:
-        terms = terms * ops.power(ops.maximum(1.0 - ops.exp(log_p), _TINY), gamma)
-    if alpha is not None:
-        terms = terms * alpha
-    return -ops.sum(terms, axis=-1)
+    return focal_nll(one_hot, log_softmax(y_pred, from_logits), gamma=gamma, weight=alpha)
 
 
 def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logits=False):

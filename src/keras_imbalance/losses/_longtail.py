@@ -25,6 +25,7 @@ from ._common import (
     sparse_one_hot,
     weight_variable,
 )
+from ._core import softmax_family
 
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
@@ -56,11 +57,9 @@ def _targets(y_true, y_pred, sparse: bool):
     return ops.cast(y_true, y_pred.dtype)
 
 
-def _shifted_ce(one_hot, logits, weight=None):
-    log_p = ops.log_softmax(logits, axis=-1)
-    if weight is not None:
-        one_hot = one_hot * weight
-    return -ops.sum(one_hot * log_p, axis=-1)
+def _shifted_ce(one_hot, logits, weight=None, **shift):
+    """The softmax family without focusing: ``softmax(s (z + offsets - margins * t))``."""
+    return softmax_family(one_hot, logits, weight=weight, **shift)
 
 
 def logit_adjusted_crossentropy(
@@ -105,7 +104,7 @@ def logit_adjusted_crossentropy(
     y_pred = ops.convert_to_tensor(y_pred)
     one_hot = _targets(ops.convert_to_tensor(y_true), y_pred, sparse)
     shift = raw_vector("class_counts" if class_counts is not None else "priors", shift, y_pred)
-    return _shifted_ce(one_hot, as_logits(y_pred, from_logits) + shift)
+    return _shifted_ce(one_hot, as_logits(y_pred, from_logits), offsets=shift)
 
 
 def balanced_softmax_crossentropy(y_true, y_pred, *, class_counts, sparse=False, from_logits=False):
@@ -198,10 +197,8 @@ def ldam_crossentropy(
 
 def _ldam(y_true, y_pred, margins, scale, weight, sparse, from_logits):
     one_hot = _targets(ops.convert_to_tensor(y_true), y_pred, sparse)
-    logits = as_logits(y_pred, from_logits) - one_hot * margins
-    if scale != 1.0:
-        logits = scale * logits
-    return _shifted_ce(one_hot, logits, weight)
+    logits = as_logits(y_pred, from_logits)
+    return _shifted_ce(one_hot, logits, weight, margins=margins, scale=scale)
 
 
 @_register
@@ -257,7 +254,7 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
     def call(self, y_true, y_pred):
         one_hot = _targets(y_true, y_pred, self.sparse)
         shift = raw_vector(self._arg, self._shift, y_pred)
-        return _shifted_ce(one_hot, as_logits(y_pred, self.from_logits) + shift)
+        return _shifted_ce(one_hot, as_logits(y_pred, self.from_logits), offsets=shift)
 
     def get_config(self):
         return {
