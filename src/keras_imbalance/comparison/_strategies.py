@@ -24,7 +24,6 @@ share a training recipe (``none`` and ``none+threshold``) share one fit per fold
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,13 +121,17 @@ def _counts(y: np.ndarray, k: int) -> np.ndarray:
     return np.maximum(np.bincount(y, minlength=k).astype(np.float64), 1.0)
 
 
-def _class_weight_rows(y: np.ndarray, k: int, strategy: str) -> np.ndarray:
-    """Per-row weights of the ``weights.class_weights(y, strategy)`` dict."""
+def _class_weights(y: np.ndarray, k: int, strategy: str) -> np.ndarray:
+    """The ``weights.class_weights(y, strategy)`` dict as ``k`` per-class weights."""
     from keras_imbalance import weights
 
     table = weights.class_weights(y, strategy)
-    per_class = np.array([float(table.get(c, 1.0)) for c in range(k)])
-    return per_class[y]
+    return np.array([float(table.get(c, 1.0)) for c in range(k)])
+
+
+def _class_weight_rows(y: np.ndarray, k: int, strategy: str) -> np.ndarray:
+    """Per-row weights of the ``weights.class_weights(y, strategy)`` dict."""
+    return _class_weights(y, k, strategy)[y]
 
 
 def _ones(n: int) -> np.ndarray:
@@ -210,15 +213,19 @@ class ClassWeightStrategy(Strategy):
 
 @dataclass(frozen=True)
 class LossStrategy(Strategy):
-    """An imbalance loss; ``options`` are its settings as ``(name, value)`` pairs.
+    """An imbalance loss of :mod:`keras_imbalance.losses`: ``loss_class`` names the public
+    class, ``options`` are its settings as ``(name, value)`` pairs (a ``class_weight`` or
+    ``alpha`` given as a ``class_weights`` strategy, e.g. ``"balanced"``, is computed on the
+    fit labels). The packed loss is built from the public loss's config (:meth:`loss_config`,
+    its softmax-family parameters ``family()``), so a loss of that family needs no code here.
 
-    Losses: ``weighted_ce`` (``class_weight``), ``focal`` (``gamma``, ``alpha`` = a weight
-    strategy), ``logit_adjusted`` (``tau``), ``balanced_softmax``, ``ldam`` (``max_margin``,
-    ``scale``).
+    Registry: ``weighted_ce`` (``class_weight``), ``focal`` (``gamma``, ``alpha``),
+    ``logit_adjusted`` (``tau``), ``balanced_softmax``, ``ldam`` (``max_margin``, ``scale``).
     """
 
     loss: str = "weighted_ce"
     options: tuple = field(default=())
+    loss_class: str = "WeightedSparseCategoricalCrossentropy"
     kind = "loss"
 
     @property
@@ -233,19 +240,35 @@ class LossStrategy(Strategy):
         weight = _ones(y.size) if per_class is None else _class_weight_rows(y, n_classes, per_class)
         return TrainingRows(_ones(y.size), weight, y.size)
 
+    def loss_config(self, y, n_classes) -> dict:
+        """The config of the public loss (:attr:`loss_class` of
+        :mod:`keras_imbalance.losses`) this strategy trains with on fit labels ``y``: its
+        options, the class counts of ``y`` and, for a weight option (a ``class_weights``
+        strategy such as ``"balanced"``), the per-class weights it gives."""
+        import inspect
+
+        from keras_imbalance import losses
+
+        accepted = inspect.signature(getattr(losses, self.loss_class)).parameters
+        config = {"from_logits": True}
+        if "sparse" in accepted:
+            config["sparse"] = True
+        if "class_counts" in accepted:
+            config["class_counts"] = _counts(y, n_classes).tolist()
+        for name, value in self.options:
+            if isinstance(value, str) and name in ("class_weight", "alpha"):
+                value = _class_weights(y, n_classes, value).tolist()
+            config[name] = value
+        return config
+
     def loss_spec(self, y, n_classes):
-        counts = _counts(y, n_classes)
-        if self.loss == "focal":
-            return LossSpec(gamma=float(self.option("gamma", 2.0)))
-        if self.loss in ("logit_adjusted", "balanced_softmax"):
-            tau = float(self.option("tau", 1.0))
-            priors = counts / math.fsum(counts)
-            return LossSpec(offsets=tuple(float(tau * math.log(p)) for p in priors))
-        if self.loss == "ldam":
-            m = counts**-0.25
-            m = m * (float(self.option("max_margin", 0.5)) / m.max())
-            return LossSpec(margins=tuple(m.tolist()), scale=float(self.option("scale", 30.0)))
-        return LossSpec()
+        """The :class:`LossSpec` of the public loss built from :meth:`loss_config` (its
+        per-class weights train as row weights, see :meth:`rows`)."""
+        from keras_imbalance import losses
+        from keras_imbalance.losses._core import family_of
+
+        loss = getattr(losses, self.loss_class)(**self.loss_config(y, n_classes))
+        return LossSpec(**family_of(loss))
 
 
 @dataclass(frozen=True)
@@ -403,29 +426,34 @@ def _losses() -> list[LossStrategy]:
             "weighted_ce",
             "WeightedSparseCategoricalCrossentropy with 'balanced' class weights",
             loss="weighted_ce",
+            loss_class="WeightedSparseCategoricalCrossentropy",
             options=(("class_weight", "balanced"),),
         ),
         LossStrategy(
             "focal",
             "SparseCategoricalFocalCrossentropy, gamma = 2, alpha = 'balanced' weights",
             loss="focal",
+            loss_class="SparseCategoricalFocalCrossentropy",
             options=(("gamma", 2.0), ("alpha", "balanced")),
         ),
         LossStrategy(
             "logit_adjusted",
             "LogitAdjustedCrossentropy, tau = 1 (Menon et al. 2021)",
             loss="logit_adjusted",
+            loss_class="LogitAdjustedCrossentropy",
             options=(("tau", 1.0),),
         ),
         LossStrategy(
             "balanced_softmax",
             "BalancedSoftmaxCrossentropy (Ren et al. 2020)",
             loss="balanced_softmax",
+            loss_class="BalancedSoftmaxCrossentropy",
         ),
         LossStrategy(
             "ldam",
             "LDAMCrossentropy, max margin 0.5, scale 30 (Cao et al. 2019)",
             loss="ldam",
+            loss_class="LDAMCrossentropy",
             options=(("max_margin", 0.5), ("scale", 30.0)),
         ),
     ]

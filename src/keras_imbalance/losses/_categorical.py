@@ -31,6 +31,10 @@ class SwitchableClassWeight:
     :class:`~keras_imbalance.losses.DeferredReweighting` calls :meth:`set_class_weight`.
     """
 
+    def family(self) -> dict:
+        """The softmax-family parameters (:mod:`._core`) besides the class weights: none."""
+        return {}
+
     def _init_class_weight(self, values: list[float]) -> None:
         self._class_weight_var = weight_variable(values, "class_weight")
 
@@ -346,6 +350,10 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
 
 
 class _FocalBase(ImbalanceLoss):
+    def family(self) -> dict:
+        """The softmax-family parameters (:mod:`._core`): ``gamma`` (alpha is a class weight)."""
+        return {"gamma": float(self.gamma)}
+
     def _init_focal(self, alpha, gamma, from_logits, label_smoothing):
         self.alpha = None if alpha is None else class_vector("alpha", alpha)
         self._alpha = None if alpha is None else weight_variable(self.alpha, "alpha")

@@ -251,6 +251,11 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
         self._arg = "class_counts" if class_counts is not None else "priors"
         self._shift = weight_variable([self.tau * v for v in log_pi], "logit_shift")
 
+    def family(self) -> dict:
+        """The softmax-family parameters (:mod:`._core`): ``offsets = tau log pi``."""
+        log_pi = _log_priors(self.class_counts, self.priors)
+        return {"offsets": tuple(float(self.tau * v) for v in log_pi)}
+
     def call(self, y_true, y_pred):
         one_hot = _targets(y_true, y_pred, self.sparse)
         shift = raw_vector(self._arg, self._shift, y_pred)
@@ -374,6 +379,12 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
             _ldam_margins(self.class_counts, self.max_margin), "margins"
         )
         self._init_class_weight(self.class_weight or [1.0] * n)
+
+    def family(self) -> dict:
+        """The softmax-family parameters (:mod:`._core`): per-class ``margins`` and ``scale``
+        (the class weights are weights)."""
+        margins = _ldam_margins(self.class_counts, self.max_margin)
+        return {"margins": tuple(float(m) for m in margins), "scale": float(self.scale)}
 
     def call(self, y_true, y_pred):
         margins = raw_vector("class_counts", self._margins, y_pred)
