@@ -235,15 +235,6 @@ class WeightedBinaryCrossentropy(ImbalanceLoss):
             label_smoothing=self.label_smoothing,
         )
 
-    def get_config(self):
-        return {
-            "pos_weight": self.pos_weight,
-            "neg_weight": self.neg_weight,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            **self._base_config(),
-        }
-
 
 @_register
 class BinaryFocalCrossentropy(ImbalanceLoss):
@@ -300,15 +291,6 @@ class BinaryFocalCrossentropy(ImbalanceLoss):
             label_smoothing=self.label_smoothing,
         )
 
-    def get_config(self):
-        return {
-            "alpha": self.alpha,
-            "gamma": self.gamma,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            **self._base_config(),
-        }
-
 
 @_register
 class BatchBalancedBinaryCrossentropy(ImbalanceLoss):
@@ -344,6 +326,3 @@ class BatchBalancedBinaryCrossentropy(ImbalanceLoss):
 
     def call(self, y_true, y_pred):
         return batch_balanced_binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
-
-    def get_config(self):
-        return {"from_logits": self.from_logits, **self._base_config()}

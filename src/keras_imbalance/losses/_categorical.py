@@ -56,6 +56,11 @@ class SwitchableClassWeight:
         """The class weights in use now (may differ from the constructor's after a switch)."""
         return [float(v) for v in ops.convert_to_numpy(self._class_weight_var)]
 
+    def _setting(self, name: str):
+        if name == "class_weight":
+            return self._config_class_weight()
+        return super()._setting(name)
+
     def _config_class_weight(self):
         """The weights ``get_config`` saves: the ones in use now, so that a model saved after
         a :class:`~keras_imbalance.losses.DeferredReweighting` switch reloads with them (the
@@ -285,13 +290,6 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
             y_true, y_pred, class_weight=self._class_weight_var, from_logits=self.from_logits
         )
 
-    def get_config(self):
-        return {
-            "class_weight": self._config_class_weight(),
-            "from_logits": self.from_logits,
-            **self._base_config(),
-        }
-
 
 @_register
 class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
@@ -340,14 +338,6 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
     def call(self, y_true, y_pred):
         return self._losses_and_mask(y_true, y_pred)[0]
 
-    def get_config(self):
-        return {
-            "class_weight": self._config_class_weight(),
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            **self._base_config(),
-        }
-
 
 class _FocalBase(ImbalanceLoss):
     def family(self) -> dict:
@@ -360,15 +350,6 @@ class _FocalBase(ImbalanceLoss):
         self.gamma = check_number("gamma", gamma, low=0.0)
         self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
-
-    def get_config(self):
-        return {
-            "alpha": self.alpha,
-            "gamma": self.gamma,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            **self._base_config(),
-        }
 
 
 @_register
@@ -472,6 +453,3 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
 
     def call(self, y_true, y_pred):
         return self._losses_and_mask(y_true, y_pred)[0]
-
-    def get_config(self):
-        return {**super().get_config(), "ignore_class": self.ignore_class}

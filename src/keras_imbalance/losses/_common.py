@@ -7,6 +7,7 @@ allowed) into a validated list of floats, and :class:`ImbalanceLoss` as its base
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import keras
@@ -358,6 +359,20 @@ class ImbalanceLoss(keras.losses.Loss):
             else:
                 divisor = ops.cast(ops.size(values), values.dtype)
             return _scale_for_distribution(ops.divide_no_nan(total, divisor))
+
+    def get_config(self):
+        """Exactly the constructor's arguments (read from its signature: a setting is stored
+        under its argument's name), then ``name``, ``reduction`` and ``dtype``."""
+        names = [
+            n
+            for n, p in inspect.signature(type(self).__init__).parameters.items()
+            if n not in ("self", "name", "reduction", "dtype") and p.kind is p.POSITIONAL_OR_KEYWORD
+        ]
+        return {**{n: self._setting(n) for n in names}, **self._base_config()}
+
+    def _setting(self, name: str):
+        """The value ``get_config`` saves for constructor argument ``name``."""
+        return getattr(self, name)
 
     def _base_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction, "dtype": self._dtype_policy.name}

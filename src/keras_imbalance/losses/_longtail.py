@@ -261,16 +261,6 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
         shift = raw_vector(self._arg, self._shift, y_pred)
         return _shifted_ce(one_hot, as_logits(y_pred, self.from_logits), offsets=shift)
 
-    def get_config(self):
-        return {
-            "class_counts": self.class_counts,
-            "priors": self.priors,
-            "tau": self.tau,
-            "sparse": self.sparse,
-            "from_logits": self.from_logits,
-            **self._base_config(),
-        }
-
 
 @_register
 class BalancedSoftmaxCrossentropy(LogitAdjustedCrossentropy):
@@ -312,14 +302,6 @@ class BalancedSoftmaxCrossentropy(LogitAdjustedCrossentropy):
             name=name,
             dtype=dtype,
         )
-
-    def get_config(self):
-        return {
-            "class_counts": self.class_counts,
-            "sparse": self.sparse,
-            "from_logits": self.from_logits,
-            **self._base_config(),
-        }
 
 
 @_register
@@ -390,17 +372,6 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
         margins = raw_vector("class_counts", self._margins, y_pred)
         weight = raw_vector("class_counts", self._class_weight_var, y_pred)
         return _ldam(y_true, y_pred, margins, self.scale, weight, self.sparse, self.from_logits)
-
-    def get_config(self):
-        return {
-            "class_counts": self.class_counts,
-            "max_margin": self.max_margin,
-            "scale": self.scale,
-            "class_weight": self._config_class_weight(),
-            "sparse": self.sparse,
-            "from_logits": self.from_logits,
-            **self._base_config(),
-        }
 
 
 class DeferredReweighting(keras.callbacks.Callback):

@@ -426,9 +426,6 @@ class DiceLoss(_OverlapLoss):
     def call(self, y_true, y_pred):
         return dice_loss(y_true, y_pred, squared=self.squared, **self._overlap_config())
 
-    def get_config(self):
-        return {**self._overlap_config(), "squared": self.squared, **self._base_config()}
-
 
 @_register
 class TverskyLoss(_OverlapLoss):
@@ -477,14 +474,6 @@ class TverskyLoss(_OverlapLoss):
         return tversky_loss(
             y_true, y_pred, alpha=self.alpha, beta=self.beta, **self._overlap_config()
         )
-
-    def get_config(self):
-        return {
-            "alpha": self.alpha,
-            "beta": self.beta,
-            **self._overlap_config(),
-            **self._base_config(),
-        }
 
 
 @_register
@@ -541,9 +530,6 @@ class FocalTverskyLoss(TverskyLoss):
             gamma=self.gamma,
             **self._overlap_config(),
         )
-
-    def get_config(self):
-        return {"gamma": self.gamma, **super().get_config()}
 
 
 @_register
