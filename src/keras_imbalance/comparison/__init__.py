@@ -17,6 +17,7 @@ the IoU of the rarest class). :data:`KINDS` maps each target kind to its
 ``MULTILABEL_STRATEGIES``, ...) still work, with a DeprecationWarning.
 """
 
+import sys
 import warnings
 
 from keras_imbalance.comparison._compare import compare, load_results
@@ -75,9 +76,19 @@ _DEPRECATED = {
 }
 
 
+def _caller() -> str:
+    """The module that asked for a name (frames of the import machinery skipped)."""
+    frame = sys._getframe(2)
+    while frame is not None and "importlib" in frame.f_code.co_filename:
+        frame = frame.f_back
+    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
+
+
 def __getattr__(name: str):
     if name in _DEPRECATED:
         kind, attribute = _DEPRECATED[name]
+        if _caller().startswith("keras_imbalance."):  # the package's own modules: no warning
+            return getattr(KINDS[kind], attribute)
         warnings.warn(
             f"keras_imbalance.comparison.{name} is deprecated and will be removed in "
             f"keras-imbalance 0.2: use keras_imbalance.comparison.KINDS[{kind!r}].{attribute}",
