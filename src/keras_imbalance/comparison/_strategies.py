@@ -159,10 +159,13 @@ class Strategy:
     #: what changes in training: plain, class_weight, loss, resample, batches or ensemble
     kind = "plain"
 
+    #: the field that says what the strategy changes (None: plain training)
+    param_field = None
+
     @property
     def param(self) -> str | None:
         """The weight strategy, loss or resampling method (None for plain training)."""
-        return None
+        return None if self.param_field is None else getattr(self, self.param_field)
 
     @property
     def group(self) -> str:
@@ -202,10 +205,7 @@ class ClassWeightStrategy(Strategy):
 
     weight_strategy: str = "balanced"
     kind = "class_weight"
-
-    @property
-    def param(self):
-        return self.weight_strategy
+    param_field = "weight_strategy"
 
     def rows(self, x, y, n_classes, seed, space=None):
         return TrainingRows(_ones(y.size), _class_weight_rows(y, n_classes, self.param), y.size)
@@ -227,10 +227,7 @@ class LossStrategy(Strategy):
     options: tuple = field(default=())
     loss_class: str = "WeightedSparseCategoricalCrossentropy"
     kind = "loss"
-
-    @property
-    def param(self):
-        return self.loss
+    param_field = "loss"
 
     def option(self, name: str, default=None):
         return dict(self.options).get(name, default)
@@ -277,10 +274,7 @@ class ResampleStrategy(Strategy):
 
     method: str = "smote"
     kind = "resample"
-
-    @property
-    def param(self):
-        return self.method
+    param_field = "method"
 
     @property
     def interpolates(self) -> bool:
@@ -358,10 +352,7 @@ class BalancedBatchesStrategy(Strategy):
 
     mode: str = "oversample"
     kind = "batches"
-
-    @property
-    def param(self):
-        return self.mode
+    param_field = "mode"
 
     def plan_options(self) -> dict:
         """How :class:`~keras_imbalance.sampling.BalancedBatches` draws (``strategy``)."""
@@ -459,15 +450,18 @@ def _losses() -> list[LossStrategy]:
     ]
 
 
+def baselines(cls, plain: str, tuned: str) -> dict[str, Strategy]:
+    """``none`` and ``none+threshold`` of a kind: plain training of ``cls``, decided by
+    argmax, and the same fit with a threshold tuned on the validation rows."""
+    return {"none": cls("none", plain), "none+threshold": cls("none+threshold", tuned, tuned=True)}
+
+
 def _registry() -> dict[str, Strategy]:
-    out: dict[str, Strategy] = {
-        "none": Strategy("none", "plain training, argmax decision"),
-        "none+threshold": Strategy(
-            "none+threshold",
-            "plain training, decision threshold tuned on the validation split",
-            tuned=True,
-        ),
-    }
+    out: dict[str, Strategy] = baselines(
+        Strategy,
+        "plain training, argmax decision",
+        "plain training, decision threshold tuned on the validation split",
+    )
     for name, text in _WEIGHT_TEXT.items():
         out[name] = ClassWeightStrategy(name, text, weight_strategy=name)
     for strategy in _losses():

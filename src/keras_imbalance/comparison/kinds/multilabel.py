@@ -48,6 +48,7 @@ from keras_imbalance.comparison._strategies import (
     EnsembleStrategy,
     ResampleStrategy,
     Strategy,
+    baselines,
 )
 from keras_imbalance.targets import analyse
 
@@ -98,10 +99,7 @@ class LabelLossStrategy(LabelStrategy):
     loss: str = "balanced"
     gamma: float = 2.0
     kind = "loss"
-
-    @property
-    def param(self):
-        return self.loss
+    param_field = "loss"
 
     def loss_spec(self, y, n_classes):
         n_pos, n_neg, n = _positives(y)
@@ -164,11 +162,10 @@ class LabelBatchesStrategy(_Binary, BalancedBatchesStrategy):
 
 def _registry() -> dict[str, Strategy]:
     out: dict[str, Strategy] = {
-        "none": LabelStrategy("none", "binary cross-entropy per label, p >= 0.5"),
-        "none+threshold": LabelStrategy(
-            "none+threshold",
+        **baselines(
+            LabelStrategy,
+            "binary cross-entropy per label, p >= 0.5",
             "binary cross-entropy per label, a threshold per label tuned on the validation rows",
-            tuned=True,
         ),
         "balanced": LabelLossStrategy(
             "balanced",

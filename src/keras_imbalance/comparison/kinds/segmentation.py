@@ -59,10 +59,7 @@ class SegmentationLossStrategy(Strategy):
     weights: str | None = None
     overlap: str | None = None
     kind = "loss"
-
-    @property
-    def param(self):
-        return self.name
+    param_field = "name"
 
     def loss_spec(self, y, n_classes):
         class_weight = None
