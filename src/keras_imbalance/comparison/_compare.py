@@ -22,6 +22,7 @@ from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.comparison import _data, _stats
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._ensemble import Collector, model_label
+from keras_imbalance.comparison._feasible import infeasible_resamplers, refuse_or_skip_infeasible
 from keras_imbalance.comparison._fit import training_settings
 from keras_imbalance.comparison._fold import fit_fold, interpolation_problems, predict_logits
 from keras_imbalance.comparison._models import DEFAULT_MODELS
@@ -589,6 +590,11 @@ def _multiclass_plan(x, y, strategies, model_fn, cv, repeats, settings, costs, m
         trained, splits, codes, classes, settings.validation_fraction, fit_part, seeds
     )
     skipped = skip_or_refuse(problems, strategies is not None, trained)
+    left = [s for s in trained if s.name not in skipped]  # issue 20: ADASYN on separated classes
+    infeasible = infeasible_resamplers(
+        left, splits, xa, codes, k, spec, settings, seeds, fit_part, models
+    )
+    skipped.update(refuse_or_skip_infeasible(infeasible, strategies is not None, trained))
     if skipped:
         resolved = [s for s in resolved if s.name not in skipped]
         trained = [s for s in trained if s.name not in skipped]
