@@ -129,3 +129,23 @@ def test_a_class_without_two_measured_rows_is_one_line():
     y = np.array([0] * 7 + [1] * 4)  # 4 rows of class 1, 3 with a value
     with pytest.raises(ValueError, match=r"`k_neighbors`.*k_neighbors=2 or below.*take no part"):
         resample(frame, y, "smote", k_neighbors=3, random_state=0)
+
+
+def test_mlsmote_takes_observed_values_too():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "a": np.r_[rng.normal(10, 1, 20), [0.0, 1.0, np.nan, np.nan]],
+            "b": np.r_[rng.normal(10, 1, 20), [0.0, 0.5, 1.0, 1.5]],
+        }
+    )
+    frame.loc[0, "b"] = np.nan
+    labels = np.zeros((24, 2), dtype=int)
+    labels[:20, 0] = 1
+    labels[20:, 1] = 1  # IRLbl 5 against MeanIR 3: each of the 4 rows makes one row
+    res = resample(frame, labels, "mlsmote", k_neighbors=3, random_state=0)
+    a = res.x["a"].to_numpy()[res.sample_indices < 0]
+    assert len(a) == 4
+    one_missing = np.isclose(a, 0.0, atol=1e-6) | np.isclose(a, 1.0, atol=1e-6)
+    assert (np.isnan(a) | one_missing | ((a > 0) & (a < 1))).all()
+    assert one_missing.sum() >= 1

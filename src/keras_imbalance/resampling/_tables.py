@@ -85,8 +85,6 @@ def resample_table(
             notes.append(_blank_note(spec, blank))
         else:
             out, y_out, source = oversample(mixed, labels, strategy)
-        if source is not None:
-            _observed_only(encoder, mixed, out, source < 0)
         if method == "smote_tomek" and source is not None:
             from imblearn.under_sampling import TomekLinks
 
@@ -117,12 +115,13 @@ def _oversample(
             notes.append(f"SMOTEN: every column used is categorical {_names(spec.categorical)}")
         else:
             sampler = _sampler("smote", strategy, random_state, neighbors, params)
-        return _run(sampler, mixed, labels)
+        return _observed_only(encoder, mixed, *_run(sampler, mixed, labels))
     sampler = _sampler(method, strategy, random_state, neighbors, params)
     if not cats:
-        return _run(sampler, mixed, labels)
+        return _observed_only(encoder, mixed, *_run(sampler, mixed, labels))
     # borderline SMOTE, ADASYN: on the one-hot representation, decoded back
-    model_out, y_out, source = _run(sampler, _model(encoder, mixed), labels)
+    rows = _model(encoder, mixed)
+    model_out, y_out, source = _observed_only(encoder, rows, *_run(sampler, rows, labels))
     notes.append(
         f"{method} on the one-hot encoded categorical columns {_names(spec.categorical)}; "
         "a synthetic row takes the category of the nearer source row"
@@ -130,8 +129,9 @@ def _oversample(
     return encoder.from_model(model_out), y_out, source
 
 
-def _observed_only(encoder, mixed: np.ndarray, out: np.ndarray, synth: np.ndarray) -> None:
-    """Synthetic numeric values from the observed values of their source rows only (in place).
+def _observed_only(encoder, rows, out, y_out, source):
+    """``(out, y_out, source)`` with synthetic numeric values made from the observed values
+    of their source rows only (``out`` changed in place; ``rows``: what the sampler saw).
 
     The samplers interpolate the median-imputed value ``fill`` and its missing indicator
     ``m`` alike: ``v = a + u (b - a)``, ``m = m_a + u (m_b - m_a)``. Where both source rows
@@ -139,23 +139,25 @@ def _observed_only(encoder, mixed: np.ndarray, out: np.ndarray, synth: np.ndarra
     missing. Where exactly one misses it, ``0 < m < 1`` is the weight of that row, and the
     other row's value is ``(v - m * fill) / (1 - m)`` (the same formula for either order):
     the synthetic row takes that observed value rather than a point pulled towards the
-    median, and is missing only where both of its source rows are.
+    median, and is missing only where both of its source rows are. Both representations
+    (mixed and model) start with the numeric columns, then their missing indicators.
     """
     indicated = getattr(encoder, "_indicated", [])
-    rows = np.flatnonzero(synth)
-    if not len(indicated) or not rows.size:
-        return
+    synth = np.flatnonzero(np.asarray(source) < 0) if source is not None else []
+    if not len(indicated) or not len(synth):
+        return out, y_out, source
     p = len(encoder.spec.numeric)
     for k, i in enumerate(indicated):
-        gaps = mixed[:, p + k] == 1
-        if not gaps.any():
+        gaps = np.flatnonzero(rows[:, p + k] == 1)
+        if not gaps.size:
             continue
-        fill = mixed[np.flatnonzero(gaps)[0], i]  # every imputed row holds the same value
-        m = out[rows, p + k]
-        one = rows[(m > 0) & (m < 1)]
+        fill = rows[gaps[0], i]  # every imputed row holds the same value
+        m = out[synth, p + k]
+        one = synth[(m > 0) & (m < 1)]
         m = out[one, p + k]
         out[one, i] = (out[one, i] - m * fill) / (1 - m)
         out[one, p + k] = 0.0
+    return out, y_out, source
 
 
 def _blank_rows(x: pd.DataFrame, spec, labels: np.ndarray) -> np.ndarray:
@@ -254,12 +256,15 @@ def resample_table_multilabel(x: pd.DataFrame, spec, matrix, params, random_stat
 
     encoder = TableEncoder(spec, standardize=True, min_frequency=None).fit(x)
     mixed = encoder.to_mixed(x)
+    rows = _model(encoder, mixed)
     source, synth, out_matrix, made_for = run_multilabel(
-        "mlsmote", _model(encoder, mixed), matrix, params, random_state, neighbors
+        "mlsmote", rows, matrix, params, random_state, neighbors
     )
     out = mixed
     if synth is not None and len(synth):
-        out = np.concatenate([mixed, encoder.from_model(synth)])
+        both = np.concatenate([rows, synth])  # synthetic values from observed values only
+        _observed_only(encoder, rows, both, None, np.r_[np.arange(len(rows)), -np.ones(len(synth))])
+        out = np.concatenate([mixed, encoder.from_model(both[len(rows) :])])
     notes = []
     if encoder.categorical_indices:
         notes.append(
