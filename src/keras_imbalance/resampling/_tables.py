@@ -82,7 +82,7 @@ def resample_table(
             out, y_out, source = _around_blank_rows(
                 oversample, mixed, labels, strategy, blank, method, params, spec
             )
-            notes.append(_blank_note(spec, blank))
+            notes.append(_blank_note(x, spec, blank))
         else:
             out, y_out, source = oversample(mixed, labels, strategy)
         if method == "smote_tomek" and source is not None:
@@ -240,10 +240,12 @@ def _plain(label):
     return label.item() if isinstance(label, np.generic) else label
 
 
-def _blank_note(spec, blank) -> str:
+def _blank_note(x: pd.DataFrame, spec, blank) -> str:
+    numeric = x[list(spec.numeric)]
+    with_gaps = list(numeric.columns[numeric.isna().any(axis=0).to_numpy()])
     return (
-        f"{int(blank.sum())} row(s) missing every numeric column with gaps (among "
-        f"{_names(spec.numeric)}) kept as they are, but left out of the neighbour search and "
+        f"{int(blank.sum())} row(s) missing every numeric column with gaps "
+        f"{_names(with_gaps)} kept as they are, but left out of the neighbour search and "
         "the interpolation (no synthetic row is made from them)"
     )
 
