@@ -69,11 +69,13 @@ def test_other_sampler_errors_pass_through_and_the_error_pickles():
     with pytest.raises(ResamplingInfeasible) as info:
         resample(x, y, "adasyn")
     back = pickle.loads(pickle.dumps(info.value))  # joblib workers send it to the parent
-    assert (str(back), back.method, back.reason) == (
+    assert (str(back), back.method, back.label, back.reason()) == (
         str(info.value),
         "adasyn",
-        info.value.reason,
+        1,
+        info.value.reason(),
     )
+    assert back.reason("fraud").startswith("no row of class 'fraud' has a row")
 
 
 def test_adasyn_still_equals_imbalanced_learn_where_it_runs():
@@ -115,7 +117,11 @@ def test_compare_refuses_a_named_adasyn_before_any_fit():
     text = str(info.value)
     assert text.startswith("Invalid value for argument `strategies`.")
     assert "'adasyn' cannot: in the early-stopping fit part of repeat 0, fold 0" in text
-    assert "no row of class 1 has a row of another class" in text and "\n" not in text
+    assert "no row of class '1' has a row of another class" in text and "\n" not in text
+    # the class by its name
+    names = np.array(["common", "rare"])[y]
+    with pytest.raises(ValueError, match=r"no row of class 'rare' has a row"):
+        compare(x, names, strategies=["adasyn"], model_fn=never, cv=2, epochs=1)
 
 
 def test_an_unnamed_infeasible_strategy_is_skipped_with_a_warning():

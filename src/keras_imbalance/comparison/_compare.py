@@ -592,7 +592,7 @@ def _multiclass_plan(x, y, strategies, model_fn, cv, repeats, settings, costs, m
     skipped = skip_or_refuse(problems, strategies is not None, trained)
     left = [s for s in trained if s.name not in skipped]  # issue 20: ADASYN on separated classes
     infeasible = infeasible_resamplers(
-        left, splits, xa, codes, k, spec, settings, seeds, fit_part, models
+        left, splits, xa, codes, classes, spec, settings, seeds, fit_part, models
     )
     skipped.update(refuse_or_skip_infeasible(infeasible, strategies is not None, trained))
     if skipped:

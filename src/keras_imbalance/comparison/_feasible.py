@@ -16,9 +16,12 @@ from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import take
 
 
-def infeasible_resamplers(trained, splits, x, codes, k, spec, settings, seeds, fit_part, models):
+def infeasible_resamplers(
+    trained, splits, x, codes, classes, spec, settings, seeds, fit_part, models
+):
     """``{strategy: reason}`` for each ADASYN strategy that refuses the rows of some fold
-    (the first (repeat, fold) where it does); ``k`` classes, ``models`` the builders."""
+    (the first (repeat, fold) where it does); ``classes`` the class names of the codes,
+    ``models`` the builders."""
     from keras_imbalance.comparison._fold import _Fold
     from keras_imbalance.resampling._failures import ResamplingInfeasible
 
@@ -30,7 +33,9 @@ def infeasible_resamplers(trained, splits, x, codes, k, spec, settings, seeds, f
         if len(problems) == len(adasyn):
             break
         seed = seeds[(repeat, fold)]
-        rows = _Fold(next(iter(models.values())), x, codes, train_idx, settings, seed, k, spec)
+        rows = _Fold(
+            next(iter(models.values())), x, codes, train_idx, settings, seed, len(classes), spec
+        )
         parts = ([False] if fit_part else []) + ([True] if settings.refit else [])
         for full in parts:
             pos, scaler = rows.part(full)
@@ -39,11 +44,12 @@ def infeasible_resamplers(trained, splits, x, codes, k, spec, settings, seeds, f
                 if s.name in problems:
                     continue
                 try:
-                    s.rows(mixed, rows.y[pos], k, seed, space=scaler)
+                    s.rows(mixed, rows.y[pos], len(classes), seed, space=scaler)
                 except ResamplingInfeasible as err:
                     where = f"repeat {repeat}, fold {fold}" if len(test_idx) else "all rows"
                     part = "training fold" if full else "early-stopping fit part"
-                    problems[s.name] = f"in the {part} of {where}, {err.reason}"
+                    name = None if err.label is None else classes[int(err.label)]
+                    problems[s.name] = f"in the {part} of {where}, {err.reason(name)}"
     return problems
 
 

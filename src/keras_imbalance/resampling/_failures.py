@@ -18,16 +18,22 @@ from keras_imbalance._validation import Text, invalid
 
 class ResamplingInfeasible(ValueError):
     """A method cannot resample these rows (ADASYN on separated classes): a ValueError, so
-    the command line answers with one line and exit 2; ``method`` names the method and
-    ``reason`` says why, for a caller that skips the method instead (``compare``)."""
+    the command line answers with one line and exit 2. For a caller that skips the method
+    instead (``compare``): ``method``, ``label`` (the class it stopped at, as the sampler saw
+    it; None when no one class is to blame) and :meth:`reason` (why, naming the class)."""
 
-    def __init__(self, message: str, method: str, reason: str):
+    def __init__(self, message: str, method: str, template: str, label=None):
         super().__init__(message)
         self.method = method
-        self.reason = reason
+        self.template = template
+        self.label = label
+
+    def reason(self, name=None) -> str:
+        """Why, naming the class ``name`` (default: ``label``, as the sampler saw it)."""
+        return self.template.format(label=repr(self.label if name is None else name))
 
     def __reduce__(self):  # rebuilt with every field in a joblib worker's parent
-        return (type(self), (str(self), self.method, self.reason))
+        return (type(self), (str(self), self.method, self.template, self.label))
 
 
 def fit_resample(sampler, x, labels):
@@ -47,27 +53,29 @@ def _adasyn_failure(sampler, x, labels, err):
     if not isinstance(sampler, ADASYN):
         return None
     text = str(err)
+    label = None
     if isinstance(err, RuntimeError) and "neigbours belong to the majority" in text:
         k = sampler.nn_.n_neighbors - 1
         label = _isolated_class(sampler, x, labels)
-        reason = (
-            f"no row of class {label!r} has a row of another class among its {k} nearest "
+        template = (
+            f"no row of class {{label}} has a row of another class among its {k} nearest "
             "neighbours (the classes are separated), so ADASYN has no row to favour"
         )
     elif isinstance(err, ValueError) and text.startswith("No samples will be generated"):
-        reason = (
+        template = (
             "ADASYN spreads the few rows to make over many rows of the class, and each "
             "row's share rounds to 0 new rows"
         )
     else:
         return None
+    failure = ResamplingInfeasible("", "adasyn", template, label)
     message = invalid(
         "method",
-        f"a method that can resample these data: {reason}; use method='smote' or "
+        f"a method that can resample these data: {failure.reason()}; use method='smote' or "
         "'random_over' instead",
         Text("'adasyn'"),
     )
-    return ResamplingInfeasible(str(message), "adasyn", reason)
+    return ResamplingInfeasible(str(message), "adasyn", template, label)
 
 
 def _isolated_class(sampler, x, labels):
