@@ -9,7 +9,6 @@ pytestmark = pytest.mark.backend
 
 from keras_imbalance import fit_kwargs, sample_weights, weighted  # noqa: E402
 
-RNG = np.random.default_rng(0)
 EPS = 1e-7
 
 
@@ -29,8 +28,8 @@ def _ce(p, onehot):
     return -np.sum(onehot * np.log(np.clip(p, EPS, 1 - EPS)), axis=-1)
 
 
-def test_sparse_labels():
-    x = RNG.normal(size=(12, 4)).astype("float32")
+def test_sparse_labels(rng):
+    x = rng.normal(size=(12, 4)).astype("float32")
     y = np.array([0] * 8 + [1] * 3 + [2])
     model = _softmax_model((4,), 3)
     kw = fit_kwargs(y, "balanced")
@@ -40,8 +39,8 @@ def test_sparse_labels():
     assert got == pytest.approx(expected, rel=1e-4)
 
 
-def test_string_labels_are_encoded():
-    x = RNG.normal(size=(6, 3)).astype("float32")
+def test_string_labels_are_encoded(rng):
+    x = rng.normal(size=(6, 3)).astype("float32")
     y = np.array(["no", "no", "no", "no", "yes", "maybe"])
     model = _softmax_model((3,), 3)
     kw = fit_kwargs(y, {"no": 1.0, "yes": 5.0, "maybe": 2.0})
@@ -54,8 +53,8 @@ def test_string_labels_are_encoded():
     ) == pytest.approx(expected, rel=1e-4)
 
 
-def test_onehot_labels():
-    x = RNG.normal(size=(10, 4)).astype("float32")
+def test_onehot_labels(rng):
+    x = rng.normal(size=(10, 4)).astype("float32")
     y = np.eye(3)[[0, 0, 0, 0, 0, 0, 1, 1, 2, 2]]
     model = _softmax_model((4,), 3)
     kw = fit_kwargs(y, "reference")
@@ -66,8 +65,8 @@ def test_onehot_labels():
     )
 
 
-def test_binary_labels_with_user_sample_weight():
-    x = RNG.normal(size=(8, 3)).astype("float32")
+def test_binary_labels_with_user_sample_weight(rng):
+    x = rng.normal(size=(8, 3)).astype("float32")
     y = np.array([0, 0, 0, 0, 0, 0, 1, 1], dtype="float32").reshape(-1, 1)
     user = np.linspace(0.5, 2, 8)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
@@ -86,8 +85,8 @@ def _elementwise_bce(y_true, y_pred):
     return -(y_true * ops.log(y_pred) + (1 - y_true) * ops.log(1 - y_pred))
 
 
-def test_multilabel_per_label_weights():
-    x = RNG.normal(size=(8, 3)).astype("float32")
+def test_multilabel_per_label_weights(rng):
+    x = rng.normal(size=(8, 3)).astype("float32")
     y = np.array(
         [[1, 0, 0], [0, 0, 0], [1, 0, 1], [0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 0, 0]],
         "float32",
@@ -104,10 +103,10 @@ def test_multilabel_per_label_weights():
     )
 
 
-def test_sequence_onehot_with_padding_mask():
+def test_sequence_onehot_with_padding_mask(rng):
     n, t, k = 4, 5, 3
-    x = RNG.normal(size=(n, t, 2)).astype("float32")
-    labels = RNG.integers(0, k, size=(n, t))
+    x = rng.normal(size=(n, t, 2)).astype("float32")
+    labels = rng.integers(0, k, size=(n, t))
     mask = np.arange(t)[None, :] < np.array([5, 3, 4, 2])[:, None]
     y = np.eye(k)[labels] * mask[..., None]  # padded steps are all-zero rows
     model = _softmax_model((t, 2), k)
@@ -120,10 +119,10 @@ def test_sequence_onehot_with_padding_mask():
     )
 
 
-def test_segmentation_onehot():
+def test_segmentation_onehot(rng):
     n, h, wd, k = 2, 4, 4, 2
-    x = RNG.normal(size=(n, h, wd, 1)).astype("float32")
-    labels = (RNG.random((n, h, wd)) < 0.2).astype(int)
+    x = rng.normal(size=(n, h, wd, 1)).astype("float32")
+    labels = (rng.random((n, h, wd)) < 0.2).astype(int)
     y = np.eye(k)[labels]
     model = _softmax_model((h, wd, 1), k)
     kw = fit_kwargs(y, "balanced")
@@ -136,8 +135,8 @@ def test_segmentation_onehot():
     )
 
 
-def test_two_outputs_and_weighted_validation():
-    x = RNG.normal(size=(10, 3)).astype("float32")
+def test_two_outputs_and_weighted_validation(rng):
+    x = rng.normal(size=(10, 3)).astype("float32")
     inputs = keras.Input((3,))
     a = keras.layers.Dense(2, activation="softmax", name="a")(inputs)
     b = keras.layers.Dense(3, activation="softmax", name="b")(inputs)
@@ -165,8 +164,8 @@ def test_two_outputs_and_weighted_validation():
     assert hist["val_loss"][0] == pytest.approx(expected_val, rel=1e-4)
 
 
-def test_python_generator():
-    x = RNG.normal(size=(6, 3)).astype("float32")
+def test_python_generator(rng):
+    x = rng.normal(size=(6, 3)).astype("float32")
     y = np.array([0, 0, 0, 0, 1, 2])
     model = _softmax_model((3,), 3)
     cw = {0: 1.0, 1: 4.0, 2: 4.0}
@@ -184,9 +183,9 @@ def test_python_generator():
     assert got == pytest.approx(expected, rel=1e-4)
 
 
-def test_torch_dataloader_and_pydataset():
+def test_torch_dataloader_and_pydataset(rng):
     torch = pytest.importorskip("torch")
-    x = RNG.normal(size=(6, 3)).astype("float32")
+    x = rng.normal(size=(6, 3)).astype("float32")
     y = np.array([0, 0, 0, 0, 1, 1])
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=6
@@ -215,9 +214,9 @@ def test_one_shot_generator_with_strategy_is_refused():
         weighted((b for b in [(None, [0, 1])]), "balanced")
 
 
-def test_sample_weights_match_keras_class_weight_where_keras_is_right():
+def test_sample_weights_match_keras_class_weight_where_keras_is_right(rng):
     # single output, one label per sample: Keras' own class_weight is the reference
-    x = RNG.normal(size=(9, 3)).astype("float32")
+    x = rng.normal(size=(9, 3)).astype("float32")
     y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 2])
     cw = {0: 0.5, 1: 1.5, 2: 4.0}
     model = _softmax_model((3,), 3)
@@ -235,9 +234,9 @@ def test_sample_weights_match_keras_class_weight_where_keras_is_right():
     assert ours == pytest.approx(theirs, rel=1e-5)
 
 
-def test_tf_data_dataset():
+def test_tf_data_dataset(rng):
     tf = pytest.importorskip("tensorflow")
-    x = RNG.normal(size=(6, 3)).astype("float32")
+    x = rng.normal(size=(6, 3)).astype("float32")
     y = np.array([0, 0, 0, 0, 1, 1])
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(6)
     model = _softmax_model((3,), 2)
@@ -248,10 +247,10 @@ def test_tf_data_dataset():
     ) == pytest.approx(expected, rel=1e-4)
 
 
-def test_multilabel_with_weighted_binary_crossentropy_loss():
+def test_multilabel_with_weighted_binary_crossentropy_loss(rng):
     from keras_imbalance.losses import WeightedBinaryCrossentropy
 
-    x = RNG.normal(size=(6, 3)).astype("float32")
+    x = rng.normal(size=(6, 3)).astype("float32")
     y = np.array([[1, 0], [0, 0], [0, 1], [0, 0], [0, 0], [1, 0]], "float32")
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="sigmoid")])
     kw = fit_kwargs(y, "balanced")

@@ -9,8 +9,16 @@ from keras import ops
 
 import keras_imbalance.losses as L
 
-RNG = np.random.default_rng(0)
 N, K, T, H, W = 6, 4, 3, 2, 3
+RNG: np.random.Generator  # the running test's own generator (see _own_rng)
+
+
+@pytest.fixture(autouse=True)
+def _own_rng(rng):
+    """Each test (and the helpers it calls) draws from its own seeded generator, so its data
+    do not depend on the tests that ran before it."""
+    global RNG
+    RNG = rng
 
 
 def np_(x):

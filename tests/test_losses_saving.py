@@ -88,7 +88,8 @@ CHILD = textwrap.dedent(
     for name in json.loads(sys.argv[2]):
         model = keras.models.load_model(f"{sys.argv[3]}/{name}.keras")
         out[name] = [type(model.loss).__name__, model.loss.get_config(),
-                     float(model.evaluate(d["x"], d["y_" + name], verbose=0))]
+                     float(model.evaluate(d["x"], d["y_" + name], verbose=0)),
+                     np.asarray(model.predict(d["x"], verbose=0)).tolist()]
     print("RESULT" + json.dumps(out))
     """
 )
@@ -119,12 +120,14 @@ def test_all_losses_round_trip_in_fresh_process(tmp_path):
             type(loss).__name__,
             loss.get_config(),
             float(model.evaluate(x, targets[kind], verbose=0)),
+            np.asarray(model.predict(x, verbose=0)),
         )
     np.savez(tmp_path / "data.npz", **arrays)
     got = run_fresh(CHILD, str(tmp_path / "data.npz"), json.dumps(list(LOSSES)), str(tmp_path))
-    for name, (cls, config, value) in expected.items():
+    for name, (cls, config, value, outputs) in expected.items():
         assert got[name][0] == cls, name
         assert got[name][1] == json.loads(json.dumps(config)), name
         np.testing.assert_allclose(got[name][2], value, rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(got[name][3], outputs, rtol=1e-6, atol=1e-7, err_msg=name)
         # the value is the loss itself, not a silent fallback (e.g. plain CE)
         assert value > 0

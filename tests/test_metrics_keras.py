@@ -185,12 +185,20 @@ def test_per_class_recall_class_id_and_reset():
 
 
 def test_config_round_trip_and_registration():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 5, 40)
+    y[:4] = 255  # ignored
+    scores = rng.random((40, 5)).astype("float32")
     for cls in CLASSES.values():
         metric = cls(num_classes=5, threshold=0.3, ignore_class=255, name="m")
         config = metric.get_config()
         clone = cls.from_config(config)
         assert clone.get_config() == config
         assert keras.saving.get_registered_object(f"keras_imbalance>{cls.__name__}") is cls
+        # the clone computes what the original computes (same settings, not only same config)
+        for m in (metric, clone):
+            m.update_state(y, scores)
+        np.testing.assert_allclose(value(clone), value(metric), **TOL)
     config = PerClassRecall(num_classes=4, class_id=1).get_config()
     assert config["class_id"] == 1 and config["num_classes"] == 4
 
@@ -436,6 +444,9 @@ def test_class_scores_without_num_classes_raise_naming_num_classes():
 )
 @pytest.mark.filterwarnings("ignore")
 def test_metrics_load_in_a_fresh_process_whatever_the_import_order(tmp_path, prelude):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(30, 4)).astype("float32")
+    y = rng.integers(0, 3, 30)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
     model.compile(
         loss="sparse_categorical_crossentropy",
@@ -443,16 +454,27 @@ def test_metrics_load_in_a_fresh_process_whatever_the_import_order(tmp_path, pre
     )
     path = tmp_path / "model.keras"
     model.save(path)
+    np.savez(tmp_path / "data.npz", x=x, y=y)
+    expected = model.evaluate(x, y, verbose=0, return_dict=True)
     script = prelude + textwrap.dedent(
         """
-        import sys
-        keras.models.load_model(sys.argv[1])
-        print("LOADED", sorted(m for m in sys.modules if m.startswith("keras_imbalance.metrics")))
+        import json, sys
+        import numpy as np
+        model = keras.models.load_model(sys.argv[1])
+        data = np.load(sys.argv[2])
+        logs = model.evaluate(data["x"], data["y"], verbose=0, return_dict=True)
+        print("LOADED" + json.dumps({k: float(v) for k, v in logs.items()}))
         """
     )
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend())
     run = subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env
+        [sys.executable, "-c", script, str(path), str(tmp_path / "data.npz")],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "LOADED" in run.stdout
+    got = json.loads(run.stdout.split("LOADED", 1)[1])
+    assert got.keys() == expected.keys()
+    for name, want in expected.items():  # the reloaded metrics compute what the saved ones did
+        np.testing.assert_allclose(got[name], float(want), **TOL, err_msg=name)

@@ -398,28 +398,65 @@ def test_resume_after_a_kill_redoes_no_finished_fold(tmp_path, monkeypatch):
     assert len(path.read_text().splitlines()) == 1 + 4 * 12
 
 
+# the run of test_workers_end_with_a_killed_compare: every process that builds a model writes
+# its id, so the test knows the workers without asking the system for the run's children
+_RECORDING_RUN = """
+import functools, os, sys
+os.environ["KERAS_BACKEND"] = "torch"
+sys.path.insert(0, {tests!r})
+from test_packing import _three_classes, tiny_sgd
+from keras_imbalance import compare
+
+@functools.wraps(tiny_sgd)
+def recorded(input_shape, n_classes):
+    with open({pids!r}, "a") as handle:
+        handle.write(f"{{os.getpid()}}\\n")
+    return tiny_sgd(input_shape, n_classes)
+
+x, y = _three_classes()
+compare(x, y, strategies=["balanced", "smote"], model_fn=recorded, cv=3, repeats=4,
+        epochs=3, results_path={path!r}, n_jobs=2)
+"""
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_workers_end_with_a_killed_compare(tmp_path):
-    path = tmp_path / "run.jsonl"
-    proc = _start(tmp_path, path, jobs=2)
+    path, pids = tmp_path / "run.jsonl", tmp_path / "pids.txt"
+    script = tmp_path / "run.py"
+    tests = os.path.dirname(__file__)
+    script.write_text(_RECORDING_RUN.format(tests=tests, path=str(path), pids=str(pids)))
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path)
     _wait_for_rows(path, proc, rows=1)
-    children = subprocess.run(
-        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
-    ).stdout.split()
-    assert children, "the run has worker processes"
+    workers = {int(p) for p in pids.read_text().split()} - {proc.pid}
+    assert workers, "the run has worker processes"
+    assert all(_running(pid) for pid in workers)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.time() + 10
-    alive = children
-    while alive and time.time() < deadline:
+    # poll until every worker has ended; the deadline is for a stuck run, not a timing
+    deadline = time.monotonic() + 120
+    alive = workers
+    while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [pid for pid in alive if os.path.exists(f"/proc/{pid}") and _running(pid)]
-    assert alive == [], "workers outlived the killed compare by 10 s"
+        alive = {pid for pid in alive if _running(pid)}
+    assert alive == set(), "workers outlived the killed compare"
 
 
-def _running(pid: str) -> bool:
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (ended, not yet reaped)."""
     try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
+    except PermissionError:  # exists, owned by another user (a reused id)
+        return True
+    if os.path.exists(f"/proc/{pid}/stat"):  # Linux
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                return handle.read().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+    state = subprocess.run(  # POSIX ps elsewhere (macOS, BSD)
+        ["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True
+    ).stdout.strip()
+    return bool(state) and not state.startswith("Z")

@@ -15,8 +15,6 @@ from fresh_process import run_fresh
 from keras_imbalance import metrics
 from test_losses import _grad
 
-RNG = np.random.default_rng(0)
-
 
 def value(x):
     return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float64)
@@ -288,9 +286,9 @@ def test_sample_weights_are_per_image_and_combined_loss_is_the_weighted_sum():
 
 
 @pytest.mark.backend
-def test_model_trains_with_every_loss_and_metric():
+def test_model_trains_with_every_loss_and_metric(rng):
     labels, _ = masks_and_logits(n=8, h=8, w=8)
-    x = (labels[..., None] + RNG.normal(scale=0.3, size=labels.shape + (1,))).astype("float32")
+    x = (labels[..., None] + rng.normal(scale=0.3, size=labels.shape + (1,))).astype("float32")
     for loss in (
         L.DiceLoss(from_logits=True),
         L.FocalTverskyLoss(from_logits=True, per_image=True),
@@ -484,9 +482,9 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_every_segmentation_object_round_trips_in_a_fresh_process(tmp_path):
+def test_every_segmentation_object_round_trips_in_a_fresh_process(tmp_path, rng):
     labels, _ = masks_and_logits(n=6, h=4, w=4)
-    x = RNG.normal(size=(6, 4, 4, 1)).astype("float32")
+    x = rng.normal(size=(6, 4, 4, 1)).astype("float32")
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     losses = {
         "dice": L.DiceLoss(

@@ -188,3 +188,30 @@ def test_validation_targets_outside_the_training_classes_name_validation_data():
         fit_kwargs(np.eye(2), validation_data=(None, np.eye(3)))
     with pytest.raises(ValueError, match=r"`validation_data`.*layout of the training targets"):
         fit_kwargs([0, 1], validation_data=(None, np.eye(3)))
+
+
+def test_streamed_batches_of_two_layouts_name_both_batches_and_not_layout():
+    sparse = (np.zeros((3, 2)), np.array([0, 1, 2]))
+    onehot = (np.zeros((2, 2)), np.eye(3)[[0, 2]])
+    for batches, first, other in (
+        ([sparse, onehot], "sparse", "onehot"),
+        ([onehot, sparse, sparse], "onehot", "sparse"),
+    ):
+        with pytest.raises(ValueError) as info:
+            class_counts(iter(batches))
+        text = str(info.value)
+        assert text.startswith("Invalid value for argument `data`.")
+        assert f"batch 0 has layout {first!r} and batch 1 has layout {other!r}" in text
+        assert "pass `layout=`" in text and "\n" not in text
+    # binary then sparse batches are one layout (sparse labels), as before
+    assert class_counts(iter([(None, np.array([0, 1])), (None, np.array([2, 1]))])) == {
+        0: 1,
+        1: 2,
+        2: 1,
+    }
+    # a batch with a problem of its own is named by its number
+    with pytest.raises(ValueError, match=r"`data \(y batch 1\)`.*integer class labels"):
+        class_counts(iter([(None, np.array([0, 1])), (None, np.array([0.5, 1.0]))]))
+    # a layout the user gave is still the one named
+    with pytest.raises(ValueError, match=r"argument `layout`. layout='onehot'"):
+        class_counts(iter([onehot, sparse]), layout="onehot")

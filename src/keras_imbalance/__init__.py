@@ -3,7 +3,9 @@
 The numpy layer (targets, weights, resampling, calibration, datasets) never imports Keras;
 the Keras-facing subpackages (``losses``, ``metrics``, ``sampling``, ``models``) are imported
 on first use, so ``import keras_imbalance`` stays cheap and works before a Keras backend is
-chosen.
+chosen. Whatever is imported first, every Keras class of the package (losses, metrics,
+layers) is registered with Keras' serialisation as soon as Keras is imported, so
+``keras.models.load_model`` finds them (:mod:`keras_imbalance._registry`).
 """
 
 from __future__ import annotations
@@ -56,3 +58,8 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))
+
+
+from keras_imbalance import _registry  # noqa: E402  (last: it may import the subpackages)
+
+_registry.install()

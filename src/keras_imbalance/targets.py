@@ -831,15 +831,25 @@ def _streamed_counts(batches, layout, ignore_class, classes, name="data") -> dic
     seen_layout = layout
     wanted = None if classes is None else list(classes)
     any_batch = False
-    for y in batches:
-        info = analyse(
-            y,
-            layout=seen_layout,
-            ignore_class=ignore_class,
-            classes=wanted,
-            name=f"{name} (a y batch)",
-        ).info
+    first = None  # the layout of batch 0, when the layout comes from it and not from the user
+    for i, y in enumerate(batches):
+        try:
+            info = analyse(
+                y,
+                layout=seen_layout,
+                ignore_class=ignore_class,
+                classes=wanted,
+                name=f"{name} (a y batch)",
+            ).info
+        except ValueError:
+            mixed = (
+                None if first is None else _mixed_layouts(y, first, i, ignore_class, wanted, name)
+            )
+            if mixed is None:
+                raise
+            raise mixed from None
         if seen_layout is None:
+            first = info.layout
             seen_layout = "sparse" if info.layout == "binary" else info.layout
         any_batch = True
         for label, count in info.counts_dict().items():
@@ -852,6 +862,23 @@ def _streamed_counts(batches, layout, ignore_class, classes, name="data") -> dic
         return dict(sorted(total.items()))
     except TypeError:
         return total
+
+
+def _mixed_layouts(y, first: str, i: int, ignore_class, classes, name: str):
+    """The error for batch ``i`` when it does not take the layout ``first`` that batch 0 had
+    (read from the data, not given by the user): both layouts named. Raises batch ``i``'s own
+    problem when it has none; None when it has the same layout (another problem)."""
+    own = analyse(
+        y, ignore_class=ignore_class, classes=classes, name=f"{name} (y batch {i})"
+    ).info.layout
+    if {own, first} <= {"binary", "sparse"} or own == first:
+        return None
+    return invalid(
+        name,
+        "y batches of one layout (give every batch the same layout, or pass `layout=` to "
+        "force one where a batch can be read either way)",
+        Text(f"batches whose batch 0 has layout {first!r} and batch {i} has layout {own!r}"),
+    )
 
 
 def _directory_counts(path, classes, name="data") -> dict:

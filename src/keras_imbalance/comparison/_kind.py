@@ -10,7 +10,8 @@ every kind:
   ``metrics`` and ``default_metric``;
 - reading ``y`` (:meth:`Kind.read`) and the strata its folds and validation splits are
   stratified on (:meth:`Kind.strata`);
-- its feasibility checks (:meth:`Kind.problems`: strategies the data cannot run);
+- its feasibility checks (:meth:`Kind.problems` and :meth:`Kind.infeasible`: strategies the
+  data cannot run);
 - the fold-side :class:`FoldTarget` (:meth:`Kind.target`): model check, packed loss, threshold
   tuning, validation score and test-fold scores;
 - its ensemble collector and what it adds to the results file's config.
@@ -122,6 +123,11 @@ class Kind:
 
     def problems(self, trained, splits, labels, strata, names, fraction, fit_part, seeds):
         """``{strategy: reason}`` for strategies the data cannot run (none by default)."""
+        return {}
+
+    def infeasible(self, trained, splits, xa, labels, names, spec, settings, seeds, fit_part, models):
+        """``{strategy: reason}`` for resamplers that refuse some fold's rows when run (ADASYN
+        on well-separated classes); none by default."""
         return {}
 
     def target(self, labels, names, strata, facts, settings) -> FoldTarget:

@@ -6,9 +6,9 @@ value per sample / time step / pixel; the segmentation overlap losses (Dice, Tve
 Tversky) return one value per image. Per-class arguments accept the dict returned by
 ``keras_imbalance.class_weights`` (keys ``0..K-1``), a list, a tuple or a 1-D array.
 
-Importing this module imports Keras and registers every loss and every metric class of
-:mod:`keras_imbalance.metrics` with Keras' serialisation, so ``keras.models.load_model`` finds
-them.
+Importing this module imports Keras; every loss, metric and layer class of the package is
+then registered with Keras' serialisation (:mod:`keras_imbalance._registry`), so
+``keras.models.load_model`` finds them.
 """
 
 import keras_imbalance.metrics._keras  # noqa: F401  (registers the metric classes too)

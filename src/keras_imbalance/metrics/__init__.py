@@ -7,18 +7,15 @@ The Keras metric classes (``BalancedAccuracy``, ``GeometricMean``, ``MatthewsCor
 ``MacroF1``, ``PerClassRecall``, ``PerClassIoU``, ``MeanDice``) are imported on first access, so
 ``from keras_imbalance.metrics import balanced_accuracy`` works without a Keras backend.
 
-``import keras_imbalance.metrics`` is enough for ``keras.models.load_model`` to find the metric
-classes, whatever the import order: when Keras is already imported they are registered at
-once; otherwise they are registered right after Keras finishes importing (a one-shot import
-hook), so this module itself never imports Keras.
+``import keras_imbalance.metrics`` (like any import of the package) is enough for
+``keras.models.load_model`` to find every Keras class of the package, the metric classes and
+the losses and layers too, whatever the import order: see :mod:`keras_imbalance._registry`.
+This module itself never imports Keras.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
-import sys
 
 from keras_imbalance._confusion import (
     balanced_accuracy,
@@ -69,65 +66,3 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(set(globals()) | set(__all__))
 
-
-def _register() -> None:
-    """Import the Keras metric classes, which registers them with Keras' serialisation."""
-    importlib.import_module("keras_imbalance.metrics._keras")
-
-
-class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
-    """One-shot import hook: once ``keras`` has finished importing, register the classes.
-
-    It finds ``keras`` with the other finders (it takes itself out of ``sys.meta_path`` first)
-    and wraps the loader it returns; every other name is left to the other finders.
-    """
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
-            return None
-        _remove_hook()
-        spec = importlib.util.find_spec("keras")
-        if spec is None or spec.loader is None:
-            return spec
-        spec.loader = _LoaderThenRegister(spec.loader)
-        return spec
-
-
-class _LoaderThenRegister(importlib.abc.Loader):
-    """Runs the real loader of ``keras``, then :func:`_register`."""
-
-    def __init__(self, loader):
-        self._loader = loader
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        try:
-            self._loader.exec_module(module)
-        except BaseException:
-            _install_hook()  # keras failed to import: try again on the next import
-            raise
-        _register()
-
-    def __getattr__(self, name):  # get_code, get_resource_reader...: the real loader's
-        return getattr(self._loader, name)
-
-
-_HOOK = _RegisterAfterKeras()
-
-
-def _install_hook() -> None:
-    if _HOOK not in sys.meta_path:
-        sys.meta_path.insert(0, _HOOK)
-
-
-def _remove_hook() -> None:
-    while _HOOK in sys.meta_path:
-        sys.meta_path.remove(_HOOK)
-
-
-if "keras" in sys.modules:
-    _register()
-else:
-    _install_hook()

@@ -183,9 +183,11 @@ def resample(
     ``borderline_smote*`` and ``adasyn`` run on the one-hot encoding (a synthetic row takes
     the category of the nearer source row); ``tomek`` finds links on it. Original rows are
     copied from ``x`` as they are; a synthetic row gets de-standardised numeric values
-    (rounded for integer columns, missing where the nearer of its two source rows is
-    missing), categories of the original dtype and categories, and missing values in the
-    columns :func:`~keras_imbalance.tables.check_table` sets aside (ids, free text, dates).
+    (rounded for integer columns; interpolated between the observed values of its two
+    source rows, the other's value where one misses it, missing where both do; rows missing
+    every numeric column with gaps take no part in the interpolation), categories of the
+    original dtype and categories, and missing values in the columns
+    :func:`~keras_imbalance.tables.check_table` sets aside (ids, free text, dates).
     ``result.notes`` says which of this happened. A numeric DataFrame without gaps takes the
     plain path, as an array would; ``smotenc`` with ``categorical_features`` given passes
     the DataFrame to imbalanced-learn as it is. With multi-label ``y``, ``ml_ros`` and ``ml_rus``

@@ -71,8 +71,10 @@ def _run_method(method, x_in, labels, strategy, random_state, neighbors, params)
 
 def _run(sampler, x_in, labels):
     """Resample and trace each output row to its source row (-1 = synthetic)."""
+    from keras_imbalance.resampling._failures import fit_resample
+
     n = len(labels)
-    x_out, y_out = sampler.fit_resample(x_in, labels)
+    x_out, y_out = fit_resample(sampler, x_in, labels)  # ADASYN's refusals in one line
     y_out = np.asarray(y_out)
     indices = getattr(sampler, "sample_indices_", None)
     if indices is not None and len(indices) == len(y_out):

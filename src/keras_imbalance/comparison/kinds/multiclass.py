@@ -138,6 +138,13 @@ class MulticlassKind(Kind):
     def problems(self, trained, splits, labels, strata, names, fraction, fit_part, seeds):
         return interpolation_problems(trained, splits, labels, names, fraction, fit_part, seeds)
 
+    def infeasible(self, trained, splits, xa, labels, names, spec, settings, seeds, fit_part, models):
+        from keras_imbalance.comparison._feasible import infeasible_resamplers
+
+        return infeasible_resamplers(
+            trained, splits, xa, labels, names, spec, settings, seeds, fit_part, models
+        )
+
     def target(self, labels, names, strata, facts, settings):
         return MulticlassTarget(len(names), strata, settings.costs)
 
