@@ -294,7 +294,7 @@ def _dask_pieces(source, target, name):
     """``value_counts`` computed on the collection's own scheduler (one tally)."""
     import dask
 
-    if hasattr(source, "columns"):  # a DataFrame: pick the label column
+    if type(source).__name__ == "DataFrame":  # pick the label column
         _check_target(target, name)
         if target not in list(source.columns):
             raise invalid("target", f"a column of the DataFrame {list(source.columns)[:8]}", target)
