@@ -173,7 +173,7 @@ def open_parquet(source: Any, columns: list[str], name: str = "data") -> Parquet
             continue
         found = {c: schema.field(c).type for c in columns}
         if types is None:
-            types = found
+            types, first_schema = found, schema
         elif found != types:
             diff = [f"{c!r} is {found[c]}, not {types[c]}" for c in columns if found[c] != types[c]]
             problems.append(f"{short(file)} ({'; '.join(diff)} as in the first file)")
@@ -195,6 +195,8 @@ def open_parquet(source: Any, columns: list[str], name: str = "data") -> Parquet
         )
     out = ParquetSource(files, filesystem)
     out.schema = types
+    out.arrow_schema = first_schema
+    out.schema_names = list(first_schema.names)
     out.groups = np.asarray(groups, dtype=np.int64).reshape(-1, 2)
     out.offsets = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
     return out
