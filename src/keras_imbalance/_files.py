@@ -12,6 +12,7 @@ row group by row group, as ``pyarrow.parquet.read_table`` would concatenate them
 
 from __future__ import annotations
 
+import abc
 import os
 import threading
 from collections import OrderedDict
@@ -342,7 +343,29 @@ def read_labels(files: ParquetSource, column: str, name: str = "data") -> np.nda
     return out
 
 
-class ParquetRows:
+class RowReader(abc.ABC):
+    """Rows read on demand: ``take(rows)`` returns them as one array; nothing else is stored.
+
+    The balanced-batch front ends gather rows of such an ``x`` with ``take`` instead of
+    indexing an array (subclasses: :class:`ParquetRows`, image folders).
+    """
+
+    shape: tuple
+    dtype: np.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @abc.abstractmethod
+    def take(self, rows: np.ndarray, axis: int = 0) -> np.ndarray:
+        """Rows ``rows`` (any order, repeats allowed), stacked along a new first axis."""
+
+
+class ParquetRows(RowReader):
     """Rows of feature columns read on demand from a Parquet source (``take`` only).
 
     The rows asked for are grouped by row group; each row group is decoded once into a
@@ -394,13 +417,6 @@ class ParquetRows:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    @property
-    def ndim(self) -> int:
-        return 2
 
     def _group(self, group: int) -> np.ndarray:
         with self._lock:

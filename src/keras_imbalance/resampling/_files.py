@@ -87,7 +87,10 @@ def _check_output(output: Any, source: Any, files: ParquetSource, overwrite: boo
 
 def _counts(labels: np.ndarray) -> dict:
     values, counts = np.unique(labels, return_counts=True)
-    return {v.item() if isinstance(v, np.generic) else v: int(n) for v, n in zip(values, counts, strict=True)}
+    return {
+        v.item() if isinstance(v, np.generic) else v: int(n)
+        for v, n in zip(values, counts, strict=True)
+    }
 
 
 def resample_parquet(

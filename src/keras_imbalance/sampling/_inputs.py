@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._files import ParquetRows
+from keras_imbalance._files import RowReader
 from keras_imbalance._validation import check_number, check_weights_array, invalid
 from keras_imbalance.sampling._plan import _CHUNK, _BatchPlan, _Draws
 from keras_imbalance.targets import _analyse
@@ -297,7 +297,7 @@ def _smote_graphs(x: np.ndarray, plan_args: dict, k_neighbors: int, classes) -> 
 
 def _take(arr, rows: np.ndarray) -> np.ndarray:
     """Rows of an array, a memmap (only those rows are read) or a file reader."""
-    if isinstance(arr, ParquetRows):
+    if isinstance(arr, RowReader):
         return arr.take(rows)
     return np.asarray(np.take(arr, rows, axis=0))  # a memmap's rows: a plain array
 
@@ -389,9 +389,7 @@ def _prepare(
     n = codes.shape[0]
 
     def arrays(tree, name):
-        converted = _tree_map(
-            lambda v: v if isinstance(v, ParquetRows) else _to_numpy(v, name), tree
-        )
+        converted = _tree_map(lambda v: v if isinstance(v, RowReader) else _to_numpy(v, name), tree)
         for label, arr in _items(converted, name):
             if arr.shape[0] != n:
                 raise ValueError(
@@ -409,7 +407,7 @@ def _prepare(
     if need_x:
         x = arrays(x, "x")
         for label, arr in _items(x, "x"):
-            if not isinstance(arr, ParquetRows):  # a file's rows are checked when decoded
+            if not isinstance(arr, RowReader):  # a file's rows are checked when decoded
                 _check_finite(arr, label)
 
     if labels_mode:

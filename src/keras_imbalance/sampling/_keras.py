@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 import keras
+import numpy as np
 
 from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.sampling._inputs import _prepare, renamed_seed
@@ -335,6 +336,74 @@ class BalancedBatches(keras.utils.PyDataset):
             random_state=random_state,
             **kwargs,
         )
+
+    @classmethod
+    def from_image_folder(
+        cls,
+        path: Any,
+        *,
+        image_size: Any = (256, 256),
+        color_mode: str = "rgb",
+        classes: list | None = None,
+        interpolation: str = "bilinear",
+        strategy: Any = "oversample",
+        batch_size: int = 32,
+        random_state: int | None = 0,
+        **kwargs: Any,
+    ) -> BalancedBatches:
+        """Batches of a class-per-folder image directory, each image read when a batch needs it.
+
+        The folder is indexed as ``keras.utils.image_dataset_from_directory`` indexes it
+        (sorted class folders, recursive, the same suffixes; files are listed, not opened);
+        a batch opens only its own files, so memory does not grow with the folder. Images
+        are float32 in [0, 1] of shape ``(*image_size, channels)``; labels are class ids
+        (``batches.class_names[y]`` is the folder). An unreadable file raises, naming it,
+        in the batch that needs it.
+
+        Parameters
+        ----------
+        path : str or path-like
+        image_size : (int, int) or int, default=(256, 256)
+        color_mode : {'rgb', 'grayscale', 'rgba'}, default='rgb'
+        classes : list of str, optional
+            The class folders, in this order (default: all, sorted).
+        interpolation : str, default='bilinear'
+            Pillow's resampling filter.
+        strategy : str, dict or None, default='oversample'
+            As in :class:`BalancedBatches`; None: every image once per epoch, shuffled (the
+            classes' own proportions).
+        batch_size : int, default=32
+        random_state : int, default=0
+        **kwargs
+            Any other argument of :class:`BalancedBatches` (``epoch_size``, ``shard``,
+            ``workers``...).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> root = tempfile.mkdtemp()
+        >>> for name, n in (("cat", 6), ("dog", 2)):
+        ...     os.makedirs(os.path.join(root, name))
+        ...     for i in range(n):
+        ...         Image.new("RGB", (8, 8)).save(os.path.join(root, name, f"{i}.png"))
+        >>> batches = BalancedBatches.from_image_folder(root, image_size=(4, 4), batch_size=4)
+        >>> batches.class_names, len(batches), batches[0][0].shape
+        (['cat', 'dog'], 3, (4, 4, 4, 3))
+        """
+        from keras_imbalance.sampling._images import image_rows
+
+        x, y, names = image_rows(path, classes, image_size, color_mode, interpolation)
+        if strategy is None:
+            counts = np.bincount(y, minlength=len(names))
+            strategy = {i: int(n) for i, n in enumerate(counts) if n}
+            kwargs.setdefault("epoch_size", len(y))
+        batches = cls(
+            x, y, batch_size=batch_size, strategy=strategy, random_state=random_state, **kwargs
+        )
+        batches.class_names = names
+        return batches
 
     def on_epoch_end(self) -> None:
         """Move to the next epoch (a fresh draw of every batch).
