@@ -77,10 +77,32 @@ def test_parquet_weights_list_column_small_cache_and_pickle(tmp_path):
     )
     memory = BalancedBatches(x, y, sample_weight=w, batch_size=64, random_state=1)
     same_batches(files, memory)
-    assert len(files._source.x._cache) == 1  # the cache kept one row group
+    reader = files._source.x
+    assert reader._slots == 1 and reader._slab.shape == (500, 4)  # one row group held
     same_batches(pickle.loads(pickle.dumps(files)), memory)  # a worker process's copy
     # only the label and weight columns are held: no array of the features' size
     assert not any(isinstance(v, np.ndarray) and v.size >= x.size for v in vars(files).values())
+
+
+def test_parquet_small_cache_and_spill(tmp_path):
+    x, y, _ = data(6000)
+    folder = write(tmp_path / "d", x, y, row_group_size=400)
+    memory = BalancedBatches(x, y, batch_size=32, random_state=2)
+    few = BalancedBatches.from_parquet(
+        folder, target="label", batch_size=32, random_state=2, cache_bytes=3 * 400 * 16
+    )
+    same_batches(few, memory)
+    assert few._source.x._slots == 3
+    spilled = BalancedBatches.from_parquet(
+        folder, target="label", batch_size=32, random_state=2, spill=tmp_path / "x.npy"
+    )
+    assert isinstance(spilled._source.x, np.memmap)
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), x)
+    same_batches(spilled, memory)
+    with pytest.raises(ValueError, match="spill"):  # never overwritten
+        BalancedBatches.from_parquet(folder, target="label", spill=tmp_path / "x.npy")
+    with pytest.raises(ValueError, match="spill"):  # never inside the input
+        BalancedBatches.from_parquet(folder, target="label", spill=folder / "x.npy")
 
 
 def test_parquet_feature_columns_and_errors(tmp_path):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import abc
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -368,9 +367,11 @@ class RowReader(abc.ABC):
 class ParquetRows(RowReader):
     """Rows of feature columns read on demand from a Parquet source (``take`` only).
 
-    The rows asked for are grouped by row group; each row group is decoded once into a
-    2-D numpy array (numeric columns side by side, or one fixed-size list column) and kept
-    in a least-recently-used cache of at most ``cache_bytes`` (at least one row group).
+    Each row group is decoded once into a slot of a slab (one 2-D numpy array of at most
+    ``cache_bytes``, at least one row group; numeric columns side by side, or one fixed-size
+    list column); the least recently used row group leaves when a slot is needed. A batch
+    whose row groups are all resident is one ``take`` from the slab (no Python loop over row
+    groups); one that needs more row groups than the slab holds is read in rounds.
 
     Parameters
     ----------
@@ -404,26 +405,33 @@ class ParquetRows(RowReader):
         self.dtype = np.result_type(*dtypes)
         width = self._width if self._width is not None else len(self.features)
         self.shape = (files.n_rows, width)
-        self._cache: OrderedDict = OrderedDict()
-        self._cached = 0
-        self._lock = threading.Lock()
+        sizes = np.diff(files.offsets)
+        self._slot_rows = int(sizes.max()) if sizes.size else 1
+        slot_bytes = self._slot_rows * width * self.dtype.itemsize
+        self._slots = int(max(1, min(len(sizes), self.cache_bytes // max(1, slot_bytes))))
+        self._reset()
         self.decoded = 0  # row groups decoded (cache misses)
+
+    def _reset(self) -> None:
+        self._slab = None  # allocated on first use; pages become resident as slots fill
+        self._slot_of = np.full(len(self.files.groups), -1, dtype=np.int64)
+        self._group_in = np.full(self._slots, -1, dtype=np.int64)
+        self._used = np.zeros(self._slots, dtype=np.int64)
+        self._tick = 0
+        self._lock = threading.Lock()
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_cache"], state["_cached"], state["_lock"] = OrderedDict(), 0, None
+        for key in ("_slab", "_slot_of", "_group_in", "_used", "_tick", "_lock"):
+            state.pop(key)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._reset()
 
-    def _group(self, group: int) -> np.ndarray:
-        with self._lock:
-            found = self._cache.get(group)
-            if found is not None:
-                self._cache.move_to_end(group)
-                return found
+    def decode(self, group: int) -> np.ndarray:
+        """Row group ``group`` as a 2-D array (finite values checked)."""
         table = self.files.read_group(group, self.features)
         if self._width is not None:
             column = table.column(0).combine_chunks()
@@ -438,30 +446,55 @@ class ParquetRows(RowReader):
                 f"Invalid value for argument `features`. Expected finite values (no NaN or inf). "
                 f"Received: a non-finite value in row {bad} of {self.files.where(group)}"
             )
-        with self._lock:
-            self.decoded += 1
-            self._cache[group] = block
-            self._cached += block.nbytes
-            while self._cached > self.cache_bytes and len(self._cache) > 1:
-                _, dropped = self._cache.popitem(last=False)
-                self._cached -= dropped.nbytes
         return block
+
+    def _load(self, groups: np.ndarray) -> None:
+        """Make ``groups`` (distinct, at most ``_slots``) resident; call with the lock held."""
+        if self._slab is None:
+            self._slab = np.empty((self._slots * self._slot_rows, self.shape[1]), self.dtype)
+        self._tick += 1
+        resident = self._slot_of[groups]
+        self._used[resident[resident >= 0]] = self._tick  # pinned for this batch
+        for g in groups[resident < 0].tolist():
+            slot = int(np.argmin(self._used))  # free slots have 0, the oldest use otherwise
+            old = self._group_in[slot]
+            if old >= 0:
+                self._slot_of[old] = -1
+            block = self.decode(g)
+            lo = slot * self._slot_rows
+            self._slab[lo : lo + block.shape[0]] = block
+            self._slot_of[g], self._group_in[slot], self._used[slot] = slot, g, self._tick
+            self.decoded += 1
 
     def take(self, rows: np.ndarray, axis: int = 0) -> np.ndarray:
         """Rows ``rows`` (any order, repeats allowed) as an array of shape (len(rows), width)."""
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.empty((rows.shape[0], self.shape[1]), dtype=self.dtype)
-        if not rows.size:
+        group = np.searchsorted(self.files.offsets, rows, side="right") - 1
+        local = rows - self.files.offsets[group]
+        needed = np.unique(group)
+        with self._lock:
+            if needed.size <= self._slots:
+                self._load(needed)
+                return self._slab.take(self._slot_of[group] * self._slot_rows + local, axis=0)
+            out = np.empty((rows.shape[0], self.shape[1]), dtype=self.dtype)
+            for lo in range(0, needed.size, self._slots):  # more row groups than slots
+                part = needed[lo : lo + self._slots]
+                self._load(part)
+                sel = np.flatnonzero(np.isin(group, part))
+                out[sel] = self._slab.take(
+                    self._slot_of[group[sel]] * self._slot_rows + local[sel], axis=0
+                )
             return out
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        group = np.searchsorted(self.files.offsets, ordered, side="right") - 1
-        cuts = np.flatnonzero(np.diff(group)) + 1
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, rows.size], strict=True):
-            g = int(group[lo])
-            block = self._group(g)
-            out[order[lo:hi]] = block[ordered[lo:hi] - self.files.offsets[g]]
-        return out
+
+    def spill(self, path: str) -> np.ndarray:
+        """Decode every row group once into a new ``.npy`` file at ``path``; its memmap."""
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=self.dtype, shape=self.shape)
+        for g in range(len(self.files.groups)):
+            lo, hi = self.files.offsets[g], self.files.offsets[g + 1]
+            out[lo:hi] = self.decode(g)
+        out.flush()
+        del out
+        return np.load(path, mmap_mode="r")
 
     def __getitem__(self, rows):
         return self.take(np.arange(self.shape[0])[rows] if isinstance(rows, slice) else rows)

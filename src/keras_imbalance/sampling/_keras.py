@@ -252,6 +252,7 @@ class BalancedBatches(keras.utils.PyDataset):
         batch_size: int = 256,
         random_state: int | None = 0,
         cache_bytes: int = 256 * 2**20,
+        spill: Any = None,
         **kwargs: Any,
     ) -> BalancedBatches:
         """Balanced batches read from Parquet files; only the label column is held in memory.
@@ -261,10 +262,13 @@ class BalancedBatches(keras.utils.PyDataset):
         ``BalancedBatches(x, y, ...)`` on the same rows loaded in memory (same arguments and
         ``random_state``). Features are read when a batch needs them: the rows of a batch are
         grouped by row group and each row group is decoded once into a numpy block kept in a
-        least-recently-used cache of ``cache_bytes`` (each worker process keeps its own).
-        Rows the epoch revisits (the minority under ``'oversample'``) thus stay cached; when
-        the features fit in ``cache_bytes`` the file is decoded once. Non-finite features
-        raise when their row group is decoded.
+        least-recently-used cache of ``cache_bytes`` (each worker process keeps its own;
+        a batch whose row groups are all cached is one ``take``). When the features fit in
+        ``cache_bytes`` the file is decoded once. A balanced epoch draws its rows in random
+        order, so a batch touches most row groups: when the features do not fit, pass
+        ``spill=`` a new ``.npy`` path and they are decoded once into it, batches then being
+        gathered from its memmap (the operating system's page cache does the caching).
+        Non-finite features raise when their row group is decoded.
 
         Parameters
         ----------
@@ -285,6 +289,9 @@ class BalancedBatches(keras.utils.PyDataset):
         random_state : int, default=0
         cache_bytes : int, default=256 MiB
             Decoded row groups kept per process (at least one).
+        spill : str or path, optional
+            A new ``.npy`` file to decode the features into once (never an existing file or
+            a path inside the input); batches are then read from its memmap.
         **kwargs
             Any other argument of :class:`BalancedBatches` (``strategy``, ``epoch_size``,
             ``replacement``, ``shard``, ``workers``...).
@@ -328,6 +335,8 @@ class BalancedBatches(keras.utils.PyDataset):
         x = ParquetRows(
             files, features, check_number("cache_bytes", cache_bytes, low=1, integer=True)
         )
+        if spill is not None:
+            x = x.spill(_spill_path(spill, path, files))
         return cls(
             x,
             y,
@@ -414,3 +423,24 @@ class BalancedBatches(keras.utils.PyDataset):
         ``fit``'s first epoch draws epoch 1; the sequence is fixed by the seed either way.
         """
         self.epoch += 1
+
+
+def _spill_path(spill: Any, source: Any, files) -> str:
+    """A new file outside the input for :meth:`BalancedBatches.from_parquet`'s ``spill``."""
+    import os
+
+    if not isinstance(spill, (str, os.PathLike)):
+        raise invalid("spill", "a path for a new .npy file", spill, kind=TypeError)
+    out = os.path.realpath(os.fspath(spill))
+    inputs = [os.path.realpath(f) for f in files.files]
+    if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
+        inputs.append(os.path.realpath(os.fspath(source)) + os.sep)
+    if os.path.exists(out) or any(out == f or out.startswith(f) for f in inputs):
+        raise invalid(
+            "spill",
+            "a new file outside the input (an existing file is never overwritten)",
+            os.fspath(spill),
+        )
+    if not out.endswith(".npy"):
+        raise invalid("spill", "a path ending in .npy", os.fspath(spill))
+    return out
