@@ -191,12 +191,39 @@ def bench_batches(folder: str) -> dict:
             f"ds = BalancedBatches.from_parquet({os.path.join(folder, 'rows.parquet')!r},"
             f" target='label', batch_size={BATCH}, random_state=0, cache_bytes={cache})\n"
             "build = time.perf_counter() - t0\n"
-            f"runs = epochs(ds, limit={None if cache >= 256 * 2**20 else 40})\n"
+            f"runs = epochs(ds, limit={None if cache >= 256 * 2**20 else 10})\n"
             "result = {'build_s': build, 'epochs': runs, 'epoch_size': ds.epoch_size,"
             " 'decoded_row_groups': ds._source.x.decoded,"
             " 'extra_mb': _status('VmHWM') - base}\n"
         )
         print(results, flush=True)
+    spill = os.path.join(folder, "spill.npy")
+    if os.path.exists(spill):
+        os.remove(spill)
+    results["parquet_spill_64MiB_cache"] = _child(
+        _EPOCHS + "from keras_imbalance.sampling import BalancedBatches\n"
+        "base = _reset_peak()\n"
+        "t0 = time.perf_counter()\n"
+        f"ds = BalancedBatches.from_parquet({os.path.join(folder, 'rows.parquet')!r},"
+        f" target='label', batch_size={BATCH}, random_state=0, cache_bytes=64 * 2**20,"
+        f" spill={spill!r})\n"
+        "build = time.perf_counter() - t0\n"
+        "runs = epochs(ds)\n"
+        "result = {'build_s (includes decoding into the spill file)': build, 'epochs': runs,"
+        " 'extra_mb': _status('VmHWM') - base}\n"
+    )
+    os.remove(spill)
+    print(results["parquet_spill_64MiB_cache"], flush=True)
+    results["in_memory"] = _child(
+        _EPOCHS + "from keras_imbalance.sampling import BalancedBatches\n"
+        f"x = np.array(np.load({os.path.join(folder, 'x.npy')!r}, mmap_mode='r'))\n"
+        f"y = np.load({os.path.join(folder, 'y.npy')!r})\n"
+        "base = _reset_peak()\n"
+        f"ds = BalancedBatches(x, y, batch_size={BATCH}, random_state=0)\n"
+        "runs = epochs(ds)\n"
+        "result = {'epochs': runs, 'extra_mb': _status('VmHWM') - base}\n"
+    )
+    print(results["in_memory"], flush=True)
     results["memmap"] = _child(
         _EPOCHS + "from keras_imbalance.sampling import BalancedBatches\n"
         f"x = np.load({os.path.join(folder, 'x.npy')!r}, mmap_mode='r')\n"

@@ -430,22 +430,33 @@ class ParquetRows(RowReader):
         self.__dict__.update(state)
         self._reset()
 
-    def decode(self, group: int) -> np.ndarray:
-        """Row group ``group`` as a 2-D array (finite values checked)."""
+    def decode(self, group: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Row group ``group`` as a 2-D array, written into ``out`` when given (finite values
+        checked); pyarrow's buffers are handed back to the system right after."""
+        import pyarrow as pa
+
         table = self.files.read_group(group, self.features)
+        n = table.num_rows
+        block = np.empty((n, self.shape[1]), self.dtype) if out is None else out[:n]
         if self._width is not None:
             column = table.column(0).combine_chunks()
-            block = column.flatten().to_numpy().reshape(len(column), self._width)
+            block[:] = column.flatten().to_numpy().reshape(n, self._width)
+            del column
         else:
-            block = np.empty((table.num_rows, len(self.features)), dtype=self.dtype)
             for j in range(table.num_columns):
                 block[:, j] = table.column(j).to_numpy()
-        if block.dtype.kind == "f" and not np.isfinite(block).all():
-            bad = int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
-            raise ValueError(
-                f"Invalid value for argument `features`. Expected finite values (no NaN or inf). "
-                f"Received: a non-finite value in row {bad} of {self.files.where(group)}"
-            )
+        del table
+        pa.default_memory_pool().release_unused()
+        if block.dtype.kind == "f":
+            for lo in range(0, n, 4096):  # in slices: no temporary of the block's size
+                part = block[lo : lo + 4096]
+                if not np.isfinite(part).all():
+                    bad = lo + int(np.flatnonzero(~np.isfinite(part).all(axis=1))[0])
+                    raise ValueError(
+                        "Invalid value for argument `features`. Expected finite values (no NaN "
+                        f"or inf). Received: a non-finite value in row {bad} of "
+                        f"{self.files.where(group)}"
+                    )
         return block
 
     def _load(self, groups: np.ndarray) -> None:
@@ -460,10 +471,10 @@ class ParquetRows(RowReader):
             old = self._group_in[slot]
             if old >= 0:
                 self._slot_of[old] = -1
-            block = self.decode(g)
+            self._group_in[slot], self._used[slot] = -1, self._tick
             lo = slot * self._slot_rows
-            self._slab[lo : lo + block.shape[0]] = block
-            self._slot_of[g], self._group_in[slot], self._used[slot] = slot, g, self._tick
+            self.decode(g, self._slab[lo : lo + self._slot_rows])
+            self._slot_of[g], self._group_in[slot] = slot, g
             self.decoded += 1
 
     def take(self, rows: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -491,7 +502,7 @@ class ParquetRows(RowReader):
         out = np.lib.format.open_memmap(path, mode="w+", dtype=self.dtype, shape=self.shape)
         for g in range(len(self.files.groups)):
             lo, hi = self.files.offsets[g], self.files.offsets[g + 1]
-            out[lo:hi] = self.decode(g)
+            self.decode(g, out[lo:hi])
         out.flush()
         del out
         return np.load(path, mmap_mode="r")
