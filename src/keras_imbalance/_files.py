@@ -32,14 +32,19 @@ def _one_line(error: BaseException, limit: int = 120) -> str:
 
 
 def is_parquet_path(data: Any) -> bool:
-    """A path to a ``.parquet`` / ``.pq`` file, or a directory holding such a file."""
+    """A path to a ``.parquet`` / ``.pq`` file, or a directory holding one at its top level
+    (nested layouts are read as Parquet when ``target=`` is given)."""
     if not isinstance(data, (str, bytes, os.PathLike)):
         return False
     path = os.fsdecode(data)
     if os.path.isfile(path):
         return path.lower().endswith((".parquet", ".pq", ".parq"))
-    if os.path.isdir(path):
-        return any(f.lower().endswith((".parquet", ".pq", ".parq")) for f in _walk(path))
+    if os.path.isdir(path):  # top level only: an image tree is not walked twice
+        with os.scandir(path) as entries:
+            return any(
+                e.is_file() and e.name.lower().endswith((".parquet", ".pq", ".parq"))
+                for e in entries
+            )
     return False
 
 
@@ -482,8 +487,13 @@ class ParquetRows(RowReader):
         rows = np.asarray(rows, dtype=np.int64)
         group = np.searchsorted(self.files.offsets, rows, side="right") - 1
         local = rows - self.files.offsets[group]
-        needed = np.unique(group)
         with self._lock:
+            slots = self._slot_of[group]
+            if self._slab is not None and slots.min() >= 0:  # every row group resident
+                self._tick += 1
+                self._used[slots] = self._tick
+                return self._slab.take(slots * self._slot_rows + local, axis=0)
+            needed = np.unique(group)
             if needed.size <= self._slots:
                 self._load(needed)
                 return self._slab.take(self._slot_of[group] * self._slot_rows + local, axis=0)

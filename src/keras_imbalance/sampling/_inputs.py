@@ -308,13 +308,17 @@ class _Source:
     def __init__(self, x, y, sample_weight):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self._plain = (
-            isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and sample_weight is None
+            isinstance(x, (np.ndarray, RowReader))
+            and isinstance(y, np.ndarray)
+            and sample_weight is None
         )
 
     def batch(self, draws: _Draws) -> tuple:
         rows = draws.index
         if draws.neighbor is None and self._plain:  # the common case, without the tree walk
-            return np.asarray(self.x.take(rows, axis=0)), self.y.take(rows, axis=0)
+            x = self.x
+            x_b = x.take(rows, axis=0) if type(x) is np.ndarray else _take(x, rows)
+            return x_b, self.y.take(rows, axis=0)
         fake = np.flatnonzero(draws.neighbor >= 0) if draws.neighbor is not None else rows[:0]
 
         def gather(arr, interpolate=False):
