@@ -335,7 +335,9 @@ def _ddp_worker(rank: int, world: int, port: int, queue) -> None:
         "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
     )
     y = (np.random.default_rng(0).random(200_000) < 0.01).astype(np.int64)
-    sampler = BalancedSampler(y, batch_size=128, random_state=0)  # rank and world from dist
+    sampler = BalancedSampler(
+        y, batch_size=128, random_state=0, num_replicas=dist.get_world_size(), rank=dist.get_rank()
+    )
     sampler.set_epoch(3)
     mine = list(sampler)
     gathered = [None] * world
@@ -347,7 +349,7 @@ def _ddp_worker(rank: int, world: int, port: int, queue) -> None:
         merged = [v for t in zip(*gathered, strict=False) for v in t]
         queue.put(
             {
-                "ranks": [s.num_replicas for s in (sampler,)],
+                "num_replicas": sampler.num_replicas,
                 "share_lengths": [len(g) for g in gathered],
                 "union_equals_single_epoch": sorted(sum(gathered, [])) == sorted(single),
                 "slot_order_equals_single_epoch": merged == single,

@@ -45,8 +45,8 @@ class BalancedSampler(torch.utils.data.Sampler):
         Deprecated name of ``random_state`` (a DeprecationWarning; removed in 0.2).
     num_replicas, rank : int, optional
         For ``DistributedDataParallel``: the number of processes and this one's rank (both
-        or neither; ``torch.distributed``'s world size and rank when it is initialised and
-        both are None). The plan draws global batches of ``batch_size * num_replicas`` draws
+        or neither; e.g. ``torch.distributed.get_world_size()`` and ``get_rank()``; they
+        are not read from ``torch.distributed`` by themselves). The plan draws global batches of ``batch_size * num_replicas`` draws
         and rank ``r`` yields draws ``r, r + num_replicas, ...`` of each, so every rank's
         ``DataLoader(batch_size=batch_size)`` has the same number of batches, the ranks'
         shares are disjoint, and their union is exactly the epoch of the single-process
@@ -150,10 +150,8 @@ class BalancedSampler(torch.utils.data.Sampler):
 
 
 def _replicas(num_replicas: Any, rank: Any):
-    """``(rank, num_replicas)`` as a shard, from the arguments or torch.distributed."""
+    """``(rank, num_replicas)`` as a shard (None: one process)."""
     if num_replicas is None and rank is None:
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            return torch.distributed.get_rank(), torch.distributed.get_world_size()
         return None
     if num_replicas is None or rank is None:
         raise invalid(
