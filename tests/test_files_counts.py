@@ -43,6 +43,14 @@ def test_parquet_directory_file_and_dataset_count_like_memory(tmp_path, names):
     )
 
 
+def test_progress_reports_rows_read(tmp_path):
+    y = labels(9000)
+    folder = write_parts(tmp_path / "d", y, row_group_size=1000)
+    seen = []
+    class_counts(folder, target="label", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(d, 9000) for d in range(1000, 9001, 1000)]
+
+
 def test_options_match_memory(tmp_path):
     y = labels()
     folder = write_parts(tmp_path / "d", y)

@@ -84,6 +84,23 @@ def test_parquet_weights_list_column_small_cache_and_pickle(tmp_path):
     assert not any(isinstance(v, np.ndarray) and v.size >= x.size for v in vars(files).values())
 
 
+def test_parquet_batches_identical_from_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, y, _ = data(8000)
+    folder = write(tmp_path / "d", x, y, row_group_size=700)
+    memory = BalancedBatches(x, y, batch_size=64, random_state=4)
+    # a cache of 4 row groups: threads evict each other's row groups while reading
+    files = BalancedBatches.from_parquet(
+        folder, target="label", batch_size=64, random_state=4, cache_bytes=4 * 700 * 16
+    )
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(files.__getitem__, reversed(range(len(files)))))[::-1]
+    for i, (xb, yb) in enumerate(got):
+        np.testing.assert_array_equal(xb, memory[i][0])
+        np.testing.assert_array_equal(yb, memory[i][1])
+
+
 def test_parquet_small_cache_and_spill(tmp_path):
     x, y, _ = data(6000)
     folder = write(tmp_path / "d", x, y, row_group_size=400)

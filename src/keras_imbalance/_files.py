@@ -235,12 +235,15 @@ def _arrow_labels(array, where: str, column: str, name: str):
     return None
 
 
-def label_pieces(source: Any, target: str | None, name: str = "data") -> Iterator[tuple[str, Any]]:
+def label_pieces(
+    source: Any, target: str | None, name: str = "data", progress=None
+) -> Iterator[tuple[str, Any]]:
     """The labels of ``source`` a piece at a time.
 
     Yields ``("tally", (values, counts))`` for scalar label columns (counted by pyarrow, so
     a piece costs O(classes)) and ``("array", labels)`` for 2-D labels (one-hot / multi-label
-    rows) that :func:`keras_imbalance.targets` must read itself.
+    rows) that :func:`keras_imbalance.targets` must read itself. ``progress(done, total)`` is
+    called after each piece (``total`` None when unknown).
     """
     import pyarrow.compute as pc
 
@@ -258,6 +261,8 @@ def label_pieces(source: Any, target: str | None, name: str = "data") -> Iterato
                 yield tally(pa.array(chunk.reshape(-1)))
             else:
                 yield "array", chunk
+            if progress is not None:
+                progress(lo + chunk.shape[0], source.shape[0])
         return
     if is_dask(source):
         yield from _dask_pieces(source, target, name)
@@ -268,6 +273,7 @@ def label_pieces(source: Any, target: str | None, name: str = "data") -> Iterato
     ):
         if target not in source.schema.names:
             raise invalid("target", f"a column of the dataset {source.schema.names[:8]}", target)
+        total = None
         pieces = (
             (f"batch {i}", batch.column(0))
             for i, batch in enumerate(
@@ -276,13 +282,18 @@ def label_pieces(source: Any, target: str | None, name: str = "data") -> Iterato
         )
     else:
         files = open_parquet(source, [target], name)
+        total = files.n_rows
         pieces = (
             (files.where(g), files.read_group(g, [target]).column(0))
             for g in range(len(files.groups))
         )
+    done = 0
     for where, column in pieces:
         rows = _arrow_labels(column, where, target, name)
         yield ("array", rows) if rows is not None else tally(column)
+        done += len(column)
+        if progress is not None:
+            progress(done, total)
 
 
 def _check_target(target: Any, name: str) -> None:

@@ -675,6 +675,7 @@ def class_counts(
     ignore_class: Any = None,
     classes: Iterable | None = None,
     target: str | None = None,
+    progress: Any = None,
 ) -> dict:
     """Count elements per class, from an array or streamed from batches or files.
 
@@ -696,6 +697,9 @@ def class_counts(
         As in :func:`describe` (``mask`` only for array input).
     target : str, optional
         The label column of a Parquet source or Dask DataFrame.
+    progress : callable, optional
+        For a Parquet source or memmap: called as ``progress(rows_read, total_rows)`` after
+        each row group / chunk (``total_rows`` None when unknown), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -722,17 +726,26 @@ def class_counts(
         ignore_class=ignore_class,
         classes=classes,
         target=target,
+        progress=progress,
     )
 
 
 def _count(
-    data: Any, name: str, *, layout=None, mask=None, ignore_class=None, classes=None, target=None
+    data: Any,
+    name: str,
+    *,
+    layout=None,
+    mask=None,
+    ignore_class=None,
+    classes=None,
+    target=None,
+    progress=None,
 ):
     """:func:`class_counts`, with errors naming the caller's argument ``name``."""
     if target is not None or _files.is_label_source(data):
         if mask is not None:
             raise invalid("mask", "None for labels read from files (filter the rows instead)", mask)
-        return _file_counts(data, target, layout, ignore_class, classes, name)
+        return _file_counts(data, target, layout, ignore_class, classes, name, progress)
     if isinstance(data, (str, bytes, os.PathLike)):
         path = os.fsdecode(data)
         if os.path.isdir(path):
@@ -761,9 +774,9 @@ def _count(
     return _streamed_counts(batches, layout, ignore_class, classes, name)
 
 
-def _file_counts(data, target, layout, ignore_class, classes, name) -> dict:
+def _file_counts(data, target, layout, ignore_class, classes, name, progress=None) -> dict:
     """Counts of a Parquet / memmap / Dask source: per-piece tallies, classes read once."""
-    pieces = _files.label_pieces(data, target, name)
+    pieces = _files.label_pieces(data, target, name, progress)
     first = next(pieces, None)
     if first is None:
         raise invalid(name, "at least one row", Text("no rows"))
