@@ -27,6 +27,7 @@ sparse sequence (N, T).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance import _files
 from keras_imbalance._validation import Text, check_option, invalid
 
 LAYOUTS = ("binary", "sparse", "onehot", "multilabel", "sequence", "dense")
@@ -706,6 +708,8 @@ def class_counts(
     mask: Any = None,
     ignore_class: Any = None,
     classes: Iterable | None = None,
+    target: str | None = None,
+    progress: Any = None,
 ) -> dict:
     """Count elements per class, from an array or streamed from batches or files.
 
@@ -718,9 +722,18 @@ def class_counts(
           ``tf.data.Dataset``), or a
           ``keras.utils.PyDataset`` (indexed ``0 .. len - 1``); only ``y`` is read;
         - a directory with one sub-folder per class: image files are counted, not loaded, with
-          the suffixes and class order of ``keras.utils.image_dataset_from_directory``.
+          the suffixes and class order of ``keras.utils.image_dataset_from_directory``;
+        - a Parquet file, a directory of Parquet files or a ``pyarrow.dataset.Dataset``
+          (``target`` names the label column; only it is read, one row group at a time), a
+          ``numpy.memmap`` (read in chunks), or a Dask DataFrame / Series (``value_counts``
+          computed on its scheduler): memory O(classes + one row group).
     layout, mask, ignore_class, classes
         As in :func:`describe` (``mask`` only for array input).
+    target : str, optional
+        The label column of a Parquet source or Dask DataFrame.
+    progress : callable, optional
+        For a Parquet source or memmap: called as ``progress(rows_read, total_rows)`` after
+        each row group / chunk (``total_rows`` None when unknown), e.g. to draw a progress bar.
 
     Returns
     -------
@@ -733,14 +746,40 @@ def class_counts(
     {'cat': 2, 'dog': 1}
     >>> class_counts(iter([(None, [0, 1]), (None, [1, 1])]))
     {0: 1, 1: 3}
+    >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+    >>> pq.write_table(pa.table({"x": [0.1, 0.2, 0.3], "label": ["b", "a", "b"]}), path)
+    >>> class_counts(path, target="label")
+    {'a': 1, 'b': 2}
     """
     return _count(
-        data, "data", layout=layout, mask=mask, ignore_class=ignore_class, classes=classes
+        data,
+        "data",
+        layout=layout,
+        mask=mask,
+        ignore_class=ignore_class,
+        classes=classes,
+        target=target,
+        progress=progress,
     )
 
 
-def _count(data: Any, name: str, *, layout=None, mask=None, ignore_class=None, classes=None):
+def _count(
+    data: Any,
+    name: str,
+    *,
+    layout=None,
+    mask=None,
+    ignore_class=None,
+    classes=None,
+    target=None,
+    progress=None,
+):
     """:func:`class_counts`, with errors naming the caller's argument ``name``."""
+    if target is not None or _files.is_label_source(data):
+        if mask is not None:
+            raise invalid("mask", "None for labels read from files (filter the rows instead)", mask)
+        return _file_counts(data, target, layout, ignore_class, classes, name, progress)
     if isinstance(data, (str, bytes, os.PathLike)):
         path = os.fsdecode(data)
         if os.path.isdir(path):
@@ -767,6 +806,32 @@ def _count(data: Any, name: str, *, layout=None, mask=None, ignore_class=None, c
     if mask is not None:
         raise invalid("mask", "None for streamed data (mask the batches instead)", mask)
     return _streamed_counts(batches, layout, ignore_class, classes, name)
+
+
+def _file_counts(data, target, layout, ignore_class, classes, name, progress=None) -> dict:
+    """Counts of a Parquet / memmap / Dask source: per-piece tallies, classes read once."""
+    pieces = _files.label_pieces(data, target, name, progress)
+    first = next(pieces, None)
+    if first is None:
+        raise invalid(name, "at least one row", Text("no rows"))
+    pieces = itertools.chain([first], pieces)
+    if first[0] == "array":  # one-hot / multi-label rows: read like batches
+        return _streamed_counts((p for _, p in pieces), layout, ignore_class, classes, name)
+    values, counts = _files.merge_tallies(p for _, p in pieces)
+    # The distinct values, analysed as labels, give the classes and their order.
+    analysis = _analyse(
+        values, layout=layout, ignore_class=ignore_class, classes=classes, name=name
+    )
+    info = analysis.info
+    keep = np.ones(len(values), bool) if analysis.valid is None else analysis.valid
+    if values.dtype.kind in "USO":
+        position = analysis.labels  # already class positions
+    else:
+        index = {_py(c): i for i, c in enumerate(info.classes)}
+        position = np.array([index.get(_py(v), -1) for v in analysis.labels])
+    total = np.zeros(len(info.classes), np.int64)
+    np.add.at(total, position[keep], counts[keep])
+    return {_py(c): int(n) for c, n in zip(info.classes, total, strict=True)}
 
 
 def _is_batch(item: Any) -> bool:

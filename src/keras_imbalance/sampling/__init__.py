@@ -3,9 +3,11 @@
 Public: :class:`BalancedBatches` (a ``keras.utils.PyDataset``), :class:`BalancedSampler` (a
 ``torch.utils.data.Sampler``), :func:`balanced_tf_dataset` (a ``tf.data.Dataset``), and
 ``BATCH_STRATEGIES`` (``STRATEGIES`` is its deprecated 0.1 name); ``mode='labels'`` balances the
-labels of a multi-label ``y``. All three share one index-drawing core (numpy only). Each is
-imported on first access, so ``keras_imbalance.sampling`` imports neither torch nor tensorflow by
-itself.
+labels of a multi-label ``y``. All three share one index-drawing core (numpy only) and read
+arrays, memmaps or Parquet files (``from_parquet``). :func:`rebalance` gives asked class shares
+from a stream, replaying rare rows from a bounded reservoir (numpy only). The first three are
+imported on first access, so ``keras_imbalance.sampling`` imports neither torch nor tensorflow
+by itself.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import warnings
 
 from keras_imbalance.sampling._inputs import BATCH_STRATEGIES
+from keras_imbalance.sampling._stream import RebalancedStream, rebalance
 
 _LAZY = {
     "BalancedBatches": "keras_imbalance.sampling._keras",
@@ -21,7 +24,14 @@ _LAZY = {
     "balanced_tf_dataset": "keras_imbalance.sampling._tf",
 }
 
-__all__ = ["BATCH_STRATEGIES", "BalancedBatches", "BalancedSampler", "balanced_tf_dataset"]
+__all__ = [
+    "BATCH_STRATEGIES",
+    "BalancedBatches",
+    "BalancedSampler",
+    "RebalancedStream",
+    "balanced_tf_dataset",
+    "rebalance",
+]
 
 
 def __getattr__(name: str):

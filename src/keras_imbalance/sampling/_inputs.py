@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance._files import RowReader
 from keras_imbalance._validation import check_number, check_weights_array, invalid
 from keras_imbalance.sampling._plan import _CHUNK, _BatchPlan, _Draws
 from keras_imbalance.targets import analyse
@@ -200,6 +201,23 @@ def _label_groups(y_strat: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return codes, names, counts, probs / probs.sum()
 
 
+def check_shard(shard: Any) -> tuple[int, int]:
+    """``(index, count)`` of a replica's share; ``(0, 1)`` for None."""
+    if shard is None:
+        return 0, 1
+    ok = (
+        isinstance(shard, (tuple, list))
+        and len(shard) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in shard)
+    )
+    if not ok:
+        raise invalid("shard", "a pair of integers (index, count)", shard, kind=TypeError)
+    index, count = int(shard[0]), int(shard[1])
+    if count < 1 or not 0 <= index < count:
+        raise invalid("shard", "(index, count) with count >= 1 and 0 <= index < count", shard)
+    return index, count
+
+
 def _strategy_probs(strategy: Any, classes: np.ndarray, counts: np.ndarray, n: int, epoch_size):
     """(class probabilities, epoch size) of a strategy."""
     present = counts > 0
@@ -264,7 +282,7 @@ def _smote_graphs(x: np.ndarray, plan_args: dict, k_neighbors: int, classes) -> 
     graphs = {}
     for c in over:
         rows = np.flatnonzero(codes == c)
-        points = x[rows].reshape(rows.shape[0], -1)
+        points = _take(x, rows).reshape(rows.shape[0], -1)
         nn = NearestNeighbors(n_neighbors=k_neighbors + 1).fit(points)
         nbrs = nn.kneighbors(points, return_distance=False)
         is_self = nbrs == np.arange(rows.shape[0])[:, None]
@@ -277,26 +295,37 @@ def _smote_graphs(x: np.ndarray, plan_args: dict, k_neighbors: int, classes) -> 
 # --------------------------------------------------------------------------- the source
 
 
+def _take(arr, rows: np.ndarray) -> np.ndarray:
+    """Rows of an array, a memmap (only those rows are read) or a file reader."""
+    if isinstance(arr, RowReader):
+        return arr.take(rows)
+    return np.asarray(np.take(arr, rows, axis=0))  # a memmap's rows: a plain array
+
+
 class _Source:
     """The user's arrays (never copied) and how a batch is assembled from draws."""
 
     def __init__(self, x, y, sample_weight):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self._plain = (
-            isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and sample_weight is None
+            isinstance(x, (np.ndarray, RowReader))
+            and isinstance(y, np.ndarray)
+            and sample_weight is None
         )
 
     def batch(self, draws: _Draws) -> tuple:
         rows = draws.index
         if draws.neighbor is None and self._plain:  # the common case, without the tree walk
-            return self.x.take(rows, axis=0), self.y.take(rows, axis=0)
+            x = self.x
+            x_b = x.take(rows, axis=0) if type(x) is np.ndarray else _take(x, rows)
+            return x_b, self.y.take(rows, axis=0)
         fake = np.flatnonzero(draws.neighbor >= 0) if draws.neighbor is not None else rows[:0]
 
         def gather(arr, interpolate=False):
-            out = np.take(arr, rows, axis=0)
+            out = _take(arr, rows)
             if interpolate and fake.size:
                 base = out[fake]
-                partner = np.take(arr, draws.neighbor[fake], axis=0)
+                partner = _take(arr, draws.neighbor[fake])
                 gap = draws.gap[fake].astype(arr.dtype).reshape((-1,) + (1,) * (arr.ndim - 1))
                 out[fake] = base + gap * (partner - base)
             return out
@@ -322,8 +351,13 @@ def _prepare(
     replacement=False,
     need_x=True,
     mode="classes",
+    shard=None,
 ) -> tuple[_Source | None, _BatchPlan]:
-    """Validate everything and build the source and the plan."""
+    """Validate everything and build the source and the plan.
+
+    With ``shard=(index, count)`` the plan draws global batches of ``batch_size * count``
+    draws, of which the caller keeps draws ``index::count`` (see :func:`_plan._shard`).
+    """
     if not isinstance(mode, str) or mode not in MODES:
         raise invalid("mode", f"one of {MODES}", mode)
     labels_mode = mode == "labels"
@@ -337,6 +371,7 @@ def _prepare(
     if not isinstance(replacement, (bool, np.bool_)):
         raise invalid("replacement", "a bool (True or False)", replacement, kind=TypeError)
     batch_size = check_number("batch_size", batch_size, low=1, integer=True)
+    shard_index, shard_count = check_shard(shard)
     if epoch_size is not None:
         epoch_size = check_number("epoch_size", epoch_size, low=1, integer=True)
     k_neighbors = check_number("k_neighbors", k_neighbors, low=1, integer=True)
@@ -358,7 +393,7 @@ def _prepare(
     n = codes.shape[0]
 
     def arrays(tree, name):
-        converted = _tree_map(lambda v: _to_numpy(v, name), tree)
+        converted = _tree_map(lambda v: v if isinstance(v, RowReader) else _to_numpy(v, name), tree)
         for label, arr in _items(converted, name):
             if arr.shape[0] != n:
                 raise ValueError(
@@ -376,7 +411,8 @@ def _prepare(
     if need_x:
         x = arrays(x, "x")
         for label, arr in _items(x, "x"):
-            _check_finite(arr, label)
+            if not isinstance(arr, RowReader):  # a file's rows are checked when decoded
+                _check_finite(arr, label)
 
     if labels_mode:
         probs, epoch_size = label_probs, int(n if epoch_size is None else epoch_size)
@@ -386,7 +422,7 @@ def _prepare(
     graphs = None
     smote = isinstance(strategy, str) and strategy == "smote"
     if smote:
-        if _is_multi(x) or x.dtype.kind != "f":
+        if _is_multi(x) or np.dtype(x.dtype).kind != "f":
             raise invalid(
                 "x",
                 "a single floating-point array for strategy='smote' (it interpolates rows; "
@@ -395,17 +431,29 @@ def _prepare(
                 kind=TypeError,
             )
         graphs = _smote_graphs(x, plan_args, k_neighbors, classes)
+    last = (
+        epoch_size - (-(-epoch_size // (batch_size * shard_count)) - 1) * batch_size * shard_count
+    )
+    if last < shard_count:
+        raise invalid(
+            "shard",
+            f"shares that all get rows in the last batch: the last of the {shard_count} global "
+            f"batches of {batch_size} x {shard_count} draws holds only {last} draw(s) (pick an "
+            f"epoch_size that leaves at least {shard_count})",
+            (shard_index, shard_count),
+        )
     plan = _BatchPlan(
         codes,
         counts,
         probs,
         epoch_size,
-        batch_size,
+        batch_size * shard_count,
         seed,
         synthetic=smote,
         graphs=graphs,
         replacement=bool(replacement),
     )
     plan.classes = classes
+    plan.shard = (shard_index, shard_count)
     source = _Source(x, y, sample_weight) if need_x else None
     return source, plan

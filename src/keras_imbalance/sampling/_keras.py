@@ -6,9 +6,11 @@ import warnings
 from typing import Any
 
 import keras
+import numpy as np
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.sampling._inputs import _prepare, renamed_seed
+from keras_imbalance.sampling._plan import _shard
 
 
 class BalancedBatches(keras.utils.PyDataset):
@@ -90,6 +92,14 @@ class BalancedBatches(keras.utils.PyDataset):
         labels this is class balance over the K labels and "none"); labels that also ride on
         rows of rarer labels get more. Epoch: ``n_samples`` draws unless ``epoch_size``;
         ``strategy`` must stay ``'oversample'``.
+    shard : (int, int), optional
+        ``(index, count)``: this replica's share of one plan, for data parallelism (one
+        process per device or host, e.g. Keras / JAX). The plan draws global batches of
+        ``batch_size * count`` draws; this replica's batch ``i`` is draws ``index, index +
+        count, ...`` of global batch ``i``. Every replica has the same number of batches, the
+        shares are disjoint, and their union is exactly the epoch of the unsharded
+        ``BalancedBatches(..., batch_size=batch_size * count)`` (same rows, same class
+        counts). Every replica must be built with the same arguments and ``random_state``.
     **kwargs
         ``workers``, ``use_multiprocessing``, ``max_queue_size``, passed to
         ``keras.utils.PyDataset``.
@@ -161,6 +171,7 @@ class BalancedBatches(keras.utils.PyDataset):
         replacement: bool = False,
         mode: str = "classes",
         seed: int | None = None,
+        shard: tuple[int, int] | None = None,
         **kwargs: Any,
     ):
         random_state = renamed_seed(random_state, seed, "BalancedBatches")
@@ -177,9 +188,11 @@ class BalancedBatches(keras.utils.PyDataset):
             random_state=random_state,
             replacement=replacement,
             mode=mode,
+            shard=shard,
         )
         self.mode = mode
-        self.batch_size = self._plan.batch_size
+        self.shard = self._plan.shard
+        self.batch_size = batch_size
         self.strategy = strategy
         self.replacement = self._plan.replacement
         self.epoch = 0
@@ -223,7 +236,183 @@ class BalancedBatches(keras.utils.PyDataset):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"batch index {index} out of range for {n} batches")
-        return self._source.batch(self._plan.draws(self.epoch, index))
+        draws = self._plan.draws(self.epoch, index)
+        if self.shard[1] > 1:
+            draws = _shard(draws, *self.shard)
+        return self._source.batch(draws)
+
+    @classmethod
+    def from_parquet(
+        cls,
+        path: Any,
+        *,
+        target: str,
+        features: list[str] | None = None,
+        sample_weight: str | None = None,
+        batch_size: int = 256,
+        random_state: int | None = 0,
+        cache_bytes: int = 256 * 2**20,
+        spill: Any = None,
+        **kwargs: Any,
+    ) -> BalancedBatches:
+        """Balanced batches read from Parquet files; only the label column is held in memory.
+
+        The labels (and ``sample_weight``) columns are read once, a row group at a time, and
+        the plan is built from them as for arrays, so the batches are exactly those of
+        ``BalancedBatches(x, y, ...)`` on the same rows loaded in memory (same arguments and
+        ``random_state``). Features are read when a batch needs them: the rows of a batch are
+        grouped by row group and each row group is decoded once into a numpy block kept in a
+        least-recently-used cache of ``cache_bytes`` (each worker process keeps its own;
+        a batch whose row groups are all cached is one ``take``). When the features fit in
+        ``cache_bytes`` the file is decoded once. A balanced epoch draws its rows in random
+        order, so a batch touches most row groups: when the features do not fit, pass
+        ``spill=`` a new ``.npy`` path and they are decoded once into it, batches then being
+        gathered from its memmap (the operating system's page cache does the caching).
+        Non-finite features raise when their row group is decoded.
+
+        Parameters
+        ----------
+        path : str, path or pyarrow.dataset.FileSystemDataset
+            A Parquet file, a directory of Parquet files (sorted path order, names starting
+            with ``.`` or ``_`` skipped) or a pyarrow dataset of Parquet files. Every file
+            must hold the columns used, with the same types (bad files are named in one line).
+        target : str
+            The label column (binary, integer, string or bool; a fixed-size list column for
+            one-hot rows).
+        features : list of str, optional
+            Numeric feature columns (stacked into one ``(batch, n_features)`` array), or one
+            fixed-size list column (``list<float>[d]``, read as ``(batch, d)``). Default: every
+            column but ``target`` and ``sample_weight``.
+        sample_weight : str, optional
+            A column of per-row weights, yielded as the third batch element.
+        batch_size : int, default=256
+        random_state : int, default=0
+        cache_bytes : int, default=256 MiB
+            Decoded row groups kept per process (at least one).
+        spill : str or path, optional
+            A new ``.npy`` file to decode the features into once (never an existing file or
+            a path inside the input); batches are then read from its memmap.
+        **kwargs
+            Any other argument of :class:`BalancedBatches` (``strategy``, ``epoch_size``,
+            ``replacement``, ``shard``, ``workers``...).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+        >>> path = os.path.join(tempfile.mkdtemp(), "rows.parquet")
+        >>> y = (np.arange(1000) < 50).astype(int)
+        >>> pq.write_table(pa.table({"a": np.arange(1000.0), "b": np.ones(1000), "label": y}),
+        ...                path, row_group_size=250)
+        >>> batches = BalancedBatches.from_parquet(path, target="label", batch_size=100)
+        >>> xb, yb = batches[0]
+        >>> xb.shape, len(batches)
+        ((100, 2), 19)
+        >>> float(np.concatenate([batches[i][1] for i in range(len(batches))]).mean())
+        0.5
+        """
+        from keras_imbalance._files import ParquetRows, open_parquet, read_labels
+
+        if not isinstance(target, str):
+            raise invalid("target", "the name of the label column (str)", target, kind=TypeError)
+        if sample_weight is not None and not isinstance(sample_weight, str):
+            raise invalid(
+                "sample_weight", "a column name (str) or None", sample_weight, kind=TypeError
+            )
+        if features is not None and (
+            isinstance(features, str) or not all(isinstance(f, str) for f in features)
+        ):
+            raise invalid("features", "a list of column names", features, kind=TypeError)
+        extra = [c for c in (sample_weight,) if c]
+        if features is None:  # every column of the first file (checked in every file below)
+            names = open_parquet(path, [target, *extra], "path").schema_names
+            features = [c for c in names if c not in (target, *extra)]
+        if not features:
+            raise invalid("features", "at least one feature column", features)
+        files = open_parquet(path, [target, *extra, *features], "path")
+        y = read_labels(files, target, "path")
+        weights = read_labels(files, sample_weight, "path") if sample_weight else None
+        x = ParquetRows(
+            files, features, check_number("cache_bytes", cache_bytes, low=1, integer=True)
+        )
+        if spill is not None:
+            x = x.spill(_spill_path(spill, path, files))
+        return cls(
+            x,
+            y,
+            batch_size=batch_size,
+            sample_weight=weights,
+            random_state=random_state,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_image_folder(
+        cls,
+        path: Any,
+        *,
+        image_size: Any = (256, 256),
+        color_mode: str = "rgb",
+        classes: list | None = None,
+        interpolation: str = "bilinear",
+        strategy: Any = "oversample",
+        batch_size: int = 32,
+        random_state: int | None = 0,
+        **kwargs: Any,
+    ) -> BalancedBatches:
+        """Batches of a class-per-folder image directory, each image read when a batch needs it.
+
+        The folder is indexed as ``keras.utils.image_dataset_from_directory`` indexes it
+        (sorted class folders, recursive, the same suffixes; files are listed, not opened);
+        a batch opens only its own files, so memory does not grow with the folder. Images
+        are float32 in [0, 1] of shape ``(*image_size, channels)``; labels are class ids
+        (``batches.class_names[y]`` is the folder). An unreadable file raises, naming it,
+        in the batch that needs it.
+
+        Parameters
+        ----------
+        path : str or path-like
+        image_size : (int, int) or int, default=(256, 256)
+        color_mode : {'rgb', 'grayscale', 'rgba'}, default='rgb'
+        classes : list of str, optional
+            The class folders, in this order (default: all, sorted).
+        interpolation : str, default='bilinear'
+            Pillow's resampling filter.
+        strategy : str, dict or None, default='oversample'
+            As in :class:`BalancedBatches`; None: every image once per epoch, shuffled (the
+            classes' own proportions).
+        batch_size : int, default=32
+        random_state : int, default=0
+        **kwargs
+            Any other argument of :class:`BalancedBatches` (``epoch_size``, ``shard``,
+            ``workers``...).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> root = tempfile.mkdtemp()
+        >>> for name, n in (("cat", 6), ("dog", 2)):
+        ...     os.makedirs(os.path.join(root, name))
+        ...     for i in range(n):
+        ...         Image.new("RGB", (8, 8)).save(os.path.join(root, name, f"{i}.png"))
+        >>> batches = BalancedBatches.from_image_folder(root, image_size=(4, 4), batch_size=4)
+        >>> batches.class_names, len(batches), batches[0][0].shape
+        (['cat', 'dog'], 3, (4, 4, 4, 3))
+        """
+        from keras_imbalance.sampling._images import image_rows
+
+        x, y, names = image_rows(path, classes, image_size, color_mode, interpolation)
+        if strategy is None:
+            counts = np.bincount(y, minlength=len(names))
+            strategy = {i: int(n) for i, n in enumerate(counts) if n}
+            kwargs.setdefault("epoch_size", len(y))
+        batches = cls(
+            x, y, batch_size=batch_size, strategy=strategy, random_state=random_state, **kwargs
+        )
+        batches.class_names = names
+        return batches
 
     def on_epoch_end(self) -> None:
         """Move to the next epoch (a fresh draw of every batch).
@@ -234,3 +423,24 @@ class BalancedBatches(keras.utils.PyDataset):
         ``fit``'s first epoch draws epoch 1; the sequence is fixed by the seed either way.
         """
         self.epoch += 1
+
+
+def _spill_path(spill: Any, source: Any, files) -> str:
+    """A new file outside the input for :meth:`BalancedBatches.from_parquet`'s ``spill``."""
+    import os
+
+    if not isinstance(spill, (str, os.PathLike)):
+        raise invalid("spill", "a path for a new .npy file", spill, kind=TypeError)
+    out = os.path.realpath(os.fspath(spill))
+    inputs = [os.path.realpath(f) for f in files.files]
+    if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
+        inputs.append(os.path.realpath(os.fspath(source)) + os.sep)
+    if os.path.exists(out) or any(out == f or out.startswith(f) for f in inputs):
+        raise invalid(
+            "spill",
+            "a new file outside the input (an existing file is never overwritten)",
+            os.fspath(spill),
+        )
+    if not out.endswith(".npy"):
+        raise invalid("spill", "a path ending in .npy", os.fspath(spill))
+    return out

@@ -151,6 +151,14 @@ class _Draws:
     gap: np.ndarray | None  # float64 (m,) interpolation factor u in [0, 1), 0 for real draws
 
 
+def _shard(draws: _Draws, index: int, count: int) -> _Draws:
+    """Share ``index`` of ``count`` of a batch's draws: draws ``index, index + count, ...``."""
+    cut = slice(index, None, count)
+    if draws.neighbor is None:
+        return _Draws(draws.index[cut], draws.cls[cut], None, None)
+    return _Draws(draws.index[cut], draws.cls[cut], draws.neighbor[cut], draws.gap[cut])
+
+
 class _Pools:
     """Rows of each class, as int32 (int64 above 2**31 rows) index pools; never a copy of x.
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch.utils.data
 
+from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.sampling._inputs import _prepare, renamed_seed
 
 
@@ -42,6 +43,15 @@ class BalancedSampler(torch.utils.data.Sampler):
         label, as in :class:`BalancedBatches`.
     seed : int, optional
         Deprecated name of ``random_state`` (a DeprecationWarning; removed in 0.2).
+    num_replicas, rank : int, optional
+        For ``DistributedDataParallel``: the number of processes and this one's rank (both
+        or neither; e.g. ``torch.distributed.get_world_size()`` and ``get_rank()``; they
+        are not read from ``torch.distributed`` by themselves). The plan draws global batches of ``batch_size * num_replicas`` draws
+        and rank ``r`` yields draws ``r, r + num_replicas, ...`` of each, so every rank's
+        ``DataLoader(batch_size=batch_size)`` has the same number of batches, the ranks'
+        shares are disjoint, and their union is exactly the epoch of the single-process
+        sampler with ``batch_size * num_replicas``. Build every rank with the same
+        arguments and ``random_state``, and call :meth:`set_epoch` on each.
 
     Examples
     --------
@@ -65,8 +75,11 @@ class BalancedSampler(torch.utils.data.Sampler):
         replacement: bool = False,
         mode: str = "classes",
         seed: int | None = None,
+        num_replicas: int | None = None,
+        rank: int | None = None,
     ):
         random_state = renamed_seed(random_state, seed, "BalancedSampler")
+        shard = _replicas(num_replicas, rank)
         _, self._plan = _prepare(
             None,
             y,
@@ -78,8 +91,33 @@ class BalancedSampler(torch.utils.data.Sampler):
             replacement=replacement,
             need_x=False,
             mode=mode,
+            shard=shard,
         )
+        self.rank, self.num_replicas = self._plan.shard
         self.epoch = 0
+
+    @classmethod
+    def from_parquet(cls, path: Any, *, target: str, **kwargs: Any) -> BalancedSampler:
+        """A sampler over the rows of Parquet files, reading only the label column ``target``.
+
+        ``path`` is a Parquet file, a directory of Parquet files or a pyarrow dataset, rows
+        numbered as ``pyarrow.parquet.read_table`` concatenates them; ``kwargs`` are the
+        other arguments of :class:`BalancedSampler`.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+        >>> path = os.path.join(tempfile.mkdtemp(), "labels.parquet")
+        >>> pq.write_table(pa.table({"label": np.r_[np.zeros(90), np.ones(10)].astype(int)}), path)
+        >>> len(BalancedSampler.from_parquet(path, target="label", random_state=0))
+        180
+        """
+        from keras_imbalance._files import open_parquet, read_labels
+
+        if not isinstance(target, str):
+            raise invalid("target", "the name of the label column (str)", target, kind=TypeError)
+        return cls(read_labels(open_parquet(path, [target], "path"), target, "path"), **kwargs)
 
     @property
     def random_state(self) -> int:
@@ -101,9 +139,26 @@ class BalancedSampler(torch.utils.data.Sampler):
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return self._plan.epoch_size
+        size, rank, count = self._plan.epoch_size, self.rank, self.num_replicas
+        return (size - rank + count - 1) // count
 
     def __iter__(self) -> Iterator[int]:
         epoch, self.epoch = self.epoch, self.epoch + 1
+        rank, count = self.rank, self.num_replicas
         for i in range(self._plan.num_batches):
-            yield from self._plan.draws(epoch, i).index.tolist()
+            yield from self._plan.draws(epoch, i).index[rank::count].tolist()
+
+
+def _replicas(num_replicas: Any, rank: Any):
+    """``(rank, num_replicas)`` as a shard (None: one process)."""
+    if num_replicas is None and rank is None:
+        return None
+    if num_replicas is None or rank is None:
+        raise invalid(
+            "num_replicas" if num_replicas is None else "rank",
+            "given together with " + ("rank" if num_replicas is None else "num_replicas"),
+            None,
+            kind=TypeError,
+        )
+    count = check_number("num_replicas", num_replicas, low=1, integer=True)
+    return check_number("rank", rank, low=0, high=count - 1, integer=True), count

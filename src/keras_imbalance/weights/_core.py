@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance import _files
 from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
 from keras_imbalance.targets import (
     _CHUNK,
@@ -378,6 +379,7 @@ def class_weights(
     mask: Any = None,
     ignore_class: Any = None,
     absent: str = "error",
+    target: str | None = None,
     **options: Any,
 ) -> dict[int, float]:
     """Per-class weights in the ``{class_id: weight}`` dict that ``model.fit`` accepts.
@@ -406,7 +408,8 @@ def class_weights(
     ----------
     y_or_counts : array-like, mapping, stream or directory
         Labels in any layout (see :func:`keras_imbalance.describe`), a ``{class: count}``
-        mapping, or anything :func:`keras_imbalance.class_counts` can stream.
+        mapping, or anything :func:`keras_imbalance.class_counts` can stream (batches, a
+        Parquet file or directory with ``target=``, a memmap, a Dask collection).
     class_weight : str, dict or callable, default='balanced'
         A strategy of the table above (the names are :data:`WEIGHT_STRATEGIES`,
         ``'median_frequency'`` and ``'none'``), a ``{label or id: weight}`` dict, or a callable. The same argument as
@@ -426,6 +429,8 @@ def class_weights(
         Weight of a class with no element in ``y`` (only possible with ``classes``, one-hot or
         multi-label input): raise, 0, 1, or the largest weight of a present class. Present
         classes are weighted as if the absent ones did not exist.
+    target : str, optional
+        The label column when ``y_or_counts`` is a Parquet source or a Dask DataFrame.
     **options
         ``ref`` (reference), ``mu`` and ``floor`` (log_mu), ``beta`` (effective_number).
 
@@ -459,9 +464,19 @@ def class_weights(
     name = "y_or_counts"
     if isinstance(y_or_counts, Mapping):
         analysis = _analysis_from_counts(y_or_counts, classes)
-    elif isinstance(y_or_counts, (str, bytes, os.PathLike)) or _batch_source(y_or_counts, name):
+    elif (
+        target is not None
+        or _files.is_label_source(y_or_counts)
+        or isinstance(y_or_counts, (str, bytes, os.PathLike))
+        or _batch_source(y_or_counts, name)
+    ):
         counted = _count(
-            y_or_counts, name, layout=layout, ignore_class=ignore_class, classes=classes
+            y_or_counts,
+            name,
+            layout=layout,
+            ignore_class=ignore_class,
+            classes=classes,
+            target=target,
         )
         analysis = _analysis_from_counts(counted, classes)
     else:
