@@ -473,6 +473,12 @@ def split_target(
             Text(f"{int(y.isna().sum())} missing labels in column {target!r}"),
         )
     y = _checked_labels(y, target, normalize_labels)
+    if y.nunique() < 2:
+        raise invalid(
+            "target",
+            "a column with at least 2 classes (nothing to balance)",
+            Text(f"a single class ({_plain(y.iloc[0])!r}) in column {target!r}"),
+        )
     x = frame.drop(columns=[target])
     if not keep_id_columns:
         ids = id_columns(x)
@@ -485,12 +491,6 @@ def split_target(
                 stacklevel=2,
             )
             x = x.drop(columns=list(ids))
-    if y.nunique() < 2:
-        raise invalid(
-            "target",
-            "a column with at least 2 classes (nothing to balance)",
-            Text(f"a single class ({_plain(y.iloc[0])!r}) in column {target!r}"),
-        )
     return x, y
 
 
