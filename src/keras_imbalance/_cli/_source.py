@@ -293,10 +293,11 @@ def load_images(data: str, args, **options):
     """``load_image_folder``, after one line saying the memory it will take (and an error,
     before decoding anything, when that is more than the machine has)."""
     from keras_imbalance.datasets import load_image_folder
-    from keras_imbalance.datasets._images import _bytes, memory_needed
+    from keras_imbalance.datasets._images import _bytes, available_memory, memory_needed
 
     need, shape, count = memory_needed(data, image_size=args.image_size, **options)
-    if need >= SAY_MEMORY_FROM:  # the loader refuses, with the figure, what does not fit
+    free = available_memory()
+    if SAY_MEMORY_FROM <= need <= (free or need):  # what does not fit: the loader's error
         print(
             f"keras-imbalance {args.command}: reading {count} images as "
             f"{' x '.join(map(str, shape))} (float32): about {_bytes(need)} in memory",

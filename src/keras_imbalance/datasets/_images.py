@@ -299,7 +299,7 @@ def _bytes(n: float) -> str:
 
 
 def _size_text(size) -> str:
-    return "the images' own size" if size is None else f"image_size={size[0]}x{size[1]}"
+    return "None (the images' own size)" if size is None else f"{size[0]}x{size[1]}"
 
 
 def _image_size(image_size):
