@@ -279,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"keras-imbalance {__version__}",
         help="print the version of keras-imbalance and exit",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do (each has --help)"
+    )
 
     p = sub.add_parser(
         "inspect",
