@@ -74,7 +74,9 @@ def test_compare_without_data_metric_top_and_repeats(tmp_path, capsys, monkeypat
     assert "leaderboard: macro_f1" in err
     table = [line for line in err.splitlines() if line.startswith("│")]
     ranks = [int(line.split("│")[1]) for line in table]
-    assert ranks[0] == 1 and all(r == 1 or "(recommended)" in line for r, line in zip(ranks, table))
+    assert ranks[0] == 1 and all(
+        r == 1 or "(recommended)" in line for r, line in zip(ranks, table, strict=True)
+    )
     assert len(table) <= 2  # --top 1, plus the recommended row when it ranks lower
 
 
