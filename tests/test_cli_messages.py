@@ -175,3 +175,18 @@ def test_image_size_beyond_the_memory_is_refused_before_reading(tmp_path, capsys
     # a size that fits reads as before
     assert main(["inspect", str(root), "--image-size", "4x4", "--json"]) == 0
     assert decoded
+
+
+def test_jobs_beyond_the_free_memory_are_capped_with_a_line(
+    tmp_path, capsys, monkeypatch, no_training
+):
+    from keras_imbalance._cli import _compare
+    from keras_imbalance.datasets import _images
+
+    monkeypatch.setattr(_images, "available_memory", lambda: int(1.5 * _compare.WORKER_BYTES))
+    monkeypatch.setattr(_compare, "cpu_count", lambda: 8)
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "ecoli3", "--jobs", "4", "--strategies", "none"]) == 130
+    assert no_training[0]["n_jobs"] == 1  # one worker (600 MB + the data) fits in 900 MB
+    err = capsys.readouterr().err
+    assert "--jobs 4 workers would need about 2.4 GB and 900.0 MB is free: running 1" in err

@@ -21,6 +21,8 @@ from keras_imbalance._cli._progress import Progress
 from keras_imbalance._cli._source import Source, flags_for, is_folder, outside, read_source
 from keras_imbalance._outputs import Output
 
+WORKER_BYTES = 600e6  # a worker process with Keras and torch loaded, before any data
+
 
 def cmd_compare(args) -> int:
     seed = random_state(args)
@@ -50,6 +52,7 @@ def cmd_compare(args) -> int:
     if folder:
         source = read_source(data, args)
     features, model_fn = _features(source, args.save_model)
+    jobs = fit_memory(jobs, features)
     labels = source.labels
     check_folds(source, args.cv)
     if costs is not None:
@@ -120,6 +123,27 @@ def cap_jobs(jobs: int) -> int:
             file=sys.stderr,
         )
         return cpus
+    return jobs
+
+
+def fit_memory(jobs: int, features) -> int:
+    """``--jobs`` at most what the free memory holds: each worker process holds Keras and its
+    backend (about :data:`WORKER_BYTES`) and a copy of the data, twice (a fold's rows)."""
+    from keras_imbalance.datasets._images import _bytes, available_memory
+
+    free = available_memory()
+    nbytes = getattr(features, "nbytes", None)
+    if nbytes is None:  # a DataFrame
+        nbytes = int(features.memory_usage(deep=True).sum())
+    each = WORKER_BYTES + 2 * nbytes
+    fits = max(1, int(free // each)) if free else jobs
+    if jobs > fits:
+        print(
+            f"keras-imbalance compare: --jobs {jobs} workers would need about "
+            f"{_bytes(jobs * each)} and {_bytes(free)} is free: running {fits} at a time",
+            file=sys.stderr,
+        )
+        return fits
     return jobs
 
 
