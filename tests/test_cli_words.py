@@ -123,3 +123,20 @@ def test_progress_lines_and_an_estimate_when_stdout_is_a_pipe(tmp_path):
     assert not any(line.startswith("compare ━") or "0/?" in line for line in lines)  # no bar
     rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()[1:]]
     assert len(rows) == 2 * 2 * 2  # none and none+threshold per model fold
+
+
+def test_save_model_names_every_class_and_the_board_cuts_no_name(tmp_path, capsys, monkeypatch):
+    # `-> probabilities of ` and nothing after: rich read `[digit_0, ...]` as markup
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    labels = np.array(["digit_0"] * 30 + [LONG] * 10)
+    frame = pd.DataFrame(rng.normal(size=(40, 2)) + (labels == LONG)[:, None], columns=["a", "b"])
+    frame["y"] = labels
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    args = ["compare", "d.csv", "--target", "y", "--strategies", "none,balanced_batches"]
+    args += ["--cv", "2", "--epochs", "2", "--jobs", "1", "--save-model", "m.keras"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"-> probabilities of [{LONG}, digit_0]" in err
+    assert f"classes {{'{LONG}': 10, 'digit_0': 30}}" in err
+    assert "balanced_batches" in err and "…" not in err
