@@ -223,3 +223,11 @@ def test_the_cli_reads_a_csv_as_pandas_and_the_library_do(frame):
         assert cli["counts"] == library["counts"]
         assert cli["columns"]["numeric"] == library["numeric"]
         assert cli["columns"]["categorical"] == library["categorical"]
+
+
+def test_weights_uses_only_the_labels_and_says_nothing_of_ids(tmp_path, capsys):
+    path = tmp_path / "ids.csv"
+    _with_ids().to_csv(path)
+    assert main(["weights", str(path), "--target", "y"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "{0: 0.6666666666666666, 1: 2.0}" in captured.out

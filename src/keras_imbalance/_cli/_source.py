@@ -61,12 +61,12 @@ def is_folder(data: str | None) -> bool:
 def read_source(data: str, args, *, images: str = "all") -> Source:
     """The Source of DATA. ``images``: for a folder, ``"all"`` reads every image,
     ``"examples"`` a few per class (the labels are counted from the file names), ``"labels"``
-    none."""
+    none (and a table's id columns are not looked for: only its labels are used)."""
     if is_folder(data):
         flags_for(args, folder=True)
         return read_folder(data, args, images)
     flags_for(args, folder=False)
-    return read_table_source(data, args)
+    return read_table_source(data, args, features=images != "labels")
 
 
 def flags_for(args, *, folder: bool) -> None:
@@ -155,8 +155,9 @@ def _header(path: Path, suffix: str) -> list:
     return [name.strip() for name in row]
 
 
-def read_table_source(data: str, args) -> Source:
-    """A table's Source: the checks of ``tables.split_target``, id columns kept aside."""
+def read_table_source(data: str, args, *, features: bool = True) -> Source:
+    """A table's Source: the checks of ``tables.split_target``, id columns kept aside (and
+    named in a warning line, unless only the labels are used: ``features=False``)."""
     columns = target_columns(getattr(args, "target", None))
     if len(columns) > 1:
         raise UsageError(
@@ -168,7 +169,7 @@ def read_table_source(data: str, args) -> Source:
         raise UsageError(f"DATA {data!r} has no rows")
     x, y = split(frame, target, data, args)
     ids, found = None, {}
-    if not getattr(args, "keep_id_columns", False):
+    if features and not getattr(args, "keep_id_columns", False):
         from keras_imbalance.tables import id_columns
 
         found = id_columns(x)
