@@ -473,16 +473,13 @@ def render_html(result, *, top: int = 4, examples=None, json_name=None) -> str:
             if json_name
             else ""
         )
-        + "Below: the leaderboard, the recommendation, the settings and every fold's metrics "
-        "(also in the page's <code>comparison-data</code> script element).</p>"
+        + f"Every fold's metrics ({len(doc['folds'])} folds) are in the page's "
+        "<code>comparison-data</code> script element; below, the leaderboard, the "
+        "recommendation and the settings.</p>"
     )
     parts.append(
         "<details><summary>Leaderboard, recommendation and settings (JSON)</summary>"
         f"<pre>{_e(json.dumps(summary, indent=1))}</pre></details>"
-    )
-    parts.append(
-        f"<details><summary>Fold results ({len(doc['folds'])} lines)</summary>"
-        f"<pre>{_e(json.dumps(doc['folds'], indent=None))}</pre></details>"
     )
     parts.append(
         "<script type='application/json' id='comparison-data'>"
