@@ -60,8 +60,20 @@ def cmd_compare(args) -> int:
         unknown = [c for c in costs if c not in names]
         if unknown:
             raise UsageError(f"--cost: no class {unknown} in the data (classes {sorted(names)})")
-    return _run(args, source, features, labels, model_fn, strategies, costs, jobs, seed,
-                results, report, existing)  # fmt: skip
+    options = {  # compare()'s arguments
+        "strategies": strategies,
+        "model_fn": model_fn,
+        "cv": args.cv,
+        "repeats": args.repeats,
+        "metric": args.metric,
+        "costs": costs,
+        "epochs": args.epochs,
+        "refit": not args.no_refit,
+        "n_jobs": jobs,
+        "results_path": results,
+        "random_state": seed,
+    }
+    return _run(args, source, features, labels, options, report, existing)
 
 
 def _features(source: Source, save_model):
@@ -129,7 +141,7 @@ def cap_jobs(jobs: int) -> int:
 def fit_memory(jobs: int, features) -> int:
     """``--jobs`` at most what the free memory holds: each worker process holds Keras and its
     backend (about :data:`WORKER_BYTES`) and a copy of the data, twice (a fold's rows)."""
-    from keras_imbalance.datasets._images import _bytes, available_memory
+    from keras_imbalance.datasets._images import available_memory, format_bytes
 
     free = available_memory()
     nbytes = getattr(features, "nbytes", None)
@@ -140,7 +152,7 @@ def fit_memory(jobs: int, features) -> int:
     if jobs > fits:
         print(
             f"keras-imbalance compare: --jobs {jobs} workers would need about "
-            f"{_bytes(jobs * each)} and {_bytes(free)} is free: running {fits} at a time",
+            f"{format_bytes(jobs * each)} and {format_bytes(free)} is free: running {fits} at a time",
             file=sys.stderr,
         )
         return fits
@@ -191,8 +203,7 @@ def parse_costs(items):
     return out
 
 
-def _run(args, source, features, labels, model_fn, strategies, costs, jobs, seed, results,
-         report, existing) -> int:  # fmt: skip
+def _run(args, source, features, labels, options: dict, report: str, existing) -> int:
     from keras_imbalance import compare, describe
     from keras_imbalance._outputs import written_by_us
     from keras_imbalance.comparison import DEFAULT_MODELS
@@ -201,6 +212,7 @@ def _run(args, source, features, labels, model_fn, strategies, costs, jobs, seed
     for out in existing:  # --force on a results file keras-imbalance did not write: start anew
         if out.kind == "results" and not written_by_us(Path(out.path), "results"):
             os.remove(out.path)
+    model_fn, results = options["model_fn"], options["results_path"]
     info = describe(labels)
     err = console(stderr=True)
     what = (
@@ -213,26 +225,11 @@ def _run(args, source, features, labels, model_fn, strategies, costs, jobs, seed
         f"{info.imbalance_ratio:.1f}); results -> {results}",
         markup=False,
     )
-    models = len(model_fn or DEFAULT_MODELS)
-    bar = Progress(err, jobs=jobs, terminal=err.is_terminal, folds=models * args.cv * args.repeats)
+    folds = len(model_fn or DEFAULT_MODELS) * args.cv * args.repeats
+    bar = Progress(err, jobs=options["n_jobs"], terminal=err.is_terminal, folds=folds)
     with bar:
         try:
-            result = compare(
-                features,
-                labels,
-                strategies=strategies,
-                model_fn=model_fn,
-                cv=args.cv,
-                repeats=args.repeats,
-                metric=args.metric,
-                costs=costs,
-                epochs=args.epochs,
-                refit=not args.no_refit,
-                n_jobs=jobs,
-                results_path=results,
-                random_state=seed,
-                progress=bar,
-            )
+            result = compare(features, labels, progress=bar, **options)
         except KeyboardInterrupt:
             err.print(
                 f"interrupted: finished folds are kept in {results}; run the same command "

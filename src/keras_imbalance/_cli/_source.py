@@ -294,14 +294,14 @@ def load_images(data: str, args, **options):
     """``load_image_folder``, after one line saying the memory it will take (and an error,
     before decoding anything, when that is more than the machine has)."""
     from keras_imbalance.datasets import load_image_folder
-    from keras_imbalance.datasets._images import _bytes, available_memory, memory_needed
+    from keras_imbalance.datasets._images import available_memory, format_bytes, memory_needed
 
     need, shape, count = memory_needed(data, image_size=args.image_size, **options)
     free = available_memory()
     if SAY_MEMORY_FROM <= need <= (free or need):  # what does not fit: the loader's error
         print(
             f"keras-imbalance {args.command}: reading {count} images as "
-            f"{' x '.join(map(str, shape))} (float32): about {_bytes(need)} in memory",
+            f"{' x '.join(map(str, shape))} (float32): about {format_bytes(need)} in memory",
             file=sys.stderr,
         )
     try:

@@ -161,11 +161,11 @@ def load_image_folder(
     if free is not None and need > free:
         raise invalid(
             "image_size",
-            f"images that fit in the available memory ({_bytes(free)}): resize them with a "
+            f"images that fit in the available memory ({format_bytes(free)}): resize them with a "
             "smaller image_size (--image-size HxW on the command line)",
             Text(
                 f"{_size_text(size)}: {count} images of {' x '.join(map(str, shape))} need "
-                f"about {_bytes(need)}"
+                f"about {format_bytes(need)}"
             ),
         )
 
@@ -290,7 +290,8 @@ def available_memory() -> int | None:
         return None
 
 
-def _bytes(n: float) -> str:
+def format_bytes(n: float) -> str:
+    """``n`` bytes in words: ``1.6 TB``, ``4.6 KB`` (powers of 1000)."""
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
