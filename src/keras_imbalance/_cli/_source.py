@@ -121,10 +121,14 @@ def read_frame(data: str, target: str | None):
     names = _header(path, suffix)
     repeated = sorted({str(n) for n in names if names.count(n) > 1})
     if repeated:
+        mangled = (
+            f" (pandas would read the copy as {repeated[0] + '.1'!r} and use it as a feature)"
+            if suffix != ".parquet"
+            else ""
+        )
         raise UsageError(
             f"DATA {data!r} repeats the column name(s) {', '.join(map(repr, repeated))} in its "
-            "header (pandas would read the copy as "
-            f"{repeated[0] + '.1'!r} and use it as a feature): give every column its own name"
+            f"header{mangled}: give every column its own name"
         )
     try:
         if suffix == ".parquet":
@@ -219,7 +223,8 @@ def split(frame, target, data, args):
             argument="DATA",
         )
     except ValueError as exc:
-        raise UsageError(str(exc).replace("argument `target`", "--target")) from None
+        text = str(exc).replace("argument `target`", "--target")
+        raise UsageError(text.replace("Received: target=", "Received: ")) from None
 
 
 def nested(columns, frame) -> list:
