@@ -412,9 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         type=_jobs,
-        default=2,
+        default=None,
         metavar="N",
-        help="folds trained at once (default 2; at most the number of CPUs)",
+        help="folds trained at once (default 2; at most the number of CPUs, and what the free "
+        "memory holds)",
     )
     _add_random_state(p)
     p.add_argument(

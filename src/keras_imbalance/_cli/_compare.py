@@ -21,6 +21,7 @@ from keras_imbalance._cli._progress import Progress
 from keras_imbalance._cli._source import Source, flags_for, is_folder, outside, read_source
 from keras_imbalance._outputs import Output
 
+DEFAULT_JOBS = 2
 WORKER_BYTES = 600e6  # a worker process with Keras and torch loaded, before any data
 
 
@@ -124,10 +125,12 @@ def check_folds(source: Source, cv: int) -> None:
         )
 
 
-def cap_jobs(jobs: int) -> int:
+def cap_jobs(jobs: int | None) -> int:
     """``--jobs`` at most the CPUs of this machine (more only share them, and each worker holds
     a copy of the data and of Keras)."""
     cpus = cpu_count()
+    if jobs is None:  # the default: 2, or 1 on a machine with one CPU
+        return min(DEFAULT_JOBS, cpus)
     if jobs > cpus:
         print(
             f"keras-imbalance compare: --jobs {jobs} is more than the {cpus} CPUs here: "
