@@ -37,7 +37,9 @@ def no_training(monkeypatch):
     calls = []
 
     def fake(x, y, **kwargs):
-        calls.append(kwargs)
+        from joblib.parallel import get_active_backend
+
+        calls.append({**kwargs, "_backend": get_active_backend()[0]})
         raise KeyboardInterrupt
 
     monkeypatch.setattr(keras_imbalance, "compare", fake)
@@ -190,3 +192,16 @@ def test_jobs_beyond_the_free_memory_are_capped_with_a_line(
     assert no_training[0]["n_jobs"] == 1  # one worker (600 MB + the data) fits in 900 MB
     err = capsys.readouterr().err
     assert "--jobs 4 workers would need about 2.4 GB and 900.0 MB is free: running 1" in err
+
+
+def test_idle_workers_do_not_outlive_the_command(tmp_path, monkeypatch, no_training):
+    """Workers that never got a fold have no parent watch: loky keeps an idle worker 300 s,
+    past a killed command; compare runs them with a short idle timeout."""
+    from keras_imbalance._cli._compare import WORKER_IDLE_SECONDS
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "ecoli3", "--strategies", "none"]) == 130
+    backend = no_training[0]["_backend"]
+    assert type(backend).__name__ == "LokyBackend"
+    assert backend.backend_kwargs == {"idle_worker_timeout": WORKER_IDLE_SECONDS}
+    assert WORKER_IDLE_SECONDS <= 30

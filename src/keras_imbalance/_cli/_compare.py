@@ -22,7 +22,8 @@ from keras_imbalance._cli._source import Source, flags_for, is_folder, outside, 
 from keras_imbalance._outputs import Output
 
 DEFAULT_JOBS = 2
-WORKER_BYTES = 600e6  # a worker process with Keras and torch loaded, before any data
+WORKER_BYTES = 600e6
+WORKER_IDLE_SECONDS = 10  # a worker process with nothing to do exits after this  # a worker process with Keras and torch loaded, before any data
 
 
 def cmd_compare(args) -> int:
@@ -230,7 +231,12 @@ def _run(args, source, features, labels, options: dict, report: str, existing) -
     )
     folds = len(model_fn or DEFAULT_MODELS) * args.cv * args.repeats
     bar = Progress(err, jobs=options["n_jobs"], terminal=err.is_terminal, folds=folds)
-    with bar:
+    from joblib import parallel_config
+
+    # a worker that runs a fold exits with the command (comparison's parent watch); one that
+    # never got a fold exits after WORKER_IDLE_SECONDS idle instead of loky's 300 s, so no
+    # worker outlives a killed command for long
+    with bar, parallel_config(backend="loky", idle_worker_timeout=WORKER_IDLE_SECONDS):
         try:
             result = compare(features, labels, progress=bar, **options)
         except KeyboardInterrupt:
