@@ -286,7 +286,7 @@ def print_leaderboard(result, out, top: int) -> None:
     table = Table(title=f"leaderboard: {metric} (mean over folds, 95 % interval)")
     for name in ("rank", "model", "strategy", "mean", "95 % interval", "g-mean", "MCC"):
         left = name in ("model", "strategy")
-        table.add_column(name, justify="left" if left else "right", no_wrap=True)
+        table.add_column(name, justify="left" if left else "right", overflow="fold")
     for index, row in board.iterrows():
         winner = bool(is_winner[index])
         name = str(row["strategy"])

@@ -148,10 +148,10 @@ def _print(report: dict) -> None:
             markup=False,
         )
     table = Table(title="class counts and weights per strategy")
-    table.add_column("class", no_wrap=True)
+    table.add_column("class", overflow="fold")  # wrapped on a terminal, never cut
     table.add_column("count", justify="right")
     for strategy in report["class_weights"]:
-        table.add_column(strategy, justify="right", no_wrap=True)
+        table.add_column(strategy, justify="right", overflow="fold")
     from rich.text import Text
 
     for cls, count in report["counts"].items():
