@@ -151,12 +151,11 @@ def _header(path: Path, suffix: str) -> list:
 
             return list(pq.read_schema(path).names)
         with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-            row = next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), [])
-    except (OSError, csv.Error, StopIteration, ImportError):
-        return []  # pandas reports what is wrong with the file
-    except Exception:  # pyarrow's errors on a file that is not Parquet: pandas says it
+            rows = csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            row = next((r for r in rows if any(cell.strip() for cell in r)), [])  # as pandas
+    except Exception:  # unreadable, not Parquet, no pyarrow: pandas says what is wrong
         return []
-    return [name.strip() for name in row]
+    return list(row)
 
 
 def read_table_source(data: str, args, *, features: bool = True) -> Source:
