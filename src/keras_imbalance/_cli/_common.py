@@ -61,8 +61,8 @@ def warnings_as_lines(command: str):
     warnings.showwarning = show
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("default")  # once per location, as Python shows them
-            warnings.simplefilter("always", UserWarning)  # ours: every time (seen dedupes)
+            if not sys.warnoptions:  # the user's -W / PYTHONWARNINGS win
+                warnings.simplefilter("always", UserWarning)  # each run says it (seen dedupes)
             yield
     finally:
         warnings.showwarning = previous
