@@ -195,14 +195,15 @@ def _jobs(text: str) -> int:
 
 
 def _add_random_state(p) -> None:
+    seed = _whole(0, MAX_SEED, "a seed")
     p.add_argument(
         "--random-state",
-        type=_whole(0, MAX_SEED, "a seed"),
+        type=seed,
         default=None,
         metavar="N",
         help=f"seed of the sampler and the splits, 0 to {MAX_SEED} (default 0)",
     )
-    p.add_argument("--seed", type=int, default=None, help=argparse.SUPPRESS)  # deprecated
+    p.add_argument("--seed", type=seed, default=None, help=argparse.SUPPRESS)  # deprecated
 
 
 def _image_size(text: str) -> tuple[int, int]:
@@ -216,10 +217,6 @@ def _image_size(text: str) -> tuple[int, int]:
     if min(size) < 1:
         raise argparse.ArgumentTypeError(f"expected sizes >= 1, got {text!r}")
     return size
-
-
-def _add_data(p, help_text: str, **kwargs) -> None:
-    p.add_argument("data", help=help_text, **kwargs)
 
 
 def _add_table_options(p, *, images: bool = True, target_help: str | None = None) -> None:
@@ -288,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="class counts, imbalance ratio, the weights of every strategy, and the column "
         "roles of a table",
     )
-    _add_data(p, DATA_HELP)
+    p.add_argument("data", help=DATA_HELP)
     _add_table_options(
         p,
         target_help="the label column (default for bundled data: target); A,B,C: 0/1 columns "
@@ -308,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "weights",
         help="print a class_weight dict with int keys, ready to paste into model.fit",
     )
-    _add_data(p, DATA_HELP)
+    p.add_argument("data", help=DATA_HELP)
     _add_table_options(p, images=False)
     p.add_argument(
         "--strategy",
@@ -338,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("resample", help="write a resampled copy of DATA (never overwrites DATA)")
-    _add_data(p, "CSV or Parquet file, or a bundled dataset name")
+    p.add_argument("data", help="CSV or Parquet file, or a bundled dataset name")
     _add_table_options(p, images=False)
     p.add_argument(
         "--method",
@@ -356,9 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare", help="rank imbalance strategies on DATA by cross-validation; HTML report"
     )
-    _add_data(
-        p,
-        "CSV, Parquet, bundled dataset (default: yeast4), or a folder with one sub-folder of "
+    p.add_argument(
+        "data",
+        help="CSV, Parquet, bundled dataset (default: yeast4), or a folder with one sub-folder of "
         "images per class (compared with a small CNN)",
         nargs="?",
     )
