@@ -141,3 +141,26 @@ def test_save_model_names_every_class_and_the_board_cuts_no_name(tmp_path, capsy
     assert f"-> probabilities of [{LONG}, digit_0]" in err
     assert f"classes {{'{LONG}': 10, 'digit_0': 30}}" in err
     assert "balanced_batches" in err and "…" not in err
+
+
+def test_the_time_estimate_by_hand(monkeypatch):
+    """4 model folds, 2 at a time: the first one done after 60 s stands for the 2 that
+    started together, so 3 more take 60 * 3 / 2 = 90 s; after the third (at 100 s), 100 / 3
+    per fold for the last one."""
+    from rich.console import Console
+
+    from keras_imbalance._cli import _progress
+
+    clock = iter([0.0, 60.0, 60.0, 61.0, 100.0])
+    monkeypatch.setattr(_progress.time, "monotonic", lambda: next(clock))
+    screen = io.StringIO()
+    bar = _progress.Progress(Console(file=screen, width=200), jobs=2, terminal=False, folds=4)
+    for fold, model in ((0, "mlp"), (0, "mlp"), (1, "mlp"), (0, "linear")):
+        bar(1, 8, {"model": model, "strategy": "none", "repeat": 0, "fold": fold})
+    lines = screen.getvalue().splitlines()
+    assert lines == [
+        "compare: mlp fold 1 done: 1/4 model folds, 0:01:00 elapsed",
+        "compare: estimated total time 0:02:30 (about 0:01:30 left for 3 more model folds)",
+        "compare: mlp fold 2 done: 2/4 model folds, 0:01:01 elapsed, about 0:01:01 left",
+        "compare: linear fold 1 done: 3/4 model folds, 0:01:40 elapsed, about 0:00:33 left",
+    ]
