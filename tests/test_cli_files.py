@@ -54,8 +54,9 @@ def _with_ids(n=40):
         {
             "rownames": np.arange(1, n + 1),
             "subject_id": rng.permutation(n) + 1000,
-            "serial": rng.permutation(n) * 7,  # integers, all distinct: an id by its values
+            "serial": rng.permutation(n) + 500,  # consecutive integers: an id by its values
             "age": rng.integers(20, 30, n),  # integers with repeats: a feature
+            "income": rng.permutation(n) * 37 + 1000,  # distinct, not consecutive: a feature
             "height": rng.normal(170, 10, n),
             "y": np.where(np.arange(n) < 30, "no", "yes"),
         }
@@ -68,17 +69,20 @@ def test_id_columns_are_dropped_with_a_warning_or_kept(tmp_path, capsys):
     assert main(["inspect", str(path), "--target", "y", "--json"]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
-    assert report["columns"]["numeric"] == ["age", "height"]
+    assert report["columns"]["numeric"] == ["age", "income", "height"]
     assert list(report["columns"]["dropped"]) == ["Unnamed: 0", "rownames", "subject_id", "serial"]
-    assert report["n_features"] == 2
+    assert report["n_features"] == 3
     warning = [line for line in captured.err.splitlines() if "id column" in line]
     assert len(warning) == 1 and "--keep-id-columns" in warning[0]
-    assert "Unnamed: 0" in warning[0] and "serial (40 distinct integers in 40 rows)" in warning[0]
+    assert (
+        "Unnamed: 0" in warning[0]
+        and "serial (the 40 consecutive integers 500..539)" in (warning[0])
+    )
     assert main(["inspect", str(path), "--target", "y", "--json", "--keep-id-columns"]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert report["columns"]["numeric"] == [
-        "Unnamed: 0", "rownames", "subject_id", "serial", "age", "height",
+        "Unnamed: 0", "rownames", "subject_id", "serial", "age", "income", "height",
     ]  # fmt: skip
     assert "id column" not in captured.err
 

@@ -341,9 +341,11 @@ def id_columns(frame) -> dict:
 
     A column is an id when its name is ``id``, ``rownames`` (R's ``write.csv``), ``index``
     (``reset_index``), ``Unnamed: N`` (what ``DataFrame.to_csv`` writes for the index) or ends
-    in ``_id`` (any case), or when it holds integers that are all distinct in a table of at
-    least :data:`ID_MIN_ROWS` rows. Used as a feature, an id lets a model learn the row order
-    (and ``resample`` would copy it into duplicate ids).
+    in ``_id`` (any case), or when, in a table of at least :data:`ID_MIN_ROWS` rows, it holds
+    integers that are all distinct and either consecutive (a row number, in any order) or
+    increasing row by row (numbers handed out in turn). Distinct integers that are neither
+    (a population, an income) are measurements and stay. Used as a feature, an id lets a model
+    learn the row order (and ``resample`` would copy it into duplicate ids).
 
     Parameters
     ----------
@@ -383,7 +385,11 @@ def id_columns(frame) -> dict:
             and not values.isna().any()
             and values.is_unique
         ):
-            out[column] = f"{len(values)} distinct integers in {len(values)} rows"
+            n = len(values)
+            if int(values.max()) - int(values.min()) == n - 1:
+                out[column] = f"the {n} consecutive integers {values.min()}..{values.max()}"
+            elif values.is_monotonic_increasing:
+                out[column] = f"{n} distinct integers, increasing row by row"
     return out
 
 
