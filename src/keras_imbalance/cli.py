@@ -257,6 +257,17 @@ def _add_force(p, what: str) -> None:
     )
 
 
+#: compare's whole-number options: (flag, lowest, default, what it counts, help)
+COUNTS = (
+    ("--cv", 2, 5, "a number of folds",
+     "stratified cross-validation folds (default 5; at most the rows of the largest class)"),
+    ("--repeats", 1, 1, "a number of repeats",
+     "repeat the cross-validation with other splits (default 1; more repeats give tighter "
+     "intervals)"),
+    ("--epochs", 1, 100, "a number of epochs",
+     "most training epochs per model (default 100; early stopping usually ends sooner)"),
+    ("--top", 1, 10, "a number of rows", "leaderboard rows to print (default 10)"),
+)  # fmt: skip
 DATA_HELP = (
     "CSV or Parquet file, a bundled dataset name (yeast4, ecoli3, digits_lt), or a folder with "
     "one sub-folder of images per class"
@@ -366,28 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated, e.g. none,balanced,smote (default: the standard ones); known: "
         f"{', '.join(_names.STRATEGIES)}",
     )
-    p.add_argument(
-        "--cv",
-        type=_whole(2, what="a number of folds"),
-        default=5,
-        metavar="K",
-        help="stratified cross-validation folds (default 5; at most the rows of the largest class)",
-    )
-    p.add_argument(
-        "--repeats",
-        type=_whole(1, what="a number of repeats"),
-        default=1,
-        metavar="N",
-        help="repeat the cross-validation with other splits (default 1; more repeats give "
-        "tighter intervals)",
-    )
-    p.add_argument(
-        "--epochs",
-        type=_whole(1, what="a number of epochs"),
-        default=100,
-        metavar="N",
-        help="most training epochs per model (default 100; early stopping usually ends sooner)",
-    )
+    for flag, low, default, what, text in COUNTS:
+        p.add_argument(flag, type=_whole(low, what=what), default=default, metavar="N", help=text)
     p.add_argument(
         "--metric",
         default=None,
@@ -424,13 +415,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--report",
         metavar="FILE.html",
         help="HTML report path, its JSON beside it (default: DATA-report.html)",
-    )
-    p.add_argument(
-        "--top",
-        type=_whole(1, what="a number of rows"),
-        default=10,
-        metavar="N",
-        help="leaderboard rows to print (default 10)",
     )
     p.add_argument(
         "--save-model",
