@@ -44,14 +44,14 @@ def _one_error_line(capsys):
         (["compare", "{data}", "--results", "{dir}"], "is a folder"),
         (["compare", "{data}", "--results", "{dir}/notes.txt"], "not written by keras-imbalance"),
         (["compare", "{data}", "--report", "{dir}/page.html"], "not written by keras-imbalance"),
-        (["compare", "{data}", "--save-model", "{dir}/m.keras"], "not written by keras-imbalance"),
+        (["compare", "{data}", "--save-model", "{dir}/m.keras"], "carries no mark of the tool"),
         (["inspect", "{data}", "--plot", "{data}"], "must end in .png"),
         (["inspect", "{data}", "--plot", "{dir}/missing/c.png"], "does not exist"),
         (["inspect", "{data}", "--plot", "{dir}/other.png"], "not written by keras-imbalance"),
         (["resample", "{data}", "-o", "{data}", "--force"], "is the input"),
         (["resample", "{data}", "-o", "{link}", "--force"], "is the input"),
         (["resample", "{data}", "-o", "{dir}/missing/o.csv"], "does not exist"),
-        (["resample", "{data}", "-o", "{dir}/old.csv"], "not written by keras-imbalance"),
+        (["resample", "{data}", "-o", "{dir}/old.csv"], "carries no mark of the tool"),
     ],
 )
 def test_outputs_never_overwrite_inputs_or_foreign_files(tmp_path, table, capsys, argv, message):

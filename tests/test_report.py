@@ -109,7 +109,13 @@ def test_report_is_self_contained_with_every_section(tmp_path, classes):
     embedded = re.search(
         r"<script type='application/json' id='comparison-data'>(.*?)</script>", text, re.S
     ).group(1)
-    assert json.loads(embedded) == side
+    # ... but for the per-row test scores, which only the file beside the report holds
+    assert all("scores" in fold for fold in side["folds"])
+    assert json.loads(embedded) == {
+        **side,
+        "folds": [{k: v for k, v in fold.items() if k != "scores"} for fold in side["folds"]],
+    }
+    assert "report.json</code> beside this report" in text
     assert side["leaderboard"][0]["strategy"] == "smote"
     assert len(side["folds"]) == 9
 
@@ -158,3 +164,23 @@ def test_the_recommended_strategy_is_highlighted_and_detailed_below_the_top_rows
     colors = [to_hex(p.get_facecolor()) for p in fig.axes[0].patches]
     # bars are drawn best first: only the recommended one (third) is green
     assert [c == to_hex(_GREEN) for c in colors] == [False, False, True, False]
+
+
+def test_report_size_does_not_grow_with_the_test_rows(tmp_path):
+    """A 0.47 MB table gave a 9.7 MB report: the page held every test score twice (once in
+    base64). Now the scores live in the JSON beside the report only."""
+    small = _result()
+    large = _result()
+    for row in large.rows:  # 400 times the test rows of each fold, same metrics
+        scores = row["scores"]
+        scores["y"] = scores["y"] * 400
+        scores["proba"] = scores["proba"] * 400
+    sizes = {}
+    for name, result in (("small", small), ("large", large)):
+        html = tmp_path / f"{name}.html"
+        write_report(result, html)
+        sizes[name] = (html.stat().st_size, (tmp_path / f"{name}.json").stat().st_size)
+    assert sizes["large"][1] > 100 * sizes["small"][1] / 2  # the JSON holds the scores ...
+    # ... the page does not: same numbers, same page, up to the curves' pixels
+    assert sizes["large"][0] < 1.5 * sizes["small"][0]
+    assert sizes["large"][0] < sizes["large"][1] / 10

@@ -476,3 +476,28 @@ def test_numeric_tables_keep_the_plain_path():
     b = resample(x, y, "smote", random_state=0)
     np.testing.assert_array_equal(a.x.to_numpy(), b.x)
     assert a.notes == ()
+
+
+def test_id_columns_by_name_and_by_values():
+    from keras_imbalance.tables import ID_MIN_ROWS, id_columns
+
+    n = ID_MIN_ROWS
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "Unnamed: 0": np.arange(n),
+            "Subject_ID": rng.integers(0, 3, n),  # by its name, whatever it holds
+            "row": rng.permutation(n) + 1,  # 1..n shuffled
+            "ticket": np.cumsum(rng.integers(1, 9, n)) + 10_000,  # handed out in turn
+            "income": rng.permutation(n) * 37,  # distinct, neither: a measurement
+            "age": rng.integers(20, 25, n),  # repeats
+            "score": np.arange(n, dtype=float),  # not integers
+        }
+    )
+    assert id_columns(frame) == {
+        "Unnamed: 0": "the name of an id column",
+        "Subject_ID": "the name of an id column",
+        "row": f"the {n} consecutive integers 1..{n}",
+        "ticket": f"{n} distinct integers, increasing row by row",
+    }
+    assert "row" not in id_columns(frame.iloc[: n - 1])  # too few rows to tell

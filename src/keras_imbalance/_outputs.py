@@ -6,6 +6,7 @@ A path passed to an output flag (``--report``, ``--results``, ``--plot``, ``-o``
 ``--save-model``) is refused, on one line, when
 
 - its folder does not exist, or it is a folder;
+- its folder is not writable, or it exists and is not writable;
 - it does not end in the suffix the flag writes (``.png``, ``.html``, ``.keras``, ...);
 - it is one of the command's input files (same resolved path, or the same file through a link);
 - two outputs of the command are the same file (the report's JSON next to it included);
@@ -13,7 +14,7 @@ A path passed to an output flag (``--report``, ``--results``, ``--plot``, ``-o``
   their content, never by their name: a results file by its header line, the HTML report by
   its generator tag (or its closing note), its JSON by its ``format``, a PNG by its
   ``Software`` text chunk. Tables (``-o``) and ``.keras`` models carry no such mark: any
-  existing one needs ``--force``.
+  existing one needs ``--force`` (the message says that the tool cannot tell who wrote it).
 
 All of it runs before any work starts, so a long comparison never fails at its end.
 """
@@ -41,6 +42,8 @@ KINDS = {
     "table": ((".csv", ".parquet"), "a table"),
     "keras": ((".keras",), "a Keras model"),
 }
+#: Kinds of file that carry no mark: any existing one needs --force.
+UNMARKED = ("table", "keras")
 
 
 class OutputError(Exception):
@@ -78,6 +81,12 @@ def check_outputs(outputs: list[Output], inputs: list[str], *, force: bool) -> l
             raise OutputError(f"{out.say()}: the folder {str(parent)!r} does not exist")
         if path.is_dir():
             raise OutputError(f"{out.say()} is a folder: give a file name")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise OutputError(
+                f"{out.say()}: the folder {str(parent)!r} is not writable: pick another folder"
+            )
+        if path.exists() and not os.access(path, os.W_OK):
+            raise OutputError(f"{out.say()} exists and is read-only: pick another name")
         for source in inputs:
             if _same_file(path, Path(source)):
                 raise OutputError(
@@ -92,6 +101,12 @@ def check_outputs(outputs: list[Output], inputs: list[str], *, force: bool) -> l
         seen[key] = out
         if path.exists():
             if not (force or written_by_us(path, out.kind)):
+                if out.kind in UNMARKED:
+                    raise OutputError(
+                        f"{out.say()} exists, and {what} carries no mark of the tool that "
+                        "wrote it (keras-imbalance's own earlier output included): pass "
+                        "--force to overwrite it, or pick another name"
+                    )
                 raise OutputError(
                     f"{out.say()} exists and was not written by keras-imbalance: pass --force "
                     "to overwrite it, or pick another name"

@@ -38,10 +38,13 @@ from keras_imbalance._validation import Text, check_number, invalid
 __all__ = [
     "HIGH_CARDINALITY_MIN",
     "HIGH_CARDINALITY_SHARE",
+    "ID_MIN_ROWS",
     "MIN_FREQUENCY",
     "TableEncoder",
     "TableSpec",
     "check_table",
+    "id_columns",
+    "split_target",
 ]
 
 #: A non-numeric column is dropped as an id or free text when it has more than this many
@@ -52,6 +55,9 @@ HIGH_CARDINALITY_SHARE = 0.5
 #: Default ``min_frequency`` of :class:`TableEncoder`: a category seen in fewer training rows
 #: is grouped with the other infrequent ones into one code.
 MIN_FREQUENCY = 5
+#: An integer column whose values are all distinct reads as an id from this many rows on (in
+#: a smaller table distinct values are no evidence).
+ID_MIN_ROWS = 20
 
 _NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
 _ARROW_NESTED = ("list", "large_list", "fixed_size_list", "struct", "map", "dictionary")
@@ -61,6 +67,7 @@ _TIME_KINDS = ("datetime64", "datetime", "date", "time", "timedelta64", "timedel
 # problems that are about the type of the values (TypeError when they are the only ones)
 _TYPE_PROBLEMS = ("nested", "unhashable", "mixed", "dtype")
 _SHOWN = 6  # column names shown per kind of problem
+_ID_NAMES = ("id", "rownames", "index")  # besides ``Unnamed: N`` and ``*_id``
 
 
 @dataclass(frozen=True)
@@ -324,6 +331,216 @@ def _hashable(value) -> bool:
 
 def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
+
+
+# --------------------------------------------------------------------------- split_target
+
+
+def id_columns(frame) -> dict:
+    """The columns of ``frame`` that read as row ids: ``{column: reason}``, in table order.
+
+    A column is an id when its name is ``id``, ``rownames`` (R's ``write.csv``), ``index``
+    (``reset_index``), ``Unnamed: N`` (what ``DataFrame.to_csv`` writes for the index) or ends
+    in ``_id`` (any case), or when, in a table of at least :data:`ID_MIN_ROWS` rows, it holds
+    integers that are all distinct and either consecutive (a row number, in any order) or
+    increasing row by row (numbers handed out in turn). Distinct integers that are neither
+    (a population, an income) are measurements and stay. Used as a feature, an id lets a model
+    learn the row order (and ``resample`` would copy it into duplicate ids).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    dict
+        ``{column: reason}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"Unnamed: 0": [0, 1, 2], "age": [31, 40, 31]})
+    >>> id_columns(frame)
+    {'Unnamed: 0': 'the name of an id column'}
+    """
+    import re
+
+    import pandas as pd
+    from pandas.api import types
+
+    if not isinstance(frame, pd.DataFrame):
+        raise invalid("frame", "a pandas DataFrame", frame, kind=TypeError)
+    out = {}
+    for i, column in enumerate(frame.columns):
+        name = str(column).strip()
+        low = name.lower()
+        if low in _ID_NAMES or low.endswith("_id") or re.fullmatch(r"Unnamed: \d+", name):
+            out[column] = "the name of an id column"
+            continue
+        values = frame.iloc[:, i]
+        if (
+            len(values) >= ID_MIN_ROWS
+            and types.is_integer_dtype(values.dtype)
+            and not types.is_bool_dtype(values.dtype)
+            and not values.isna().any()
+            and values.is_unique
+        ):
+            n = len(values)
+            if int(values.max()) - int(values.min()) == n - 1:
+                out[column] = f"the {n} consecutive integers {values.min()}..{values.max()}"
+            elif values.is_monotonic_increasing:
+                out[column] = f"{n} distinct integers, increasing row by row"
+    return out
+
+
+def split_target(
+    frame,
+    target,
+    *,
+    keep_id_columns: bool = False,
+    normalize_labels: bool = False,
+    argument: str = "frame",
+):
+    """The feature columns and the label column of a raw table, checked as a file needs.
+
+    What a table read from a file can hide, and what this does about it:
+
+    - **Duplicate column names** (``a,target,target``): an error naming them. ``pandas.read_csv``
+      renames the second one ``target.1``, so check the file's header as well (the command
+      line does).
+    - **Id columns** (:func:`id_columns`: ``Unnamed: 0``, ``rownames``, ``*_id``, a column of
+      distinct integers): dropped with a UserWarning naming them, unless ``keep_id_columns``.
+    - **Labels written several ways**: labels that differ only by surrounding whitespace, by
+      case, or in the writing of one number (``'ok'`` / ``'ok '``, ``'Yes'`` / ``'yes'``,
+      ``'01'`` / ``'1'``) are an error listing every group, unless ``normalize_labels``, which
+      gives each group its most frequent spelling. Read the label column as text
+      (``pd.read_csv(path, dtype={target: str})``) so that ``'01'`` and ``'1'`` reach this
+      check: text labels that are all plain numbers become numbers afterwards.
+    - Missing labels, and a single class, are errors.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The whole table, label column included.
+    target : str
+        The name of the label column.
+    keep_id_columns : bool, default=False
+        Keep the id columns as features.
+    normalize_labels : bool, default=False
+        Merge the labels that differ only by whitespace, case or the writing of a number.
+    argument : str, default="frame"
+        The argument name used in messages.
+
+    Returns
+    -------
+    (x, y) : (pandas.DataFrame, pandas.Series)
+        The feature columns (id columns dropped) and the labels (named ``target``).
+
+    Raises
+    ------
+    TypeError
+        ``frame`` is not a DataFrame.
+    ValueError
+        Duplicate column names, ``target`` not a column or not one column, missing labels, a
+        single class, or labels written several ways (without ``normalize_labels``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"size": [1.0, 2.0, 3.0], "label": ["01", "2", "2"]})
+    >>> x, y = split_target(frame, "label")
+    >>> list(x.columns), y.tolist()
+    (['size'], [1, 2, 2])
+    """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise invalid(argument, "a pandas DataFrame", frame, kind=TypeError)
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise invalid(
+            argument,
+            "a table whose column names are all different",
+            Text(f"a table repeating the column(s) {_listing(repr(c) for c in duplicated)}"),
+        )
+    if isinstance(target, str) and target not in frame.columns:
+        raise invalid(
+            "target",
+            f"a column of the table ({_listing(repr(c) for c in frame.columns)})",
+            target,
+        )
+    if not isinstance(target, str):
+        raise invalid("target", "the name of one column (a str)", target, kind=TypeError)
+    y = frame[target]
+    if y.isna().any():
+        raise invalid(
+            "target",
+            "a label in every row",
+            Text(f"{int(y.isna().sum())} missing labels in column {target!r}"),
+        )
+    y = _checked_labels(y, target, normalize_labels)
+    if y.nunique() < 2:
+        raise invalid(
+            "target",
+            "a column with at least 2 classes (nothing to balance)",
+            Text(f"a single class ({_plain(y.iloc[0])!r}) in column {target!r}"),
+        )
+    x = frame.drop(columns=[target])
+    if not keep_id_columns:
+        ids = id_columns(x)
+        if ids:
+            reasons = _listing([f"{c!r} ({r})" for c, r in ids.items()], sep="; ")
+            warnings.warn(
+                f"`{argument}`: dropped {len(ids)} id column(s): {reasons}; an id is no "
+                "feature (keep_id_columns=True, or --keep-id-columns, keeps them)",
+                UserWarning,
+                stacklevel=2,
+            )
+            x = x.drop(columns=list(ids))
+    return x, y
+
+
+def _checked_labels(y, target, normalize: bool):
+    """Labels written several ways are an error (or merged); text labels that are all plain
+    numbers become numbers."""
+    import pandas as pd
+    from pandas.api import types
+
+    if not (types.is_object_dtype(y.dtype) or types.is_string_dtype(y.dtype)):
+        return y  # numbers, booleans, categories: one spelling each
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        return y
+    if not all(isinstance(v, str) for v in y.unique()):
+        return y  # mixed Python objects: targets.describe judges them
+    counts = y.value_counts(sort=False)
+    as_numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
+    keys = [
+        ("number", float(n)) if not pd.isna(n) else ("text", str(v).strip().casefold())
+        for v, n in zip(counts.index, as_numbers, strict=True)
+    ]
+    groups: dict = {}
+    for key, (spelling, count) in zip(keys, counts.items(), strict=True):
+        groups.setdefault(key, []).append((spelling, int(count)))
+    several = [g for g in groups.values() if len(g) > 1]
+    if several and not normalize:
+        shown = _listing([" / ".join(f"{s!r} ({c} rows)" for s, c in g) for g in several], sep="; ")
+        raise invalid(
+            "target",
+            "each class written one way (labels that differ only by surrounding spaces, case "
+            "or the writing of a number are ambiguous: fix the file, or pass "
+            "normalize_labels=True / --normalize-labels to merge each group into its most "
+            "frequent spelling)",
+            Text(f"column {target!r} with {shown}"),
+        )
+    if several:
+        rename = {}
+        for group in several:
+            best = max(group, key=lambda sc: (sc[1], -group.index(sc)))[0]
+            rename.update({s: best for s, _ in group})
+        y = y.map(lambda v: rename.get(v, v)).rename(y.name)
+    if not as_numbers.isna().any():
+        return pd.to_numeric(y).rename(y.name)
+    return y
 
 
 # --------------------------------------------------------------------------- TableEncoder

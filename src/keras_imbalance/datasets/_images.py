@@ -17,6 +17,10 @@ COLOR_MODES = ("rgb", "grayscale", "rgba")
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos", "box")
 _PIL_MODES = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
 _SHOWN = 3  # example file names per message
+_CHANNELS = {"rgb": 3, "grayscale": 1, "rgba": 4}
+#: Bytes held per pixel value while a folder is read: the 8-bit images (list and stack) and
+#: the float32 array.
+BYTES_PER_VALUE = 6
 
 
 class ImageFolder(NamedTuple):
@@ -88,7 +92,10 @@ def load_image_folder(
     ValueError
         One line each: ``path`` is not a directory; fewer than 2 class folders; no image
         files; a class folder without image files; a class whose every file is unreadable;
-        images of different sizes and no ``image_size``.
+        images of different sizes and no ``image_size``; images that would not fit in the
+        available memory (checked before any image is decoded: the number of files times
+        ``image_size``, or the first image's size, times the channels, times
+        :data:`BYTES_PER_VALUE`; :func:`memory_needed` says the figure).
 
     Warns
     -----
@@ -149,6 +156,18 @@ def load_image_folder(
             "image files in every class sub-folder",
             Text(f"{folder!r} with no image file in {empty[:10]}"),
         )
+    need, shape, count = _needed(index, size, color_mode, max_per_class)
+    free = available_memory()
+    if free is not None and need > free:
+        raise invalid(
+            "image_size",
+            f"images that fit in the available memory ({format_bytes(free)}): resize them with a "
+            "smaller image_size (--image-size HxW on the command line)",
+            Text(
+                f"{_size_text(size)}: {count} images of {' x '.join(map(str, shape))} need "
+                f"about {format_bytes(need)}"
+            ),
+        )
 
     images, labels, paths, skipped, unreadable_classes = [], [], [], [], []
     for label_id, (label, files) in enumerate(index.items()):
@@ -200,8 +219,88 @@ def load_image_folder(
                 f"images have different sizes ({described}{' ...' if len(sizes) > 4 else ''})",
                 None,
             )
-    x = np.stack(images).astype(np.float32) / np.float32(255.0)
+    x = np.stack(images).astype(np.float32)
+    del images
+    x /= np.float32(255.0)  # in place: no second float32 copy
     return ImageFolder(x, np.asarray(labels, dtype=np.int64), list(index))
+
+
+def memory_needed(path, *, image_size=None, color_mode="rgb", max_per_class=None):
+    """(bytes, (height, width, channels), images) that :func:`load_image_folder` would hold.
+
+    Counts the files and reads one image header (none when ``image_size`` is given); decodes
+    nothing. The bytes are images x height x width x channels x :data:`BYTES_PER_VALUE`.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ("a", "b"):
+    ...     os.makedirs(os.path.join(root, name))
+    ...     Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(f"{root}/{name}/0.png")
+    >>> memory_needed(root, image_size=(10, 10))
+    (3600, (10, 10, 3), 2)
+    """
+    folder = os.fsdecode(os.fspath(path))
+    size = _image_size(image_size)
+    check_option("color_mode", color_mode, COLOR_MODES)
+    return _needed(image_index(folder, None, "path"), size, color_mode, max_per_class)
+
+
+def _needed(index, size, color_mode, max_per_class):
+    counts = [len(files) for files in index.values()]
+    if max_per_class is not None:
+        counts = [min(n, max_per_class) for n in counts]
+    count = sum(counts)
+    if size is None:
+        size = _first_size(index) or (0, 0)
+    shape = (size[0], size[1], _CHANNELS[color_mode])
+    return count * shape[0] * shape[1] * shape[2] * BYTES_PER_VALUE, shape, count
+
+
+def _first_size(index):
+    """(height, width) of the first image whose header Pillow reads (nothing decoded)."""
+    from PIL import Image
+
+    for files in index.values():
+        for file in files[:5]:
+            try:
+                with Image.open(file) as image:
+                    width, height = image.size
+                return height, width
+            except Exception:  # unreadable: the loader skips it and says so
+                continue
+    return None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable; elsewhere the
+    physical memory), or None when the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in words: ``1.6 TB``, ``4.6 KB`` (powers of 1000)."""
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _size_text(size) -> str:
+    return "None (the images' own size)" if size is None else f"{size[0]}x{size[1]}"
 
 
 def _image_size(image_size):

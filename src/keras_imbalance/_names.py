@@ -1,0 +1,100 @@
+"""The names a user types: strategies, metrics, weight strategies, resampling methods.
+
+Standard library only, so that the command line parses and checks its flags (and prints
+``--help``) without importing numpy, scikit-learn or Keras. The engine's registries
+(``comparison.STRATEGIES``, ``comparison.METRICS``, ``weights.WEIGHT_STRATEGIES``,
+``resampling.METHODS``, ...) hold the behaviour behind each name; ``tests/test_cli_names.py``
+checks that every tuple here equals the registry it names, in order, so a name added to the
+engine without being added here (or the reverse) fails the test suite.
+"""
+
+from __future__ import annotations
+
+#: ``compare``'s strategies for one class per row (``comparison.STRATEGIES``), in order.
+STRATEGIES = (
+    "none",
+    "none+threshold",
+    "balanced",
+    "reference",
+    "sqrt",
+    "log",
+    "log_mu",
+    "effective_number",
+    "weighted_ce",
+    "focal",
+    "logit_adjusted",
+    "balanced_softmax",
+    "ldam",
+    "random_over",
+    "random_under",
+    "smote",
+    "borderline_smote1",
+    "borderline_smote2",
+    "adasyn",
+    "tomek",
+    "smote_tomek",
+    "balanced_batches",
+    "ensemble",
+)
+#: Other spellings ``compare`` accepts (``comparison.ALIASES``): alias -> strategy.
+ALIASES = {
+    "none+tunedthreshold": "none+threshold",
+    "none+tuned_threshold": "none+threshold",
+    "threshold": "none+threshold",
+    "tuned_threshold": "none+threshold",
+    "plain": "none",
+    "class_weight": "balanced",
+    "weighted": "weighted_ce",
+    "focal_loss": "focal",
+    "logit_adjustment": "logit_adjusted",
+    "ros": "random_over",
+    "rus": "random_under",
+    "borderline_smote": "borderline_smote1",
+}
+#: ``compare``'s strategies for a multi-label target (``comparison.MULTILABEL_STRATEGIES``).
+MULTILABEL_STRATEGIES = (
+    "none",
+    "none+threshold",
+    "balanced",
+    "focal",
+    "logit_adjusted",
+    "ml_ros",
+    "mlsmote",
+    "label_batches",
+    "powerset_ros",
+    "powerset_smote",
+    "ensemble",
+)
+#: ``compare``'s strategies for segmentation masks (``comparison.SEGMENTATION_STRATEGIES``).
+SEGMENTATION_STRATEGIES = (
+    "ce",
+    "weighted_ce_balanced",
+    "weighted_ce_median_frequency",
+    "dice",
+    "ce+dice",
+    "focal_tversky",
+)
+#: Ranking metrics of ``compare`` (``comparison.METRICS``; ``--metric``).
+METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
+#: Ranking metrics of a segmentation ``compare`` (``comparison.SEGMENTATION_METRICS``).
+SEGMENTATION_METRICS = ("mean_iou", "rare_iou", "mean_dice")
+#: Class-weight strategies (``weights.WEIGHT_STRATEGIES``; ``weights --strategy``).
+WEIGHT_STRATEGIES = ("balanced", "reference", "sqrt", "log", "log_mu", "effective_number")
+#: Resampling methods (``resampling.METHODS``; ``resample --method``).
+RESAMPLING_METHODS = (
+    "random_over",
+    "random_under",
+    "smote",
+    "borderline_smote1",
+    "borderline_smote2",
+    "adasyn",
+    "smotenc",
+    "tomek",
+    "smote_tomek",
+)
+
+
+def strategy_key(name: str) -> str:
+    """A strategy name as ``compare`` reads it: spaces removed, lower case, aliases resolved."""
+    key = "".join(name.lower().split())
+    return ALIASES.get(key, key)
