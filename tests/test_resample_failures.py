@@ -129,7 +129,9 @@ def test_an_unnamed_infeasible_strategy_is_skipped_with_a_warning():
     from keras_imbalance.comparison._plan import skip_or_refuse
 
     problems = {"adasyn": "in the training fold of repeat 0, fold 1, no row of class 1 ..."}
-    with pytest.warns(UserWarning, match=r"default strategies skipped on this data: adasyn: in the"):
+    with pytest.warns(
+        UserWarning, match=r"default strategies skipped on this data: adasyn: in the"
+    ):
         assert skip_or_refuse(problems, False, []) == problems
     assert refuse_infeasible({}, []) is None
     with pytest.raises(ValueError, match=r"but 'adasyn' cannot: in the training fold"):

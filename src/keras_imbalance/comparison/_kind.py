@@ -10,8 +10,9 @@ every kind:
   ``metrics`` and ``default_metric``;
 - reading ``y`` (:meth:`Kind.read`) and the strata its folds and validation splits are
   stratified on (:meth:`Kind.strata`);
-- its feasibility checks (:meth:`Kind.problems` and :meth:`Kind.infeasible`: strategies the
-  data cannot run);
+- its feasibility checks (:meth:`Kind.problems`: strategies the data cannot run;
+  ``runs_resamplers``: whether the planner first runs the resamplers that decide only while
+  they run, such as ADASYN, on every fold's rows);
 - the fold-side :class:`FoldTarget` (:meth:`Kind.target`): model check, packed loss, threshold
   tuning, validation score and test-fold scores;
 - its ensemble collector and what it adds to the results file's config.
@@ -70,6 +71,7 @@ class Kind:
     instead: str = "random_over"  # the strategy suggested when an interpolating one cannot run
     default_models: dict | None = None  # None: the package's DEFAULT_MODELS
     takes_costs: bool = False  # a cost matrix per class (``compare(costs=...)``)
+    runs_resamplers: bool = False  # the planner runs ADASYN-like resamplers on each fold first
 
     def __repr__(self) -> str:
         return f"<target kind {self.name!r}: {len(self.strategies)} strategies>"
@@ -123,11 +125,6 @@ class Kind:
 
     def problems(self, trained, splits, labels, strata, names, fraction, fit_part, seeds):
         """``{strategy: reason}`` for strategies the data cannot run (none by default)."""
-        return {}
-
-    def infeasible(self, trained, splits, xa, labels, names, spec, settings, seeds, fit_part, models):
-        """``{strategy: reason}`` for resamplers that refuse some fold's rows when run (ADASYN
-        on well-separated classes); none by default."""
         return {}
 
     def target(self, labels, names, strata, facts, settings) -> FoldTarget:

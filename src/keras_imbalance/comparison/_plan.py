@@ -17,7 +17,7 @@ import numpy as np
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison import _data
 from keras_imbalance.comparison._ensemble import Collector, model_label
-from keras_imbalance.comparison._feasible import refuse_infeasible
+from keras_imbalance.comparison._feasible import infeasible_resamplers, refuse_infeasible
 from keras_imbalance.comparison._results import FORMAT
 
 
@@ -62,8 +62,12 @@ def plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs=None, me
     )
     skipped = skip_or_refuse(problems, strategies is not None, trained, kind.unit, kind.instead)
     left = [s for s in trained if s.name not in skipped]  # ADASYN on separated classes
-    infeasible = kind.infeasible(
-        left, splits, xa, labels, names, spec, settings, seeds, fit_part, models
+    infeasible = (
+        infeasible_resamplers(
+            left, splits, xa, labels, names, spec, settings, seeds, fit_part, models
+        )
+        if kind.runs_resamplers
+        else {}
     )
     if strategies is not None:
         refuse_infeasible(infeasible, trained)

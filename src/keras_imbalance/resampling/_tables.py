@@ -194,7 +194,7 @@ def _around_blank_rows(oversample, mixed, labels, strategy, blank, method, param
     """
     from imblearn.utils import check_sampling_strategy
 
-    from keras_imbalance.resampling._core import _check_neighbor_counts, _Target
+    from keras_imbalance.resampling._target import _check_neighbor_counts, _Target
 
     wanted = check_sampling_strategy(strategy, labels, "over-sampling")
     keep = ~blank

@@ -115,6 +115,7 @@ class MulticlassKind(Kind):
     metrics = METRICS
     default_metric = "balanced_accuracy"
     takes_costs = True
+    runs_resamplers = True
 
     def read(self, y, xa):
         return _data.labels(y, xa.shape[0])
@@ -137,13 +138,6 @@ class MulticlassKind(Kind):
 
     def problems(self, trained, splits, labels, strata, names, fraction, fit_part, seeds):
         return interpolation_problems(trained, splits, labels, names, fraction, fit_part, seeds)
-
-    def infeasible(self, trained, splits, xa, labels, names, spec, settings, seeds, fit_part, models):
-        from keras_imbalance.comparison._feasible import infeasible_resamplers
-
-        return infeasible_resamplers(
-            trained, splits, xa, labels, names, spec, settings, seeds, fit_part, models
-        )
 
     def target(self, labels, names, strata, facts, settings):
         return MulticlassTarget(len(names), strata, settings.costs)
