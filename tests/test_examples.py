@@ -40,7 +40,13 @@ def _run(script, *args, cwd):
 @pytest.mark.slow
 def test_fraud_table_example_compares_a_raw_table_by_cost(tmp_path):
     out = _run(
-        "plot_fraud_table_cli.py", "--rows", "300", "--fast", "--folder", str(tmp_path), cwd=tmp_path
+        "plot_fraud_table_cli.py",
+        "--rows",
+        "300",
+        "--fast",
+        "--folder",
+        str(tmp_path),
+        cwd=tmp_path,
     )
     assert "numeric" in out.stdout and "categorical" in out.stdout  # inspect's column roles
     header = json.loads((tmp_path / "fraud-results.jsonl").read_text().splitlines()[0])

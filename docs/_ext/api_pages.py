@@ -158,9 +158,7 @@ def write_api_pages(api_dir: Path) -> None:
         ".. list-table::\n   :widths: 35 65\n\n"
         + f"   * - :doc:`{TOP} <{TOP}>`\n     - the names of ``import keras_imbalance as ki``\n"
         + "".join(f"   * - :doc:`{m} <{m}>`\n     - {line}\n" for m, line in MODULES),
-        ".. toctree::\n   :hidden:\n\n"
-        + f"   {TOP}\n"
-        + "".join(f"   {m}\n" for m, _ in MODULES),
+        ".. toctree::\n   :hidden:\n\n" + f"   {TOP}\n" + "".join(f"   {m}\n" for m, _ in MODULES),
     ]
     _write(out / "index.rst", "\n".join(index))
 
