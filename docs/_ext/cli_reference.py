@@ -75,6 +75,7 @@ class CliReference(SphinxDirective):
         lines = [parser.description or "", "", ".. code-block:: text", ""]
         lines += ["   " + line for line in parser.format_usage().splitlines()]
         lines.append("")
+        lines += _option_lines(parser)  # options of the program itself (--version ...)
         for name, help_text, sub in _subparsers(parser):
             title = f"{parser.prog} {name}"
             lines += [title, "-" * len(title), "", help_text.rstrip(".") + ".", ""]
