@@ -38,3 +38,26 @@ def test_guide_page_doctests(page, tmp_path, monkeypatch):
         str(page), module_relative=False, optionflags=FLAGS, globs={}, verbose=False
     )
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples of {page.name}"
+
+
+def test_api_reference_covers_every_public_subpackage():
+    # the reference is generated from each module's __all__ (docs/_ext/api_pages.py); a new
+    # public subpackage must be added to its MODULES, or it would be missing from the site
+    import sys
+
+    import keras_imbalance
+
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import api_pages
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    documented = {name.split(".", 1)[1] for name, _ in api_pages.MODULES}
+    assert documented == set(keras_imbalance._SUBPACKAGES)
+    # every top-level name has a documented home in one of those modules
+    homes = set()
+    for module_name, _ in api_pages.MODULES:
+        module = __import__(module_name, fromlist=["_"])
+        homes |= {id(getattr(module, n)) for n in api_pages.public_names(module_name)}
+    top = [n for n in keras_imbalance.__all__ if not n.startswith("__")]
+    assert [n for n in top if id(getattr(keras_imbalance, n)) not in homes] == []
