@@ -1,6 +1,6 @@
 """
-Balanced batches for ``model.fit``: a PyDataset, a torch sampler, a tf.data pipeline
-====================================================================================
+Balanced batches for ``model.fit``: how many rare rows a batch holds
+====================================================================
 
 Instead of weighting the loss or copying rows, draw each batch with the classes in equal
 shares. ``sampling.BalancedBatches`` is a Keras ``PyDataset`` redrawn every epoch
