@@ -1,4 +1,5 @@
-"""The examples in examples/ run end to end on a small slice (their --fast mode)."""
+"""The examples in examples/ (the documentation's gallery) run end to end on a small slice
+(their --fast mode) and show what their text says."""
 
 from __future__ import annotations
 
@@ -39,7 +40,13 @@ def _run(script, *args, cwd):
 @pytest.mark.slow
 def test_fraud_table_example_compares_a_raw_table_by_cost(tmp_path):
     out = _run(
-        "fraud_table_cli.py", "--rows", "300", "--fast", "--folder", str(tmp_path), cwd=tmp_path
+        "plot_fraud_table_cli.py",
+        "--rows",
+        "300",
+        "--fast",
+        "--folder",
+        str(tmp_path),
+        cwd=tmp_path,
     )
     assert "numeric" in out.stdout and "categorical" in out.stdout  # inspect's column roles
     header = json.loads((tmp_path / "fraud-results.jsonl").read_text().splitlines()[0])
@@ -51,7 +58,7 @@ def test_fraud_table_example_compares_a_raw_table_by_cost(tmp_path):
 
 @pytest.mark.slow
 def test_image_folder_example_compares_the_cnn(tmp_path):
-    _run("image_folder_cli.py", "--fast", "--folder", str(tmp_path), cwd=tmp_path)
+    _run("plot_image_folder_cli.py", "--fast", "--folder", str(tmp_path), cwd=tmp_path)
     assert sorted(p.name for p in (tmp_path / "digits").iterdir())[:2] == ["digit0", "digit1"]
     assert (tmp_path / "digits-examples.png").exists()
     header = json.loads((tmp_path / "digits-results.jsonl").read_text().splitlines()[0])
@@ -60,13 +67,13 @@ def test_image_folder_example_compares_the_cnn(tmp_path):
 
 
 def test_sequence_tagging_example_weights_the_rare_tags():
-    recalls = _import("sequence_tagging").main(["--fast"])
+    recalls = _import("plot_sequence_tagging").main(["--fast"])
     # weighting by tag frequency raises the recall of the rarest tag
     assert recalls["balanced"][1] > recalls["unweighted"][1]
 
 
 def test_multilabel_example_compares_per_label_strategies():
-    out = _import("multilabel").main(["--fast"])
+    out = _import("plot_multilabel").main(["--fast"])
     # MLSMOTE adds rows for the rare tags only: MeanIR falls, no tag loses rows
     assert out["after"]["mean_ir"] < out["before"]["mean_ir"]
     gained = np.subtract(out["after"]["label_counts"], out["before"]["label_counts"])
@@ -76,3 +83,24 @@ def test_multilabel_example_compares_per_label_strategies():
     assert {"balanced", "mlsmote", "label_batches"} <= set(result.leaderboard["strategy"])
     # per-tag weights raise the recall of the rarest tag on held-out rows
     assert out["recalls"]["balanced"][3] > out["recalls"]["unweighted"][3]
+
+
+def test_credit_card_example_weights_the_fraud_rows_and_tunes_a_cost_threshold():
+    out = _import("plot_credit_card_fraud").main(["--fast"])
+    weights = out["weights"]
+    assert weights[1] > 100 * weights[0]  # the rare class weighs more, not less
+    unweighted, balanced = out["scores"]["unweighted"], out["scores"]["balanced"]
+    # the unweighted model is "accurate" and useless; the weighted one finds frauds
+    assert unweighted["accuracy"] > 0.99 and unweighted["balanced_accuracy"] < 0.6
+    assert balanced["balanced_accuracy"] > unweighted["balanced_accuracy"] + 0.2
+    assert 0.0 < out["threshold"] < 1.0
+
+
+def test_resampling_example_balances_or_cleans_as_described():
+    counts = _import("plot_resampling").main([])
+    # 300 majority and 30 minority points: over-samplers reach 300 / 300, the under-sampler
+    # keeps 30 of each, Tomek links only remove majority rows
+    for method in ("random_over", "smote", "borderline_smote1"):
+        assert counts[method] == {0: 300, 1: 300}
+    assert counts["random_under"] == {0: 30, 1: 30}
+    assert counts["tomek"][1] == 30 and counts["tomek"][0] < 300

@@ -470,7 +470,7 @@ def balanced_accuracy(
     """Balanced accuracy: the mean recall over the classes present in ``y_true``.
 
     ``BA = (1 / |P|) * sum_{k in P} C[k, k] / sum_j C[k, j]`` with ``P`` the classes with at least
-    one true sample; equals scikit-learn's ``balanced_accuracy_score``. Chance level is 1 / |P|
+    one true sample; equals scikit-learn's ``balanced_accuracy_score``. Chance level is ``1 / |P|``
     whatever the class imbalance; 1.0 is perfect. ``adjusted=True`` rescales it to
     ``(BA - 1/|P|) / (1 - 1/|P|)``, so chance is 0 (scikit-learn's ``adjusted=True``; 0 when
     ``y_true`` holds a single class, where scikit-learn divides by zero).

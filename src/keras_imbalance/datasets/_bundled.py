@@ -54,13 +54,13 @@ def load_dataset(name, *, as_frame=False):
     the KEEL attribute names as columns and a ``target`` column: **1 = positive
     (minority) class, 0 = negative (majority)**.
 
-    ==========  =========  ==========  =========  =====  ============================
-    name        samples    features    positives  IR     positive class (UCI)
-    ==========  =========  ==========  =========  =====  ============================
-    yeast4      1,484      8           51         28.1   ME2 vs all other classes
-    ecoli3      336        7           35         8.6    imU vs all other classes
-    digits_lt   490        64          10 classes 10     120, 93, 72, ..., 12 per digit
-    ==========  =========  ==========  =========  =====  ============================
+    ==========  =========  ==========  ==========  =====  ============================
+    name        samples    features    positives   IR     positive class (UCI)
+    ==========  =========  ==========  ==========  =====  ============================
+    yeast4      1,484      8           51          28.1   ME2 vs all other classes
+    ecoli3      336        7           35          8.6    imU vs all other classes
+    digits_lt   490        64          10 classes  10     120, 93, 72, ..., 12 per digit
+    ==========  =========  ==========  ==========  =====  ============================
 
     ``"digits_lt"`` is the training split of
     ``load_digits_lt(imbalance_ratio=10, random_state=0)`` (classes 0..9 with
