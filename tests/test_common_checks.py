@@ -26,7 +26,6 @@ from keras_imbalance.comparison import KINDS, TrainingSettings, _fold, compare
 from keras_imbalance.comparison._strategies import ClassWeightStrategy, LossStrategy
 
 K = 3
-_rng = np.random.default_rng(0)
 SPARSE = np.array([0, 1, 2, 2, 1, 0])
 LOGITS = np.random.default_rng(1).normal(size=(6, K)).astype("float32")
 MASKS = np.random.default_rng(2).integers(0, K, size=(2, 4, 4))
