@@ -46,6 +46,7 @@ def compare(
     packed=True,
     costs=None,
     layout=None,
+    references=None,
 ):
     """Compare imbalance strategies by stratified (repeated) cross-validation.
 
@@ -176,6 +177,21 @@ def compare(
         Bayes rule ``argmin_j sum_i p_i costs[i, j]`` on probabilities whose training prior
         (class weights, resampling, logit adjustment) is corrected back to the data's.
         ``none+threshold`` then answers with ``none``.
+    references : None, False, sequence of str or dict of str to estimator, default=None
+        Classical pipelines fitted and scored on the same folds and rows as the Keras
+        candidates (one class per row, tables only): names of :data:`~._references.REFERENCES`
+        (``"logistic"``: logistic regression with balanced class weights; ``"balanced_rf"``:
+        imbalanced-learn's BalancedRandomForestClassifier, 100 trees, one thread;
+        ``"smote_knn"``: 5-nearest neighbours after SMOTE, an imbalanced-learn Pipeline) or
+        ``{name: classifier}`` of your own (scikit-learn estimators with ``predict_proba``,
+        cloned per fold). Each is trained on the whole training fold (columns standardised
+        with its statistics; a stratified sample of 20,000 rows when the fold is larger, said
+        in the row's ``note``) and decides by ``argmax`` of its probabilities (least expected
+        cost with ``costs``). ``None``: all three where they apply (one class per row, a 2-D
+        table), none elsewhere; ``False`` or ``()``: none. Their rows (model
+        ``reference:<name>``, strategy ``reference``, ``reference`` True in the leaderboard)
+        are never recommended; ``recommendation["best_reference"]`` pairs the best of them with
+        the recommendation. The results file resumes with or without them.
 
     Returns
     -------
@@ -256,7 +272,9 @@ def compare(
         raise invalid(
             "progress", "a callable progress(done, total, row) or None", progress, kind=TypeError
         )
-    planned = plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric)
+    planned = plan(
+        kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric, references
+    )
     return execute(planned, results_path, progress, n_jobs, run=run_task)
 
 
