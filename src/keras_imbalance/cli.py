@@ -648,6 +648,11 @@ def cmd_compare(args) -> int:
                 results_path=results,
                 random_state=random_state,
                 progress=progress,
+                references=None
+                if args.references is None
+                else [
+                    n.strip() for n in args.references.split(",") if n.strip() not in ("", "none")
+                ],
             )
         except KeyboardInterrupt:
             console.print(
@@ -931,6 +936,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-refit",
         action="store_true",
         help="score the early-stopped model instead of retraining on the whole training fold",
+    )
+    p.add_argument(
+        "--references",
+        help="comma-separated classical pipelines scored on the same folds, never recommended: "
+        "logistic, balanced_rf, smote_knn (default: all three on a table), or 'none'",
     )
     p.add_argument("--jobs", type=int, default=2, help="parallel folds (default 2)")
     _add_random_state(p)

@@ -1,0 +1,76 @@
+"""What the reference rows cost: the README's ``compare`` on yeast4 with and without them.
+
+Usage (2-core container):
+    KERAS_BACKEND=torch OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/bench_references.py
+
+Runs ``compare(x, y, n_jobs=2)`` (the README job: every default strategy, both default models,
+5 folds) alternately without reference rows (``references=False``) and with the default ones,
+``--pairs`` times, each in a fresh results file; prints every wall time, the medians, their
+ratio, the load average before and after, the seconds the reference rows recorded themselves
+(their ``fit_seconds``: fit + predict per fold) and where the best reference stands against the
+recommendation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", default="yeast4")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--pairs", type=int, default=2)
+    args = parser.parse_args()
+
+    from keras_imbalance.comparison import compare
+    from keras_imbalance.datasets import load_dataset
+
+    x, y = load_dataset(args.dataset)
+    print(f"load average before: {os.getloadavg()}")
+    times = {"without": [], "with": []}
+    last = None
+    for pair in range(args.pairs):
+        for label, references in (("without", False), ("with", None)):
+            with tempfile.TemporaryDirectory() as tmp:
+                start = time.perf_counter()
+                result = compare(
+                    x,
+                    y,
+                    n_jobs=args.n_jobs,
+                    references=references,
+                    results_path=os.path.join(tmp, "run.jsonl"),
+                )
+                wall = time.perf_counter() - start
+            times[label].append(wall)
+            print(f"pair {pair}: {label} references {wall:.1f} s", flush=True)
+            if references is None:
+                last = result
+    print(f"load average after: {os.getloadavg()}")
+    without, with_ = statistics.median(times["without"]), statistics.median(times["with"])
+    print(
+        f"median without {without:.1f} s, with {with_:.1f} s: {100 * (with_ / without - 1):+.1f} %"
+    )
+    refs = last.folds[last.folds["model"].str.startswith("reference:")]
+    print("reference rows' own seconds (fit + predict, summed over the folds):")
+    print(refs.groupby("model")["fit_seconds"].sum().round(2).to_string())
+    board = last.leaderboard
+    print(
+        board[
+            ["rank", "model", "strategy", "reference", "recommended", "mean", "ci_low", "ci_high"]
+        ]
+        .head(12)
+        .to_string(index=False, float_format="%.3f")
+    )
+    print(last.recommendation["text"])
+
+
+if __name__ == "__main__":
+    main()
