@@ -89,7 +89,7 @@ def _references_alone(x, y):
     target = MulticlassTarget(len(names), codes)
 
     class Settings:
-        costs, max_scores = None, 2000
+        costs, max_scores, refit = None, 2000, True
 
     total = 0.0
     for name in _references.DEFAULT_REFERENCES:

@@ -300,13 +300,47 @@ def test_cli_references_flag(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "ecoli3", "--references", "forest"]) == 2
     err = capsys.readouterr().err
-    assert "references" in err and "balanced_rf" in err and len(err.strip().splitlines()) == 1
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "references" in errors[0] and "balanced_rf" in errors[0]
     fast = ["--strategies", "balanced", "--cv", "2", "--epochs", "2", "--jobs", "1"]
     assert main(["compare", "ecoli3", *fast, "--references", "logistic"]) == 0
-    out = capsys.readouterr().out
-    assert "reference:logistic" in out and "Best reference: logistic" in out
+    captured = capsys.readouterr()
+    assert "Best reference: logistic" in captured.out
+    assert "reference:logistic" in captured.out + captured.err  # the leaderboard's table
     lines = [
         json.loads(line) for line in (tmp_path / "ecoli3-results.jsonl").read_text().splitlines()
     ]
     assert sum(r.get("model") == "reference:logistic" for r in lines) == 2
     assert "reference:logistic" in (tmp_path / "ecoli3-report.html").read_text()
+
+
+def test_references_with_costs_and_on_a_raw_table():
+    x, y = _data(seed=6)
+    result = _quick(x, y, costs={1: 5.0}, references=["logistic"])
+    rows = [r for r in result.rows if r["model"] == "reference:logistic"]
+    assert len(rows) == CV * REPEATS and all("expected_cost" in r["metrics"] for r in rows)
+    # chance: the cheaper constant prediction, all negative (24/114 * 5) or all positive (90/114)
+    assert result.recommendation["chance_level"] == pytest.approx(min(24 * 5.0, 90.0) / 114)
+    # a raw table (a category, gaps): the references see the Keras rows' encoding
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue", "green"], 80),
+            "size": np.where(rng.random(80) < 0.1, np.nan, rng.normal(size=80)),
+        }
+    )
+    labels = np.r_[np.zeros(60, int), np.ones(20, int)]
+    table = _quick(frame, labels, references=["logistic", "smote_knn"])
+    refs = table.folds[table.folds["model"].str.startswith("reference:")]
+    assert len(refs) == 2 * CV * REPEATS and refs["balanced_accuracy"].notna().all()
+
+
+def test_without_refit_references_train_on_the_same_fit_part():
+    x, y = _data(seed=7)
+    result = _quick(x, y, refit=False, references=["logistic"])
+    folds = result.folds
+    for _, part in folds.groupby(["repeat", "fold"]):
+        n_fit = dict(zip(part["model"], part["n_fit"], strict=True))
+        keras = part[part["strategy"] == "balanced"]["n_fit"].iloc[0]
+        assert n_fit["reference:logistic"] == keras < part["n_test"].iloc[0] * (CV - 1)
+    assert not any(r["refit"] for r in result.rows if r["model"] == "reference:logistic")

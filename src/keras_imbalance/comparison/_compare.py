@@ -184,11 +184,12 @@ def compare(
         imbalanced-learn's BalancedRandomForestClassifier, 100 trees, one thread;
         ``"smote_knn"``: 5-nearest neighbours after SMOTE, an imbalanced-learn Pipeline) or
         ``{name: classifier}`` of your own (scikit-learn estimators with ``predict_proba``,
-        cloned per fold). Each is trained on the whole training fold (columns standardised
-        with its statistics; a stratified sample of 20,000 rows when the fold is larger, said
-        in the row's ``note``) and decides by ``argmax`` of its probabilities (least expected
-        cost with ``costs``). ``None``: all three where they apply (one class per row, a 2-D
-        table), none elsewhere; ``False`` or ``()``: none. Their rows (model
+        cloned per fold). Each is trained on the rows the scored Keras copies train on (the
+        whole training fold; its early-stopping fit part with ``refit=False``), columns
+        standardised with their statistics (a stratified sample of 20,000 rows when there are
+        more, said in the row's ``note``), and decides by ``argmax`` of its probabilities
+        (least expected cost with ``costs``). ``None``: all three where they apply (one class
+        per row, a 2-D table), none elsewhere; ``False`` or ``()``: none. Their rows (model
         ``reference:<name>``, strategy ``reference``, ``reference`` True in the leaderboard)
         are never recommended; ``recommendation["best_reference"]`` pairs the best of them with
         the recommendation. The results file resumes with or without them.

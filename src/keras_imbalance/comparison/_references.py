@@ -10,7 +10,8 @@ candidate is against a ten-second random forest: they appear in the leaderboard 
 ``recommendation["best_reference"]`` pairs the best of them with the recommendation fold by
 fold.
 
-Every reference trains on the whole training fold (the Keras rows' refit rows): the columns
+Every reference trains on the rows the scored Keras copies train on (the whole training fold;
+with ``refit=False`` its early-stopping fit part, the same split): the columns
 standardised with the fold's own statistics (a raw table through the same
 :class:`~keras_imbalance.tables.TableEncoder` as the Keras rows), then the pipeline. A training
 fold of more than :data:`MAX_ROWS` rows is replaced by a stratified random sample of that size
@@ -251,12 +252,19 @@ def sample(y: np.ndarray, limit: int, seed: int) -> np.ndarray | None:
     return np.sort(np.concatenate(keep))
 
 
-def fit_predict(task: ReferenceTask, x, labels, spec, k: int):
-    """``(probabilities of the test rows (n_test, k), rows trained on, note)``."""
+def fit_predict(task: ReferenceTask, x, labels, spec, target, settings):
+    """``(probabilities of the test rows (n_test, k), rows trained on, note)``: trained on the
+    rows the scored Keras copies train on (the whole training fold; its early-stopping fit part
+    with ``refit=False``)."""
     from sklearn.preprocessing import StandardScaler
 
-    y_train = labels[task.train_idx]
     train_idx, note = task.train_idx, ""
+    if not settings.refit:  # the same split as the fold engine's (_fold._Fold)
+        fit_pos, _ = _data.validation_split(
+            target.strata[train_idx], settings.validation_fraction, task.seed
+        )
+        train_idx = train_idx[fit_pos]
+    y_train = labels[train_idx]
     chosen = sample(y_train, MAX_ROWS, task.seed)
     if chosen is not None:
         note = (
@@ -272,7 +280,7 @@ def fit_predict(task: ReferenceTask, x, labels, spec, k: int):
     x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
     estimator = task.factory(task.seed, y_train)
     estimator.fit(x_train, y_train)
-    proba = np.zeros((len(task.test_idx), k))
+    proba = np.zeros((len(task.test_idx), target.k))
     proba[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(x_test)
     return proba, int(y_train.size), note
 
@@ -283,7 +291,7 @@ def run_reference(task: ReferenceTask, x, labels, settings, spec, target) -> lis
 
     start = time.perf_counter()
     with threadpool_limits(1):
-        proba, n_fit, note = fit_predict(task, x, labels, spec, target.k)
+        proba, n_fit, note = fit_predict(task, x, labels, spec, target, settings)
     seconds = time.perf_counter() - start
     y_test = labels[task.test_idx]
     with np.errstate(divide="ignore"):
@@ -307,7 +315,7 @@ def run_reference(task: ReferenceTask, x, labels, settings, spec, target) -> lis
             "threshold": None,
             "best_epoch": None,
             "epochs_run": None,
-            "refit": True,
+            "refit": bool(settings.refit),
             "batch_size": None,
             "fit_seconds": round(seconds, 3),
             "copies": None,
