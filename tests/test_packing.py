@@ -253,7 +253,9 @@ def test_identical_candidates_train_once_and_name_every_alias(tmp_path, monkeypa
     x = rng.normal(size=(80, 2)) + y[:, None]
     names = ["balanced", "reference", "weighted_ce", "logit_adjusted", "balanced_softmax"]
     path = tmp_path / "run.jsonl"
-    options = dict(strategies=names, cv=2, epochs=2, patience=1, results_path=path)
+    options = dict(
+        strategies=names, cv=2, epochs=2, patience=1, results_path=path, references=False
+    )
     result = compare(x, y, model_fn=adam_plain, **options)
     board = result.leaderboard.set_index("strategy")
     assert set(board.index) == {"none", "none+threshold", "balanced", "logit_adjusted"}

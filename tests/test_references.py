@@ -82,7 +82,7 @@ def test_reference_rows_in_the_leaderboard_and_the_results_file(with_lr):
     _, _, path, result = with_lr
     board = result.leaderboard
     ref = board[board["model"] == "reference:lr"]
-    assert len(ref) == 1 and ref["reference"].all() and ref["strategy"].iloc[0] == "reference"
+    assert len(ref) == 1 and ref["reference"].all() and ref["strategy"].iloc[0] == "classical"
     assert not board.loc[board["model"] != "reference:lr", "reference"].any()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     stored = [r for r in lines if r.get("model") == "reference:lr"]

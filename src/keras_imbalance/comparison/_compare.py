@@ -190,7 +190,7 @@ def compare(
         more, said in the row's ``note``), and decides by ``argmax`` of its probabilities
         (least expected cost with ``costs``). ``None``: all three where they apply (one class
         per row, a 2-D table), none elsewhere; ``False`` or ``()``: none. Their rows (model
-        ``reference:<name>``, strategy ``reference``, ``reference`` True in the leaderboard)
+        ``reference:<name>``, strategy ``classical``, ``reference`` True in the leaderboard)
         are never recommended; ``recommendation["best_reference"]`` pairs the best of them with
         the recommendation. The results file resumes with or without them.
 

@@ -6,7 +6,7 @@ them on its test fold with the same scoring as the Keras rows (the kind's
 :meth:`~._kind.FoldTarget.scores`; ``argmax`` of the predicted probabilities, or the decision
 of least expected cost with ``costs``). They tell the user how good the recommended Keras
 candidate is against a ten-second random forest: they appear in the leaderboard (model
-``reference:<name>``, strategy ``reference``, column ``reference``), are never recommended, and
+``reference:<name>``, strategy ``classical``, column ``reference``), are never recommended, and
 ``recommendation["best_reference"]`` pairs the best of them with the recommendation fold by
 fold.
 
@@ -36,7 +36,7 @@ from keras_imbalance.comparison._results import row_key
 PREFIX = "reference:"
 
 #: The strategy column of a reference row.
-STRATEGY = "reference"
+STRATEGY = "classical"  # not "reference", a class-weight strategy of that name
 
 #: At most this many training rows per fold for a reference (a stratified sample beyond).
 MAX_ROWS = 20_000

@@ -135,6 +135,8 @@ _SHORT = {
 
 
 def _label(row, several_models) -> str:
+    if row.get("reference") in (True,):  # a reference row: its model name says it all
+        return str(row["model"])
     return f"{row['strategy']} · {row['model']}" if several_models else str(row["strategy"])
 
 
@@ -198,7 +200,7 @@ def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> s
     for _, r in board.iterrows():
         key = (r["model"], r["strategy"])
         cls = "best" if key == winner else ("base" if key == baseline_key else "")
-        cls = "ref" if r.get("reference") is True else cls
+        cls = "ref" if r.get("reference") in (True,) else cls
         name = _e(r["strategy"]) + (" (recommended)" if key == winner else "")
         if r.get("aliases"):
             name += f" <span class='note'>(= {_e(r['aliases'])})</span>"
