@@ -4,8 +4,8 @@ Usage (2-core container):
     KERAS_BACKEND=torch OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/bench_references.py
 
 Runs ``compare(x, y, n_jobs=2)`` (the README job: every default strategy, both default models,
-5 folds) alternately without reference rows (``references=False``) and with the default ones,
-``--pairs`` times, each in a fresh results file; prints every wall time, the medians, their
+5 folds) alternately without reference rows (``references=False``) and with the default ones
+(the order swapped every other pair), ``--pairs`` times, each in a fresh results file; prints every wall time, the medians, their
 ratio, the load average before and after, the seconds the reference rows recorded themselves
 (their ``fit_seconds``: fit + predict per fold) and where the best reference stands against the
 recommendation.
@@ -40,8 +40,10 @@ def main():
         return
     times = {"without": [], "with": []}
     last = None
+    work = {"without": [], "with": []}
     for pair in range(args.pairs):
-        for label, references in (("without", False), ("with", None)):
+        order = (("without", False), ("with", None))
+        for label, references in order if pair % 2 == 0 else order[::-1]:
             with tempfile.TemporaryDirectory() as tmp:
                 start = time.perf_counter()
                 result = compare(
@@ -53,7 +55,17 @@ def main():
                 )
                 wall = time.perf_counter() - start
             times[label].append(wall)
-            print(f"pair {pair}: {label} references {wall:.1f} s", flush=True)
+            # the seconds the rows recorded themselves (inside the workers): less sensitive
+            # to the other processes' scheduling than the wall time
+            own = result.folds.groupby(result.folds["model"].str.startswith("reference:"))[
+                "fit_seconds"
+            ].sum()
+            work[label].append(own.to_dict())
+            print(
+                f"pair {pair}: {label} references {wall:.1f} s wall; rows' own seconds: Keras "
+                f"{own.get(False, 0.0):.1f}, references {own.get(True, 0.0):.1f}",
+                flush=True,
+            )
             if references is None:
                 last = result
     print(f"load average after: {os.getloadavg()}")

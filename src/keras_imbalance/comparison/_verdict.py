@@ -118,6 +118,8 @@ def complete(rec: dict, folds, board, metric: str, ratio: float, config: dict) -
 
     # the gain over the baseline (computed by the recommendation rule)
     base = f"'{rec['baseline_strategy']}'"
+    if several and rec.get("baseline_model") not in (None, winner[0]):
+        base += f" ({rec['baseline_model']} model)"
     if rec["winner_strategy"] == rec["baseline_strategy"]:
         lines.append(f"Gain over {base}: none, it is {base} itself.")
     elif rec.get("n_pairs"):
