@@ -109,6 +109,8 @@ def test_compare_end_to_end_on_bundled_data_and_resume(tmp_path, capsys, monkeyp
         "ecoli3",
         "--strategies",
         "none,balanced",
+        "--references",
+        "none",
         "--cv",
         "2",
         "--epochs",

@@ -64,7 +64,7 @@ def frozen_model(input_shape, n_classes):
     return model
 
 
-FAST = dict(cv=2, epochs=2, patience=1, standardize=False, model_fn=frozen_model)
+FAST = dict(cv=2, epochs=2, patience=1, standardize=False, model_fn=frozen_model, references=False)
 
 
 def test_planted_best_strategy_ranks_first_and_beats_none():
@@ -991,7 +991,7 @@ def test_a_raw_table_is_encoded_inside_each_training_fold(monkeypatch, tmp_path)
 
     monkeypatch.setattr(tables.TableEncoder, "fit", fit)
     monkeypatch.setattr(resampling, "resample", resample)
-    options = dict(strategies=["balanced", "smote"], cv=2, epochs=2, patience=1)
+    options = dict(strategies=["balanced", "smote"], cv=2, epochs=2, patience=1, references=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         result = compare(frame, y, model_fn=four_logits, **options)

@@ -253,7 +253,9 @@ def test_identical_candidates_train_once_and_name_every_alias(tmp_path, monkeypa
     x = rng.normal(size=(80, 2)) + y[:, None]
     names = ["balanced", "reference", "weighted_ce", "logit_adjusted", "balanced_softmax"]
     path = tmp_path / "run.jsonl"
-    options = dict(strategies=names, cv=2, epochs=2, patience=1, results_path=path)
+    options = dict(
+        strategies=names, cv=2, epochs=2, patience=1, results_path=path, references=False
+    )
     result = compare(x, y, model_fn=adam_plain, **options)
     board = result.leaderboard.set_index("strategy")
     assert set(board.index) == {"none", "none+threshold", "balanced", "logit_adjusted"}
@@ -323,7 +325,9 @@ def test_a_builder_taking_n_features_still_works_with_a_warning():
         return keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(n_classes)])
 
     with pytest.warns(DeprecationWarning, match="input_shape"):
-        result = compare(x, y, strategies=[], model_fn=old_style, cv=2, epochs=1, patience=1)
+        result = compare(
+            x, y, strategies=[], model_fn=old_style, cv=2, epochs=1, patience=1, references=False
+        )
     assert len(result.folds) == 4
 
 
@@ -336,7 +340,7 @@ from test_packing import _three_classes, tiny_sgd
 from keras_imbalance import compare
 x, y = _three_classes()
 compare(x, y, strategies=["balanced", "smote"], model_fn=tiny_sgd, cv=3, repeats=4,
-        epochs=3, results_path={path!r}, n_jobs={jobs})
+        epochs=3, results_path={path!r}, n_jobs={jobs}, references=False)
 """
 
 
@@ -393,6 +397,7 @@ def test_resume_after_a_kill_redoes_no_finished_fold(tmp_path, monkeypatch):
         repeats=4,
         epochs=3,
         results_path=path,
+        references=False,
     )
     assert ran and not {(str(r), str(f)) for r, f in ran} & complete
     assert len(path.read_text().splitlines()) == 1 + 4 * 12

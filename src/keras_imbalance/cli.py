@@ -398,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="score the early-stopped model instead of retraining on the whole training fold",
     )
     p.add_argument(
+        "--references",
+        help="comma-separated classical pipelines scored on the same folds, never recommended: "
+        "logistic, balanced_rf, smote_knn (default: all three on a table), or 'none'",
+    )
+    p.add_argument(
         "--jobs",
         type=_jobs,
         default=None,

@@ -74,8 +74,22 @@ def cmd_compare(args) -> int:
         "n_jobs": jobs,
         "results_path": results,
         "random_state": seed,
+        "references": _references(args.references),
     }
     return _run(args, source, features, labels, options, report, existing)
+
+
+def _references(text: str | None):
+    """The --references list (None: the defaults; 'none': no reference rows)."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError(
+            "--references: expected comma-separated names (logistic, balanced_rf, smote_knn) "
+            f"or 'none', got {text!r}"
+        )
+    return [n for n in names if n != "none"]
 
 
 def _features(source: Source, save_model):

@@ -33,6 +33,7 @@ from keras_imbalance.comparison._models import (
     mlp_model,
     with_options,
 )
+from keras_imbalance.comparison._references import DEFAULT_REFERENCES, REFERENCES
 from keras_imbalance.comparison._settings import TrainingSettings
 from keras_imbalance.comparison._stats import corrected_interval
 from keras_imbalance.comparison._strategies import LossSpec, Strategy, TrainingRows
@@ -40,10 +41,12 @@ from keras_imbalance.comparison.kinds import KINDS
 
 __all__ = [
     "DEFAULT_MODELS",
+    "DEFAULT_REFERENCES",
     "KINDS",
     "ComparisonResult",
     "Kind",
     "LossSpec",
+    "REFERENCES",
     "Strategy",
     "TrainingRows",
     "TablePipeline",

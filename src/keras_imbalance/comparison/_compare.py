@@ -49,6 +49,7 @@ def compare(
     layout=None,
     settings=None,
     ignore_class=None,
+    references=None,
 ):
     """Compare imbalance strategies by stratified (repeated) cross-validation.
 
@@ -190,6 +191,22 @@ def compare(
         Segmentation masks only: the id of void pixels (e.g. 255: borders, unlabelled areas).
         They are left out of the training loss, the strata of the folds and every score, so
         they never become a class of their own.
+    references : None, False, sequence of str or dict of str to estimator, default=None
+        Classical pipelines fitted and scored on the same folds and rows as the Keras
+        candidates (one class per row, tables only): names of :data:`~._references.REFERENCES`
+        (``"logistic"``: logistic regression with balanced class weights; ``"balanced_rf"``:
+        imbalanced-learn's BalancedRandomForestClassifier, 100 trees, one thread;
+        ``"smote_knn"``: 5-nearest neighbours after SMOTE, an imbalanced-learn Pipeline) or
+        ``{name: classifier}`` of your own (scikit-learn estimators with ``predict_proba``,
+        cloned per fold). Each is trained on the rows the scored Keras copies train on (the
+        whole training fold; its early-stopping fit part with ``refit=False``), columns
+        standardised with their statistics (a stratified sample of 20,000 rows when there are
+        more, said in the row's ``note``), and decides by ``argmax`` of its probabilities
+        (least expected cost with ``costs``). ``None``: all three where they apply (one class
+        per row, a 2-D table), none elsewhere; ``False`` or ``()``: none. Their rows (model
+        ``reference:<name>``, strategy ``classical``, ``reference`` True in the leaderboard)
+        are never recommended; ``recommendation["best_reference"]`` pairs the best of them with
+        the recommendation. The results file resumes with or without them.
 
     Returns
     -------
@@ -274,7 +291,9 @@ def compare(
         )
     if ignore_class is not None:
         kind = kind.ignoring(ignore_class)
-    planned = plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric)
+    planned = plan(
+        kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric, references
+    )
     return execute(planned, results_path, progress, n_jobs, run=run_task)
 
 

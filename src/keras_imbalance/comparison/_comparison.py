@@ -28,11 +28,22 @@ class ComparisonResult:
         fewest) and ``thin`` (``test_rows_min < 5``: the interval rests on too few rows of a
         class), and the mean of every other metric. Default strategies the data could not run
         come last with ``rank`` 0, no score and the reason in ``note`` (see :attr:`skipped`).
+        ``reference`` marks the reference pipelines' rows (model ``reference:<name>``; see
+        ``compare(references=...)``), ranked with the others but never recommended;
+        ``recommended`` marks the recommended row, which comes first (keeping its ``rank``).
     recommendation : dict
-        ``text`` (the winner, whether it beats ``none`` beyond noise and, when it is, that the
-        evidence is thin and what would make it firmer), ``winner_model``,
+        ``text``: at most five lines in numbers (``summary``: the winner and its interval, the
+        gain over ``none``, the best reference, chance level, what would make the evidence
+        firmer), then the prose (the winner, whether it beats ``none`` beyond noise, that the
+        evidence is thin, that no candidate beats chance); ``winner_model``,
         ``winner_strategy``, ``beats_baseline``, ``mean_difference``, ``ci_low``, ``ci_high``,
-        ``n_pairs``, ``rule``, ``thin_evidence``, ``evidence``.
+        ``n_pairs``, ``rule``, ``thin_evidence``, ``evidence``; ``chance_level`` (the best
+        expected score of a predictor that ignores the features; None for masks),
+        ``beats_chance`` (some candidate's 95 % interval lies beyond it),
+        ``winner_beats_chance``; ``best_reference`` (None without references): ``name``,
+        ``mean``, ``mean_difference`` (recommendation minus reference) with
+        ``difference_ci_low`` / ``difference_ci_high`` (the same corrected resampled t
+        interval of the paired per-fold differences), ``standing``, ``sampled``.
     folds : pandas.DataFrame
         One row per (model, strategy, repeat, fold) with every metric, the per-class recall,
         the confusion matrix, the tuned threshold and the training bookkeeping.

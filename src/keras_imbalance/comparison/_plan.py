@@ -9,13 +9,13 @@ seeds, the ensemble collectors and the results file's fingerprinted config) that
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from keras_imbalance._validation import invalid
-from keras_imbalance.comparison import _data
+from keras_imbalance.comparison import _data, _references
 from keras_imbalance.comparison._ensemble import Collector, model_label
 from keras_imbalance.comparison._feasible import infeasible_resamplers, refuse_infeasible
 from keras_imbalance.comparison._results import FORMAT
@@ -39,19 +39,35 @@ class Plan:
     collectors: list
     config: dict
     settings: Any
+    references: dict = field(default_factory=dict)  # name -> (description, factory)
 
 
-def plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs=None, metric=None):
-    """The :class:`Plan` of comparing ``strategies`` on ``(x, y)`` read as ``kind``."""
+def plan(
+    kind,
+    x,
+    y,
+    strategies,
+    model_fn,
+    cv,
+    repeats,
+    settings,
+    costs=None,
+    metric=None,
+    references=None,
+):
+    """The :class:`Plan` of comparing ``strategies`` on ``(x, y)`` read as ``kind``
+    (``references``: see :func:`~._references.resolve`)."""
     if costs is not None and not kind.takes_costs:
         raise invalid("costs", f"None for a {kind.name} target (costs are per class)", costs)
     xa, spec = kind.features(x)
+    planned = _references.resolve(references, kind.name, xa, spec)
     labels, names = kind.read(y, xa)
     settings = kind.with_costs(settings, costs, metric, names)
     strata, strata_names, facts = kind.strata(labels, names)
     resolved = kind.resolve(strategies)
     trained = [s for s in resolved if s.trains]
     models = kind.models(model_fn)
+    _references.check_model_names(planned, models)
     splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, strata, strata_names)
     seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
     fit_part = not settings.refit or any(
@@ -95,8 +111,21 @@ def plan(kind, x, y, strategies, model_fn, cv, repeats, settings, costs=None, me
         settings,
         **kind.config_extra(names, facts),
     )
+    if planned:  # not fingerprinted: a results file resumes with or without references
+        config["references"] = _references.descriptions(planned)
     return Plan(
-        xa, labels, spec, target, models, trained, splits, seeds, collectors, config, settings
+        xa,
+        labels,
+        spec,
+        target,
+        models,
+        trained,
+        splits,
+        seeds,
+        collectors,
+        config,
+        settings,
+        planned,
     )
 
 

@@ -59,8 +59,14 @@ def dumps(obj) -> str:
     return json.dumps(_jsonable(obj), separators=(",", ":"), allow_nan=False)
 
 
+#: config keys left out of the fingerprint: the reference pipelines (their rows carry their
+#: own ``pipeline`` and are refitted when it changed), so a file resumes with or without them
+UNFINGERPRINTED = ("references",)
+
+
 def fingerprint(config: dict) -> str:
-    text = json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"))
+    kept = {k: v for k, v in config.items() if k not in UNFINGERPRINTED}
+    text = json.dumps(_jsonable(kept), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -213,7 +219,8 @@ class ResultsFile:
             differ = sorted(
                 k
                 for k in set(old) | set(self.config)
-                if json.dumps(_jsonable(old.get(k)), sort_keys=True)
+                if k not in UNFINGERPRINTED
+                and json.dumps(_jsonable(old.get(k)), sort_keys=True)
                 != json.dumps(_jsonable(self.config.get(k)), sort_keys=True)
             )
             raise ValueError(

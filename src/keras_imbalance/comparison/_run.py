@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance.comparison import _data, _stats
+from keras_imbalance.comparison import _data, _references, _stats, _verdict
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._fold import fit_fold, predict_logits
 from keras_imbalance.comparison._results import ResultsFile, folds_frame, row_key
@@ -212,11 +212,14 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
     try:
         done: dict[str, dict] = {}  # key of every strategy a stored row answers for -> the row
         for row in store.rows.values() if store is not None else ():
+            if not _references.usable(row, plan.references):
+                continue  # a reference not asked for now, or with another pipeline
             for key in _keys_of(row):
                 done[key] = row
         resumed = _resume_ensemble(collectors, splits, done)
         keys = {row_key(m, s.name, r, f) for r, f, _, _ in splits for m in models for s in trained}
         keys |= {c.key(r, f) for c in collectors for r, f, _, _ in splits}
+        keys |= _references.keys(plan.references, splits)
         total = len(keys)
         count = len(keys & done.keys())
 
@@ -254,14 +257,26 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
                         )
                     )
 
+        tasks += _references.tasks(plan.references, splits, plan.seeds, done)
+
         if tasks:
             from joblib import Parallel, delayed
 
             # early-stopped models run longest: start them first, so no worker idles at the end
-            tasks.sort(key=lambda t: _data.fixed_epochs(t.model_fn, settings.epochs) is not None)
+            # (the reference pipelines, seconds each, last)
+            tasks.sort(
+                key=lambda t: (
+                    isinstance(t, _references.ReferenceTask),
+                    _data.fixed_epochs(t.model_fn, settings.epochs) is not None,
+                )
+            )
             parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
             results = parallel(
-                delayed(run)(
+                delayed(_references.run_reference)(
+                    t, plan.x, plan.y, settings, plan.spec, plan.target
+                )
+                if isinstance(t, _references.ReferenceTask)
+                else delayed(run)(
                     t, plan.x, plan.y, settings, backend, os.getpid(), plan.spec, plan.target
                 )
                 for t in tasks
@@ -305,16 +320,23 @@ def build_result(rows, config, results_path=None) -> ComparisonResult:
     ratio = cv["test_train_ratio"] if isinstance(cv, dict) else 1.0 / (cv - 1)
     scored = [m for m in (*metrics, "expected_cost") if m in folds]
     board = _stats.leaderboard(folds, metric, scored, ratio)
+    # reference rows are ranked with the others but never recommended
+    candidates = board[~_verdict.is_reference(board["model"])] if len(board) else board
+    candidates.attrs["rows"] = len(board)
     rec = _stats.recommend(
-        folds,
-        board,
+        folds[~_verdict.is_reference(folds["model"])] if len(folds) else folds,
+        candidates,
         metric,
         ratio,
         baseline=config.get("baseline", "none"),
         prefer=config.get("prefer", "ensemble"),
         classes=config["data"]["classes"],
     )
+    rec = _verdict.complete(rec, folds, board, metric, ratio, config)
+    board = _verdict.ordered(board, rec)
     board = _stats.with_skipped(board, config.get("skipped") or {})
+    for column in ("reference", "recommended"):
+        board[column] = board[column].fillna(False).astype(bool)
     return ComparisonResult(
         leaderboard=board,
         recommendation=rec,

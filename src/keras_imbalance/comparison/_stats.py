@@ -356,7 +356,8 @@ def _stats_of(row) -> str:
 
 def _place(row, board) -> str:
     """``rank 3 of 32, mean ..., 95% interval ...`` of a leaderboard row."""
-    return f"rank {int(row['rank'])} of {len(board)}, {_stats_of(row)}"
+    total = board.attrs.get("rows", len(board))  # reference rows are ranked too
+    return f"rank {int(row['rank'])} of {total}, {_stats_of(row)}"
 
 
 def _by_metric(out: dict, folds, metric: str, ratio: float, several: bool) -> None:

@@ -23,6 +23,7 @@ h1{font-size:26px;margin:4px 0 2px} h2{font-size:19px;margin:30px 0 8px;
 .rec{border-left:5px solid #3b6ea8;background:#eef4fb;padding:12px 16px;margin:14px 0;
      font-size:15px}
 .rec.warn{border-color:#d9822b;background:#fdf3e7}
+.rec{white-space:pre-line} tr.ref td{color:#8a5a1c;font-style:italic}
 .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:8px;
        margin:10px 0}
 .fact{background:#f5f7fa;border-radius:6px;padding:8px 10px;font-size:13px}
@@ -133,6 +134,8 @@ _SHORT = {
 
 
 def _label(row, several_models) -> str:
+    if row.get("reference") in (True,):  # a reference row: its model name says it all
+        return str(row["model"])
     return f"{row['strategy']} · {row['model']}" if several_models else str(row["strategy"])
 
 
@@ -157,12 +160,29 @@ def _pooled(rows, k, positive):
     return np.concatenate(ys), np.concatenate(ps)
 
 
+def _reference_note(board, rec) -> str:
+    """The sentence on reference rows and chance level under the leaderboard."""
+    out = ""
+    if "reference" in board and board["reference"].fillna(False).astype(bool).any():
+        out += (
+            " Rows of model <i>reference:&hellip;</i> (hatched orange in the chart) are classical "
+            "pipelines scored on the same folds and rows; they are never recommended."
+        )
+    if rec.get("chance_level") is not None:
+        out += (
+            f" The dashed line is chance level ({_fmt(rec['chance_level'])}): the best a "
+            "predictor that ignores the features scores in expectation."
+        )
+    return out
+
+
 def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> str:
     shown = ("rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds")
     others = [
         c
         for c in board.columns
-        if c not in shown and c not in ("aliases", "note", "test_rows_min", "thin")
+        if c not in shown
+        and c not in ("aliases", "note", "test_rows_min", "thin", "reference", "recommended")
     ]
     head = (
         ["#", "strategy"]
@@ -179,7 +199,8 @@ def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> s
     for _, r in board.iterrows():
         key = (r["model"], r["strategy"])
         cls = "best" if key == winner else ("base" if key == baseline_key else "")
-        name = _e(r["strategy"])
+        cls = "ref" if r.get("reference") in (True,) else cls
+        name = _e(r["strategy"]) + (" (recommended)" if key == winner else "")
         if r.get("aliases"):
             name += f" <span class='note'>(= {_e(r['aliases'])})</span>"
         if r.get("note"):
@@ -348,7 +369,12 @@ def render_html(result, *, top: int = 4, examples=None, json_name=None) -> str:
     parts.append("<h2>Leaderboard</h2>")
     if len(board):
         parts.append(
-            _img(_plots.leaderboard_chart(board, result.metric, label, winner), "leaderboard")
+            _img(
+                _plots.leaderboard_chart(
+                    board, result.metric, label, winner, rec.get("chance_level")
+                ),
+                "leaderboard",
+            )
         )
         parts.append(_leaderboard_table(board, result.metric, several_models, winner, baseline_key))
     thin = _thin_note(board, rec, classes)
@@ -356,7 +382,7 @@ def render_html(result, *, top: int = 4, examples=None, json_name=None) -> str:
         "<p class='note'>The other metric columns are means over the same folds. "
         "Intervals: corrected resampled t interval (Nadeau &amp; Bengio 2003), "
         "which widens the naive interval because cross-validation folds share training rows. "
-        f"Rule: {_e(rec.get('rule', ''))}.{thin}</p>"
+        f"Rule: {_e(rec.get('rule', ''))}.{thin}{_reference_note(board, rec)}</p>"
     )
     skipped = cfg.get("skipped") or {}
     if skipped:

@@ -57,9 +57,11 @@ def class_distribution(classes, counts):
     return fig
 
 
-def leaderboard_chart(board, metric, label_fn, winner=None):
-    """Horizontal bars: mean metric with the 95 % interval, best on top; ``winner`` (the
-    recommended ``(model, strategy)``, else the top row) in green."""
+def leaderboard_chart(board, metric, label_fn, winner=None, chance=None):
+    """Horizontal bars: mean metric with the 95 % interval, in the board's order (the
+    recommended row first); ``winner`` (the recommended ``(model, strategy)``, else the top
+    row) in green, reference rows (column ``reference``) hatched orange, and the ``chance``
+    level (when given) as a dashed line."""
     n = len(board)
     fig = _figure(8.0, 0.8 + 0.32 * n)
     ax = fig.add_subplot()
@@ -68,10 +70,17 @@ def leaderboard_chart(board, metric, label_fn, winner=None):
     low = board["ci_low"].to_numpy(dtype=float)
     high = board["ci_high"].to_numpy(dtype=float)
     colors = [_GREY if s == "none" else _BLUE for s in board["strategy"]]
+    refs = board["reference"].fillna(False).to_numpy(bool) if "reference" in board else None
+    if refs is not None:
+        colors = [_ORANGE if r else c for c, r in zip(colors, refs, strict=True)]
     keys = list(zip(board["model"], board["strategy"], strict=True))
     if n:
         colors[keys.index(winner) if winner in keys else 0] = _GREEN
-    ax.barh(y, means, color=colors, height=0.65)
+    bars = ax.barh(y, means, color=colors, height=0.65)
+    if refs is not None:
+        for bar, ref in zip(bars, refs, strict=True):
+            if ref:
+                bar.set_hatch("//")
     ok = np.isfinite(low) & np.isfinite(high)
     ax.errorbar(
         means[ok],
@@ -85,7 +94,12 @@ def leaderboard_chart(board, metric, label_fn, winner=None):
     ax.set_yticks(y, [label_fn(r) for _, r in board.iterrows()], fontsize=9)
     ax.set_ylim(-0.6, n - 0.4)
     lo = np.nanmin(np.r_[low[ok], means]) if n else 0
-    ax.set_xlim(max(0.0, lo - 0.05), min(1.0, np.nanmax(np.r_[high[ok], means]) + 0.03))
+    hi = np.nanmax(np.r_[high[ok], means]) if n else 1
+    if chance is not None and np.isfinite(chance):
+        lo, hi = min(lo, chance), max(hi, chance)
+        ax.axvline(chance, color="#b03a2e", ls="--", lw=1)
+        ax.text(chance, n - 0.5, " chance", color="#b03a2e", fontsize=8, va="bottom")
+    ax.set_xlim(max(-1.0 if lo < 0 else 0.0, lo - 0.05), min(1.0, hi + 0.03))
     ax.set_xlabel(f"{metric} (mean over folds, 95% interval)")
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", alpha=0.3)
