@@ -35,6 +35,7 @@ from keras_imbalance._cli._common import (
 )
 from keras_imbalance._cli._compare import cmd_compare
 from keras_imbalance._cli._inspect import cmd_inspect
+from keras_imbalance._cli._parquet import is_parquet, read_counts, resample_source
 from keras_imbalance._cli._source import EXAMPLES_PER_CLASS, read_source
 from keras_imbalance._outputs import Output
 
@@ -61,16 +62,21 @@ def cmd_weights(args) -> int:
         if key in options:
             raise UsageError(f"--option: {key!r} is given twice: give each option once")
         options[key] = _number(value)
-    source = read_source(args.data, args, images="labels")
-    labels = source.labels
+    if is_parquet(args.data):  # the label column only, a row group at a time
+        counted = read_counts(args.data, args)
+        labels, name, target = counted.counts, counted.name, counted.target
+        distinct = counted.distinct
+    else:
+        source = read_source(args.data, args, images="labels")
+        labels = distinct = source.labels
+        name, target = source.name, str(source.y.name)
     weights = class_weights(labels, args.strategy, normalize=args.normalize, **options)
-    info = describe(labels)
+    info = describe(distinct)
     names = {int(i): plain(c) for i, c in zip(info.class_ids, info.classes, strict=True)}
-    target = str(source.y.name)
     if args.json:
         doc = {
             "format": WEIGHTS_FORMAT,
-            "data": source.name,
+            "data": name,
             "target": target,
             "strategy": args.strategy,
             "normalize": args.normalize,
@@ -99,6 +105,8 @@ def cmd_resample(args) -> int:
     import pandas as pd
 
     seed = random_state(args)
+    if is_parquet(args.data) and (code := resample_source(args, seed)) is not None:
+        return code  # streamed out of core
     if Path(args.data).is_dir():
         raise UsageError(f"DATA {args.data!r} is a folder: resample writes tables (.csv, .parquet)")
     inputs = [args.data] if Path(args.data).exists() else []
