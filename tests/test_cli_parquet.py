@@ -261,3 +261,42 @@ def test_resample_refuses_a_path_and_points_at_resample_parquet(folder):
     assert "\n" not in str(error.value)
     with pytest.raises(TypeError, match="resample_parquet"):
         resample(data / "p0.parquet", np.zeros(400))
+
+
+def test_the_bar_on_a_terminal_ends_at_the_total_and_plain_lines_count_tenths():
+    import io
+
+    from rich.console import Console
+
+    from keras_imbalance._cli._progress import RowProgress
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    with RowProgress(terminal, what="weights", terminal=True) as progress:
+        for done in (300, 600, 1000):
+            progress(done, 1000)
+        assert progress.bar.tasks[0].completed == 1000 == progress.bar.tasks[0].total
+    assert "labels read" not in screen.getvalue()  # the bar, no plain lines
+    log = io.StringIO()
+    plain = Console(file=log, force_terminal=False, width=10_000, color_system=None)
+    with RowProgress(plain, what="inspect", terminal=False) as progress:
+        for done in range(70, 1001, 70):  # 70, 140, ..., 980: tenths 0, 1, ..., 9
+            progress(done, 1000)
+        progress(1000, 1000)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 11  # one per tenth reached (0 to 9), then the end
+    assert lines[0] == "inspect: 70 labels read of 1,000 (7%)"
+    assert lines[-1] == "inspect: 1,000 labels read of 1,000 (100%)"
+
+
+def test_a_stored_pandas_index_is_not_a_feature(tmp_path, capsys):
+    frame = pd.DataFrame({"a": np.arange(40.0), "y": [0] * 30 + [1] * 10}, index=np.arange(40) * 3)
+    path = tmp_path / "indexed.parquet"
+    frame.to_parquet(path)  # the index is stored as the column __index_level_0__
+    assert main(["inspect", str(path), "--target", "y", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["schema"] == {"a": "double"} and report["n_features"] == 1
+    out = tmp_path / "out.parquet"
+    assert main(["resample", str(path), "--target", "y", "-o", str(out)]) == 0
+    assert "into memory" in capsys.readouterr().out  # SMOTE would interpolate the index
+    assert pd.read_parquet(out)["y"].value_counts().to_dict() == {0: 30, 1: 30}

@@ -10,6 +10,9 @@ bundled dataset name, or, for ``inspect``, ``weights`` and ``compare``, a folder
 sub-folder of images per class (Keras' ``image_dataset_from_directory`` layout). Every command
 reads it once into a ``Source`` (``keras_imbalance._cli._source``): a repeated column name is
 an error, id columns are dropped with a warning, labels written several ways are an error.
+A Parquet file or a directory of Parquet files is read out of core by ``inspect``,
+``weights`` (the label column only) and ``resample`` (rows streamed, where the method allows):
+``keras_imbalance._cli._parquet``.
 
 Errors a user can fix (bad file, missing column, bad option, an output path that would
 overwrite an input or a file keras-imbalance did not write, or that is not writable) print one
@@ -277,8 +280,9 @@ COUNTS = (
     ("--top", 1, 10, "a number of rows", "leaderboard rows to print (default 10)"),
 )  # fmt: skip
 DATA_HELP = (
-    "CSV or Parquet file, a bundled dataset name (yeast4, ecoli3, digits_lt), or a folder with "
-    "one sub-folder of images per class"
+    "CSV or Parquet file, a directory of Parquet files (only the label column is read), a "
+    "bundled dataset name (yeast4, ecoli3, digits_lt), or a folder with one sub-folder of "
+    "images per class"
 )
 
 
@@ -354,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("resample", help="write a resampled copy of DATA (never overwrites DATA)")
-    p.add_argument("data", help="CSV or Parquet file, or a bundled dataset name")
+    p.add_argument(
+        "data",
+        help="CSV or Parquet file, a directory of Parquet files (streamed into a .parquet "
+        "OUTPUT: random_over, random_under, and the SMOTE family on numeric columns), or a "
+        "bundled dataset name",
+    )
     _add_table_options(p, images=False)
     p.add_argument(
         "--method",

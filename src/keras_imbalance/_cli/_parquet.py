@@ -9,7 +9,8 @@ or a directory of Parquet files without loading the table.
 - ``resample`` streams the rows into one Parquet output
   (:func:`keras_imbalance.resampling.resample_parquet`) when the method allows it: the random
   methods always, the SMOTE family when every column but the label is numeric and none is
-  named like an id (SMOTE would interpolate it; ``random_over`` would repeat it). A single
+  named like an id nor holds a pandas index (SMOTE would interpolate it; ``random_over``
+  would repeat it). A single
   file that the out-of-core path cannot take (another method, categorical columns, an id
   column) is read into memory as any table; a directory is refused with one line.
 
@@ -98,6 +99,13 @@ def _words(error: Exception) -> str:
     return text.replace("argument `data`", "DATA").replace("argument `source`", "DATA")
 
 
+def pandas_index(schema) -> list[str]:
+    """The columns that hold a pandas index (``DataFrame.to_parquet`` stores a non-range
+    index as ``__index_level_0__``): pandas reads them back as the index, not as features."""
+    meta = (schema.pandas_metadata or {}) if schema.metadata else {}
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+
+
 def read_counts(data: str, args) -> CountedSource:
     """The class counts of DATA's label column, with a progress bar on stderr."""
     import pyarrow as pa
@@ -125,7 +133,12 @@ def read_counts(data: str, args) -> CountedSource:
         raise UsageError(
             f"--target column {target!r} has a single class ({only!r}): nothing to balance"
         )
-    schema = {name: str(files.arrow_schema.field(name).type) for name in files.schema_names}
+    index = pandas_index(files.arrow_schema)
+    schema = {
+        name: str(files.arrow_schema.field(name).type)
+        for name in files.schema_names
+        if name not in index
+    }
     name = Path(data).resolve().name or str(data)
     return CountedSource(name, target, counts, schema, files.files, len(files.files))
 
@@ -155,6 +168,7 @@ def out_of_core_reason(data: str, method: str, target: str, keep_ids: bool = Fal
     features = [n for n in schema.names if n != target]
     # ids by their names only (no value is read); --keep-id-columns makes them features
     ids = [] if keep_ids else list(id_columns(pd.DataFrame(columns=features)))
+    ids += [c for c in pandas_index(schema) if c in features and c not in ids]
     if ids and method != "random_under":
         what = "copies would repeat" if method == "random_over" else f"{method} would interpolate"
         return f"{what} the id column(s) {ids[:5]} (--keep-id-columns: use them as features)"
