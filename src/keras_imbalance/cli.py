@@ -10,6 +10,9 @@ bundled dataset name, or, for ``inspect``, ``weights`` and ``compare``, a folder
 sub-folder of images per class (Keras' ``image_dataset_from_directory`` layout). Every command
 reads it once into a ``Source`` (``keras_imbalance._cli._source``): a repeated column name is
 an error, id columns are dropped with a warning, labels written several ways are an error.
+A Parquet file or a directory of Parquet files is read out of core by ``inspect``,
+``weights`` (the label column only) and ``resample`` (rows streamed, where the method allows):
+``keras_imbalance._cli._parquet``.
 
 Errors a user can fix (bad file, missing column, bad option, an output path that would
 overwrite an input or a file keras-imbalance did not write, or that is not writable) print one
@@ -35,6 +38,7 @@ from keras_imbalance._cli._common import (
 )
 from keras_imbalance._cli._compare import cmd_compare
 from keras_imbalance._cli._inspect import cmd_inspect
+from keras_imbalance._cli._parquet import is_parquet, read_counts, resample_source
 from keras_imbalance._cli._source import EXAMPLES_PER_CLASS, read_source
 from keras_imbalance._outputs import Output
 
@@ -61,16 +65,21 @@ def cmd_weights(args) -> int:
         if key in options:
             raise UsageError(f"--option: {key!r} is given twice: give each option once")
         options[key] = _number(value)
-    source = read_source(args.data, args, images="labels")
-    labels = source.labels
+    if is_parquet(args.data):  # the label column only, a row group at a time
+        counted = read_counts(args.data, args)
+        labels, name, target = counted.counts, counted.name, counted.target
+        distinct = counted.distinct
+    else:
+        source = read_source(args.data, args, images="labels")
+        labels = distinct = source.labels
+        name, target = source.name, str(source.y.name)
     weights = class_weights(labels, args.strategy, normalize=args.normalize, **options)
-    info = describe(labels)
+    info = describe(distinct)
     names = {int(i): plain(c) for i, c in zip(info.class_ids, info.classes, strict=True)}
-    target = str(source.y.name)
     if args.json:
         doc = {
             "format": WEIGHTS_FORMAT,
-            "data": source.name,
+            "data": name,
             "target": target,
             "strategy": args.strategy,
             "normalize": args.normalize,
@@ -99,6 +108,8 @@ def cmd_resample(args) -> int:
     import pandas as pd
 
     seed = random_state(args)
+    if is_parquet(args.data) and (code := resample_source(args, seed)) is not None:
+        return code  # streamed out of core
     if Path(args.data).is_dir():
         raise UsageError(f"DATA {args.data!r} is a folder: resample writes tables (.csv, .parquet)")
     inputs = [args.data] if Path(args.data).exists() else []
@@ -269,8 +280,9 @@ COUNTS = (
     ("--top", 1, 10, "a number of rows", "leaderboard rows to print (default 10)"),
 )  # fmt: skip
 DATA_HELP = (
-    "CSV or Parquet file, a bundled dataset name (yeast4, ecoli3, digits_lt), or a folder with "
-    "one sub-folder of images per class"
+    "CSV or Parquet file, a directory of Parquet files (only the label column is read), a "
+    "bundled dataset name (yeast4, ecoli3, digits_lt), or a folder with one sub-folder of "
+    "images per class"
 )
 
 
@@ -346,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("resample", help="write a resampled copy of DATA (never overwrites DATA)")
-    p.add_argument("data", help="CSV or Parquet file, or a bundled dataset name")
+    p.add_argument(
+        "data",
+        help="CSV or Parquet file, a directory of Parquet files (streamed into a .parquet "
+        "OUTPUT: random_over, random_under, and the SMOTE family on numeric columns), or a "
+        "bundled dataset name",
+    )
     _add_table_options(p, images=False)
     p.add_argument(
         "--method",

@@ -30,7 +30,7 @@ def cmd_compare(args) -> int:
     seed = random_state(args)
     data = args.data or "yeast4"
     folder = is_folder(data)
-    flags_for(args, folder=folder)
+    flags_for(args, folder=folder, data=data)
     strategies = strategy_names(args.strategies)
     costs = parse_costs(args.cost)
     jobs = cap_jobs(args.jobs)

@@ -6,7 +6,14 @@ import json
 import sys
 from pathlib import Path
 
-from keras_imbalance._cli._common import UsageError, check, console
+from keras_imbalance._cli._common import UsageError, check, console, plain
+from keras_imbalance._cli._parquet import (
+    NOT_READ,
+    CountedSource,
+    input_files,
+    is_parquet,
+    read_counts,
+)
 from keras_imbalance._cli._source import (
     EXAMPLES_PER_CLASS,
     is_folder,
@@ -20,13 +27,26 @@ from keras_imbalance._outputs import PNG_SOFTWARE, Output
 
 def cmd_inspect(args) -> int:
     folder = is_folder(args.data)
-    inputs = [args.data] if Path(args.data).exists() and not folder else []
+    several = len(target_columns(args.target)) > 1  # several 0/1 columns
+    # a Parquet file or directory: the label column only (a multi-label file: in memory)
+    parquet = is_parquet(args.data) and not (several and not folder)
+    if parquet:
+        inputs = input_files(args.data)
+    else:
+        inputs = [args.data] if Path(args.data).exists() and not folder else []
     outputs = [Output("--plot", args.plot, "png")] if args.plot else []
     if folder:
-        outside(args.data, outputs)
+        outside(args.data, outputs, "Parquet directory" if parquet else "image folder")
     check(outputs, inputs, args.force)
-    if not folder and len(target_columns(args.target)) > 1:  # several 0/1 columns
+    if not folder and several:
         return _inspect_multilabel(args)
+    if parquet:
+        counted = read_counts(args.data, args)
+        report = counts_report(counted)
+        _say(args, report)
+        if args.plot:
+            _bars(args, counted.name, counted.target, report)
+        return 0
     source = read_source(args.data, args, images="examples")
     report = class_report(source.name, source.y)
     if source.is_folder:
@@ -48,10 +68,14 @@ def cmd_inspect(args) -> int:
         )
         print(f"example images written to {args.plot}", file=_notes(args))
     elif args.plot:
-        title = f"{source.name}: {source.y.name} (imbalance ratio {report['imbalance_ratio']:.1f})"
-        bar_chart(report["counts"], args.plot, title)
-        print(f"bar chart written to {args.plot}", file=_notes(args))
+        _bars(args, source.name, source.y.name, report)
     return 0
+
+
+def _bars(args, name: str, target: str, report: dict) -> None:
+    title = f"{name}: {target} (imbalance ratio {report['imbalance_ratio']:.1f})"
+    bar_chart(report["counts"], args.plot, title)
+    print(f"bar chart written to {args.plot}", file=_notes(args))
 
 
 def _notes(args):
@@ -66,9 +90,38 @@ def class_report(source: str, y) -> dict:
     labels = values.astype(str) if values.dtype == object else values
     info = describe(labels)
     weights = {s: class_weights(labels, s) for s in WEIGHT_STRATEGIES}
+    return _class_facts(source, str(y.name), info, weights)
+
+
+def counts_report(source: CountedSource) -> dict:
+    """The report of a Parquet source read out of core: the keys of a table's report where
+    the same facts are known (counts, imbalance ratio, weights per strategy), then the
+    schema and a note on what was not read."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from keras_imbalance import class_weights, describe
+    from keras_imbalance.weights import WEIGHT_STRATEGIES
+
+    # the distinct labels give the classes, their ids and the layout; the counts their sizes
+    info = describe(source.distinct)
+    sizes = np.asarray([source.counts[plain(c)] for c in info.classes], dtype=np.int64)
+    total = int(sizes.sum())
+    info = replace(info, counts=sizes, n_samples=total, n_elements=total)
+    weights = {s: class_weights(source.counts, s) for s in WEIGHT_STRATEGIES}
+    report = _class_facts(source.name, source.target, info, weights)
+    report["n_features"] = len(source.schema) - 1
+    report["files"] = source.files
+    report["schema"] = {c: t for c, t in source.schema.items() if c != source.target}
+    report["not_shown"] = NOT_READ
+    return report
+
+
+def _class_facts(source: str, target: str, info, weights: dict) -> dict:
     return {
         "data": source,
-        "target": str(y.name),
+        "target": target,
         "n_samples": int(info.n_samples),
         "layout": info.layout,
         "counts": {str(k): v for k, v in info.counts_dict().items()},
@@ -147,6 +200,10 @@ def _print(report: dict) -> None:
             + (_names([f"{c} {n}" for c, n in missing.items()]) if missing else "none"),
             markup=False,
         )
+    if "schema" in report:  # a Parquet source read out of core: the footers, no values
+        columns = [f"{c} ({t})" for c, t in report["schema"].items()]
+        out.print(f"columns (schema only): {_names(columns)}", markup=False)
+        out.print(f"note: {report['not_shown']}", markup=False)
     table = Table(title="class counts and weights per strategy")
     table.add_column("class", overflow="fold")  # wrapped on a terminal, never cut
     table.add_column("count", justify="right")

@@ -98,3 +98,64 @@ class Progress:
         remaining = max(0, self.folds - len(self.groups))
         counted = max(trained, min(self.jobs, trained + remaining))
         return now * remaining / max(1, counted)
+
+
+class RowProgress:
+    """The ``progress(rows_read, total_rows)`` callback of ``class_counts`` on a Parquet
+    source: a bar on a terminal; elsewhere one plain line per tenth of the rows read (and
+    the last), so that a log of a long count shows it moving without a line per row group.
+    Written to stderr: stdout carries what the command prints (``weights > w.py``)."""
+
+    def __init__(self, console, *, what: str, terminal: bool):
+        self.console = console
+        self.what = what
+        self.terminal = terminal
+        self.bar = None
+        self.task = None
+        self.tenth = -1  # the last tenth of the rows a plain line said
+        self.last = None
+
+    def __enter__(self):
+        if self.terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn(self.what, markup=False),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("labels"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task("", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        elif exc[0] is None and self.last is not None and self.tenth < 10:
+            self._line(*self.last)  # the end, when no tenth boundary said it
+        return False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.last = (done, total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+            return
+        if total:
+            tenth = 10 * done // total
+            if tenth > self.tenth:
+                self.tenth = tenth
+                self._line(done, total)
+
+    def _line(self, done: int, total: int | None) -> None:
+        share = f" of {total:,} ({100 * done // total}%)" if total else ""
+        self.console.print(f"{self.what}: {done:,} labels read{share}", markup=False)

@@ -63,14 +63,24 @@ def read_source(data: str, args, *, images: str = "all") -> Source:
     ``"examples"`` a few per class (the labels are counted from the file names), ``"labels"``
     none (and a table's id columns are not looked for: only its labels are used)."""
     if is_folder(data):
-        flags_for(args, folder=True)
+        flags_for(args, folder=True, data=data)
         return read_folder(data, args, images)
     flags_for(args, folder=False)
     return read_table_source(data, args, features=images != "labels")
 
 
-def flags_for(args, *, folder: bool) -> None:
-    """``--target`` names a column of a table; ``--image-size`` resizes an image folder."""
+def flags_for(args, *, folder: bool, data: str | None = None) -> None:
+    """``--target`` names a column of a table; ``--image-size`` resizes an image folder; a
+    directory of Parquet files is read out of core, by ``_cli._parquet`` only."""
+    if folder and data is not None:
+        from keras_imbalance._files import is_parquet_path
+
+        if is_parquet_path(data):
+            raise UsageError(
+                f"DATA {data!r} is a directory of Parquet files: `{args.command}` needs the "
+                "table in memory (give one file); inspect, weights and resample read it out "
+                "of core"
+            )
     if folder and getattr(args, "target", None) is not None:
         raise UsageError(
             "--target is for tables: the classes of an image folder are its sub-folders"
@@ -314,12 +324,11 @@ def load_images(data: str, args, **options):
         raise UsageError(str(exc).replace("argument `image_size`", "--image-size")) from None
 
 
-def outside(data: str, outputs) -> None:
-    """An output inside an image folder would become part of it (a PNG, one of its images)."""
+def outside(data: str, outputs, what: str = "image folder") -> None:
+    """An output inside an input folder would become part of it (a PNG, one of its images; a
+    Parquet file, one of its parts)."""
     root = os.path.realpath(data)
     for out in outputs:
         where = os.path.realpath(out.path)
         if os.path.commonpath([root, where]) == root:
-            raise UsageError(
-                f"{out.say()} is inside the image folder {data!r}: write it somewhere else"
-            )
+            raise UsageError(f"{out.say()} is inside the {what} {data!r}: write it somewhere else")

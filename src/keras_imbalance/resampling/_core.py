@@ -13,12 +13,14 @@ imbalanced-learn's; this module only adapts the containers around them:
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from keras_imbalance._files import is_arrow_dataset
 from keras_imbalance._validation import Text, check_option, check_weights_array, invalid
 from keras_imbalance.resampling._methods import (
     METHODS,
@@ -134,6 +136,9 @@ def resample(
 
     Raises
     ------
+    TypeError
+        ``x`` is a path or a ``pyarrow`` dataset: :func:`resample_parquet` resamples files
+        out of core (it writes a file and returns what it wrote, not arrays).
     ValueError
         Before imbalanced-learn runs: unknown ``method``, lengths that disagree, NaN or inf in
         an array ``x`` (a distance-based method), every problem of a raw table in one message
@@ -223,6 +228,14 @@ def resample(
     >>> res.x.dtypes.equals(table.dtypes), res.notes[0]
     (True, "SMOTE-NC on the categorical columns ['country']")
     """
+    if isinstance(x, (str, bytes, os.PathLike)) or is_arrow_dataset(x):  # files: out of core
+        raise invalid(
+            "x",
+            "an array or DataFrame in memory (a Parquet file or directory is resampled into a "
+            "Parquet file by resampling.resample_parquet(source, output, target=COLUMN))",
+            x,
+            kind=TypeError,
+        )
     custom = not isinstance(method, str)
     if custom:
         if not hasattr(method, "fit_resample"):
