@@ -7,6 +7,7 @@ allowed) into a validated list of floats, and :class:`ImbalanceLoss` as its base
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 
@@ -232,6 +233,18 @@ def binary_same_rank(y_true, y_pred):
     return y_true, y_pred
 
 
+def sparse_labels(y_true, y_pred):
+    """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of size 1 dropped)."""
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    return ops.cast(y_true, "int32")
+
+
+def valid_positions(y_true, y_pred, ignore_class):
+    """Where the label is not ``ignore_class`` (the mask of the sparse losses' reduction)."""
+    return ops.not_equal(sparse_labels(y_true, y_pred), ignore_class)
+
+
 def sparse_one_hot(y_true, y_pred, ignore_class=None):
     """Integer labels of shape ``y_pred.shape[:-1]`` (or with a trailing 1) -> one-hot, valid mask.
 
@@ -239,9 +252,7 @@ def sparse_one_hot(y_true, y_pred, ignore_class=None):
     Labels outside ``0..K-1`` raise when the loss runs eagerly; inside a compiled step they
     cannot, and get an all-zero row (a zero loss) as well.
     """
-    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
-        y_true = ops.squeeze(y_true, axis=-1)
-    labels = ops.cast(y_true, "int32")
+    labels = sparse_labels(y_true, y_pred)
     num_classes = y_pred.shape[-1]
     check_sparse_labels(labels, num_classes, ignore_class)
     valid = None
@@ -280,6 +291,12 @@ def weight_variable(values, name: str):
     return keras.Variable(
         np.asarray(values, dtype="float32"), trainable=False, dtype="float32", name=name
     )
+
+
+@functools.cache
+def _keyword_names(function) -> tuple[str, ...]:
+    parameters = inspect.signature(function).parameters.values()
+    return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
 
 
 class _MaskProbe(keras.losses.Loss):
@@ -322,9 +339,35 @@ class ImbalanceLoss(keras.losses.Loss):
     # False for losses with one value per sample from per-element inputs (a per-step or
     # per-pixel Keras mask cannot apply to them; on jax the probe returns ones of that shape)
     _uses_keras_mask = True
+    # True for the sparse softmax losses: positions labelled ``ignore_class`` leave the mean
+    _masks_ignore_class = False
+    # The loss function the class computes (as Keras' ``LossFunctionWrapper``): ``call``
+    # passes it ``y_true``, ``y_pred`` and each of its keyword-only arguments, read by
+    # :meth:`_argument` from the setting of the same name.
+    _function = None
+
+    def call(self, y_true, y_pred):
+        arguments = {n: self._argument(n) for n in _keyword_names(self._function)}
+        return self._function(y_true, y_pred, **arguments)
+
+    def _argument(self, name: str):
+        """The value ``call`` passes for the function's argument ``name``: the variable held
+        by :meth:`_hold` under that name, else the setting itself."""
+        held = self.__dict__.get("_held", {})
+        return held[name] if name in held else getattr(self, name)
+
+    def _hold(self, name: str, values, variable_name: str | None = None):
+        """Keep validated per-class ``values`` in a non-trainable variable that ``call``
+        passes for argument ``name`` (switchable mid-training); return the variable."""
+        variable = weight_variable(values, variable_name or name)
+        self.__dict__.setdefault("_held", {})[name] = variable
+        return variable
 
     def _losses_and_mask(self, y_true, y_pred):
-        return self.call(y_true, y_pred), None
+        mask = None
+        if self._masks_ignore_class and self.ignore_class is not None:
+            mask = valid_positions(y_true, y_pred, self.ignore_class)
+        return self.call(y_true, y_pred), mask
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = keras_mask(y_pred) if self._uses_keras_mask else None
