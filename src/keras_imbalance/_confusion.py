@@ -28,18 +28,7 @@ from keras_imbalance._validation import (
     invalid,
 )
 
-__all__ = [
-    "confusion_matrix",
-    "balanced_accuracy",
-    "geometric_mean",
-    "matthews_correlation",
-    "macro_f1",
-    "per_class_recall",
-    "per_class_iou",
-    "mean_iou",
-    "mean_dice",
-    "from_confusion",
-]
+# The public names are listed once, in keras_imbalance.metrics.__all__ (this module is private).
 
 
 # --------------------------------------------------------------------------------------------
