@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import Text, check_number, check_weights_array, invalid
+from .._validation import Text, check_number, check_weights_array, float_array, invalid
 
 _VECTOR = "a dict {class_index: value} with keys 0..K-1, a list, a tuple or a 1-D array"
 # Floor of the focal factor's base so that (1 - p_t) ** gamma has a finite gradient for
@@ -73,10 +73,7 @@ def class_vector(
         pass
     else:
         raise invalid(name, _VECTOR + (" or a number" if scalar_ok else ""), value, kind=TypeError)
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise invalid(name, "numeric values", value, kind=TypeError) from None
+    arr = float_array(name, value, "numeric values")
     if arr.ndim != 1 or arr.size == 0:
         raise invalid(name, "a non-empty 1-D sequence with one value per class", value)
     arr = check_weights_array(name, arr)
