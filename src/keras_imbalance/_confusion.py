@@ -22,6 +22,7 @@ import numpy as np
 
 from keras_imbalance._validation import (
     Text,
+    check_keywords,
     check_number,
     check_option,
     check_weights_array,
@@ -179,15 +180,7 @@ _OPTIONS = {"balanced_accuracy": ("adjusted",), "geometric_mean": ("average", "c
 
 def metric_options(metric: str, options: dict, num_classes: int | None = None) -> dict:
     """Validate the options of ``metric`` (``adjusted``; ``average`` and ``correction``)."""
-    allowed = _OPTIONS.get(metric, ())
-    for name, value in options.items():
-        if name not in allowed:
-            raise invalid(
-                name,
-                f"an option of metric {metric!r} ({', '.join(allowed) or 'it takes none'})",
-                value,
-                kind=TypeError,
-            )
+    check_keywords(options, _OPTIONS.get(metric, ()), f"an option of metric {metric!r}")
     out = dict(options)
     if "adjusted" in out and not isinstance(out["adjusted"], (bool, np.bool_)):
         raise invalid("adjusted", "a bool", out["adjusted"], kind=TypeError)

@@ -53,6 +53,16 @@ def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
+def check_keywords(given: dict, allowed: Iterable[str], what: str) -> None:
+    """Every key of ``given`` is one of ``allowed``; else a TypeError naming the first other
+    key: "Expected ``what`` (the allowed names)"."""
+    allowed = tuple(allowed)
+    for name, value in given.items():
+        if name not in allowed:
+            listed = ", ".join(allowed) or "it takes none"
+            raise invalid(name, f"{what} ({listed})", value, kind=TypeError)
+
+
 def check_number(
     name: str,
     value: Any,
