@@ -324,7 +324,11 @@ def keras_mask(y_pred):
 
 
 class ImbalanceLoss(keras.losses.Loss):
-    """Base class: Keras' ``Loss.__call__`` with masks and sample weights broadcast by rank.
+    """Base class, as Keras' ``LossFunctionWrapper``: a subclass names its loss function
+    (``_function``) and validates its settings in its constructor; ``call`` (the function with
+    the settings), ``get_config`` (the constructor's arguments) and ``from_config`` are derived.
+
+    ``__call__`` is Keras' ``Loss.__call__`` with masks and sample weights broadcast by rank.
 
     Keras aligns ``sample_weight`` and masks with the loss only when their ranks differ by a
     trailing axis of size 1. Our binary losses return one value per element, so a per-sample
