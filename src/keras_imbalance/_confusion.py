@@ -22,24 +22,14 @@ import numpy as np
 
 from keras_imbalance._validation import (
     Text,
+    check_keywords,
     check_number,
     check_option,
     check_weights_array,
     invalid,
 )
 
-__all__ = [
-    "confusion_matrix",
-    "balanced_accuracy",
-    "geometric_mean",
-    "matthews_correlation",
-    "macro_f1",
-    "per_class_recall",
-    "per_class_iou",
-    "mean_iou",
-    "mean_dice",
-    "from_confusion",
-]
+# The public names are listed once, in keras_imbalance.metrics.__all__ (this module is private).
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,15 +180,7 @@ _OPTIONS = {"balanced_accuracy": ("adjusted",), "geometric_mean": ("average", "c
 
 def metric_options(metric: str, options: dict, num_classes: int | None = None) -> dict:
     """Validate the options of ``metric`` (``adjusted``; ``average`` and ``correction``)."""
-    allowed = _OPTIONS.get(metric, ())
-    for name, value in options.items():
-        if name not in allowed:
-            raise invalid(
-                name,
-                f"an option of metric {metric!r} ({', '.join(allowed) or 'it takes none'})",
-                value,
-                kind=TypeError,
-            )
+    check_keywords(options, _OPTIONS.get(metric, ()), f"an option of metric {metric!r}")
     out = dict(options)
     if "adjusted" in out and not isinstance(out["adjusted"], (bool, np.bool_)):
         raise invalid("adjusted", "a bool", out["adjusted"], kind=TypeError)

@@ -10,29 +10,33 @@ engine without being added here (or the reverse) fails the test suite.
 
 from __future__ import annotations
 
-#: ``compare``'s strategies for one class per row (``comparison.STRATEGIES``), in order.
-STRATEGIES = (
-    "none",
-    "none+threshold",
-    "balanced",
-    "reference",
-    "sqrt",
-    "log",
-    "log_mu",
-    "effective_number",
-    "weighted_ce",
-    "focal",
-    "logit_adjusted",
-    "balanced_softmax",
-    "ldam",
+#: Class-weight strategies (``weights.WEIGHT_STRATEGIES``; ``weights --strategy``).
+WEIGHT_STRATEGIES = ("balanced", "reference", "sqrt", "log", "log_mu", "effective_number")
+#: Resampling methods (``resampling.METHODS``; ``resample --method``).
+RESAMPLING_METHODS = (
     "random_over",
     "random_under",
     "smote",
     "borderline_smote1",
     "borderline_smote2",
     "adasyn",
+    "smotenc",
     "tomek",
     "smote_tomek",
+)
+#: ``compare``'s strategies for one class per row (``comparison.STRATEGIES``), in order: the
+#: baseline and its tuned threshold, every class-weight strategy, the losses, every resampling
+#: method but ``smotenc`` (it needs categorical columns), balanced batches and the ensemble.
+STRATEGIES = (
+    "none",
+    "none+threshold",
+    *WEIGHT_STRATEGIES,
+    "weighted_ce",
+    "focal",
+    "logit_adjusted",
+    "balanced_softmax",
+    "ldam",
+    *(method for method in RESAMPLING_METHODS if method != "smotenc"),
     "balanced_batches",
     "ensemble",
 )
@@ -78,20 +82,6 @@ SEGMENTATION_STRATEGIES = (
 METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
 #: Ranking metrics of a segmentation ``compare`` (``comparison.SEGMENTATION_METRICS``).
 SEGMENTATION_METRICS = ("mean_iou", "rare_iou", "mean_dice")
-#: Class-weight strategies (``weights.WEIGHT_STRATEGIES``; ``weights --strategy``).
-WEIGHT_STRATEGIES = ("balanced", "reference", "sqrt", "log", "log_mu", "effective_number")
-#: Resampling methods (``resampling.METHODS``; ``resample --method``).
-RESAMPLING_METHODS = (
-    "random_over",
-    "random_under",
-    "smote",
-    "borderline_smote1",
-    "borderline_smote2",
-    "adasyn",
-    "smotenc",
-    "tomek",
-    "smote_tomek",
-)
 
 
 def strategy_key(name: str) -> str:

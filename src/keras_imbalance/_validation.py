@@ -53,6 +53,16 @@ def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
+def check_keywords(given: dict, allowed: Iterable[str], what: str) -> None:
+    """Every key of ``given`` is one of ``allowed``; else a TypeError naming the first other
+    key: "Expected ``what`` (the allowed names)"."""
+    allowed = tuple(allowed)
+    for name, value in given.items():
+        if name not in allowed:
+            listed = ", ".join(allowed) or "it takes none"
+            raise invalid(name, f"{what} ({listed})", value, kind=TypeError)
+
+
 def check_number(
     name: str,
     value: Any,
@@ -83,12 +93,17 @@ def check_number(
     return int(value) if integer else float(value)
 
 
+def float_array(name: str, value: Any, allowed: str) -> np.ndarray:
+    """``value`` as a float64 array, or a TypeError naming ``name`` and what was ``allowed``."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise invalid(name, allowed, value, kind=TypeError) from None
+
+
 def check_weights_array(name: str, values: Any) -> np.ndarray:
     """Return ``values`` as a float64 array; raise if non-numeric, NaN, inf or negative."""
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise invalid(name, "numeric weights", values, kind=TypeError) from None
+    arr = float_array(name, values, "numeric weights")
     if not np.all(np.isfinite(arr)):
         raise invalid(name, "finite weights (no NaN or inf)", values)
     if np.any(arr < 0):

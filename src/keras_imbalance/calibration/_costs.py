@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import Text, invalid
+from .._validation import Text, float_array, invalid
 from ._priors import _check_proba
 
 __all__ = ["cost_matrix", "bayes_decision", "expected_cost"]
@@ -66,12 +66,7 @@ def cost_matrix(costs, classes) -> np.ndarray:
         matrix = np.repeat(per_class[:, None], k, axis=1)
         np.fill_diagonal(matrix, 0.0)
         return matrix
-    try:
-        matrix = np.asarray(costs, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise invalid(
-            "costs", "a dict {class: cost} or a K x K matrix of numbers", costs, kind=TypeError
-        ) from None
+    matrix = float_array("costs", costs, "a dict {class: cost} or a K x K matrix of numbers")
     if matrix.shape != (k, k):
         raise invalid(
             "costs", f"a {k} x {k} matrix (classes {names})", Text(f"shape {matrix.shape}")

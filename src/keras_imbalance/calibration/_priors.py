@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import check_number, invalid
+from .._validation import check_number, float_array, invalid
 
 # Rows of an (N, K) probability matrix must sum to 1 within this tolerance (float32 softmax
 # outputs are off by ~1e-7; 1e-3 also accepts probabilities rounded to a few decimals).
@@ -20,10 +20,7 @@ def _check_proba(proba, name="proba"):
     layout is ``"vector"`` for (N,), ``"column"`` for (N, 1) (both binary: the probability
     of the positive class, expanded to ``[1 - p, p]``) and ``"matrix"`` for (N, K >= 2).
     """
-    try:
-        arr = np.asarray(proba, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise invalid(name, "an array of probabilities", proba, kind=TypeError) from None
+    arr = float_array(name, proba, "an array of probabilities")
     if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
         layout = "vector" if arr.ndim == 1 else "column"
         p = arr.reshape(-1)

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_number, check_option, check_weights_array, invalid
+from .._validation import check_number, check_option, check_weights_array, float_array, invalid
 from ._priors import _check_proba
 
 METRICS = ("f1", "geometric_mean", "balanced_accuracy", "cost")
@@ -346,12 +346,7 @@ def apply_threshold(proba, threshold):
         if np.isnan(threshold):
             raise invalid("threshold", "a number (not NaN)", threshold)
         return (P[:, 1] >= float(threshold)).astype(np.int64)
-    try:
-        offsets = np.asarray(threshold, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise invalid(
-            "threshold", "a number or an array of offsets", threshold, kind=TypeError
-        ) from None
+    offsets = float_array("threshold", threshold, "a number or an array of offsets")
     if offsets.ndim == 0:
         return apply_threshold(proba, float(offsets))
     if offsets.shape != (k,) or not np.all(np.isfinite(offsets)):

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance import _names
 from keras_imbalance._validation import invalid
 from keras_imbalance.resampling._methods import TABLE, neighbor_params
 
@@ -492,21 +493,9 @@ ENSEMBLE_MEMBERS: frozenset[str] = frozenset(
     {"balanced", "logit_adjusted", "smote", "random_under", "balanced_batches"}
 )
 
-#: Other spellings accepted for a strategy (normalised: lower case, spaces removed).
-ALIASES: dict[str, str] = {
-    "none+tunedthreshold": "none+threshold",
-    "none+tuned_threshold": "none+threshold",
-    "threshold": "none+threshold",
-    "tuned_threshold": "none+threshold",
-    "plain": "none",
-    "class_weight": "balanced",
-    "weighted": "weighted_ce",
-    "focal_loss": "focal",
-    "logit_adjustment": "logit_adjusted",
-    "ros": "random_over",
-    "rus": "random_under",
-    "borderline_smote": "borderline_smote1",
-}
+#: Other spellings accepted for a strategy (normalised: lower case, spaces removed); the
+#: names live in :mod:`keras_imbalance._names`, read by the command line too.
+ALIASES: dict[str, str] = dict(_names.ALIASES)
 
 #: Strategies run when ``strategies=None``: the baseline and its tuned threshold, every class
 #: weight strategy, four losses, four resamplers, balanced batches and the ensemble of the
@@ -514,26 +503,8 @@ ALIASES: dict[str, str] = {
 #: train identically on the data (``balanced_softmax`` and ``logit_adjusted`` at ``tau = 1``
 #: always; ``balanced``, ``reference`` and ``weighted_ce`` with a scale-free optimizer and no
 #: loss-side regularisation) are trained once and reported as one row naming all of them.
-DEFAULT_STRATEGIES: tuple[str, ...] = (
-    "none",
-    "none+threshold",
-    "balanced",
-    "reference",
-    "sqrt",
-    "log",
-    "log_mu",
-    "effective_number",
-    "weighted_ce",
-    "focal",
-    "logit_adjusted",
-    "balanced_softmax",
-    "random_over",
-    "random_under",
-    "smote",
-    "borderline_smote1",
-    "balanced_batches",
-    "ensemble",
-)
+_OPT_IN = frozenset({"ldam", "borderline_smote2", "adasyn", "tomek", "smote_tomek"})
+DEFAULT_STRATEGIES: tuple[str, ...] = tuple(n for n in _names.STRATEGIES if n not in _OPT_IN)
 
 
 def canonical_name(name, argument: str = "strategies", registry=None, aliases=None) -> str:

@@ -20,17 +20,19 @@ from ._common import (
     binary_same_rank,
     check_bool,
     class_vector,
-    weight_variable,
 )
 from ._core import binary_family
 
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
-def _stored(name: str, value, *, high=None):
-    """Validate once; keep a scalar as float and a vector in a non-trainable variable."""
-    value = class_vector(name, value, scalar_ok=True, high=high)
-    return value, (value if isinstance(value, float) else weight_variable(value, name))
+class _BinaryLoss(ImbalanceLoss):
+    def _per_label(self, name: str, value, *, high=None):
+        """Validate once; a vector is held in a non-trainable variable, a scalar stays a float."""
+        value = class_vector(name, value, scalar_ok=True, high=high)
+        if not isinstance(value, float):
+            self._hold(name, value)
+        return value
 
 
 def _smooth(y_true, label_smoothing: float):
@@ -182,7 +184,7 @@ def batch_balanced_binary_crossentropy(y_true, y_pred, *, from_logits=False):
 
 
 @_register
-class WeightedBinaryCrossentropy(ImbalanceLoss):
+class WeightedBinaryCrossentropy(_BinaryLoss):
     """Binary cross-entropy with ``pos_weight`` / ``neg_weight`` (scalars or per label).
 
     Computes :func:`weighted_binary_crossentropy`: one value per element, so with the default
@@ -209,6 +211,8 @@ class WeightedBinaryCrossentropy(ImbalanceLoss):
     1.3863
     """
 
+    _function = staticmethod(weighted_binary_crossentropy)
+
     def __init__(
         self,
         pos_weight=1.0,
@@ -220,24 +224,14 @@ class WeightedBinaryCrossentropy(ImbalanceLoss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.pos_weight, self._pos = _stored("pos_weight", pos_weight)
-        self.neg_weight, self._neg = _stored("neg_weight", neg_weight)
+        self.pos_weight = self._per_label("pos_weight", pos_weight)
+        self.neg_weight = self._per_label("neg_weight", neg_weight)
         self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
-    def call(self, y_true, y_pred):
-        return weighted_binary_crossentropy(
-            y_true,
-            y_pred,
-            pos_weight=self._pos,
-            neg_weight=self._neg,
-            from_logits=self.from_logits,
-            label_smoothing=self.label_smoothing,
-        )
-
 
 @_register
-class BinaryFocalCrossentropy(ImbalanceLoss):
+class BinaryFocalCrossentropy(_BinaryLoss):
     """Binary focal loss whose ``alpha`` (scalar or per label) is always applied when given.
 
     Computes :func:`binary_focal_crossentropy`, one value per element (see
@@ -262,6 +256,8 @@ class BinaryFocalCrossentropy(ImbalanceLoss):
     0.3466
     """
 
+    _function = staticmethod(binary_focal_crossentropy)
+
     def __init__(
         self,
         alpha=None,
@@ -273,27 +269,14 @@ class BinaryFocalCrossentropy(ImbalanceLoss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if alpha is None:
-            self.alpha, self._alpha = None, None
-        else:
-            self.alpha, self._alpha = _stored("alpha", alpha, high=1.0)
+        self.alpha = None if alpha is None else self._per_label("alpha", alpha, high=1.0)
         self.gamma = check_number("gamma", gamma, low=0.0)
         self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
-    def call(self, y_true, y_pred):
-        return binary_focal_crossentropy(
-            y_true,
-            y_pred,
-            alpha=self._alpha,
-            gamma=self.gamma,
-            from_logits=self.from_logits,
-            label_smoothing=self.label_smoothing,
-        )
-
 
 @_register
-class BatchBalancedBinaryCrossentropy(ImbalanceLoss):
+class BatchBalancedBinaryCrossentropy(_BinaryLoss):
     """Binary cross-entropy with "balanced" weights recomputed from every batch.
 
     Computes :func:`batch_balanced_binary_crossentropy` (one value per element): the dynamic
@@ -314,6 +297,8 @@ class BatchBalancedBinaryCrossentropy(ImbalanceLoss):
     0.6931
     """
 
+    _function = staticmethod(batch_balanced_binary_crossentropy)
+
     def __init__(
         self,
         from_logits=False,
@@ -323,6 +308,3 @@ class BatchBalancedBinaryCrossentropy(ImbalanceLoss):
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.from_logits = check_bool("from_logits", from_logits)
-
-    def call(self, y_true, y_pred):
-        return batch_balanced_binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)

@@ -18,7 +18,6 @@ from ._common import (
     class_vector,
     log_softmax,
     sparse_one_hot,
-    weight_variable,
 )
 from ._core import focal_nll
 
@@ -36,7 +35,7 @@ class SwitchableClassWeight:
         return {}
 
     def _init_class_weight(self, values: list[float]) -> None:
-        self._class_weight_var = weight_variable(values, "class_weight")
+        self._class_weight_var = self._hold("class_weight", values)
 
     def set_class_weight(self, class_weight) -> None:
         """Replace the class weights in place (same number of classes); ``None`` means all ones."""
@@ -272,6 +271,8 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     1.3863
     """
 
+    _function = staticmethod(weighted_categorical_crossentropy)
+
     def __init__(
         self,
         class_weight,
@@ -284,11 +285,6 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
         self.class_weight = class_vector("class_weight", class_weight)
         self._init_class_weight(self.class_weight)
         self.from_logits = check_bool("from_logits", from_logits)
-
-    def call(self, y_true, y_pred):
-        return weighted_categorical_crossentropy(
-            y_true, y_pred, class_weight=self._class_weight_var, from_logits=self.from_logits
-        )
 
 
 @_register
@@ -315,6 +311,9 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
     1.3863
     """
 
+    _function = staticmethod(weighted_sparse_categorical_crossentropy)
+    _masks_ignore_class = True
+
     def __init__(
         self,
         class_weight,
@@ -330,14 +329,6 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
         self.from_logits = check_bool("from_logits", from_logits)
         self.ignore_class = check_ignore_class(ignore_class)
 
-    def _losses_and_mask(self, y_true, y_pred):
-        one_hot, valid = sparse_one_hot(y_true, y_pred, self.ignore_class)
-        weight = as_vector("class_weight", self._class_weight_var, y_pred)
-        return _weighted_ce(one_hot, y_pred, weight, self.from_logits), valid
-
-    def call(self, y_true, y_pred):
-        return self._losses_and_mask(y_true, y_pred)[0]
-
 
 class _FocalBase(ImbalanceLoss):
     def family(self) -> dict:
@@ -346,7 +337,8 @@ class _FocalBase(ImbalanceLoss):
 
     def _init_focal(self, alpha, gamma, from_logits, label_smoothing):
         self.alpha = None if alpha is None else class_vector("alpha", alpha)
-        self._alpha = None if alpha is None else weight_variable(self.alpha, "alpha")
+        if alpha is not None:
+            self._hold("alpha", self.alpha)
         self.gamma = check_number("gamma", gamma, low=0.0)
         self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
@@ -379,6 +371,8 @@ class CategoricalFocalCrossentropy(_FocalBase):
     0.3466
     """
 
+    _function = staticmethod(categorical_focal_crossentropy)
+
     def __init__(
         self,
         alpha=None,
@@ -391,16 +385,6 @@ class CategoricalFocalCrossentropy(_FocalBase):
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._init_focal(alpha, gamma, from_logits, label_smoothing)
-
-    def call(self, y_true, y_pred):
-        return categorical_focal_crossentropy(
-            y_true,
-            y_pred,
-            alpha=self._alpha,
-            gamma=self.gamma,
-            from_logits=self.from_logits,
-            label_smoothing=self.label_smoothing,
-        )
 
 
 @_register
@@ -430,6 +414,9 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
     0.3466
     """
 
+    _function = staticmethod(sparse_categorical_focal_crossentropy)
+    _masks_ignore_class = True
+
     def __init__(
         self,
         alpha=None,
@@ -444,12 +431,3 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._init_focal(alpha, gamma, from_logits, label_smoothing)
         self.ignore_class = check_ignore_class(ignore_class)
-
-    def _losses_and_mask(self, y_true, y_pred):
-        one_hot, valid = sparse_one_hot(y_true, y_pred, self.ignore_class)
-        a = None if self._alpha is None else as_vector("alpha", self._alpha, y_pred)
-        targets = _smooth(one_hot, self.label_smoothing, valid)
-        return _focal_ce(targets, y_pred, a, self.gamma, self.from_logits), valid
-
-    def call(self, y_true, y_pred):
-        return self._losses_and_mask(y_true, y_pred)[0]

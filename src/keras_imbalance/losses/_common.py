@@ -7,6 +7,7 @@ allowed) into a validated list of floats, and :class:`ImbalanceLoss` as its base
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 
@@ -14,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import Text, check_number, check_weights_array, invalid
+from .._validation import Text, check_number, check_weights_array, float_array, invalid
 
 _VECTOR = "a dict {class_index: value} with keys 0..K-1, a list, a tuple or a 1-D array"
 # Floor of the focal factor's base so that (1 - p_t) ** gamma has a finite gradient for
@@ -72,10 +73,7 @@ def class_vector(
         pass
     else:
         raise invalid(name, _VECTOR + (" or a number" if scalar_ok else ""), value, kind=TypeError)
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise invalid(name, "numeric values", value, kind=TypeError) from None
+    arr = float_array(name, value, "numeric values")
     if arr.ndim != 1 or arr.size == 0:
         raise invalid(name, "a non-empty 1-D sequence with one value per class", value)
     arr = check_weights_array(name, arr)
@@ -232,6 +230,18 @@ def binary_same_rank(y_true, y_pred):
     return y_true, y_pred
 
 
+def sparse_labels(y_true, y_pred):
+    """Integer labels of shape ``y_pred.shape[:-1]`` (a trailing axis of size 1 dropped)."""
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)
+    return ops.cast(y_true, "int32")
+
+
+def valid_positions(y_true, y_pred, ignore_class):
+    """Where the label is not ``ignore_class`` (the mask of the sparse losses' reduction)."""
+    return ops.not_equal(sparse_labels(y_true, y_pred), ignore_class)
+
+
 def sparse_one_hot(y_true, y_pred, ignore_class=None):
     """Integer labels of shape ``y_pred.shape[:-1]`` (or with a trailing 1) -> one-hot, valid mask.
 
@@ -239,9 +249,7 @@ def sparse_one_hot(y_true, y_pred, ignore_class=None):
     Labels outside ``0..K-1`` raise when the loss runs eagerly; inside a compiled step they
     cannot, and get an all-zero row (a zero loss) as well.
     """
-    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
-        y_true = ops.squeeze(y_true, axis=-1)
-    labels = ops.cast(y_true, "int32")
+    labels = sparse_labels(y_true, y_pred)
     num_classes = y_pred.shape[-1]
     check_sparse_labels(labels, num_classes, ignore_class)
     valid = None
@@ -282,6 +290,12 @@ def weight_variable(values, name: str):
     )
 
 
+@functools.cache
+def _keyword_names(function) -> tuple[str, ...]:
+    parameters = inspect.signature(function).parameters.values()
+    return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+
+
 class _MaskProbe(keras.losses.Loss):
     """Reads the Keras mask of ``y_pred`` through Keras' public ``Loss.__call__``.
 
@@ -310,7 +324,11 @@ def keras_mask(y_pred):
 
 
 class ImbalanceLoss(keras.losses.Loss):
-    """Base class: Keras' ``Loss.__call__`` with masks and sample weights broadcast by rank.
+    """Base class, as Keras' ``LossFunctionWrapper``: a subclass names its loss function
+    (``_function``) and validates its settings in its constructor; ``call`` (the function with
+    the settings), ``get_config`` (the constructor's arguments) and ``from_config`` are derived.
+
+    ``__call__`` is Keras' ``Loss.__call__`` with masks and sample weights broadcast by rank.
 
     Keras aligns ``sample_weight`` and masks with the loss only when their ranks differ by a
     trailing axis of size 1. Our binary losses return one value per element, so a per-sample
@@ -322,9 +340,35 @@ class ImbalanceLoss(keras.losses.Loss):
     # False for losses with one value per sample from per-element inputs (a per-step or
     # per-pixel Keras mask cannot apply to them; on jax the probe returns ones of that shape)
     _uses_keras_mask = True
+    # True for the sparse softmax losses: positions labelled ``ignore_class`` leave the mean
+    _masks_ignore_class = False
+    # The loss function the class computes (as Keras' ``LossFunctionWrapper``): ``call``
+    # passes it ``y_true``, ``y_pred`` and each of its keyword-only arguments, read by
+    # :meth:`_argument` from the setting of the same name.
+    _function = None
+
+    def call(self, y_true, y_pred):
+        arguments = {n: self._argument(n) for n in _keyword_names(self._function)}
+        return self._function(y_true, y_pred, **arguments)
+
+    def _argument(self, name: str):
+        """The value ``call`` passes for the function's argument ``name``: the variable held
+        by :meth:`_hold` under that name, else the setting itself."""
+        held = self.__dict__.get("_held", {})
+        return held[name] if name in held else getattr(self, name)
+
+    def _hold(self, name: str, values, variable_name: str | None = None):
+        """Keep validated per-class ``values`` in a non-trainable variable that ``call``
+        passes for argument ``name`` (switchable mid-training); return the variable."""
+        variable = weight_variable(values, variable_name or name)
+        self.__dict__.setdefault("_held", {})[name] = variable
+        return variable
 
     def _losses_and_mask(self, y_true, y_pred):
-        return self.call(y_true, y_pred), None
+        mask = None
+        if self._masks_ignore_class and self.ignore_class is not None:
+            mask = valid_positions(y_true, y_pred, self.ignore_class)
+        return self.call(y_true, y_pred), mask
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = keras_mask(y_pred) if self._uses_keras_mask else None

@@ -23,7 +23,6 @@ from ._common import (
     class_vector,
     raw_vector,
     sparse_one_hot,
-    weight_variable,
 )
 from ._core import softmax_family
 
@@ -192,10 +191,6 @@ def ldam_crossentropy(
     y_pred = ops.convert_to_tensor(y_pred)
     margins = raw_vector("class_counts", margins, y_pred)
     weight = None if class_weight is None else as_vector("class_weight", class_weight, y_pred)
-    return _ldam(y_true, y_pred, margins, scale, weight, sparse, from_logits)
-
-
-def _ldam(y_true, y_pred, margins, scale, weight, sparse, from_logits):
     one_hot = _targets(ops.convert_to_tensor(y_true), y_pred, sparse)
     logits = as_logits(y_pred, from_logits)
     return _shifted_ce(one_hot, logits, weight, margins=margins, scale=scale)
@@ -228,6 +223,8 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
     1.3863
     """
 
+    _function = staticmethod(logit_adjusted_crossentropy)
+
     def __init__(
         self,
         class_counts=None,
@@ -240,7 +237,7 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        log_pi = _log_priors(class_counts, priors)
+        _log_priors(class_counts, priors)  # exactly one of the two, no zeros: checked first
         self.class_counts = (
             None if class_counts is None else class_vector("class_counts", class_counts)
         )
@@ -248,18 +245,11 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
         self.tau = check_number("tau", tau, low=0.0)
         self.sparse = check_bool("sparse", sparse)
         self.from_logits = check_bool("from_logits", from_logits)
-        self._arg = "class_counts" if class_counts is not None else "priors"
-        self._shift = weight_variable([self.tau * v for v in log_pi], "logit_shift")
 
     def family(self) -> dict:
         """The softmax-family parameters (:mod:`._core`): ``offsets = tau log pi``."""
         log_pi = _log_priors(self.class_counts, self.priors)
         return {"offsets": tuple(float(self.tau * v) for v in log_pi)}
-
-    def call(self, y_true, y_pred):
-        one_hot = _targets(y_true, y_pred, self.sparse)
-        shift = raw_vector(self._arg, self._shift, y_pred)
-        return _shifted_ce(one_hot, as_logits(y_pred, self.from_logits), offsets=shift)
 
 
 @_register
@@ -331,6 +321,8 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     0.9741
     """
 
+    _function = staticmethod(ldam_crossentropy)
+
     def __init__(
         self,
         class_counts,
@@ -357,9 +349,6 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
             )
         self.sparse = check_bool("sparse", sparse)
         self.from_logits = check_bool("from_logits", from_logits)
-        self._margins = weight_variable(
-            _ldam_margins(self.class_counts, self.max_margin), "margins"
-        )
         self._init_class_weight(self.class_weight or [1.0] * n)
 
     def family(self) -> dict:
@@ -367,11 +356,6 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
         (the class weights are weights)."""
         margins = _ldam_margins(self.class_counts, self.max_margin)
         return {"margins": tuple(float(m) for m in margins), "scale": float(self.scale)}
-
-    def call(self, y_true, y_pred):
-        margins = raw_vector("class_counts", self._margins, y_pred)
-        weight = raw_vector("class_counts", self._class_weight_var, y_pred)
-        return _ldam(y_true, y_pred, margins, self.scale, weight, self.sparse, self.from_logits)
 
 
 class DeferredReweighting(keras.callbacks.Callback):

@@ -365,15 +365,6 @@ class _OverlapLoss(ImbalanceLoss):
                 )
         return super().__call__(y_true, y_pred, sample_weight)
 
-    def _overlap_config(self) -> dict:
-        return {
-            "class_weight": self.class_weight,
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            "per_image": self.per_image,
-            "smooth": self.smooth,
-        }
-
 
 def _alpha_beta(alpha, beta):
     return check_number("alpha", alpha, low=0.0), check_number("beta", beta, low=0.0)
@@ -407,6 +398,8 @@ class DiceLoss(_OverlapLoss):
     0.2667
     """
 
+    _function = staticmethod(dice_loss)
+
     def __init__(
         self,
         class_weight=None,
@@ -422,9 +415,6 @@ class DiceLoss(_OverlapLoss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._init_overlap(class_weight, from_logits, ignore_class, per_image, smooth)
         self.squared = check_bool("squared", squared)
-
-    def call(self, y_true, y_pred):
-        return dice_loss(y_true, y_pred, squared=self.squared, **self._overlap_config())
 
 
 @_register
@@ -453,6 +443,8 @@ class TverskyLoss(_OverlapLoss):
     0.2667
     """
 
+    _function = staticmethod(tversky_loss)
+
     def __init__(
         self,
         alpha=0.3,
@@ -469,11 +461,6 @@ class TverskyLoss(_OverlapLoss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.alpha, self.beta = _alpha_beta(alpha, beta)
         self._init_overlap(class_weight, from_logits, ignore_class, per_image, smooth)
-
-    def call(self, y_true, y_pred):
-        return tversky_loss(
-            y_true, y_pred, alpha=self.alpha, beta=self.beta, **self._overlap_config()
-        )
 
 
 @_register
@@ -503,6 +490,8 @@ class FocalTverskyLoss(TverskyLoss):
     0.5014
     """
 
+    _function = staticmethod(focal_tversky_loss)
+
     def __init__(
         self,
         alpha=0.3,
@@ -520,16 +509,6 @@ class FocalTverskyLoss(TverskyLoss):
         self.gamma = check_number("gamma", gamma, low=0.0, low_inclusive=False)
         settings = (class_weight, from_logits, ignore_class, per_image, smooth)
         super().__init__(alpha, beta, *settings, reduction=reduction, name=name, dtype=dtype)
-
-    def call(self, y_true, y_pred):
-        return focal_tversky_loss(
-            y_true,
-            y_pred,
-            alpha=self.alpha,
-            beta=self.beta,
-            gamma=self.gamma,
-            **self._overlap_config(),
-        )
 
 
 @_register

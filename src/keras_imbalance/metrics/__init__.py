@@ -15,8 +15,6 @@ This module itself never imports Keras.
 
 from __future__ import annotations
 
-import importlib
-
 from keras_imbalance._confusion import (
     balanced_accuracy,
     confusion_matrix,
@@ -29,6 +27,7 @@ from keras_imbalance._confusion import (
     per_class_iou,
     per_class_recall,
 )
+from keras_imbalance._lazy import lazy_names
 
 _KERAS_NAMES = (
     "BalancedAccuracy",
@@ -55,13 +54,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _KERAS_NAMES:
-        value = getattr(importlib.import_module("keras_imbalance.metrics._keras"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_imbalance.metrics' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(
+    __name__, dict.fromkeys(_KERAS_NAMES, "keras_imbalance.metrics._keras")
+)

@@ -16,15 +16,7 @@ from keras import ops
 from keras_imbalance._confusion import _REDUCERS, metric_options
 from keras_imbalance._validation import Text, check_number, invalid
 
-__all__ = [
-    "BalancedAccuracy",
-    "GeometricMean",
-    "MatthewsCorrelation",
-    "MacroF1",
-    "PerClassRecall",
-    "PerClassIoU",
-    "MeanDice",
-]
+# The public names are listed once, in keras_imbalance.metrics (_KERAS_NAMES; this module is private).
 
 
 def _count_dtype() -> str:

@@ -18,7 +18,7 @@ import keras
 from keras import ops
 
 from keras_imbalance._validation import check_number, check_option, check_shape, invalid
-from keras_imbalance.models._layers import EnsembleDense, PeriodicEmbedding
+from keras_imbalance.models._layers import EnsembleDense, PeriodicEmbedding, _copies
 
 __all__ = ["PackedEnsemble", "balanced_member_mask", "packed_ensemble"]
 
@@ -173,9 +173,7 @@ class PackedEnsemble(keras.Model):
         self.member_sampling = check_option("member_sampling", member_sampling, MEMBER_SAMPLING)
         self.embeddings = check_option("embeddings", embeddings, EMBEDDINGS)
         self.sigma, self.n_frequencies, self.d_embedding = sigma, n_frequencies, d_embedding
-        self.copies = (
-            None if copies is None else check_number("copies", copies, low=1, integer=True)
-        )
+        self.copies = _copies(copies)
         self.seed = None if seed is None else check_number("seed", seed, integer=True)
         self.embedding = None
         if embeddings == "periodic":

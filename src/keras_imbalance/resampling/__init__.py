@@ -14,8 +14,7 @@ imbalanced-learn; the other names import it (and scikit-learn) on first access.
 
 from __future__ import annotations
 
-import importlib
-
+from keras_imbalance._lazy import lazy_names
 from keras_imbalance.resampling._methods import METHODS, MULTILABEL_METHODS, NEIGHBORS
 
 _LAZY = {
@@ -48,13 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_imbalance.resampling' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import check_number, invalid
+from keras_imbalance._validation import check_keywords, check_number, invalid
 
 _PARAMS = {
     "mlsmote": {"k_neighbors": 5},
@@ -139,14 +139,7 @@ def _scumble_rows(matrix: np.ndarray, ir: np.ndarray) -> np.ndarray:
 
 def _check_params(method: str, params: dict) -> dict:
     allowed = _PARAMS[method]
-    for name, value in params.items():
-        if name not in allowed:
-            raise invalid(
-                name,
-                f"a parameter of method={method!r} ({', '.join(allowed)})",
-                value,
-                kind=TypeError,
-            )
+    check_keywords(params, allowed, f"a parameter of method={method!r}")
     out = {**allowed, **params}
     if method == "mlsmote":
         out["k_neighbors"] = check_number("k_neighbors", out["k_neighbors"], low=1, integer=True)

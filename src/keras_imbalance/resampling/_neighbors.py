@@ -36,7 +36,54 @@ _SLACK = 1e-9  # relative safety margin on the pruning bound (GEMM rounding)
 
 
 class _GraphMixin:
-    """``kneighbors_graph`` from ``kneighbors``, in scikit-learn's sparse format."""
+    """``kneighbors`` (argument checks, self-queries) around the subclass's ``_query``, and
+    ``kneighbors_graph`` from it, in scikit-learn's sparse format."""
+
+    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
+        """Indices (and distances) of the ``n_neighbors`` nearest fitted points.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features), optional
+            Query points. ``None`` queries the fitted points, each excluded from its own
+            neighbours (scikit-learn's convention).
+        n_neighbors : int, optional
+            Defaults to the constructor's value.
+        return_distance : bool, default=True
+
+        Returns
+        -------
+        dist : ndarray of shape (n_queries, n_neighbors)
+            Euclidean distances, ascending (only if ``return_distance``).
+        ind : ndarray of shape (n_queries, n_neighbors)
+            Indices into the fitted points.
+        """
+        if not hasattr(self, "n_samples_fit_"):
+            raise invalid(
+                "self",
+                f"a fitted {type(self).__name__} (call fit first)",
+                Text("unfitted"),
+                kind=RuntimeError,
+            )
+        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        k = check_number("n_neighbors", k, low=1, integer=True)
+        q = None if X is None else _as_matrix(X, "X")
+        if q is not None and q.shape[1] != self.n_features_in_:
+            raise invalid("X", f"{self.n_features_in_} features", Text(f"{q.shape[1]} features"))
+        k_search = k + 1 if q is None else k
+        if k_search > self.n_samples_fit_:
+            raise invalid(
+                "n_neighbors",
+                f"at most the number of fitted points ({self.n_samples_fit_}"
+                f"{', minus 1 when X is None' if q is None else ''})",
+                k,
+            )
+        dist2, ind = self._query(q, k_search)
+        if q is None:
+            dist2, ind = _drop_self(dist2, ind, k)
+        if not return_distance:
+            return ind
+        return np.sqrt(dist2), ind
 
     def kneighbors_graph(self, X=None, n_neighbors=None, mode="connectivity"):
         """Sparse (n_queries, n_samples_fit) graph of the neighbours (scikit-learn's format)."""
@@ -137,59 +184,14 @@ class ExactNeighbors(_GraphMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------- query
 
-    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
-        """Indices (and distances) of the ``n_neighbors`` nearest fitted points.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), optional
-            Query points. ``None`` queries the fitted points, each excluded from its own
-            neighbours (scikit-learn's convention).
-        n_neighbors : int, optional
-            Defaults to the constructor's value.
-        return_distance : bool, default=True
-
-        Returns
-        -------
-        dist : ndarray of shape (n_queries, n_neighbors)
-            Euclidean distances, ascending (only if ``return_distance``).
-        ind : ndarray of shape (n_queries, n_neighbors)
-            Indices into the fitted points.
-        """
-        if not hasattr(self, "_x"):
-            raise invalid(
-                "self",
-                "a fitted ExactNeighbors (call fit first)",
-                Text("unfitted"),
-                kind=RuntimeError,
-            )
-        k = self.n_neighbors if n_neighbors is None else n_neighbors
-        k = check_number("n_neighbors", k, low=1, integer=True)
-        self_query = X is None
-        if self_query:
-            q = self._x[np.argsort(self._index)]  # centred fitted points, original order
-            k_search = k + 1
-        else:
-            q = _as_matrix(X, "X") - self._mean
-            k_search = k
-        if q.shape[1] != self.n_features_in_:
-            raise invalid("X", f"{self.n_features_in_} features", Text(f"{q.shape[1]} features"))
-        if k_search > self.n_samples_fit_:
-            raise invalid(
-                "n_neighbors",
-                f"at most the number of fitted points ({self.n_samples_fit_}"
-                f"{', minus 1 when X is None' if self_query else ''})",
-                k,
-            )
+    def _query(self, q, k_search):
+        """Squared distances and indices (n_q, k_search) of the centred queries ``q`` (the
+        fitted points, in their original order, when None)."""
+        q = self._x[np.argsort(self._index)] if q is None else q - self._mean
         # keep two spare candidates so GEMM rounding at the k-th place cannot drop a neighbour
         spare = min(k_search + 2, self.n_samples_fit_)
         dist2, ind = self._search(q, spare)
-        dist2, ind = dist2[:, :k_search], ind[:, :k_search]
-        if self_query:
-            dist2, ind = _drop_self(dist2, ind, k)
-        if not return_distance:
-            return ind
-        return np.sqrt(dist2), ind
+        return dist2[:, :k_search], ind[:, :k_search]
 
     # ----------------------------------------------------------------------- internals
 

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from keras_imbalance._validation import Text, check_number, invalid
-from keras_imbalance.resampling._neighbors import _as_matrix, _drop_self, _GraphMixin
+from keras_imbalance.resampling._neighbors import _as_matrix, _GraphMixin
 
 _MARGIN = 16  # spare float32 candidates per query before the exact re-ranking
 _GROW = 4  # candidate growth factor for the queries the certificate rejects
@@ -156,69 +156,24 @@ class TorchNeighbors(_GraphMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------- query
 
-    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
-        """Indices (and distances) of the ``n_neighbors`` nearest fitted points.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), optional
-            Query points. ``None`` queries the fitted points, each excluded from its own
-            neighbours (scikit-learn's convention).
-        n_neighbors : int, optional
-            Defaults to the constructor's value.
-        return_distance : bool, default=True
-
-        Returns
-        -------
-        dist : ndarray of shape (n_queries, n_neighbors)
-            Euclidean distances, ascending (only if ``return_distance``).
-        ind : ndarray of shape (n_queries, n_neighbors)
-            Indices into the fitted points.
-        """
-        if not hasattr(self, "_x64"):
-            raise invalid(
-                "self",
-                "a fitted TorchNeighbors (call fit first)",
-                Text("unfitted"),
-                kind=RuntimeError,
-            )
+    def _query(self, q, k_search):
+        """Squared distances and indices (n_q, k_search) of the queries ``q`` (the fitted
+        points when None), as numpy arrays."""
         torch = _import_torch("neighbors")
-        k = self.n_neighbors if n_neighbors is None else n_neighbors
-        k = check_number("n_neighbors", k, low=1, integer=True)
-        self_query = X is None
-        if self_query:
-            n_q, k_search = self.n_samples_fit_, k + 1
-        else:
-            q = _as_matrix(X, "X")
-            if q.shape[1] != self.n_features_in_:
-                raise invalid(
-                    "X", f"{self.n_features_in_} features", Text(f"{q.shape[1]} features")
-                )
-            n_q, k_search = q.shape[0], k
-        if k_search > self.n_samples_fit_:
-            raise invalid(
-                "n_neighbors",
-                f"at most the number of fitted points ({self.n_samples_fit_}"
-                f"{', minus 1 when X is None' if self_query else ''})",
-                k,
-            )
+        n_q = self.n_samples_fit_ if q is None else q.shape[0]
         dist2 = np.empty((n_q, k_search))
         ind = np.empty((n_q, k_search), dtype=np.int64)
         # queries travel to the device in chunks (at most ~64 MiB of float64 at a time)
         chunk = max(1, (8 << 20) // self.n_features_in_)
         for s in range(0, n_q, chunk):
             e = min(n_q, s + chunk)
-            if self_query:
+            if q is None:
                 q64 = self._x64[s:e]
             else:
                 q64 = torch.from_numpy(np.ascontiguousarray(q[s:e])).to(self._x64.device)
             d2, i = self._search(q64, k_search)
             dist2[s:e], ind[s:e] = d2.cpu().numpy(), i.cpu().numpy()
-        if self_query:
-            dist2, ind = _drop_self(dist2, ind, k)
-        if not return_distance:
-            return ind
-        return np.sqrt(dist2), ind
+        return dist2, ind
 
     # ----------------------------------------------------------------------- internals
 

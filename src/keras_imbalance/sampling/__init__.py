@@ -12,9 +12,7 @@ by itself.
 
 from __future__ import annotations
 
-import importlib
-import warnings
-
+from keras_imbalance._lazy import lazy_names
 from keras_imbalance.sampling._inputs import BATCH_STRATEGIES
 from keras_imbalance.sampling._stream import RebalancedStream, rebalance
 
@@ -34,21 +32,14 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    if name == "STRATEGIES":
-        warnings.warn(
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    _LAZY,
+    deprecated={
+        "STRATEGIES": (
             "keras_imbalance.sampling.STRATEGIES is deprecated and will be removed in "
             "keras-imbalance 0.2: use keras_imbalance.sampling.BATCH_STRATEGIES",
-            DeprecationWarning,
-            stacklevel=2,
+            BATCH_STRATEGIES,
         )
-        return BATCH_STRATEGIES
-    raise AttributeError(f"module 'keras_imbalance.sampling' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    },
+)

@@ -131,6 +131,26 @@ def renamed_seed(random_state: Any, seed: Any, owner: str) -> Any:
     return seed
 
 
+class PlanSeed:
+    """The seed of a batch drawer's plan (``self._plan``), as :class:`BalancedBatches` and
+    :class:`BalancedSampler` expose it: ``random_state``, and ``seed`` (deprecated)."""
+
+    @property
+    def random_state(self) -> int:
+        """The seed every batch is drawn from (the one given, or the one drawn for None)."""
+        return self._plan.seed
+
+    @property
+    def seed(self) -> int:
+        """Deprecated name of :attr:`random_state`."""
+        warnings.warn(
+            "`.seed` is deprecated and will be removed in keras-imbalance 0.2: use `.random_state`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._plan.seed
+
+
 def _stratify_output(y: Any, stratify_by: Any) -> tuple[Any, Any]:
     """(the output whose classes are balanced, its key or None)."""
     if not _is_multi(y):

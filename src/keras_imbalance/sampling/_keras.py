@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import keras
 import numpy as np
 
 from keras_imbalance._validation import check_number, invalid
-from keras_imbalance.sampling._inputs import _prepare, renamed_seed
+from keras_imbalance.sampling._inputs import PlanSeed, _prepare, renamed_seed
 from keras_imbalance.sampling._plan import _shard
 
 
-class BalancedBatches(keras.utils.PyDataset):
+class BalancedBatches(PlanSeed, keras.utils.PyDataset):
     """Class-balanced batches drawn from per-class index pools, redrawn every epoch.
 
     An epoch is ``epoch_size`` draws ``E``; class ``c`` gets ``E_c = round(E p_c)`` of them
@@ -196,21 +195,6 @@ class BalancedBatches(keras.utils.PyDataset):
         self.strategy = strategy
         self.replacement = self._plan.replacement
         self.epoch = 0
-
-    @property
-    def random_state(self) -> int:
-        """The seed every batch is drawn from (the one given, or the one drawn for None)."""
-        return self._plan.seed
-
-    @property
-    def seed(self) -> int:
-        """Deprecated name of :attr:`random_state`."""
-        warnings.warn(
-            "`.seed` is deprecated and will be removed in keras-imbalance 0.2: use `.random_state`",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self._plan.seed
 
     @property
     def epoch_size(self) -> int:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import torch.utils.data
 
 from keras_imbalance._validation import check_number, invalid
-from keras_imbalance.sampling._inputs import _prepare, renamed_seed
+from keras_imbalance.sampling._inputs import PlanSeed, _prepare, renamed_seed
 
 
-class BalancedSampler(torch.utils.data.Sampler):
+class BalancedSampler(PlanSeed, torch.utils.data.Sampler):
     """Row indices of class-balanced batches, for a ``torch.utils.data.DataLoader``.
 
     Yields ``epoch_size`` row indices per pass, drawn exactly as :class:`BalancedBatches` draws
@@ -118,21 +117,6 @@ class BalancedSampler(torch.utils.data.Sampler):
         if not isinstance(target, str):
             raise invalid("target", "the name of the label column (str)", target, kind=TypeError)
         return cls(read_labels(open_parquet(path, [target], "path"), target, "path"), **kwargs)
-
-    @property
-    def random_state(self) -> int:
-        """The seed every batch is drawn from (the one given, or the one drawn for None)."""
-        return self._plan.seed
-
-    @property
-    def seed(self) -> int:
-        """Deprecated name of :attr:`random_state`."""
-        warnings.warn(
-            "`.seed` is deprecated and will be removed in keras-imbalance 0.2: use `.random_state`",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self._plan.seed
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch the next ``iter()`` draws."""

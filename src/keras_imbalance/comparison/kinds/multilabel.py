@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_imbalance import _names
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison import _data
 from keras_imbalance.comparison._ensemble import Collector, same_rows
@@ -218,16 +219,8 @@ MULTILABEL_ENSEMBLE_MEMBERS: frozenset[str] = frozenset(
 )
 
 #: Run when ``strategies=None`` (the label-powerset ones are opt-in).
-MULTILABEL_DEFAULT_STRATEGIES: tuple[str, ...] = (
-    "none",
-    "none+threshold",
-    "balanced",
-    "focal",
-    "logit_adjusted",
-    "ml_ros",
-    "mlsmote",
-    "label_batches",
-    "ensemble",
+MULTILABEL_DEFAULT_STRATEGIES: tuple[str, ...] = tuple(
+    n for n in _names.MULTILABEL_STRATEGIES if not n.startswith("powerset_")
 )
 
 _ALIASES = {
