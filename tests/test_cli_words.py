@@ -103,7 +103,7 @@ def test_progress_bar_never_shows_an_unknown_total():
 
 def test_progress_lines_and_an_estimate_when_stdout_is_a_pipe(tmp_path):
     args = ["compare", "ecoli3", "--strategies", "none", "--cv", "2", "--epochs", "2"]
-    args += ["--jobs", "1", "--report", "r.html", "--results", "r.jsonl"]
+    args += ["--jobs", "1", "--report", "r.html", "--results", "r.jsonl", "--references", "none"]
     env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "torch")}
     run = subprocess.run(
         [sys.executable, "-m", "keras_imbalance.cli", *args],
@@ -166,4 +166,26 @@ def test_the_time_estimate_by_hand(monkeypatch):
         "compare: estimated total time 0:02:30 (about 0:01:30 left for 3 more model folds)",
         "compare: mlp fold 2 done: 2/4 model folds, 0:01:01 elapsed, about 0:01:01 left",
         "compare: linear fold 1 done: 3/4 model folds, 0:01:40 elapsed, about 0:00:33 left",
+    ]
+
+
+def test_reference_rows_are_not_counted_as_model_folds():
+    import io
+
+    from rich.console import Console
+
+    from keras_imbalance._cli._progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(Console(file=out, width=200), jobs=1, terminal=False, folds=2)
+    progress.start -= 10  # past the resumed-rows window: these rows were trained
+    with progress:
+        progress(1, 4, {"model": "mlp", "strategy": "none", "repeat": 0, "fold": 0})
+        for fold in (0, 1):
+            progress(2, 4, {"model": "reference:logistic", "reference": True, "fold": fold})
+        progress(4, 4, {"model": "mlp", "strategy": "none", "repeat": 0, "fold": 1})
+    done = [line for line in out.getvalue().splitlines() if " done: " in line]
+    assert [line.split(" done: ")[1][:17] for line in done] == [
+        "1/2 model folds, ",
+        "2/2 model folds, ",
     ]

@@ -1114,7 +1114,13 @@ def test_compare_takes_one_settings_object_like_fit_strategy():
     x, y, _ = _data()
     settings = TrainingSettings(epochs=2, patience=1, standardize=False)
     by_object = compare(
-        x, y, strategies=["balanced"], cv=2, model_fn=frozen_model, settings=settings
+        x,
+        y,
+        strategies=["balanced"],
+        cv=2,
+        model_fn=frozen_model,
+        settings=settings,
+        references=False,  # as FAST
     )
     by_keywords = compare(x, y, strategies=["balanced"], **FAST)
     assert by_object.config == by_keywords.config  # the same fingerprint

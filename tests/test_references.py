@@ -197,11 +197,11 @@ def test_the_recommended_row_is_first_ties_included():
 def test_the_recommended_row_is_first_in_the_printed_table(with_lr):
     from rich.console import Console
 
-    from keras_imbalance import cli
+    from keras_imbalance._cli._compare import print_leaderboard
 
     result = with_lr[3]
     console = Console(record=True, width=200)
-    cli._print_leaderboard(result, console, top=10)
+    print_leaderboard(result, console, top=10)
     body = [line for line in console.export_text().splitlines() if "│" in line]
     assert "(recommended)" in body[0] and "(recommended)" not in "".join(body[1:])
     assert result.leaderboard.iloc[0]["recommended"]

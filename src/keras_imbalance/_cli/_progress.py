@@ -58,14 +58,16 @@ class Progress:
 
     def __call__(self, done: int, total: int, row: dict) -> None:
         now = time.monotonic() - self.start
-        group = (row.get("model", ""), row.get("repeat", 0), row.get("fold", 0))
-        new = group not in self.groups
-        self.groups[group] = self.groups.get(group, 0) + 1
         what = f"{row.get('model', '')} {row.get('strategy', '')}".strip()
         if self.bar is not None:
             self.bar.update(
                 self.task, completed=done, total=total, count=f"{done}/{total}", what=what
             )
+        if row.get("reference"):  # a classical reference row: no model fold to train
+            return
+        group = (row.get("model", ""), row.get("repeat", 0), row.get("fold", 0))
+        new = group not in self.groups
+        self.groups[group] = self.groups.get(group, 0) + 1
         if not new:
             return
         if now < RESUMED_WITHIN:  # stored rows come back before any training starts
