@@ -109,26 +109,28 @@ class Stacked(keras.Model):
     """``copies`` copies of a lone model, their variables stacked on a leading axis and the
     model's ``stateless_call`` vectorised over them: ``(B, C, ...) -> (B, C, K)``.
 
-    ``state``: the current ``(trainable, non_trainable)`` values, each a list of arrays of
-    shape ``(C, *variable.shape)`` in the lone model's ``trainable_variables`` /
-    ``non_trainable_variables`` order; the Keras variables of this model only give the
-    optimizer their shapes.
+    ``state``: the ``(trainable, non_trainable)`` values of the copies in the program, each a
+    list of arrays of shape ``(len(slots), *variable.shape)`` in the lone model's
+    ``trainable_variables`` / ``non_trainable_variables`` order, slot ``s`` holding copy
+    ``slots[s]``; ``retired``: the weights of copies taken out of the program (their training
+    over). The Keras variables of this model only give the optimizer their shapes.
     """
 
     def __init__(self, lone, copies: int, key, **kwargs):
         super().__init__(**kwargs)
-        import jax.numpy as jnp
-
         self._lone = _Ref(lone)
         self.copies = int(copies)
         self.key = key  # the architecture: compiled functions are shared between equal keys
         c = self.copies
-        self.pending = None  # a function bringing `state` up to date (the compiled fit's)
-        self._box = _Ref(None)  # plain lists: out of Keras' tracking (jax pytrees)
-        self._box.obj = (
-            [jnp.stack([v.value] * c) for v in lone.trainable_variables],
-            [jnp.stack([v.value] * c) for v in lone.non_trainable_variables],
-        )
+        self._box = _Ref(None)  # plain lists, out of Keras' tracking (jax pytrees)
+        self._box.obj = {
+            "state": (
+                [_stack(v, c) for v in lone.trainable_variables],
+                [_stack(v, c) for v in lone.non_trainable_variables],
+            ),
+            "slots": list(range(c)),
+            "retired": {},
+        }
         self.stacked = [
             self.add_weight(
                 shape=(c, *v.shape), dtype=v.dtype, initializer="zeros", name=f"stacked_{i}"
@@ -138,7 +140,7 @@ class Stacked(keras.Model):
         # lone.get_weights() order -> (0 trainable | 1 non-trainable, position)
         where = {id(v): (0, i) for i, v in enumerate(lone.trainable_variables)}
         where.update({id(v): (1, i) for i, v in enumerate(lone.non_trainable_variables)})
-        self.order = [where[id(w)] for w in lone.weights]
+        self._box.obj["order"] = [where[id(w)] for w in lone.weights]
         self.built = True
 
     @property
@@ -146,49 +148,80 @@ class Stacked(keras.Model):
         return self._lone.obj
 
     @property
-    def state(self):
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending()
-        return self._box.obj
+    def state(self) -> tuple:
+        return self._box.obj["state"]
 
-    @state.setter
-    def state(self, value):
-        self.pending = None
-        self._box.obj = tuple(list(v) for v in value)  # Keras wraps lists it is given
+    @property
+    def slots(self) -> list:
+        return self._box.obj["slots"]
+
+    def place(self, state, slots) -> None:
+        """Hold ``state`` for the copies ``slots``; a copy that leaves the program keeps its
+        weights as they were."""
+        box = self._box.obj
+        gone = [c for c in box["slots"] if c not in slots and c not in box["retired"]]
+        box["retired"].update(self._weights(gone))
+        box["state"] = (list(state[0]), list(state[1]))
+        box["slots"] = list(slots)
 
     def call(self, x, training=None):
         return self.logits(x)
 
-    def logits(self, x):
-        """``(B, C, K)`` logits of every copy on its rows ``x[:, c]`` (inference)."""
-        state = self.state
-        return _forward_fn(self)(state[0], state[1], x)
+    def logits(self, x) -> np.ndarray:
+        """``(n, C, K)`` float32 logits of every copy on its rows ``x[:, c]`` (inference; 0
+        for a copy out of the program)."""
+        x = np.asarray(x, dtype=np.float32)
+        slots, n = self.slots, x.shape[0]
+        rows = _bucket(n)
+        part = x[:, slots]
+        if rows > n:
+            part = np.concatenate([part, np.zeros((rows - n, *part.shape[1:]), part.dtype)])
+        out = np.asarray(_forward_fn(self)(self.state[0], self.state[1], part))[:n]
+        if len(slots) == self.copies and slots == sorted(slots):
+            return out
+        full = np.zeros((n, self.copies, *out.shape[2:]), dtype=out.dtype)
+        full[:, slots] = out
+        return full
+
+    def _weights(self, wanted) -> dict:
+        host = ([np.asarray(v) for v in self.state[0]], [np.asarray(v) for v in self.state[1]])
+        slot = {c: i for i, c in enumerate(self.slots)}
+        order = self._box.obj["order"]
+        return {c: [host[k][i][slot[c]].copy() for k, i in order] for c in wanted}
 
     def copy_weights(self, wanted) -> dict:
         """``{c: weights}`` in the lone model's ``get_weights()`` order."""
-        host = (
-            [np.asarray(v) for v in self.state[0]],
-            [np.asarray(v) for v in self.state[1]],
-        )
-        return {c: [host[k][i][c].copy() for k, i in self.order] for c in wanted}
+        retired = self._box.obj["retired"]
+        found = self._weights([c for c in wanted if c not in retired])
+        return {c: found[c] if c in found else [w.copy() for w in retired[c]] for c in wanted}
+
+
+def _put(array):
+    """A numpy array onto the device (``jnp.asarray`` compiles a small program per shape)."""
+    import jax
+
+    return jax.device_put(np.asarray(array))
+
+
+def _stack(variable, copies: int):
+    """``copies`` copies of a variable's value along a new leading axis (on the host: no
+    compilation)."""
+
+    value = np.asarray(variable.value)
+    return _put(np.broadcast_to(value, (copies, *value.shape)).copy())
 
 
 def _architecture(model_fn, lone) -> tuple:
-    """What a compiled function depends on in the lone model: its config (when it has one),
-    the builder, and its variables' shapes."""
+    """What a compiled function depends on in the lone model: the builder (a function, by
+    identity: every fold of a comparison calls the same one), the model's class and its
+    variables' shapes."""
     try:
-        config = keras.utils.serialize_keras_object(lone)
-        config = repr(config)
-    except Exception:  # a subclassed model without get_config
-        config = None
-    try:  # the builder itself (a function: by identity), so that equal names never meet
         hash(model_fn)
         name = model_fn
-    except TypeError:
-        name = (type(model_fn).__module__, type(model_fn).__qualname__, id(model_fn))
+    except TypeError:  # an unhashable callable: by identity
+        name = (type(model_fn).__qualname__, id(model_fn))
     shapes = tuple((tuple(v.shape), str(v.dtype), bool(v.trainable)) for v in lone.variables)
-    return (name, config, shapes, type(lone).__qualname__)
+    return (name, shapes, type(lone).__qualname__)
 
 
 def vectorise(model_fn, lone, copies: int, sample) -> tuple:
@@ -201,11 +234,15 @@ def vectorise(model_fn, lone, copies: int, sample) -> tuple:
     try:
         model = Stacked(lone, copies, _architecture(model_fn, lone))
         x = jax.numpy.asarray(sample)
+        probed = ("probed", model.key, copies, x.shape[2:])
+        if probed in _FUNCTIONS:  # this architecture traced before: no need to trace again
+            return model, None
         grad = _probe_fn(model)
         jax.eval_shape(grad, model.state[0], model.state[1], x)
         out = jax.eval_shape(_forward_fn(model), model.state[0], model.state[1], x)
         if not hasattr(out, "shape") or out.shape[:2] != x.shape[:2]:
             raise ValueError(f"output {out}")
+        _remember(probed, True)
     except Exception as exc:
         line = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         return None, f"{type(exc).__name__}: {line}" if line else type(exc).__name__
@@ -340,6 +377,23 @@ class _Layout:
         return tuple((g.stop - g.start, g.batch) for g in self.groups)
 
 
+_COMPILE_S = [1.0]  # seconds a new epoch program took to compile here (the largest seen)
+
+
+def _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim) -> tuple:
+    """What an epoch program depends on."""
+    return (
+        "epoch",
+        model.key,
+        type(optimizer).__qualname__,
+        repr(sorted((k, v) for k, v in optimizer.get_config().items() if k != "name")),
+        _loss_key(loss, names),
+        layout.shape_key(),
+        steps,
+        y_ndim,
+    )
+
+
 def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: int, y_ndim):
     """The compiled epoch: ``(tv, ntv, ov, store, labels, consts, index, weight, live) ->
     (tv, ntv, ov, losses)``; ``index`` / ``weight`` ``(steps, sum B_g)`` per group
@@ -347,16 +401,7 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
     import jax
     import jax.numpy as jnp
 
-    key = (
-        "epoch",
-        model.key,
-        type(optimizer).__qualname__,
-        repr(sorted(optimizer.get_config().items())),
-        _loss_key(loss, names),
-        layout.shape_key(),
-        steps,
-        y_ndim,
-    )
+    key = _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim)
     if key in _FUNCTIONS:
         return _FUNCTIONS[key]
     lone = model.lone
@@ -443,7 +488,6 @@ def _fits(layout: _Layout, sizes: dict, steps: int) -> bool:
 def _arrays(rows, layout: _Layout, draws: list):
     """``(index, weight)`` of one epoch: ``(steps, sum_g B_g C_g)`` int32 / float32, each
     group's ``(B_g, C_g)`` block flattened row-major."""
-    import jax.numpy as jnp
 
     idx_parts, w_parts = [], []
     for g in layout.groups:
@@ -453,7 +497,7 @@ def _arrays(rows, layout: _Layout, draws: list):
         w_parts.append(scaled.reshape(rows.steps, -1))
     index = np.concatenate(idx_parts, axis=1).astype(np.int32)
     weight = np.concatenate(w_parts, axis=1).astype(np.float32)
-    return jnp.asarray(index), jnp.asarray(weight)
+    return _put(index), _put(weight)
 
 
 def _retired(callbacks, copies: int) -> set:
@@ -474,20 +518,10 @@ def _retired(callbacks, copies: int) -> set:
     return {c for c in done if 0 <= c < copies}
 
 
-def _scatter(full, part, order):
-    return [f.at[order].set(p) for f, p in zip(full, part, strict=True)]
-
-
-def _gather(full, order):
-    return [f[order] for f in full]
-
-
 class _Run:
     """The state of one compiled fit: which copies sit in which slots of the program."""
 
     def __init__(self, net, rows, optimizer, loss):
-        import jax
-        import jax.numpy as jnp
 
         self.rows, self.model = rows, net.model
         self.optimizer, self.loss = optimizer, loss
@@ -499,36 +533,45 @@ class _Run:
         if pad:
             store = np.concatenate([store, np.zeros((pad, *store.shape[1:]), store.dtype)])
             labels = np.concatenate([labels, np.zeros((pad, *labels.shape[1:]), labels.dtype)])
-        self.store, self.labels = jnp.asarray(store), jnp.asarray(labels)
+        self.store, self.labels = _put(store), _put(labels)
         self.y_ndim = labels.ndim
-        self.scatter, self.gather = jax.jit(_scatter), jax.jit(_gather)
         self.layout = None
         self.ov = None
+        self.seconds: list = []  # wall seconds of each epoch call
+        self.new, self.compiling = False, None
 
     def pack(self, slots: list, sizes: dict) -> None:
-        """Lay out ``slots`` (the copies still training) for batches of ``sizes`` rows."""
-        import jax.numpy as jnp
+        """Lay out ``slots`` (the copies still training) for batches of ``sizes`` rows; the
+        program's state gathered on the host (no compilation for the shuffle)."""
 
-        state = self.model.state  # every copy's values, brought up to date
-        previous = self.layout
-        self.layout = _plan_layout({c: sizes[c] for c in slots}, self.rows.steps, bool(self.names))
-        order = jnp.asarray(self.layout.slots, dtype=jnp.int32)
-        self.tv, self.ntv = self.gather(state[0], order), self.gather(state[1], order)
-        self.consts = [jnp.asarray(v[self.layout.slots]) for v in self.consts_full]
-        c = len(slots)
+        model = self.model
+        previous = model.slots
+        layout = _plan_layout({c: sizes[c] for c in slots}, self.rows.steps, bool(self.names))
+        where = np.asarray([previous.index(c) for c in layout.slots])
+        state = tuple([_put(np.asarray(v)[where]) for v in part] for part in model.state)
+        model.place(state, layout.slots)
+        self.consts = [_put(v[layout.slots]) for v in self.consts_full]
+        c, old_c = len(layout.slots), len(previous)
         if self.ov is None:
             self.opt = self.optimizer
-            self.opt.build(self.model.stacked)
+            self.opt.build(model.stacked)
             self.ov = [v.value for v in self.opt.variables]
-        else:  # the survivors' optimizer state, in their new slots
-            where = jnp.asarray([previous.slots.index(s) for s in self.layout.slots])
-            old_c = len(previous.slots)
-            self.ov = [v[where] if v.ndim >= 1 and v.shape[0] == old_c else v for v in self.ov]
-            if c != old_c:
-                self.opt = self._rebuild(c)
-        self.fn = _epoch_fn(
-            self.model, self.opt, self.loss, self.names, self.layout, self.rows.steps, self.y_ndim
+            old_c = model.copies
+        if c != old_c:
+            self.opt = self._rebuild(c)
+        self.ov = [
+            _put(np.asarray(v)[where]) if v.ndim >= 1 and v.shape[0] == old_c else v
+            for v in self.ov
+        ]
+        self.layout = layout
+        self.new_program = (
+            _epoch_key(model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim)
+            not in _FUNCTIONS
         )
+        self.fn = _epoch_fn(
+            model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
+        )
+        self.new = self.new_program  # the next call compiles (or reads the disk cache)
 
     def _rebuild(self, c: int):
         """An optimizer of the same configuration built for ``c`` copies (its variables then
@@ -544,39 +587,49 @@ class _Run:
             raise RuntimeError("the optimizer's variables changed when its copies were re-packed")
         return opt
 
-    def write_back(self) -> None:
-        """The slots' values into every copy's state (``model.state``)."""
-        import jax.numpy as jnp
-
-        order = jnp.asarray(self.layout.slots, dtype=jnp.int32)
-        state = self.model._box.obj
-        self.model.state = (
-            self.scatter(state[0], self.tv, order),
-            self.scatter(state[1], self.ntv, order),
+    def worth_repacking(self, live: list, sizes: dict) -> bool:
+        """Whether leaving the stopped copies out pays for a new program: at most half the
+        slots still train, and ten epochs at the saving outweigh its compilation (none when
+        this process holds the program already)."""
+        if len(live) > len(self.layout.slots) // 2 or not self.names or len(self.seconds) < 2:
+            return False
+        layout = _plan_layout({c: sizes[c] for c in live}, self.rows.steps, True)
+        key = _epoch_key(
+            self.model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
         )
+        cost = 0.0 if key in _FUNCTIONS else _COMPILE_S[0]
+        steady = float(np.median(self.seconds[1:]))
+        return 10 * steady * (1 - len(live) / len(self.layout.slots)) > cost
 
     def epoch(self, e: int, retired: set) -> None:
-        """Train epoch ``e`` (from 1); copies in ``retired`` are frozen, and left out of the
-        program once they are half of it."""
-        import jax.numpy as jnp
-
+        """Train epoch ``e`` (from 1); copies in ``retired`` are frozen (left out of the
+        program once that pays)."""
         draws = self.rows.draws(e)
         sizes = {c: r.size for c, (r, _) in enumerate(draws)}
         if self.layout is None:
             self.pack(list(range(len(draws))), sizes)
         live = [c for c in self.layout.slots if c not in retired]
-        if len(live) < len(self.layout.slots) and (
-            len(live) <= len(self.layout.slots) // 2 and self.names
-        ):
+        if len(live) < len(self.layout.slots) and self.worth_repacking(live, sizes):
             self.pack(live, sizes)
         elif not _fits(self.layout, sizes, self.rows.steps):  # a redrawn copy grew
             self.pack(list(self.layout.slots), sizes)
         index, weight = _arrays(self.rows, self.layout, draws)
-        mask = jnp.asarray([c not in retired for c in self.layout.slots])
-        self.tv, self.ntv, self.ov, _ = self.fn(
-            self.tv, self.ntv, self.ov, self.store, self.labels, self.consts, index, weight, mask
+        mask = _put(np.asarray([c not in retired for c in self.layout.slots]))
+        start = time.perf_counter()
+        tv, ntv = self.model.state
+        tv, ntv, self.ov, losses = self.fn(
+            tv, ntv, self.ov, self.store, self.labels, self.consts, index, weight, mask
         )
-        self.model.pending = self.write_back
+        self.model.place((tv, ntv), self.layout.slots)
+        losses.block_until_ready()
+        took = time.perf_counter() - start
+        self.seconds.append(took)
+        if self.new:  # this call compiled the program: its excess over later calls
+            self.compiling, self.new = took, False
+        elif self.compiling is not None and len(self.seconds) >= 3:
+            steady = float(np.median(self.seconds[-2:]))
+            _COMPILE_S[0] = max(_COMPILE_S[0], self.compiling - steady)
+            self.compiling = None
 
 
 def fit(net, rows, epochs: int, callbacks) -> float:
