@@ -244,16 +244,24 @@ def vectorise(model_fn, lone, copies: int, sample) -> tuple:
             raise ValueError(f"output {out}")
         _remember(probed, True)
     except Exception as exc:
-        line = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-        return None, f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+        return None, _reason(exc)
     return model, None
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the innermost error's type and first line (Keras wraps a layer's error)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0][:160]}" if lines else type(exc).__name__
 
 
 def _apply(lone, tv, ntv, x, training):
     """The lone model on one copy's variables: ``(logits, non_trainable, regularisation)``."""
     import jax.numpy as jnp
 
-    out, ntv, losses = lone.stateless_call(tv, ntv, x, training=training, return_losses=True)
+    kwargs = {"training": training} if getattr(lone, "_call_has_training_arg", True) else {}
+    out, ntv, losses = lone.stateless_call(tv, ntv, x, return_losses=True, **kwargs)
     reg = sum((jnp.sum(v) for v in losses), jnp.zeros((), "float32"))
     return out, ntv, reg
 

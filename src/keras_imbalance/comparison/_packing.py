@@ -565,7 +565,9 @@ def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
         return _compiled.fit(net, rows, epochs, callbacks)
     start = time.perf_counter()
     callbacks = list(callbacks) or [_Synchronous()]
-    net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0)
+    # the rows shuffle themselves (each copy's, per epoch); Keras' own shuffle of the batch
+    # order would draw from Python's global `random` and differ from the compiled fit's
+    net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0, shuffle=False)
     return time.perf_counter() - start
 
 
