@@ -103,6 +103,37 @@ def test_the_compiled_fold_equals_the_step_by_step_fold(monkeypatch, batch, atol
     _same_fold(compiled, stepwise, atol)
 
 
+@on_jax
+def test_a_loss_holding_every_copys_constants_keeps_the_copies_in_order(monkeypatch):
+    # multi-label: the packed binary loss keeps its per-copy tables inside (not passed to the
+    # program), so the copies stay in their order in one group; copies of different sizes
+    # (ml_ros, mlsmote add rows) would otherwise be re-ordered by batch size
+    from keras_imbalance.comparison._multilabel import (
+        MULTILABEL_STRATEGIES,
+        MultilabelTarget,
+        rarest_label,
+    )
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4))
+    y = np.stack([x[:, 0] > 0.1, x[:, 1] > 1.0, x[:, 2] - x[:, 3] > 1.5], axis=1).astype(int)
+    settings = TrainingSettings(batch_size=10_000, epochs=3, patience=1, target="multilabel")
+    target = MultilabelTarget(3, rarest_label(y, ["a", "b", "c"])[0])
+    names = ["none", "balanced", "focal", "ml_ros", "mlsmote"]
+    strategies = [MULTILABEL_STRATEGIES[s] for s in names]
+
+    def fold():
+        return _fold.fit_fold(
+            _tanh_adam, strategies, x, y, np.arange(len(y)), settings, 7, 3, target=target
+        )
+
+    calls = _Calls(monkeypatch)
+    compiled = fold()
+    assert calls.nets and calls.nets[0].compiled
+    monkeypatch.setenv(_compiled.ENGINE_ENV, "0")
+    _same_fold(compiled, fold(), 1e-5)
+
+
 def _tanh_adam(input_shape, n_classes):
     import keras
 

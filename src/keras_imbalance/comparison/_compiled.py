@@ -471,8 +471,11 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
 
 def _plan_layout(sizes: dict, steps: int, split: bool) -> _Layout:
     """Slots ordered by batch size (largest first), a new group where the batch halves (one
-    group when the loss's constants cannot be split); ``sizes``: rows per copy."""
+    group, the copies in order, when the loss's constants cannot be split); ``sizes``: rows
+    per copy."""
     batch = {c: max(1, math.ceil(n / steps)) for c, n in sizes.items()}
+    if not split:  # the loss holds every copy's constants in the copies' order: keep it
+        return _Layout(sorted(sizes), [_Group(0, len(sizes), _bucket(max(batch.values())))])
     order = sorted(sizes, key=lambda c: -batch[c])
     groups: list = []
     for i, c in enumerate(order):
