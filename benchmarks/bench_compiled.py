@@ -7,6 +7,7 @@ torch packed engine of the same round are the figures to read):
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py readme --rounds 1
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py readme --one-fit
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py bound
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py cnn
 
 ``readme``: ``compare(x, y, n_jobs=2)`` (the CLI's default ``--jobs 2``) on yeast4 (the README job: same candidates, folds and
 settings) with
@@ -25,6 +26,9 @@ the validation rows each copy predicts, times the model's multiply-adds per row 
 2 FLOPs per multiply-add forward, 4 backward); divided by the matmul rate of this machine
 (a 1024 x 1024 float32 matrix product, jax, best of 20) and by the measured rate of the
 fold's own shapes (a batched ``(C, B, F) @ (C, F, H)`` product as the MLP's hidden layer).
+
+``cnn``: a user's CNN builder without a packed form on the 8x8 long-tailed digits, packed
+against ``packed=False``, compiled and with the Keras fit (see :func:`cnn`).
 """
 
 from __future__ import annotations
@@ -126,6 +130,70 @@ def readme(rounds: int, one_fit: bool) -> None:
                 print(json.dumps({"round": r, "speed-up vs torch-one-fit": ratios}), flush=True)
 
 
+_CNN_RUN = """
+import json, sys, time
+sys.path.insert(0, {here!r})
+from bench_compiled import small_cnn
+from keras_imbalance import compare
+from keras_imbalance.datasets import load_digits_lt
+x, y, _, _ = load_digits_lt(imbalance_ratio=10)
+x = x.reshape(-1, 8, 8, 1).astype("float32") / 16.0
+strategies = ["balanced", "logit_adjusted", "random_over", "random_under", "focal"]
+t = time.perf_counter()
+result = compare(x, y, model_fn=small_cnn, strategies=strategies, cv=3, n_jobs=1,
+                 **json.loads(sys.argv[1]))
+board = result.leaderboard
+print(json.dumps({{"compare_s": time.perf_counter() - t,
+                  "top": [board.iloc[0]["strategy"], round(float(board.iloc[0]["mean"]), 4)]}}))
+"""
+
+
+def small_cnn(input_shape, n_classes):
+    """A user's CNN builder without a packed form (as bench_packed.py's)."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(n_classes),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def cnn() -> None:
+    """``compare(model_fn=small_cnn)`` on the 8x8 long-tailed digits (5 strategies, 3 folds,
+    ``n_jobs=1``): packed against ``packed=False``, compiled (jax) and with the Keras fit."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.join(ROOT, "src")}
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = _CNN_RUN.format(here=here)
+    variants = [
+        ("jax-compiled packed", {}, {}),
+        ("jax-compiled packed=False", {}, {"packed": False}),
+        ("jax-keras packed (per-copy stack)", {"KERAS_IMBALANCE_COMPILED": "0"}, {}),
+        ("jax-keras packed=False", {"KERAS_IMBALANCE_COMPILED": "0"}, {"packed": False}),
+    ]
+    for name, extra, kwargs in variants:
+        before = _load()
+        done = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(kwargs)],
+            env={**env, "KERAS_BACKEND": "jax", **extra},
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            print(name, "failed:", done.stderr[-2000:])
+            continue
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        found.update(variant=name, load_before=before, load_after=_load())
+        found["compare_s"] = round(found["compare_s"], 1)
+        print(json.dumps(found), flush=True)
+
+
 def _matmul_rate(shape_a, shape_b, repeats=20) -> float:
     """FLOP/s of ``a @ b`` (batched when 3-D) compiled by jax, best of ``repeats``."""
     import jax
@@ -204,12 +272,14 @@ def bound() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["readme", "bound"])
+    parser.add_argument("what", choices=["readme", "bound", "cnn"])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--one-fit", action="store_true")
     args = parser.parse_args()
     if args.what == "readme":
         readme(args.rounds, args.one_fit)
+    elif args.what == "cnn":
+        cnn()
     else:
         bound()
 

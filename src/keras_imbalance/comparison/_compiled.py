@@ -21,8 +21,9 @@ Exactness and cost:
 - copies are grouped by batch size (a copy that keeps 7 % of the rows is not padded to the
   batch of a copy that doubles them) when the loss's per-copy constants can be split;
 - a copy that has stopped (its early stopping, its snapshot taken) is frozen by a mask, and
-  when at most half the copies still train, the survivors are packed again (a smaller
-  program) so that a stopped copy costs nothing more;
+  when at most half the copies still train and ten epochs of the saving outweigh a new
+  program's tracing and compilation (measured here), the survivors are packed again (a
+  smaller program), so that a stopped copy costs nothing more;
 - shapes are bucketed (rows of the store, batch sizes) and compiled functions are kept per
   architecture and shape, in memory and on disk (JAX's persistent compilation cache, in
   ``~/.cache/keras-imbalance/jax`` or ``$KERAS_IMBALANCE_JAX_CACHE``; ``off`` disables it).

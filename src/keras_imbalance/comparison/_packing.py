@@ -23,10 +23,13 @@ batch of its own (same expected gradient, different noise). Exactness also needs
   batch, including rows whose weight is 0 for its copy);
 - per-row randomness (dropout) draws other random numbers than a lone fit would.
 
-Builders: a builder with a ``packed(input_shape, n_classes, copies)`` attribute (the default
-models) returns one model whose layers hold every copy's weights along a leading axis (one
-matrix product for all copies); any other builder is called once per copy and the copies are
-stacked (:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
+Builders: on the JAX backend any builder's model is vectorised over its copies' stacked
+variables and trained by the compiled fit (:mod:`._compiled`; a model that cannot be traced
+under ``jax.vmap`` falls back to :class:`_Stack`, with a note). Elsewhere a builder with a
+``packed(input_shape, n_classes, copies)`` attribute (the default models) returns one model
+whose layers hold every copy's weights along a leading axis (one matrix product for all
+copies); any other builder is called once per copy and the copies are stacked
+(:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
 after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
 """
 
