@@ -267,14 +267,37 @@ def _apply(lone, tv, ntv, x, training):
     return out, ntv, reg
 
 
+def _convolves(lone) -> bool:
+    """Whether the model has a convolution: vectorised over copies, a convolution with
+    per-copy kernels becomes a grouped convolution, which XLA runs slowly on CPUs."""
+    import jax
+
+    if jax.default_backend() != "cpu":
+        return False
+    return any("Conv" in type(layer).__name__ for layer in lone._flatten_layers())
+
+
 def _vmapped(lone, training):
+    """The lone model over the copies: ``(tv, ntv, x (B, C, ...)) -> (out (B, C, K), ntv,
+    regularisation)``; ``jax.vmap`` (one batched computation), or ``jax.lax.map`` (the copies
+    one after the other inside the compiled program) for a convolutional model on CPU."""
     import jax
     import jax.numpy as jnp
 
+    def one(t, n, xc):
+        return _apply(lone, t, n, xc, training)
+
+    if _convolves(lone):
+
+        def run(tv, ntv, x):
+            xs = jax.tree_util.tree_map(lambda a: jnp.swapaxes(a, 0, 1), x)
+            out, ntv, reg = jax.lax.map(lambda args: one(*args), (tv, ntv, xs))
+            return jnp.swapaxes(out, 0, 1), ntv, jnp.sum(reg)
+
+        return run
+
     def run(tv, ntv, x):  # x: (B, C, ...) pytree; returns (B, C, K)
-        out, ntv, reg = jax.vmap(
-            lambda t, n, xc: _apply(lone, t, n, xc, training), in_axes=(0, 0, 1)
-        )(tv, ntv, x)
+        out, ntv, reg = jax.vmap(one, in_axes=(0, 0, 1))(tv, ntv, x)
         return jnp.swapaxes(out, 0, 1), ntv, jnp.sum(reg)
 
     return run
