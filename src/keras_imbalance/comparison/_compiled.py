@@ -1,18 +1,20 @@
 """The compiled packed fit (JAX backend): a fold's copies trained as one XLA program per epoch.
 
-:func:`~._packing.fit` hands a net built as a :class:`Stacked` (every model on the JAX
-backend that can be vectorised, see :func:`vectorise`) to :func:`fit` here. The copies'
-variables are stacked along a leading axis and the builder's own model is vectorised over
-them with ``jax.vmap`` of its ``stateless_call``, so any model -- the default CNN, a user's
-functional or subclassed model -- trains its copies in one batched computation, as
-``PackedDense`` does for the default MLP. One epoch is one call of a compiled function:
-``jax.lax.scan`` over the epoch's steps, each step gathering its batch by index from the
-fold's rows resident on the device, computing the packed loss (the net's compiled loss, with
-its per-copy constants passed as arguments so that folds share one compilation) and applying
-the optimizer's ``stateless_apply``. The host only draws each epoch's row order (the same
-numpy draws as :class:`~._packing.PackedRows`, so a copy trains exactly as on the step-by-step
-path) and runs the callbacks (:class:`~._packing.CopyMonitor`, :class:`~._packing.Snapshots`)
-between epochs.
+:func:`~._packing.fit` hands a net built as a :class:`Stacked` (every model on the JAX backend
+that can be vectorised, see :func:`vectorise`) to :func:`fit` here. The copies' variables are
+stacked along a leading axis and the builder's own model is vectorised over them with
+``jax.vmap`` of its ``stateless_call``, so any model -- the default CNN, a user's functional or
+subclassed model -- trains its copies in one batched computation, as ``PackedDense`` does for
+the default MLP (a convolutional model on CPU runs its copies one after the other inside the
+compiled program instead, with ``jax.lax.map``: vectorised, its convolutions would become
+grouped convolutions, which XLA runs slowly on CPUs). One epoch is one call of a compiled
+function: ``jax.lax.scan`` over the epoch's steps, each step gathering its batch by index from
+the fold's rows resident on the device, computing the packed loss (the net's compiled loss,
+with its per-copy constants passed as arguments so that folds share one compilation) and
+applying the optimizer's ``stateless_apply``. The host only draws each epoch's row order (the
+same numpy draws as :class:`~._packing.PackedRows`, so a copy trains exactly as on the step-by-
+step path) and runs the callbacks (:class:`~._packing.CopyMonitor`,
+:class:`~._packing.Snapshots`) between epochs.
 
 Exactness and cost:
 
