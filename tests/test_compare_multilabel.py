@@ -131,7 +131,8 @@ def test_compare_scores_each_label_and_averages_them():
         want_ap = np.mean([average_precision_score(truth[:, j], proba[:, j]) for j in range(3)])
         assert m["balanced_accuracy"] == pytest.approx(want_ba, abs=1e-9), row["key"]
         assert m["macro_f1"] == pytest.approx(want_f1, abs=1e-9), row["key"]
-        assert m["pr_auc"] == pytest.approx(want_ap, abs=1e-4), row["key"]  # proba rounded
+        # proba stored to 5 decimals: a tie it makes can move AP by one positive's rank
+        assert m["pr_auc"] == pytest.approx(want_ap, abs=1e-3), row["key"]
         recall = (pred & (truth == 1)).sum(axis=0) / truth.sum(axis=0)
         np.testing.assert_allclose(row["per_label"]["recall"], recall)
         assert row["test_counts"] == truth.sum(axis=0).tolist()

@@ -333,7 +333,7 @@ def test_a_builder_taking_n_features_still_works_with_a_warning():
 
 _KILLED_RUN = """
 import os, sys
-os.environ["KERAS_BACKEND"] = "torch"
+os.environ["KERAS_BACKEND"] = {backend!r}
 import numpy as np
 sys.path.insert(0, {tests!r})
 from test_packing import _three_classes, tiny_sgd
@@ -347,7 +347,12 @@ compare(x, y, strategies=["balanced", "smote"], model_fn=tiny_sgd, cv=3, repeats
 def _start(tmp_path, path, jobs):
     script = tmp_path / "run.py"
     tests = os.path.dirname(__file__)
-    script.write_text(textwrap.dedent(_KILLED_RUN.format(tests=tests, path=str(path), jobs=jobs)))
+    import keras
+
+    backend = keras.backend.backend()  # the suite's own: the killed run resumes here
+    script.write_text(
+        textwrap.dedent(_KILLED_RUN.format(tests=tests, path=str(path), jobs=jobs, backend=backend))
+    )
     return subprocess.Popen([sys.executable, str(script)], cwd=tmp_path)
 
 

@@ -309,7 +309,8 @@ class _Fold:
         monitor, partners, order = watch.monitor, watch.partners, watch.order
         deciders = {}
         for i, c in enumerate(copies):
-            n_rows, note = int(self.part(c.full)[0].size), c.rows.note
+            n_rows = int(self.part(c.full)[0].size)
+            note = "; ".join(n for n in (c.rows.note, net.note) if n)
             if c.full:
                 rule = next(r for r in self.recipes[c.recipe].rules if r in REFITTED)
                 if i in partners.values():

@@ -23,10 +23,13 @@ batch of its own (same expected gradient, different noise). Exactness also needs
   batch, including rows whose weight is 0 for its copy);
 - per-row randomness (dropout) draws other random numbers than a lone fit would.
 
-Builders: a builder with a ``packed(input_shape, n_classes, copies)`` attribute (the default
-models) returns one model whose layers hold every copy's weights along a leading axis (one
-matrix product for all copies); any other builder is called once per copy and the copies are
-stacked (:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
+Builders: on the JAX backend any builder's model is vectorised over its copies' stacked
+variables and trained by the compiled fit (:mod:`._compiled`; a model that cannot be traced
+under ``jax.vmap`` falls back to :class:`_Stack`, with a note). Elsewhere a builder with a
+``packed(input_shape, n_classes, copies)`` attribute (the default models) returns one model
+whose layers hold every copy's weights along a leading axis (one matrix product for all
+copies); any other builder is called once per copy and the copies are stacked
+(:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
 after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
 """
 
@@ -188,9 +191,17 @@ class Net:
     copies: int
     vectorised: bool  # weights carry a leading copies axis (builder.packed)
     lone: Any  # the builder's own model (its optimizer configures the packed fit)
+    note: str = ""  # why the copies are not vectorised, when they could not be
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the copies train in the compiled JAX fit (:mod:`._compiled`)."""
+        return hasattr(self.model, "copy_weights")
 
     def all_copy_weights(self, wanted) -> dict:
         """``{c: weights}`` for the copies ``wanted``, reading the model once."""
+        if self.compiled:
+            return self.model.copy_weights(wanted)
         if self.vectorised:
             full = self.model.get_weights()
             return {c: [w[c].copy() for w in full] for c in wanted}
@@ -198,9 +209,10 @@ class Net:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """``(n, C, K)`` float64 logits of every copy on its rows ``x[:, c]`` (inference)."""
+        call = self.model.logits if self.compiled else (lambda x: self.model(x, training=False))
         parts = [
             np.asarray(
-                ops.convert_to_numpy(self.model(x[i : i + _CHUNK], training=False)),
+                ops.convert_to_numpy(call(x[i : i + _CHUNK])),
                 dtype=np.float64,
             )
             for i in range(0, x.shape[0], _CHUNK)
@@ -235,22 +247,37 @@ def scale_free(model) -> bool:
 def build_net(model_fn, input_shape, n_classes, copies, seed, sample) -> Net:
     """The packed model of ``copies`` copies of ``model_fn``'s network, each starting from the
     weights the builder gives after ``keras.utils.set_random_seed(seed)``; it maps
-    ``(B, copies, *input_shape)`` (``sample``: a few such rows) to ``(B, copies, n_classes)``."""
+    ``(B, copies, *input_shape)`` (``sample``: a few such rows) to ``(B, copies, n_classes)``.
+
+    On the JAX backend (:func:`._compiled.enabled`) the builder's own model is vectorised over
+    the copies' stacked variables (:class:`._compiled.Stacked`, trained by the compiled fit),
+    whatever the builder; a model that cannot be traced under ``jax.vmap`` falls back to the
+    per-copy stack with ``note`` saying why. Elsewhere a builder's ``packed`` form packs the
+    copies in its layers, and any other builder's copies are stacked (:class:`_Stack`).
+    """
+    from keras_imbalance.comparison import _compiled
+
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, input_shape, n_classes)
+    note = ""
+    if _compiled.enabled():
+        model, reason = _compiled.vectorise(model_fn, lone, copies, sample)
+        if model is not None:
+            return Net(model, copies, True, lone)
+        note = f"copies trained one after the other: the model cannot be vectorised ({reason})"
     packed = getattr(model_fn, "packed", None)
     if packed is not None:
         model = packed(input_shape, n_classes, copies)
         model(sample, training=False)  # build
         model.set_weights([np.stack([w] * copies) for w in lone.get_weights()])
-        return Net(model, copies, True, lone)
+        return Net(model, copies, True, lone, note)
     members = []
     for _ in range(copies):
         keras.utils.set_random_seed(seed)
         members.append(call_builder(model_fn, input_shape, n_classes))
     model = _Stack(members)
     model(sample, training=False)
-    return Net(model, copies, False, lone)
+    return Net(model, copies, False, lone, note)
 
 
 def compile_net(net: Net, specs, n_classes, settings, loss=None) -> None:
@@ -369,34 +396,43 @@ class PackedRows(keras.utils.PyDataset):
         """Rows per copy in the largest batch (``B``)."""
         return max(math.ceil(r.size / self.steps) for r in self.rows)
 
+    def draws(self, epoch: int) -> list:
+        """Each copy's ``(rows, weights)`` of training epoch ``epoch`` (from 1), in the order
+        its batches take them."""
+        pairs = []
+        for c in range(len(self.rows)):
+            rows, weights = self.rows[c], self.weights[c]
+            if c in self.redraw:
+                rows, weights = self.redraw[c](epoch)
+            if self.shuffle:
+                order = np.random.default_rng([self.seed, epoch, c]).permutation(rows.size)
+                rows, weights = rows[order], weights[order]
+            pairs.append((rows, weights))
+        return pairs
+
+    def plan(self, pairs: list, b: int | None = None) -> tuple:
+        """``(index, scaled)``, each ``(steps, B, len(pairs))``: the store rows of every step
+        and their loss weights times ``B / m`` (``B``: ``b``, at least the largest batch)."""
+        steps, copies = self.steps, len(pairs)
+        b = max([math.ceil(r.size / steps) for r, _ in pairs] + [b or 0])
+        index = np.zeros((steps, b, copies), dtype=np.int64)
+        scaled = np.zeros((steps, b, copies), dtype=np.float32)
+        for c, (rows, weights) in enumerate(pairs):
+            # step i takes rows [start_i, start_i + m_i): sizes differ by at most one
+            m = np.full(steps, rows.size // steps)
+            m[: rows.size % steps] += 1
+            step = np.repeat(np.arange(steps), m)
+            slot = np.arange(rows.size) - np.concatenate([[0], np.cumsum(m)[:-1]])[step]
+            index[step, slot, c] = rows
+            scaled[step, slot, c] = weights * (b / m[step])
+        return index, scaled
+
     def _prepare(self):
         if self._prepared == self.epoch:
             return
         # Keras reads one batch to build, then calls on_epoch_end before the first epoch: the
         # first training epoch is epoch 1 (as BalancedBatches' first fit epoch)
-        e = max(1, self.epoch)
-        copies = len(self.rows)
-        pairs = []
-        for c in range(copies):
-            rows, weights = self.rows[c], self.weights[c]
-            if c in self.redraw:
-                rows, weights = self.redraw[c](e)
-            if self.shuffle:
-                order = np.random.default_rng([self.seed, e, c]).permutation(rows.size)
-                rows, weights = rows[order], weights[order]
-            pairs.append((rows, weights))
-        b = max(math.ceil(r.size / self.steps) for r, _ in pairs)
-        index = np.zeros((self.steps, b, copies), dtype=np.int64)
-        scaled = np.zeros((self.steps, b, copies), dtype=np.float32)
-        for c, (rows, weights) in enumerate(pairs):
-            # step i takes rows [start_i, start_i + m_i): sizes differ by at most one
-            m = np.full(self.steps, rows.size // self.steps)
-            m[: rows.size % self.steps] += 1
-            start = np.concatenate([[0], np.cumsum(m)[:-1]])
-            for i in np.flatnonzero(m):
-                index[i, : m[i], c] = rows[start[i] : start[i] + m[i]]
-                scaled[i, : m[i], c] = weights[start[i] : start[i] + m[i]] * (b / m[i])
-        self._index, self._scaled = index, scaled
+        self._index, self._scaled = self.plan(self.draws(max(1, self.epoch)))
         self._prepared = self.epoch
 
     def __getitem__(self, step):
@@ -520,18 +556,18 @@ class Snapshots(_Synchronous):
 
 
 def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
-    """Train ``net`` on ``rows`` for at most ``epochs`` epochs; returns the wall seconds."""
+    """Train ``net`` on ``rows`` for at most ``epochs`` epochs; returns the wall seconds. A
+    net built for the compiled fit (JAX) trains there, one compiled call per epoch; any other
+    in a Keras ``fit``."""
+    if net.compiled:
+        from keras_imbalance.comparison import _compiled
+
+        return _compiled.fit(net, rows, epochs, callbacks)
     start = time.perf_counter()
     callbacks = list(callbacks) or [_Synchronous()]
-    history = net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0)
-    import os
-
-    if os.environ.get("KI_DEBUG"):
-        print(
-            f"DEBUG fit copies={net.copies} N={rows.labels.size} batch={rows.batch_size} "
-            f"steps={len(rows)} epochs={len(history.epoch)} sec={time.perf_counter() - start:.2f}",
-            flush=True,
-        )
+    # the rows shuffle themselves (each copy's, per epoch); Keras' own shuffle of the batch
+    # order would draw from Python's global `random` and differ from the compiled fit's
+    net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0, shuffle=False)
     return time.perf_counter() - start
 
 

@@ -1,0 +1,701 @@
+"""The compiled packed fit (JAX backend): a fold's copies trained as one XLA program per epoch.
+
+:func:`~._packing.fit` hands a net built as a :class:`Stacked` (every model on the JAX backend
+that can be vectorised, see :func:`vectorise`) to :func:`fit` here. The copies' variables are
+stacked along a leading axis and the builder's own model is vectorised over them with
+``jax.vmap`` of its ``stateless_call``, so any model -- the default CNN, a user's functional or
+subclassed model -- trains its copies in one batched computation, as ``PackedDense`` does for
+the default MLP (a convolutional model on CPU runs its copies one after the other inside the
+compiled program instead, with ``jax.lax.map``: vectorised, its convolutions would become
+grouped convolutions, which XLA runs slowly on CPUs). One epoch is one call of a compiled
+function: ``jax.lax.scan`` over the epoch's steps, each step gathering its batch by index from
+the fold's rows resident on the device, computing the packed loss (the net's compiled loss,
+with its per-copy constants passed as arguments so that folds share one compilation) and
+applying the optimizer's ``stateless_apply``. The host only draws each epoch's row order (the
+same numpy draws as :class:`~._packing.PackedRows`, so a copy trains exactly as on the step-by-
+step path) and runs the callbacks (:class:`~._packing.CopyMonitor`,
+:class:`~._packing.Snapshots`) between epochs.
+
+Exactness and cost:
+
+- a copy's update at each step is the one :class:`~._packing.PackedRows` defines (its own
+  rows of the step, weighted mean loss), so a copy still equals its lone fit on full batches;
+- copies are grouped by batch size (a copy that keeps 7 % of the rows is not padded to the
+  batch of a copy that doubles them) when the loss's per-copy constants can be split;
+- a copy that has stopped (its early stopping, its snapshot taken) is frozen by a mask, and
+  when at most half the copies still train and ten epochs of the saving outweigh a new
+  program's tracing and compilation (measured here), the survivors are packed again (a
+  smaller program), so that a stopped copy costs nothing more;
+- shapes are bucketed (rows of the store, batch sizes) and compiled functions are kept per
+  architecture and shape, in memory and on disk (JAX's persistent compilation cache, in
+  ``~/.cache/keras-imbalance/jax`` or ``$KERAS_IMBALANCE_JAX_CACHE``; ``off`` disables it).
+
+``KERAS_IMBALANCE_COMPILED=0`` turns the compiled path off (the Keras ``fit`` path runs, as on
+the torch and tensorflow backends).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+ENGINE_ENV = "KERAS_IMBALANCE_COMPILED"
+CACHE_ENV = "KERAS_IMBALANCE_JAX_CACHE"
+_OFF = ("0", "off", "false", "no", "")
+
+# per-copy constants of the packed losses, passed to the compiled code as arguments (one
+# compilation for every fold); a loss not named here is traced with its constants inside
+_LIFTED = {"PackedCrossentropy": ("_offsets", "_margins", "_scale", "_gamma")}
+
+
+def enabled() -> bool:
+    """Whether packed fits run compiled: the JAX backend, unless ``$KERAS_IMBALANCE_COMPILED``
+    says ``0``."""
+    if keras.backend.backend() != "jax":
+        return False
+    return os.environ.get(ENGINE_ENV, "1").strip().lower() not in _OFF
+
+
+_cache_done = False
+
+
+def cache_dir() -> str | None:
+    """The persistent compilation cache's folder (None: disabled by ``$KERAS_IMBALANCE_JAX_CACHE``
+    set to ``off``)."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return None if value.strip().lower() in _OFF else os.path.expanduser(value)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "keras-imbalance", "jax")
+
+
+def _enable_cache() -> None:
+    """Point JAX's persistent compilation cache at :func:`cache_dir` (once per process; a
+    folder already chosen by the user's own ``jax.config`` is kept)."""
+    global _cache_done
+    if _cache_done:
+        return
+    _cache_done = True
+    import jax
+
+    where = cache_dir()
+    if where is None or jax.config.jax_compilation_cache_dir:
+        return
+    try:
+        os.makedirs(where, exist_ok=True)
+    except OSError:  # a read-only home: compile in memory only
+        return
+    jax.config.update("jax_compilation_cache_dir", where)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+# --------------------------------------------------------------------------------------------
+# the stacked model
+# --------------------------------------------------------------------------------------------
+
+
+class _Ref:
+    """Holds an object out of Keras' attribute tracking (the lone model is not a sublayer)."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+class Stacked(keras.Model):
+    """``copies`` copies of a lone model, their variables stacked on a leading axis and the
+    model's ``stateless_call`` vectorised over them: ``(B, C, ...) -> (B, C, K)``.
+
+    ``state``: the ``(trainable, non_trainable)`` values of the copies in the program, each a
+    list of arrays of shape ``(len(slots), *variable.shape)`` in the lone model's
+    ``trainable_variables`` / ``non_trainable_variables`` order, slot ``s`` holding copy
+    ``slots[s]``; ``retired``: the weights of copies taken out of the program (their training
+    over). The Keras variables of this model only give the optimizer their shapes.
+    """
+
+    def __init__(self, lone, copies: int, key, **kwargs):
+        super().__init__(**kwargs)
+        self._lone = _Ref(lone)
+        self.copies = int(copies)
+        self.key = key  # the architecture: compiled functions are shared between equal keys
+        c = self.copies
+        self._box = _Ref(None)  # plain lists, out of Keras' tracking (jax pytrees)
+        self._box.obj = {
+            "state": (
+                [_stack(v, c) for v in lone.trainable_variables],
+                [_stack(v, c) for v in lone.non_trainable_variables],
+            ),
+            "slots": list(range(c)),
+            "retired": {},
+        }
+        self.stacked = [
+            self.add_weight(
+                shape=(c, *v.shape), dtype=v.dtype, initializer="zeros", name=f"stacked_{i}"
+            )
+            for i, v in enumerate(lone.trainable_variables)
+        ]
+        # lone.get_weights() order -> (0 trainable | 1 non-trainable, position)
+        where = {id(v): (0, i) for i, v in enumerate(lone.trainable_variables)}
+        where.update({id(v): (1, i) for i, v in enumerate(lone.non_trainable_variables)})
+        self._box.obj["order"] = [where[id(w)] for w in lone.weights]
+        self.built = True
+
+    @property
+    def lone(self):
+        return self._lone.obj
+
+    @property
+    def state(self) -> tuple:
+        return self._box.obj["state"]
+
+    @property
+    def slots(self) -> list:
+        return self._box.obj["slots"]
+
+    def place(self, state, slots) -> None:
+        """Hold ``state`` for the copies ``slots``; a copy that leaves the program keeps its
+        weights as they were."""
+        box = self._box.obj
+        gone = [c for c in box["slots"] if c not in slots and c not in box["retired"]]
+        box["retired"].update(self._weights(gone))
+        box["state"] = (list(state[0]), list(state[1]))
+        box["slots"] = list(slots)
+
+    def call(self, x, training=None):
+        return self.logits(x)
+
+    def logits(self, x) -> np.ndarray:
+        """``(n, C, K)`` float32 logits of every copy on its rows ``x[:, c]`` (inference; 0
+        for a copy out of the program)."""
+        x = np.asarray(x, dtype=np.float32)
+        slots, n = self.slots, x.shape[0]
+        rows = _bucket(n)
+        part = x[:, slots]
+        if rows > n:
+            part = np.concatenate([part, np.zeros((rows - n, *part.shape[1:]), part.dtype)])
+        out = np.asarray(_forward_fn(self)(self.state[0], self.state[1], part))[:n]
+        if len(slots) == self.copies and slots == sorted(slots):
+            return out
+        full = np.zeros((n, self.copies, *out.shape[2:]), dtype=out.dtype)
+        full[:, slots] = out
+        return full
+
+    def _weights(self, wanted) -> dict:
+        host = ([np.asarray(v) for v in self.state[0]], [np.asarray(v) for v in self.state[1]])
+        slot = {c: i for i, c in enumerate(self.slots)}
+        order = self._box.obj["order"]
+        return {c: [host[k][i][slot[c]].copy() for k, i in order] for c in wanted}
+
+    def copy_weights(self, wanted) -> dict:
+        """``{c: weights}`` in the lone model's ``get_weights()`` order."""
+        retired = self._box.obj["retired"]
+        found = self._weights([c for c in wanted if c not in retired])
+        return {c: found[c] if c in found else [w.copy() for w in retired[c]] for c in wanted}
+
+
+def _put(array):
+    """A numpy array onto the device (``jnp.asarray`` compiles a small program per shape)."""
+    import jax
+
+    return jax.device_put(np.asarray(array))
+
+
+def _stack(variable, copies: int):
+    """``copies`` copies of a variable's value along a new leading axis (on the host: no
+    compilation)."""
+
+    value = np.asarray(variable.value)
+    return _put(np.broadcast_to(value, (copies, *value.shape)).copy())
+
+
+def _architecture(model_fn, lone) -> tuple:
+    """What a compiled function depends on in the lone model: the builder (a function, by
+    identity: every fold of a comparison calls the same one), the model's class and its
+    variables' shapes."""
+    try:
+        hash(model_fn)
+        name = model_fn
+    except TypeError:  # an unhashable callable: by identity
+        name = (type(model_fn).__qualname__, id(model_fn))
+    shapes = tuple((tuple(v.shape), str(v.dtype), bool(v.trainable)) for v in lone.variables)
+    return (name, shapes, type(lone).__qualname__)
+
+
+def vectorise(model_fn, lone, copies: int, sample) -> tuple:
+    """``(Stacked, None)``, or ``(None, reason)`` when the lone model cannot be traced under
+    ``jax.vmap`` (Python control flow on values, a host callback, outputs that are not one
+    array...)."""
+    import jax
+
+    _enable_cache()
+    try:
+        model = Stacked(lone, copies, _architecture(model_fn, lone))
+        x = jax.numpy.asarray(sample)
+        probed = ("probed", model.key, copies, x.shape[2:])
+        if probed in _FUNCTIONS:  # this architecture traced before: no need to trace again
+            return model, None
+        grad = _probe_fn(model)
+        jax.eval_shape(grad, model.state[0], model.state[1], x)
+        out = jax.eval_shape(_forward_fn(model), model.state[0], model.state[1], x)
+        if not hasattr(out, "shape") or out.shape[:2] != x.shape[:2]:
+            raise ValueError(f"output {out}")
+        _remember(probed, True)
+    except Exception as exc:
+        return None, _reason(exc)
+    return model, None
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the innermost error's type and first line (Keras wraps a layer's error)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[0][:160]}" if lines else type(exc).__name__
+
+
+def _apply(lone, tv, ntv, x, training):
+    """The lone model on one copy's variables: ``(logits, non_trainable, regularisation)``."""
+    import jax.numpy as jnp
+
+    kwargs = {"training": training} if getattr(lone, "_call_has_training_arg", True) else {}
+    out, ntv, losses = lone.stateless_call(tv, ntv, x, return_losses=True, **kwargs)
+    reg = sum((jnp.sum(v) for v in losses), jnp.zeros((), "float32"))
+    return out, ntv, reg
+
+
+def _convolves(lone) -> bool:
+    """Whether the model has a convolution: vectorised over copies, a convolution with
+    per-copy kernels becomes a grouped convolution, which XLA runs slowly on CPUs."""
+    import jax
+
+    if jax.default_backend() != "cpu":
+        return False
+    return any("Conv" in type(layer).__name__ for layer in lone._flatten_layers())
+
+
+def _vmapped(lone, training):
+    """The lone model over the copies: ``(tv, ntv, x (B, C, ...)) -> (out (B, C, K), ntv,
+    regularisation)``; ``jax.vmap`` (one batched computation), or ``jax.lax.map`` (the copies
+    one after the other inside the compiled program) for a convolutional model on CPU."""
+    import jax
+    import jax.numpy as jnp
+
+    def one(t, n, xc):
+        return _apply(lone, t, n, xc, training)
+
+    if _convolves(lone):
+
+        def run(tv, ntv, x):
+            xs = jax.tree_util.tree_map(lambda a: jnp.swapaxes(a, 0, 1), x)
+            out, ntv, reg = jax.lax.map(lambda args: one(*args), (tv, ntv, xs))
+            return jnp.swapaxes(out, 0, 1), ntv, jnp.sum(reg)
+
+        return run
+
+    def run(tv, ntv, x):  # x: (B, C, ...) pytree; returns (B, C, K)
+        out, ntv, reg = jax.vmap(one, in_axes=(0, 0, 1))(tv, ntv, x)
+        return jnp.swapaxes(out, 0, 1), ntv, jnp.sum(reg)
+
+    return run
+
+
+_FUNCTIONS: dict = {}  # key -> compiled function (insertion order: oldest first)
+_KEEP = 64
+
+
+def _remember(key, fn):
+    """Keep ``fn`` under ``key``, forgetting the oldest beyond :data:`_KEEP` (a function holds
+    its lone model and loss)."""
+    _FUNCTIONS[key] = fn
+    while len(_FUNCTIONS) > _KEEP:
+        del _FUNCTIONS[next(iter(_FUNCTIONS))]
+    return fn
+
+
+def _forward_fn(model: Stacked):
+    """The compiled inference of ``model``: ``(tv, ntv, x) -> (B, C, K)`` float32 logits."""
+    import jax
+
+    key = ("forward", model.key)
+    if key not in _FUNCTIONS:
+        run = _vmapped(model.lone, False)
+        _remember(key, jax.jit(lambda tv, ntv, x: run(tv, ntv, x)[0]))
+    return _FUNCTIONS[key]
+
+
+def _probe_fn(model: Stacked):
+    """A gradient of the stacked model's outputs (to check that it traces under vmap)."""
+    import jax
+    import jax.numpy as jnp
+
+    run = _vmapped(model.lone, True)
+
+    def loss(tv, ntv, x):
+        out, _, reg = run(tv, ntv, x)
+        return jnp.sum(out.astype("float32")) + reg
+
+    return jax.grad(loss)
+
+
+# --------------------------------------------------------------------------------------------
+# the compiled fit
+# --------------------------------------------------------------------------------------------
+
+
+def _bucket(n: int, fine: int = 8) -> int:
+    """``n`` rounded up to a coarse grid (``fine`` steps per power of two): shapes of
+    neighbouring folds fall in one bucket and share one compilation."""
+    if n <= fine:
+        return max(int(n), 1)
+    grid = 2 ** max(0, math.floor(math.log2(n)) - int(math.log2(fine)))
+    return int(math.ceil(n / grid) * grid)
+
+
+def _lifted(loss) -> tuple:
+    """``(names, values)`` of the per-copy constants of ``loss`` passed as arguments."""
+    names = _LIFTED.get(type(loss).__name__, ())
+    names = tuple(n for n in names if isinstance(getattr(loss, n, None), np.ndarray))
+    return names, [np.asarray(getattr(loss, n)) for n in names]
+
+
+def _loss_key(loss, names) -> tuple:
+    """What a compiled function depends on in the loss: its type, its flags and (for a loss
+    whose constants are not passed as arguments) the object itself."""
+    flags = repr(sorted(getattr(loss, "_use", {}).items()))
+    base = (type(loss).__module__, type(loss).__qualname__, flags, names)
+    if names:
+        shape = tuple(np.shape(getattr(loss, n)) for n in names)
+        return (*base, getattr(loss, "n_classes", None), shape)
+    return (*base, id(loss))
+
+
+class _Swap:
+    """Sets the loss's constants to the traced arguments while the loss is traced."""
+
+    def __init__(self, loss, names, values):
+        self.loss, self.names, self.values = loss, names, values
+
+    def __enter__(self):
+        self.saved = [getattr(self.loss, n) for n in self.names]
+        for n, v in zip(self.names, self.values, strict=True):
+            object.__setattr__(self.loss, n, v)
+
+    def __exit__(self, *exc):
+        for n, v in zip(self.names, self.saved, strict=True):
+            object.__setattr__(self.loss, n, v)
+
+
+@dataclass
+class _Group:
+    """Copies trained with one batch size: slots ``[start, stop)`` of the packed state."""
+
+    start: int
+    stop: int
+    batch: int
+
+
+@dataclass
+class _Layout:
+    """Which copies the compiled program trains, in which slots, in which batch groups."""
+
+    slots: list  # slot -> copy
+    groups: list = field(default_factory=list)
+
+    def shape_key(self) -> tuple:
+        return tuple((g.stop - g.start, g.batch) for g in self.groups)
+
+
+_COMPILE_S = [3.0]  # seconds a new epoch program costs here: trace + compile (largest seen)
+
+
+def _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim) -> tuple:
+    """What an epoch program depends on."""
+    return (
+        "epoch",
+        model.key,
+        type(optimizer).__qualname__,
+        repr(sorted((k, v) for k, v in optimizer.get_config().items() if k != "name")),
+        _loss_key(loss, names),
+        layout.shape_key(),
+        steps,
+        y_ndim,
+    )
+
+
+def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: int, y_ndim):
+    """The compiled epoch: ``(tv, ntv, ov, store, labels, consts, index, weight, live) ->
+    (tv, ntv, ov, losses)``; ``index`` / ``weight`` ``(steps, sum B_g)`` per group
+    concatenated, ``live`` ``(C,)`` which slots still train."""
+    import jax
+    import jax.numpy as jnp
+
+    key = _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim)
+    if key in _FUNCTIONS:
+        return _FUNCTIONS[key]
+    lone = model.lone
+    run = _vmapped(lone, True)
+    c = layout.groups[-1].stop
+    per_copy = [v.ndim >= 1 and v.shape[0] == c for v in optimizer.variables]
+    groups = list(layout.groups)
+
+    def group_loss(tv, ntv, store, labels, consts, idx, w, g):
+        sl = slice(g.start, g.stop)
+        t = [v[sl] for v in tv]
+        n = [v[sl] for v in ntv]
+        x = jax.tree_util.tree_map(lambda s: s[idx], store)  # (B_g, C_g, ...)
+        y = labels[idx]
+        out, n, reg = run(t, n, x)
+        wb = jnp.reshape(w, w.shape + (1,) * (y.ndim - 2))
+        y_true = jnp.stack([y, jnp.broadcast_to(wb, y.shape)], axis=-1)
+        with _Swap(loss, names, [v[sl] for v in consts]):
+            value = loss(y_true, out)
+        return value + reg, n
+
+    def step(carry, inputs):
+        tv, ntv, ov, store, labels, consts, live = carry
+        index, weight = inputs
+
+        def total(tv):
+            value, new_n, at = jnp.zeros((), "float32"), [], 0
+            for g in groups:
+                size = g.stop - g.start
+                idx = index[at : at + size * g.batch].reshape(g.batch, size)
+                w = weight[at : at + size * g.batch].reshape(g.batch, size)
+                at += size * g.batch
+                part, n = group_loss(tv, ntv, store, labels, consts, idx, w, g)
+                value = value + part
+                new_n.append(n)
+            merged = [jnp.concatenate(parts, axis=0) for parts in zip(*new_n, strict=True)]
+            return value, merged
+
+        (value, new_ntv), grads = jax.value_and_grad(total, has_aux=True)(tv)
+        new_tv, new_ov = optimizer.stateless_apply(ov, grads, tv)
+
+        def keep(new, old):
+            mask = jnp.reshape(live, (c,) + (1,) * (new.ndim - 1))
+            return jnp.where(mask, new, old)
+
+        tv = [keep(a, b) for a, b in zip(new_tv, tv, strict=True)]
+        ntv = [keep(a, b) for a, b in zip(new_ntv, ntv, strict=True)]
+        ov = [keep(a, b) if p else a for a, b, p in zip(new_ov, ov, per_copy, strict=True)]
+        return (tv, ntv, ov, store, labels, consts, live), value
+
+    def epoch(tv, ntv, ov, store, labels, consts, index, weight, live):
+        # index / weight: (steps, sum_g B_g * C_g), batch-major within each group
+        carry = (tv, ntv, ov, store, labels, consts, live)
+        carry, values = jax.lax.scan(step, carry, (index, weight))
+        return carry[0], carry[1], carry[2], values
+
+    return _remember(key, jax.jit(epoch))
+
+
+def _plan_layout(sizes: dict, steps: int, split: bool) -> _Layout:
+    """Slots ordered by batch size (largest first), a new group where the batch halves (one
+    group, the copies in order, when the loss's constants cannot be split); ``sizes``: rows
+    per copy."""
+    batch = {c: max(1, math.ceil(n / steps)) for c, n in sizes.items()}
+    if not split:  # the loss holds every copy's constants in the copies' order: keep it
+        return _Layout(sorted(sizes), [_Group(0, len(sizes), _bucket(max(batch.values())))])
+    order = sorted(sizes, key=lambda c: -batch[c])
+    groups: list = []
+    for i, c in enumerate(order):
+        b = _bucket(batch[c])
+        if groups and (not split or b * 2 > groups[-1].batch):
+            groups[-1].stop = i + 1
+        else:
+            groups.append(_Group(i, i + 1, b))
+    return _Layout(order, groups)
+
+
+def _fits(layout: _Layout, sizes: dict, steps: int) -> bool:
+    """Whether every copy's batch fits its group's."""
+    return all(
+        math.ceil(sizes[c] / steps) <= g.batch
+        for g in layout.groups
+        for c in layout.slots[g.start : g.stop]
+    )
+
+
+def _arrays(rows, layout: _Layout, draws: list):
+    """``(index, weight)`` of one epoch: ``(steps, sum_g B_g C_g)`` int32 / float32, each
+    group's ``(B_g, C_g)`` block flattened row-major."""
+
+    idx_parts, w_parts = [], []
+    for g in layout.groups:
+        copies = layout.slots[g.start : g.stop]
+        index, scaled = rows.plan([draws[c] for c in copies], g.batch)
+        idx_parts.append(index.reshape(rows.steps, -1))
+        w_parts.append(scaled.reshape(rows.steps, -1))
+    # numpy: the compiled call moves them (cheaper than a device_put each)
+    index = np.concatenate(idx_parts, axis=1).astype(np.int32)
+    weight = np.concatenate(w_parts, axis=1).astype(np.float32)
+    return index, weight
+
+
+def _retired(callbacks, copies: int) -> set:
+    """Copies whose training is over: early-stopped by a :class:`CopyMonitor` (and their refit
+    partners), snapshot taken by :class:`Snapshots`."""
+    done = set()
+    for cb in callbacks:
+        stopped = getattr(cb, "stopped", None)
+        if stopped is not None and hasattr(cb, "copies"):
+            for m, s in enumerate(stopped):
+                if s is not None:
+                    done.add(cb.copies[m])
+                    if m in getattr(cb, "partners", {}):
+                        done.add(cb.partners[m])
+        weights = getattr(cb, "weights", None)
+        if isinstance(weights, dict) and hasattr(cb, "epochs"):
+            done.update(weights)
+    return {c for c in done if 0 <= c < copies}
+
+
+class _Run:
+    """The state of one compiled fit: which copies sit in which slots of the program."""
+
+    def __init__(self, net, rows, optimizer, loss):
+
+        self.rows, self.model = rows, net.model
+        self.optimizer, self.loss = optimizer, loss
+        self.names, self.consts_full = _lifted(loss)
+        n = rows.store.shape[0]
+        pad = _bucket(n) - n
+        store = np.asarray(rows.store, dtype=np.float32)
+        labels = np.asarray(rows.labels, dtype=np.float32)
+        if pad:
+            store = np.concatenate([store, np.zeros((pad, *store.shape[1:]), store.dtype)])
+            labels = np.concatenate([labels, np.zeros((pad, *labels.shape[1:]), labels.dtype)])
+        self.store, self.labels = _put(store), _put(labels)
+        self.y_ndim = labels.ndim
+        self.layout = None
+        self.ov = None
+        self.seconds: list = []  # wall seconds of each epoch call
+        self.new, self.compiling = False, None
+
+    def pack(self, slots: list, sizes: dict) -> None:
+        """Lay out ``slots`` (the copies still training) for batches of ``sizes`` rows; the
+        program's state gathered on the host (no compilation for the shuffle)."""
+
+        model = self.model
+        previous = model.slots
+        layout = _plan_layout({c: sizes[c] for c in slots}, self.rows.steps, bool(self.names))
+        where = np.asarray([previous.index(c) for c in layout.slots])
+        state = tuple([_put(np.asarray(v)[where]) for v in part] for part in model.state)
+        model.place(state, layout.slots)
+        self.consts = [_put(v[layout.slots]) for v in self.consts_full]
+        c, old_c = len(layout.slots), len(previous)
+        if self.ov is None:
+            self.opt = self.optimizer
+            self.opt.build(model.stacked)
+            self.ov = [v.value for v in self.opt.variables]
+            old_c = model.copies
+        if c != old_c:
+            self.opt = self._rebuild(c)
+        self.ov = [
+            _put(np.asarray(v)[where]) if v.ndim >= 1 and v.shape[0] == old_c else v
+            for v in self.ov
+        ]
+        self.layout = layout
+        self.new_program = (
+            _epoch_key(model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim)
+            not in _FUNCTIONS
+        )
+        self.fn = _epoch_fn(
+            model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
+        )
+        self.new = self.new_program  # the next call compiles (or reads the disk cache)
+
+    def _rebuild(self, c: int):
+        """An optimizer of the same configuration built for ``c`` copies (its variables then
+        replaced by the survivors' values)."""
+        opt = self.optimizer.__class__.from_config(self.optimizer.get_config())
+        opt.build(
+            [
+                keras.Variable(np.zeros((c, *v.shape[1:]), dtype=v.dtype), trainable=True)
+                for v in self.model.stacked
+            ]
+        )
+        if len(opt.variables) != len(self.ov):
+            raise RuntimeError("the optimizer's variables changed when its copies were re-packed")
+        return opt
+
+    def worth_repacking(self, live: list, sizes: dict) -> bool:
+        """Whether leaving the stopped copies out pays for a new program: at most half the
+        slots still train, and ten epochs at the saving outweigh its compilation (none when
+        this process holds the program already)."""
+        if len(live) > len(self.layout.slots) // 2 or not self.names or len(self.seconds) < 2:
+            return False
+        layout = _plan_layout({c: sizes[c] for c in live}, self.rows.steps, True)
+        key = _epoch_key(
+            self.model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
+        )
+        cost = 0.0 if key in _FUNCTIONS else _COMPILE_S[0]
+        steady = float(np.median(self.seconds[1:]))
+        return 10 * steady * (1 - len(live) / len(self.layout.slots)) > cost
+
+    def epoch(self, e: int, retired: set) -> None:
+        """Train epoch ``e`` (from 1); copies in ``retired`` are frozen (left out of the
+        program once that pays)."""
+        draws = self.rows.draws(e)
+        sizes = {c: r.size for c, (r, _) in enumerate(draws)}
+        if self.layout is None:
+            self.pack(list(range(len(draws))), sizes)
+        live = [c for c in self.layout.slots if c not in retired]
+        if len(live) < len(self.layout.slots) and self.worth_repacking(live, sizes):
+            self.pack(live, sizes)
+        elif not _fits(self.layout, sizes, self.rows.steps):  # a redrawn copy grew
+            self.pack(list(self.layout.slots), sizes)
+        index, weight = _arrays(self.rows, self.layout, draws)
+        mask = np.asarray([c not in retired for c in self.layout.slots])
+        start = time.perf_counter()
+        tv, ntv = self.model.state
+        tv, ntv, self.ov, losses = self.fn(
+            tv, ntv, self.ov, self.store, self.labels, self.consts, index, weight, mask
+        )
+        self.model.place((tv, ntv), self.layout.slots)
+        losses.block_until_ready()
+        took = time.perf_counter() - start
+        self.seconds.append(took)
+        if self.new:  # this call compiled the program: its excess over later calls
+            self.compiling, self.new = took, False
+        elif self.compiling is not None and len(self.seconds) >= 3:
+            steady = float(np.median(self.seconds[-2:]))
+            _COMPILE_S[0] = max(_COMPILE_S[0], self.compiling - steady)
+            self.compiling = None
+
+
+def fit(net, rows, epochs: int, callbacks) -> float:
+    """Train the :class:`Stacked` ``net`` on ``rows`` (:class:`~._packing.PackedRows`) for at
+    most ``epochs`` epochs, one compiled call per epoch; the callbacks run between epochs as
+    in a Keras fit. Returns the wall seconds."""
+    start = time.perf_counter()
+    model = net.model
+    run = _Run(net, rows, model.optimizer, model.loss)
+    callbacks = list(callbacks)
+    model.stop_training = False
+    for cb in callbacks:
+        cb.set_model(model)
+        cb.on_train_begin()
+    for e in range(1, int(epochs) + 1):
+        retired = _retired(callbacks, net.copies)
+        if len(retired) == net.copies:
+            break
+        for cb in callbacks:
+            cb.on_epoch_begin(e - 1)
+        run.epoch(e, retired)
+        for cb in callbacks:
+            cb.on_epoch_end(e - 1, {})
+        if model.stop_training:
+            break
+    for cb in callbacks:
+        cb.on_train_end()
+    return time.perf_counter() - start
+
+
+__all__: list[Any] = ["Stacked", "cache_dir", "enabled", "fit", "vectorise"]
