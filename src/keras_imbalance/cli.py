@@ -22,6 +22,7 @@ line and exit with 2, before any work starts. Warnings print as one plain line e
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -424,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_jobs,
         default=None,
         metavar="N",
-        help="folds trained at once (default 2; at most the number of CPUs, and what the free "
+        help="folds trained at once (default 1 on the jax backend, 2 on others; at most the number of CPUs, and what the free "
         "memory holds)",
     )
     _add_random_state(p)
@@ -450,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("KERAS_BACKEND", "torch")
+    # compare's compiled fold runs on jax (installed with the package); torch where it is not
+    os.environ.setdefault("KERAS_BACKEND", "jax" if importlib.util.find_spec("jax") else "torch")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -21,7 +21,8 @@ from keras_imbalance._cli._progress import Progress
 from keras_imbalance._cli._source import Source, flags_for, is_folder, outside, read_source
 from keras_imbalance._outputs import Output
 
-DEFAULT_JOBS = 2
+DEFAULT_JOBS = {"jax": 1, "torch": 2}  # jax: the compiled fold in this process is faster than
+# two workers that each import Keras and trace its programs again (docs/benchmarks.md)
 WORKER_BYTES = 600e6
 WORKER_IDLE_SECONDS = 10  # a worker process with nothing to do exits after this  # a worker process with Keras and torch loaded, before any data
 
@@ -144,8 +145,8 @@ def cap_jobs(jobs: int | None) -> int:
     """``--jobs`` at most the CPUs of this machine (more only share them, and each worker holds
     a copy of the data and of Keras)."""
     cpus = cpu_count()
-    if jobs is None:  # the default: 2, or 1 on a machine with one CPU
-        return min(DEFAULT_JOBS, cpus)
+    if jobs is None:  # the default: 1 on jax, else 2 (1 on a machine with one CPU)
+        return min(DEFAULT_JOBS.get(os.environ.get("KERAS_BACKEND", ""), 2), cpus)
     if jobs > cpus:
         print(
             f"keras-imbalance compare: --jobs {jobs} is more than the {cpus} CPUs here: "
