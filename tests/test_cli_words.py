@@ -169,7 +169,7 @@ def test_the_time_estimate_by_hand(monkeypatch):
     ]
 
 
-def test_reference_rows_are_not_counted_as_model_folds():
+def test_reference_and_ensemble_rows_are_not_counted_as_model_folds():
     import io
 
     from rich.console import Console
@@ -183,6 +183,8 @@ def test_reference_rows_are_not_counted_as_model_folds():
         progress(1, 4, {"model": "mlp", "strategy": "none", "repeat": 0, "fold": 0})
         for fold in (0, 1):
             progress(2, 4, {"model": "reference:logistic", "reference": True, "fold": fold})
+        joint = {"model": "linear+mlp", "strategy": "ensemble", "members": ["mlp:none"]}
+        progress(3, 4, {**joint, "repeat": 0, "fold": 0})
         progress(4, 4, {"model": "mlp", "strategy": "none", "repeat": 0, "fold": 1})
     done = [line for line in out.getvalue().splitlines() if " done: " in line]
     assert [line.split(" done: ")[1][:17] for line in done] == [

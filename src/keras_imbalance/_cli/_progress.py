@@ -63,8 +63,8 @@ class Progress:
             self.bar.update(
                 self.task, completed=done, total=total, count=f"{done}/{total}", what=what
             )
-        if row.get("reference"):  # a classical reference row: no model fold to train
-            return
+        if row.get("reference") or row.get("members"):
+            return  # a classical reference row or an ensemble's average: no model fold trained
         group = (row.get("model", ""), row.get("repeat", 0), row.get("fold", 0))
         new = group not in self.groups
         self.groups[group] = self.groups.get(group, 0) + 1
