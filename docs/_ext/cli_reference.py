@@ -28,6 +28,14 @@ def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     return parser._get_formatter()._expand_help(action)
 
 
+def _plain(text: str) -> str:
+    """Help text as plain words in reST: its markup characters escaped (``*_id`` is a
+    pattern, not the start of an emphasis)."""
+    for char in ("\\", "*", "`", "|", "_"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _literal(text: str) -> str:
     return "``" + text.replace("`", "'") + "``"
 
@@ -53,7 +61,7 @@ def _option_lines(parser: argparse.ArgumentParser) -> list[str]:
             facts.append("one of " + ", ".join(_literal(str(c)) for c in action.choices))
         if action.required and action.option_strings:
             facts.append("required")
-        text = _help(parser, action)
+        text = _plain(_help(parser, action))
         shown = action.nargs != 0 and action.default not in (None, argparse.SUPPRESS)
         if shown and "default" not in text:
             facts.append("default " + _literal(str(action.default)))
@@ -78,7 +86,7 @@ class CliReference(SphinxDirective):
         lines += _option_lines(parser)  # options of the program itself (--version ...)
         for name, help_text, sub in _subparsers(parser):
             title = f"{parser.prog} {name}"
-            lines += [title, "-" * len(title), "", help_text.rstrip(".") + ".", ""]
+            lines += [title, "-" * len(title), "", _plain(help_text.rstrip(".")) + ".", ""]
             lines += [".. code-block:: text", ""]
             lines += ["   " + line for line in sub.format_usage().splitlines()]
             lines += [""]
