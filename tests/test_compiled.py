@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from keras_imbalance.comparison import (  # noqa: E402
-    STRATEGIES,
+    KINDS,
     TrainingSettings,
     _compiled,
     _fold,
@@ -31,6 +31,7 @@ from keras_imbalance.comparison import (  # noqa: E402
 from keras_imbalance.comparison._strategies import LossSpec  # noqa: E402
 from test_packing import EXACT, _lone, _three_classes, assert_copies_match  # noqa: E402
 
+STRATEGIES = KINDS["multiclass"].strategies  # the registry of one class per row
 HAS_JAX = importlib.util.find_spec("jax") is not None
 
 
@@ -108,7 +109,7 @@ def test_a_loss_holding_every_copys_constants_keeps_the_copies_in_order(monkeypa
     # multi-label: the packed binary loss keeps its per-copy tables inside (not passed to the
     # program), so the copies stay in their order in one group; copies of different sizes
     # (ml_ros, mlsmote add rows) would otherwise be re-ordered by batch size
-    from keras_imbalance.comparison._multilabel import (
+    from keras_imbalance.comparison.kinds.multilabel import (
         MULTILABEL_STRATEGIES,
         MultilabelTarget,
         rarest_label,

@@ -19,7 +19,7 @@ import keras_imbalance as ki
 from keras_imbalance import losses
 from keras_imbalance.comparison import (
     DEFAULT_MODELS,
-    STRATEGIES,
+    KINDS,
     TrainingSettings,
     _compare,
     _fold,
@@ -27,6 +27,8 @@ from keras_imbalance.comparison import (
     compare,
     linear_model,
 )
+
+STRATEGIES = KINDS["multiclass"].strategies  # the registry of one class per row
 
 
 def _three_classes(seed=0):
