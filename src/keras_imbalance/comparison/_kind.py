@@ -24,6 +24,7 @@ one module in :mod:`keras_imbalance.comparison.kinds` defining a :class:`Kind` s
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 import numpy as np
@@ -54,7 +55,7 @@ class FoldTarget(Protocol):
         ``scores`` and ``_all_scores`` for the ensemble and the curves)."""
 
 
-class Kind:
+class Kind(ABC):
     """One kind of target (see the module docstring); subclasses fill in the vocabulary and
     override the methods whose default does not fit."""
 
@@ -82,17 +83,17 @@ class Kind:
         """``(x as an array or checked table, its table spec or None)``."""
         return _data.features(x)
 
+    @abstractmethod
     def read(self, y, xa) -> tuple[np.ndarray, list[str]]:
         """``(labels, names)``: ``y`` checked against ``xa`` as this kind's labels."""
-        raise NotImplementedError
 
+    @abstractmethod
     def strata(self, labels, names) -> tuple[np.ndarray, list[str], dict]:
         """``(an int stratum per row, the strata's names, extra facts)``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def counts(self, labels, names) -> np.ndarray:
         """What the config stores as ``class_counts``."""
-        raise NotImplementedError
 
     def models(self, model_fn) -> dict:
         """``{name: builder}`` (checked)."""
@@ -127,12 +128,13 @@ class Kind:
         """``{strategy: reason}`` for strategies the data cannot run (none by default)."""
         return {}
 
+    @abstractmethod
     def target(self, labels, names, strata, facts, settings) -> FoldTarget:
-        raise NotImplementedError
+        """The fold-side :class:`FoldTarget` of these labels."""
 
+    @abstractmethod
     def collector(self, members, label, target, settings, seeds):
-        """The ensemble's collector of ``members`` (None: the kind has no ensemble)."""
-        raise NotImplementedError
+        """The ensemble's collector of ``members``."""
 
     def config_extra(self, names, facts) -> dict:
         """What the kind adds to the results file's config (nothing by default)."""
