@@ -86,6 +86,22 @@ def test_random_state_above_2_to_the_32_names_the_flag(capsys):
         assert str(2**40) in err
 
 
+@pytest.mark.parametrize(
+    "flag, value, words",
+    [
+        ("--repeats", "1000000", "a number of repeats from 1 to 50"),
+        ("--epochs", "1000000000", "a number of epochs from 1 to 10000"),
+    ],
+)
+def test_run_length_flags_have_an_upper_bound(capsys, flag, value, words):
+    # before the bound, `compare --repeats 1000000` planned 5 million folds and ran on and on
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "ecoli3", flag, value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: expected {words}, got {value}" in err
+
+
 def test_repeated_target_empty_strategies_and_a_cost_twice(table, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["inspect", str(table), "--target", "y,y"]) == 2

@@ -269,16 +269,19 @@ def _add_force(p, what: str) -> None:
     )
 
 
-#: compare's whole-number options: (flag, lowest, default, what it counts, help)
+#: compare's whole-number options: (flag, lowest, highest, default, what it counts, help);
+#: the highest keeps a run on a 2-core machine finite (every repeat x fold keeps its row
+#: indices, and every epoch of every copy is trained)
 COUNTS = (
-    ("--cv", 2, 5, "a number of folds",
+    ("--cv", 2, None, 5, "a number of folds",
      "stratified cross-validation folds (default 5; at most the rows of the largest class)"),
-    ("--repeats", 1, 1, "a number of repeats",
-     "repeat the cross-validation with other splits (default 1; more repeats give tighter "
-     "intervals)"),
-    ("--epochs", 1, 100, "a number of epochs",
-     "most training epochs per model (default 100; early stopping usually ends sooner)"),
-    ("--top", 1, 10, "a number of rows", "leaderboard rows to print (default 10)"),
+    ("--repeats", 1, 50, 1, "a number of repeats",
+     "repeat the cross-validation with other splits (default 1, at most 50; more repeats give "
+     "tighter intervals)"),
+    ("--epochs", 1, 10_000, 100, "a number of epochs",
+     "most training epochs per model (default 100, at most 10000; early stopping usually "
+     "ends sooner)"),
+    ("--top", 1, None, 10, "a number of rows", "leaderboard rows to print (default 10)"),
 )  # fmt: skip
 DATA_HELP = (
     "CSV or Parquet file, a directory of Parquet files (only the label column is read), a "
@@ -395,8 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated, e.g. none,balanced,smote (default: the standard ones); known: "
         f"{', '.join(_names.STRATEGIES)}",
     )
-    for flag, low, default, what, text in COUNTS:
-        p.add_argument(flag, type=_whole(low, what=what), default=default, metavar="N", help=text)
+    for flag, low, high, default, what, text in COUNTS:
+        p.add_argument(flag, type=_whole(low, high, what), default=default, metavar="N", help=text)
     p.add_argument(
         "--metric",
         default=None,
