@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keras_imbalance.sampling._inputs import _prepare, _tree_map, renamed_seed
+from keras_imbalance.sampling._plan import _shard
 
 
 def balanced_tf_dataset(
@@ -32,6 +33,10 @@ def balanced_tf_dataset(
     partial batch fits the signature. Batches are built in Python (``from_generator``) and
     prefetched. ``seed`` is the deprecated name of ``random_state`` (a DeprecationWarning).
 
+    ``balanced_tf_dataset.from_parquet(path, target=COL, ...)`` reads Parquet files as
+    :meth:`BalancedBatches.from_parquet` does (only the label column in memory), and a
+    ``np.memmap`` ``x`` is read in place, never copied.
+
     Returns
     -------
     tf.data.Dataset
@@ -46,8 +51,6 @@ def balanced_tf_dataset(
     [6, 6, 6]
     """
     random_state = renamed_seed(random_state, seed, "balanced_tf_dataset")
-    import tensorflow as tf
-
     source, plan = _prepare(
         x,
         y,
@@ -61,18 +64,84 @@ def balanced_tf_dataset(
         replacement=replacement,
         mode=mode,
     )
+    return _dataset(source, plan)
+
+
+def _dataset(source: Any, plan: Any, shard: tuple[int, int] = (0, 1)):
+    """The ``tf.data.Dataset`` whose k-th iteration yields the batches of epoch k of ``plan``."""
+    import tensorflow as tf
+
     state = {"epoch": 0}
+
+    def batch(epoch, i):
+        draws = plan.draws(epoch, i)
+        return source.batch(_shard(draws, *shard) if shard[1] > 1 else draws)
 
     def generate():
         epoch, state["epoch"] = state["epoch"], state["epoch"] + 1
         for i in range(plan.num_batches):
-            yield source.batch(plan.draws(epoch, i))
-
-    first = source.batch(plan.draws(0, 0))
+            yield batch(epoch, i)
 
     def spec(arr):
         return tf.TensorSpec(shape=(None,) + arr.shape[1:], dtype=tf.as_dtype(arr.dtype))
 
-    signature = tuple(_tree_map(spec, part) for part in first)
+    signature = tuple(_tree_map(spec, part) for part in batch(0, 0))
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _from_parquet(
+    path: Any,
+    *,
+    target: str,
+    batch_size: int = 256,
+    random_state: int | None = 0,
+    **kwargs: Any,
+):
+    """Balanced batches read from Parquet files as a ``tf.data.Dataset`` (needs tensorflow).
+
+    Called as ``balanced_tf_dataset.from_parquet``. The arguments and the reads are those of
+    :meth:`BalancedBatches.from_parquet` (only the label column is held in memory; features
+    are decoded a row group at a time into a bounded cache, or once into ``spill=``), and the
+    k-th iteration over the dataset yields exactly the batches of epoch k of
+    ``BalancedBatches.from_parquet(path, target=target, ...)`` with the same arguments.
+
+    Parameters
+    ----------
+    path : str, path or pyarrow.dataset.FileSystemDataset
+        A Parquet file, a directory of Parquet files or a pyarrow dataset of Parquet files.
+    target : str
+        The label column.
+    batch_size : int, default=256
+    random_state : int, default=0
+    **kwargs
+        ``features``, ``sample_weight`` (column names), ``cache_bytes``, ``spill``,
+        ``strategy``, ``epoch_size``, ``replacement``, ``shard``... as for
+        :meth:`BalancedBatches.from_parquet`.
+
+    Returns
+    -------
+    tf.data.Dataset
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "rows.parquet"
+    >>> pd.DataFrame({"a": np.arange(1000.0), "label": np.arange(1000) < 50}).to_parquet(file)
+    >>> ds = balanced_tf_dataset.from_parquet(file, target="label", batch_size=100)
+    >>> labels = np.concatenate([b[1].numpy() for b in ds])
+    >>> labels.size, float(labels.mean())
+    (1900, 0.5)
+    """
+    from keras_imbalance.sampling._keras import BalancedBatches
+
+    batches = BalancedBatches.from_parquet(
+        path, target=target, batch_size=batch_size, random_state=random_state, **kwargs
+    )
+    return _dataset(batches._source, batches._plan, batches.shard)
+
+
+_from_parquet.__name__ = "from_parquet"
+_from_parquet.__qualname__ = "balanced_tf_dataset.from_parquet"
+balanced_tf_dataset.from_parquet = _from_parquet
