@@ -1,6 +1,7 @@
 """The names a user types: strategies, metrics, weight strategies, resampling methods.
 
-Standard library only, so that the command line parses and checks its flags (and prints
+Standard library only (the resampling methods come from their own standard-library table,
+``resampling._methods``), so that the command line parses and checks its flags (and prints
 ``--help``) without importing numpy, scikit-learn or Keras. The engine's registries
 (``comparison.STRATEGIES``, ``comparison.METRICS``, ``weights.WEIGHT_STRATEGIES``,
 ``resampling.METHODS``, ...) hold the behaviour behind each name; ``tests/test_cli_names.py``
@@ -10,20 +11,13 @@ engine without being added here (or the reverse) fails the test suite.
 
 from __future__ import annotations
 
+from keras_imbalance.resampling._methods import METHODS
+
 #: Class-weight strategies (``weights.WEIGHT_STRATEGIES``; ``weights --strategy``).
 WEIGHT_STRATEGIES = ("balanced", "reference", "sqrt", "log", "log_mu", "effective_number")
-#: Resampling methods (``resampling.METHODS``; ``resample --method``).
-RESAMPLING_METHODS = (
-    "random_over",
-    "random_under",
-    "smote",
-    "borderline_smote1",
-    "borderline_smote2",
-    "adasyn",
-    "smotenc",
-    "tomek",
-    "smote_tomek",
-)
+#: Resampling methods (``resampling.METHODS``; ``resample --method``): read from the one
+#: method table, itself standard library only.
+RESAMPLING_METHODS = METHODS
 #: ``compare``'s strategies for one class per row (``comparison.STRATEGIES``), in order: the
 #: baseline and its tuned threshold, every class-weight strategy, the losses, every resampling
 #: method but ``smotenc`` (it needs categorical columns), balanced batches and the ensemble.
