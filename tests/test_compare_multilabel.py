@@ -293,3 +293,20 @@ def test_a_raw_table_with_a_multilabel_target():
     assert result.config["data"]["table"]["categorical"] == ["e"]
     assert set(result.leaderboard["strategy"]) == {"none", "none+threshold", "mlsmote", "ml_ros"}
     assert result.folds["balanced_accuracy"].notna().all()
+
+
+def test_a_loss_strategy_builds_its_loss_from_the_public_losss_config():
+    """``balanced`` and ``focal`` are public losses with options of the fit labels; the packed
+    copy's spec is read from that loss (``family()``), not from the strategy's name."""
+    from keras_imbalance.comparison.kinds.multilabel import BinaryLossSpec
+
+    y = np.array([[1, 0], [0, 0], [0, 1], [0, 1]])  # label 0: 1 of 4, label 1: 2 of 4
+    registry = KINDS["multilabel"].strategies
+    balanced = registry["balanced"].public_loss(y, 2)
+    assert isinstance(balanced, losses.WeightedBinaryCrossentropy) and balanced.from_logits
+    assert balanced.pos_weight == [2.0, 1.0] and balanced.neg_weight == [4 / 6, 1.0]
+    focal = registry["focal"].public_loss(y, 2)
+    assert isinstance(focal, losses.BinaryFocalCrossentropy)
+    assert focal.alpha == [0.75, 0.5] and focal.gamma == 2.0
+    assert registry["focal"].loss_spec(y, 2) == BinaryLossSpec((0.75, 0.5), (0.25, 0.5), 2.0)
+    assert registry["balanced"].loss_spec(y, 2) == BinaryLossSpec((2.0, 1.0), (4 / 6, 1.0))

@@ -73,7 +73,7 @@ def test_every_loss_runs_and_the_iou_columns_are_the_packages():
         assert row["metrics"]["mean_iou"] == pytest.approx(np.nanmean(iou))
         assert row["metrics"]["rare_iou"] == pytest.approx(iou[2], nan_ok=True)
     # the recommendation is measured against plain cross-entropy
-    assert result.recommendation["baseline_strategy"] == "ce"
+    assert result.recommendation["baseline_strategy"] == "none"
 
 
 def test_scores_equal_the_numpy_metrics_on_the_predictions():
@@ -117,7 +117,7 @@ def test_a_packed_segmentation_copy_ends_with_the_weights_of_its_lone_fit():
         return model
 
     builder.fixed_epochs = epochs
-    names = ["ce", "weighted_ce_median_frequency", "ce+dice", "focal_tversky"]
+    names = ["none", "weighted_ce_median_frequency", "ce+dice", "focal_tversky"]
     settings = TrainingSettings(
         batch_size=10_000, epochs=epochs, target="segmentation", metric="mean_iou"
     )
@@ -137,7 +137,7 @@ def test_a_packed_segmentation_copy_ends_with_the_weights_of_its_lone_fit():
     weights = losses.WeightedSparseCategoricalCrossentropy
     median = list(ki.class_weights(masks, "median_frequency", normalize="mean").values())
     lone = {
-        "ce": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        "none": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         "weighted_ce_median_frequency": weights(median, from_logits=True),
         "ce+dice": losses.CombinedLoss(
             [
@@ -187,14 +187,16 @@ def test_ignore_class_leaves_void_pixels_out_of_classes_loss_strata_and_scores()
     void = np.zeros(masks.shape, bool)
     void[:, 0, :] = void[:, :, 0] = True
     masks = np.where(void, 255, masks)
-    result = compare(x, masks, strategies=["ce", "weighted_ce_balanced"], ignore_class=255, **FAST)
+    result = compare(
+        x, masks, strategies=["none", "weighted_ce_balanced"], ignore_class=255, **FAST
+    )
     assert result.classes == ["0", "1", "2"] and result.config["ignore_class"] == 255
     assert result.class_counts == np.bincount(masks[~void], minlength=3).tolist()
     for row in result.rows:
         labelled = int((~void[: row["n_test"]]).sum())  # every image has the same border
         assert np.asarray(row["confusion"]).sum() == labelled
     # without ignore_class, 255 would be a fourth class
-    assert compare(x, masks, strategies=["ce"], **{**FAST, "epochs": 1}).classes[-1] == "255"
+    assert compare(x, masks, strategies=["none"], **{**FAST, "epochs": 1}).classes[-1] == "255"
 
     codes, names = masks_of(masks, x.shape, ignore_class=255)
     assert names == ["0", "1", "2"] and (codes[void] == 3).all() and (codes[~void] < 3).all()
@@ -215,3 +217,71 @@ def test_ignore_class_leaves_void_pixels_out_of_classes_loss_strata_and_scores()
         compare(x[:, 0, 0], masks[:, 0, 0], ignore_class=255)
     with pytest.raises(ValueError, match="`ignore_class`.*occurs in the masks"):
         compare(x, masks, ignore_class=7, **FAST)
+
+
+BUILT = []
+
+
+def counted_unet(input_shape, n_classes):
+    BUILT.append(input_shape)
+    return tiny_unet(input_shape, n_classes)
+
+
+def test_the_baseline_is_none_and_a_results_file_naming_ce_resumes(tmp_path):
+    """The baseline is ``none`` as in every kind; ``ce`` (0.1) is a deprecated alias. Results
+    files keep ``ce`` and its fingerprint: a file of 0.1 resumes without training again."""
+    import hashlib
+    import json
+
+    from keras_imbalance.comparison import load_results
+
+    x, masks = squares(n=12)
+    path = tmp_path / "seg.jsonl"
+    fast = {**FAST, "model_fn": counted_unet, "epochs": 1}
+    first = compare(x, masks, strategies=["dice"], results_path=path, **fast)
+    assert first.recommendation["baseline_strategy"] == "none"
+    assert set(first.leaderboard["strategy"]) == {"none", "dice"}
+    header, *rows = [json.loads(line) for line in path.read_text().splitlines()]
+    # the file is in 0.1's words: the baseline is ce there, and the fingerprint is the sha256
+    # of that config (sorted keys, compact), as 0.1 computed it
+    assert header["config"]["strategies"] == ["ce", "dice"]
+    assert header["config"]["baseline"] == "ce"
+    assert {r["strategy"] for r in rows} == {"ce", "dice"}
+    assert all(r["key"].split("|")[1] == r["strategy"] for r in rows)
+    text = json.dumps(header["config"], sort_keys=True, separators=(",", ":"))
+    assert header["fingerprint"] == hashlib.sha256(text.encode()).hexdigest()
+
+    BUILT.clear()
+    again = compare(x, masks, strategies=["dice"], results_path=path, **fast)
+    assert BUILT == []  # every fold came from the file
+    assert again.leaderboard.equals(first.leaderboard)
+    with pytest.warns(DeprecationWarning, match="'ce' is deprecated.*use 'none'"):
+        old = compare(x, masks, strategies=["ce", "dice"], results_path=path, **fast)
+    assert BUILT == [] and old.leaderboard.equals(first.leaderboard)
+    loaded = load_results(path)
+    assert set(loaded.leaderboard["strategy"]) == {"none", "dice"}
+    assert loaded.recommendation["baseline_strategy"] == "none"
+    assert path.read_text().count("\n") == 1 + len(rows)  # nothing appended
+
+
+def test_a_loss_strategy_builds_its_loss_from_the_public_losses_configs():
+    """Each segmentation strategy names public losses; its packed spec is their family
+    parameters: Dice is the overlap family at alpha = beta = 1/2 with half the smoothing."""
+    from keras_imbalance.comparison.kinds.segmentation import SegmentationLossSpec
+
+    masks = np.array([[[0, 0], [0, 1]], [[0, 0], [2, 2]]])
+    registry = SEGMENTATION_STRATEGIES
+    both = registry["ce+dice"].public_loss(masks, 3)
+    assert isinstance(both, losses.CombinedLoss)
+    assert [type(t).__name__ for t in both.losses] == [
+        "WeightedSparseCategoricalCrossentropy",
+        "DiceLoss",
+    ]
+    dice = (("alpha", 0.5), ("beta", 0.5), ("gamma", 1.0), ("smooth", 5e-6), ("squared", False))
+    assert registry["ce+dice"].loss_spec(masks, 3) == SegmentationLossSpec(1.0, None, dice)
+    assert registry["dice"].loss_spec(masks, 3) == SegmentationLossSpec(0.0, None, dice)
+    tversky = registry["focal_tversky"].loss_spec(masks, 3)
+    assert dict(tversky.overlap)["gamma"] == pytest.approx(4 / 3) and tversky.ce == 0.0
+    weighted = registry["weighted_ce_balanced"].public_loss(masks, 3)
+    # 5, 1, 2 pixels: balanced weights n / (k count), whose mean over the pixels is already 1
+    np.testing.assert_allclose(weighted.class_weight, [8 / 15, 8 / 3, 4 / 3], rtol=1e-6)

@@ -65,13 +65,17 @@ MULTILABEL_STRATEGIES = (
 )
 #: ``compare``'s strategies for segmentation masks (``comparison.SEGMENTATION_STRATEGIES``).
 SEGMENTATION_STRATEGIES = (
-    "ce",
+    "none",
     "weighted_ce_balanced",
     "weighted_ce_median_frequency",
     "dice",
     "ce+dice",
     "focal_tversky",
 )
+#: Strategies renamed since 0.1, per target kind: old name -> name now. The old name is a
+#: deprecated alias (a DeprecationWarning, removed in 0.2); results files keep the old name
+#: (their format froze it), so that a file written by 0.1 resumes with the same fingerprint.
+RENAMED = {"segmentation": {"ce": "none"}}
 #: Ranking metrics of ``compare`` (``comparison.METRICS``; ``--metric``).
 METRICS = ("balanced_accuracy", "geometric_mean", "macro_f1", "matthews_correlation", "pr_auc")
 #: Ranking metrics of a segmentation ``compare`` (``comparison.SEGMENTATION_METRICS``).

@@ -19,6 +19,7 @@ from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._fit import training_settings
 from keras_imbalance.comparison._plan import Plan, collectors_of, make_config, plan, skip_or_refuse
+from keras_imbalance.comparison._results import current_names
 from keras_imbalance.comparison._run import Task, build_result, execute, fold_rows, run_task
 from keras_imbalance.comparison.kinds import KINDS
 
@@ -389,8 +390,10 @@ def load_results(path) -> ComparisonResult:
             rows.append(obj)
     if header is None:
         raise invalid("path", "a results file written by keras_imbalance.compare", path)
-    unique = {r["key"]: r for r in rows}
-    return build_result(list(unique.values()), header["config"], path)
+    target = header["config"].get("target")
+    unique = {r["key"]: current_names(r, target) for r in rows}
+    config = current_names(header["config"], target)
+    return build_result(list(unique.values()), config, path)
 
 
 __all__ = [

@@ -63,6 +63,7 @@ class Kind(ABC):
     strategies: dict = {}
     default_strategies: tuple = ()
     aliases: dict = {}
+    deprecated: dict = {}  # old names still accepted, with a DeprecationWarning: old -> new
     ensemble_members: frozenset = frozenset()
     metrics: tuple = ()
     default_metric: str = ""
@@ -121,7 +122,12 @@ class Kind(ABC):
         from keras_imbalance.comparison._strategies import resolve_strategies
 
         return resolve_strategies(
-            strategies, self.strategies, self.default_strategies, self.aliases, first=self.first
+            strategies,
+            self.strategies,
+            self.default_strategies,
+            self.aliases,
+            first=self.first,
+            deprecated=self.deprecated,
         )
 
     def problems(self, trained, splits, labels, strata, names, fraction, fit_part, seeds):

@@ -18,9 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_imbalance.losses import dice_loss, focal_tversky_loss
 from keras_imbalance.losses._common import sparse_one_hot
-from keras_imbalance.losses._core import binary_family
+from keras_imbalance.losses._core import binary_family, focal_nll, overlap_family, overlap_sums
 
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
@@ -90,27 +89,56 @@ class PackedBinaryCrossentropy(keras.losses.Loss):
         }
 
 
-#: the overlap terms of :class:`PackedSegmentationLoss` (default settings of the losses)
-OVERLAPS = {"dice": dice_loss, "focal_tversky": focal_tversky_loss}
+def _overlap_table(overlap, copies: int) -> tuple[dict, list, bool]:
+    """Per-copy overlap parameters as arrays of shape (copies, 1): ``on`` (1 for a copy with
+    an overlap term), ``alpha``, ``beta``, ``gamma``, ``smooth``, and whether any copy sums
+    squares. An entry is None, the family's parameters (``family()`` of a public overlap
+    loss), or the name of a public overlap loss at its defaults (``"dice"``,
+    ``"focal_tversky"``: the configs of 0.1)."""
+    from keras_imbalance import losses
+
+    defaults = {"dice": losses.DiceLoss, "focal_tversky": losses.FocalTverskyLoss}
+    entries = list(overlap)
+    if len(entries) != copies or any(
+        not (e is None or isinstance(e, dict) or e in defaults) for e in entries
+    ):
+        raise ValueError(
+            f"`overlap` must be {copies} entries, each None, {sorted(defaults)} or a dict of "
+            "overlap-family parameters"
+        )
+    entries = [defaults[e]().family() if isinstance(e, str) else e for e in entries]
+    table = {"on": np.array([[0.0 if e is None else 1.0] for e in entries], np.float32)}
+    # a copy without an overlap term gets smooth 1 (no 0 / 0 where its batch is all padding)
+    for name, default in (("alpha", 0.5), ("beta", 0.5), ("gamma", 1.0), ("smooth", 1.0)):
+        table[name] = np.array(
+            [[default if e is None else float(e.get(name, default))] for e in entries],
+            np.float32,
+        )
+    squared = {bool(e.get("squared", False)) for e in entries if e is not None}
+    if len(squared) > 1:
+        raise ValueError("`overlap` entries must agree on `squared`")
+    return table, entries, squared == {True}
 
 
 @_register
 class PackedSegmentationLoss(keras.losses.Loss):
-    """Copy ``c``'s segmentation loss of an image: ``ce_c * CE + overlap_c``.
+    """Copy ``c``'s segmentation loss of an image: ``ce_c * CE + overlap_c``, every copy at once.
 
     ``CE`` is the mean over the image's pixels of the cross-entropy weighted by the class of
     the pixel (``class_weight[c]``; ones: ``keras.losses.SparseCategoricalCrossentropy``);
-    ``overlap_c`` is ``"dice"`` (:func:`~keras_imbalance.losses.dice_loss`), ``"focal_tversky"``
-    (:func:`~keras_imbalance.losses.focal_tversky_loss`, alpha 0.3, beta 0.7, gamma 4/3) or
-    None, both over the pixels of the copy's batch (their default ``per_image=False``). A
-    padding row's pixels are given the void label ``K`` so that they leave the batch's sums.
+    ``overlap_c`` the class mean of the losses' overlap family (:mod:`keras_imbalance.losses.
+    _core`: Dice, Tversky, focal Tversky) with copy ``c``'s parameters, over the pixels of the
+    copy's batch (the public losses' default ``per_image=False``). A padding row's pixels are
+    given the void label ``K`` so that they leave the batch's sums.
 
     Parameters
     ----------
     ce : array-like of shape (copies,)
         Weight of the cross-entropy term (0: none).
     class_weight : array-like of shape (copies, K)
-    overlap : list of str or None, one per copy
+    overlap : list, one entry per copy
+        None (no overlap term) or the overlap-family parameters of a public overlap loss
+        (``DiceLoss(...).family()``: ``alpha``, ``beta``, ``gamma``, ``smooth``, ``squared``).
     """
 
     def __init__(self, ce, class_weight, overlap, name="packed_segmentation", **kwargs):
@@ -119,41 +147,42 @@ class PackedSegmentationLoss(keras.losses.Loss):
         copies = self._ce.size
         k = np.asarray(class_weight).shape[-1]
         self._class_weight = _table(class_weight, (copies, k), "class_weight")
-        self._overlap = list(overlap)
-        if len(self._overlap) != copies or any(
-            o is not None and o not in OVERLAPS for o in self._overlap
-        ):
-            raise ValueError(f"`overlap` must be {copies} of {sorted(OVERLAPS)} or None")
+        self._table, self._overlap, self._squared = _overlap_table(overlap, copies)
 
     def call(self, y_true, y_pred):
         k = self._class_weight.shape[1]
         masks = y_true[..., 0]  # (B, C, H, W)
+        spatial = tuple(range(2, len(masks.shape)))
         # the row's weight, repeated over its pixels -> (B, C)
-        weight = ops.max(y_true[..., 1], axis=tuple(range(2, len(masks.shape))))
-        spatial = tuple(range(1, len(masks.shape) - 1))  # of one copy's (B, H, W)
-        total = 0.0
-        for c in range(self._ce.size):
-            z = y_pred[:, c]
-            real = ops.greater(weight[:, c], 0.0)
-            real = ops.reshape(real, (-1,) + (1,) * len(spatial))
-            labels = ops.where(real, masks[:, c], float(k))  # padding rows: void pixels
-            loss = 0.0
-            if self._ce[c]:
-                one_hot, _ = sparse_one_hot(labels, z, ignore_class=k)
-                w = ops.convert_to_tensor(self._class_weight[c], dtype=z.dtype)
-                log_p = ops.log_softmax(z, axis=-1)
-                per_pixel = -ops.sum(one_hot * log_p * w, axis=-1)
-                loss = loss + float(self._ce[c]) * ops.mean(per_pixel, axis=spatial)
-            if self._overlap[c] is not None:
-                term = OVERLAPS[self._overlap[c]]
-                loss = loss + term(labels, z, from_logits=True, ignore_class=k)
-            total = total + weight[:, c] * loss
-        return total
+        weight = ops.max(y_true[..., 1], axis=spatial)
+        real = ops.greater(weight, 0.0)
+        for _ in spatial:
+            real = ops.expand_dims(real, -1)
+        labels = ops.where(real, masks, float(k))  # padding rows: void pixels
+        one_hot, valid = sparse_one_hot(labels, y_pred, ignore_class=k)  # (B, C, H, W, K)
+        log_p = ops.log_softmax(y_pred, axis=-1)
+        loss = 0.0
+        if np.any(self._ce):
+            cw = ops.convert_to_tensor(self._class_weight, dtype=y_pred.dtype)
+            cw = ops.reshape(cw, (1, -1) + (1,) * len(spatial) + (k,))
+            per_pixel = focal_nll(one_hot, log_p, weight=cw)  # the losses' one maths
+            ce = ops.convert_to_tensor(self._ce, dtype=y_pred.dtype)
+            loss = loss + ce * ops.mean(per_pixel, axis=spatial)
+        if np.any(self._table["on"]):
+            p = ops.exp(log_p) * ops.expand_dims(ops.cast(valid, y_pred.dtype), -1)
+            # sums over the copy's batch and pixels -> (C, K)
+            sums = overlap_sums(one_hot, p, (0, *spatial), squared=self._squared)
+            t = {n: ops.convert_to_tensor(v, dtype=y_pred.dtype) for n, v in self._table.items()}
+            per_class = overlap_family(
+                *sums, alpha=t["alpha"], beta=t["beta"], gamma=t["gamma"], smooth=t["smooth"]
+            )
+            loss = loss + t["on"][:, 0] * ops.mean(per_class, axis=-1)
+        return ops.sum(weight * loss, axis=-1)
 
     def get_config(self):
         return {
             **super().get_config(),
             "ce": self._ce.tolist(),
             "class_weight": self._class_weight.tolist(),
-            "overlap": list(self._overlap),
+            "overlap": [None if e is None else dict(e) for e in self._overlap],
         }

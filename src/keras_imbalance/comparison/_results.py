@@ -26,6 +26,7 @@ import weakref
 
 import numpy as np
 
+from keras_imbalance import _names
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison._settings import METRICS
 
@@ -64,7 +65,42 @@ def dumps(obj) -> str:
 UNFINGERPRINTED = ("references",)
 
 
+def _renamed(obj: dict, names: dict) -> dict:
+    """A config or a row with the strategy names of ``names`` (old -> new) replaced: the
+    config's ``strategies``, ``skipped`` and ``baseline``, the row's ``key``, ``strategy``
+    and ``aliases``."""
+    if not names:
+        return obj
+    out = dict(obj)
+    if "strategies" in out:
+        out["strategies"] = [names.get(s, s) for s in out["strategies"]]
+    if isinstance(out.get("skipped"), dict):
+        out["skipped"] = {names.get(s, s): r for s, r in out["skipped"].items()}
+    for field in ("baseline", "strategy"):
+        if isinstance(out.get(field), str):
+            out[field] = names.get(out[field], out[field])
+    if out.get("aliases"):
+        out["aliases"] = [names.get(s, s) for s in out["aliases"]]
+    if out.get("type") == "fold" and out["strategy"] != obj["strategy"]:
+        out["key"] = row_key(out["model"], out["strategy"], out["repeat"], out["fold"])
+    return out
+
+
+def stored_names(obj: dict, target) -> dict:
+    """A config or a row in the names a results file keeps (strategies renamed since the
+    format froze them keep their old name, :data:`keras_imbalance._names.RENAMED`)."""
+    return _renamed(obj, {new: old for old, new in _names.RENAMED.get(target, {}).items()})
+
+
+def current_names(obj: dict, target) -> dict:
+    """A config or a row read from a results file, in the strategy names of today."""
+    return _renamed(obj, _names.RENAMED.get(target, {}))
+
+
 def fingerprint(config: dict) -> str:
+    """The sha256 of ``config`` in the results file's names (:func:`stored_names`), the
+    unfingerprinted keys left out: a file written by 0.1 keeps its fingerprint."""
+    config = stored_names(config, config.get("target"))
     kept = {k: v for k, v in config.items() if k not in UNFINGERPRINTED}
     text = json.dumps(_jsonable(kept), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -99,6 +135,7 @@ class ResultsFile:
         self.path = os.fspath(path)
         self.config = config
         self.fingerprint = fingerprint(config)
+        self._target = config.get("target")
         self.rows: dict[str, dict] = {}
         self._fd: int | None = None
         self._taken_over = False
@@ -193,7 +230,7 @@ class ResultsFile:
                 "type": "header",
                 "format": FORMAT,
                 "fingerprint": self.fingerprint,
-                "config": self.config,
+                "config": stored_names(self.config, self._target),
             }
             _write_all(self._fd, (dumps(header) + "\n").encode("utf-8"))
             return
@@ -216,12 +253,13 @@ class ResultsFile:
         if header.get("fingerprint") != self.fingerprint:
             old = header.get("config", {})
             old = old if isinstance(old, dict) else {}
+            new = stored_names(self.config, self._target)
             differ = sorted(
                 k
-                for k in set(old) | set(self.config)
+                for k in set(old) | set(new)
                 if k not in UNFINGERPRINTED
                 and json.dumps(_jsonable(old.get(k)), sort_keys=True)
-                != json.dumps(_jsonable(self.config.get(k)), sort_keys=True)
+                != json.dumps(_jsonable(new.get(k)), sort_keys=True)
             )
             raise ValueError(
                 f"Invalid value for argument `results_path`. Expected a results file of the "
@@ -240,6 +278,7 @@ class ResultsFile:
                     "delete the line or the file."
                 )
             if row.get("type") == "fold":
+                row = current_names(row, self._target)
                 rows[row["key"]] = row
         # 3. only now: cut a torn last row (a run killed mid-write)
         if cut < len(data):
@@ -256,7 +295,8 @@ class ResultsFile:
                 else "it is closed"
             )
             raise RuntimeError(f"Results file {self.path!r} cannot be appended to: {reason}.")
-        _write_all(self._fd, (dumps(row) + "\n").encode("utf-8"))
+        line = dumps(stored_names(row, self._target))
+        _write_all(self._fd, (line + "\n").encode("utf-8"))
         self.rows[row["key"]] = row
 
 

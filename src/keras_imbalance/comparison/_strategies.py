@@ -507,15 +507,28 @@ _OPT_IN = frozenset({"ldam", "borderline_smote2", "adasyn", "tomek", "smote_tome
 DEFAULT_STRATEGIES: tuple[str, ...] = tuple(n for n in _names.STRATEGIES if n not in _OPT_IN)
 
 
-def canonical_name(name, argument: str = "strategies", registry=None, aliases=None) -> str:
+def canonical_name(
+    name, argument: str = "strategies", registry=None, aliases=None, deprecated=None
+) -> str:
     """Canonical strategy name for ``name`` (aliases and spacing accepted) in ``registry``
-    (default :data:`STRATEGIES`, with :data:`ALIASES`)."""
+    (default :data:`STRATEGIES`, with :data:`ALIASES`); a name of ``deprecated`` (old ->
+    new) gives its new name with a DeprecationWarning."""
     registry = STRATEGIES if registry is None else registry
     aliases = ALIASES if aliases is None else aliases
     if not isinstance(name, str):
         expected = "a list of strategy names (str)" if argument == "strategies" else "a str"
         raise invalid(argument, expected, name, kind=TypeError)
     key = "".join(name.lower().split())
+    if deprecated and key in deprecated:
+        import warnings
+
+        warnings.warn(
+            f"the strategy name {key!r} is deprecated and will be removed in keras-imbalance "
+            f"0.2: use {deprecated[key]!r}",
+            DeprecationWarning,
+            stacklevel=6,  # compare's caller (compare, plan, Kind.resolve, resolve_strategies)
+        )
+        key = deprecated[key]
     key = aliases.get(key, key)
     if key not in registry:
         allowed = ", ".join(registry)
@@ -529,6 +542,7 @@ def resolve_strategies(
     defaults=DEFAULT_STRATEGIES,
     aliases=None,
     first=("none", "none+threshold"),
+    deprecated=None,
 ) -> list[Strategy]:
     """Validate a list of strategy names and return the strategies, baseline first.
 
@@ -568,7 +582,9 @@ def resolve_strategies(
             canon.append(n.name)
             continue
         try:
-            canon.append(canonical_name(n, registry=registry, aliases=aliases))
+            canon.append(
+                canonical_name(n, registry=registry, aliases=aliases, deprecated=deprecated)
+            )
         except ValueError:
             bad.append(n)
     if bad:

@@ -10,6 +10,7 @@ multi-label targets) applies element by element.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from .._validation import check_number
@@ -27,6 +28,8 @@ _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
 class _BinaryLoss(ImbalanceLoss):
+    family_name = "binary"
+
     def _per_label(self, name: str, value, *, high=None):
         """Validate once; a vector is held in a non-trainable variable, a scalar stays a float."""
         value = class_vector(name, value, scalar_ok=True, high=high)
@@ -229,6 +232,10 @@ class WeightedBinaryCrossentropy(_BinaryLoss):
         self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
+    def family(self) -> dict:
+        """The binary-family parameters (:mod:`._core`): ``pos_weight``, ``neg_weight``."""
+        return {"pos_weight": self.pos_weight, "neg_weight": self.neg_weight, "gamma": 0.0}
+
 
 @_register
 class BinaryFocalCrossentropy(_BinaryLoss):
@@ -274,6 +281,15 @@ class BinaryFocalCrossentropy(_BinaryLoss):
         self.from_logits = check_bool("from_logits", from_logits)
         self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
+    def family(self) -> dict:
+        """The binary-family parameters (:mod:`._core`): ``alpha`` on positives, ``1 -
+        alpha`` on negatives (None: 1), ``gamma``."""
+        neg = None
+        if self.alpha is not None:
+            neg = 1.0 - np.asarray(self.alpha)
+            neg = float(neg) if neg.ndim == 0 else neg.tolist()
+        return {"pos_weight": self.alpha, "neg_weight": neg, "gamma": float(self.gamma)}
+
 
 @_register
 class BatchBalancedBinaryCrossentropy(_BinaryLoss):
@@ -298,6 +314,7 @@ class BatchBalancedBinaryCrossentropy(_BinaryLoss):
     """
 
     _function = staticmethod(batch_balanced_binary_crossentropy)
+    family_name = None  # weights of each batch's own counts: no fixed family parameters
 
     def __init__(
         self,

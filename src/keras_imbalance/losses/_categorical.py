@@ -30,6 +30,8 @@ class SwitchableClassWeight:
     :class:`~keras_imbalance.losses.DeferredReweighting` calls :meth:`set_class_weight`.
     """
 
+    family_name = "softmax"
+
     def family(self) -> dict:
         """The softmax-family parameters (:mod:`._core`) besides the class weights: none."""
         return {}
@@ -331,6 +333,8 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
 
 
 class _FocalBase(ImbalanceLoss):
+    family_name = "softmax"
+
     def family(self) -> dict:
         """The softmax-family parameters (:mod:`._core`): ``gamma`` (alpha is a class weight)."""
         return {"gamma": float(self.gamma)}

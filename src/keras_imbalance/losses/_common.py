@@ -346,6 +346,9 @@ class ImbalanceLoss(keras.losses.Loss):
     # passes it ``y_true``, ``y_pred`` and each of its keyword-only arguments, read by
     # :meth:`_argument` from the setting of the same name.
     _function = None
+    # The functional-core family the loss belongs to (:mod:`._core`): "softmax", "binary",
+    # "overlap", or None; ``family()`` gives its parameters.
+    family_name = None
 
     def call(self, y_true, y_pred):
         arguments = {n: self._argument(n) for n in _keyword_names(self._function)}

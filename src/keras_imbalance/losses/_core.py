@@ -13,13 +13,17 @@ copy axis: every argument broadcasts):
   (1 - p_t) ** gamma`` with ``p_t = y p + (1 - y)(1 - p)`` (:func:`binary_family`), from
   ``log p`` and ``log(1 - p)`` (``log_sigmoid(x)`` and ``log_sigmoid(-x)`` from logits).
 
-The overlap family of segmentation (Dice, Tversky, focal Tversky) lives in
-:mod:`._segmentation` (``_overlap``, ``_tversky_index``) and serves the packed segmentation
-loss through the public :func:`~keras_imbalance.losses.dice_loss` and
-:func:`~keras_imbalance.losses.focal_tversky_loss`.
+- **overlap** (segmentation, one value per class from pixel sums): ``l_c = (1 - T_c) **
+  (1 / gamma)`` with the Tversky index ``T_c = (TP_c + s) / (TP_c + alpha FP_c + beta FN_c +
+  s)``, ``FP = sum p - TP``, ``FN = sum g - TP`` (:func:`overlap_family`, sums by
+  :func:`overlap_sums`). ``gamma = 1``: Tversky; ``alpha = beta = 1/2`` and smoothing ``s / 2``:
+  soft Dice ``(2 TP + s) / (sum p + sum g + s)`` (with sums of squares: Milletari's form);
+  ``gamma > 1``: focal Tversky.
 
-:func:`family_of` reads the family's parameters from a public loss object, so that the
-comparison builds a strategy's loss from the public loss's config.
+:func:`family_of` reads a family's parameters from a public loss object (its ``family()``:
+the softmax parameters, the binary ``pos_weight`` / ``neg_weight`` / ``gamma``, or the
+overlap ``alpha`` / ``beta`` / ``gamma`` / ``smooth`` / ``squared``), so that the comparison
+builds a strategy's loss from the public loss's config.
 """
 
 from __future__ import annotations
@@ -81,11 +85,33 @@ def binary_family(y, log_p, log_q, *, pos=None, neg=None, gamma=None, weight=Non
     return loss
 
 
+def overlap_sums(targets, p, axes, *, squared=False):
+    """``(TP, sum p, sum g)`` over ``axes``: ``sum p g``, and ``sum p``, ``sum g`` (of
+    ``p ** 2``, ``g ** 2`` when ``squared``). For hard or soft targets ``FP = sum p (1 - g) =
+    sum p - TP`` and ``FN = sum (1 - p) g = sum g - TP``."""
+    tp = ops.sum(p * targets, axis=axes)
+    sum_p = ops.sum(p * p if squared else p, axis=axes)
+    sum_g = ops.sum(targets * targets if squared else targets, axis=axes)
+    return tp, sum_p, sum_g
+
+
+def overlap_family(tp, sum_p, sum_g, *, alpha=0.5, beta=0.5, gamma=None, smooth=0.0):
+    """The overlap family per class (see the module docstring): ``(1 - T) ** (1 / gamma)``.
+
+    ``gamma`` None (or the Python number 1) leaves the power out; otherwise the base is
+    floored at :data:`TINY` so that the gradient stays finite where ``T = 1``."""
+    index = (tp + smooth) / (tp + alpha * (sum_p - tp) + beta * (sum_g - tp) + smooth)
+    if gamma is None or (isinstance(gamma, numbers.Number) and gamma == 1):
+        return 1.0 - index
+    return ops.power(ops.maximum(1.0 - index, TINY), 1.0 / gamma)
+
+
 def family_of(loss) -> dict:
-    """The softmax-family parameters of a public loss object: ``gamma``, ``offsets``,
-    ``margins`` and ``scale`` (per-class weights and alpha excluded: the comparison gives
-    them as row weights). Raises for a loss outside the family."""
+    """The family parameters of a public loss object (its ``family()``): softmax ``gamma``,
+    ``offsets``, ``margins``, ``scale`` (per-class weights and alpha excluded: the comparison
+    gives them as row weights); binary ``pos_weight``, ``neg_weight``, ``gamma``; overlap
+    ``alpha``, ``beta``, ``gamma``, ``smooth``, ``squared``. Raises for a loss outside them."""
     family = getattr(loss, "family", None)
     if family is None:
-        raise TypeError(f"{type(loss).__name__} is not a loss of the softmax family")
+        raise TypeError(f"{type(loss).__name__} is not a loss of the functional core")
     return family()

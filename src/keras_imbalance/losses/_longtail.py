@@ -224,6 +224,7 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
     """
 
     _function = staticmethod(logit_adjusted_crossentropy)
+    family_name = "softmax"
 
     def __init__(
         self,

@@ -24,7 +24,6 @@ from keras import ops
 
 from .._validation import check_number, invalid
 from ._common import (
-    _TINY,
     ImbalanceLoss,
     as_vector,
     check_bool,
@@ -32,6 +31,7 @@ from ._common import (
     class_vector,
     sparse_one_hot,
 )
+from ._core import overlap_family, overlap_sums
 
 _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
@@ -106,28 +106,14 @@ def _class_mask(k: int, ignore_class, dtype):
 
 
 def _overlap(y_true, y_pred, from_logits, ignore_class, squared=False):
-    """Per-image, per-class ``(TP, sum of p, sum of g)``, each of shape (N, K).
-
-    ``squared=True`` sums ``p**2`` and ``g**2`` (Milletari's denominator). For hard or soft
-    targets ``FP = sum p (1 - g) = sum p - TP`` and ``FN = sum (1 - p) g = sum g - TP``.
-    """
+    """Per-image, per-class ``(TP, sum of p, sum of g)``, each of shape (N, K)
+    (:func:`~._core.overlap_sums`; ``squared=True``: Milletari's sums of squares)."""
     y_pred = ops.convert_to_tensor(y_pred)
     g, valid = _targets(ops.convert_to_tensor(y_true), y_pred, ignore_class)
     p = _probabilities(y_pred, from_logits)
     if valid is not None:
         p = p * ops.expand_dims(ops.cast(valid, p.dtype), -1)
-    axes = tuple(range(1, len(p.shape) - 1))
-    tp = ops.sum(p * g, axis=axes)
-    sum_p = ops.sum(p * p if squared else p, axis=axes)
-    sum_g = ops.sum(g * g if squared else g, axis=axes)
-    return tp, sum_p, sum_g
-
-
-def _pool(terms, per_image: bool):
-    """Per image: the terms as they are; per batch: summed over the images, shape (1, K)."""
-    if per_image:
-        return terms
-    return tuple(ops.sum(t, axis=0, keepdims=True) for t in terms)
+    return overlap_sums(g, p, tuple(range(1, len(p.shape) - 1)), squared=squared)
 
 
 def _class_mean(per_class, class_weight, ignore_class, images):
@@ -144,12 +130,25 @@ def _class_mean(per_class, class_weight, ignore_class, images):
     return value + ops.zeros_like(images[:, 0])
 
 
-def _tversky_index(y_true, y_pred, alpha, beta, from_logits, ignore_class, per_image, smooth):
-    """``(T, per-image TP)``: the Tversky index per image (N, K) or per batch (1, K)."""
-    images = _overlap(y_true, y_pred, from_logits, ignore_class)
-    tp, sum_p, sum_g = _pool(images, per_image)
-    t = (tp + smooth) / (tp + alpha * (sum_p - tp) + beta * (sum_g - tp) + smooth)
-    return t, images[0]
+def _overlap_loss(y_true, y_pred, family, class_weight, from_logits, ignore_class, per_image):
+    """The class mean of the overlap family (``family``: its ``alpha``, ``beta``, ``gamma``,
+    ``smooth`` and ``squared``) over the pixels of each image or of the whole batch."""
+    family = dict(family)
+    images = _overlap(y_true, y_pred, from_logits, ignore_class, family.pop("squared", False))
+    tp, sum_p, sum_g = images
+    if not per_image:  # one value over the pixels of the whole batch, shape (1, K)
+        tp, sum_p, sum_g = (ops.sum(t, axis=0, keepdims=True) for t in images)
+    per_class = overlap_family(tp, sum_p, sum_g, **family)
+    return _class_mean(per_class, class_weight, ignore_class, images[0])
+
+
+def _dice(squared, smooth) -> dict:
+    """Dice as a member of the overlap family: ``alpha = beta = 1/2`` and ``s / 2``."""
+    return {"alpha": 0.5, "beta": 0.5, "gamma": 1.0, "smooth": smooth / 2, "squared": squared}
+
+
+def _tversky(alpha, beta, gamma, smooth) -> dict:
+    return {"alpha": alpha, "beta": beta, "gamma": gamma, "smooth": smooth, "squared": False}
 
 
 # --------------------------------------------------------------------------- functions
@@ -217,10 +216,8 @@ def dice_loss(
     >>> round(float(np.asarray(dice_loss(mask, proba, smooth=0.0))[0]), 4)
     0.2667
     """
-    images = _overlap(y_true, y_pred, from_logits, ignore_class, squared)
-    tp, sum_p, sum_g = _pool(images, per_image)
-    dice = (2.0 * tp + smooth) / (sum_p + sum_g + smooth)
-    return _class_mean(1.0 - dice, class_weight, ignore_class, images[0])
+    family = _dice(squared, smooth)
+    return _overlap_loss(y_true, y_pred, family, class_weight, from_logits, ignore_class, per_image)
 
 
 def tversky_loss(
@@ -270,10 +267,8 @@ def tversky_loss(
     >>> round(float(np.asarray(tversky_loss(mask, proba, smooth=0.0))[0]), 4)
     0.2711
     """
-    t, images = _tversky_index(
-        y_true, y_pred, alpha, beta, from_logits, ignore_class, per_image, smooth
-    )
-    return _class_mean(1.0 - t, class_weight, ignore_class, images)
+    family = _tversky(alpha, beta, 1.0, smooth)
+    return _overlap_loss(y_true, y_pred, family, class_weight, from_logits, ignore_class, per_image)
 
 
 def focal_tversky_loss(
@@ -327,11 +322,8 @@ def focal_tversky_loss(
     >>> round(float(np.asarray(focal_tversky_loss(mask, proba, gamma=2.0, smooth=0.0))[0]), 4)
     0.5014
     """
-    t, images = _tversky_index(
-        y_true, y_pred, alpha, beta, from_logits, ignore_class, per_image, smooth
-    )
-    focal = ops.power(ops.maximum(1.0 - t, _TINY), 1.0 / gamma)
-    return _class_mean(focal, class_weight, ignore_class, images)
+    family = _tversky(alpha, beta, gamma, smooth)
+    return _overlap_loss(y_true, y_pred, family, class_weight, from_logits, ignore_class, per_image)
 
 
 # --------------------------------------------------------------------------- classes
@@ -341,6 +333,7 @@ class _OverlapLoss(ImbalanceLoss):
     """Settings shared by the overlap losses; sample weights are one per image."""
 
     _uses_keras_mask = False  # one value per image: pixels are left out with ignore_class
+    family_name = "overlap"
 
     def _init_overlap(self, class_weight, from_logits, ignore_class, per_image, smooth):
         self.class_weight = (
@@ -350,6 +343,11 @@ class _OverlapLoss(ImbalanceLoss):
         self.ignore_class = check_ignore_class(ignore_class)
         self.per_image = check_bool("per_image", per_image)
         self.smooth = check_number("smooth", smooth, low=0.0)
+
+    def family(self) -> dict:
+        """The overlap-family parameters (:mod:`._core`): ``alpha``, ``beta``, ``gamma``,
+        ``smooth`` and ``squared`` (class weights, ``per_image`` and the rest aside)."""
+        return _tversky(self.alpha, self.beta, getattr(self, "gamma", 1.0), self.smooth)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if sample_weight is not None:
@@ -415,6 +413,9 @@ class DiceLoss(_OverlapLoss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._init_overlap(class_weight, from_logits, ignore_class, per_image, smooth)
         self.squared = check_bool("squared", squared)
+
+    def family(self) -> dict:
+        return _dice(self.squared, self.smooth)
 
 
 @_register

@@ -93,23 +93,72 @@ def _positives(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return np.maximum(pos, 1.0), np.maximum(n - pos, 1.0), n
 
 
+#: per-label values of the fit labels that a :class:`LabelLossStrategy` option may name,
+#: from each label's ``(n_pos, n_neg, n)``
+LABEL_RULES = {
+    "balanced_positive": lambda pos, neg, n: n / (2 * pos),  # scikit-learn's "balanced"
+    "balanced_negative": lambda pos, neg, n: n / (2 * neg),
+    "negative_share": lambda pos, neg, n: neg / (pos + neg),
+}
+
+
 @dataclass(frozen=True)
 class LabelLossStrategy(LabelStrategy):
-    """A per-label loss: ``balanced``, ``focal`` (``gamma``) or ``logit_adjusted``."""
+    """A public binary loss of :mod:`keras_imbalance.losses` per label: ``loss_class`` names
+    the class, ``options`` its settings as ``(name, value)`` pairs, a value named in
+    :data:`LABEL_RULES` being computed per label on the fit labels. The packed loss is built
+    from the public loss's config (its ``family()``), so a loss of the binary family needs
+    no code here. Registry: ``balanced``, ``focal``."""
 
     loss: str = "balanced"
-    gamma: float = 2.0
+    loss_class: str = "WeightedBinaryCrossentropy"
+    options: tuple = ()
+    kind = "loss"
+    param_field = "loss"
+
+    def loss_config(self, y, n_classes) -> dict:
+        """The config of the public loss this strategy trains with on fit labels ``y``."""
+        counts = _positives(y)
+        config = {"from_logits": True}
+        for name, value in self.options:
+            config[name] = LABEL_RULES[value](*counts).tolist() if value in LABEL_RULES else value
+        return config
+
+    def public_loss(self, y, n_classes):
+        """The public Keras loss of this strategy trained alone on fit labels ``y``."""
+        from keras_imbalance import losses
+
+        return getattr(losses, self.loss_class)(**self.loss_config(y, n_classes))
+
+    def loss_spec(self, y, n_classes):
+        from keras_imbalance.losses._core import family_of
+
+        family = family_of(self.public_loss(y, n_classes))
+        k = np.asarray(y).shape[1]
+
+        def per_label(value):
+            return None if value is None else tuple(np.broadcast_to(value, (k,)).tolist())
+
+        return BinaryLossSpec(
+            per_label(family["pos_weight"]),
+            per_label(family["neg_weight"]),
+            gamma=float(family["gamma"]),
+        )
+
+
+@dataclass(frozen=True)
+class LabelOffsetStrategy(LabelStrategy):
+    """Binary cross-entropy on logits shifted in training by each label's log prior odds
+    ``log(p / (1 - p))`` (the binary form of Menon et al.'s logit adjustment; no public loss
+    of the package has it)."""
+
+    loss: str = "logit_adjusted"
     kind = "loss"
     param_field = "loss"
 
     def loss_spec(self, y, n_classes):
-        n_pos, n_neg, n = _positives(y)
-        if self.loss == "balanced":
-            return BinaryLossSpec(tuple(n / (2 * n_pos)), tuple(n / (2 * n_neg)))
-        if self.loss == "focal":
-            alpha = n_neg / (n_pos + n_neg)
-            return BinaryLossSpec(tuple(alpha), tuple(1.0 - alpha), gamma=float(self.gamma))
-        return BinaryLossSpec(offsets=tuple(np.log(n_pos / n_neg)))  # log(p / (1 - p))
+        n_pos, n_neg, _ = _positives(y)
+        return BinaryLossSpec(offsets=tuple(np.log(n_pos / n_neg)))
 
 
 @dataclass(frozen=True)
@@ -172,14 +221,19 @@ def _registry() -> dict[str, Strategy]:
             "balanced",
             "per-label weights n / (2 n_pos) on positives, n / (2 n_neg) on negatives",
             loss="balanced",
+            loss_class="WeightedBinaryCrossentropy",
+            options=(("pos_weight", "balanced_positive"), ("neg_weight", "balanced_negative")),
         ),
         "focal": LabelLossStrategy(
-            "focal", "binary focal loss per label, gamma = 2, alpha = n_neg / n", loss="focal"
+            "focal",
+            "binary focal loss per label, gamma = 2, alpha = n_neg / n",
+            loss="focal",
+            loss_class="BinaryFocalCrossentropy",
+            options=(("alpha", "negative_share"), ("gamma", 2.0)),
         ),
-        "logit_adjusted": LabelLossStrategy(
+        "logit_adjusted": LabelOffsetStrategy(
             "logit_adjusted",
             "per-label logit offset log(p / (1 - p)) in training (Menon et al. 2021)",
-            loss="logit_adjusted",
         ),
         "ml_ros": LabelResampleStrategy(
             "ml_ros", "ML-ROS on the training part (Charte et al. 2015)", method="ml_ros"

@@ -4,8 +4,9 @@ The user's model maps an image to per-pixel logits ``(H, W, K)``. The strategies
 (:data:`SEGMENTATION_STRATEGIES`) are losses; none resamples images, so every copy trains
 on the same rows (each with its own shuffle, as a lone fit):
 
-- ``ce``: cross-entropy per pixel (``keras.losses.SparseCategoricalCrossentropy``), the
-  baseline;
+- ``none``: cross-entropy per pixel (``keras.losses.SparseCategoricalCrossentropy``), the
+  baseline, as in the other kinds (``ce``, its name in 0.1, is a deprecated alias; results
+  files keep ``ce``, so that files written by 0.1 resume);
 - ``weighted_ce_balanced``, ``weighted_ce_median_frequency``: cross-entropy weighted by the
   class of the pixel, ``class_weights(masks, "balanced" | "median_frequency",
   normalize="mean")`` of the training masks;
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_imbalance import _names
 from keras_imbalance._validation import Text, invalid
 from keras_imbalance.comparison import _data
 from keras_imbalance.comparison._kind import Kind
@@ -43,66 +45,113 @@ from keras_imbalance.comparison._strategies import Strategy
 @dataclass(frozen=True)
 class SegmentationLossSpec:
     """The loss of one copy: ``ce`` times the (class-weighted) cross-entropy plus an overlap
-    term (see :class:`~._packed_losses.PackedSegmentationLoss`)."""
+    term, given by its family parameters as sorted ``(name, value)`` pairs, or None (see
+    :class:`~._packed_losses.PackedSegmentationLoss`)."""
 
     ce: float = 1.0
     class_weight: tuple | None = None
-    overlap: str | None = None
+    overlap: tuple | None = None
+
+
+#: the cross-entropy term of a segmentation loss
+CE = "WeightedSparseCategoricalCrossentropy"
 
 
 @dataclass(frozen=True)
 class SegmentationLossStrategy(Strategy):
-    """A segmentation loss: ``ce`` weight, class weights (a ``class_weights`` strategy of
-    the training masks) and an overlap term."""
+    """A segmentation loss: the sum (weights 1, as :class:`~keras_imbalance.losses.
+    CombinedLoss`) of public losses of :mod:`keras_imbalance.losses`, each a ``(class name,
+    options)`` pair of ``terms``. A ``class_weight`` option given as a ``class_weights``
+    strategy (``"balanced"``, ``"median_frequency"``) is computed on the training masks; a
+    cross-entropy without one weighs every class 1. The packed loss is built from these
+    public losses' configs (their ``family()``), so a loss of the family needs no code here."""
 
-    ce: float = 1.0
-    weights: str | None = None
-    overlap: str | None = None
+    terms: tuple = ((CE, ()),)
     kind = "loss"
     param_field = "name"
 
-    def loss_spec(self, y, n_classes):
-        class_weight = None
-        if self.weights is not None:
-            from keras_imbalance import weights
+    def losses(self, y, n_classes) -> list:
+        """The public loss objects this strategy sums, on the training masks ``y``."""
+        import inspect
 
-            table = weights.class_weights(
-                y,
-                self.weights,
-                layout="dense",
-                classes=list(range(n_classes)),
-                ignore_class=n_classes,  # the code of void pixels (see masks_of)
-                absent="one",
-                normalize="mean",
-            )
-            class_weight = tuple(float(table[c]) for c in range(n_classes))
-        return SegmentationLossSpec(self.ce, class_weight, self.overlap)
+        from keras_imbalance import losses, weights
+
+        out = []
+        for class_name, options in self.terms:
+            cls = getattr(losses, class_name)
+            config = {"from_logits": True, **dict(options)}
+            parameter = inspect.signature(cls).parameters.get("class_weight")
+            weight = config.get("class_weight")
+            if isinstance(weight, str):
+                table = weights.class_weights(
+                    y,
+                    weight,
+                    layout="dense",
+                    classes=list(range(n_classes)),
+                    ignore_class=n_classes,  # the code of void pixels (see masks_of)
+                    absent="one",
+                    normalize="mean",
+                )
+                config["class_weight"] = [float(table[c]) for c in range(n_classes)]
+            elif parameter is not None and parameter.default is parameter.empty:
+                config.setdefault("class_weight", [1.0] * n_classes)
+            out.append(cls(**config))
+        return out
+
+    def public_loss(self, y, n_classes):
+        """The public Keras loss of this strategy trained alone (its void pixels, code
+        ``n_classes``, are not left out here)."""
+        from keras_imbalance.losses import CombinedLoss
+
+        terms = self.losses(y, n_classes)
+        return terms[0] if len(terms) == 1 else CombinedLoss(terms)
+
+    def loss_spec(self, y, n_classes):
+        from keras_imbalance.losses._core import family_of
+
+        ce, class_weight, overlap = 0.0, None, None
+        for loss in self.losses(y, n_classes):
+            if loss.family_name == "overlap":
+                overlap = tuple(sorted(family_of(loss).items()))
+            else:  # the cross-entropy: weighted, of no other softmax-family parameter
+                if family_of(loss):
+                    raise ValueError(f"{type(loss).__name__} is not a packed segmentation term")
+                ce += 1.0
+                class_weight = tuple(loss.current_class_weight)
+        if class_weight is not None and all(w == 1.0 for w in class_weight):
+            class_weight = None
+        return SegmentationLossSpec(ce, class_weight, overlap)
+
+
+def _weighted(strategy: str) -> tuple:
+    return ((CE, (("class_weight", strategy),)),)
 
 
 def _registry() -> dict[str, Strategy]:
     out = [
-        SegmentationLossStrategy("ce", "cross-entropy per pixel"),
+        SegmentationLossStrategy("none", "cross-entropy per pixel"),
         SegmentationLossStrategy(
             "weighted_ce_balanced",
             "cross-entropy weighted by class_weights(masks, 'balanced')",
-            weights="balanced",
+            terms=_weighted("balanced"),
         ),
         SegmentationLossStrategy(
             "weighted_ce_median_frequency",
             "cross-entropy weighted by class_weights(masks, 'median_frequency') (SegNet)",
-            weights="median_frequency",
+            terms=_weighted("median_frequency"),
         ),
         SegmentationLossStrategy(
-            "dice", "soft Dice over the pixels of a batch", ce=0.0, overlap="dice"
+            "dice", "soft Dice over the pixels of a batch", terms=(("DiceLoss", ()),)
         ),
         SegmentationLossStrategy(
-            "ce+dice", "cross-entropy + soft Dice (weights 1, 1)", overlap="dice"
+            "ce+dice",
+            "cross-entropy + soft Dice (weights 1, 1)",
+            terms=((CE, ()), ("DiceLoss", ())),
         ),
         SegmentationLossStrategy(
             "focal_tversky",
             "focal Tversky, alpha 0.3, beta 0.7, gamma 4/3 (Abraham & Khan 2019)",
-            ce=0.0,
-            overlap="focal_tversky",
+            terms=(("FocalTverskyLoss", ()),),
         ),
     ]
     return {s.name: s for s in out}
@@ -112,8 +161,7 @@ def _registry() -> dict[str, Strategy]:
 SEGMENTATION_STRATEGIES: dict[str, Strategy] = _registry()
 
 _ALIASES = {
-    "none": "ce",  # the baseline's name in the other kinds
-    "crossentropy": "ce",
+    "crossentropy": "none",
     "weighted_ce": "weighted_ce_balanced",
     "balanced": "weighted_ce_balanced",
     "median_frequency": "weighted_ce_median_frequency",
@@ -182,7 +230,7 @@ class SegmentationTarget:
         return PackedSegmentationLoss(
             [s.ce for s in specs],
             [[1.0] * k if s.class_weight is None else list(s.class_weight) for s in specs],
-            [s.overlap for s in specs],
+            [None if s.overlap is None else dict(s.overlap) for s in specs],
         )
 
     def tune(self, y, logits, metric, rule="argmax"):
@@ -261,16 +309,16 @@ def rarest_class(masks: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[
 
 class SegmentationKind(Kind):
     """Masks of class ids ``(N, H, W)`` for images ``(N, H, W[, C])``, a user's per-pixel
-    model; the strategies are losses, all run by default, ``ce`` is the baseline."""
+    model; the strategies are losses, all run by default, ``none`` is the baseline."""
 
     name = "segmentation"
     strategies = SEGMENTATION_STRATEGIES
     default_strategies = tuple(SEGMENTATION_STRATEGIES)
     aliases = _ALIASES
+    deprecated = _names.RENAMED["segmentation"]
     metrics = SEGMENTATION_METRICS
     default_metric = "mean_iou"
-    baseline = "ce"
-    first = ("ce",)
+    first = ("none",)
     default_models = {}
 
     def features(self, x):
@@ -321,7 +369,7 @@ class SegmentationKind(Kind):
             "target": "segmentation",
             "metrics": list(SEGMENTATION_METRICS),
             "fold_columns": ["per_class_iou", "test_counts"],
-            "baseline": "ce",
+            "baseline": "none",
             "prefer": None,
             "rare_class": names[facts["rare"]],
             "strata": "each image's rarest class",
