@@ -13,13 +13,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import check_number
 from ._common import (
     ImbalanceLoss,
     as_vector,
     binary_log_probs,
     binary_same_rank,
-    check_bool,
     class_vector,
 )
 from ._core import binary_family
@@ -30,9 +28,14 @@ _register = keras.saving.register_keras_serializable(package="keras_imbalance")
 class _BinaryLoss(ImbalanceLoss):
     family_name = "binary"
 
-    def _per_label(self, name: str, value, *, high=None):
-        """Validate once; a vector is held in a non-trainable variable, a scalar stays a float."""
-        value = class_vector(name, value, scalar_ok=True, high=high)
+    def _check(self, name: str, value):
+        """``pos_weight``, ``neg_weight`` and ``alpha`` (None: no alpha) are a number or one
+        value per label; a vector is held in a non-trainable variable, a scalar stays a float."""
+        if name not in ("pos_weight", "neg_weight", "alpha"):
+            return super()._check(name, value)
+        if value is None and name == "alpha":
+            return None
+        value = class_vector(name, value, scalar_ok=True, high=1.0 if name == "alpha" else None)
         if not isinstance(value, float):
             self._hold(name, value)
         return value
@@ -216,22 +219,6 @@ class WeightedBinaryCrossentropy(_BinaryLoss):
 
     _function = staticmethod(weighted_binary_crossentropy)
 
-    def __init__(
-        self,
-        pos_weight=1.0,
-        neg_weight=1.0,
-        from_logits=False,
-        label_smoothing=0.0,
-        reduction="sum_over_batch_size",
-        name="weighted_binary_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.pos_weight = self._per_label("pos_weight", pos_weight)
-        self.neg_weight = self._per_label("neg_weight", neg_weight)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
-
     def family(self) -> dict:
         """The binary-family parameters (:mod:`._core`): ``pos_weight``, ``neg_weight``."""
         return {"pos_weight": self.pos_weight, "neg_weight": self.neg_weight, "gamma": 0.0}
@@ -264,22 +251,6 @@ class BinaryFocalCrossentropy(_BinaryLoss):
     """
 
     _function = staticmethod(binary_focal_crossentropy)
-
-    def __init__(
-        self,
-        alpha=None,
-        gamma=2.0,
-        from_logits=False,
-        label_smoothing=0.0,
-        reduction="sum_over_batch_size",
-        name="binary_focal_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.alpha = None if alpha is None else self._per_label("alpha", alpha, high=1.0)
-        self.gamma = check_number("gamma", gamma, low=0.0)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
     def family(self) -> dict:
         """The binary-family parameters (:mod:`._core`): ``alpha`` on positives, ``1 -
@@ -315,13 +286,3 @@ class BatchBalancedBinaryCrossentropy(_BinaryLoss):
 
     _function = staticmethod(batch_balanced_binary_crossentropy)
     family_name = None  # weights of each batch's own counts: no fixed family parameters
-
-    def __init__(
-        self,
-        from_logits=False,
-        reduction="sum_over_batch_size",
-        name="batch_balanced_binary_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.from_logits = check_bool("from_logits", from_logits)

@@ -9,12 +9,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._validation import check_number, invalid
+from .._validation import invalid
 from ._common import (
     ImbalanceLoss,
     as_vector,
-    check_bool,
-    check_ignore_class,
     class_vector,
     log_softmax,
     sparse_one_hot,
@@ -36,7 +34,19 @@ class SwitchableClassWeight:
         """The softmax-family parameters (:mod:`._core`) besides the class weights: none."""
         return {}
 
-    def _init_class_weight(self, values: list[float]) -> None:
+    # LDAM's class weights may be left out (ones); the weighted cross-entropies need them
+    _class_weight_optional = False
+
+    def _check(self, name: str, value):
+        if name == "class_weight" and not (value is None and self._class_weight_optional):
+            return class_vector(name, value)
+        return super()._check(name, value)
+
+    def _validated(self) -> None:
+        super()._validated()
+        values = self.class_weight
+        if values is None:
+            values = [1.0] * len(self.class_counts)
         self._class_weight_var = self._hold("class_weight", values)
 
     def set_class_weight(self, class_weight) -> None:
@@ -275,19 +285,6 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
 
     _function = staticmethod(weighted_categorical_crossentropy)
 
-    def __init__(
-        self,
-        class_weight,
-        from_logits=False,
-        reduction="sum_over_batch_size",
-        name="weighted_categorical_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.class_weight = class_vector("class_weight", class_weight)
-        self._init_class_weight(self.class_weight)
-        self.from_logits = check_bool("from_logits", from_logits)
-
 
 @_register
 class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
@@ -316,21 +313,6 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
     _function = staticmethod(weighted_sparse_categorical_crossentropy)
     _masks_ignore_class = True
 
-    def __init__(
-        self,
-        class_weight,
-        from_logits=False,
-        ignore_class=None,
-        reduction="sum_over_batch_size",
-        name="weighted_sparse_categorical_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.class_weight = class_vector("class_weight", class_weight)
-        self._init_class_weight(self.class_weight)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.ignore_class = check_ignore_class(ignore_class)
-
 
 class _FocalBase(ImbalanceLoss):
     family_name = "softmax"
@@ -339,13 +321,15 @@ class _FocalBase(ImbalanceLoss):
         """The softmax-family parameters (:mod:`._core`): ``gamma`` (alpha is a class weight)."""
         return {"gamma": float(self.gamma)}
 
-    def _init_focal(self, alpha, gamma, from_logits, label_smoothing):
-        self.alpha = None if alpha is None else class_vector("alpha", alpha)
-        if alpha is not None:
-            self._hold("alpha", self.alpha)
-        self.gamma = check_number("gamma", gamma, low=0.0)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.label_smoothing = check_number("label_smoothing", label_smoothing, low=0.0, high=1.0)
+    def _check(self, name: str, value):
+        """``alpha``: None or one value per class, held in a non-trainable variable."""
+        if name != "alpha":
+            return super()._check(name, value)
+        if value is None:
+            return None
+        value = class_vector(name, value)
+        self._hold(name, value)
+        return value
 
 
 @_register
@@ -377,19 +361,6 @@ class CategoricalFocalCrossentropy(_FocalBase):
 
     _function = staticmethod(categorical_focal_crossentropy)
 
-    def __init__(
-        self,
-        alpha=None,
-        gamma=2.0,
-        from_logits=False,
-        label_smoothing=0.0,
-        reduction="sum_over_batch_size",
-        name="categorical_focal_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self._init_focal(alpha, gamma, from_logits, label_smoothing)
-
 
 @_register
 class SparseCategoricalFocalCrossentropy(_FocalBase):
@@ -420,18 +391,3 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
 
     _function = staticmethod(sparse_categorical_focal_crossentropy)
     _masks_ignore_class = True
-
-    def __init__(
-        self,
-        alpha=None,
-        gamma=2.0,
-        from_logits=False,
-        ignore_class=None,
-        label_smoothing=0.0,
-        reduction="sum_over_batch_size",
-        name="sparse_categorical_focal_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self._init_focal(alpha, gamma, from_logits, label_smoothing)
-        self.ignore_class = check_ignore_class(ignore_class)

@@ -296,6 +296,70 @@ def _keyword_names(function) -> tuple[str, ...]:
     return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
 
 
+def _optional(check):
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _at_least(low: float, inclusive: bool = True):
+    return lambda name, value: check_number(name, value, low=low, low_inclusive=inclusive)
+
+
+#: How a loss setting is checked and stored, by its name: one meaning per name across the
+#: losses (a class with another meaning overrides :meth:`ImbalanceLoss._check`).
+SETTINGS = {
+    "from_logits": check_bool,
+    "sparse": check_bool,
+    "per_image": check_bool,
+    "squared": check_bool,
+    "ignore_class": lambda name, value: check_ignore_class(value),
+    "label_smoothing": lambda name, value: check_number(name, value, low=0.0, high=1.0),
+    "smooth": _at_least(0.0),
+    "gamma": _at_least(0.0),
+    "tau": _at_least(0.0),
+    "max_margin": _at_least(0.0),
+    "scale": _at_least(0.0, inclusive=False),
+    "class_weight": _optional(class_vector),
+    "class_counts": _optional(lambda name, value: class_vector(name, value, positive=True)),
+    "priors": _optional(lambda name, value: class_vector(name, value, positive=True)),
+}
+
+
+def _constructor(cls):
+    """The ``__init__`` of a loss class: the keyword-only settings of its loss function (same
+    order and defaults, positional or keyword), then ``reduction``, ``name`` (the function's
+    name) and ``dtype``; each setting checked by :meth:`ImbalanceLoss._check`."""
+    P = inspect.Parameter
+    settings = [
+        P(p.name, P.POSITIONAL_OR_KEYWORD, default=p.default)
+        for p in inspect.signature(cls._function).parameters.values()
+        if p.kind is p.KEYWORD_ONLY
+    ]
+    signature = inspect.Signature(
+        [
+            P("self", P.POSITIONAL_OR_KEYWORD),
+            *settings,
+            P("reduction", P.POSITIONAL_OR_KEYWORD, default="sum_over_batch_size"),
+            P("name", P.POSITIONAL_OR_KEYWORD, default=cls._function.__name__),
+            P("dtype", P.POSITIONAL_OR_KEYWORD, default=None),
+        ]
+    )
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        del values["self"]
+        base = {n: values.pop(n) for n in ("name", "reduction", "dtype")}
+        keras.losses.Loss.__init__(self, **base)
+        for name, value in values.items():
+            setattr(self, name, self._check(name, value))
+        self._validated()
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
 class _MaskProbe(keras.losses.Loss):
     """Reads the Keras mask of ``y_pred`` through Keras' public ``Loss.__call__``.
 
@@ -325,8 +389,10 @@ def keras_mask(y_pred):
 
 class ImbalanceLoss(keras.losses.Loss):
     """Base class, as Keras' ``LossFunctionWrapper``: a subclass names its loss function
-    (``_function``) and validates its settings in its constructor; ``call`` (the function with
-    the settings), ``get_config`` (the constructor's arguments) and ``from_config`` are derived.
+    (``_function``); its constructor (the function's keyword-only settings, then
+    ``reduction``, ``name``, ``dtype``), the check of each setting (:data:`SETTINGS` by name,
+    or the class's :meth:`_check`), ``call`` (the function with the settings), ``get_config``
+    (the constructor's arguments) and ``from_config`` are derived.
 
     ``__call__`` is Keras' ``Loss.__call__`` with masks and sample weights broadcast by rank.
 
@@ -349,6 +415,18 @@ class ImbalanceLoss(keras.losses.Loss):
     # The functional-core family the loss belongs to (:mod:`._core`): "softmax", "binary",
     # "overlap", or None; ``family()`` gives its parameters.
     family_name = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_function" in cls.__dict__ and "__init__" not in cls.__dict__:
+            cls.__init__ = _constructor(cls)
+
+    def _check(self, name: str, value):
+        """The checked value of setting ``name`` (:data:`SETTINGS`), stored under its name."""
+        return SETTINGS[name](name, value)
+
+    def _validated(self) -> None:
+        """Checks across settings, once each is checked (none by default)."""
 
     def call(self, y_true, y_pred):
         arguments = {n: self._argument(n) for n in _keyword_names(self._function)}

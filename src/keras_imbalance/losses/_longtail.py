@@ -19,7 +19,6 @@ from ._common import (
     ImbalanceLoss,
     as_logits,
     as_vector,
-    check_bool,
     class_vector,
     raw_vector,
     sparse_one_hot,
@@ -226,26 +225,8 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
     _function = staticmethod(logit_adjusted_crossentropy)
     family_name = "softmax"
 
-    def __init__(
-        self,
-        class_counts=None,
-        priors=None,
-        tau=1.0,
-        sparse=False,
-        from_logits=False,
-        reduction="sum_over_batch_size",
-        name="logit_adjusted_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _log_priors(class_counts, priors)  # exactly one of the two, no zeros: checked first
-        self.class_counts = (
-            None if class_counts is None else class_vector("class_counts", class_counts)
-        )
-        self.priors = None if priors is None else class_vector("priors", priors)
-        self.tau = check_number("tau", tau, low=0.0)
-        self.sparse = check_bool("sparse", sparse)
-        self.from_logits = check_bool("from_logits", from_logits)
+    def _validated(self) -> None:
+        _log_priors(self.class_counts, self.priors)  # exactly one of the two
 
     def family(self) -> dict:
         """The softmax-family parameters (:mod:`._core`): ``offsets = tau log pi``."""
@@ -275,24 +256,8 @@ class BalancedSoftmaxCrossentropy(LogitAdjustedCrossentropy):
     1.3863
     """
 
-    def __init__(
-        self,
-        class_counts,
-        sparse=False,
-        from_logits=False,
-        reduction="sum_over_batch_size",
-        name="balanced_softmax_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(
-            class_counts=class_counts,
-            tau=1.0,
-            sparse=sparse,
-            from_logits=from_logits,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-        )
+    _function = staticmethod(balanced_softmax_crossentropy)
+    priors, tau = None, 1.0  # logit adjustment by the class counts, tau = 1
 
 
 @_register
@@ -323,34 +288,20 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     """
 
     _function = staticmethod(ldam_crossentropy)
+    _class_weight_optional = True
 
-    def __init__(
-        self,
-        class_counts,
-        max_margin=0.5,
-        scale=30.0,
-        class_weight=None,
-        sparse=False,
-        from_logits=False,
-        reduction="sum_over_batch_size",
-        name="ldam_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.class_counts = class_vector("class_counts", class_counts, positive=True)
-        self.max_margin = check_number("max_margin", max_margin, low=0.0)
-        self.scale = check_number("scale", scale, low=0.0, low_inclusive=False)
+    def _check(self, name: str, value):
+        if name == "class_counts":  # required (LDAM's margins)
+            return class_vector(name, value, positive=True)
+        return super()._check(name, value)
+
+    def _validated(self) -> None:
         n = len(self.class_counts)
-        self.class_weight = (
-            None if class_weight is None else class_vector("class_weight", class_weight)
-        )
         if self.class_weight is not None and len(self.class_weight) != n:
             raise invalid(
-                "class_weight", f"{n} values (one per entry of `class_counts`)", class_weight
+                "class_weight", f"{n} values (one per entry of `class_counts`)", self.class_weight
             )
-        self.sparse = check_bool("sparse", sparse)
-        self.from_logits = check_bool("from_logits", from_logits)
-        self._init_class_weight(self.class_weight or [1.0] * n)
+        super()._validated()
 
     def family(self) -> dict:
         """The softmax-family parameters (:mod:`._core`): per-class ``margins`` and ``scale``

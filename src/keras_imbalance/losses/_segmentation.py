@@ -26,9 +26,6 @@ from .._validation import check_number, invalid
 from ._common import (
     ImbalanceLoss,
     as_vector,
-    check_bool,
-    check_ignore_class,
-    class_vector,
     sparse_one_hot,
 )
 from ._core import overlap_family, overlap_sums
@@ -335,14 +332,13 @@ class _OverlapLoss(ImbalanceLoss):
     _uses_keras_mask = False  # one value per image: pixels are left out with ignore_class
     family_name = "overlap"
 
-    def _init_overlap(self, class_weight, from_logits, ignore_class, per_image, smooth):
-        self.class_weight = (
-            None if class_weight is None else class_vector("class_weight", class_weight)
-        )
-        self.from_logits = check_bool("from_logits", from_logits)
-        self.ignore_class = check_ignore_class(ignore_class)
-        self.per_image = check_bool("per_image", per_image)
-        self.smooth = check_number("smooth", smooth, low=0.0)
+    def _check(self, name: str, value):
+        """``alpha`` and ``beta`` are numbers >= 0 here, the focal ``gamma`` is > 0."""
+        if name in ("alpha", "beta"):
+            return check_number(name, value, low=0.0)
+        if name == "gamma":
+            return check_number(name, value, low=0.0, low_inclusive=False)
+        return super()._check(name, value)
 
     def family(self) -> dict:
         """The overlap-family parameters (:mod:`._core`): ``alpha``, ``beta``, ``gamma``,
@@ -362,10 +358,6 @@ class _OverlapLoss(ImbalanceLoss):
                     f"shape {shape}",
                 )
         return super().__call__(y_true, y_pred, sample_weight)
-
-
-def _alpha_beta(alpha, beta):
-    return check_number("alpha", alpha, low=0.0), check_number("beta", beta, low=0.0)
 
 
 @_register
@@ -397,22 +389,6 @@ class DiceLoss(_OverlapLoss):
     """
 
     _function = staticmethod(dice_loss)
-
-    def __init__(
-        self,
-        class_weight=None,
-        from_logits=False,
-        ignore_class=None,
-        per_image=False,
-        squared=False,
-        smooth=1e-5,
-        reduction="sum_over_batch_size",
-        name="dice_loss",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self._init_overlap(class_weight, from_logits, ignore_class, per_image, smooth)
-        self.squared = check_bool("squared", squared)
 
     def family(self) -> dict:
         return _dice(self.squared, self.smooth)
@@ -446,23 +422,6 @@ class TverskyLoss(_OverlapLoss):
 
     _function = staticmethod(tversky_loss)
 
-    def __init__(
-        self,
-        alpha=0.3,
-        beta=0.7,
-        class_weight=None,
-        from_logits=False,
-        ignore_class=None,
-        per_image=False,
-        smooth=1e-5,
-        reduction="sum_over_batch_size",
-        name="tversky_loss",
-        dtype=None,
-    ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.alpha, self.beta = _alpha_beta(alpha, beta)
-        self._init_overlap(class_weight, from_logits, ignore_class, per_image, smooth)
-
 
 @_register
 class FocalTverskyLoss(TverskyLoss):
@@ -492,24 +451,6 @@ class FocalTverskyLoss(TverskyLoss):
     """
 
     _function = staticmethod(focal_tversky_loss)
-
-    def __init__(
-        self,
-        alpha=0.3,
-        beta=0.7,
-        gamma=4.0 / 3.0,
-        class_weight=None,
-        from_logits=False,
-        ignore_class=None,
-        per_image=False,
-        smooth=1e-5,
-        reduction="sum_over_batch_size",
-        name="focal_tversky_loss",
-        dtype=None,
-    ):
-        self.gamma = check_number("gamma", gamma, low=0.0, low_inclusive=False)
-        settings = (class_weight, from_logits, ignore_class, per_image, smooth)
-        super().__init__(alpha, beta, *settings, reduction=reduction, name=name, dtype=dtype)
 
 
 @_register
