@@ -443,3 +443,18 @@ def test_seed_is_the_deprecated_name_of_random_state():
     assert sampling.BATCH_STRATEGIES == ("oversample", "undersample", "smote")
     with pytest.warns(DeprecationWarning, match="BATCH_STRATEGIES"):
         assert sampling.STRATEGIES is sampling.BATCH_STRATEGIES
+
+
+def test_balanced_tf_dataset_takes_the_arguments_of_balanced_batches():
+    """One declaration of the arguments: those of BalancedBatches but ``shard`` and the
+    PyDataset keywords; another name is refused before tensorflow is needed."""
+    import inspect
+
+    from keras_imbalance.sampling import BalancedBatches, balanced_tf_dataset
+
+    ours = inspect.signature(balanced_tf_dataset).parameters
+    theirs = inspect.signature(BalancedBatches).parameters
+    assert list(ours) == [n for n in theirs if n not in ("shard", "kwargs")]
+    assert all(ours[n].default == theirs[n].default for n in ours)
+    with pytest.raises(TypeError, match="workers"):
+        balanced_tf_dataset(np.zeros((4, 1)), np.array([0, 0, 1, 1]), workers=2)

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-from keras_imbalance.sampling._inputs import _prepare, _tree_map, renamed_seed
+from keras_imbalance.sampling._inputs import _tree_map, renamed_seed
+from keras_imbalance.sampling._keras import BalancedBatches
 from keras_imbalance.sampling._plan import _shard
 
 
-def balanced_tf_dataset(
-    x: Any,
-    y: Any,
-    *,
-    batch_size: int = 32,
-    strategy: Any = "oversample",
-    sample_weight: Any = None,
-    epoch_size: int | None = None,
-    k_neighbors: int = 5,
-    stratify_by: Any = None,
-    random_state: int | None = None,
-    replacement: bool = False,
-    mode: str = "classes",
-    seed: int | None = None,
-):
+def balanced_tf_dataset(x: Any, y: Any, **options: Any):
     """Class-balanced batches as a ``tf.data.Dataset`` (needs tensorflow).
 
     Same arguments (``replacement=False`` by default: per-class permutations with exact
@@ -50,21 +38,23 @@ def balanced_tf_dataset(
     >>> [int(b[0].shape[0]) for b in ds]
     [6, 6, 6]
     """
-    random_state = renamed_seed(random_state, seed, "balanced_tf_dataset")
-    source, plan = _prepare(
-        x,
-        y,
-        sample_weight=sample_weight,
-        batch_size=batch_size,
-        strategy=strategy,
-        epoch_size=epoch_size,
-        k_neighbors=k_neighbors,
-        stratify_by=stratify_by,
-        random_state=random_state,
-        replacement=replacement,
-        mode=mode,
-    )
-    return _dataset(source, plan)
+    _SIGNATURE.bind(x, y, **options)  # a name it does not take: Python's TypeError
+    seed = options.pop("seed", None)
+    options["random_state"] = renamed_seed(options.get("random_state"), seed, "balanced_tf_dataset")
+    batches = BalancedBatches(x, y, **options)
+    return _dataset(batches._source, batches._plan)
+
+
+#: ``balanced_tf_dataset``'s arguments: those of :class:`BalancedBatches` but ``shard`` and
+#: the ``keras.utils.PyDataset`` keywords (one declaration of them, in ``BalancedBatches``)
+_SIGNATURE = inspect.Signature(
+    [
+        p
+        for name, p in inspect.signature(BalancedBatches.__init__).parameters.items()
+        if name not in ("self", "shard", "kwargs")
+    ]
+)
+balanced_tf_dataset.__signature__ = _SIGNATURE
 
 
 def _dataset(source: Any, plan: Any, shard: tuple[int, int] = (0, 1)):
@@ -134,8 +124,6 @@ def _from_parquet(
     >>> labels.size, float(labels.mean())
     (1900, 0.5)
     """
-    from keras_imbalance.sampling._keras import BalancedBatches
-
     batches = BalancedBatches.from_parquet(
         path, target=target, batch_size=batch_size, random_state=random_state, **kwargs
     )
