@@ -122,3 +122,11 @@ def check_shape(name: str, value: Any) -> tuple:
     if not shape or min(shape) < 1:
         raise invalid(name, "a tuple of positive ints (or an int)", value)
     return shape
+
+
+def check_batch(name: str, item: Any, allowed: str) -> tuple:
+    """An item of a stream of ``(x, y)`` or ``(x, y, sample_weight)`` tuples, checked: a
+    TypeError naming ``name`` (``allowed`` says what its items may be) for anything else."""
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        raise invalid(name, allowed, type(item).__name__, kind=TypeError)
+    return tuple(item)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import Text, check_number, invalid
+from keras_imbalance._validation import Text, check_batch, check_number, invalid
 
 
 def _row_class(y: Any):
@@ -121,20 +121,16 @@ class RebalancedStream:
         if hasattr(source, "as_numpy_iterator"):  # tf.data.Dataset
             source = source.as_numpy_iterator()
         for item in source:
-            if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
-                raise invalid(
-                    "stream",
-                    "items (x, y) or (x, y, sample_weight), rows or batches",
-                    type(item).__name__,
-                    kind=TypeError,
-                )
+            item = check_batch(
+                "stream", item, "items (x, y) or (x, y, sample_weight), rows or batches"
+            )
             batched = self._batched
             if batched is None:
                 batched = self._batched = np.ndim(item[1]) >= 1 and not np.isscalar(item[1])
                 if batched and self._batch_size is None:
                     self._batch_size = len(item[1])
             if not batched:
-                yield tuple(item)
+                yield item
                 continue
             n = len(item[1])
             parts = [_split(part, n) for part in item]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance._validation import invalid
+from keras_imbalance._validation import check_batch, invalid
 from keras_imbalance.targets import _as_array, analyse, class_counts
 from keras_imbalance.weights._core import _analysis_from_counts, _lookup, _resolve, _Resolved
 
@@ -235,13 +235,7 @@ def _weighters_for_stream(data, class_weight, layout, ignore_class, classes, opt
 
 def _weigh_batch(batch, weighter):
     """``(x, y, sample_weight)`` of one ``(x, y[, sample_weight])`` batch (numpy weights)."""
-    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise invalid(
-            "data",
-            "batches shaped (x, y) or (x, y, sample_weight)",
-            type(batch).__name__,
-            kind=TypeError,
-        )
+    batch = check_batch("data", batch, "batches shaped (x, y) or (x, y, sample_weight)")
     x, y = batch[0], batch[1]
     sw = batch[2] if len(batch) == 3 else None
     _, weights = weighter(
