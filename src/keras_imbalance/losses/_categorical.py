@@ -85,10 +85,6 @@ class SwitchableClassWeight:
         return current
 
 
-def _weighted_ce(one_hot, y_pred, weight, from_logits):
-    return focal_nll(one_hot, log_softmax(y_pred, from_logits), weight=weight)
-
-
 def _smooth(targets, label_smoothing, valid=None):
     """Keras' label smoothing, ``y (1 - s) + s / K``; ignored positions stay all zero."""
     if not label_smoothing:
@@ -98,10 +94,6 @@ def _smooth(targets, label_smoothing, valid=None):
     if valid is not None:
         targets = targets * ops.expand_dims(ops.cast(valid, targets.dtype), -1)
     return targets
-
-
-def _focal_ce(one_hot, y_pred, alpha, gamma, from_logits):
-    return focal_nll(one_hot, log_softmax(y_pred, from_logits), gamma=gamma, weight=alpha)
 
 
 def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logits=False):
@@ -137,7 +129,7 @@ def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logi
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
     weight = as_vector("class_weight", class_weight, y_pred)
-    return _weighted_ce(y_true, y_pred, weight, from_logits)
+    return focal_nll(y_true, log_softmax(y_pred, from_logits), weight=weight)
 
 
 def weighted_sparse_categorical_crossentropy(
@@ -172,8 +164,9 @@ def weighted_sparse_categorical_crossentropy(
     """
     y_pred = ops.convert_to_tensor(y_pred)
     one_hot, _ = sparse_one_hot(ops.convert_to_tensor(y_true), y_pred, ignore_class)
-    weight = as_vector("class_weight", class_weight, y_pred)
-    return _weighted_ce(one_hot, y_pred, weight, from_logits)
+    return weighted_categorical_crossentropy(
+        one_hot, y_pred, class_weight=class_weight, from_logits=from_logits
+    )
 
 
 def categorical_focal_crossentropy(
@@ -214,7 +207,8 @@ def categorical_focal_crossentropy(
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
     a = None if alpha is None else as_vector("alpha", alpha, y_pred)
-    return _focal_ce(_smooth(y_true, label_smoothing), y_pred, a, gamma, from_logits)
+    targets = _smooth(y_true, label_smoothing)
+    return focal_nll(targets, log_softmax(y_pred, from_logits), gamma=gamma, weight=a)
 
 
 def sparse_categorical_focal_crossentropy(
@@ -256,8 +250,10 @@ def sparse_categorical_focal_crossentropy(
     """
     y_pred = ops.convert_to_tensor(y_pred)
     one_hot, valid = sparse_one_hot(ops.convert_to_tensor(y_true), y_pred, ignore_class)
-    a = None if alpha is None else as_vector("alpha", alpha, y_pred)
-    return _focal_ce(_smooth(one_hot, label_smoothing, valid), y_pred, a, gamma, from_logits)
+    targets = _smooth(one_hot, label_smoothing, valid)  # ignored positions stay all zero
+    return categorical_focal_crossentropy(
+        targets, y_pred, alpha=alpha, gamma=gamma, from_logits=from_logits
+    )
 
 
 @_register
