@@ -40,6 +40,7 @@ from keras_imbalance.comparison import _data
 from keras_imbalance.comparison._kind import Kind
 from keras_imbalance.comparison._settings import SEGMENTATION_METRICS
 from keras_imbalance.comparison._strategies import Strategy
+from keras_imbalance.targets import analyse
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,8 @@ def masks_of(y, x_shape: tuple, ignore_class=None) -> tuple[np.ndarray, list[str
         void = arr == ignore_class
         if not void.any():
             raise invalid("ignore_class", "a class id that occurs in the masks", ignore_class)
-    ids = np.unique(arr if void is None else arr[~void])
+    # the classes, void pixels left out: read by targets, the package's one reader of y
+    ids = np.asarray(analyse(arr, layout="dense", ignore_class=ignore_class).info.classes)
     if ids.size < 2:
         rest = "" if void is None else f" besides ignore_class={ignore_class}"
         raise invalid("y", "masks with at least 2 classes", f"only class {ids.tolist()}{rest}")
