@@ -81,7 +81,7 @@ def _renamed(obj: dict, names: dict) -> dict:
             out[field] = names.get(out[field], out[field])
     if out.get("aliases"):
         out["aliases"] = [names.get(s, s) for s in out["aliases"]]
-    if out.get("type") == "fold" and out["strategy"] != obj["strategy"]:
+    if out.get("type") == "fold" and out.get("strategy") != obj.get("strategy"):
         out["key"] = row_key(out["model"], out["strategy"], out["repeat"], out["fold"])
     return out
 

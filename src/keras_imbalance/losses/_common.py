@@ -18,9 +18,6 @@ from keras import ops
 from .._validation import Text, check_number, check_weights_array, float_array, invalid
 
 _VECTOR = "a dict {class_index: value} with keys 0..K-1, a list, a tuple or a 1-D array"
-# Floor of the focal factor's base so that (1 - p_t) ** gamma has a finite gradient for
-# gamma < 1 when p_t rounds to 1 (the clipped region carries a loss below 1e-30 ** gamma).
-_TINY = 1e-30
 
 
 def _fmt(keys) -> str:

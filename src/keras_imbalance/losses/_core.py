@@ -32,7 +32,9 @@ import numbers
 
 from keras import ops
 
-#: floor of ``1 - p`` before the focal power (``0 ** gamma`` has no useful gradient)
+#: floor of the base of a focal power, ``(1 - p_t) ** gamma`` or ``(1 - T) ** (1 / gamma)``,
+#: so that its gradient stays finite for exponents below 1 where the base rounds to 0 (the
+#: clipped region carries a loss below ``1e-30 ** exponent``)
 TINY = 1e-30
 
 
