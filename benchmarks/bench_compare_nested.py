@@ -176,6 +176,8 @@ def _run(job: dict) -> dict:
         from keras_imbalance.comparison import TrainingSettings
 
         training = {k: common.pop(k) for k in ("metric", "epochs", "patience", "random_state")}
+        if job["type"] == "outer" and s.get("keep_folds"):
+            training["max_scores"] = 10**7  # every test-fold probability (below)
         common["settings"] = TrainingSettings(**training, ensemble=s["ensemble"])
     if job["type"] == "outer":
         keep = {}
@@ -184,7 +186,9 @@ def _run(job: dict) -> dict:
             path = os.path.join(s["keep_folds"], f"{job['dataset']}.jsonl")
             if os.path.exists(path):
                 os.remove(path)  # this job's own file, written again in full
-            keep = {"results_path": path, "max_scores": 10**7}
+            keep = {"results_path": path}
+            if "settings" not in common:
+                keep["max_scores"] = 10**7
         result = compare(
             x,
             y,
@@ -285,7 +289,7 @@ def _cost(fits: int, fit_rows: float) -> float:
 
 
 def _job_key(job: dict) -> str:
-    if job["type"] == "outer":
+    if job["type"] == "outer" or "repeat" not in job:  # an outer job, or its error row
         return f"outer|{job['dataset']}"
     return f"inner|{job['dataset']}|{job['repeat']}|{job['fold']}"
 
