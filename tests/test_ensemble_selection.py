@@ -45,6 +45,24 @@ def test_two_members_that_err_on_different_rows_are_averaged():
     assert weights.tolist() == [0.5, 0.5]
 
 
+def test_a_start_is_counted_and_smooth_ranks_by_log_likelihood_first():
+    a = np.array([[0.9, 0.1], [0.9, 0.1], [0.1, 0.9], [0.55, 0.45]])
+    b = np.array([[0.9, 0.1], [0.9, 0.1], [0.55, 0.45], [0.1, 0.9]])
+    # from one a, one round: a + b is perfect, a + a is not -> counts (1, 1)
+    assert select(Y, [a, b], "balanced_accuracy", rounds=1, start=[1, 0]).tolist() == [0.5, 0.5]
+    assert select(Y, [a, b], "balanced_accuracy", rounds=0, start=[2, 1]).tolist() == [
+        pytest.approx(2 / 3),
+        pytest.approx(1 / 3),
+    ]
+    # c is right on every row but barely (balanced accuracy 1, log-likelihood log .51);
+    # d is wrong on row 3 only, confidently right elsewhere: (log .99 * 2 / 2 + (log .99
+    # + log .4) / 2) / 2 = -0.239 > log .51 = -0.673. The metric takes c, smooth takes d
+    c = np.array([[0.51, 0.49], [0.51, 0.49], [0.49, 0.51], [0.49, 0.51]])
+    d = np.array([[0.99, 0.01], [0.99, 0.01], [0.01, 0.99], [0.6, 0.4]])
+    assert select(Y, [c, d], "balanced_accuracy", rounds=1).tolist() == [1.0, 0.0]
+    assert select(Y, [c, d], "balanced_accuracy", rounds=1, smooth=True).tolist() == [0.0, 1.0]
+
+
 def test_one_member_gets_weight_one_and_weights_sum_to_one():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 40)

@@ -205,7 +205,9 @@ def balanced_log_likelihood(y: np.ndarray, proba: np.ndarray) -> float:
     return float(np.mean([logp[y == c].mean() for c in present])) if present.size else 0.0
 
 
-def select(y, probas, metric: str, costs=None, rounds: int = SELECTION_ROUNDS) -> np.ndarray:
+def select(
+    y, probas, metric: str, costs=None, rounds: int = SELECTION_ROUNDS, start=None, smooth=False
+) -> np.ndarray:
     """Greedy forward selection with replacement (Caruana et al. 2004): the weight of each
     member (how often it was added, over ``rounds``).
 
@@ -221,6 +223,11 @@ def select(y, probas, metric: str, costs=None, rounds: int = SELECTION_ROUNDS) -
         Cost matrix: the average is decided by least expected cost instead of argmax.
     rounds : int, default=SELECTION_ROUNDS
         Members added (with replacement).
+    start : array-like of shape (n_members,) of int, default=None
+        Counts the selection starts from (Caruana's "sorted initialisation"; e.g. one for
+        each member of a fixed average); None: from nothing.
+    smooth : bool, default=False
+        Rank additions by the balanced log-likelihood first, the metric breaking ties.
 
     Returns
     -------
@@ -242,8 +249,11 @@ def select(y, probas, metric: str, costs=None, rounds: int = SELECTION_ROUNDS) -
     matrix = None if costs is None else np.asarray(costs, dtype=np.float64)
     sign = -1.0 if metric == "expected_cost" else 1.0
     counts = np.zeros(n_members, dtype=np.int64)
-    total = np.zeros(probas.shape[1:])
-    for t in range(1, int(rounds) + 1):
+    if start is not None:
+        counts += np.asarray(start, dtype=np.int64)
+    total = np.tensordot(counts.astype(np.float64), probas, axes=1)
+    first = int(counts.sum())
+    for t in range(first + 1, first + int(rounds) + 1):
         best, pick = None, 0
         for m in range(n_members):
             avg = (total + probas[m]) / t
@@ -252,6 +262,8 @@ def select(y, probas, metric: str, costs=None, rounds: int = SELECTION_ROUNDS) -
             if not np.isfinite(value):
                 value = -np.inf
             candidate = (value, balanced_log_likelihood(y, avg))
+            if smooth:
+                candidate = candidate[::-1]
             if best is None or candidate > best:  # strict: ties keep the first member
                 best, pick = candidate, m
         counts[pick] += 1

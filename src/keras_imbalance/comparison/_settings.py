@@ -96,7 +96,11 @@ class TrainingSettings:
         uniform average of the fixed members, or greedy ensemble selection over every
         copy's validation-part predictions; ``"both"`` adds the average as a second row
         (strategy ``ensemble_average``) next to the selection, to measure one against the
-        other. Left out of :meth:`config` when ``"average"``.
+        other. Left out of :meth:`config` when ``"average"``. The nested benchmark
+        (docs/benchmarks.md, issue 23) found the selection worse than the fixed average on
+        small tables (its validation rows are few), hence the default.
+        ``ComparisonResult.fit_recommended`` trains the fixed average's members for an
+        ``ensemble`` winner (the selection's weights differ from fold to fold).
     """
 
     metric: str = "balanced_accuracy"
