@@ -134,6 +134,17 @@ def test_summary_has_at_most_five_lines_before_the_prose(with_lr):
     assert rec["summary"][-1].startswith("Firmer evidence: ")
 
 
+def test_summary_says_why_in_five_lines_without_references_and_without_none():
+    x, y = _data()
+    # no references, and no `none` row to pair with: each topic still has its line
+    rec = _quick(x, y, references=False, strategies=["balanced", "random_under"]).recommendation
+    starts = ("Recommended: ", "Gain over ", "Best reference: none run", "Chance level: ")
+    assert len(rec["summary"]) == 5
+    for line, start in zip(rec["summary"], (*starts, "Firmer evidence: "), strict=True):
+        assert line.startswith(start), (line, start)
+    assert rec["text"].split("\n")[:5] == rec["summary"]
+
+
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_chance_levels_match_a_feature_blind_predictor(k):
     rng = np.random.default_rng(k)

@@ -96,6 +96,11 @@ class FoldFit:
     seconds: float
     copies: int  # copies of the largest packed fit
     fits: int  # Keras fits run
+    # ensemble selection (settings.ensemble != "average"): per (recipe, rule) of REFITTED,
+    # the early-stopped weights' logits on the validation rows, their labels and row ids
+    validation: dict = field(default_factory=dict)
+    y_val: Any = None
+    val_rows: Any = None
 
 
 def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
@@ -162,6 +167,7 @@ class _Fold:
         self.raw = take(x, train_idx)
         strata = target.strata[train_idx]
         self.fit_pos, val_pos = validation_split(strata, settings.validation_fraction, seed)
+        self.val_rows = np.asarray(train_idx)[val_pos]  # row ids in the data
         self.full_scaler = Scaler.fit(self.raw, settings.standardize, spec)
         if spec is None:
             self.fit_scaler = Scaler.fit(take(self.raw, self.fit_pos), settings.standardize)
@@ -174,6 +180,7 @@ class _Fold:
         self.x_val = self.fit_scaler.transform(take(self.raw, val_pos))
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
+        self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -334,20 +341,22 @@ class _Fold:
                 else:
                     found, best, run = final[i], self.fixed, self.fixed
                 key = (c.recipe, rule)
+                # the fit-part decider, also where a refit one decides (ensemble selection)
+                self.early[key] = Decider(
+                    found,
+                    c.scaler,
+                    None,
+                    best,
+                    run,
+                    False,
+                    n_rows,
+                    batch,
+                    note,
+                    priors[i],
+                    costs if rule == "cost" else None,
+                )
                 if key not in deciders or not deciders[key].refit:
-                    deciders[key] = Decider(
-                        found,
-                        c.scaler,
-                        None,
-                        best,
-                        run,
-                        False,
-                        n_rows,
-                        batch,
-                        note,
-                        priors[i],
-                        costs if rule == "cost" else None,
-                    )
+                    deciders[key] = self.early[key]
         return deciders
 
 
@@ -389,10 +398,11 @@ def fit_fold(
     def any_of(recipe, rules):
         return any(rule in recipe.names for rule in rules)
 
+    selecting = getattr(settings, "ensemble", "average") != "average"
     early = [
         _Copy(i, False)
         for i, r in enumerate(recipes)
-        if fixed is None or any_of(r, VALIDATED) or not settings.refit
+        if fixed is None or any_of(r, VALIDATED) or not settings.refit or selecting
     ]
     late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and any_of(r, REFITTED)]
     if settings.packed:
@@ -419,7 +429,15 @@ def fit_fold(
             lone.set_weights(early_stopped.get(key, d).weights)
             d.threshold = target.tune(fold.y_val, _logits(lone, fold.x_val), settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
-    return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+    out = FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+    if selecting:  # hook of ensemble selection (_ensemble.Selector)
+        out.y_val, out.val_rows = fold.y_val, fold.val_rows
+        for key in deciders:
+            early_fit = fold.early.get(key)
+            if key[1] in REFITTED and early_fit is not None:
+                lone.set_weights(early_fit.weights)
+                out.validation[key] = _logits(lone, fold.x_val)
+    return out
 
 
 def _prior_correction(rows, spec, y, k) -> np.ndarray:

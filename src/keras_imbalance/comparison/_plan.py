@@ -16,7 +16,7 @@ import numpy as np
 
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison import _data, _references
-from keras_imbalance.comparison._ensemble import Collector, model_label
+from keras_imbalance.comparison._ensemble import Collector, model_label, selectors
 from keras_imbalance.comparison._feasible import infeasible_resamplers, refuse_infeasible
 from keras_imbalance.comparison._results import FORMAT
 
@@ -97,6 +97,7 @@ def plan(
         return kind.collector(members, label, target, settings, seeds)
 
     collectors = collectors_of(resolved, models, kind.ensemble_members, make)
+    collectors = selectors(collectors, resolved, kind, settings)  # TrainingSettings.ensemble
     config = make_config(
         xa,
         labels,

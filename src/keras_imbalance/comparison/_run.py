@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance.comparison import _data, _references, _stats, _verdict
+from keras_imbalance.comparison import _data, _ensemble, _references, _stats, _verdict
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._fold import fit_fold, predict_logits
 from keras_imbalance.comparison._results import ResultsFile, folds_frame, row_key
@@ -162,6 +162,10 @@ def fold_rows(task, fitted, x, labels, settings, target) -> list:
                 "n_test": int(len(y_test)),
             }
         )
+        if (i, rule) in fitted.validation:  # ensemble selection's validation predictions
+            row["validation"] = _ensemble.validation_record(
+                fitted, (i, rule), settings.max_scores, task.seed
+            )
         # last: the stored scores, and every score for the ensemble (removed before storing)
         row["scores"] = row.pop("scores", None)
         row["_all_scores"] = row.pop("_all_scores", None)

@@ -91,6 +91,16 @@ class TrainingSettings:
         What a row's label is: one class, a 0/1 vector of labels, or a mask of class ids
         (the metrics :data:`TARGETS` allows). Left out of :meth:`config` when
         ``"multiclass"``, so results files written before the other kinds still resume.
+    ensemble : {"average", "selection", "both"}
+        What the ``ensemble`` row is (:mod:`~keras_imbalance.comparison._ensemble`): the
+        uniform average of the fixed members, or greedy ensemble selection over every
+        copy's validation-part predictions; ``"both"`` adds the average as a second row
+        (strategy ``ensemble_average``) next to the selection, to measure one against the
+        other. Left out of :meth:`config` when ``"average"``. The nested benchmark
+        (docs/benchmarks.md, issue 23) found the selection worse than the fixed average on
+        small tables (its validation rows are few), hence the default.
+        ``ComparisonResult.fit_recommended`` trains the fixed average's members for an
+        ``ensemble`` winner (the selection's weights differ from fold to fold).
     """
 
     metric: str = "balanced_accuracy"
@@ -106,6 +116,7 @@ class TrainingSettings:
     packed: bool = True
     costs: Any = None
     target: str = "multiclass"
+    ensemble: str = "average"
 
     def __post_init__(self):
         metric = self.metric
@@ -121,6 +132,7 @@ class TrainingSettings:
             costs = tuple(tuple(float(v) for v in row) for row in matrix)
             object.__setattr__(self, "costs", costs)
         check_option("target", self.target, TARGETS)
+        check_option("ensemble", self.ensemble, ("average", "selection", "both"))
         if costs is not None and self.target != "multiclass":
             raise invalid("costs", f"None for a {self.target} target", costs)
         allowed = TARGETS[self.target][0]
@@ -159,6 +171,8 @@ class TrainingSettings:
         out = asdict(self)
         if out["target"] == "multiclass":
             del out["target"]
+        if out["ensemble"] == "average":
+            del out["ensemble"]
         return out
 
     @classmethod

@@ -128,6 +128,8 @@ def complete(rec: dict, folds, board, metric: str, ratio: float, config: dict) -
             f"{'Change from' if cost else 'Gain over'} {base}: {rec['mean_difference']:+.3f} "
             f"(95% interval {rec['ci_low']:+.3f} to {rec['ci_high']:+.3f}): {noise}."
         )
+    else:  # the baseline was not run (or has no fold in common with the winner)
+        lines.append(f"Gain over {base}: not measured ({base} has no paired fold).")
 
     # the best reference, paired fold by fold with the recommendation
     rec["best_reference"] = None
@@ -162,6 +164,12 @@ def complete(rec: dict, folds, board, metric: str, ratio: float, config: dict) -
             + (" (trained on a sample of the rows)" if sampled else "")
             + f"; the recommendation {mean:+.3f} against it ({diff.size} paired folds"
             f"{interval}): {standing}."
+        )
+
+    else:
+        lines.append(
+            "Best reference: none run (classical pipelines run on tables with "
+            "references=None or a list of names)."
         )
 
     # chance level
