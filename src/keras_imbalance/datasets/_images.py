@@ -264,9 +264,7 @@ class ImageFiles(RowReader):
     ((3, 2, 2, 3), [0.4000000059604645, 0.0])
     """
 
-    def __init__(
-        self, folder, files, image_size, color_mode, interpolation, cache_bytes=64 << 20
-    ):
+    def __init__(self, folder, files, image_size, color_mode, interpolation, cache_bytes=64 << 20):
         self.folder, self.files = str(folder), list(files)
         self.size = _image_size(image_size)
         if self.size is None:
