@@ -68,6 +68,19 @@ def _raw(frame):
     return frame.reset_index(drop=True), spec
 
 
+#: Input bytes per forward pass when predicting: a CNN's activations are many times its input
+#: (a 28 x 28 image: ~9 KB in, ~50 KB after its first convolution), so a pass of 8,192 images
+#: would hold gigabytes; a table row is small and keeps 8,192 rows per pass.
+PREDICT_BYTES = 2 << 20
+
+
+def predict_rows(x, most: int = 8192) -> int:
+    """Rows of ``x`` per forward pass: at most ``most`` and at most :data:`PREDICT_BYTES` of
+    float32 input (a row of ``x`` is ``x.shape[1:]``, every copy of a packed model)."""
+    row = 4 * int(np.prod(x.shape[1:], dtype=np.int64))
+    return int(max(1, min(most, PREDICT_BYTES // max(1, row))))
+
+
 def is_lazy(x) -> bool:
     """Rows read when asked for (``load_image_folder(..., lazy=True).x``): the whole array is
     never built; :func:`take` decodes a fold's rows, :func:`data_hash` reads in chunks."""
