@@ -23,7 +23,7 @@ import numpy as np
 from keras_imbalance._validation import Text, invalid
 
 _MEMMAP_CHUNK = 1 << 22  # labels per chunk of a memmap
-_DECODE_BYTES = 4 << 20  # decoded feature bytes per Parquet read of ParquetRows
+_DECODE_BYTES = 1 << 20  # decoded feature bytes per Parquet read of ParquetRows
 _IGNORED = (".", "_")  # prefixes pyarrow.dataset skips
 
 
@@ -477,8 +477,8 @@ class ParquetRows(RowReader):
             del column, table
         else:
             # a few columns at a time: pyarrow's buffers (compressed pages, decoded columns)
-            # stay near _DECODE_BYTES instead of the row group's size (80 -> 10 MB for a
-            # row group of 65,536 x 64 float32)
+            # stay a few times _DECODE_BYTES instead of the row group's size (pool peak
+            # 80 -> 5 MB for a row group of 65,536 x 64 float32; 4 columns per read)
             step = max(1, _DECODE_BYTES // max(1, n * self.dtype.itemsize))
             for c in range(0, len(self.features), step):
                 table = self.files.read_group(group, self.features[c : c + step])
