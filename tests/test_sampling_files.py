@@ -73,7 +73,13 @@ def test_parquet_weights_list_column_small_cache_and_pickle(tmp_path):
     x, y, w = data(6000)
     folder = write(tmp_path / "d", x, y, w, list_column=True, row_group_size=500)
     files = BalancedBatches.from_parquet(
-        folder, target="label", sample_weight="w", batch_size=64, random_state=1, cache_bytes=1
+        folder,
+        target="label",
+        sample_weight="w",
+        batch_size=64,
+        random_state=1,
+        cache_bytes=1,
+        spill=False,
     )
     memory = BalancedBatches(x, y, sample_weight=w, batch_size=64, random_state=1)
     same_batches(files, memory)
@@ -92,7 +98,12 @@ def test_parquet_batches_identical_from_threads(tmp_path):
     memory = BalancedBatches(x, y, batch_size=64, random_state=4)
     # a cache of 4 row groups: threads evict each other's row groups while reading
     files = BalancedBatches.from_parquet(
-        folder, target="label", batch_size=64, random_state=4, cache_bytes=4 * 700 * 16
+        folder,
+        target="label",
+        batch_size=64,
+        random_state=4,
+        cache_bytes=4 * 700 * 16,
+        spill=False,
     )
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(files.__getitem__, reversed(range(len(files)))))[::-1]
@@ -106,7 +117,7 @@ def test_parquet_small_cache_and_spill(tmp_path):
     folder = write(tmp_path / "d", x, y, row_group_size=400)
     memory = BalancedBatches(x, y, batch_size=32, random_state=2)
     few = BalancedBatches.from_parquet(
-        folder, target="label", batch_size=32, random_state=2, cache_bytes=3 * 400 * 16
+        folder, target="label", batch_size=32, random_state=2, cache_bytes=3 * 400 * 16, spill=False
     )
     same_batches(few, memory)
     assert few._source.x._slots == 3
@@ -120,6 +131,53 @@ def test_parquet_small_cache_and_spill(tmp_path):
         BalancedBatches.from_parquet(folder, target="label", spill=tmp_path / "x.npy")
     with pytest.raises(ValueError, match="spill"):  # never inside the input
         BalancedBatches.from_parquet(folder, target="label", spill=folder / "x.npy")
+
+
+def test_features_beyond_the_cache_spill_to_a_temporary_file_left_nowhere(tmp_path, monkeypatch):
+    import tempfile
+
+    from keras_imbalance.sampling import _keras
+
+    x, y, _ = data(6000)
+    folder = write(tmp_path / "d", x, y, row_group_size=400)
+    before = sorted(p.name for p in folder.iterdir())
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    memory = BalancedBatches(x, y, batch_size=32, random_state=2)
+    options = dict(target="label", batch_size=32, random_state=2, cache_bytes=3 * 400 * 16)
+    spilled = BalancedBatches.from_parquet(folder, **options)
+    assert isinstance(spilled._source.x, np.memmap)  # 96 KB of features > a 19 KB cache
+    same_batches(spilled, memory)
+    assert list(temp.iterdir()) == []  # removed once mapped
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing next to the input
+    # fits in the cache: no file; a temporary folder in memory: the cache, with a warning
+    assert not isinstance(BalancedBatches.from_parquet(folder, target="label")._source.x, np.memmap)
+    monkeypatch.setattr(_keras, "_filesystem", lambda folder: "tmpfs")
+    with pytest.warns(UserWarning, match="is a tmpfs .memory.*spill="):
+        cached = BalancedBatches.from_parquet(folder, **options)
+    assert cached._source.x._slots == 3
+    same_batches(cached, memory, epochs=(0,))
+
+
+def test_row_groups_decoded_a_few_columns_at_a_time(tmp_path, monkeypatch):
+    from keras_imbalance import _files
+
+    x, y, _ = data(3000, features=7)
+    folder = write(tmp_path / "d", x, y, row_group_size=500)
+    reads = []
+    real = _files.ParquetSource.read_group
+    monkeypatch.setattr(
+        _files.ParquetSource,
+        "read_group",
+        lambda self, g, columns: reads.append(len(columns)) or real(self, g, columns),
+    )
+    monkeypatch.setattr(_files, "_DECODE_BYTES", 2 * 500 * 4)  # two float32 columns
+    files = BalancedBatches.from_parquet(folder, target="label", batch_size=50, random_state=5)
+    reads.clear()
+    same_batches(files, BalancedBatches(x, y, batch_size=50, random_state=5))
+    assert reads and set(reads) == {2, 1}  # 7 columns as 2 + 2 + 2 + 1
+    assert files._source.x._slab.shape == x.shape  # every row group fits: no slot padding
 
 
 def test_parquet_feature_columns_and_errors(tmp_path):

@@ -292,21 +292,25 @@ def read_folder(data: str, args, images: str) -> Source:
         y = folder_labels(data)  # every image file, counted (not opened)
         folder = load_images(data, args, max_per_class=EXAMPLES_PER_CLASS)
         return Source(folder.x, y, name, "images", examples=_examples(folder))
-    folder = load_images(data, args)
+    folder = load_images(data, args, lazy=True)  # decoded fold by fold, when rows are needed
     y = pd.Series(np.asarray(folder.class_names)[folder.y], name="class folder")
     return Source(folder.x, y, name, "images", examples=_examples(folder))
 
 
 def _examples(folder) -> dict:
+    import numpy as np
+
     return {
-        name: folder.x[folder.y == i][:EXAMPLES_PER_CLASS]
+        name: folder.x[np.flatnonzero(folder.y == i)[:EXAMPLES_PER_CLASS]]
         for i, name in enumerate(folder.class_names)
     }
 
 
-def load_images(data: str, args, **options):
+def load_images(data: str, args, *, lazy: bool = False, **options):
     """``load_image_folder``, after one line saying the memory it will take (and an error,
-    before decoding anything, when that is more than the machine has)."""
+    before decoding anything, when that is more than the machine has); ``lazy``: the images
+    stay in their files (``ImageFiles``), decoded when rows are needed (compare still decodes
+    a training fold at a time, hence the same check)."""
     from keras_imbalance.datasets import load_image_folder
     from keras_imbalance.datasets._images import available_memory, format_bytes, memory_needed
 
@@ -319,7 +323,7 @@ def load_images(data: str, args, **options):
             file=sys.stderr,
         )
     try:
-        return load_image_folder(data, image_size=args.image_size, **options)
+        return load_image_folder(data, image_size=args.image_size, lazy=lazy, **options)
     except ValueError as exc:
         raise UsageError(str(exc).replace("argument `image_size`", "--image-size")) from None
 

@@ -24,6 +24,10 @@ def features(x) -> tuple[Any, Any]:
     ids and free text dropped with a warning)."""
     import pandas as pd
 
+    if is_lazy(x):
+        if len(x.shape) < 3 or x.shape[0] < 2 or min(x.shape[1:]) < 1:
+            raise invalid("x", "image files of shape (n_samples, height, width, channels)", x)
+        return x, None  # 8-bit pixels / 255: finite; rows decoded fold by fold
     if isinstance(x, pd.DataFrame):
         numeric = all(
             pd.api.types.is_numeric_dtype(x[c]) and not pd.api.types.is_bool_dtype(x[c])
@@ -64,9 +68,34 @@ def _raw(frame):
     return frame.reset_index(drop=True), spec
 
 
+#: Input bytes per forward pass when predicting: a CNN's activations are many times its input
+#: (a 28 x 28 image: ~9 KB in, ~50 KB after its first convolution), so a pass of 8,192 images
+#: would hold gigabytes; a table row is small and keeps 8,192 rows per pass.
+PREDICT_BYTES = 2 << 20
+
+
+def predict_rows(x, most: int = 8192) -> int:
+    """Rows of ``x`` per forward pass: at most ``most`` and at most :data:`PREDICT_BYTES` of
+    float32 input (a row of ``x`` is ``x.shape[1:]``, every copy of a packed model)."""
+    row = 4 * int(np.prod(x.shape[1:], dtype=np.int64))
+    return int(max(1, min(most, PREDICT_BYTES // max(1, row))))
+
+
+def is_lazy(x) -> bool:
+    """Rows read when asked for (``load_image_folder(..., lazy=True).x``): the whole array is
+    never built; :func:`take` decodes a fold's rows, :func:`data_hash` reads in chunks."""
+    from keras_imbalance._files import RowReader
+
+    return isinstance(x, RowReader) and len(x.shape) > 2
+
+
 def take(x, index):
-    """Rows ``index`` of an array or a DataFrame."""
-    return x.iloc[index] if hasattr(x, "iloc") else x[index]
+    """Rows ``index`` of an array, a DataFrame or a lazy array (decoded)."""
+    if hasattr(x, "iloc"):
+        return x.iloc[index]
+    if is_lazy(x):
+        return x.take(np.asarray(index, dtype=np.int64))
+    return x[index]
 
 
 def labels(y, n: int) -> tuple[np.ndarray, list[str]]:
@@ -96,6 +125,10 @@ def data_hash(x, codes: np.ndarray) -> str:
 
         h.update(repr(list(zip(map(str, x.columns), map(str, x.dtypes), strict=True))).encode())
         h.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
+    elif is_lazy(x):  # the same bytes as the array's, a chunk of rows at a time
+        step = max(1, (8 << 20) // max(1, int(np.prod(x.shape[1:])) * 4))
+        for lo in range(0, x.shape[0], step):
+            h.update(x.take(np.arange(lo, min(lo + step, x.shape[0]))).tobytes())
     else:
         h.update(np.ascontiguousarray(x).tobytes())
     h.update(np.ascontiguousarray(codes).tobytes())
@@ -280,7 +313,10 @@ def splits(cv, repeats, random_state, x, codes, classes):
         raise invalid("cv", expected, cv, kind=TypeError)
     if hasattr(cv, "split"):
         try:
-            rows = x if hasattr(x, "columns") else x.reshape(x.shape[0], -1)
+            if is_lazy(x):  # a splitter sees the row count, not the pixels (never decoded)
+                rows = np.zeros((x.shape[0], 1))
+            else:
+                rows = x if hasattr(x, "columns") else x.reshape(x.shape[0], -1)
             pairs = list(cv.split(rows, codes))
         except (TypeError, ValueError) as exc:  # e.g. a group splitter called without groups
             raise invalid(

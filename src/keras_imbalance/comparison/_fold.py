@@ -40,6 +40,7 @@ from keras_imbalance.comparison._data import (
     Scaler,
     call_builder,
     fixed_epochs,
+    predict_rows,
     take,
     validation_split,
 )
@@ -461,8 +462,9 @@ def _logits(model, x: np.ndarray) -> np.ndarray:
     import keras
 
     out = []
-    for i in range(0, x.shape[0], 8192):
-        out.append(keras.ops.convert_to_numpy(model(x[i : i + 8192], training=False)))
+    step = predict_rows(x)  # a bounded forward pass: memory does not grow with the rows
+    for i in range(0, x.shape[0], step):
+        out.append(keras.ops.convert_to_numpy(model(x[i : i + step], training=False)))
     if not out:
         return np.zeros((0, model.outputs[0].shape[-1] if model.outputs else 0))
     return np.asarray(np.concatenate(out, axis=0), dtype=np.float64)

@@ -45,7 +45,7 @@ import numpy as np
 from keras import ops
 
 from keras_imbalance._validation import invalid
-from keras_imbalance.comparison._data import call_builder
+from keras_imbalance.comparison._data import call_builder, predict_rows
 from keras_imbalance.comparison._strategies import LossSpec
 from keras_imbalance.losses._core import softmax_family
 
@@ -210,12 +210,13 @@ class Net:
     def logits(self, x: np.ndarray) -> np.ndarray:
         """``(n, C, K)`` float64 logits of every copy on its rows ``x[:, c]`` (inference)."""
         call = self.model.logits if self.compiled else (lambda x: self.model(x, training=False))
+        step = predict_rows(x, _CHUNK)  # images: fewer rows per pass (bounded activations)
         parts = [
             np.asarray(
-                ops.convert_to_numpy(call(x[i : i + _CHUNK])),
+                ops.convert_to_numpy(call(x[i : i + step])),
                 dtype=np.float64,
             )
-            for i in range(0, x.shape[0], _CHUNK)
+            for i in range(0, x.shape[0], step)
         ]
         return np.concatenate(parts, axis=0)
 

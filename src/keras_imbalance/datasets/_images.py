@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import NamedTuple
 
 import numpy as np
 
+from .._files import RowReader
 from .._validation import Text, check_number, check_option, invalid
 from ..targets import IMAGE_SUFFIXES, image_index
 
@@ -54,6 +55,7 @@ def load_image_folder(
     classes=None,
     max_per_class=None,
     interpolation="bilinear",
+    lazy=False,
 ):
     """Load a directory with one sub-folder of images per class into arrays.
 
@@ -79,6 +81,13 @@ def load_image_folder(
         Load at most this many readable images per class (the first ones in file order).
     interpolation : {"bilinear", "nearest", "bicubic", "lanczos", "box"}, default="bilinear"
         Pillow's resampling filter for ``image_size``.
+    lazy : bool, default=False
+        Return ``x`` as an :class:`ImageFiles` instead of an array: the same images, rows and
+        values, decoded from the files when rows are asked for (``x[rows]``, ``x.take``), so
+        memory does not grow with the folder. The files are still decoded once here, to skip
+        the same unreadable files and check the same sizes as the eager load (only their
+        shapes are kept). :func:`keras_imbalance.compare` decodes such an ``x`` a fold at a
+        time, so the memory check below applies to it too.
 
     Returns
     -------
@@ -157,7 +166,7 @@ def load_image_folder(
             Text(f"{folder!r} with no image file in {empty[:10]}"),
         )
     need, shape, count = _needed(index, size, color_mode, max_per_class)
-    free = available_memory()
+    free = available_memory()  # lazy too: compare decodes a training fold at a time
     if free is not None and need > free:
         raise invalid(
             "image_size",
@@ -169,24 +178,16 @@ def load_image_folder(
             ),
         )
 
-    images, labels, paths, skipped, unreadable_classes = [], [], [], [], []
-    for label_id, (label, files) in enumerate(index.items()):
-        found = 0
-        bad_here = []
-        for file in files:
-            if max_per_class is not None and found >= max_per_class:
-                break
-            array = _read(file, size, color_mode, interpolation)
-            if array is None:
-                bad_here.append(file)
-                continue
+    images, shapes = [], []
+
+    def keep(array):
+        shapes.append(array.shape[:2])
+        if not lazy:
             images.append(array)
-            labels.append(label_id)
-            paths.append(file)
-            found += 1
-        skipped += bad_here
-        if not found:
-            unreadable_classes.append((label, bad_here))
+
+    labels, paths, skipped, unreadable_classes = _scan(
+        index, size, color_mode, interpolation, max_per_class, keep
+    )
     if unreadable_classes:
         text = "; ".join(
             f"class {label!r}: all {len(bad)} file(s) unreadable or empty "
@@ -198,17 +199,17 @@ def load_image_folder(
         names = ", ".join(repr(_rel(f, folder)) for f in skipped[:_SHOWN])
         warnings.warn(
             f"load_image_folder: skipped {len(skipped)} unreadable or empty image file(s) of "
-            f"the {len(skipped) + len(images)} read in {folder!r}: {names}"
+            f"the {len(skipped) + len(paths)} read in {folder!r}: {names}"
             + (" ..." if len(skipped) > _SHOWN else ""),
             UserWarning,
             stacklevel=2,
         )
     if size is None:
-        sizes = Counter(a.shape[:2] for a in images)
+        sizes = Counter(shapes)
         if len(sizes) > 1:
             example = {}
-            for a, file in zip(images, paths, strict=True):
-                example.setdefault(a.shape[:2], _rel(file, folder))
+            for shape, file in zip(shapes, paths, strict=True):
+                example.setdefault(shape, _rel(file, folder))
             described = ", ".join(
                 f"{h}x{w}: {count} image{'s' if count > 1 else ''} (e.g. {example[(h, w)]!r})"
                 for (h, w), count in sizes.most_common(4)
@@ -219,10 +220,173 @@ def load_image_folder(
                 f"images have different sizes ({described}{' ...' if len(sizes) > 4 else ''})",
                 None,
             )
+    y = np.asarray(labels, dtype=np.int64)
+    if lazy:
+        files = ImageFiles(folder, paths, size or shapes[0], color_mode, interpolation)
+        return ImageFolder(files, y, list(index))
     x = np.stack(images).astype(np.float32)
-    del images
+    images.clear()  # the 8-bit copies go before the division
     x /= np.float32(255.0)  # in place: no second float32 copy
-    return ImageFolder(x, np.asarray(labels, dtype=np.int64), list(index))
+    return ImageFolder(x, y, list(index))
+
+
+class ImageFiles(RowReader):
+    """The images of a folder tree as an array-like whose rows are decoded when asked for.
+
+    ``x[rows]`` / ``x.take(rows)`` (an int, a slice, an int array of any shape, a boolean
+    mask) decode only those files and return float32 values in [0, 1] (8-bit values / 255),
+    resized to ``image_size`` with ``interpolation``, exactly as :func:`load_image_folder`
+    reads them; ``np.asarray(x)`` decodes every row. Only the file names are stored, plus the
+    8-bit pixels of recently read images up to ``cache_bytes`` (least recently used leave
+    first; they are dropped when the object is pickled, e.g. for a worker process).
+
+    Parameters
+    ----------
+    folder : str
+        The folder the files are named relative to in messages.
+    files : list of str
+        One image file per row.
+    image_size : (int, int) or int
+        ``(height, width)`` of every row.
+    color_mode : {"rgb", "grayscale", "rgba"}
+    interpolation : {"bilinear", "nearest", "bicubic", "lanczos", "box"}
+    cache_bytes : int, default=64 MiB
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> for i in range(3):
+    ...     Image.fromarray(np.full((2, 2, 3), 51 * i, np.uint8)).save(f"{root}/{i}.png")
+    >>> x = ImageFiles(root, [f"{root}/{i}.png" for i in range(3)], (2, 2), "rgb", "bilinear")
+    >>> x.shape, x[[2, 0]][:, 0, 0, 0].tolist()
+    ((3, 2, 2, 3), [0.4000000059604645, 0.0])
+    """
+
+    def __init__(self, folder, files, image_size, color_mode, interpolation, cache_bytes=64 << 20):
+        self.folder, self.files = str(folder), list(files)
+        self.size = _image_size(image_size)
+        if self.size is None:
+            raise invalid("image_size", "(height, width) of positive ints or an int", None)
+        self.color_mode = check_option("color_mode", color_mode, COLOR_MODES)
+        self.interpolation = check_option("interpolation", interpolation, INTERPOLATIONS)
+        self.shape = (len(self.files), *self.size, _CHANNELS[self.color_mode])
+        self.dtype = np.dtype(np.float32)
+        self.cache_bytes = int(cache_bytes)
+        self._fresh()
+
+    def _fresh(self) -> None:
+        import threading
+
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._row_bytes = int(np.prod(self.shape[1:]))
+        self.decoded = 0  # files decoded (cache misses)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key in ("_cache", "_lock", "_row_bytes", "decoded"):
+            state.pop(key)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._fresh()
+
+    def _pixels(self, row: int) -> np.ndarray:
+        with self._lock:
+            image = self._cache.get(row)
+            if image is not None:
+                self._cache.move_to_end(row)
+                return image
+        image = _read(self.files[row], self.size, self.color_mode, self.interpolation)
+        if image is None:
+            raise ValueError(
+                "Invalid value for argument `path`. Expected readable image files. "
+                f"Received: {_rel(self.files[row], self.folder)!r}, which Pillow cannot read"
+            )
+        with self._lock:
+            self.decoded += 1
+            if self.cache_bytes >= self._row_bytes:
+                self._cache[row] = image
+                while len(self._cache) * self._row_bytes > self.cache_bytes:
+                    self._cache.popitem(last=False)
+        return image
+
+    def take(self, rows, axis: int = 0) -> np.ndarray:
+        """Rows ``rows`` (an int array of any shape; repeats allowed) as float32 of shape
+        ``rows.shape + (height, width, channels)``."""
+        if axis != 0:
+            raise invalid("axis", "0 (image files are read by row)", axis)
+        rows = np.asarray(rows)
+        if rows.dtype.kind not in "iu":
+            raise invalid("rows", "integer row numbers", rows, kind=TypeError)
+        flat = rows.reshape(-1).astype(np.int64)
+        n = self.shape[0]
+        if flat.size and (flat.min() < -n or flat.max() >= n):
+            bad = int(flat[np.argmax(np.maximum(flat - n + 1, -n - flat))])
+            raise IndexError(f"row {bad} is out of range for {n} images")
+        out = np.empty((flat.size, *self.shape[1:]), dtype=np.float32)
+        for i, row in enumerate((flat % n if n else flat).tolist()):
+            out[i] = self._pixels(row)
+        out /= np.float32(255.0)  # as load_image_folder: float32(v) / float32(255)
+        return out.reshape(rows.shape + self.shape[1:])
+
+    def __getitem__(self, key):
+        rest = ()
+        if isinstance(key, tuple):
+            key, rest = key[0], key[1:]
+        if isinstance(key, (int, np.integer)):
+            return self.take(np.asarray([key]))[0][rest]
+        if isinstance(key, slice):
+            key = np.arange(self.shape[0])[key]
+        key = np.asarray(key)
+        if key.dtype == bool:
+            key = np.flatnonzero(key)
+        out = self.take(key)
+        return out[(slice(None),) * key.ndim + rest] if rest else out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.take(np.arange(self.shape[0]))
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the decoded float32 array (what ``np.asarray(x)`` would hold)."""
+        return int(np.prod(self.shape)) * 4
+
+    def __repr__(self) -> str:
+        return (
+            f"ImageFiles({len(self.files)} images of {self.folder!r}, "
+            f"{' x '.join(map(str, self.shape[1:]))}, float32)"
+        )
+
+
+def _scan(index, size, color_mode, interpolation, max_per_class, keep):
+    """Decode the files of ``index`` in order, as :func:`load_image_folder` reads them:
+    ``keep(uint8 array)`` gets each readable image (at most ``max_per_class`` per class).
+    Returns (labels, paths, skipped files, [(class, its files) of classes with none
+    readable])."""
+    labels, paths, skipped, unreadable_classes = [], [], [], []
+    for label_id, (label, files) in enumerate(index.items()):
+        found = 0
+        bad_here = []
+        for file in files:
+            if max_per_class is not None and found >= max_per_class:
+                break
+            array = _read(file, size, color_mode, interpolation)
+            if array is None:
+                bad_here.append(file)
+                continue
+            keep(array)
+            labels.append(label_id)
+            paths.append(file)
+            found += 1
+        skipped += bad_here
+        if not found:
+            unreadable_classes.append((label, bad_here))
+    return labels, paths, skipped, unreadable_classes
 
 
 def memory_needed(path, *, image_size=None, color_mode="rgb", max_per_class=None):

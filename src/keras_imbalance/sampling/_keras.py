@@ -249,10 +249,14 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         least-recently-used cache of ``cache_bytes`` (each worker process keeps its own;
         a batch whose row groups are all cached is one ``take``). When the features fit in
         ``cache_bytes`` the file is decoded once. A balanced epoch draws its rows in random
-        order, so a batch touches most row groups: when the features do not fit, pass
-        ``spill=`` a new ``.npy`` path and they are decoded once into it, batches then being
-        gathered from its memmap (the operating system's page cache does the caching).
-        Non-finite features raise when their row group is decoded.
+        order, so a batch touches most row groups: when the features do not fit, they are
+        decoded once into a temporary ``.npy`` file (in :func:`tempfile.gettempdir`, never
+        next to the input; deleted as soon as it is mapped, so nothing is left behind) and
+        batches are gathered from its memmap (the operating system's page cache does the
+        caching, and gives the pages back under memory pressure). When the temporary folder
+        lacks room or is held in memory (tmpfs), a warning says so and the cache is used.
+        ``spill=`` a path decodes into that file instead (kept); ``spill=False`` never
+        spills. Non-finite features raise when their row group is decoded.
 
         Parameters
         ----------
@@ -273,9 +277,11 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         random_state : int, default=0
         cache_bytes : int, default=256 MiB
             Decoded row groups kept per process (at least one).
-        spill : str or path, optional
+        spill : str, path or False, optional
             A new ``.npy`` file to decode the features into once (never an existing file or
-            a path inside the input); batches are then read from its memmap.
+            a path inside the input); batches are then read from its memmap. Default: a
+            temporary file when the features exceed ``cache_bytes`` (see above); False:
+            never, the row-group cache only.
         **kwargs
             Any other argument of :class:`BalancedBatches` (``strategy``, ``epoch_size``,
             ``replacement``, ``shard``, ``workers``...).
@@ -319,7 +325,9 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         x = ParquetRows(
             files, features, check_number("cache_bytes", cache_bytes, low=1, integer=True)
         )
-        if spill is not None:
+        if spill is None and x.nbytes > x.cache_bytes:
+            x = _spill_to_temp(x)
+        elif spill is not None and spill is not False:
             x = x.spill(_spill_path(spill, path, files))
         return cls(
             x,
@@ -407,6 +415,69 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         ``fit``'s first epoch draws epoch 1; the sequence is fixed by the seed either way.
         """
         self.epoch += 1
+
+
+#: The temporary folder must keep this share of the features free beyond them to spill there.
+_SPILL_HEADROOM = 0.1
+
+
+def _spill_to_temp(x):
+    """``x`` (a ``ParquetRows``) decoded once into a temporary ``.npy`` memmap whose file is
+    deleted as soon as it is mapped (POSIX keeps the pages until the map goes; elsewhere the
+    file goes with the process); ``x`` itself when the temporary folder is in memory or too
+    small, with a warning."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+    import warnings
+
+    folder = tempfile.gettempdir()
+    free = shutil.disk_usage(folder).free
+    kind = _filesystem(folder)
+    if kind in ("tmpfs", "ramfs") or free < x.nbytes * (1 + _SPILL_HEADROOM):
+        why = f"is a {kind} (memory)" if kind in ("tmpfs", "ramfs") else f"has {free} bytes free"
+        warnings.warn(
+            f"BalancedBatches.from_parquet: the features ({x.nbytes} bytes) exceed "
+            f"cache_bytes={x.cache_bytes} and the temporary folder {folder!r} {why}: row "
+            "groups are decoded again as batches need them (slow); pass spill='a new .npy "
+            "path' on a disk with room, or a larger cache_bytes",
+            UserWarning,
+            stacklevel=3,
+        )
+        return x
+    handle, path = tempfile.mkstemp(suffix=".npy", prefix="keras-imbalance-spill-")
+    os.close(handle)
+    os.remove(path)  # x.spill writes a new file
+    try:
+        out = x.spill(path)
+    except BaseException:
+        if os.path.exists(path):
+            os.remove(path)
+        raise
+    try:
+        os.remove(path)  # the map keeps the pages; the disk space goes with it
+    except OSError:  # Windows: an open file cannot be removed
+        atexit.register(lambda: os.path.exists(path) and os.remove(path))
+    return out
+
+
+def _filesystem(folder: str) -> str | None:
+    """The type of the file system holding ``folder`` (Linux ``/proc/mounts``), or None."""
+    import os
+
+    try:
+        with open("/proc/mounts", encoding="utf-8") as handle:
+            mounts = [line.split()[1:3] for line in handle if len(line.split()) >= 3]
+    except OSError:
+        return None
+    where = os.path.realpath(folder)
+    best = max(
+        (m for m in mounts if where == m[0] or where.startswith(m[0].rstrip("/") + "/")),
+        key=lambda m: len(m[0]),
+        default=None,
+    )
+    return None if best is None else best[1]
 
 
 def _spill_path(spill: Any, source: Any, files) -> str:
