@@ -174,6 +174,7 @@ class _Fold:
         self.x_val = self.fit_scaler.transform(take(self.raw, val_pos))
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
+        self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -243,7 +244,7 @@ class _Fold:
         data = _packing.PackedRows(store, labels, rows, weights, steps, self.seed, redraw)
         sample = np.stack([store[r[:8]] if r.size >= 8 else store[:8] for r in rows], axis=1)
         net = _packing.build_net(
-            self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
+            self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8], self.lone
         )
         _packing.compile_net(net, specs, k, settings, self.target.packed_loss(specs, k))
         return net, data, specs
@@ -382,6 +383,7 @@ def fit_fold(
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
     target.check_model(lone, k, sample)
+    fold.lone = lone
     recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
     fold.recipes = recipes
     fixed = fold.fixed
