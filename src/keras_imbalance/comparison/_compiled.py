@@ -380,6 +380,38 @@ def _forward_fn(model: Stacked):
     return _FUNCTIONS[key]
 
 
+def predict(model_fn, lone, x: np.ndarray) -> np.ndarray:
+    """``(n, K)`` float64 logits of the lone model ``lone`` (built by ``model_fn``, with its
+    current weights) on ``x``: one compiled call (traced once per architecture and row bucket)
+    instead of Keras' eager call, one small program per layer operation."""
+    import jax
+
+    _enable_cache()
+    key = ("predict", _architecture(model_fn, lone))
+    if key not in _FUNCTIONS:
+        kwargs = {"training": False} if getattr(lone, "_call_has_training_arg", True) else {}
+
+        def forward(tv, ntv, x, lone=lone):
+            return lone.stateless_call(tv, ntv, x, **kwargs)[0]
+
+        _remember(key, jax.jit(forward))
+    fn = _FUNCTIONS[key]
+    tv = [v.value for v in lone.trainable_variables]
+    ntv = [v.value for v in lone.non_trainable_variables]
+    x = np.asarray(x, dtype=np.float32)
+    parts = []
+    for i in range(0, x.shape[0], _PREDICT_CHUNK):  # one shape for every full chunk
+        part = x[i : i + _PREDICT_CHUNK]
+        n, rows = part.shape[0], _bucket(part.shape[0])
+        if rows > n:
+            part = np.concatenate([part, np.zeros((rows - n, *part.shape[1:]), part.dtype)])
+        parts.append(np.asarray(fn(tv, ntv, part), dtype=np.float64)[:n])
+    return np.concatenate(parts, axis=0)
+
+
+_PREDICT_CHUNK = 8192
+
+
 def _probe_fn(model: Stacked):
     """A gradient of the stacked model's outputs (to check that it traces under vmap)."""
     import jax
@@ -783,4 +815,4 @@ def fit(net, rows, epochs: int, callbacks) -> float:
     return time.perf_counter() - start
 
 
-__all__: list[Any] = ["Stacked", "cache_dir", "enabled", "fit", "vectorise"]
+__all__: list[Any] = ["Stacked", "cache_dir", "enabled", "fit", "predict", "vectorise"]

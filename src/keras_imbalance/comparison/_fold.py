@@ -96,6 +96,7 @@ class FoldFit:
     seconds: float
     copies: int  # copies of the largest packed fit
     fits: int  # Keras fits run
+    model_fn: Any = None  # the builder (compiled predictions are kept per builder)
 
 
 def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
@@ -419,9 +420,12 @@ def fit_fold(
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
             lone.set_weights(early_stopped.get(key, d).weights)
-            d.threshold = target.tune(fold.y_val, _logits(lone, fold.x_val), settings.metric, rule)
+            logits = _logits(lone, fold.x_val, model_fn)
+            d.threshold = target.tune(fold.y_val, logits, settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
-    return FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+    return FoldFit(
+        recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan), model_fn
+    )
 
 
 def _prior_correction(rows, spec, y, k) -> np.ndarray:
@@ -441,9 +445,18 @@ def _prior_correction(rows, spec, y, k) -> np.ndarray:
     return correction - correction.mean()
 
 
-def _logits(model, x: np.ndarray) -> np.ndarray:
+def _logits(model, x: np.ndarray, model_fn=None) -> np.ndarray:
+    """``(n, K)`` float64 logits of ``model`` on ``x``; compiled (one call) on the JAX
+    backend's compiled path when its builder ``model_fn`` is known."""
     import keras
 
+    from keras_imbalance.comparison import _compiled
+
+    if model_fn is not None and x.shape[0] and _compiled.enabled():
+        try:
+            return _compiled.predict(model_fn, model, x)
+        except Exception:  # a model that cannot be traced: Keras' own call below
+            pass
     out = []
     for i in range(0, x.shape[0], 8192):
         out.append(keras.ops.convert_to_numpy(model(x[i : i + 8192], training=False)))
@@ -456,7 +469,7 @@ def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
     """Logits of decider ``key`` on raw rows ``x_raw`` (scaled with the decider's scaler)."""
     decider = fitted.deciders[key]
     fitted.lone.set_weights(decider.weights)
-    return _logits(fitted.lone, decider.scaler.transform(x_raw))
+    return _logits(fitted.lone, decider.scaler.transform(x_raw), fitted.model_fn)
 
 
 __all__ = [
