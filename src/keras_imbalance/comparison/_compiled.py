@@ -26,6 +26,9 @@ Exactness and cost:
   when at most half the copies still train and ten epochs of the saving outweigh a new
   program's tracing and compilation (measured here), the survivors are packed again (a
   smaller program), so that a stopped copy costs nothing more;
+- random numbers (dropout) are drawn once per step for all copies: their seed states start
+  equal, so one state is read and advanced for every copy (:func:`_seed_states`);
+- the packed loss is called once per step for every batch-size group (traced once);
 - shapes are bucketed (rows of the store, batch sizes) and compiled functions are kept per
   architecture and shape, in memory and on disk (JAX's persistent compilation cache, in
   ``~/.cache/keras-imbalance/jax`` or ``$KERAS_IMBALANCE_JAX_CACHE``; ``off`` disables it).
