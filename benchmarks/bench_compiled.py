@@ -1,22 +1,26 @@
 """The compiled JAX fold against today's engines: the README ``compare`` on bundled yeast4.
 
 Usage (2-core container shared with other jobs; every variant runs in a fresh process,
-interleaved, ``--rounds`` times, so a busy machine slows all of them alike; ratios to the
-torch packed engine of the same round are the figures to read):
+one after the other, ``--rounds`` times, so a busy machine slows all of them alike; ratios
+between variants of the same round are the figures to read, and each variant's CPU seconds
+of ``compare`` are printed next to its wall seconds):
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py readme --rounds 1
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py readme --baseline /work/main/src
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py readme --one-fit
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py bound
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compiled.py cnn
 
-``readme``: ``compare(x, y, n_jobs=2)`` (the CLI's default ``--jobs 2``) on yeast4 (the README job: same candidates, folds and
-settings) with
+``readme``: ``compare(x, y)`` on yeast4 (the README job: same candidates, folds, settings and
+reference rows), ``n_jobs`` as the CLI chooses it (1 on jax, 2 on torch), timed in the
+process around the ``compare`` call (imports excluded), with
 
 - ``jax-compiled-cold``: KERAS_BACKEND=jax, the compiled fold, an empty compilation cache;
-- ``jax-compiled``: the same, the persistent compilation cache filled by the cold run;
-- ``jax-compiled-1job``: the same with ``n_jobs=1`` (one process: one import, one trace);
+- ``baseline-jax-compiled-cold`` / ``baseline-jax-compiled`` (``--baseline SRC``): the same
+  job with another checkout's package (e.g. the main branch's engine), cold then warm;
+- ``jax-compiled``: the compiled fold, the persistent compilation cache filled by the cold run;
+- ``jax-compiled-2jobs``: the same with ``n_jobs=2`` (two workers: each imports and traces);
 - ``jax-keras``: KERAS_BACKEND=jax, ``KERAS_IMBALANCE_COMPILED=0`` (the packed Keras fit);
-- ``torch-packed``: KERAS_BACKEND=torch, the packed Keras fit (the README's engine today);
+- ``torch-packed``: KERAS_BACKEND=torch, the packed Keras fit (``n_jobs=2``);
 - ``torch-one-fit`` (``--one-fit``): KERAS_BACKEND=torch, ``packed=False`` (one Keras fit per
   candidate and fold: the engine the issue's 10x target is measured against).
 
@@ -51,12 +55,12 @@ from keras_imbalance.datasets import load_dataset
 x, y = load_dataset("yeast4")
 kwargs = json.loads(sys.argv[1])
 with tempfile.TemporaryDirectory() as tmp:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     kwargs = {"n_jobs": 2, **kwargs}
     result = compare(x, y, results_path=os.path.join(tmp, "r.jsonl"), **kwargs)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
 board = result.leaderboard
-print(json.dumps({"compare_s": seconds, "process_s": time.perf_counter() - start,
+print(json.dumps({"compare_s": seconds, "compare_cpu_s": cpu, "process_s": time.perf_counter() - start,
                   "rows": len(board), "fold_rows": len(result.folds),
                   "winner": [result.recommendation["winner_model"],
                              result.recommendation["winner_strategy"]],
@@ -69,26 +73,32 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def _variants(one_fit: bool, cache: str) -> list:
+def _variants(one_fit: bool, cache: str, baseline: str | None) -> list:
+    """``(name, environment, compare keywords)`` in the order they run; ``n_jobs`` as the CLI
+    chooses it (``--jobs 1`` on jax, 2 on torch)."""
     jax = {"KERAS_BACKEND": "jax", "KERAS_IMBALANCE_JAX_CACHE": cache}
-    out = [
-        ("jax-compiled-cold", jax, {}),
-        ("jax-compiled", jax, {}),
-        ("jax-compiled-1job", jax, {"n_jobs": 1}),
-        ("jax-keras", {**jax, "KERAS_IMBALANCE_COMPILED": "0"}, {}),
-        ("torch-packed", {"KERAS_BACKEND": "torch"}, {}),
+    one = {"n_jobs": 1}
+    out = [("jax-compiled-cold", jax, one)]
+    if baseline:  # another checkout's engine (e.g. the main branch's), its own cache entries
+        base = {**jax, "PYTHONPATH": baseline}
+        out += [("baseline-jax-compiled-cold", base, one), ("baseline-jax-compiled", base, one)]
+    out += [
+        ("jax-compiled", jax, one),
+        ("jax-compiled-2jobs", jax, {"n_jobs": 2}),
+        ("jax-keras", {**jax, "KERAS_IMBALANCE_COMPILED": "0"}, one),
+        ("torch-packed", {"KERAS_BACKEND": "torch"}, {"n_jobs": 2}),
     ]
     if one_fit:
-        out.append(("torch-one-fit", {"KERAS_BACKEND": "torch"}, {"packed": False}))
+        out.append(("torch-one-fit", {"KERAS_BACKEND": "torch"}, {"packed": False, "n_jobs": 2}))
     return out
 
 
-def readme(rounds: int, one_fit: bool) -> None:
+def readme(rounds: int, one_fit: bool, baseline: str | None = None) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.path.join(ROOT, "src")}
     for r in range(rounds):
         with tempfile.TemporaryDirectory() as cache:
             results = {}
-            for name, extra, kwargs in _variants(one_fit, cache):
+            for name, extra, kwargs in _variants(one_fit, cache, baseline):
                 before = _load()
                 start = time.perf_counter()
                 done = subprocess.run(
@@ -109,6 +119,7 @@ def readme(rounds: int, one_fit: bool) -> None:
                             "round": r,
                             "variant": name,
                             "compare_s": round(found["compare_s"], 1),
+                            "compare_cpu_s": round(found["compare_cpu_s"], 1),
                             "process_s": round(wall, 1),
                             "load_before": before,
                             "load_after": _load(),
@@ -118,16 +129,13 @@ def readme(rounds: int, one_fit: bool) -> None:
                     ),
                     flush=True,
                 )
-            base = results.get("torch-packed")
-            if base:
-                ratios = {
-                    n: round(base["compare_s"] / v["compare_s"], 2) for n, v in results.items()
-                }
-                print(json.dumps({"round": r, "speed-up vs torch-packed": ratios}), flush=True)
-            if base and "torch-one-fit" in results:
-                one = results["torch-one-fit"]["compare_s"]
-                ratios = {n: round(one / v["compare_s"], 2) for n, v in results.items()}
-                print(json.dumps({"round": r, "speed-up vs torch-one-fit": ratios}), flush=True)
+            for base_name in ("torch-packed", "baseline-jax-compiled", "torch-one-fit"):
+                base = results.get(base_name)
+                if base:
+                    ratios = {
+                        n: round(base["compare_s"] / v["compare_s"], 2) for n, v in results.items()
+                    }
+                    print(json.dumps({"round": r, f"speed-up vs {base_name}": ratios}), flush=True)
 
 
 _CNN_RUN = """
@@ -275,9 +283,13 @@ def main() -> None:
     parser.add_argument("what", choices=["readme", "bound", "cnn"])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--one-fit", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        help="readme: the src folder of another checkout (e.g. /work/main/src) run as well",
+    )
     args = parser.parse_args()
     if args.what == "readme":
-        readme(args.rounds, args.one_fit)
+        readme(args.rounds, args.one_fit, args.baseline)
     elif args.what == "cnn":
         cnn()
     else:

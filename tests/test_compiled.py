@@ -322,3 +322,43 @@ def test_the_compilation_cache_folder_follows_its_variable(monkeypatch, tmp_path
     monkeypatch.delenv(_compiled.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert _compiled.cache_dir() == os.path.join(str(tmp_path), "keras-imbalance", "jax")
+
+
+@on_jax
+def test_dropout_draws_one_fresh_mask_per_step_shared_by_the_copies():
+    # the copies' seed states are equal: the vectorised model draws one mask for all copies
+    # (not one per copy), a correct dropout for each (units dropped at rate 0.5, rescaled by
+    # 2, a new mask at the next step), and the one new state goes to every slot
+    import jax.numpy as jnp
+
+    from keras_imbalance.comparison import mlp_model
+
+    lone = mlp_model((4,), 2, width=256, dropout=0.5)
+    assert _compiled._seed_states(lone) == [0]
+    model = _compiled.Stacked(lone, 3, ("test", 1))
+    tv, ntv = model.state
+    x = jnp.ones((64, 3, 4), "float32")
+    run = _compiled._vmapped(lone, True)
+    out, new_ntv, _ = run(tv, ntv, x)
+    out = np.asarray(out)
+    np.testing.assert_array_equal(out[:, 0], out[:, 1])  # same rows, same weights, one mask
+    np.testing.assert_array_equal(out[:, 0], out[:, 2])
+    state = np.asarray(new_ntv[0])
+    assert (state == state[0]).all() and not np.array_equal(state[0], np.asarray(ntv[0])[0])
+    # the hidden layer's dropped share, from the mask itself: h_train = mask * h / (1 - rate)
+    hidden = [layer for layer in lone.layers if type(layer).__name__ == "Dense"][0]
+
+    def hidden_out(t, n, training):
+        masked = lone.layers[1]  # the Dropout after the hidden Dense
+        h = hidden.stateless_call(t[:2], [], x[:, 0])[0]
+        return masked.stateless_call([], n, h, training=training)[0]
+
+    t0 = [v[0] for v in tv]
+    trained = np.asarray(hidden_out(t0, [ntv[0][0]], True))
+    plain = np.asarray(hidden_out(t0, [ntv[0][0]], False))
+    live = plain > 0
+    kept = trained[live] != 0
+    assert 0.4 < kept.mean() < 0.6
+    np.testing.assert_allclose(trained[live][kept], 2 * plain[live][kept], rtol=1e-6)
+    again = np.asarray(hidden_out(t0, [new_ntv[0][0]], True))
+    assert not np.array_equal(again != 0, trained != 0)  # the next step: a new mask

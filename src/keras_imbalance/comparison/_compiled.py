@@ -26,6 +26,9 @@ Exactness and cost:
   when at most half the copies still train and ten epochs of the saving outweigh a new
   program's tracing and compilation (measured here), the survivors are packed again (a
   smaller program), so that a stopped copy costs nothing more;
+- random numbers (dropout) are drawn once per step for all copies: their seed states start
+  equal, so one state is read and advanced for every copy (:func:`_seed_states`);
+- the packed loss is called once per step for every batch-size group (traced once);
 - shapes are bucketed (rows of the store, batch sizes) and compiled functions are kept per
   architecture and shape, in memory and on disk (JAX's persistent compilation cache, in
   ``~/.cache/keras-imbalance/jax`` or ``$KERAS_IMBALANCE_JAX_CACHE``; ``off`` disables it).
@@ -279,15 +282,66 @@ def _convolves(lone) -> bool:
     return any("Conv" in type(layer).__name__ for layer in lone._flatten_layers())
 
 
+def _seed_states(lone) -> list:
+    """Positions in ``lone.non_trainable_variables`` of random-number states (the
+    ``SeedGenerator`` of a ``Dropout``...).
+
+    Every copy starts from the lone model's state, so the copies' states are equal: the
+    compiled program draws each step's random numbers once for all copies (vectorised, a
+    state per copy would draw them once per copy: for a dropout layer that was most of an
+    epoch's time) and advances the one state for every copy, stopped ones included. Each
+    copy still gets fresh masks at every step, as alone; the copies share them (as the
+    default MLP's packed form shares one mask per row), their weights stay apart.
+    """
+    ids = set()
+    for layer in lone._flatten_layers():
+        for generator in getattr(layer, "_seed_generators", ()):
+            ids.add(id(generator.state))
+    return [i for i, v in enumerate(lone.non_trainable_variables) if id(v) in ids]
+
+
 def _vmapped(lone, training):
     """The lone model over the copies: ``(tv, ntv, x (B, C, ...)) -> (out (B, C, K), ntv,
     regularisation)``; ``jax.vmap`` (one batched computation), or ``jax.lax.map`` (the copies
-    one after the other inside the compiled program) for a convolutional model on CPU."""
+    one after the other inside the compiled program) for a convolutional model on CPU. The
+    random-number states (:func:`_seed_states`) are read from slot 0 and shared by every
+    copy; the returned ntv holds their one new value in every slot."""
     import jax
     import jax.numpy as jnp
 
+    shared = set(_seed_states(lone))
+
     def one(t, n, xc):
         return _apply(lone, t, n, xc, training)
+
+    if shared and not _convolves(lone):
+
+        def run(tv, ntv, x):  # x: (B, C, ...) pytree; returns (B, C, K)
+            own = [v for i, v in enumerate(ntv) if i not in shared]
+            common = [v[0] for i, v in enumerate(ntv) if i in shared]
+
+            def split(t, o, s, xc):
+                it_o, it_s = iter(o), iter(s)
+                n = [next(it_s) if i in shared else next(it_o) for i in range(len(ntv))]
+                out, n, reg = one(t, n, xc)
+                return (
+                    out,
+                    [v for i, v in enumerate(n) if i not in shared],
+                    reg,
+                    [v for i, v in enumerate(n) if i in shared],
+                )
+
+            vm = jax.vmap(split, in_axes=(0, 0, None, 1), out_axes=(0, 0, 0, None))
+            out, own, reg, common = vm(tv, own, common, x)
+            it_o, it_s = iter(own), iter(common)
+            c = out.shape[0]
+            new = [
+                jnp.broadcast_to(next(it_s), (c, *v.shape[1:])) if i in shared else next(it_o)
+                for i, v in enumerate(ntv)
+            ]
+            return jnp.swapaxes(out, 0, 1), new, jnp.sum(reg)
+
+        return run
 
     if _convolves(lone):
 
@@ -327,6 +381,38 @@ def _forward_fn(model: Stacked):
         run = _vmapped(model.lone, False)
         _remember(key, jax.jit(lambda tv, ntv, x: run(tv, ntv, x)[0]))
     return _FUNCTIONS[key]
+
+
+def predict(model_fn, lone, x: np.ndarray) -> np.ndarray:
+    """``(n, K)`` float64 logits of the lone model ``lone`` (built by ``model_fn``, with its
+    current weights) on ``x``: one compiled call (traced once per architecture and row bucket)
+    instead of Keras' eager call, one small program per layer operation."""
+    import jax
+
+    _enable_cache()
+    key = ("predict", _architecture(model_fn, lone))
+    if key not in _FUNCTIONS:
+        kwargs = {"training": False} if getattr(lone, "_call_has_training_arg", True) else {}
+
+        def forward(tv, ntv, x, lone=lone):
+            return lone.stateless_call(tv, ntv, x, **kwargs)[0]
+
+        _remember(key, jax.jit(forward))
+    fn = _FUNCTIONS[key]
+    tv = [v.value for v in lone.trainable_variables]
+    ntv = [v.value for v in lone.non_trainable_variables]
+    x = np.asarray(x, dtype=np.float32)
+    parts = []
+    for i in range(0, x.shape[0], _PREDICT_CHUNK):  # one shape for every full chunk
+        part = x[i : i + _PREDICT_CHUNK]
+        n, rows = part.shape[0], _bucket(part.shape[0])
+        if rows > n:
+            part = np.concatenate([part, np.zeros((rows - n, *part.shape[1:]), part.dtype)])
+        parts.append(np.asarray(fn(tv, ntv, part), dtype=np.float64)[:n])
+    return np.concatenate(parts, axis=0)
+
+
+_PREDICT_CHUNK = 8192
 
 
 def _probe_fn(model: Stacked):
@@ -442,20 +528,29 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
     run = _vmapped(lone, True)
     c = layout.groups[-1].stop
     per_copy = [v.ndim >= 1 and v.shape[0] == c for v in optimizer.variables]
+    seeds = set(_seed_states(lone))
     groups = list(layout.groups)
 
-    def group_loss(tv, ntv, store, labels, consts, idx, w, g):
+    # one call of the loss for every group (its per-copy constants gathered per row), when
+    # its constants are arguments and a label is one code per row: the loss is traced once
+    merge = bool(names) and len(groups) > 1 and y_ndim == 1
+    copy_of = np.concatenate(  # the slot of each (row, copy) entry, groups concatenated
+        [np.tile(np.arange(g.start, g.stop), g.batch) for g in groups]
+    )
+
+    def group_forward(tv, ntv, store, labels, idx, g):
         sl = slice(g.start, g.stop)
         t = [v[sl] for v in tv]
         n = [v[sl] for v in ntv]
         x = jax.tree_util.tree_map(lambda s: s[idx], store)  # (B_g, C_g, ...)
-        y = labels[idx]
         out, n, reg = run(t, n, x)
+        return out, labels[idx], n, reg
+
+    def group_loss(y, w, out, consts):
         wb = jnp.reshape(w, w.shape + (1,) * (y.ndim - 2))
         y_true = jnp.stack([y, jnp.broadcast_to(wb, y.shape)], axis=-1)
-        with _Swap(loss, names, [v[sl] for v in consts]):
-            value = loss(y_true, out)
-        return value + reg, n
+        with _Swap(loss, names, consts):
+            return loss(y_true, out)
 
     def step(carry, inputs):
         tv, ntv, ov, store, labels, consts, live = carry
@@ -463,14 +558,26 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
 
         def total(tv):
             value, new_n, at = jnp.zeros((), "float32"), [], 0
+            outs, ys, ws = [], [], []
             for g in groups:
                 size = g.stop - g.start
                 idx = index[at : at + size * g.batch].reshape(g.batch, size)
                 w = weight[at : at + size * g.batch].reshape(g.batch, size)
                 at += size * g.batch
-                part, n = group_loss(tv, ntv, store, labels, consts, idx, w, g)
-                value = value + part
+                out, y, n, reg = group_forward(tv, ntv, store, labels, idx, g)
+                value = value + reg
                 new_n.append(n)
+                if merge:  # the group's mean over its B_g batch rows folded into the weights
+                    outs.append(jnp.reshape(out, (-1, out.shape[-1])))
+                    ys.append(jnp.reshape(y, (-1,)))
+                    ws.append(jnp.reshape(w, (-1,)) / g.batch)
+                else:
+                    sl = slice(g.start, g.stop)
+                    value = value + group_loss(y, w, out, [v[sl] for v in consts])
+            if merge:  # as one batch row of sum_g B_g C_g copies
+                out = jnp.concatenate(outs)[None]
+                y, w = jnp.concatenate(ys)[None], jnp.concatenate(ws)[None]
+                value = value + group_loss(y, w, out, [v[copy_of] for v in consts])
             merged = [jnp.concatenate(parts, axis=0) for parts in zip(*new_n, strict=True)]
             return value, merged
 
@@ -482,7 +589,11 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
             return jnp.where(mask, new, old)
 
         tv = [keep(a, b) for a, b in zip(new_tv, tv, strict=True)]
-        ntv = [keep(a, b) for a, b in zip(new_ntv, ntv, strict=True)]
+        # a random-number state advances for every copy (it is shared: _seed_states)
+        ntv = [
+            a if i in seeds else keep(a, b)
+            for i, (a, b) in enumerate(zip(new_ntv, ntv, strict=True))
+        ]
         ov = [keep(a, b) if p else a for a, b, p in zip(new_ov, ov, per_copy, strict=True)]
         return (tv, ntv, ov, store, labels, consts, live), value
 
@@ -495,17 +606,26 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
     return _remember(key, jax.jit(epoch))
 
 
+_MIN_BATCH = 16  # a group's batch is at least this (small batches of neighbouring folds: 8, 9...)
+
+
+def _batch_bucket(b: int) -> int:
+    """A group's batch size on the bucket grid, at least :data:`_MIN_BATCH` rows: padding a
+    few small copies costs less than a second program for the fold next door."""
+    return _bucket(max(int(b), _MIN_BATCH))
+
+
 def _plan_layout(sizes: dict, steps: int, split: bool) -> _Layout:
     """Slots ordered by batch size (largest first), a new group where the batch halves (one
     group, the copies in order, when the loss's constants cannot be split); ``sizes``: rows
     per copy."""
     batch = {c: max(1, math.ceil(n / steps)) for c, n in sizes.items()}
     if not split:  # the loss holds every copy's constants in the copies' order: keep it
-        return _Layout(sorted(sizes), [_Group(0, len(sizes), _bucket(max(batch.values())))])
+        return _Layout(sorted(sizes), [_Group(0, len(sizes), _batch_bucket(max(batch.values())))])
     order = sorted(sizes, key=lambda c: -batch[c])
     groups: list = []
     for i, c in enumerate(order):
-        b = _bucket(batch[c])
+        b = _batch_bucket(batch[c])
         if groups and (not split or b * 2 > groups[-1].batch):
             groups[-1].stop = i + 1
         else:
@@ -698,4 +818,4 @@ def fit(net, rows, epochs: int, callbacks) -> float:
     return time.perf_counter() - start
 
 
-__all__: list[Any] = ["Stacked", "cache_dir", "enabled", "fit", "vectorise"]
+__all__: list[Any] = ["Stacked", "cache_dir", "enabled", "fit", "predict", "vectorise"]

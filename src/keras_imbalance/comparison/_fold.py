@@ -102,6 +102,7 @@ class FoldFit:
     validation: dict = field(default_factory=dict)
     y_val: Any = None
     val_rows: Any = None
+    model_fn: Any = None  # the builder (compiled predictions are kept per builder)
 
 
 def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
@@ -182,6 +183,7 @@ class _Fold:
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
+        self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -251,7 +253,7 @@ class _Fold:
         data = _packing.PackedRows(store, labels, rows, weights, steps, self.seed, redraw)
         sample = np.stack([store[r[:8]] if r.size >= 8 else store[:8] for r in rows], axis=1)
         net = _packing.build_net(
-            self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8]
+            self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8], self.lone
         )
         _packing.compile_net(net, specs, k, settings, self.target.packed_loss(specs, k))
         return net, data, specs
@@ -392,6 +394,7 @@ def fit_fold(
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
     target.check_model(lone, k, sample)
+    fold.lone = lone
     recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
     fold.recipes = recipes
     fixed = fold.fixed
@@ -428,16 +431,19 @@ def fit_fold(
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
             lone.set_weights(early_stopped.get(key, d).weights)
-            d.threshold = target.tune(fold.y_val, _logits(lone, fold.x_val), settings.metric, rule)
+            logits = _logits(lone, fold.x_val, model_fn)
+            d.threshold = target.tune(fold.y_val, logits, settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
-    out = FoldFit(recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan))
+    out = FoldFit(
+        recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan), model_fn=model_fn
+    )
     if selecting:  # hook of ensemble selection (_ensemble.Selector)
         out.y_val, out.val_rows = fold.y_val, fold.val_rows
         for key in deciders:
             early_fit = fold.early.get(key)
             if key[1] in REFITTED and early_fit is not None:
                 lone.set_weights(early_fit.weights)
-                out.validation[key] = _logits(lone, fold.x_val)
+                out.validation[key] = _logits(lone, fold.x_val, model_fn)
     return out
 
 
@@ -458,9 +464,18 @@ def _prior_correction(rows, spec, y, k) -> np.ndarray:
     return correction - correction.mean()
 
 
-def _logits(model, x: np.ndarray) -> np.ndarray:
+def _logits(model, x: np.ndarray, model_fn=None) -> np.ndarray:
+    """``(n, K)`` float64 logits of ``model`` on ``x``; compiled (one call) on the JAX
+    backend's compiled path when its builder ``model_fn`` is known."""
     import keras
 
+    from keras_imbalance.comparison import _compiled
+
+    if model_fn is not None and x.shape[0] and _compiled.enabled():
+        try:
+            return _compiled.predict(model_fn, model, x)
+        except Exception:  # a model that cannot be traced: Keras' own call below
+            pass
     out = []
     step = predict_rows(x)  # a bounded forward pass: memory does not grow with the rows
     for i in range(0, x.shape[0], step):
@@ -474,7 +489,7 @@ def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
     """Logits of decider ``key`` on raw rows ``x_raw`` (scaled with the decider's scaler)."""
     decider = fitted.deciders[key]
     fitted.lone.set_weights(decider.weights)
-    return _logits(fitted.lone, decider.scaler.transform(x_raw))
+    return _logits(fitted.lone, decider.scaler.transform(x_raw), fitted.model_fn)
 
 
 __all__ = [

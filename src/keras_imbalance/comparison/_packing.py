@@ -245,7 +245,7 @@ def scale_free(model) -> bool:
     return not model.losses
 
 
-def build_net(model_fn, input_shape, n_classes, copies, seed, sample) -> Net:
+def build_net(model_fn, input_shape, n_classes, copies, seed, sample, lone=None) -> Net:
     """The packed model of ``copies`` copies of ``model_fn``'s network, each starting from the
     weights the builder gives after ``keras.utils.set_random_seed(seed)``; it maps
     ``(B, copies, *input_shape)`` (``sample``: a few such rows) to ``(B, copies, n_classes)``.
@@ -255,13 +255,20 @@ def build_net(model_fn, input_shape, n_classes, copies, seed, sample) -> Net:
     whatever the builder; a model that cannot be traced under ``jax.vmap`` falls back to the
     per-copy stack with ``note`` saying why. Elsewhere a builder's ``packed`` form packs the
     copies in its layers, and any other builder's copies are stacked (:class:`_Stack`).
+
+    ``lone``: the builder's model built after ``keras.utils.set_random_seed(seed)`` and not
+    trained (the fold's own): the compiled fit stacks its weights instead of building the
+    model again (the other paths build it again: their layers draw from the global seed
+    after it).
     """
     from keras_imbalance.comparison import _compiled
 
+    compiled = _compiled.enabled()
     keras.utils.set_random_seed(seed)
-    lone = call_builder(model_fn, input_shape, n_classes)
+    if lone is None or not compiled:
+        lone = call_builder(model_fn, input_shape, n_classes)
     note = ""
-    if _compiled.enabled():
+    if compiled:
         model, reason = _compiled.vectorise(model_fn, lone, copies, sample)
         if model is not None:
             return Net(model, copies, True, lone)
@@ -415,17 +422,27 @@ class PackedRows(keras.utils.PyDataset):
         """``(index, scaled)``, each ``(steps, B, len(pairs))``: the store rows of every step
         and their loss weights times ``B / m`` (``B``: ``b``, at least the largest batch)."""
         steps, copies = self.steps, len(pairs)
-        b = max([math.ceil(r.size / steps) for r, _ in pairs] + [b or 0])
+        sizes = np.asarray([r.size for r, _ in pairs], dtype=np.int64)
+        b = max(int(-(-sizes.max() // steps)) if copies else 0, b or 0)
         index = np.zeros((steps, b, copies), dtype=np.int64)
         scaled = np.zeros((steps, b, copies), dtype=np.float32)
-        for c, (rows, weights) in enumerate(pairs):
-            # step i takes rows [start_i, start_i + m_i): sizes differ by at most one
-            m = np.full(steps, rows.size // steps)
-            m[: rows.size % steps] += 1
-            step = np.repeat(np.arange(steps), m)
-            slot = np.arange(rows.size) - np.concatenate([[0], np.cumsum(m)[:-1]])[step]
-            index[step, slot, c] = rows
-            scaled[step, slot, c] = weights * (b / m[step])
+        if not copies or not sizes.sum():
+            return index, scaled
+        # every copy's rows at once: copy c's step i takes its rows [start_i, start_i + m_i),
+        # m_i = q + 1 for the first r steps and q after (q, r = divmod(size, steps))
+        q, r = np.divmod(sizes, steps)
+        copy = np.repeat(np.arange(copies), sizes)
+        j = np.arange(copy.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # place in copy
+        long = (q + 1)[copy]  # rows of the first r steps
+        head = (r * (q + 1))[copy]  # rows in those steps
+        first = j < head
+        short = np.maximum(q[copy], 1)
+        step = np.where(first, j // long, r[copy] + (j - head) // short)
+        slot = np.where(first, j % long, (j - head) % short)
+        m = np.where(first, long, q[copy])
+        index[step, slot, copy] = np.concatenate([rows for rows, _ in pairs])
+        weights = np.concatenate([w for _, w in pairs])
+        scaled[step, slot, copy] = weights * (b / m)
         return index, scaled
 
     def _prepare(self):
