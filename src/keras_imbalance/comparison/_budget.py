@@ -237,9 +237,7 @@ def parse_budget(value) -> float | None:
             seconds = float(text)
         except ValueError:
             if text and _PART.sub("", text).strip() == "":
-                seconds = sum(
-                    float(n) * _UNIT[u[0].lower()] for n, u in _PART.findall(text)
-                )
+                seconds = sum(float(n) * _UNIT[u[0].lower()] for n, u in _PART.findall(text))
         if seconds is None or not (math.isfinite(seconds) and seconds > 0):
             raise invalid("time_budget", BUDGET_FORMS, value)
         return seconds
@@ -382,9 +380,10 @@ def fit_budget(seconds: float, shape: Shape, cost: CostModel = CostModel()) -> B
         cuts.append(f"repeats {shape.repeats} -> {best}")
         shape = replace(shape, repeats=best)
     if not fits(shape) and shape.cv is not None and shape.cv > FEW_FOLDS:
-        best = _largest(
-            FEW_FOLDS, shape.cv, lambda f: fits(replace(shape, cv=f, n_splits=f))
-        ) or FEW_FOLDS
+        best = (
+            _largest(FEW_FOLDS, shape.cv, lambda f: fits(replace(shape, cv=f, n_splits=f)))
+            or FEW_FOLDS
+        )
         cuts.append(f"folds {shape.cv} -> {best}")
         shape = replace(shape, cv=best, n_splits=best)
     largest = max(shape.kept)
