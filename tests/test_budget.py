@@ -133,6 +133,31 @@ def test_reweighed_scores_equal_scores_of_the_rows_they_stand_for(k):
     assert row["confusion"] == fold_scores(y, pred, proba, k)["confusion"]  # real counts kept
 
 
+def test_sampled_ensemble_scores_use_every_test_row():
+    # the ensemble stores only max_scores=5 of its 40 test rows; its PR-AUC must still be the
+    # weighted average precision of all 40 averaged probabilities
+    from sklearn.metrics import average_precision_score
+
+    from keras_imbalance.comparison._ensemble import Collector
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(30, dtype=int), np.ones(10, dtype=int)]
+    probas = [rng.dirichlet([1, 1], size=40) for _ in range(2)]
+    factors = np.array([5.0, 1.0])
+    collector = _budget.sampled_collector(
+        Collector([("m", "a"), ("m", "b")], "m", 2, 5, {(0, 0): 0}), factors
+    )
+    base = {"model": "m", "repeat": 0, "fold": 0, "refit": True, "fit_seconds": 1.0, "n_val": 4}
+    assert (
+        collector.add({**base, "strategy": "a"}, stored_scores(y, probas[0], math.inf, 0)) is None
+    )
+    row = collector.add({**base, "strategy": "b"}, stored_scores(y, probas[1], math.inf, 0))
+    mean = np.mean([np.round(p, 5) for p in probas], axis=0)
+    expected = average_precision_score(y == 1, mean[:, 1], sample_weight=factors[y])
+    assert row["metrics"]["pr_auc"] == pytest.approx(expected)
+    assert len(row["scores"]["y"]) == 5  # what it stores is unchanged
+
+
 def test_recall_metrics_do_not_move_with_the_factors():
     y = np.array([0, 0, 0, 0, 1, 1])
     pred = np.array([0, 1, 0, 0, 1, 0])
@@ -290,6 +315,8 @@ def test_compare_sampled_search_says_what_it_sampled(tmp_path):
         assert row["metrics"]["matthews_correlation"] == pytest.approx(
             from_confusion(cm, "matthews_correlation")
         )
+    result.to_html(tmp_path / "r.html")  # the report says it (in the recommendation)
+    assert "100 of 600" in (tmp_path / "r.html").read_text()
     # the sample is fingerprinted, and it comes back with load_results
     again = _compare.load_results(path)
     assert "100 of 600" in again.leaderboard.attrs["subsample"]

@@ -194,21 +194,24 @@ def run_sampled(task, x, labels, settings, backend, caller=-1, spec=None, target
     return rows
 
 
-class SampledCollector:
-    """An ensemble collector whose rows are rescored by :func:`reweigh` (from their stored
-    test scores: every test row up to ``max_scores``, a random subset beyond)."""
+def sampled_collector(collector, factors, costs=None):
+    """``collector`` (an ensemble's :class:`~._ensemble.Collector`) with its fold scores
+    rescored by :func:`reweigh`, PR-AUC from every averaged test row (not only the
+    ``max_scores`` it stores)."""
+    scored = collector._scored  # the collector's documented override point
+    factors = np.asarray(factors)
 
-    def __init__(self, inner, factors, costs=None):
-        self._inner, self._factors, self._costs = inner, np.asarray(factors), costs
+    def rescored(fold, parts):
+        limit = collector.max_scores
+        collector.max_scores = math.inf
+        try:
+            every = scored(fold, parts)["scores"]
+        finally:
+            collector.max_scores = limit
+        return reweigh(scored(fold, parts), every, factors, costs)
 
-    def add(self, row, scores, strategy=None):
-        combined = self._inner.add(row, scores, strategy)
-        if combined is not None:
-            reweigh(combined, combined.get("scores"), self._factors, self._costs)
-        return combined
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
+    collector._scored = rescored
+    return collector
 
 
 # --------------------------------------------------------------------------------------------

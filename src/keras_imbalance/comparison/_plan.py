@@ -113,7 +113,7 @@ def plan(
         collector = kind.collector(members, label, target, settings, seeds)
         if sample is None:
             return collector
-        return _budget.SampledCollector(collector, sample.factors, settings.costs)
+        return _budget.sampled_collector(collector, sample.factors, settings.costs)
 
     collectors = collectors_of(resolved, models, kind.ensemble_members, make)
     extra = kind.config_extra(names, facts)
