@@ -93,6 +93,9 @@ def timed(args: list, cwd: str, timeout: float | None = None) -> None:
         return
     wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    cpu = sum(
+        float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr)
+    )
     tail = [
         line
         for line in done.stderr.splitlines()
@@ -102,7 +105,8 @@ def timed(args: list, cwd: str, timeout: float | None = None) -> None:
     print(done.stdout[-1500:])
     print(
         f"exit {done.returncode}; wall {wall.group(1) if wall else '?'}; peak RSS "
-        f"{int(rss.group(1)) / 1024:.0f} MB; load {before} -> {load()}"
+        f"{int(rss.group(1)) / 1024:.0f} MB; CPU {cpu:.0f} s (user + system); load {before} "
+        f"-> {load()}"
     )
     if done.returncode:
         print(done.stderr[-3000:])

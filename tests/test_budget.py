@@ -238,7 +238,7 @@ CASES = {
     ),
     "images745": dict(
         kept=(300, 180, 108, 65, 39, 23, 14, 8, 5, 3),
-        counts=(300, 180, 108, 65, 39, 23, 14, 8, 5, 3), strategies=12,
+        counts=(300, 180, 108, 65, 39, 23, 14, 8, 5, 3), strategies=17,
         models=(ModelCost(None, 784, conv=True),),
     ),
 }  # fmt: skip
