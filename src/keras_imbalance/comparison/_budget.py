@@ -270,12 +270,17 @@ class CostModel:
     + ``copies x training rows x epochs x per_row`` of each model, where ``per_row`` is
     ``dense * (1 + inputs / 32)`` for a model on a flat row and ``conv * inputs / 784`` for a
     convolutional one (inputs: numbers per row); ``workers`` tasks run at once.
+
+    ``dense`` is fitted to the default models' measured runs (yeast4, a 10,000 x 10 table, a
+    sampled 1,000,000 x 30 table); ``conv`` to the default CNN on 28 x 28 images from its
+    arithmetic: about 6 MFLOP per image forward and backward, x 2.5 for the rows the
+    oversampling strategies add on a long tail, at 20 GFLOP/s.
     """
 
     startup: float = 12.0
     per_task: float = 1.5
     dense: float = 2.0e-7
-    conv: float = 4.0e-5
+    conv: float = 7.5e-4
 
     def per_row(self, model: ModelCost) -> float:
         if model.conv:
