@@ -272,15 +272,16 @@ class CostModel:
     convolutional one (inputs: numbers per row); ``workers`` tasks run at once.
 
     ``dense`` is fitted to the default models' measured runs (yeast4, a 10,000 x 10 table, a
-    sampled 1,000,000 x 30 table); ``conv`` to the default CNN on 28 x 28 images from its
-    arithmetic: about 6 MFLOP per image forward and backward, x 2.5 for the rows the
-    oversampling strategies add on a long tail, at 20 GFLOP/s.
+    sampled 1,000,000 x 30 table); ``conv`` to the default CNN on 745 images of 28 x 28, whose
+    first fold had not finished after 800 CPU seconds (so this is a floor): about 6 MFLOP
+    per image forward and backward, x 2.5 for the rows the oversampling strategies add on a
+    long tail.
     """
 
     startup: float = 12.0
     per_task: float = 1.5
     dense: float = 2.0e-7
-    conv: float = 7.5e-4
+    conv: float = 1.2e-3
 
     def per_row(self, model: ModelCost) -> float:
         if model.conv:
