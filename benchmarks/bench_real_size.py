@@ -5,8 +5,8 @@
 
 ``images``: 745 grayscale images of 28 x 28 in a class-per-folder tree, long-tailed from 300
 down to 3 per class (300, 180, 108, 65, 39, 23, 14, 8, 5, 3): scikit-learn's 8 x 8 digits
-upsampled to 28 x 28 (bilinear), each drawn image shifted by up to 2 pixels with a little
-noise so that the 300 of digit 0 are distinct (seed 0). Runs ``keras-imbalance compare DIR``
+upsampled to 24 x 24 (bilinear) in a 28 x 28 canvas, each drawn image shifted by up to 4
+pixels with a little noise so that the 300 of digit 0 are distinct (seed 0). Runs ``keras-imbalance compare DIR``
 (the default CNN, every default strategy) under ``/usr/bin/time -v``.
 
 ``fraud``: a 1,000,000 x 30 table at 1:1000 (1,000 positives; seed 0; six informative
