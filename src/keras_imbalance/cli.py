@@ -273,8 +273,9 @@ def _add_force(p, what: str) -> None:
 #: the highest keeps a run on a 2-core machine finite (every repeat x fold keeps its row
 #: indices, and every epoch of every copy is trained)
 COUNTS = (
-    ("--cv", 2, None, 5, "a number of folds",
-     "stratified cross-validation folds (default 5; at most the rows of the largest class)"),
+    ("--cv", 2, None, None, "a number of folds",
+     "stratified cross-validation folds (default 5, or 3 on a sampled search whose test folds "
+     "keep 100 rows of every class; at most the rows of the largest class)"),
     ("--repeats", 1, 50, 1, "a number of repeats",
      "repeat the cross-validation with other splits (default 1, at most 50; more repeats give "
      "tighter intervals)"),
@@ -430,6 +431,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="folds trained at once (default 1 on the jax backend, 2 on others; at most the number of CPUs, and what the free "
         "memory holds)",
+    )
+    p.add_argument(
+        "--subsample",
+        default="auto",
+        metavar="N|auto|none",
+        help="search on a sample of large classes: at most N rows per class (auto: 50 x the "
+        "smallest class and at least 20000, so smaller tables keep every row; none: every row); "
+        "--save-model still trains on every row",
+    )
+    p.add_argument(
+        "--budget",
+        metavar="TIME",
+        help="fit the comparison into TIME (e.g. 90s, 10m, 1h30m): cuts repeats, folds, "
+        "sampled rows and epochs, as far as needed, and says what it cut",
     )
     _add_random_state(p)
     p.add_argument(

@@ -33,6 +33,8 @@ def cmd_compare(args) -> int:
     folder = is_folder(data)
     flags_for(args, folder=folder, data=data)
     strategies = strategy_names(args.strategies)
+    subsample = parse_subsample(args.subsample)
+    budget = parse_time(args.budget)
     costs = parse_costs(args.cost)
     jobs = cap_jobs(args.jobs)
     if folder:  # the outputs are checked before the images are read: that may take a while
@@ -76,8 +78,38 @@ def cmd_compare(args) -> int:
         "results_path": results,
         "random_state": seed,
         "references": _references(args.references),
+        "subsample": subsample,
+        "time_budget": budget,
     }
     return _run(args, source, features, labels, options, report, existing)
+
+
+def parse_subsample(text: str):
+    """``--subsample``: 'auto', 'none' (None) or a whole number >= 2."""
+    word = text.strip().lower()
+    if word in ("auto", "none"):
+        return None if word == "none" else "auto"
+    try:
+        value = int(word)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise UsageError(
+            f"--subsample {text!r}: expected auto, none or a whole number of rows per class >= 2"
+        )
+    return value
+
+
+def parse_time(text: str | None):
+    """``--budget``: seconds (checked by the comparison's own parser), None without it."""
+    if text is None:
+        return None
+    from keras_imbalance.comparison._budget import BUDGET_FORMS, parse_budget
+
+    try:
+        return parse_budget(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"--budget {text!r}: expected {BUDGET_FORMS}") from None
 
 
 def _references(text: str | None):
@@ -129,8 +161,10 @@ def _check_testable(counts, what: str) -> None:
         )
 
 
-def check_folds(source: Source, cv: int) -> None:
-    """Stratified folds: no more folds than the largest class has rows."""
+def check_folds(source: Source, cv: int | None) -> None:
+    """Stratified folds: no more folds than the largest class has rows (None: the default 5
+    or fewer)."""
+    cv = 5 if cv is None else cv
     counts = source.y.value_counts()
     largest, smallest = int(counts.max()), int(counts.min())
     if cv > largest:
@@ -244,7 +278,7 @@ def _run(args, source, features, labels, options: dict, report: str, existing) -
         f"{info.imbalance_ratio:.1f}); results -> {results}",
         markup=False,
     )
-    folds = len(model_fn or DEFAULT_MODELS) * args.cv * args.repeats
+    folds = len(model_fn or DEFAULT_MODELS) * (args.cv or 5) * args.repeats  # till planned
     bar = Progress(err, jobs=options["n_jobs"], terminal=err.is_terminal, folds=folds)
     from joblib import parallel_config
 

@@ -56,6 +56,14 @@ class Progress:
             self.bar.__exit__(*exc)
         return False
 
+    def planned(self, facts: dict) -> None:
+        """Told by ``compare`` before training: the (model, repeat, fold) tasks of the plan
+        and the sentences on its sample and time budget (printed)."""
+        self.folds = int(facts.get("model_folds", self.folds))
+        for key in ("sample", "budget"):
+            if facts.get(key):
+                self.console.print(f"compare: {facts[key]}", markup=False)
+
     def __call__(self, done: int, total: int, row: dict) -> None:
         now = time.monotonic() - self.start
         what = f"{row.get('model', '')} {row.get('strategy', '')}".strip()

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import inspect
 import os
+from functools import partial
 
 import numpy as np
 
 from keras_imbalance._validation import check_number, invalid
+from keras_imbalance.comparison import _budget
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._fit import training_settings
 from keras_imbalance.comparison._plan import Plan, collectors_of, make_config, plan, skip_or_refuse
@@ -30,7 +32,7 @@ def compare(
     *,
     strategies=None,
     model_fn=None,
-    cv=5,
+    cv=None,
     repeats=1,
     metric=None,
     epochs=100,
@@ -51,6 +53,8 @@ def compare(
     settings=None,
     ignore_class=None,
     references=None,
+    subsample="auto",
+    time_budget=None,
 ):
     """Compare imbalance strategies by stratified (repeated) cross-validation.
 
@@ -105,8 +109,10 @@ def compare(
         epochs)`` epochs, on the whole training fold when refitted. A builder whose first
         parameter is named ``n_features`` (the contract before N-D inputs) still gets the
         number of columns, with a DeprecationWarning.
-    cv : int, scikit-learn splitter or iterable of (train, test), default=5
-        An int: stratified folds (every class needs at least ``cv`` samples). A splitter (any
+    cv : int, scikit-learn splitter, iterable of (train, test) or None, default=None
+        ``None``: 5 stratified folds, or 3 when the search runs on a sample (``subsample``)
+        whose every class keeps at least 100 rows in each test fold of 3 (fewer folds, still
+        tight intervals). An int: stratified folds (every class needs at least ``cv`` samples). A splitter (any
         object with ``split(x, y)``, e.g. ``StratifiedShuffleSplit``) or a list of
         ``(train_indices, test_indices)`` (e.g. ``list(GroupKFold(5).split(x, y, groups))``):
         those folds, numbered as repeat 0 (``repeats`` must be 1; every class must be in every
@@ -208,6 +214,30 @@ def compare(
         ``reference:<name>``, strategy ``classical``, ``reference`` True in the leaderboard)
         are never recommended; ``recommendation["best_reference"]`` pairs the best of them with
         the recommendation. The results file resumes with or without them.
+    subsample : "auto", int or None, default="auto"
+        The strategy search on a sample of large classes (one class per row, stratified
+        folds): every row of a class is kept up to a cap, a class with more rows keeps a
+        seeded random sample of that many (fingerprinted in the results file). ``"auto"``:
+        the cap is ``max(50 * rows of the smallest class, 20000)``, so a table whose
+        classes all fit (e.g. yeast4, 10,000 rows) is never sampled, and a 1,000,000-row
+        table at 1:1000 searches on its 1,000 positives and 50,000 negatives; an int: that
+        cap; ``None``: every row. Candidates train on the sampled rows as they are (the same
+        rows for every candidate); each test row of a sampled class counts for the rows it
+        stands for (``count / kept``: balanced accuracy, G-mean and recall are unchanged; MCC,
+        macro F1, PR-AUC and expected cost are those of the whole class).
+        :meth:`ComparisonResult.fit_recommended` trains on every row it is given. What was
+        sampled is in ``config["subsample"]``, ``leaderboard.attrs["subsample"]``, the
+        recommendation and the report.
+    time_budget : float, str or None, default=None
+        Seconds (or ``"90s"``, ``"10m"``, ``"1h30m"``) the comparison should take: the plan
+        is fitted into it on a calibrated cost model, cutting only as far as needed, in this
+        order, the repeats (to 1), the folds of an int or ``None`` ``cv`` (to 3), the rows of
+        the largest classes (``subsample`` not None; down to 1,000 per class or twice the
+        smallest class) and the epochs (down to ``patience + 5``). A budget the smallest plan
+        cannot meet is refused with that plan's estimate. What it cut is in
+        ``config["budget"]``, ``leaderboard.attrs["budget"]``, the recommendation and the
+        report. The estimate is of the comparison alone (not ``fit_recommended``) and only
+        an estimate: the CLI prints the measured estimate after the first fold.
 
     Returns
     -------
@@ -293,9 +323,61 @@ def compare(
     if ignore_class is not None:
         kind = kind.ignoring(ignore_class)
     planned = plan(
-        kind, x, y, strategies, model_fn, cv, repeats, settings, costs, metric, references
+        kind,
+        x,
+        y,
+        strategies,
+        model_fn,
+        cv,
+        repeats,
+        settings,
+        costs,
+        metric,
+        references,
+        subsample=subsample,
+        time_budget=time_budget,
+        n_jobs=n_jobs,
     )
-    return execute(planned, results_path, progress, n_jobs, run=run_task)
+    run = run_task
+    if planned.sample is not None:  # each test row of a sampled class stands for its class
+        run = partial(_budget.run_sampled, factors=tuple(planned.sample.factors.tolist()))
+    told = getattr(progress, "planned", None)
+    if callable(told):  # e.g. the CLI's progress lines: the plan's size, what was cut
+        told(_plan_facts(planned))
+    return described(execute(planned, results_path, progress, n_jobs, run=run))
+
+
+def _plan_facts(planned) -> dict:
+    """What a progress object's ``planned(facts)`` is told before training: the (model,
+    repeat, fold) tasks and the sentences on the sample and the budget."""
+    config = planned.config
+    return {
+        "model_folds": len(planned.models) * len(planned.splits),
+        "sample": _budget.describe_sample(config, config["data"]["classes"]),
+        "budget": _budget.describe_budget(config),
+    }
+
+
+def described(result: ComparisonResult) -> ComparisonResult:
+    """``result`` with the sample and the budget said: ``leaderboard.attrs["subsample"]`` and
+    ``["budget"]`` (sentences), ``recommendation["subsample"]`` (the config's record) and a
+    line each at the end of ``recommendation["text"]``."""
+    config = result.config
+    said = {
+        "subsample": _budget.describe_sample(config, result.classes),
+        "budget": _budget.describe_budget(config),
+    }
+    lines = []
+    for key, text in said.items():
+        if text:
+            result.leaderboard.attrs[key] = text
+            lines.append(text)
+    if config.get("subsample"):
+        result.recommendation["subsample"] = dict(config["subsample"])
+    if lines:
+        rec = result.recommendation
+        rec["text"] = "\n".join([rec.get("text", ""), *lines]).strip()
+    return result
 
 
 def _settings_of(kind, settings, training: dict):
@@ -393,7 +475,7 @@ def load_results(path) -> ComparisonResult:
     target = header["config"].get("target")
     unique = {r["key"]: current_names(r, target) for r in rows}
     config = current_names(header["config"], target)
-    return build_result(list(unique.values()), config, path)
+    return described(build_result(list(unique.values()), config, path))
 
 
 __all__ = [
@@ -402,6 +484,7 @@ __all__ = [
     "build_result",
     "collectors_of",
     "compare",
+    "described",
     "execute",
     "fold_rows",
     "load_results",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import invalid
-from keras_imbalance.comparison import _data, _references
+from keras_imbalance.comparison import _budget, _data, _references
 from keras_imbalance.comparison._ensemble import Collector, model_label, selectors
 from keras_imbalance.comparison._feasible import infeasible_resamplers, refuse_infeasible
 from keras_imbalance.comparison._results import FORMAT
@@ -40,6 +40,8 @@ class Plan:
     config: dict
     settings: Any
     references: dict = field(default_factory=dict)  # name -> (description, factory)
+    sample: Any = None  # the search's rows (a _budget.Sample), None: every row
+    budget: Any = None  # what the time budget decided (a _budget.Budget), None: no budget
 
 
 def plan(
@@ -54,20 +56,34 @@ def plan(
     costs=None,
     metric=None,
     references=None,
+    *,
+    subsample=None,
+    time_budget=None,
+    n_jobs=None,
 ):
     """The :class:`Plan` of comparing ``strategies`` on ``(x, y)`` read as ``kind``
-    (``references``: see :func:`~._references.resolve`)."""
+    (``references``: see :func:`~._references.resolve`; ``subsample``, ``time_budget``: see
+    :mod:`~._budget`; ``cv=None``: 5 folds, or 3 on a sampled search with large test
+    folds)."""
     if costs is not None and not kind.takes_costs:
         raise invalid("costs", f"None for a {kind.name} target (costs are per class)", costs)
+    subsample = _budget.check_subsample(subsample)
+    seconds = _budget.parse_budget(time_budget)
     xa, spec = kind.features(x)
     planned = _references.resolve(references, kind.name, xa, spec)
     labels, names = kind.read(y, xa)
     settings = kind.with_costs(settings, costs, metric, names)
-    strata, strata_names, facts = kind.strata(labels, names)
     resolved = kind.resolve(strategies)
     trained = [s for s in resolved if s.trains]
     models = kind.models(model_fn)
     _references.check_model_names(planned, models)
+    whole_x, whole_labels = xa, labels  # the data the config describes
+    sample, budget, cv, repeats, settings = _scale(
+        kind, xa, labels, names, cv, repeats, settings, trained, models, subsample, seconds, n_jobs
+    )
+    if sample is not None:  # the search's rows; fit_recommended trains on every row
+        xa, labels = _data.take(xa, sample.index), labels[sample.index]
+    strata, strata_names, facts = kind.strata(labels, names)
     splits, cv_config = _data.splits(cv, repeats, settings.random_state, xa, strata, strata_names)
     seeds = {(r, f): _data.fold_seed(settings.random_state, r, f) for r, f, _, _ in splits}
     fit_part = not settings.refit or any(
@@ -98,22 +114,31 @@ def plan(
 
     collectors = collectors_of(resolved, models, kind.ensemble_members, make)
     collectors = selectors(collectors, resolved, kind, settings)  # TrainingSettings.ensemble
+    if sample is not None:  # each test row of a sampled class stands for its class
+        collectors = [
+            _budget.sampled_collector(c, sample.factors, settings.costs) for c in collectors
+        ]
+    extra = kind.config_extra(names, facts)
+    if sample is not None:  # fingerprinted: the sample changes the results
+        extra["subsample"] = sample.config()
     config = make_config(
-        xa,
-        labels,
+        whole_x,
+        whole_labels,
         spec,
         names,
-        kind.counts(labels, names),
+        kind.counts(whole_labels, names),
         resolved,
         skipped,
         models,
         cv_config,
         repeats,
         settings,
-        **kind.config_extra(names, facts),
+        **extra,
     )
     if planned:  # not fingerprinted: a results file resumes with or without references
         config["references"] = _references.descriptions(planned)
+    if budget is not None:  # not fingerprinted: what it cut is in the config already
+        config["budget"] = budget.config()
     return Plan(
         xa,
         labels,
@@ -127,7 +152,81 @@ def plan(
         config,
         settings,
         planned,
+        sample,
+        budget,
     )
+
+
+def _stratified(cv) -> bool:
+    """``cv`` is None or a number of stratified folds (not user-given splits)."""
+    return cv is None or (isinstance(cv, int | np.integer) and not isinstance(cv, bool))
+
+
+def _scale(kind, xa, labels, names, cv, repeats, settings, trained, models, rule, seconds, n_jobs):
+    """``(sample, budget, cv, repeats, settings)``: the search's sample of the data (None:
+    every row), what the time budget decided (None: no budget) and the folds, repeats and
+    settings (epochs) to run (:mod:`~._budget`). Only a one-class-per-row target on stratified
+    folds is sampled."""
+    stratified = _stratified(cv)
+    can_sample = kind.name == "multiclass" and stratified
+    if not can_sample and rule not in (None, "auto"):
+        raise invalid(
+            "subsample",
+            "'auto' or None here (an int samples the classes of a one-class-per-row target on "
+            "stratified folds, not user-given splits or other targets)",
+            rule,
+        )
+    k = len(names)
+    sample = _budget.draw_sample(labels, k, rule, settings.random_state) if can_sample else None
+    folds = _budget.folds_of(cv, sample.kept if sample else None) if stratified else cv
+    if seconds is None:
+        return sample, None, folds, repeats, settings
+    if can_sample:
+        counts = tuple(int(n) for n in np.bincount(labels, minlength=k))
+        kept = sample.kept if sample else counts
+    else:
+        counts = kept = (int(xa.shape[0]),)
+    if stratified:
+        n_splits = folds
+    elif hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
+        n_splits = int(cv.get_n_splits(xa, labels))
+    else:
+        cv = list(cv) if not hasattr(cv, "split") else cv  # a generator is read once, here
+        n_splits = len(cv) if isinstance(cv, list) else 5
+    inputs = int(np.prod(xa.shape[1:])) if xa.ndim > 1 else 1
+    shape = _budget.Shape(
+        kept=kept,
+        counts=counts,
+        cv=folds if stratified else None,
+        n_splits=n_splits,
+        repeats=repeats,
+        epochs=settings.epochs,
+        patience=settings.patience,
+        strategies=max(1, len(trained)),
+        models=tuple(
+            _budget.ModelCost(getattr(fn, "fixed_epochs", None), inputs, xa.ndim >= 3)
+            for fn in models.values()
+        ),
+        workers=_workers(n_jobs),
+        sampled=can_sample and rule is not None,
+    )
+    budget = _budget.fit_budget(seconds, shape, _budget.CostModel())
+    new = budget.shape
+    if new.kept != kept:
+        sample = _budget.draw_sample(labels, k, rule, settings.random_state, cap=max(new.kept))
+    if new.epochs != settings.epochs:
+        settings = settings.replace(epochs=new.epochs)
+    return sample, budget, new.cv if stratified else cv, new.repeats, settings
+
+
+def _workers(n_jobs) -> int:
+    """Tasks at once for ``n_jobs`` (joblib's meaning: None 1, -1 every CPU)."""
+    import os
+
+    if n_jobs is None:
+        return 1
+    cpus = os.cpu_count() or 1
+    return max(1, min(cpus, n_jobs if n_jobs > 0 else cpus + 1 + n_jobs))
 
 
 def collectors_of(resolved, models, member_names, make) -> list[Collector]:

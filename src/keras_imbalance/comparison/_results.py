@@ -61,8 +61,9 @@ def dumps(obj) -> str:
 
 
 #: config keys left out of the fingerprint: the reference pipelines (their rows carry their
-#: own ``pipeline`` and are refitted when it changed), so a file resumes with or without them
-UNFINGERPRINTED = ("references",)
+#: own ``pipeline`` and are refitted when it changed), so a file resumes with or without them;
+#: the time budget (what it cut is in the fingerprinted folds, repeats, epochs and sample)
+UNFINGERPRINTED = ("references", "budget")
 
 
 def _renamed(obj: dict, names: dict) -> dict:

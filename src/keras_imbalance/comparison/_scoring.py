@@ -15,19 +15,23 @@ from keras_imbalance import calibration, metrics
 from keras_imbalance.comparison._settings import METRICS, TUNE_FOR
 
 
-def pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
-    """Average precision: of the minority class (binary), macro one-vs-rest (multiclass)."""
+def pr_auc(y: np.ndarray, proba: np.ndarray, sample_weight=None) -> float:
+    """Average precision: of the minority class (binary), macro one-vs-rest (multiclass);
+    ``sample_weight``: what each row counts for (a sampled search's class factors)."""
     from sklearn.metrics import average_precision_score
 
     k = proba.shape[1]
     present = [c for c in range(k) if np.any(y == c)]
+    w = sample_weight
     if k == 2:
-        counts = np.bincount(y, minlength=2)
+        counts = np.bincount(y, weights=w, minlength=2)  # the minority of what rows stand for
         pos = int(np.argmin(counts)) if counts.min() > 0 else 1
         if counts[pos] == 0:
             return math.nan
-        return float(average_precision_score(y == pos, proba[:, pos]))
-    return float(np.mean([average_precision_score(y == c, proba[:, c]) for c in present]))
+        return float(average_precision_score(y == pos, proba[:, pos], sample_weight=w))
+    return float(
+        np.mean([average_precision_score(y == c, proba[:, c], sample_weight=w) for c in present])
+    )
 
 
 def kept_rows(n: int, limit: float, seed: int) -> tuple[np.ndarray, list | None]:
