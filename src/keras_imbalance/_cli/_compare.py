@@ -296,9 +296,7 @@ def print_leaderboard(result, out, top: int) -> None:
     is_winner = (full["model"] == rec.get("winner_model")) & (
         full["strategy"] == rec.get("winner_strategy")
     )
-    # in rank order, whatever order the leaderboard frame lists them in (seen on tensorflow:
-    # the recommended rank-2 row printed above a rank-1 reference)
-    board = full[(full["rank"] <= top) | is_winner].sort_values("rank", kind="stable")
+    board = full[(full["rank"] <= top) | is_winner]
     metric = result.config.get("metric", "score") if isinstance(result.config, dict) else "score"
     table = Table(title=f"leaderboard: {metric} (mean over folds, 95 % interval)")
     for name in ("rank", "model", "strategy", "mean", "95 % interval", "g-mean", "MCC"):
