@@ -112,6 +112,9 @@ class _Stack(keras.Model):
     ``c`` on its own rows ``x[:, c]``."""
 
     def __init__(self, members, **kwargs):
+        # Keras names a model after its class: "__stack", which TensorFlow refuses as a
+        # root name scope (a leading underscore)
+        kwargs.setdefault("name", "stacked_copies")
         super().__init__(**kwargs)
         self.members = list(members)
 
