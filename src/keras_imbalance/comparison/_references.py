@@ -49,9 +49,9 @@ def _logistic(seed: int, y):
 
 
 def _balanced_rf(seed: int, y):
-    # imbalanced-learn 0.13's defaults spelled out; one thread: the comparison runs its folds
-    # in parallel itself. Fitted by _BalancedForest: the same trees, without the per-tree
-    # validation that made up most of the forest's time
+    # imbalanced-learn's BalancedRandomForestClassifier with its 0.13 defaults, on one thread
+    # (the comparison runs its folds in parallel itself), fitted by _BalancedForest: the same
+    # trees without the per-tree validation that made up most of the forest's time
     return _BalancedForest(n_estimators=100, random_state=seed)
 
 
