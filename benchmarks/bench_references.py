@@ -1,100 +1,124 @@
-"""What the reference rows cost: the README's ``compare`` on yeast4 with and without them.
+"""What the reference rows cost: the README job (``keras-imbalance compare``) with and without them.
 
-Usage (2-core container):
-    KERAS_BACKEND=torch OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/bench_references.py
+Usage (2-core container; the README job's own backend, jax unless KERAS_BACKEND says otherwise):
+    PYTHONPATH=src python benchmarks/bench_references.py --rounds 3 [--baseline OLD/src]
 
-Runs ``compare(x, y, n_jobs=2)`` (the README job: every default strategy, both default models,
-5 folds) alternately without reference rows (``references=False``) and with the default ones
-(the order swapped every other pair), ``--pairs`` times, each in a fresh results file; prints every wall time, the medians, their
-ratio, the load average before and after, the seconds the reference rows recorded themselves
-(their ``fit_seconds``: fit + predict per fold) and where the best reference stands against the
-recommendation.
+1. The three default references alone on the README job's 5 folds of yeast4, in this process
+   (one thread), through the code ``compare`` runs (fit, predict, scoring), each timed in wall
+   and CPU seconds; with ``--forests`` also imbalanced-learn's BalancedRandomForestClassifier
+   against the reference's own forest on the same folds (same scores, their seconds).
+2. ``--rounds`` rounds of the whole command, each variant in a fresh process and a fresh
+   temporary folder (nothing to resume): ``keras-imbalance compare`` and ``keras-imbalance
+   compare --references none``, the order swapped every other round. Per run: wall seconds,
+   CPU seconds of the process (user + system, from ``getrusage`` of the children), the load
+   average before, and the seconds the reference rows recorded themselves in the results file
+   (their ``fit_seconds``). Then the medians and the ratio with / without, of the wall and CPU
+   seconds, and the median of the rounds' own ratios (each round's runs ran back to back,
+   under nearly the same load). ``--baseline DIR`` adds a third variant per round: with the
+   references, the package imported from DIR (an older ``src``, e.g. from ``git archive``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dataset", default="yeast4")
-    parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--forests", action="store_true")
+    parser.add_argument("--baseline", help="an older src folder: a third variant per round")
     args = parser.parse_args()
 
-    from keras_imbalance.comparison import compare
-    from keras_imbalance.datasets import load_dataset
-
-    x, y = load_dataset(args.dataset)
-    print(f"load average before: {os.getloadavg()}")
-    _references_alone(x, y)
-    if args.pairs == 0:
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    _references_alone(args.forests)
+    if args.rounds == 0:
         return
-    times = {"without": [], "with": []}
-    last = None
-    work = {"without": [], "with": []}
-    for pair in range(args.pairs):
-        order = (("without", False), ("with", None))
-        for label, references in order if pair % 2 == 0 else order[::-1]:
-            with tempfile.TemporaryDirectory() as tmp:
-                start = time.perf_counter()
-                result = compare(
-                    x,
-                    y,
-                    n_jobs=args.n_jobs,
-                    references=references,
-                    results_path=os.path.join(tmp, "run.jsonl"),
-                )
-                wall = time.perf_counter() - start
-            times[label].append(wall)
-            # the seconds the rows recorded themselves (inside the workers): less sensitive
-            # to the other processes' scheduling than the wall time
-            own = result.folds.groupby(result.folds["model"].str.startswith("reference:"))[
-                "fit_seconds"
-            ].sum()
-            work[label].append(own.to_dict())
+    variants = {"without": (False, None), "with": (True, None)}
+    if args.baseline:
+        variants["baseline"] = (True, os.path.abspath(args.baseline))
+    runs = {label: [] for label in variants}
+    ratios = {"wall": [], "cpu": []}
+    for i in range(args.rounds):
+        order = list(variants) if i % 2 == 0 else list(variants)[::-1]
+        pair = {}
+        for label in order:
+            pair[label] = run = _command(*variants[label])
+            runs[label].append(run)
             print(
-                f"pair {pair}: {label} references {wall:.1f} s wall; rows' own seconds: Keras "
-                f"{own.get(False, 0.0):.1f}, references {own.get(True, 0.0):.1f}",
+                f"round {i}: {label:8s}: {run['wall']:5.1f} s wall, "
+                f"{run['cpu']:5.1f} CPU s, load {run['load']:.2f}; reference rows' own "
+                f"seconds {run['references']:.2f}",
                 flush=True,
             )
-            if references is None:
-                last = result
+        for what in ratios:
+            ratios[what].append(pair["with"][what] / pair["without"][what])
     print(f"load average after: {os.getloadavg()}")
-    without, with_ = statistics.median(times["without"]), statistics.median(times["with"])
-    print(
-        f"median without {without:.1f} s, with {with_:.1f} s: {100 * (with_ / without - 1):+.1f} %"
-    )
-    refs = last.folds[last.folds["model"].str.startswith("reference:")]
-    print("reference rows' own seconds (fit + predict, summed over the folds):")
-    print(refs.groupby("model")["fit_seconds"].sum().round(2).to_string())
-    board = last.leaderboard
-    print(
-        board[
-            ["rank", "model", "strategy", "reference", "recommended", "mean", "ci_low", "ci_high"]
-        ]
-        .head(12)
-        .to_string(index=False, float_format="%.3f")
-    )
-    print(last.recommendation["text"])
+    for what in ("wall", "cpu"):
+        medians = {label: statistics.median(r[what] for r in runs[label]) for label in runs}
+        without, with_ = medians["without"], medians["with"]
+        paired = statistics.median(ratios[what])
+        print(
+            f"{what}: median without {without:.1f} s, with {with_:.1f} s: "
+            f"{100 * (with_ / without - 1):+.1f} %; median of the rounds' ratios "
+            f"{100 * (paired - 1):+.1f} %"
+            + (
+                f"; baseline {medians['baseline']:.1f} s "
+                f"({100 * (medians['baseline'] / without - 1):+.1f} %)"
+                if "baseline" in medians
+                else ""
+            )
+        )
 
 
-def _references_alone(x, y):
+def _command(references: bool, src: str | None) -> dict:
+    """One fresh ``keras-imbalance compare`` (``--references none`` unless ``references``;
+    the package from ``src`` when given)."""
+    command = [sys.executable, "-m", "keras_imbalance.cli", "compare"]
+    if not references:
+        command += ["--references", "none"]
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    with tempfile.TemporaryDirectory() as tmp:
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own = 0.0
+        with open(os.path.join(tmp, "yeast4-results.jsonl")) as lines:
+            for line in lines:
+                row = json.loads(line)
+                if row.get("reference"):
+                    own += row["fit_seconds"]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "load": load, "references": own}
+
+
+def _references_alone(forests: bool):
     """Seconds of each default reference on the README job's 5 folds, in this process (one
     thread), through the same code the comparison runs (fit, predict, scoring)."""
     import numpy as np
 
     from keras_imbalance.comparison import _data, _references
     from keras_imbalance.comparison.kinds.multiclass import MulticlassTarget
+    from keras_imbalance.datasets import load_dataset
 
+    x, y = load_dataset("yeast4")
     xa, _ = _data.features(x)
     codes, names = _data.labels(y, xa.shape[0])
     splits, _ = _data.splits(5, 1, 0, xa, codes, names)
@@ -103,22 +127,49 @@ def _references_alone(x, y):
     class Settings:
         costs, max_scores, refit = None, 2000, True
 
-    total = 0.0
-    for name in _references.DEFAULT_REFERENCES:
-        text, factory = _references.REFERENCES[name]
-        start = time.perf_counter()
+    def folds(name, factory):
+        wall, cpu = time.perf_counter(), time.process_time()
         scores = []
         for repeat, fold, train, test in splits:
-            task = _references.ReferenceTask(name, text, factory, repeat, fold, 0, train, test)
+            task = _references.ReferenceTask(name, "", factory, repeat, fold, 0, train, test)
             row = _references.run_reference(task, xa, codes, Settings, None, target)[0]
             scores.append(row["metrics"]["balanced_accuracy"])
-        seconds = time.perf_counter() - start
-        total += seconds
+        return time.perf_counter() - wall, time.process_time() - cpu, scores
+
+    for name in _references.DEFAULT_REFERENCES:  # imports and first calls
+        folds(name, _references.REFERENCES[name][1])
+    total = [0.0, 0.0]
+    for name in _references.DEFAULT_REFERENCES:
+        wall, cpu, scores = folds(name, _references.REFERENCES[name][1])
+        total = [total[0] + wall, total[1] + cpu]
         print(
-            f"reference {name}: {seconds:.2f} s for 5 folds (one thread), "
+            f"reference {name}: {wall:.2f} s wall, {cpu:.2f} CPU s for 5 folds (one thread), "
             f"balanced accuracy {np.mean(scores):.3f}"
         )
-    print(f"references alone: {total:.2f} s")
+    print(f"references alone: {total[0]:.2f} s wall, {total[1]:.2f} CPU s", flush=True)
+    if not forests:
+        return
+
+    def imblearn_forest(seed, y):
+        from imblearn.ensemble import BalancedRandomForestClassifier
+
+        return BalancedRandomForestClassifier(
+            n_estimators=100,
+            sampling_strategy="all",
+            replacement=True,
+            bootstrap=False,
+            n_jobs=1,
+            random_state=seed,
+        )
+
+    for i in range(3):
+        a = folds("balanced_rf", imblearn_forest)
+        b = folds("balanced_rf", _references.REFERENCES["balanced_rf"][1])
+        print(
+            f"forest round {i}: imblearn {a[0]:.2f} s wall, {a[1]:.2f} CPU s; the reference's "
+            f"{b[0]:.2f} s wall, {b[1]:.2f} CPU s; same fold scores: {a[2] == b[2]}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
