@@ -5,8 +5,7 @@ Usage (2-core container; the README job's own backend, jax unless KERAS_BACKEND 
 
 1. The three default references alone on the README job's 5 folds of yeast4, in this process
    (one thread), through the code ``compare`` runs (fit, predict, scoring), each timed in wall
-   and CPU seconds; with ``--forests`` also imbalanced-learn's BalancedRandomForestClassifier
-   against the reference's own forest on the same folds (same scores, their seconds).
+   and CPU seconds.
 2. ``--rounds`` rounds of the whole command, each variant in a fresh process and a fresh
    temporary folder (nothing to resume): ``keras-imbalance compare`` and ``keras-imbalance
    compare --references none``, the order swapped every other round. Per run: wall seconds,
@@ -36,12 +35,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--forests", action="store_true")
     parser.add_argument("--baseline", help="an older src folder: a third variant per round")
     args = parser.parse_args()
 
     print(f"load average before: {os.getloadavg()}", flush=True)
-    _references_alone(args.forests)
+    _references_alone()
     if args.rounds == 0:
         return
     variants = {"without": (False, None), "with": (True, None)}
@@ -109,7 +107,7 @@ def _command(references: bool, src: str | None) -> dict:
     return {"wall": wall, "cpu": cpu, "load": load, "references": own}
 
 
-def _references_alone(forests: bool):
+def _references_alone():
     """Seconds of each default reference on the README job's 5 folds, in this process (one
     thread), through the same code the comparison runs (fit, predict, scoring)."""
     import numpy as np
@@ -147,29 +145,6 @@ def _references_alone(forests: bool):
             f"balanced accuracy {np.mean(scores):.3f}"
         )
     print(f"references alone: {total[0]:.2f} s wall, {total[1]:.2f} CPU s", flush=True)
-    if not forests:
-        return
-
-    def imblearn_forest(seed, y):
-        from imblearn.ensemble import BalancedRandomForestClassifier
-
-        return BalancedRandomForestClassifier(
-            n_estimators=100,
-            sampling_strategy="all",
-            replacement=True,
-            bootstrap=False,
-            n_jobs=1,
-            random_state=seed,
-        )
-
-    for i in range(3):
-        a = folds("balanced_rf", imblearn_forest)
-        b = folds("balanced_rf", _references.REFERENCES["balanced_rf"][1])
-        print(
-            f"forest round {i}: imblearn {a[0]:.2f} s wall, {a[1]:.2f} CPU s; the reference's "
-            f"{b[0]:.2f} s wall, {b[1]:.2f} CPU s; same fold scores: {a[2] == b[2]}",
-            flush=True,
-        )
 
 
 if __name__ == "__main__":

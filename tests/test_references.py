@@ -355,31 +355,3 @@ def test_without_refit_references_train_on_the_same_fit_part():
         keras = part[part["strategy"] == "balanced"]["n_fit"].iloc[0]
         assert n_fit["reference:logistic"] == keras < part["n_test"].iloc[0] * (CV - 1)
     assert not any(r["refit"] for r in result.rows if r["model"] == "reference:logistic")
-
-
-@pytest.mark.parametrize(
-    ("shares", "seed"), [((0.8, 0.2), 0), ((0.96, 0.04), 3), ((0.7, 0.2, 0.1), 7)]
-)
-def test_the_balanced_forest_equals_imbalanced_learns_tree_for_tree(shares, seed):
-    from imblearn.ensemble import BalancedRandomForestClassifier
-
-    rng = np.random.default_rng(seed)
-    n = 400
-    y = rng.choice(len(shares), size=n, p=shares)
-    x = rng.normal(size=(n, 6))
-    x[:, 0] += y
-    x_test = rng.normal(size=(150, 6))
-    reference = BalancedRandomForestClassifier(
-        n_estimators=30,
-        sampling_strategy="all",
-        replacement=True,
-        bootstrap=False,
-        n_jobs=1,
-        random_state=seed,
-    ).fit(x, y)
-    ours = _references._BalancedForest(n_estimators=30, random_state=seed).fit(x, y)
-    np.testing.assert_array_equal(ours.classes_, reference.classes_)
-    np.testing.assert_array_equal(ours.predict_proba(x_test), reference.predict_proba(x_test))
-    # the default reference is this forest with imbalanced-learn's 100 trees
-    default = _references.REFERENCES["balanced_rf"][1](seed, y)
-    assert (default.n_estimators, default.random_state) == (100, seed)

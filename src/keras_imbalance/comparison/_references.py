@@ -49,60 +49,18 @@ def _logistic(seed: int, y):
 
 
 def _balanced_rf(seed: int, y):
-    # imbalanced-learn's BalancedRandomForestClassifier with its 0.13 defaults, on one thread
-    # (the comparison runs its folds in parallel itself), fitted by _BalancedForest: the same
-    # trees without the per-tree validation that made up most of the forest's time
-    return _BalancedForest(n_estimators=100, random_state=seed)
+    from imblearn.ensemble import BalancedRandomForestClassifier
 
-
-class _BalancedForest:
-    """imbalanced-learn's ``BalancedRandomForestClassifier(n_estimators, sampling_strategy='all',
-    replacement=True, bootstrap=False, n_jobs=1, random_state)``, tree for tree.
-
-    Each tree is a ``DecisionTreeClassifier(max_features='sqrt')`` trained on a balanced
-    sample drawn with replacement: every class contributes as many rows as the smallest one.
-    The seeds of the trees and of their samples are drawn from ``random_state`` in the
-    order imbalanced-learn 0.13-0.14 draws them, so the probabilities equal that
-    forest's (``tests/test_references.py`` checks it). What it leaves out is the forest's
-    per-tree work around the trees -- an imblearn sampler cloned, validated and fitted per
-    tree, each tree's inputs validated again, a pipeline copied per tree: on the README job's
-    5 folds the forest takes 0.30 CPU seconds instead of 0.86 (docs/benchmarks.md).
-    """
-
-    def __init__(self, n_estimators: int = 100, random_state: int = 0):
-        self.n_estimators = n_estimators
-        self.random_state = random_state
-
-    def fit(self, x, y):
-        from sklearn import config_context
-        from sklearn.tree import DecisionTreeClassifier
-
-        x = np.ascontiguousarray(x, dtype=np.float32)  # the trees' dtype (sklearn's DTYPE)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        rows = [np.flatnonzero(codes == c) for c in range(self.classes_.size)]
-        fewest = min(r.size for r in rows)
-        rng = np.random.RandomState(self.random_state)
-        top = np.iinfo(np.int32).max
-        # per tree: its own seed, then its sampler's (sklearn's _set_random_states)
-        seeds = [(rng.randint(top), rng.randint(top)) for _ in range(self.n_estimators)]
-        y_float = codes.astype(np.float64)  # the forest's encoded labels
-        self.estimators_ = []
-        with config_context(skip_parameter_validation=True):
-            for tree_seed, sample_seed in seeds:
-                draw = np.random.RandomState(sample_seed)
-                idx = np.concatenate([r[draw.randint(0, r.size, size=fewest)] for r in rows])
-                tree = DecisionTreeClassifier(max_features="sqrt", random_state=tree_seed)
-                tree.fit(x[idx], y_float[idx], check_input=False)
-                self.estimators_.append(tree)
-        return self
-
-    def predict_proba(self, x):
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        proba = np.zeros((x.shape[0], self.classes_.size))
-        for tree in self.estimators_:  # summed in the forest's order, then divided
-            proba += tree.predict_proba(x, check_input=False)
-        proba /= len(self.estimators_)
-        return proba
+    # imbalanced-learn 0.13's defaults spelled out (no FutureWarning); one thread: the
+    # comparison runs its folds in parallel itself
+    return BalancedRandomForestClassifier(
+        n_estimators=100,
+        sampling_strategy="all",
+        replacement=True,
+        bootstrap=False,
+        n_jobs=1,
+        random_state=seed,
+    )
 
 
 def _smote_knn(seed: int, y):
