@@ -196,6 +196,7 @@ class _Fold:
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
         self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
         self.steps = self.batch = None  # of the whole fold, where :meth:`groups` planned it
+        self.places: dict = {}  # id of a copy -> its place among the fold's copies, in groups
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -203,14 +204,15 @@ class _Fold:
             return np.arange(len(self.y)), self.full_scaler
         return self.fit_pos, self.fit_scaler
 
-    def fit(self, copies: list, known_epochs: dict, keys=None) -> tuple:
+    def fit(self, copies: list, known_epochs: dict) -> tuple:
         """Train ``copies`` in one packed fit; ``(deciders, seconds)``. Early-stopping copies
         (``full=False`` without ``fixed_epochs``) are monitored on the validation rows; a
         whole-fold copy of the same recipe is their partner (kept at its best epoch); other
-        whole-fold copies run ``known_epochs[recipe]`` epochs. ``keys``: the copies' places
-        among all the fold's copies (a group of them, see :meth:`groups`)."""
+        whole-fold copies run ``known_epochs[recipe]`` epochs."""
         from keras_imbalance.comparison import _packing
 
+        # a group of the fold's copies (:meth:`groups`): each shuffles by its place among all
+        keys = [self.places[id(c)] for c in copies] if self.places else None
         net, data, specs = self._pack(copies, keys)
         priors = self._priors(copies, specs)
         watch = self._callbacks(copies, net, priors, known_epochs)
@@ -265,6 +267,7 @@ class _Fold:
         self.batch = max(math.ceil(n / self.steps) for n in sizes)
         if keep:
             return [list(copies)]
+        self.places = {id(c): i for i, c in enumerate(copies)}
         fits = []
         for full in (False, True):
             fit, used = [], part_cost.get(full, 0)
@@ -525,11 +528,9 @@ def fit_fold(
     early_stopped: dict = {}  # the fit-part decider of each (recipe, rule)
     seconds = 0.0
     grouped = settings.packed and len(plan) > 1
-    place = {id(c): i for i, c in enumerate(early + late)}
     for copies in plan:
         known = {key[0]: d.best_epoch for key, d in deciders.items() if key[1] in REFITTED}
-        keys = [place[id(c)] for c in copies] if grouped else None
-        found, secs = fold.fit(copies, known, keys)
+        found, secs = fold.fit(copies, known)
         for key, d in found.items():
             if not d.refit:
                 early_stopped[key] = d
