@@ -54,9 +54,8 @@ def write_images(folder: str) -> None:
             Image.fromarray(pixels, mode="L").save(os.path.join(out, f"{i}.png"))
 
 
-def write_fraud(path: str, rows: int) -> None:
-    import pandas as pd
-
+def fraud_table(rows: int) -> tuple:
+    """``(x, fraud)``: the features (float32, 30 columns) and a bool per row (1 in 1,000)."""
     rng = np.random.default_rng(0)
     n_pos = rows // 1000
     y = np.zeros(rows, dtype=bool)
@@ -64,6 +63,13 @@ def write_fraud(path: str, rows: int) -> None:
     x = rng.normal(size=(rows, 30)).astype(np.float32)
     shift = np.r_[2.0, 1.5, 1.0, 0.8, 0.5, 0.3, np.zeros(24)].astype(np.float32)
     x[y] += shift
+    return x, y
+
+
+def write_fraud(path: str, rows: int) -> None:
+    import pandas as pd
+
+    x, y = fraud_table(rows)
     frame = pd.DataFrame(x, columns=[f"v{i}" for i in range(30)])
     frame["fraud"] = np.where(y, "fraud", "ok")
     frame.to_parquet(path, index=False)

@@ -472,3 +472,63 @@ def _running(pid: int) -> bool:
         ["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True
     ).stdout.strip()
     return bool(state) and not state.startswith("Z")
+
+
+def _early_linear(input_shape, n_classes):
+    """``linear_model`` early-stopped (no ``fixed_epochs``): refits partner their copies."""
+    return linear_model(input_shape, n_classes)
+
+
+_early_linear.packed = linear_model.packed
+
+
+@pytest.mark.parametrize("budget", ["1", "6K"], ids=["a-fit-per-copy", "a-few-copies-per-fit"])
+def test_copies_trained_in_groups_under_a_byte_budget_equal_the_one_packed_fit(monkeypatch, budget):
+    # mini-batches (shuffled per copy and epoch), early stopping with refit partners,
+    # synthetic rows (smote), rows redrawn per epoch (balanced_batches): split into fits by a
+    # tiny budget, each copy ends with the weights, epochs and batch of the one packed fit
+    x, y = _three_classes()
+    names = ["none", "balanced", "focal", "random_under", "smote", "balanced_batches"]
+    settings = TrainingSettings(batch_size=16, epochs=6, patience=2, random_state=0)
+    everything = np.arange(y.size)
+
+    def run():
+        return _fold.fit_fold(
+            _early_linear, [STRATEGIES[s] for s in names], x, y, everything, settings, 3, 3
+        )
+
+    monkeypatch.setenv("KERAS_IMBALANCE_PACK_BYTES", "1G")
+    one = run()
+    monkeypatch.setenv("KERAS_IMBALANCE_PACK_BYTES", budget)
+    grouped = run()
+    assert one.fits == 1 and one.copies == 2 * len(one.recipes)  # early + refit partner
+    assert grouped.fits > 2 and grouped.copies < one.copies
+    if budget == "1":
+        assert grouped.copies == 1
+    assert sorted(one.deciders) == sorted(grouped.deciders)
+    for key, want in one.deciders.items():
+        got = grouped.deciders[key]
+        assert (got.best_epoch, got.epochs_run, got.refit, got.batch_size, got.n_fit) == (
+            want.best_epoch,
+            want.epochs_run,
+            want.refit,
+            want.batch_size,
+            want.n_fit,
+        ), key
+        for a, b in zip(got.weights, want.weights, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=str(key))
+
+
+def test_a_bad_byte_budget_is_one_line_naming_the_variable(monkeypatch):
+    from keras_imbalance.comparison import _packing
+
+    monkeypatch.setenv("KERAS_IMBALANCE_PACK_BYTES", "1.5G")
+    assert _packing.pack_budget() == 3 * 2**29
+    monkeypatch.setenv("KERAS_IMBALANCE_PACK_BYTES", "800m")
+    assert _packing.pack_budget() == 800 * 2**20
+    for bad in ("lots", "-3M", "0"):
+        monkeypatch.setenv("KERAS_IMBALANCE_PACK_BYTES", bad)
+        with pytest.raises(ValueError, match=r"KERAS_IMBALANCE_PACK_BYTES.*byte count.*"):
+            _packing.pack_budget()
+    monkeypatch.delenv("KERAS_IMBALANCE_PACK_BYTES")
+    assert 64 * 2**20 <= _packing.pack_budget() <= 2**30

@@ -209,6 +209,25 @@ def _put(array):
     return jax.device_put(np.asarray(array))
 
 
+def padded(rows) -> np.ndarray:
+    """``rows`` as float32 with zero rows up to :func:`_bucket` of their count (no copy when
+    they already are: a store built with :func:`store_rows` rows)."""
+    rows = np.asarray(rows, dtype=np.float32)
+    n = rows.shape[0]
+    total = _bucket(n)
+    if total == n:
+        return rows
+    out = np.zeros((total, *rows.shape[1:]), dtype=np.float32)
+    out[:n] = rows
+    return out
+
+
+def store_rows(n: int) -> int:
+    """Rows to allocate for a store of ``n`` rows that the compiled fit takes without a copy
+    (``n`` where the fit is not compiled)."""
+    return _bucket(n) if enabled() else n
+
+
 def _stack(variable, copies: int):
     """``copies`` copies of a variable's value along a new leading axis (on the host: no
     compilation)."""
@@ -684,15 +703,10 @@ class _Run:
         self.rows, self.model = rows, net.model
         self.optimizer, self.loss = optimizer, loss
         self.names, self.consts_full = _lifted(loss)
-        n = rows.store.shape[0]
-        pad = _bucket(n) - n
-        store = np.asarray(rows.store, dtype=np.float32)
-        labels = np.asarray(rows.labels, dtype=np.float32)
-        if pad:
-            store = np.concatenate([store, np.zeros((pad, *store.shape[1:]), store.dtype)])
-            labels = np.concatenate([labels, np.zeros((pad, *labels.shape[1:]), labels.dtype)])
-        self.store, self.labels = _put(store), _put(labels)
-        self.y_ndim = labels.ndim
+        self.store, self.labels = _put(padded(rows.store)), _put(padded(rows.labels))
+        if getattr(rows, "transient", False):  # on the device now: the host copy can go
+            rows.store = None
+        self.y_ndim = np.ndim(rows.labels)
         self.layout = None
         self.ov = None
         self.seconds: list = []  # wall seconds of each epoch call

@@ -18,6 +18,16 @@ on all rows:
 4. each (recipe, decision rule) gets a :class:`Decider`: the weights, scaler and threshold
    that decide for its strategies.
 
+Memory: the rows of one packed fit (its store of features, each copy's row ids and weights,
+the compiled fit's device copy) are kept under :func:`~._packing.pack_budget` bytes
+(``$KERAS_IMBALANCE_PACK_BYTES``). A fold that needs more (a million rows, SMOTE doubling
+them) trains its copies in several packed fits, one after the other: the early-stopping
+copies on the fit part first, then the whole-fold copies for their partner's best epoch (as
+they would be kept in lockstep), each phase split into as few fits as the budget allows. Every
+fit takes the whole fold's steps per epoch and batch, and each copy shuffles by its place among
+all the fold's copies, so a copy's result does not depend on the budget (up to float rounding;
+dropout masks, shared by the copies of a fit, are drawn for that fit's shapes).
+
 ``settings.packed=False`` trains each copy in a Keras fit of its own, the refits after the
 early-stopped fits (same rows, weights and losses; the cost before packing, for measurements).
 
@@ -166,7 +176,8 @@ class _Fold:
         self.target = target
         self.recipes: list = []
         self.y = codes[train_idx]
-        self.raw = take(x, train_idx)
+        every = isinstance(x, np.ndarray) and np.array_equal(train_idx, np.arange(len(x)))
+        self.raw = x if every else take(x, train_idx)  # every row (fit_strategy): no copy
         strata = target.strata[train_idx]
         self.fit_pos, val_pos = validation_split(strata, settings.validation_fraction, seed)
         self.val_rows = np.asarray(train_idx)[val_pos]  # row ids in the data
@@ -184,6 +195,8 @@ class _Fold:
         self.fixed = fixed_epochs(model_fn, settings.epochs)
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
         self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
+        self.steps = self.batch = None  # of the whole fold, where :meth:`groups` planned it
+        self.places: dict = {}  # id of a copy -> its place among the fold's copies, in groups
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -198,40 +211,112 @@ class _Fold:
         whole-fold copies run ``known_epochs[recipe]`` epochs."""
         from keras_imbalance.comparison import _packing
 
-        net, data, specs = self._pack(copies)
+        # a group of the fold's copies (:meth:`groups`): each shuffles by its place among all
+        keys = [self.places[id(c)] for c in copies] if self.places else None
+        net, data, specs = self._pack(copies, keys)
         priors = self._priors(copies, specs)
         watch = self._callbacks(copies, net, priors, known_epochs)
         seconds = _packing.fit(net, data, watch.epochs, watch.callbacks)
-        return self._deciders(copies, net, data.batch_size, priors, watch), seconds
+        batch = data.batch_size
+        del data  # the store goes before the deciders read the weights back
+        return self._deciders(copies, net, batch, priors, watch), seconds
 
-    def _pack(self, copies: list) -> tuple:
+    def _mixed(self, full: bool) -> np.ndarray:
+        """The rows of a part as its scaler makes them for the resamplers."""
+        pos, scaler = self.part(full)
+        return scaler.mixed(take(self.raw, pos))
+
+    def _training_rows(self, c: _Copy, x_part) -> None:
+        """Set ``c.scaler`` and ``c.rows``: what its strategy trains on in its part (the same
+        draws whenever asked: the strategies are seeded with the fold's seed)."""
+        pos, c.scaler = self.part(c.full)
+        strategy = self.recipes[c.recipe].strategy
+        c.rows = strategy.rows(x_part, self.y[pos], self.k, self.seed, space=c.scaler)
+
+    def groups(self, copies: list) -> list:
+        """``copies`` split into packed fits whose rows stay under
+        :func:`~._packing.pack_budget` bytes: all in one fit where they fit (the rows drawn
+        here are kept for it); else the early-stopping copies in fits of their own, then the
+        whole-fold copies (trained for their partner's best epoch, as in lockstep), each
+        phase in as few fits as the budget allows. Every fit takes the steps per epoch and
+        the batch of the whole fold's, so a copy trains as it would packed with all."""
+        from keras_imbalance.comparison import _packing
+
+        budget = _packing.pack_budget()
+        row = 4 * int(np.prod(self.input_shape))  # bytes of a float32 row of model input
+        part_cost = {f: 2 * row * self.part(f)[0].size for f in {c.full for c in copies}}
+        need = sum(part_cost.values())
+        sizes, cost, keep = [], [], True
+        mixed = {}
+        for c in copies:
+            if c.full not in mixed:
+                mixed[c.full] = self._mixed(c.full)
+            self._training_rows(c, mixed[c.full])
+            sizes.append(int(c.rows.size))
+            # row ids and weights (kept, drawn each epoch, planned, compiled) and the
+            # synthetic rows in the store and on the device
+            cost.append(48 * int(c.rows.size) + 2 * row * c.rows.n_extra)
+            need += cost[-1]
+            if keep and need > budget:  # several fits: each draws its copies' rows again
+                keep = False
+                for d in copies:
+                    d.rows = None
+            if not keep:
+                c.rows = None
+        self.steps = max(math.ceil(n / self.settings.batch_for(n)) for n in sizes)
+        self.batch = max(math.ceil(n / self.steps) for n in sizes)
+        if keep:
+            return [list(copies)]
+        self.places = {id(c): i for i, c in enumerate(copies)}
+        fits = []
+        for full in (False, True):
+            fit, used = [], part_cost.get(full, 0)
+            for c, bytes_ in zip(copies, cost, strict=True):
+                if c.full != full:
+                    continue
+                if fit and used + bytes_ > budget:
+                    fits.append(fit)
+                    fit, used = [], part_cost[full]
+                fit.append(c)
+                used += bytes_
+            if fit:
+                fits.append(fit)
+        return fits
+
+    def _pack(self, copies: list, keys=None) -> tuple:
         """``(net, rows, loss specs)`` of one packed fit: every copy's training rows in one
         store, the packed network of the builder, compiled with the kind's packed loss."""
-        from keras_imbalance.comparison import _packing
+        import dataclasses
+
+        from keras_imbalance.comparison import _compiled, _packing
 
         k, settings = self.k, self.settings
         # the store: each part's rows as its scaler makes them (resamplers see them "mixed":
         # categories as codes), then every copy's synthetic rows; all turned into model input
-        blocks, labels, offsets = [], [], {}
-        for full in sorted({c.full for c in copies}):
-            pos, scaler = self.part(full)
-            offsets[full] = sum(len(b) for b in blocks)
-            blocks.append(scaler.mixed(take(self.raw, pos)))
-            labels.append(self.y[pos])
+        # in one array (padded for the compiled fit, which then takes it without a copy)
+        parts = sorted({c.full for c in copies})
+        mixed = {full: self._mixed(full) for full in parts}
+        blocks, labels, offsets, n = [], [], {}, 0
+        for full in parts:
+            offsets[full] = n
+            n += len(mixed[full])
+            blocks.append(mixed[full])
+            labels.append(self.y[self.part(full)[0]])
         rows, weights, redraw = [], [], {}
         for i, c in enumerate(copies):
+            if c.rows is None:
+                self._training_rows(c, mixed[c.full])
             pos, c.scaler = self.part(c.full)
-            x_part = blocks[sorted(offsets).index(c.full)]
-            strategy = self.recipes[c.recipe].strategy
-            c.rows = r = strategy.rows(x_part, self.y[pos], k, self.seed, space=c.scaler)
+            r = c.rows
             ids = offsets[c.full] + np.arange(pos.size)
             own_ids, own_w = _repeat(ids, r.multiplicity, r.weight)
             extra_ids = extra_w = np.zeros(0)
             if r.n_extra:
-                start = sum(len(b) for b in blocks)
                 blocks.append(r.extra_x)
                 labels.append(r.extra_y)
-                extra_ids, extra_w = np.arange(start, start + r.n_extra), r.extra_weight
+                extra_ids, extra_w = np.arange(n, n + r.n_extra), r.extra_weight
+                n += r.n_extra
+                r = c.rows = dataclasses.replace(r, extra_x=None)  # the store holds them now
             rows.append(np.concatenate([own_ids, extra_ids]).astype(np.int64))
             weights.append(np.concatenate([own_w, extra_w]))
             if r.per_epoch is not None:
@@ -240,18 +325,41 @@ class _Fold:
                     return _repeat(ids, r.per_epoch(epoch), r.weight)
 
                 redraw[i] = draw
+        del mixed, r
         scaler = copies[0].scaler
-        store = np.concatenate([scaler.to_model(b) for b in blocks], axis=0)
+        store, at = None, 0
+        while blocks:
+            block = scaler.to_model(blocks.pop(0))
+            if store is None:
+                store = np.zeros((_compiled.store_rows(n), *block.shape[1:]), dtype=np.float32)
+            store[at : at + len(block)] = block
+            at += len(block)
         labels = np.concatenate(labels)
 
         specs = [
             self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
             for c in copies
         ]
-        # every copy takes as many steps per epoch as the copy that takes most alone
-        steps = max(math.ceil(c.rows.size / settings.batch_for(c.rows.size)) for c in copies)
-        data = _packing.PackedRows(store, labels, rows, weights, steps, self.seed, redraw)
+        # every copy takes as many steps per epoch as the copy that takes most alone (of the
+        # whole fold, where its copies train in several fits: :meth:`groups`)
+        steps = self.steps or max(
+            math.ceil(c.rows.size / settings.batch_for(c.rows.size)) for c in copies
+        )
+        grouped = keys is not None
+        data = _packing.PackedRows(
+            store,
+            labels,
+            rows,
+            weights,
+            steps,
+            self.seed,
+            redraw,
+            keys=keys,
+            batch=self.batch if grouped else None,
+        )
+        data.transient = True  # the compiled fit may drop the host store once on the device
         sample = np.stack([store[r[:8]] if r.size >= 8 else store[:8] for r in rows], axis=1)
+        del store
         net = _packing.build_net(
             self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8], self.lone
         )
@@ -289,7 +397,10 @@ class _Fold:
         }
         watch = _Watch([], self.fixed, order, partners)
         if watched:
-            x_val = np.repeat(self.x_val[:, None], len(copies), axis=1)
+            # every copy's validation rows: a view (the monitor makes a chunk real at a time)
+            x_val = np.broadcast_to(
+                self.x_val[:, None], (len(self.x_val), len(copies), *self.x_val.shape[1:])
+            )
             y_val, metric = self.y_val, settings.metric
 
             def score(copy, rule, logits):
@@ -409,13 +520,14 @@ def fit_fold(
         if fixed is None or any_of(r, VALIDATED) or not settings.refit or selecting
     ]
     late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and any_of(r, REFITTED)]
-    if settings.packed:
-        plan = [early + late]
+    if settings.packed:  # one fit, or a few where the rows would take too much memory
+        plan = fold.groups(early + late)
     else:  # one copy per fit; the refits after every early-stopped fit
         plan = [[c] for c in early] + [[c] for c in late]
     deciders: dict = {}
     early_stopped: dict = {}  # the fit-part decider of each (recipe, rule)
     seconds = 0.0
+    grouped = settings.packed and len(plan) > 1
     for copies in plan:
         known = {key[0]: d.best_epoch for key, d in deciders.items() if key[1] in REFITTED}
         found, secs = fold.fit(copies, known)
@@ -425,6 +537,11 @@ def fit_fold(
             if key not in deciders or d.refit:
                 deciders[key] = d
         seconds += secs
+    if grouped:  # as the one packed fit reports them
+        for key, d in deciders.items():
+            d.batch_size = fold.batch
+            if d.refit and fixed is None and key in early_stopped:
+                d.epochs_run = early_stopped[key].epochs_run  # a partner runs its copy's
     for key, d in deciders.items():
         rule = key[1]
         if rule == "tuned" or (rule == "cost" and k == 2):

@@ -36,6 +36,7 @@ after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,46 @@ from keras_imbalance.comparison._strategies import LossSpec
 from keras_imbalance.losses._core import softmax_family
 
 _CHUNK = 8192  # rows per forward pass when predicting
+
+BUDGET_ENV = "KERAS_IMBALANCE_PACK_BYTES"
+_DEFAULT_BUDGET = 1 << 30  # bytes of one packed fit's rows, at most a quarter of free memory
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def pack_budget() -> int:
+    """Bytes the rows of one packed fit may take (its store of features, each copy's row ids
+    and weights, the compiled fit's device copy): ``$KERAS_IMBALANCE_PACK_BYTES`` (a byte count,
+    ``1.5G``, ``800M``...), else 1 GiB or a quarter of the memory available, the smaller.
+
+    A fold whose copies need more trains them in groups, one packed fit after the other
+    (:func:`._fold.fit_fold`); the budget changes memory and time, never a copy's result.
+    """
+    value = os.environ.get(BUDGET_ENV)
+    if value is not None and value.strip():
+        text = value.strip().upper().removesuffix("B").removesuffix("I")
+        unit = text[-1:] if text[-1:] in _UNITS else ""
+        try:
+            number = float(text[: len(text) - len(unit)])
+        except ValueError:
+            number = -1.0
+        if not number > 0 or not math.isfinite(number):
+            raise invalid(
+                f"${BUDGET_ENV}", "a positive byte count such as 2000000000, 800M or 1.5G", value
+            )
+        return int(number * _UNITS[unit])
+    return min(_DEFAULT_BUDGET, max(_available() // 4, 64 << 20))
+
+
+def _available() -> int:
+    """Bytes of memory available to new work (Linux ``MemAvailable``; 4 GiB where unknown)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,12 +252,13 @@ class Net:
         return {c: self.model.members[c].get_weights() for c in wanted}
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """``(n, C, K)`` float64 logits of every copy on its rows ``x[:, c]`` (inference)."""
+        """``(n, C, K)`` float64 logits of every copy on its rows ``x[:, c]`` (inference; ``x``
+        may be a broadcast view: one chunk of rows at a time is made real)."""
         call = self.model.logits if self.compiled else (lambda x: self.model(x, training=False))
         step = predict_rows(x, _CHUNK)  # images: fewer rows per pass (bounded activations)
         parts = [
             np.asarray(
-                ops.convert_to_numpy(call(x[i : i + step])),
+                ops.convert_to_numpy(call(np.ascontiguousarray(x[i : i + step]))),
                 dtype=np.float64,
             )
             for i in range(0, x.shape[0], step)
@@ -384,9 +426,26 @@ class PackedRows(keras.utils.PyDataset):
     row's weight is multiplied by ``B / m`` (``m`` real rows of that copy in the batch): Keras
     divides the summed loss by ``B``, so each copy's step minimises the mean weighted loss of
     its own batch, as a lone fit with that batch does.
+
+    ``keys``: the number each copy's shuffle is seeded with (default: its place ``c``), and
+    ``batch``: the least ``B``; a fold trained in groups of copies gives each group its copies'
+    places in the whole fold and the whole fold's ``B``, so a copy draws what it would draw
+    packed with every other copy.
     """
 
-    def __init__(self, store, labels, rows, weights, steps, seed, redraw=None, shuffle=True):
+    def __init__(
+        self,
+        store,
+        labels,
+        rows,
+        weights,
+        steps,
+        seed,
+        redraw=None,
+        shuffle=True,
+        keys=None,
+        batch=None,
+    ):
         super().__init__()
         self.store = store
         self.labels = np.asarray(labels, dtype=np.float32)
@@ -396,6 +455,8 @@ class PackedRows(keras.utils.PyDataset):
         self.seed = int(seed)
         self.redraw = dict(redraw or {})
         self.shuffle = shuffle
+        self.keys = list(range(len(self.rows))) if keys is None else [int(k) for k in keys]
+        self.batch = batch
         self.epoch = 0
         self._prepared = None
 
@@ -405,7 +466,7 @@ class PackedRows(keras.utils.PyDataset):
     @property
     def batch_size(self) -> int:
         """Rows per copy in the largest batch (``B``)."""
-        return max(math.ceil(r.size / self.steps) for r in self.rows)
+        return max([math.ceil(r.size / self.steps) for r in self.rows] + [self.batch or 0])
 
     def draws(self, epoch: int) -> list:
         """Each copy's ``(rows, weights)`` of training epoch ``epoch`` (from 1), in the order
@@ -416,7 +477,8 @@ class PackedRows(keras.utils.PyDataset):
             if c in self.redraw:
                 rows, weights = self.redraw[c](epoch)
             if self.shuffle:
-                order = np.random.default_rng([self.seed, epoch, c]).permutation(rows.size)
+                rng = np.random.default_rng([self.seed, epoch, self.keys[c]])
+                order = rng.permutation(rows.size)
                 rows, weights = rows[order], weights[order]
             pairs.append((rows, weights))
         return pairs
@@ -431,21 +493,20 @@ class PackedRows(keras.utils.PyDataset):
         scaled = np.zeros((steps, b, copies), dtype=np.float32)
         if not copies or not sizes.sum():
             return index, scaled
-        # every copy's rows at once: copy c's step i takes its rows [start_i, start_i + m_i),
-        # m_i = q + 1 for the first r steps and q after (q, r = divmod(size, steps))
-        q, r = np.divmod(sizes, steps)
-        copy = np.repeat(np.arange(copies), sizes)
-        j = np.arange(copy.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # place in copy
-        long = (q + 1)[copy]  # rows of the first r steps
-        head = (r * (q + 1))[copy]  # rows in those steps
-        first = j < head
-        short = np.maximum(q[copy], 1)
-        step = np.where(first, j // long, r[copy] + (j - head) // short)
-        slot = np.where(first, j % long, (j - head) % short)
-        m = np.where(first, long, q[copy])
-        index[step, slot, copy] = np.concatenate([rows for rows, _ in pairs])
-        weights = np.concatenate([w for _, w in pairs])
-        scaled[step, slot, copy] = weights * (b / m)
+        # copy c's step i takes its rows [start_i, start_i + m_i), m_i = q + 1 for the first
+        # r steps and q after (q, r = divmod(size, steps)); one copy at a time, so that the
+        # temporaries take one copy's rows, not every copy's
+        for c, (rows, weights) in enumerate(pairs):
+            q, r = divmod(int(sizes[c]), steps)
+            j = np.arange(rows.size)
+            head = r * (q + 1)  # rows in the first r steps
+            first = j < head
+            short = max(q, 1)
+            step = np.where(first, j // (q + 1), r + (j - head) // short)
+            slot = np.where(first, j % (q + 1), (j - head) % short)
+            m = np.where(first, q + 1, q)
+            index[step, slot, c] = rows
+            scaled[step, slot, c] = weights * (b / m)
         return index, scaled
 
     def _prepare(self):
@@ -453,7 +514,7 @@ class PackedRows(keras.utils.PyDataset):
             return
         # Keras reads one batch to build, then calls on_epoch_end before the first epoch: the
         # first training epoch is epoch 1 (as BalancedBatches' first fit epoch)
-        self._index, self._scaled = self.plan(self.draws(max(1, self.epoch)))
+        self._index, self._scaled = self.plan(self.draws(max(1, self.epoch)), self.batch)
         self._prepared = self.epoch
 
     def __getitem__(self, step):
@@ -602,6 +663,7 @@ __all__ = [
     "Snapshots",
     "build_net",
     "check_model",
+    "pack_budget",
     "compile_net",
     "fit",
     "scale_free",
