@@ -324,6 +324,32 @@ def test_compare_sampled_search_says_what_it_sampled(tmp_path):
         compare(x, y, subsample=None, results_path=path, **_fast())
 
 
+def test_reference_rows_of_a_sampled_search_are_rescored_like_the_keras_rows():
+    # the best reference is compared with the recommendation on one scale: its MCC and
+    # PR-AUC are those of the whole class too (class 0's test rows count 6 times each)
+    from sklearn.metrics import average_precision_score
+
+    from keras_imbalance.metrics import from_confusion
+
+    x, y = _table()
+    result = compare(x, y, subsample=100, **_fast(references=["logistic"]))
+    refs = [row for row in result.rows if row.get("reference")]
+    assert len(refs) == 2
+    for row in refs:
+        cm = np.asarray(row["confusion"], dtype=float) * np.array([[6.0], [1.0]])
+        assert row["metrics"]["matthews_correlation"] == pytest.approx(
+            from_confusion(cm, "matthews_correlation")
+        )
+        scores = row["scores"]  # every test row is stored here (70 < max_scores)
+        y_test = np.asarray(scores["y"])
+        assert y_test.size == row["n_test"]
+        weight = np.where(y_test == 0, 6.0, 1.0)
+        positive = np.asarray(scores["proba"])  # binary: P(class 1) is stored
+        assert row["metrics"]["pr_auc"] == pytest.approx(
+            average_precision_score(y_test, positive, sample_weight=weight)
+        )
+
+
 def test_fit_recommended_trains_on_every_row():
     x, y = _table()
     result = compare(x, y, subsample=100, **_fast())

@@ -15,7 +15,7 @@ What the sample changes, and what not:
   by the same rows for every candidate, at most 1:50 by default), so the search compares the
   strategies on one common, milder imbalance;
 - scores: each test row of a sampled class stands for ``count / kept`` rows (its class's
-  factor): the confusion matrix's row of that class is multiplied by it, so balanced
+  factor; Keras and reference rows alike, rescored where the runner receives them): the confusion matrix's row of that class is multiplied by it, so balanced
   accuracy, G-mean and per-class recall are unchanged and MCC, macro F1, PR-AUC and the
   expected cost are those of the whole class (PR-AUC as a weighted average precision;
   an ensemble row's from its stored test scores, a random subset beyond ``max_scores``);
@@ -181,17 +181,6 @@ def reweigh(row: dict, scores, factors: np.ndarray, costs=None) -> dict:
         values["expected_cost"] = float((cm * np.asarray(costs)).sum() / max(cm.sum(), 1e-12))
     row["metrics"] = values
     return row
-
-
-def run_sampled(task, x, labels, settings, backend, caller=-1, spec=None, target=None, *, factors):
-    """:func:`~._run.run_task` with every row rescored by :func:`reweigh` (the runner's
-    ``run`` hook of a sampled search; module level so that joblib workers can pickle it)."""
-    from keras_imbalance.comparison._run import run_task
-
-    rows = run_task(task, x, labels, settings, backend, caller, spec, target)
-    for row in rows:
-        reweigh(row, row.get("_all_scores"), np.asarray(factors), settings.costs)
-    return rows
 
 
 def sampled_collector(collector, factors, costs=None):

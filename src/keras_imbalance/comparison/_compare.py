@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import os
-from functools import partial
 
 import numpy as np
 
@@ -338,13 +337,10 @@ def compare(
         time_budget=time_budget,
         n_jobs=n_jobs,
     )
-    run = run_task
-    if planned.sample is not None:  # each test row of a sampled class stands for its class
-        run = partial(_budget.run_sampled, factors=tuple(planned.sample.factors.tolist()))
     told = getattr(progress, "planned", None)
     if callable(told):  # e.g. the CLI's progress lines: the plan's size, what was cut
         told(_plan_facts(planned))
-    return described(execute(planned, results_path, progress, n_jobs, run=run))
+    return described(execute(planned, results_path, progress, n_jobs, run=run_task))
 
 
 def _plan_facts(planned) -> dict:

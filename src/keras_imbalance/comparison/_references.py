@@ -341,7 +341,8 @@ def run_reference(task: ReferenceTask, x, labels, settings, spec, target) -> lis
         }
     )
     row["scores"] = row.pop("scores", None)
-    row["_all_scores"] = None  # never an ensemble member
+    # every test row's scores (a sampled search rescores from them); never an ensemble member
+    row["_all_scores"] = row.pop("_all_scores", None)
     return [row]
 
 

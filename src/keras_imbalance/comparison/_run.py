@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance.comparison import _data, _ensemble, _references, _stats, _verdict
+from keras_imbalance.comparison import _budget, _data, _ensemble, _references, _stats, _verdict
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._fold import fit_fold, predict_logits
 from keras_imbalance.comparison._results import ResultsFile, folds_frame, row_key
@@ -285,9 +285,12 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
                 )
                 for t in tasks
             )
+            factors = None if plan.sample is None else plan.sample.factors
             for rows in results:
                 for row in rows:
                     all_scores = row.pop("_all_scores")
+                    if factors is not None:  # a sampled search: Keras and reference rows alike
+                        _budget.reweigh(row, all_scores, factors, settings.costs)
                     if all(key in done for key in _keys_of(row)):
                         continue  # answered by a stored row already (a resumed fold)
                     record(row)
