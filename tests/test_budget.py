@@ -144,9 +144,8 @@ def test_sampled_ensemble_scores_use_every_test_row():
     y = np.r_[np.zeros(30, dtype=int), np.ones(10, dtype=int)]
     probas = [rng.dirichlet([1, 1], size=40) for _ in range(2)]
     factors = np.array([5.0, 1.0])
-    collector = _budget.sampled_collector(
-        Collector([("m", "a"), ("m", "b")], "m", 2, 5, {(0, 0): 0}), factors
-    )
+    collector = Collector([("m", "a"), ("m", "b")], "m", 2, 5, {(0, 0): 0})
+    collector.factors = factors
     base = {"model": "m", "repeat": 0, "fold": 0, "refit": True, "fit_seconds": 1.0, "n_val": 4}
     assert (
         collector.add({**base, "strategy": "a"}, stored_scores(y, probas[0], math.inf, 0)) is None

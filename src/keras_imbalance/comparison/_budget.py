@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from keras_imbalance._validation import Text, check_number, invalid
+from keras_imbalance.comparison._scoring import reweigh
 
 AUTO_RATIO = 50  #: "auto": a class keeps at most this many times the smallest class's rows...
 AUTO_FLOOR = 20_000  #: ... and never fewer than this many (smaller tables are never sampled)
@@ -152,55 +153,6 @@ def describe_sample(config: dict, classes) -> str:
         "each test row of a sampled class by the rows it stands for; the final model "
         "(fit_recommended, --save-model) trains on every row."
     )
-
-
-# --------------------------------------------------------------------------------------------
-# scores of a sampled search
-# --------------------------------------------------------------------------------------------
-
-
-def reweigh(row: dict, scores, factors: np.ndarray, costs=None) -> dict:
-    """Rescore ``row`` as if each test row of class ``c`` were ``factors[c]`` rows: the
-    confusion matrix's rows multiplied by the factors (``metrics.from_confusion`` takes
-    summed weights), PR-AUC as the weighted average precision of ``scores`` (``y`` and
-    ``proba`` of the test rows). The stored confusion matrix keeps the real counts."""
-    from keras_imbalance import metrics
-    from keras_imbalance.comparison._scoring import pr_auc, proba_matrix
-    from keras_imbalance.comparison._settings import METRICS
-
-    k = factors.size
-    cm = np.asarray(row["confusion"], dtype=np.float64) * factors[:, None]
-    values = dict(row["metrics"])
-    for name in METRICS:
-        if name != "pr_auc":
-            values[name] = float(metrics.from_confusion(cm, name))
-    if scores is not None and len(scores.get("y", ())):
-        y = np.asarray(scores["y"], dtype=np.int64)
-        values["pr_auc"] = pr_auc(y, proba_matrix(scores, k), sample_weight=factors[y])
-    if costs is not None:
-        values["expected_cost"] = float((cm * np.asarray(costs)).sum() / max(cm.sum(), 1e-12))
-    row["metrics"] = values
-    return row
-
-
-def sampled_collector(collector, factors, costs=None):
-    """``collector`` (an ensemble's :class:`~._ensemble.Collector`) with its fold scores
-    rescored by :func:`reweigh`, PR-AUC from every averaged test row (not only the
-    ``max_scores`` it stores)."""
-    scored = collector._scored  # the collector's documented override point
-    factors = np.asarray(factors)
-
-    def rescored(fold, parts):
-        limit = collector.max_scores
-        collector.max_scores = math.inf
-        try:
-            every = scored(fold, parts)["scores"]
-        finally:
-            collector.max_scores = limit
-        return reweigh(scored(fold, parts), every, factors, costs)
-
-    collector._scored = rescored
-    return collector
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ the digest checks it. The weighted average is then scored on the test fold.
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -50,6 +51,7 @@ from keras_imbalance.comparison._scoring import (
     REFITTED,
     fold_scores,
     proba_matrix,
+    reweigh,
     rule_of,
     score,
     softmax,
@@ -96,6 +98,9 @@ class Collector:
         self.strategy = STRATEGY
         self._pending: dict[tuple, dict] = {}
         self._done: set = set()
+        #: per-class factors of a sampled search (each test row of class ``c`` stands for
+        #: ``factors[c]`` rows: :func:`~._scoring.reweigh`); None: every row was scored
+        self.factors = None
 
     def is_member(self, row: dict, strategy: str | None = None) -> bool:
         return (row["model"], strategy or row["strategy"]) in self.members
@@ -164,11 +169,21 @@ class Collector:
                 axis=0,
             )
             pred = calibration.bayes_decision(proba, self.costs)
-        return {
+        return self._summary(fold, y, pred, proba)
+
+    def _summary(self, fold, y, pred, proba, **extra) -> dict:
+        """The fold's scores of the decisions ``pred`` and probabilities ``proba`` of the
+        test rows ``y`` (``extra`` added), reweighed when the search ran on a sample."""
+        out = {
             **fold_scores(y, pred, proba, self.k, self.costs),
+            **extra,
             "n_test": int(y.size),
             "scores": stored_scores(y, proba, self.max_scores, self.seeds[fold]),
         }
+        if self.factors is not None:  # PR-AUC from every test row, not the stored ones
+            every = stored_scores(y, proba, math.inf, self.seeds[fold])
+            reweigh(out, every, np.asarray(self.factors, dtype=np.float64), self.costs)
+        return out
 
 
 def same_rows(fold, parts) -> None:
@@ -331,12 +346,7 @@ class Selector(Collector):
         y = np.asarray(parts[0][1]["y"], dtype=np.int64)
         proba = np.tensordot(weights, np.stack(self._probas(parts, None)), axes=1)
         pred = np.argmax(proba, axis=1) if self.costs is None else _bayes(proba, self.costs)
-        return {
-            **fold_scores(y, pred, proba, self.k, self.costs),
-            "weights": np.round(weights, 6).tolist(),
-            "n_test": int(y.size),
-            "scores": stored_scores(y, proba, self.max_scores, self.seeds[fold]),
-        }
+        return self._summary(fold, y, pred, proba, weights=np.round(weights, 6).tolist())
 
 
 def pool(strategies, models, costs=None) -> list:

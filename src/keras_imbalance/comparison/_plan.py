@@ -115,9 +115,8 @@ def plan(
     collectors = collectors_of(resolved, models, kind.ensemble_members, make)
     collectors = selectors(collectors, resolved, kind, settings)  # TrainingSettings.ensemble
     if sample is not None:  # each test row of a sampled class stands for its class
-        collectors = [
-            _budget.sampled_collector(c, sample.factors, settings.costs) for c in collectors
-        ]
+        for collector in collectors:
+            collector.factors = sample.factors
     extra = kind.config_extra(names, facts)
     if sample is not None:  # fingerprinted: the sample changes the results
         extra["subsample"] = sample.config()

@@ -148,3 +148,24 @@ def fold_scores(y, pred, proba, k, costs=None) -> dict:
         "per_class_recall": recall.tolist(),
         "confusion": cm.astype(np.int64).tolist(),
     }
+
+
+def reweigh(row: dict, scores, factors: np.ndarray, costs=None) -> dict:
+    """Rescore ``row`` (in place, and returned) as if each test row of class ``c`` were
+    ``factors[c]`` rows, as a sampled search weighs them: the confusion matrix's rows
+    multiplied by the factors (``metrics.from_confusion`` takes summed weights), PR-AUC as
+    the weighted average precision of ``scores`` (``y`` and ``proba`` of every test row).
+    The stored confusion matrix keeps the real counts."""
+    k = factors.size
+    cm = np.asarray(row["confusion"], dtype=np.float64) * factors[:, None]
+    values = dict(row["metrics"])
+    for name in METRICS:
+        if name != "pr_auc":
+            values[name] = float(metrics.from_confusion(cm, name))
+    if scores is not None and len(scores.get("y", ())):
+        y = np.asarray(scores["y"], dtype=np.int64)
+        values["pr_auc"] = pr_auc(y, proba_matrix(scores, k), sample_weight=factors[y])
+    if costs is not None:
+        values["expected_cost"] = float((cm * np.asarray(costs)).sum() / max(cm.sum(), 1e-12))
+    row["metrics"] = values
+    return row
