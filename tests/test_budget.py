@@ -370,8 +370,9 @@ def test_default_plan_of_small_data_is_unchanged():
          "validation_fraction": 0.2, "refit": True, "standardize": True, "random_state": 0,
          "max_scores": 2000, "jit_compile": "auto", "packed": True},
     )  # fmt: skip
-    default = _plan.plan(kind, x, y, None, None, None, 1, settings, subsample="auto")
-    before = _plan.plan(kind, x, y, None, None, 5, 1, settings, subsample=None)
+    fixed = {"strategies": None, "model_fn": None, "repeats": 1, "settings": settings}
+    default = _plan.plan(kind, x, y, **fixed, cv=None, subsample="auto")
+    before = _plan.plan(kind, x, y, **fixed, cv=5, subsample=None)
     assert default.sample is None and default.budget is None and len(default.splits) == 5
     assert "subsample" not in default.config and "budget" not in default.config
     assert _results.fingerprint(default.config) == _results.fingerprint(before.config)

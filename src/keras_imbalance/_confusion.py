@@ -440,6 +440,34 @@ _PARAMS_DOC = """
 """
 
 
+def _public(function, name: str, returns: str, doc: str, section: str, text: str):
+    """``function`` as the public ``name``: its docstring ``doc`` with the shared ``section``
+    placeholder filled by ``text`` and its return annotation ``returns`` (a string, as every
+    annotation of this module)."""
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc.replace(f"    {{{section}}}\n", text)
+    function.__annotations__ = {**function.__annotations__, "return": returns}
+    return function
+
+
+def _plain_score(metric: str, returns: str, doc: str):
+    """The public numpy function of a score without options: ``metric``'s reduce of the
+    :func:`confusion_matrix` of its arguments. One definition serves
+    :func:`matthews_correlation`, :func:`macro_f1` and :func:`per_class_recall`."""
+
+    def score(
+        y_true: Any,
+        y_pred: Any,
+        *,
+        threshold: float = 0.5,
+        sample_weight: Any = None,
+        num_classes: int | None = None,
+    ):
+        return _score(metric, y_true, y_pred, threshold, sample_weight, num_classes)
+
+    return _public(score, metric, returns, doc, "params", _PARAMS_DOC)
+
+
 def balanced_accuracy(
     y_true: Any,
     y_pred: Any,
@@ -544,14 +572,9 @@ def geometric_mean(
     )
 
 
-def matthews_correlation(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: float = 0.5,
-    sample_weight: Any = None,
-    num_classes: int | None = None,
-) -> float:
+matthews_correlation = _plain_score(
+    "matthews_correlation",
+    "float",
     """Matthews correlation coefficient (multiclass R_K statistic).
 
     With ``t = C.sum(1)``, ``p = C.sum(0)``, ``c = trace(C)`` and ``s = C.sum()``:
@@ -574,18 +597,13 @@ def matthews_correlation(
     >>> from keras_imbalance.metrics import matthews_correlation
     >>> round(matthews_correlation([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]), 4)
     0.25
-    """
-    return _score("matthews_correlation", y_true, y_pred, threshold, sample_weight, num_classes)
+    """,
+)
 
 
-def macro_f1(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: float = 0.5,
-    sample_weight: Any = None,
-    num_classes: int | None = None,
-) -> float:
+macro_f1 = _plain_score(
+    "macro_f1",
+    "float",
     """Macro-averaged F1: the unweighted mean of the per-class F1 scores.
 
     ``F1_k = 2 C[k, k] / (sum_j C[k, j] + sum_i C[i, k])``, averaged over the classes seen in
@@ -608,18 +626,13 @@ def macro_f1(
     >>> from keras_imbalance.metrics import macro_f1
     >>> round(macro_f1([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]), 4)  # (0.75 + 0.5) / 2
     0.625
-    """
-    return _score("macro_f1", y_true, y_pred, threshold, sample_weight, num_classes)
+    """,
+)
 
 
-def per_class_recall(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: float = 0.5,
-    sample_weight: Any = None,
-    num_classes: int | None = None,
-) -> np.ndarray:
+per_class_recall = _plain_score(
+    "per_class_recall",
+    "np.ndarray",
     """Recall of every class: ``C[k, k] / sum_j C[k, j]``, 0 for a class without true samples.
 
     Equals scikit-learn's ``recall_score(average=None, labels=range(K), zero_division=0)``.
@@ -634,8 +647,8 @@ def per_class_recall(
     >>> from keras_imbalance.metrics import per_class_recall
     >>> per_class_recall([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0])
     array([0.75, 0.5 ])
-    """
-    return _score("per_class_recall", y_true, y_pred, threshold, sample_weight, num_classes)
+    """,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -688,11 +701,6 @@ def _pixels(y_true: Any, y_pred: Any, ignore_class, num_classes) -> tuple[np.nda
     return yt, yp
 
 
-def _mask_score(metric, y_true, y_pred, threshold, num_classes, ignore_class):
-    yt, yp = _pixels(y_true, y_pred, ignore_class, num_classes)
-    return _score(metric, yt, yp, threshold, None, num_classes)
-
-
 _MASK_DOC = """
     Parameters
     ----------
@@ -711,14 +719,28 @@ _MASK_DOC = """
 """
 
 
-def per_class_iou(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: float = 0.5,
-    num_classes: int | None = None,
-    ignore_class: int | None = None,
-) -> np.ndarray:
+def _mask_score_function(metric: str, returns: str, doc: str):
+    """The public numpy function of a mask score: ``metric``'s reduce of the confusion counts
+    of every pixel (:func:`_pixels`). One definition serves :func:`per_class_iou`,
+    :func:`mean_iou` and :func:`mean_dice`."""
+
+    def score(
+        y_true: Any,
+        y_pred: Any,
+        *,
+        threshold: float = 0.5,
+        num_classes: int | None = None,
+        ignore_class: int | None = None,
+    ):
+        yt, yp = _pixels(y_true, y_pred, ignore_class, num_classes)
+        return _score(metric, yt, yp, threshold, None, num_classes)
+
+    return _public(score, metric, returns, doc, "mask_params", _MASK_DOC + "\n")
+
+
+per_class_iou = _mask_score_function(
+    "per_class_iou",
+    "np.ndarray",
     """Intersection over union of every class, over all pixels: ``TP / (TP + FP + FN)``.
 
     ``IoU_k = C[k, k] / (sum_j C[k, j] + sum_i C[i, k] - C[k, k])`` from the confusion counts
@@ -737,18 +759,13 @@ def per_class_iou(
     >>> from keras_imbalance.metrics import per_class_iou
     >>> per_class_iou(np.array([[[0, 0], [1, 1]]]), np.array([[[0, 1], [1, 1]]]), num_classes=3)
     array([0.5       , 0.66666667,        nan])
-    """
-    return _mask_score("per_class_iou", y_true, y_pred, threshold, num_classes, ignore_class)
+    """,
+)
 
 
-def mean_iou(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: float = 0.5,
-    num_classes: int | None = None,
-    ignore_class: int | None = None,
-) -> float:
+mean_iou = _mask_score_function(
+    "mean_iou",
+    "float",
     """Mean intersection over union over the classes present in ``y_true`` or ``y_pred``.
 
     The mean of :func:`per_class_iou` without its NaN entries (classes absent from both are
@@ -764,18 +781,13 @@ def mean_iou(
     >>> from keras_imbalance.metrics import mean_iou
     >>> round(mean_iou(np.array([[[0, 0], [1, 1]]]), np.array([[[0, 1], [1, 1]]]), num_classes=3), 4)
     0.5833
-    """
-    return _mask_score("mean_iou", y_true, y_pred, threshold, num_classes, ignore_class)
+    """,
+)
 
 
-def mean_dice(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: float = 0.5,
-    num_classes: int | None = None,
-    ignore_class: int | None = None,
-) -> float:
+mean_dice = _mask_score_function(
+    "mean_dice",
+    "float",
     """Mean Dice over the classes present in ``y_true`` or ``y_pred``, over all pixels.
 
     ``Dice_k = 2 C[k, k] / (sum_j C[k, j] + sum_i C[i, k])`` from the confusion counts of
@@ -798,15 +810,11 @@ def mean_dice(
     >>> from keras_imbalance.metrics import mean_dice
     >>> round(mean_dice(np.array([[[0, 0], [1, 1]]]), np.array([[[0, 1], [1, 1]]])), 4)
     0.7333
-    """
-    return _mask_score("mean_dice", y_true, y_pred, threshold, num_classes, ignore_class)
+    """,
+)
 
 
-for _f in (per_class_iou, mean_iou, mean_dice):
-    if _f.__doc__:  # None under python -OO
-        _f.__doc__ = _f.__doc__.replace("    {mask_params}\n", _MASK_DOC + "\n")
-
-for _f in (balanced_accuracy, geometric_mean, matthews_correlation, macro_f1, per_class_recall):
+for _f in (balanced_accuracy, geometric_mean):
     if _f.__doc__:  # None under python -OO
         _f.__doc__ = _f.__doc__.replace("    {params}\n", _PARAMS_DOC)
 del _f

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance._validation import Text, check_number, invalid
+from keras_imbalance.targets import analyse
 
 
 def features(x) -> tuple[Any, Any]:
@@ -99,7 +100,9 @@ def take(x, index):
 
 
 def labels(y, n: int) -> tuple[np.ndarray, list[str]]:
-    """``(codes, class names)``: codes ``0..K-1`` in the sorted order of the labels."""
+    """``(codes, class names)``: codes ``0..K-1`` in the sorted order of the labels, read by
+    :func:`keras_imbalance.targets.analyse` (the package's one reader of targets); a name is
+    ``str`` of the label as written (``"1.0"`` for a float label, ``"True"`` for a bool)."""
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -111,10 +114,16 @@ def labels(y, n: int) -> tuple[np.ndarray, list[str]]:
         raise invalid("y", f"class labels of shape ({n},) matching x", arr)
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise invalid("y", "class labels without NaN", arr)
-    classes, codes = np.unique(arr, return_inverse=True)
-    if classes.size < 2:
-        raise invalid("y", "at least 2 classes", f"only class {classes.tolist()}")
-    return codes.astype(np.int64), [str(c) for c in classes.tolist()]
+    analysis = analyse(arr, layout="sparse")
+    # integer labels come back as they are, strings as positions: class_ids maps both
+    codes = np.searchsorted(analysis.info.class_ids, analysis.labels).astype(np.int64)
+    k = analysis.info.n_classes
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n))  # each class's first row: its label as written
+    written = arr[first].tolist()
+    if k < 2:
+        raise invalid("y", "at least 2 classes", f"only class {written}")
+    return codes, [str(c) for c in written]
 
 
 def data_hash(x, codes: np.ndarray) -> str:

@@ -5,7 +5,6 @@ Each returns one value per sample / time step / pixel (the class axis is reduced
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -14,12 +13,12 @@ from ._common import (
     ImbalanceLoss,
     as_vector,
     class_vector,
+    documented,
     log_softmax,
+    register,
     sparse_one_hot,
 )
 from ._core import focal_nll
-
-_register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
 class SwitchableClassWeight:
@@ -96,6 +95,7 @@ def _smooth(targets, label_smoothing, valid=None):
     return targets
 
 
+@documented
 def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logits=False):
     """Categorical cross-entropy with one weight per class.
 
@@ -117,10 +117,7 @@ def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logi
     -------
     Tensor of shape ``y_pred.shape[:-1]``.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import weighted_categorical_crossentropy
+    {example}
     >>> out = weighted_categorical_crossentropy(np.array([[0.0, 1.0]]), np.zeros((1, 2)),
     ...                                         class_weight={0: 1.0, 1: 4.0}, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 4 * log 2
@@ -132,6 +129,7 @@ def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logi
     return focal_nll(y_true, log_softmax(y_pred, from_logits), weight=weight)
 
 
+@documented
 def weighted_sparse_categorical_crossentropy(
     y_true, y_pred, *, class_weight, from_logits=False, ignore_class=None
 ):
@@ -153,10 +151,7 @@ def weighted_sparse_categorical_crossentropy(
     -------
     Tensor of shape ``y_pred.shape[:-1]``.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import weighted_sparse_categorical_crossentropy
+    {example}
     >>> out = weighted_sparse_categorical_crossentropy(np.array([1, 0]), np.zeros((2, 2)),
     ...                                                class_weight=[1.0, 4.0], from_logits=True)
     >>> np.round(np.asarray(out), 4).tolist()
@@ -169,6 +164,7 @@ def weighted_sparse_categorical_crossentropy(
     )
 
 
+@documented
 def categorical_focal_crossentropy(
     y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, label_smoothing=0.0
 ):
@@ -195,10 +191,7 @@ def categorical_focal_crossentropy(
     ----------
     Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import categorical_focal_crossentropy
+    {example}
     >>> out = categorical_focal_crossentropy(np.array([[1.0, 0.0]]), np.zeros((1, 2)),
     ...                                      alpha=[2.0, 1.0], gamma=2.0, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 2 * 0.5 ** 2 * log 2
@@ -211,6 +204,7 @@ def categorical_focal_crossentropy(
     return focal_nll(targets, log_softmax(y_pred, from_logits), gamma=gamma, weight=a)
 
 
+@documented
 def sparse_categorical_focal_crossentropy(
     y_true,
     y_pred,
@@ -239,10 +233,7 @@ def sparse_categorical_focal_crossentropy(
     -------
     Tensor of shape ``y_pred.shape[:-1]``.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import sparse_categorical_focal_crossentropy
+    {example}
     >>> out = sparse_categorical_focal_crossentropy(np.array([0]), np.zeros((1, 2)),
     ...                                             gamma=1.0, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 0.5 * log 2
@@ -256,7 +247,7 @@ def sparse_categorical_focal_crossentropy(
     )
 
 
-@_register
+@register
 class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     """Categorical cross-entropy with per-class weights (one-hot or soft targets).
 
@@ -270,10 +261,7 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     from_logits : bool, default=False
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import WeightedCategoricalCrossentropy
+    {example}
     >>> loss = WeightedCategoricalCrossentropy({0: 1.0, 1: 3.0}, from_logits=True)
     >>> round(float(loss(np.eye(2), np.zeros((2, 2)))), 4)  # (1 + 3) log 2 / 2
     1.3863
@@ -282,7 +270,7 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     _function = staticmethod(weighted_categorical_crossentropy)
 
 
-@_register
+@register
 class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     """Sparse categorical cross-entropy with per-class weights and an optional ignored label.
 
@@ -297,10 +285,7 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
     ignore_class : int or None, default=None
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import WeightedSparseCategoricalCrossentropy
+    {example}
     >>> loss = WeightedSparseCategoricalCrossentropy([1.0, 3.0], from_logits=True, ignore_class=-1)
     >>> round(float(loss(np.array([0, 1, -1]), np.zeros((3, 2)))), 4)  # (1 + 3) log 2 / 2
     1.3863
@@ -328,7 +313,7 @@ class _FocalBase(ImbalanceLoss):
         return value
 
 
-@_register
+@register
 class CategoricalFocalCrossentropy(_FocalBase):
     """Softmax focal loss with per-class alpha (one-hot or soft targets).
 
@@ -346,10 +331,7 @@ class CategoricalFocalCrossentropy(_FocalBase):
         Targets become ``y * (1 - label_smoothing) + label_smoothing / K``.
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import CategoricalFocalCrossentropy
+    {example}
     >>> loss = CategoricalFocalCrossentropy(alpha=[2.0, 1.0], gamma=2.0, from_logits=True)
     >>> round(float(loss(np.array([[1.0, 0.0]]), np.zeros((1, 2)))), 4)
     0.3466
@@ -358,7 +340,7 @@ class CategoricalFocalCrossentropy(_FocalBase):
     _function = staticmethod(categorical_focal_crossentropy)
 
 
-@_register
+@register
 class SparseCategoricalFocalCrossentropy(_FocalBase):
     """Focal loss for integer labels with per-class alpha and an optional ignored label.
 
@@ -376,10 +358,7 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
         (ignored positions stay out of the loss).
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import SparseCategoricalFocalCrossentropy
+    {example}
     >>> loss = SparseCategoricalFocalCrossentropy(gamma=1.0, from_logits=True)
     >>> round(float(loss(np.array([0]), np.zeros((1, 2)))), 4)
     0.3466

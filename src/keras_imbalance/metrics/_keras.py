@@ -270,51 +270,80 @@ def _doc(summary: str, numpy_name: str, example: str, extra_params: str = "") ->
     )
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
-class BalancedAccuracy(_ConfusionMetric):
-    _reducer = "balanced_accuracy"
-    __doc__ = _doc(
-        "Balanced accuracy (mean recall over the classes present in y_true) as a Keras metric.",
-        "balanced_accuracy",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import BalancedAccuracy
-    >>> m = BalancedAccuracy()
-    >>> m.update_state(np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4]))
-    >>> round(float(m.result()), 4)
-    0.625
-    >>> # model.compile(..., metrics=[BalancedAccuracy(num_classes=5)])
-""",
-        """    adjusted : bool, default=False
+#: ``y_true, y_pred`` of the docstring examples (source text): a binary problem with scores,
+#: three classes with one-hot scores, one 2x2 mask of three classes with one-hot scores
+_EXAMPLE_DATA = {
+    "binary": "np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4])",
+    "classes": "np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 1]]",
+    "mask": "np.array([[[0, 0], [1, 1]]]), np.eye(3)[[[[0, 1], [1, 1]]]]",
+}
+
+
+def _example(
+    data: str,
+    printed: str,
+    *,
+    arguments: str = "",
+    read: str = "round(float(m.result()), 4)",
+    more: str = "",
+) -> str:
+    """The doctest of a metric's docstring: a fresh ``{name}(arguments)`` updated on
+    ``_EXAMPLE_DATA[data]``, ``read`` printing ``printed``, then the doctest lines ``more``."""
+    return (
+        "    >>> import numpy as np\n"
+        "    >>> from keras_imbalance.metrics import {name}\n"
+        f"    >>> m = {{name}}({arguments})\n"
+        f"    >>> m.update_state({_EXAMPLE_DATA[data]})\n"
+        f"    >>> {read}\n"
+        f"    {printed}\n{more}"
+    )
+
+
+def _metric(summary: str, example: str, options: str = ""):
+    """Class decorator of a confusion metric: registers it for Keras serialisation and writes
+    its docstring (``summary``, the parameters every metric shares and its own ``options``, the
+    notes, and the ``example`` of :func:`_example` for this class)."""
+
+    def finish(cls):
+        doctest = example.replace("{name}", cls.__name__)
+        cls.__doc__ = _doc(summary, cls._reducer, doctest, options)
+        return keras.saving.register_keras_serializable(package="keras_imbalance")(cls)
+
+    return finish
+
+
+@_metric(
+    "Balanced accuracy (mean recall over the classes present in y_true) as a Keras metric.",
+    _example(
+        "binary",
+        "0.625",
+        more="    >>> # model.compile(..., metrics=[BalancedAccuracy(num_classes=5)])\n",
+    ),
+    """    adjusted : bool, default=False
         Rescale to ``(BA - 1/|P|) / (1 - 1/|P|)``: chance 0, perfect 1 (scikit-learn's
         ``adjusted=True``).
 """,
-    )
+)
+class BalancedAccuracy(_ConfusionMetric):
+    _reducer = "balanced_accuracy"
 
     def __init__(self, num_classes=None, *, adjusted=False, **kwargs):
         super().__init__(num_classes, **kwargs)
         self._options = metric_options(self._reducer, {"adjusted": adjusted}, self._k)
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
-class GeometricMean(_ConfusionMetric):
-    _reducer = "geometric_mean"
-    __doc__ = _doc(
-        "G-mean (geometric mean of the per-class recalls, imbalanced-learn's default) as a Keras "
-        "metric.",
-        "geometric_mean",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import GeometricMean
-    >>> m = GeometricMean()
-    >>> m.update_state(np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4]))
-    >>> round(float(m.result()), 4)  # sqrt(0.75 * 0.5)
-    0.6124
-""",
-        """    average : {"multiclass", "binary", "micro", "macro", "weighted"} or None, default="multiclass"
+@_metric(
+    "G-mean (geometric mean of the per-class recalls, imbalanced-learn's default) as a Keras "
+    "metric.",
+    _example("binary", "0.6124", read="round(float(m.result()), 4)  # sqrt(0.75 * 0.5)"),
+    """    average : {"multiclass", "binary", "micro", "macro", "weighted"} or None, default="multiclass"
         As in :func:`keras_imbalance.metrics.geometric_mean` (None: a vector of length K).
     correction : float in [0, 1], default=0.0
         "multiclass" only: the recall that stands in for a class with zero recall.
 """,
-    )
+)
+class GeometricMean(_ConfusionMetric):
+    _reducer = "geometric_mean"
 
     def __init__(self, num_classes=None, *, average="multiclass", correction=0.0, **kwargs):
         super().__init__(num_classes, **kwargs)
@@ -323,97 +352,79 @@ class GeometricMean(_ConfusionMetric):
         )
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
+@_metric(
+    "Matthews correlation coefficient (multiclass R_K, scikit-learn's definition) as a Keras "
+    "metric.",
+    _example("binary", "0.25"),
+)
 class MatthewsCorrelation(_ConfusionMetric):
     _reducer = "matthews_correlation"
-    __doc__ = _doc(
-        "Matthews correlation coefficient (multiclass R_K, scikit-learn's definition) as a Keras "
-        "metric.",
-        "matthews_correlation",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import MatthewsCorrelation
-    >>> m = MatthewsCorrelation()
-    >>> m.update_state(np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.4]))
-    >>> round(float(m.result()), 4)
-    0.25
-""",
-    )
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
+@_metric(
+    "Macro-averaged F1 (scikit-learn's f1_score(average='macro')) as a Keras metric; accepts "
+    "sparse labels.",
+    _example(
+        "classes",
+        "0.5",
+        arguments="num_classes=3",
+        read="round(float(m.result()), 4)  # F1 = (1, 0, 0.5)",
+    ),
+)
 class MacroF1(_ConfusionMetric):
     _reducer = "macro_f1"
-    __doc__ = _doc(
-        "Macro-averaged F1 (scikit-learn's f1_score(average='macro')) as a Keras metric; accepts "
-        "sparse labels.",
-        "macro_f1",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import MacroF1
-    >>> m = MacroF1(num_classes=3)
-    >>> m.update_state(np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 1]])
-    >>> round(float(m.result()), 4)  # F1 = (1, 0, 0.5)
-    0.5
-""",
-    )
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
-class PerClassRecall(_PerClassMetric):
-    _reducer = "per_class_recall"
-    __doc__ = _doc(
-        "Recall of every class (a vector of length K), or of one class with ``class_id``.",
-        "per_class_recall",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import PerClassRecall
-    >>> m = PerClassRecall(num_classes=3)
-    >>> m.update_state(np.array([0, 1, 2, 2]), np.eye(3)[[0, 2, 2, 1]])
-    >>> np.round(np.asarray(m.result()), 4).tolist()
-    [1.0, 0.0, 0.5]
-    >>> float(PerClassRecall(num_classes=3, class_id=2, name="recall_2").result())
+@_metric(
+    "Recall of every class (a vector of length K), or of one class with ``class_id``.",
+    _example(
+        "classes",
+        "[1.0, 0.0, 0.5]",
+        arguments="num_classes=3",
+        read="np.round(np.asarray(m.result()), 4).tolist()",
+        more="""    >>> float(PerClassRecall(num_classes=3, class_id=2, name="recall_2").result())
     0.0
 """,
-        """    class_id : int, default=None
+    ),
+    """    class_id : int, default=None
         Report only this class's recall (a scalar, e.g. for ``EarlyStopping(monitor=...)``).
         Without it the result is a vector of length K. A class without true samples has
         recall 0.
 """,
-    )
+)
+class PerClassRecall(_PerClassMetric):
+    _reducer = "per_class_recall"
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
-class PerClassIoU(_PerClassMetric):
-    _reducer = "per_class_iou"
-    __doc__ = _doc(
-        "Intersection over union of every class over all pixels seen (a vector of length K), "
-        "or of one class with ``class_id``; NaN for a class absent from both masks and "
-        "predictions.",
-        "per_class_iou",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import PerClassIoU
-    >>> m = PerClassIoU(num_classes=3)
-    >>> m.update_state(np.array([[[0, 0], [1, 1]]]), np.eye(3)[[[[0, 1], [1, 1]]]])
-    >>> np.round(np.asarray(m.result(), dtype="float64"), 4).tolist()
-    [0.5, 0.6667, nan]
-    >>> # model.compile(..., metrics=[PerClassIoU(num_classes=3, class_id=2, name="iou_rare")])
-""",
-        """    class_id : int, default=None
+@_metric(
+    "Intersection over union of every class over all pixels seen (a vector of length K), "
+    "or of one class with ``class_id``; NaN for a class absent from both masks and "
+    "predictions.",
+    _example(
+        "mask",
+        "[0.5, 0.6667, nan]",
+        arguments="num_classes=3",
+        read='np.round(np.asarray(m.result(), dtype="float64"), 4).tolist()',
+        more="    >>> # model.compile(..., metrics=[PerClassIoU(num_classes=3, class_id=2, "
+        'name="iou_rare")])\n',
+    ),
+    """    class_id : int, default=None
         Report only this class's IoU (a scalar, e.g. for ``EarlyStopping(monitor=...)``).
 """,
-    )
+)
+class PerClassIoU(_PerClassMetric):
+    _reducer = "per_class_iou"
 
 
-@keras.saving.register_keras_serializable(package="keras_imbalance")
+@_metric(
+    "Mean Dice (2 TP / (2 TP + FP + FN)) over the classes present in the masks or the "
+    "predictions, from the confusion counts of all pixels seen.",
+    _example(
+        "mask",
+        "0.7333",
+        arguments="num_classes=3",
+        read="round(float(m.result()), 4)  # class 2 appears nowhere: skipped",
+    ),
+)
 class MeanDice(_ConfusionMetric):
     _reducer = "mean_dice"
-    __doc__ = _doc(
-        "Mean Dice (2 TP / (2 TP + FP + FN)) over the classes present in the masks or the "
-        "predictions, from the confusion counts of all pixels seen.",
-        "mean_dice",
-        """    >>> import numpy as np
-    >>> from keras_imbalance.metrics import MeanDice
-    >>> m = MeanDice(num_classes=3)
-    >>> m.update_state(np.array([[[0, 0], [1, 1]]]), np.eye(3)[[[[0, 1], [1, 1]]]])
-    >>> round(float(m.result()), 4)  # class 2 appears nowhere: skipped
-    0.7333
-""",
-    )
