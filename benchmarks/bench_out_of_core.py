@@ -215,7 +215,8 @@ def bench_batches(folder: str) -> dict:
             "build = time.perf_counter() - t0\n"
             f"runs = epochs(ds, limit={limit})\n"
             "result = {'build_s (auto spill: includes decoding into it)': build, 'epochs': runs,"
-            " 'epoch_size': ds.epoch_size, 'spilled': isinstance(ds._source.x, np.memmap),"
+            " 'epoch_size': ds.epoch_size,"
+            " 'spilled': type(ds._source.x).__name__ in ('memmap', 'SpilledRows'),"
             " 'decoded_row_groups': getattr(ds._source.x, 'decoded', None)," + memory
         )
         print(label, results[f"parquet_{label}"], flush=True)
