@@ -623,13 +623,18 @@ class SpilledRows(RowReader):
         """Rows ``rows`` from the memmap (their pages stay mapped)."""
         return np.asarray(self.memmap.take(np.asarray(rows, dtype=np.int64), axis=0))
 
-    def read(self, rows: np.ndarray) -> np.ndarray:
+    def read(self, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Rows ``rows`` (any order, repeats allowed) read from the file in one pass, as an
-        array of shape ``(len(rows), width)``; equal to :meth:`take`."""
+        array of shape ``(len(rows), width)`` (the first rows of ``out`` when given: a buffer
+        kept between calls is not faulted in anew each time); equal to :meth:`take`."""
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        out = np.empty((rows.size, *self.shape[1:]), self.dtype)
+        if out is None or len(out) < rows.size:
+            out = np.empty((rows.size, *self.shape[1:]), self.dtype)
+        out = out[: rows.size]
         if self._fd is None or not rows.size or not hasattr(os, "preadv"):
-            return self.take(rows) if rows.size else out
+            if rows.size:
+                out[:] = self.take(rows)
+            return out
         order = np.argsort(rows, kind="stable")
         ranked = rows[order]
         span = max(1, _READ_BYTES // max(1, self._row))

@@ -267,7 +267,12 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         mask = ids[at] == flat if ids.size else np.zeros(flat.size, dtype=bool)
         # per draw: whether its row is kept, and where; the other rows read in one pass
         missed = np.concatenate([[0], np.cumsum(~mask)])[bounds]
-        return (self.epoch, index, stop, bounds, rows, (at, mask), x.read(flat[~mask]), missed)
+        need = int(missed[-1])
+        kept = self.__dict__.get("_buffer")
+        if kept is None or len(kept) < need:  # one buffer for every window: faulted in once
+            self._buffer = kept = np.empty((need, *x.shape[1:]), x.dtype)
+        read = x.read(flat[~mask], out=kept)
+        return (self.epoch, index, stop, bounds, rows, (at, mask), read, missed)
 
     def _revisited(self) -> tuple:
         """``(rows, features, share)``: the rows of the classes an epoch draws more often
@@ -293,6 +298,7 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         state.pop("_window_lock", None)
         state.pop("_window", None)
         state.pop("_kept", None)
+        state.pop("_buffer", None)
         return state
 
     @classmethod
