@@ -196,9 +196,12 @@ def bench_batches(folder: str) -> dict:
         "pq.ParquetFile(tiny).read_row_group(0)\n"
         "warm = _reset_peak()\n"
     )
+    # at the end: the resident set split into file pages mapped (a memmap's) and the
+    # process's own memory; the page cache holding a spill file read by pread is in neither
     memory = (
         " 'extra_mb': _status('VmHWM') - base,"
-        " 'extra_after_first_read_mb': _status('VmHWM') - warm}\n"
+        " 'extra_after_first_read_mb': _status('VmHWM') - warm,"
+        " 'end_rss_file_mb': _status('RssFile'), 'end_rss_anon_mb': _status('RssAnon')}\n"
     )
     for label, cache, spill, limit in (
         ("cache_256MiB", 256 * 2**20, None, None),

@@ -150,7 +150,7 @@ def test_features_beyond_the_cache_spill_to_a_temporary_file_left_nowhere(tmp_pa
     spilled = BalancedBatches.from_parquet(folder, **options)
     assert isinstance(spilled._source.x, SpilledRows)  # 96 KB of features > a 19 KB cache
     same_batches(spilled, memory)
-    assert list(temp.iterdir()) == []  # removed once mapped
+    assert list(temp.iterdir()) == []  # removed once opened
     assert sorted(p.name for p in folder.iterdir()) == before  # nothing next to the input
     # fits in the cache: no file; a temporary folder in memory: the cache, with a warning
     fits = BalancedBatches.from_parquet(folder, target="label")

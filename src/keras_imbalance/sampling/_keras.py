@@ -327,9 +327,13 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         ``cache_bytes`` the file is decoded once. A balanced epoch draws its rows in random
         order, so a batch touches most row groups: when the features do not fit, they are
         decoded once into a temporary ``.npy`` file (in :func:`tempfile.gettempdir`, never
-        next to the input; deleted as soon as it is mapped, so nothing is left behind) and
-        batches are gathered from its memmap (the operating system's page cache does the
-        caching, and gives the pages back under memory pressure). When the temporary folder
+        next to the input; deleted as soon as it is opened, so nothing is left behind),
+        written through one row group's buffer. Batches are then read from that file a window
+        at a time: the rows of the next batches (about 64 MiB of features) in one sorted pass
+        of ``pread`` calls, never mapped into the process, so the operating system's page
+        cache holds the file (shared, and given back under memory pressure) and the process
+        holds one window; the rows of the classes an epoch draws more often than they have
+        rows (the minority, up to 16 MiB) are read once and kept. When the temporary folder
         lacks room or is held in memory (tmpfs), a warning says so and the cache is used.
         ``spill=`` a path decodes into that file instead (kept); ``spill=False`` never
         spills. Non-finite features raise when their row group is decoded.
@@ -355,7 +359,7 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
             Decoded row groups kept per process (at least one).
         spill : str, path or False, optional
             A new ``.npy`` file to decode the features into once (never an existing file or
-            a path inside the input); batches are then read from its memmap. Default: a
+            a path inside the input); batches are then read from it as above. Default: a
             temporary file when the features exceed ``cache_bytes`` (see above); False:
             never, the row-group cache only.
         **kwargs
@@ -505,7 +509,7 @@ _SPILL_HEADROOM = 0.1
 
 def _spill_to_temp(x):
     """``x`` (a ``ParquetRows``) decoded once into a temporary ``.npy`` memmap whose file is
-    deleted as soon as it is mapped (POSIX keeps the pages until the map goes; elsewhere the
+    deleted as soon as it is opened (POSIX keeps the file until it is closed; elsewhere the
     file goes with the process); ``x`` itself when the temporary folder is in memory or too
     small, with a warning."""
     import atexit
@@ -538,7 +542,7 @@ def _spill_to_temp(x):
             os.remove(path)
         raise
     try:
-        os.remove(path)  # the map keeps the pages; the disk space goes with it
+        os.remove(path)  # the open file stays readable; the disk space goes with it
     except OSError:  # Windows: an open file cannot be removed
         atexit.register(lambda: os.path.exists(path) and os.remove(path))
     return out
