@@ -196,9 +196,12 @@ def bench_batches(folder: str) -> dict:
         "pq.ParquetFile(tiny).read_row_group(0)\n"
         "warm = _reset_peak()\n"
     )
+    # at the end: the resident set split into file pages mapped (a memmap's) and the
+    # process's own memory; the page cache holding a spill file read by pread is in neither
     memory = (
         " 'extra_mb': _status('VmHWM') - base,"
-        " 'extra_after_first_read_mb': _status('VmHWM') - warm}\n"
+        " 'extra_after_first_read_mb': _status('VmHWM') - warm,"
+        " 'end_rss_file_mb': _status('RssFile'), 'end_rss_anon_mb': _status('RssAnon')}\n"
     )
     for label, cache, spill, limit in (
         ("cache_256MiB", 256 * 2**20, None, None),
@@ -215,7 +218,8 @@ def bench_batches(folder: str) -> dict:
             "build = time.perf_counter() - t0\n"
             f"runs = epochs(ds, limit={limit})\n"
             "result = {'build_s (auto spill: includes decoding into it)': build, 'epochs': runs,"
-            " 'epoch_size': ds.epoch_size, 'spilled': isinstance(ds._source.x, np.memmap),"
+            " 'epoch_size': ds.epoch_size,"
+            " 'spilled': type(ds._source.x).__name__ in ('memmap', 'SpilledRows'),"
             " 'decoded_row_groups': getattr(ds._source.x, 'decoded', None)," + memory
         )
         print(label, results[f"parquet_{label}"], flush=True)

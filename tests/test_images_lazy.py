@@ -86,25 +86,87 @@ def test_the_fingerprint_hash_reads_in_chunks_and_equals_the_arrays(folder):
     assert np.array_equal(_data.take(lazy.x, [4, 1]), eager.x[[4, 1]])
 
 
-def test_compare_on_the_lazy_folder_equals_compare_on_the_array(tmp_path):
+def _compare_eager_and_lazy(tmp_path, root, size, strategies, random_state, cache_bytes=None):
+    """compare on the eager array and on the lazy folder: the same fingerprint and results."""
     from keras_imbalance import compare
     from keras_imbalance.comparison import cnn_model
 
-    root = _folder(tmp_path / "imgs", {"a": 16, "b": 8, "c": 6})
-    eager = load_image_folder(root, image_size=(8, 8))
-    lazy = load_image_folder(root, image_size=(8, 8), lazy=True)
+    eager = load_image_folder(root, image_size=size)
+    lazy = load_image_folder(root, image_size=size, lazy=True)
+    if cache_bytes is not None:
+        lazy.x.cache_bytes = cache_bytes
     options = dict(
-        strategies=["none", "balanced", "random_over"],
+        strategies=strategies,
         model_fn={"cnn": cnn_model},
         cv=2,
         epochs=2,
         n_jobs=1,
         references=False,
-        random_state=3,
+        random_state=random_state,
     )
     a = compare(eager.x, eager.y, results_path=tmp_path / "a.jsonl", **options)
     b = compare(lazy.x, lazy.y, results_path=tmp_path / "b.jsonl", **options)
     assert a.config["data"]["hash"] == b.config["data"]["hash"]
     assert a.leaderboard.equals(b.leaderboard)
     timed = [c for c in a.folds.columns if "second" in c or "time" in c]
-    assert len(a.folds) >= 2 * 3 and a.folds.drop(columns=timed).equals(b.folds.drop(columns=timed))
+    assert len(a.folds) >= 2 * len(strategies)
+    assert a.folds.drop(columns=timed).equals(b.folds.drop(columns=timed))
+    return lazy
+
+
+def test_compare_on_the_lazy_folder_equals_compare_on_the_array(tmp_path):
+    root = _folder(tmp_path / "imgs", {"a": 16, "b": 8, "c": 6})
+    _compare_eager_and_lazy(tmp_path, root, (8, 8), ["none", "balanced", "random_over"], 3)
+
+
+def test_lazy_views_and_stack_equal_the_array(folder):
+    with pytest.warns(UserWarning):
+        eager = load_image_folder(folder, image_size=(5, 4))
+    with pytest.warns(UserWarning):
+        x = load_image_folder(folder, image_size=(5, 4), lazy=True).x
+    rows = np.array([7, 0, 3, 3, 11, 5])
+    view = _data.take(x, rows)
+    assert isinstance(view, _data.LazyRows) and view.shape == (6, 5, 4, 3)
+    assert np.array_equal(np.asarray(view), eager.x[rows])
+    # a view of a view, slices, masks and an int of a view
+    assert np.array_equal(np.asarray(_data.take(view, [5, 1])), eager.x[[5, 0]])
+    assert np.array_equal(view[1:4], eager.x[rows[1:4]])
+    mask = np.arange(6) % 2 == 0
+    assert np.array_equal(view[mask], eager.x[rows[mask]])
+    assert np.array_equal(view[2], eager.x[3])
+    # the pass-through scaler keeps the view (decoded when a batch needs it)
+    assert _data.Scaler.fit(view, standardize=True).transform(view) is view
+    # a store of lazy blocks and an array of synthetic rows, indexed by (B, C) row numbers
+    extra = np.full((2, 5, 4, 3), 0.5, dtype=np.float32)
+    store = _data.LazyStack([view, _data.take(x, [1, 2]), extra])
+    whole = np.concatenate([eager.x[rows], eager.x[[1, 2]], extra])
+    index = np.array([[0, 9], [8, 6], [5, 7]])
+    assert store.shape == whole.shape and np.array_equal(store[index], whole[index])
+    repeated = _data.repeat_rows(view, 3)
+    assert repeated.shape == (6, 3, 5, 4, 3)
+    expected = np.broadcast_to(eager.x[rows][:, None], (6, 3, 5, 4, 3))
+    assert np.array_equal(repeated[2:5], expected[2:5])
+
+
+def test_compare_trains_from_the_files_without_a_decoded_store(tmp_path, monkeypatch):
+    """The packed fit of a lazy folder gets a store of row numbers (each batch decoded from
+    the files; here without any cache, so every batch reads its files), and the result is
+    the eager array's."""
+    from keras_imbalance.comparison import _compiled, _packing
+
+    stores = []
+    fit = _packing.fit
+
+    def recording(net, rows, epochs, callbacks):
+        stores.append(type(rows.store).__name__)
+        return fit(net, rows, epochs, callbacks)
+
+    monkeypatch.setattr(_packing, "fit", recording)
+    root = _folder(tmp_path / "imgs", {"a": 14, "b": 8})
+    lazy = _compare_eager_and_lazy(tmp_path, root, (6, 6), ["none", "balanced"], 1, cache_bytes=0)
+    # one packed fit per fold: the eager array's store, then the lazy folder's
+    if _compiled.enabled():  # the compiled fold (JAX) keeps its rows on the device
+        assert stores == ["ndarray"] * 4
+    else:
+        assert stores == ["ndarray"] * 2 + ["LazyStack"] * 2
+        assert lazy.x.decoded > len(lazy.y)  # rows read again per epoch: nothing kept

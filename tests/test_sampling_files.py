@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from keras_imbalance._files import SpilledRows
 from keras_imbalance.sampling import BalancedBatches, BalancedSampler
 
 
@@ -124,7 +125,7 @@ def test_parquet_small_cache_and_spill(tmp_path):
     spilled = BalancedBatches.from_parquet(
         folder, target="label", batch_size=32, random_state=2, spill=tmp_path / "x.npy"
     )
-    assert isinstance(spilled._source.x, np.memmap)
+    assert isinstance(spilled._source.x, SpilledRows)
     np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), x)
     same_batches(spilled, memory)
     with pytest.raises(ValueError, match="spill"):  # never overwritten
@@ -147,17 +148,63 @@ def test_features_beyond_the_cache_spill_to_a_temporary_file_left_nowhere(tmp_pa
     memory = BalancedBatches(x, y, batch_size=32, random_state=2)
     options = dict(target="label", batch_size=32, random_state=2, cache_bytes=3 * 400 * 16)
     spilled = BalancedBatches.from_parquet(folder, **options)
-    assert isinstance(spilled._source.x, np.memmap)  # 96 KB of features > a 19 KB cache
+    assert isinstance(spilled._source.x, SpilledRows)  # 96 KB of features > a 19 KB cache
     same_batches(spilled, memory)
-    assert list(temp.iterdir()) == []  # removed once mapped
+    assert list(temp.iterdir()) == []  # removed once opened
     assert sorted(p.name for p in folder.iterdir()) == before  # nothing next to the input
     # fits in the cache: no file; a temporary folder in memory: the cache, with a warning
-    assert not isinstance(BalancedBatches.from_parquet(folder, target="label")._source.x, np.memmap)
+    fits = BalancedBatches.from_parquet(folder, target="label")
+    assert not isinstance(fits._source.x, SpilledRows)
     monkeypatch.setattr(_keras, "_filesystem", lambda folder: "tmpfs")
     with pytest.warns(UserWarning, match="is a tmpfs .memory.*spill="):
         cached = BalancedBatches.from_parquet(folder, **options)
     assert cached._source.x._slots == 3
     same_batches(cached, memory, epochs=(0,))
+
+
+@pytest.mark.parametrize(
+    "options, revisit",
+    [
+        ({}, 1 << 20),
+        ({}, 0),  # no class kept in memory: every row read from the file
+        ({"strategy": "undersample", "shard": (1, 2), "batch_size": 8}, 1 << 20),
+    ],
+)
+def test_spilled_features_read_in_windows_equal_the_batches(
+    tmp_path, monkeypatch, options, revisit
+):
+    """Spilled features are read a window of batches at a time, in sorted passes of a few
+    rows (never mapped): batches equal the in-memory ones in any order of access, across
+    epochs, from a pickled copy (a worker process), and the reader equals the memmap."""
+    from keras_imbalance import _files
+    from keras_imbalance.sampling import _keras
+
+    options = dict(options)
+    batch = options.pop("batch_size", 32)
+    monkeypatch.setattr(_keras, "_WINDOW_BYTES", 5 * batch * 16)  # 5 batches per window
+    monkeypatch.setattr(_files, "_READ_BYTES", 37 * 16)  # reads of 37 rows
+    monkeypatch.setattr(_keras, "_REVISIT_BYTES", revisit)
+    x, y, _ = data(3000)
+    folder = write(tmp_path / "d", x, y, row_group_size=300)
+    memory = BalancedBatches(x, y, batch_size=batch, random_state=4, **options)
+    spilled = BalancedBatches.from_parquet(
+        folder, target="label", batch_size=batch, random_state=4, cache_bytes=1000, **options
+    )
+    reader = spilled._source.x
+    assert isinstance(reader, SpilledRows)
+    rows = np.array([2999, 0, 5, 5, 1500, 36, 37, 38, 2998])
+    np.testing.assert_array_equal(reader.read(rows), x[rows])
+    np.testing.assert_array_equal(reader.take(rows), x[rows])
+    same_batches(spilled, memory)
+    # the rows of the classes an 'oversample' epoch revisits are kept in memory
+    oversample = revisit and "strategy" not in options
+    assert spilled._kept[0].tolist() == (np.flatnonzero(y > 0).tolist() if oversample else [])
+    n = len(memory)
+    assert n > 5  # several windows
+    for i in (7 % n, 3, n - 1, 0, 8 % n, 4):  # back and forth across windows
+        for left, right in zip(spilled[i], memory[i], strict=True):
+            np.testing.assert_array_equal(left, right)
+    same_batches(pickle.loads(pickle.dumps(spilled)), memory, epochs=(2,))
 
 
 def test_row_groups_decoded_a_few_columns_at_a_time(tmp_path, monkeypatch):

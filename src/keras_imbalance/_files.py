@@ -542,18 +542,123 @@ class ParquetRows(RowReader):
                 )
             return out
 
-    def spill(self, path: str) -> np.ndarray:
-        """Decode every row group once into a new ``.npy`` file at ``path``; its memmap."""
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=self.dtype, shape=self.shape)
-        for g in range(len(self.files.groups)):
-            lo, hi = self.files.offsets[g], self.files.offsets[g + 1]
-            self.decode(g, out[lo:hi])
-        out.flush()
-        del out
-        return np.load(path, mmap_mode="r")
+    def spill(self, path: str) -> SpilledRows:
+        """Decode every row group once into a new ``.npy`` file at ``path``; its reader.
+
+        Written through one row group's buffer with ordinary writes, not a writable memmap
+        (whose dirty pages would all count in the process's resident set while it fills)."""
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": self.shape,
+        }
+        buffer = np.empty((self._slot_rows, self.shape[1]), self.dtype)
+        with open(path, "xb") as handle:
+            np.lib.format.write_array_header_1_0(handle, header)
+            for g in range(len(self.files.groups)):
+                handle.write(memoryview(self.decode(g, buffer)).cast("B"))
+        return SpilledRows(path)
 
     def __getitem__(self, rows):
         return self.take(np.arange(self.shape[0])[rows] if isinstance(rows, slice) else rows)
+
+
+#: Bytes per ``pread`` of :meth:`SpilledRows.read` (the span of rows read at a time).
+_READ_BYTES = 1 << 20
+
+
+class SpilledRows(RowReader):
+    """Features decoded once into a ``.npy`` file (:meth:`ParquetRows.spill`), read back
+    without being held.
+
+    :meth:`read` gathers any rows in one sequential pass over the file with ``pread`` (rows
+    sorted, at most ``_READ_BYTES`` read at a time): the file's pages stay in the operating
+    system's page cache (shared, given back under memory pressure) and are never mapped into
+    the process, so its resident set holds only the rows asked for. :meth:`take` reads from a
+    memmap of the file instead (fast for a few rows; the pages it touches stay mapped and
+    count in the resident set). The file may be removed once opened (POSIX keeps it until the
+    reader goes).
+
+    Parameters
+    ----------
+    path : str
+        A ``.npy`` file of a 2-D C-ordered array.
+    """
+
+    def __init__(self, path: str):
+        import weakref
+
+        self.path = os.fspath(path)
+        self.memmap = np.load(self.path, mmap_mode="r")
+        self.shape, self.dtype = self.memmap.shape, self.memmap.dtype
+        self.offset = int(self.memmap.offset)
+        self._row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+        self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        self._pid = os.getpid()
+        weakref.finalize(self, os.close, self._fd)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.shape[0]) * self._row
+
+    def __getstate__(self):
+        # another process opens the file by name; a removed temporary file through this
+        # process's open descriptor (Linux), else its values travel (as a memmap's pickle)
+        where = self.path
+        if not os.path.exists(where):
+            where = f"/proc/{self._pid}/fd/{self._fd}"
+        if os.path.exists(where):
+            return {"path": where}
+        return {"array": np.asarray(self.memmap)}
+
+    def __setstate__(self, state):
+        if "path" in state:
+            self.__init__(state["path"])
+        else:  # no file to open: the values themselves
+            self.memmap = state["array"]
+            self.shape, self.dtype = self.memmap.shape, self.memmap.dtype
+            self._fd = None
+
+    def take(self, rows: np.ndarray, axis: int = 0) -> np.ndarray:
+        """Rows ``rows`` from the memmap (their pages stay mapped)."""
+        return np.asarray(self.memmap.take(np.asarray(rows, dtype=np.int64), axis=0))
+
+    def read(self, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``rows`` (any order, repeats allowed) read from the file in one pass, as an
+        array of shape ``(len(rows), width)`` (the first rows of ``out`` when given: a buffer
+        kept between calls is not faulted in anew each time); equal to :meth:`take`."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if out is None or len(out) < rows.size:
+            out = np.empty((rows.size, *self.shape[1:]), self.dtype)
+        out = out[: rows.size]
+        if self._fd is None or not rows.size or not hasattr(os, "preadv"):
+            if rows.size:
+                out[:] = self.take(rows)
+            return out
+        order = np.argsort(rows, kind="stable")
+        ranked = rows[order]
+        span = max(1, _READ_BYTES // max(1, self._row))
+        buffer = np.empty((span, *self.shape[1:]), self.dtype)
+        raw = memoryview(buffer).cast("B")
+        # runs of sorted rows that fit in one read
+        starts = [0]
+        while True:
+            end = int(np.searchsorted(ranked, ranked[starts[-1]] + span, side="left"))
+            if end >= ranked.size:
+                break
+            starts.append(end)
+        starts.append(ranked.size)
+        for a, b in zip(starts[:-1], starts[1:], strict=False):
+            first, last = int(ranked[a]), int(ranked[b - 1])
+            want = (last - first + 1) * self._row
+            done = 0
+            while done < want:  # a short read continues where it stopped
+                got = os.preadv(self._fd, [raw[done:want]], self.offset + first * self._row + done)
+                if got <= 0:
+                    raise OSError(f"{self.path}: {want - done} bytes missing at row {first}")
+                done += got
+            out[order[a:b]] = buffer[ranked[a:b] - first]
+        return out
 
 
 def is_label_source(data: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance._files import RowReader
 from keras_imbalance._validation import Text, check_number, invalid
 from keras_imbalance.targets import analyse
 
@@ -85,18 +86,113 @@ def predict_rows(x, most: int = 8192) -> int:
 def is_lazy(x) -> bool:
     """Rows read when asked for (``load_image_folder(..., lazy=True).x``): the whole array is
     never built; :func:`take` decodes a fold's rows, :func:`data_hash` reads in chunks."""
-    from keras_imbalance._files import RowReader
-
     return isinstance(x, RowReader) and len(x.shape) > 2
 
 
 def take(x, index):
-    """Rows ``index`` of an array, a DataFrame or a lazy array (decoded)."""
+    """Rows ``index`` of an array, a DataFrame or a lazy array (a :class:`LazyRows` view:
+    nothing decoded until the rows are made an array or indexed)."""
     if hasattr(x, "iloc"):
         return x.iloc[index]
     if is_lazy(x):
-        return x.take(np.asarray(index, dtype=np.int64))
+        return LazyRows(x, index)
     return x[index]
+
+
+def _rows_from(key, n: int) -> np.ndarray:
+    """Row numbers of ``key`` (an int, a slice, an int array, a boolean mask) of ``n`` rows."""
+    if isinstance(key, slice):
+        return np.arange(n)[key]
+    key = np.asarray(key)
+    return np.flatnonzero(key) if key.dtype == bool else key.astype(np.int64)
+
+
+class LazyRows(RowReader):
+    """Rows ``ids`` of a lazy source (image files), decoded only when indexed or made an array.
+
+    A fold of ``compare DIR`` is such a view: the training rows, the validation rows, the test
+    rows and the packed fit's store (:class:`LazyStack`) hold row numbers, and a batch or a
+    prediction pass decodes its own rows (the source's LRU cache keeps recently read pixels),
+    so memory does not grow with the folder. Values are the source's, bit for bit.
+    """
+
+    def __init__(self, source, ids):
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if isinstance(source, LazyRows):  # a view of a view: one level of row numbers
+            source, ids = source.source, source.ids[ids]
+        self.source, self.ids = source, ids
+        self.shape = (int(ids.size), *source.shape[1:])
+        self.dtype = np.dtype(source.dtype)
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * self.dtype.itemsize
+
+    def take(self, rows, axis: int = 0) -> np.ndarray:
+        """Rows ``rows`` (an int array of any shape) decoded, shape ``rows.shape + row``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.source.take(self.ids[rows])
+
+    def __getitem__(self, key):
+        if isinstance(key, int | np.integer):
+            return self.take(np.asarray([key]))[0]
+        return self.take(_rows_from(key, len(self)))
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.take(np.arange(len(self)))
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+class LazyStack:
+    """Row blocks (:class:`LazyRows` or arrays) one after the other, indexed by row numbers:
+    a packed fit's store whose rows are decoded per batch (``store[index]``, ``index`` an int
+    array of any shape, e.g. ``(B, C)``). Only the arrays (synthetic rows) are held."""
+
+    def __init__(self, blocks: list):
+        self.blocks = list(blocks)
+        sizes = [len(b) for b in self.blocks]
+        self.ends = np.cumsum(sizes)
+        self.starts = self.ends - np.asarray(sizes, dtype=np.int64)
+        first = self.blocks[0]
+        self.shape = (int(self.ends[-1]), *first.shape[1:])
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, int | np.integer):
+            return self[np.asarray([key])][0]
+        rows = _rows_from(key, len(self))
+        flat = rows.reshape(-1)
+        out = np.empty((flat.size, *self.shape[1:]), dtype=self.dtype)
+        which = np.searchsorted(self.ends, flat, side="right")
+        for b in np.unique(which).tolist():
+            at = np.flatnonzero(which == b)
+            block, local = self.blocks[b], flat[at] - self.starts[b]
+            out[at] = block.take(local) if isinstance(block, LazyRows) else block[local]
+        return out.reshape(rows.shape + self.shape[1:])
+
+
+def repeat_rows(x, copies: int):
+    """``x`` with a copy axis, ``(n, copies, ...)``: a broadcast view of an array, or a lazy
+    one whose slices are decoded once and broadcast (what every copy's monitor reads)."""
+    if isinstance(x, LazyRows):
+        return _Repeated(x, copies)
+    return np.broadcast_to(x[:, None], (len(x), copies, *x.shape[1:]))
+
+
+class _Repeated:
+    def __init__(self, rows: LazyRows, copies: int):
+        self.rows, self.copies = rows, copies
+        self.shape = (len(rows), copies, *rows.shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        part = self.rows[key]
+        return np.broadcast_to(part[:, None], (len(part), *self.shape[1:]))
 
 
 def labels(y, n: int) -> tuple[np.ndarray, list[str]]:
@@ -437,5 +533,7 @@ class Scaler:
         if self.encoder is not None:
             return self.encoder.transform(rows)
         if self.mean is None:
+            if isinstance(rows, LazyRows) and rows.dtype == np.float32:
+                return rows  # decoded when a batch or a prediction pass needs the rows
             return np.asarray(rows, dtype=np.float32)
         return ((rows - self.mean) / self.scale).astype(np.float32)

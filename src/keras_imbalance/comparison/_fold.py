@@ -47,10 +47,13 @@ from typing import Any
 import numpy as np
 
 from keras_imbalance.comparison._data import (
+    LazyRows,
+    LazyStack,
     Scaler,
     call_builder,
     fixed_epochs,
     predict_rows,
+    repeat_rows,
     take,
     validation_split,
 )
@@ -328,6 +331,12 @@ class _Fold:
         del mixed, r
         scaler = copies[0].scaler
         store, at = None, 0
+        if not _compiled.enabled() and any(isinstance(b, LazyRows) for b in blocks):
+            # image files: the store holds row numbers and each batch decodes its own rows
+            store = LazyStack(
+                [b if isinstance(b, LazyRows) else scaler.to_model(b) for b in blocks]
+            )
+            blocks = []
         while blocks:
             block = scaler.to_model(blocks.pop(0))
             if store is None:
@@ -398,9 +407,7 @@ class _Fold:
         watch = _Watch([], self.fixed, order, partners)
         if watched:
             # every copy's validation rows: a view (the monitor makes a chunk real at a time)
-            x_val = np.broadcast_to(
-                self.x_val[:, None], (len(self.x_val), len(copies), *self.x_val.shape[1:])
-            )
+            x_val = repeat_rows(self.x_val, len(copies))
             y_val, metric = self.y_val, settings.metric
 
             def score(copy, rule, logits):
@@ -501,7 +508,7 @@ def fit_fold(
     k = n_classes
     fold = _Fold(model_fn, x, codes, train_idx, settings, seed, k, spec, target)
     target = fold.target
-    sample = fold.full_scaler.transform(take(fold.raw, np.arange(min(8, len(fold.y)))))
+    sample = np.asarray(fold.full_scaler.transform(take(fold.raw, np.arange(min(8, len(fold.y))))))
     keras.utils.set_random_seed(seed)
     lone = call_builder(model_fn, fold.input_shape, k)
     target.check_model(lone, k, sample)

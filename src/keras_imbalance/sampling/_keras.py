@@ -7,6 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imbalance._files import SpilledRows
 from keras_imbalance._validation import check_number, invalid
 from keras_imbalance.sampling._inputs import PlanSeed, _prepare, renamed_seed
 from keras_imbalance.sampling._plan import _shard
@@ -220,10 +221,85 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"batch index {index} out of range for {n} batches")
+        source = self._source
+        if isinstance(source.x, SpilledRows) and source._plain and self.strategy != "smote":
+            return self._from_window(index)
+        return self._source.batch(self._draws(index))
+
+    def _draws(self, index: int):
         draws = self._plan.draws(self.epoch, index)
         if self.shard[1] > 1:
             draws = _shard(draws, *self.shard)
-        return self._source.batch(draws)
+        return draws
+
+    def _from_window(self, index: int):
+        """Batch ``index`` of features spilled to a file: the rows of this and the next
+        batches are read in one pass over the file
+        (:meth:`~keras_imbalance._files.SpilledRows.read`, about ``_WINDOW_BYTES`` of them)
+        and served from that window; rows of the classes an epoch revisits come from
+        :meth:`_revisited`. The batch is the one :meth:`_Source.batch` gathers."""
+        import threading
+
+        lock = self.__dict__.setdefault("_window_lock", threading.Lock())
+        with lock:
+            window = self.__dict__.get("_window")
+            if window is None or window[0] != self.epoch or not window[1] <= index < window[2]:
+                self._window = None  # the old rows go before the new ones are read
+                window = self._window = self._read_window(index)
+        _, start, _, bounds, rows, kept, read, read_bounds = window
+        j = index - start
+        at, hit = (part[bounds[j] : bounds[j + 1]] for part in kept)
+        x_b = np.empty((rows[j].size, *self._source.x.shape[1:]), self._source.x.dtype)
+        x_b[~hit] = read[read_bounds[j] : read_bounds[j + 1]]
+        x_b[hit] = self._revisited()[1][at[hit]]
+        return x_b, self._source.y.take(rows[j], axis=0)
+
+    def _read_window(self, index: int) -> tuple:
+        x = self._source.x
+        ids, _, share = self._revisited()
+        row = x.nbytes // max(1, x.shape[0]) + 24  # the features and the window's bookkeeping
+        per = max(1, int(_WINDOW_BYTES / (row * max(1, self.batch_size) * max(share, 0.01))))
+        stop = min(len(self), index + per)
+        rows = [self._draws(i).index for i in range(index, stop)]
+        bounds = np.cumsum([0] + [r.size for r in rows])
+        flat = np.concatenate(rows)
+        at = np.minimum(np.searchsorted(ids, flat), max(0, ids.size - 1))
+        mask = ids[at] == flat if ids.size else np.zeros(flat.size, dtype=bool)
+        # per draw: whether its row is kept, and where; the other rows read in one pass
+        missed = np.concatenate([[0], np.cumsum(~mask)])[bounds]
+        need = int(missed[-1])
+        kept = self.__dict__.get("_buffer")
+        if kept is None or len(kept) < need:  # one buffer for every window: faulted in once
+            self._buffer = kept = np.empty((need, *x.shape[1:]), x.dtype)
+        read = x.read(flat[~mask], out=kept)
+        return (self.epoch, index, stop, bounds, rows, (at, mask), read, missed)
+
+    def _revisited(self) -> tuple:
+        """``(rows, features, share)``: the rows of the classes an epoch draws more often
+        than they have rows (the smallest first, within ``_REVISIT_BYTES``), read once and
+        kept, and the share of draws that are not theirs."""
+        if "_kept" not in self.__dict__:
+            plan, x = self._plan, self._source.x
+            row = x.nbytes // max(1, x.shape[0])
+            chosen, room, share = [], _REVISIT_BYTES, 1.0
+            for c in np.argsort(plan.counts, kind="stable").tolist():
+                n_c = int(plan.counts[c])
+                if plan.epoch_size * plan.probs[c] <= n_c or n_c * row > room:
+                    continue
+                chosen.append(plan.pools.members(c))
+                room -= n_c * row
+                share -= float(plan.probs[c])
+            ids = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+            self._kept = (ids, x.read(ids), share)
+        return self._kept
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_window_lock", None)
+        state.pop("_window", None)
+        state.pop("_kept", None)
+        state.pop("_buffer", None)
+        return state
 
     @classmethod
     def from_parquet(
@@ -251,9 +327,13 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         ``cache_bytes`` the file is decoded once. A balanced epoch draws its rows in random
         order, so a batch touches most row groups: when the features do not fit, they are
         decoded once into a temporary ``.npy`` file (in :func:`tempfile.gettempdir`, never
-        next to the input; deleted as soon as it is mapped, so nothing is left behind) and
-        batches are gathered from its memmap (the operating system's page cache does the
-        caching, and gives the pages back under memory pressure). When the temporary folder
+        next to the input; deleted as soon as it is opened, so nothing is left behind),
+        written through one row group's buffer. Batches are then read from that file a window
+        at a time: the rows of the next batches (about 64 MiB of features) in one sorted pass
+        of ``pread`` calls, never mapped into the process, so the operating system's page
+        cache holds the file (shared, and given back under memory pressure) and the process
+        holds one window; the rows of the classes an epoch draws more often than they have
+        rows (the minority, up to 16 MiB) are read once and kept. When the temporary folder
         lacks room or is held in memory (tmpfs), a warning says so and the cache is used.
         ``spill=`` a path decodes into that file instead (kept); ``spill=False`` never
         spills. Non-finite features raise when their row group is decoded.
@@ -279,7 +359,7 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
             Decoded row groups kept per process (at least one).
         spill : str, path or False, optional
             A new ``.npy`` file to decode the features into once (never an existing file or
-            a path inside the input); batches are then read from its memmap. Default: a
+            a path inside the input); batches are then read from it as above. Default: a
             temporary file when the features exceed ``cache_bytes`` (see above); False:
             never, the row-group cache only.
         **kwargs
@@ -417,13 +497,19 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         self.epoch += 1
 
 
+#: Bytes of features read in one pass over a spill file (several batches' rows; see
+#: ``BalancedBatches._from_window``): the resident set holds this much of the features.
+_WINDOW_BYTES = 64 << 20
+#: Bytes of features kept of the classes a balanced epoch revisits (the minority rows).
+_REVISIT_BYTES = 16 << 20
+
 #: The temporary folder must keep this share of the features free beyond them to spill there.
 _SPILL_HEADROOM = 0.1
 
 
 def _spill_to_temp(x):
     """``x`` (a ``ParquetRows``) decoded once into a temporary ``.npy`` memmap whose file is
-    deleted as soon as it is mapped (POSIX keeps the pages until the map goes; elsewhere the
+    deleted as soon as it is opened (POSIX keeps the file until it is closed; elsewhere the
     file goes with the process); ``x`` itself when the temporary folder is in memory or too
     small, with a warning."""
     import atexit
@@ -456,7 +542,7 @@ def _spill_to_temp(x):
             os.remove(path)
         raise
     try:
-        os.remove(path)  # the map keeps the pages; the disk space goes with it
+        os.remove(path)  # the open file stays readable; the disk space goes with it
     except OSError:  # Windows: an open file cannot be removed
         atexit.register(lambda: os.path.exists(path) and os.remove(path))
     return out
