@@ -48,6 +48,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from bench_compiled import small_cnn  # noqa: E402  (a user's CNN without a packed form)
+
 STRATEGIES = ["balanced", "logit_adjusted", "random_over", "random_under", "focal"]
 
 _RUN = """
