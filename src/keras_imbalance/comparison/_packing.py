@@ -324,6 +324,9 @@ def build_net(model_fn, input_shape, n_classes, copies, seed, sample, lone=None)
         model(sample, training=False)  # build
         model.set_weights([np.stack([w] * copies) for w in lone.get_weights()])
         return Net(model, copies, True, lone, note)
+    model, note = _vectorised_torch(lone, copies, sample, note)
+    if model is not None:
+        return Net(model, copies, True, lone)
     members = []
     for _ in range(copies):
         keras.utils.set_random_seed(seed)
@@ -331,6 +334,20 @@ def build_net(model_fn, input_shape, n_classes, copies, seed, sample, lone=None)
     model = _Stack(members)
     model(sample, training=False)
     return Net(model, copies, False, lone, note)
+
+
+def _vectorised_torch(lone, copies, sample, note) -> tuple:
+    """``(model, note)``: on torch, the lone model vectorised over the copies' stacked
+    variables (:mod:`._vmap_torch`), or ``None`` and why it cannot be; elsewhere ``None``
+    and ``note`` unchanged."""
+    from keras_imbalance.comparison import _vmap_torch
+
+    if not _vmap_torch.enabled():
+        return None, note
+    model, reason = _vmap_torch.vectorise(lone, copies, sample)
+    if model is None:
+        note = f"copies trained one after the other: the model cannot be vectorised ({reason})"
+    return model, note
 
 
 def compile_net(net: Net, specs, n_classes, settings, loss=None) -> None:
