@@ -273,9 +273,7 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
         tasks += _references.tasks(plan.references, splits, plan.seeds, done)
 
         if _side_thread(tasks, n_jobs):  # the references beside the Keras fits, in a thread
-            side = _References(
-                [t for t in tasks if isinstance(t, _references.ReferenceTask)], plan
-            )
+            side = _References([t for t in tasks if isinstance(t, _references.ReferenceTask)], plan)
             tasks = [t for t in tasks if not isinstance(t, _references.ReferenceTask)]
         if tasks:
             from joblib import Parallel, delayed
