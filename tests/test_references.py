@@ -355,3 +355,39 @@ def test_without_refit_references_train_on_the_same_fit_part():
         keras = part[part["strategy"] == "balanced"]["n_fit"].iloc[0]
         assert n_fit["reference:logistic"] == keras < part["n_test"].iloc[0] * (CV - 1)
     assert not any(r["refit"] for r in result.rows if r["model"] == "reference:logistic")
+
+
+def _stored(path) -> list:
+    """The results file's rows without their timings."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row in rows:
+        row.pop("fit_seconds", None)
+    return rows
+
+
+def test_references_in_a_thread_beside_the_keras_folds_write_the_same_rows(tmp_path, monkeypatch):
+    from keras_imbalance.comparison import _run
+
+    x, y = _data(seed=5)
+    refs = {"lr": LogisticRegression(max_iter=1000), "tree": DecisionTreeClassifier()}
+    assert _run._side_thread([_references.ReferenceTask(*[None] * 8), object()], 1)
+    threaded = _quick(x, y, references=refs, results_path=tmp_path / "a.jsonl")
+    monkeypatch.setattr(_run, "_side_thread", lambda tasks, n_jobs: False)
+    queued = _quick(x, y, references=refs, results_path=tmp_path / "b.jsonl")
+    # the same lines in the same order (reference rows last), the same leaderboard
+    assert _stored(tmp_path / "a.jsonl") == _stored(tmp_path / "b.jsonl")
+    pd.testing.assert_frame_equal(threaded.leaderboard, queued.leaderboard)
+
+
+class _Broken(LogisticRegression):
+    def fit(self, x, y):
+        raise RuntimeError("broken reference")
+
+
+def test_a_reference_that_fails_in_its_thread_raises_in_the_caller(tmp_path):
+    x, y = _data(seed=6)
+    with pytest.raises(RuntimeError, match="broken reference"):
+        _quick(x, y, references={"bad": _Broken()}, results_path=tmp_path / "r.jsonl")
+    # the Keras rows that finished are kept; no reference row was written
+    rows = _stored(tmp_path / "r.jsonl")[1:]
+    assert rows and all(r["model"] == "linear" for r in rows)

@@ -176,6 +176,24 @@ def test_permutation_is_a_bijection_and_uniform_over_keys():
     assert np.mean(a == b) < 0.02
 
 
+def test_permutation_by_table_equals_the_network_walked_element_by_element():
+    from keras_imbalance.sampling._plan import _feistel, _round_keys
+
+    rng = np.random.default_rng(4)
+    for n in (2, 3, 40, 64, 65, 1100, 5000, 70_000):
+        bits, key = int(n - 1).bit_length(), int(rng.integers(2**62))
+        keys = _round_keys(key)
+        for m in (1, 7, n // 3 + 1, n):  # table walks and network walks both
+            x = rng.choice(n, size=min(m, n), replace=False).astype(np.uint64)
+            expected = []
+            for v in x[:300]:  # the definition: apply the network until the value is < n
+                v = _feistel(np.array([v]), bits, keys)
+                while v[0] >= n:
+                    v = _feistel(v, bits, keys)
+                expected.append(int(v[0]))
+            np.testing.assert_array_equal(_permute(x, n, key)[:300], expected)
+
+
 def test_blocks_give_the_same_batches_in_any_order():
     y = np.repeat([0, 1], [20_000, 100])
     forward = plan_of(y, batch_size=64, random_state=9)  # 40,000 draws: 3 blocks of 256 batches

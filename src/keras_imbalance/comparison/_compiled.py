@@ -711,6 +711,7 @@ class _Run:
         self.ov = None
         self.seconds: list = []  # wall seconds of each epoch call
         self.new, self.compiling = False, None
+        self.ahead = None  # (epoch, its draws, the layout, its batches), drawn ahead
 
     def pack(self, slots: list, sizes: dict) -> None:
         """Lay out ``slots`` (the copies still training) for batches of ``sizes`` rows; the
@@ -773,10 +774,27 @@ class _Run:
         steady = float(np.median(self.seconds[1:]))
         return 10 * steady * (1 - len(live) / len(self.layout.slots)) > cost
 
+    def _draw_ahead(self, e: int, start: float, losses) -> float:
+        """Draw epoch ``e``'s rows and batches (for the layout of now) while the dispatched
+        program runs (JAX returns before it finishes), then wait for it; its seconds from
+        ``start``. Draws are a function of the epoch, so the next epoch takes these (its
+        batches too when the layout stayed)."""
+        drawn = time.perf_counter()
+        draws = self.rows.draws(e)
+        self.ahead = (e, draws, self.layout, _arrays(self.rows, self.layout, draws))
+        drawn = time.perf_counter() - drawn
+        ready = losses.is_ready()
+        losses.block_until_ready()
+        took = time.perf_counter() - start
+        # the program ended while drawing: its seconds lie between the dispatch and the
+        # end of the drawing; the middle (the epoch timings only weigh re-packing)
+        return took - drawn / 2 if ready else took
+
     def epoch(self, e: int, retired: set) -> None:
         """Train epoch ``e`` (from 1); copies in ``retired`` are frozen (left out of the
         program once that pays)."""
-        draws = self.rows.draws(e)
+        ahead, self.ahead = self.ahead, None
+        draws = ahead[1] if ahead is not None and ahead[0] == e else self.rows.draws(e)
         sizes = {c: r.size for c, (r, _) in enumerate(draws)}
         if self.layout is None:
             self.pack(list(range(len(draws))), sizes)
@@ -785,7 +803,10 @@ class _Run:
             self.pack(live, sizes)
         elif not _fits(self.layout, sizes, self.rows.steps):  # a redrawn copy grew
             self.pack(list(self.layout.slots), sizes)
-        index, weight = _arrays(self.rows, self.layout, draws)
+        if ahead is not None and ahead[0] == e and ahead[2] is self.layout:
+            index, weight = ahead[3]
+        else:
+            index, weight = _arrays(self.rows, self.layout, draws)
         mask = np.asarray([c not in retired for c in self.layout.slots])
         start = time.perf_counter()
         tv, ntv = self.model.state
@@ -793,8 +814,7 @@ class _Run:
             tv, ntv, self.ov, self.store, self.labels, self.consts, index, weight, mask
         )
         self.model.place((tv, ntv), self.layout.slots)
-        losses.block_until_ready()
-        took = time.perf_counter() - start
+        took = self._draw_ahead(e + 1, start, losses)
         self.seconds.append(took)
         if self.new:  # this call compiled the program: its excess over later calls
             self.compiling, self.new = took, False

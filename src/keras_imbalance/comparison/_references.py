@@ -22,6 +22,7 @@ numpy, scikit-learn and imbalanced-learn only; no Keras.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -288,7 +289,7 @@ def fit_predict(task: ReferenceTask, x, labels, spec, target, settings):
 _CONTROLLER = []
 
 
-def _controller():
+def controller():
     """This process's threadpoolctl controller, found once: ``threadpool_limits`` searches the
     loaded libraries anew on every call (8 ms each with jax and torch loaded, 15 calls on
     the README job)."""
@@ -301,10 +302,11 @@ def _controller():
     return _CONTROLLER[0]
 
 
-def run_reference(task: ReferenceTask, x, labels, settings, spec, target) -> list:
-    """The result row of one reference on one fold (scored like the Keras rows)."""
+def run_reference(task: ReferenceTask, x, labels, settings, spec, target, limit=True) -> list:
+    """The result row of one reference on one fold (scored like the Keras rows);
+    ``limit=False``: the caller holds this process's thread limit (:func:`controller`)."""
     start = time.perf_counter()
-    with _controller().limit(limits=1):
+    with controller().limit(limits=1) if limit else contextlib.nullcontext():
         proba, n_fit, note = fit_predict(task, x, labels, spec, target, settings)
     seconds = time.perf_counter() - start
     y_test = labels[task.test_idx]

@@ -42,6 +42,13 @@ def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
+        # the long lists of a row (test-fold scores, labels) hold plain floats or plain
+        # ints: converted without a call per element
+        kinds = set(map(type, value))
+        if kinds <= _PLAIN:
+            return list(value)
+        if kinds == {float}:
+            return [v if math.isfinite(v) else None for v in value]
         return [_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return _jsonable(value.tolist())
@@ -53,6 +60,10 @@ def _jsonable(value):
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+#: element types a list keeps as they are (bool is an int; each is returned unchanged)
+_PLAIN = {int, str, bool, type(None)}
 
 
 def dumps(obj) -> str:

@@ -8,6 +8,7 @@ their members' rows (also from a resumed file).
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
@@ -97,6 +98,13 @@ def run_task(
         _end_with_parent()
     if "keras" not in sys.modules:
         os.environ.setdefault("KERAS_BACKEND", backend)
+    from keras_imbalance.comparison import _compiled
+
+    if _compiled.enabled():
+        # the persistent compilation cache from the first JAX operation on: building the
+        # models runs dozens of small eager programs (initializers), compiled anew by each
+        # process otherwise (0.7 CPU s of the README job)
+        _compiled._enable_cache()
     with _Threads():
         fitted = fit_fold(
             task.model_fn,
@@ -213,6 +221,7 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
     settings, splits, models, trained = plan.settings, plan.splits, plan.models, plan.trained
     collectors, config, backend = plan.collectors, plan.config, plan.config["backend"]
     store = ResultsFile(results_path, config) if results_path is not None else None
+    side = None  # the reference tasks' thread, where they run beside the Keras tasks
     try:
         done: dict[str, dict] = {}  # key of every strategy a stored row answers for -> the row
         for row in store.rows.values() if store is not None else ():
@@ -263,6 +272,9 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
 
         tasks += _references.tasks(plan.references, splits, plan.seeds, done)
 
+        if _side_thread(tasks, n_jobs):  # the references beside the Keras fits, in a thread
+            side = _References([t for t in tasks if isinstance(t, _references.ReferenceTask)], plan)
+            tasks = [t for t in tasks if not isinstance(t, _references.ReferenceTask)]
         if tasks:
             from joblib import Parallel, delayed
 
@@ -285,6 +297,8 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
                 )
                 for t in tasks
             )
+            if side is not None:  # their rows last, as from the one queue of tasks
+                results = itertools.chain(results, side.rows())
             factors = None if plan.sample is None else plan.sample.factors
             for rows in results:
                 for row in rows:
@@ -300,11 +314,76 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
                             if combined is not None:
                                 record(combined)
     finally:
+        if side is not None:
+            side.stop()
         if store is not None:
             store.close()  # releases the lock on the results file
 
     unique = {id(row): row for row in done.values()}
     return build_result(list(unique.values()), config, results_path)
+
+
+def _side_thread(tasks: list, n_jobs) -> bool:
+    """Whether the reference tasks run in a thread of this process beside the Keras tasks:
+    when joblib would run every task here, one after the other (``n_jobs=1``), and there are
+    both. Their estimators (trees, neighbours, solvers) and the compiled epochs release the
+    GIL, so the second core works while the first trains; the rows are the same."""
+    from joblib import effective_n_jobs
+
+    refs = sum(isinstance(t, _references.ReferenceTask) for t in tasks)
+    return 0 < refs < len(tasks) and effective_n_jobs(n_jobs) == 1
+
+
+class _References:
+    """The reference tasks of a sequential run, one after the other in a daemon thread
+    started at once; :meth:`rows` yields their row lists in task order (raising what a task
+    raised), :meth:`stop` drops the tasks not yet started (an interrupted run)."""
+
+    def __init__(self, tasks: list, plan):
+        self._tasks, self._plan = list(tasks), plan
+        self._done: list = []
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._ready = threading.Condition()
+        # one thread limit for this process while the thread runs: nested limits taken and
+        # released by two threads in turn would restore each other's originals
+        self._limits = _references.controller().limit(limits=1)
+        self._thread = threading.Thread(
+            target=self._run, name="keras-imbalance-references", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        plan = self._plan
+        try:
+            for task in self._tasks:
+                if self._stopped:
+                    break
+                rows = _references.run_reference(
+                    task, plan.x, plan.y, plan.settings, plan.spec, plan.target, limit=False
+                )
+                with self._ready:
+                    self._done.append(rows)
+                    self._ready.notify()
+        except BaseException as exc:  # raised again in the calling thread by rows()
+            with self._ready:
+                self._error = exc
+                self._ready.notify()
+
+    def rows(self):
+        for i in range(len(self._tasks)):
+            with self._ready:
+                self._ready.wait_for(lambda i=i: len(self._done) > i or self._error is not None)
+                if len(self._done) <= i:
+                    raise self._error
+                rows = self._done[i]
+            yield rows
+
+    def stop(self) -> None:
+        """Wait for the task under way (no new one starts), then lift the thread limit."""
+        self._stopped = True
+        self._thread.join()
+        self._limits.restore_original_limits()
 
 
 def _with_partners(missing: list[Strategy], trained: list[Strategy]) -> list[Strategy]:

@@ -116,6 +116,18 @@ def _permute(x: np.ndarray, n: int, key: int) -> np.ndarray:
         return np.zeros_like(x)
     bits = int(n - 1).bit_length()
     keys = _round_keys(key)
+    if (1 << bits) <= max(4 * x.size, 1 << 12):
+        # a small domain, or one not much larger than the inputs: the network once over the
+        # whole domain, then every walk is lookups in that table (the same values; a walk of
+        # a few steps no longer costs a pass of the network each)
+        table = _feistel(np.arange(1 << bits, dtype=_U64), bits, keys)
+        y = table[x]
+        walk = np.flatnonzero(y >= _U64(n))
+        while walk.size:
+            z = table[y[walk]]
+            y[walk] = z
+            walk = walk[z >= _U64(n)]
+        return y
     y = _feistel(x, bits, keys)
     walk = np.flatnonzero(y >= _U64(n))
     while walk.size:
