@@ -38,6 +38,8 @@ Usage (CUDA is hidden: the small models run on CPU):
 ``--ensemble selection|both`` passes ``TrainingSettings(ensemble=...)`` to every ``compare``
 (``both``: the table once per policy, the fixed average read from the ``ensemble_average`` rows);
 with ``--keep-folds``, ``bench_selection_replay.py`` replays other selection rules offline.
+``--variants`` gives each default model its measured hyperparameter variants inside the pack
+(``comparison.with_variants(builder)``, ``DEFAULT_VARIANTS``; model names unchanged).
 The table adds ``compare``'s reference rows per set (their outer scores are nested: they are
 never recommended) and issue 23's target against the best of issue 14's six pipelines.
 

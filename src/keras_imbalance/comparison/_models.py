@@ -33,27 +33,6 @@ __all__ = [
 ]
 
 
-def _documented(optimizer: str, example_shape: tuple, n_classes: int):
-    """Decorator ending a builder's docstring with the sections every default builder shares:
-    what it returns (compiled with ``optimizer``) and an example building it on
-    ``example_shape`` rows with ``n_classes`` classes."""
-
-    def document(builder):
-        name = builder.__name__
-        builder.__doc__ = (
-            f"{inspect.cleandoc(builder.__doc__)}\n\n"
-            "Returns\n-------\nkeras.Model\n"
-            f"    Compiled with {optimizer} (the loss is set by the comparison engine).\n\n"
-            "Examples\n--------\n"
-            f">>> from keras_imbalance.comparison import {name}\n"
-            f">>> {name}({example_shape!r}, {n_classes}).output_shape\n"
-            f"(None, {n_classes})\n"
-        )
-        return builder
-
-    return document
-
-
 def _dense(keras, copies, units, **kwargs):
     """``Dense(units)``, or ``copies`` independent ones packed in one layer."""
     if copies is None:
@@ -142,7 +121,6 @@ def _mlp(
     return model
 
 
-@_documented("Adam", (8,), 2)
 def linear_model(input_shape, n_classes, *, l2=1e-3, learning_rate=3e-2):
     """Regularised linear (multinomial logistic) model: one ``Dense(n_classes)`` layer.
 
@@ -168,6 +146,17 @@ def linear_model(input_shape, n_classes, *, l2=1e-3, learning_rate=3e-2):
         L2 penalty on the kernel.
     learning_rate : float, default=3e-2
         Adam's learning rate.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam (the loss is set by the comparison engine).
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import linear_model
+    >>> linear_model((8,), 2).output_shape
+    (None, 2)
     """
     return _linear(input_shape, n_classes, None, l2=l2, learning_rate=learning_rate)
 
@@ -176,7 +165,6 @@ linear_model.fixed_epochs = 50
 linear_model.packed = _packed(_linear, linear_model)
 
 
-@_documented("AdamW", (8,), 3)
 def mlp_model(
     input_shape,
     n_classes,
@@ -216,6 +204,17 @@ def mlp_model(
         Periodic embeddings of the features before the hidden layer.
     sigma : float, default=0.1
         Standard deviation of the embeddings' initial frequencies.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with AdamW (the loss is set by the comparison engine).
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import mlp_model
+    >>> mlp_model((8,), 3).output_shape
+    (None, 3)
     """
     return _mlp(
         input_shape,
@@ -233,7 +232,6 @@ def mlp_model(
 mlp_model.packed = _packed(_mlp, mlp_model)
 
 
-@_documented("Adam", (8, 8, 1), 3)
 def cnn_model(
     input_shape,
     n_classes,
@@ -263,6 +261,17 @@ def cnn_model(
         Dropout rate before the Dense head.
     learning_rate : float, default=1e-3
         Adam's learning rate.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam (the loss is set by the comparison engine).
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import cnn_model
+    >>> cnn_model((8, 8, 1), 3).output_shape
+    (None, 3)
     """
     import keras
 
@@ -352,9 +361,7 @@ def with_options(builder, /, **options):
 
         configured.packed = packed_form
     text = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
-    return _keep_attributes(
-        configured, builder, f"({text})", f"(input_shape, n_classes, {text})"
-    )
+    return _keep_attributes(configured, builder, f"({text})", f"(input_shape, n_classes, {text})")
 
 
 def _keep_attributes(configured, builder, suffix: str, doc: str):
@@ -438,10 +445,10 @@ def with_variants(builder, /, *variants):
         if unknown:
             raise invalid(what, "keys among learning_rate, weight_decay", unknown, kind=TypeError)
         for key, value in variant.items():
-            number = not isinstance(value, bool) and isinstance(value, int | float)
-            zero_rate = key == "learning_rate" and value == 0
-            if not number or not math.isfinite(value) or value < 0 or zero_rate:
-                bound = "> 0" if key == "learning_rate" else ">= 0"
+            bound = "> 0" if key == "learning_rate" else ">= 0"
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise invalid(f"{what}[{key!r}]", f"a number {bound}", value, kind=TypeError)
+            if not math.isfinite(value) or value < 0 or (key == "learning_rate" and value == 0):
                 raise invalid(f"{what}[{key!r}]", f"a finite number {bound}", value)
         checked.append({k: float(v) for k, v in sorted(variant.items())})
 
@@ -453,9 +460,7 @@ def with_variants(builder, /, *variants):
         configured.packed = packed
     configured.variants = tuple(checked)
     text = ", ".join(repr(v) for v in checked)
-    return _keep_attributes(
-        configured, builder, f"[variants={text}]", f" with variants {text}"
-    )
+    return _keep_attributes(configured, builder, f"[variants={text}]", f" with variants {text}")
 
 
 def easy_ensemble_model(input_shape, n_classes, **options):
