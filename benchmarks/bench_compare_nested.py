@@ -38,6 +38,8 @@ Usage (CUDA is hidden: the small models run on CPU):
 ``--ensemble selection|both`` passes ``TrainingSettings(ensemble=...)`` to every ``compare``
 (``both``: the table once per policy, the fixed average read from the ``ensemble_average`` rows);
 with ``--keep-folds``, ``bench_selection_replay.py`` replays other selection rules offline.
+``--variants`` gives each default model its measured hyperparameter variants inside the pack
+(``comparison.with_variants(builder)``, ``DEFAULT_VARIANTS``; model names unchanged).
 The table adds ``compare``'s reference rows per set (their outer scores are nested: they are
 never recommended) and issue 23's target against the best of issue 14's six pipelines.
 
@@ -146,10 +148,18 @@ def _outer_splits(y, repeats):
     return list(splitter.split(np.zeros((y.size, 1)), y))
 
 
-def _models(names):
+def _models(names, variants=False):
+    """The models by name; ``variants``: each default model with its measured set of
+    hyperparameter variants (``with_variants``; the others as they are)."""
     from _candidates import builders
 
-    return builders(names)
+    found = builders(names)
+    if variants:
+        from keras_imbalance.comparison import DEFAULT_MODELS, with_variants
+
+        defaults = {id(b) for b in DEFAULT_MODELS.values()}
+        found = {n: with_variants(b) if id(b) in defaults else b for n, b in found.items()}
+    return found
 
 
 def run_job(job: dict) -> dict:
@@ -198,7 +208,7 @@ def _run(job: dict) -> dict:
         result = compare(
             x,
             y,
-            model_fn=_models(s["models"]),
+            model_fn=_models(s["models"], s.get("variants", False)),
             cv=2,
             repeats=s["outer_repeats"],
             **common,
@@ -216,7 +226,7 @@ def _run(job: dict) -> dict:
     result = compare(
         x.iloc[train] if hasattr(x, "iloc") else x[train],
         y[train],
-        model_fn=_models(s["models"]),
+        model_fn=_models(s["models"], s.get("variants", False)),
         cv=s["inner_cv"],
         repeats=1,
         references=False,  # never recommended: the outer job scores them
@@ -257,6 +267,7 @@ def _jobs(args, sizes: dict) -> list[dict]:
         "patience": args.patience,
         "keep_folds": args.keep_folds,
         "ensemble": args.ensemble,
+        "variants": args.variants,
     }
     recipes = {"none" if c == "none+threshold" else c for c in ["none", *args.candidates]}
     groups = len(recipes - {"ensemble"})
@@ -737,6 +748,12 @@ def _parse(argv=None):
         choices=("average", "selection", "both"),
         help="TrainingSettings(ensemble=...); 'both': the table of each policy",
     )
+    p.add_argument(
+        "--variants",
+        action="store_true",
+        help="the default models with their measured hyperparameter variants "
+        "(comparison.with_variants, DEFAULT_VARIANTS) inside the pack",
+    )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
@@ -815,6 +832,7 @@ def main(argv=None):
         "backend": args.backend,
         "n_jobs": args.n_jobs,
         "ensemble": args.ensemble,
+        "variants": args.variants,
         "max_minutes": args.max_minutes,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, python "
         f"{platform.python_version()}",
@@ -836,7 +854,8 @@ def main(argv=None):
             kept = [json.loads(line) for line in handle if line.strip()]
         first = next(r for r in kept if r.get("type") == "header")
         same = ("datasets", "candidates", "models", "outer_repeats", "inner_cv", "epochs")
-        if any(first[k] != header[k] for k in (*same, "patience", "backend")):
+        changed = any(first[k] != header[k] for k in (*same, "patience", "backend"))
+        if changed or first.get("variants", False) != args.variants:
             sys.exit(f"--resume: {args.out} was written with other settings")
         done = {_job_key(r) for r in kept if r.get("type") in ("inner", "outer")}
         kept = [r for r in kept if r.get("type") != "error"]  # failed jobs run again

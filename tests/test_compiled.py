@@ -13,13 +13,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from _jax_rerun import from_another_backend, rerun_on_jax  # noqa: E402
 from keras_imbalance.comparison import (  # noqa: E402
     KINDS,
     TrainingSettings,
@@ -48,17 +48,9 @@ on_jax = pytest.mark.skipif(
 )
 
 
-@pytest.mark.skipif(_backend() == "jax", reason="this session is on jax: the tests run here")
-@pytest.mark.skipif(not HAS_JAX, reason="jax is not installed (pip install jax)")
+@from_another_backend
 def test_the_compiled_tests_pass_on_jax():
-    env = {**os.environ, "KERAS_BACKEND": "jax", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    done = rerun_on_jax(__file__)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     # every test ran there but this one
     assert re.match(r"\d+ passed, 1 skipped in ", done.stdout.splitlines()[-1]), done.stdout

@@ -27,11 +27,13 @@ from keras_imbalance.comparison._fit import TablePipeline, fit_strategy
 from keras_imbalance.comparison._kind import Kind
 from keras_imbalance.comparison._models import (
     DEFAULT_MODELS,
+    DEFAULT_VARIANTS,
     cnn_model,
     easy_ensemble_model,
     linear_model,
     mlp_model,
     with_options,
+    with_variants,
 )
 from keras_imbalance.comparison._references import DEFAULT_REFERENCES, REFERENCES
 from keras_imbalance.comparison._settings import TrainingSettings
@@ -42,6 +44,7 @@ from keras_imbalance.comparison.kinds import KINDS
 __all__ = [
     "DEFAULT_MODELS",
     "DEFAULT_REFERENCES",
+    "DEFAULT_VARIANTS",
     "KINDS",
     "ComparisonResult",
     "Kind",
@@ -61,6 +64,7 @@ __all__ = [
     "mlp_model",
     "validation_split",
     "with_options",
+    "with_variants",
 ]
 
 #: the per-kind constants of 0.1 -> (kind, attribute of KINDS[kind])

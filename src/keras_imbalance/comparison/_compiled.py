@@ -824,13 +824,50 @@ class _Run:
             self.compiling = None
 
 
+class _Rated:
+    """The builder's optimizer with each copy's own learning rate and weight decay
+    (:func:`._packing.copy_rates`): its variables are the optimizer's plus the ``(C, 2)``
+    factors, which follow their copies through re-packing like any per-copy slot variable;
+    ``stateless_apply`` rescales the shared step per copy (:func:`._packing.rescale_step`)."""
+
+    def __init__(self, base, rates=None):
+        self.base, self.rates = base, rates
+        self.variables: list = []
+
+    def get_config(self) -> dict:
+        return {**self.base.get_config(), "per_copy_rates": type(self.base)}
+
+    @classmethod
+    def from_config(cls, config):  # an optimizer for fewer copies (_Run._rebuild)
+        config = dict(config)
+        return cls(config.pop("per_copy_rates").from_config(config))
+
+    def build(self, variables) -> None:
+        self.base.build(variables)
+        c = int(variables[0].shape[0])
+        rates = np.zeros((c, 2), np.float32) if self.rates is None else self.rates
+        self.variables = [*self.base.variables, keras.Variable(rates, trainable=False)]
+
+    def stateless_apply(self, ov, grads, tv):
+        from keras_imbalance.comparison._packing import rescale_step
+
+        rates = ov[-1]
+        new_tv, new_ov = self.base.stateless_apply(list(ov[:-1]), grads, tv)
+        new_tv = [
+            rescale_step(old, new, rates[:, 0], rates[:, 1])
+            for old, new in zip(tv, new_tv, strict=True)
+        ]
+        return new_tv, [*new_ov, rates]
+
+
 def fit(net, rows, epochs: int, callbacks) -> float:
     """Train the :class:`Stacked` ``net`` on ``rows`` (:class:`~._packing.PackedRows`) for at
     most ``epochs`` epochs, one compiled call per epoch; the callbacks run between epochs as
     in a Keras fit. Returns the wall seconds."""
     start = time.perf_counter()
     model = net.model
-    run = _Run(net, rows, model.optimizer, model.loss)
+    optimizer = model.optimizer if net.rates is None else _Rated(model.optimizer, net.rates)
+    run = _Run(net, rows, optimizer, model.loss)
     callbacks = list(callbacks)
     model.stop_training = False
     for cb in callbacks:

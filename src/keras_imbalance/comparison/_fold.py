@@ -40,6 +40,7 @@ logits, rule)`` (the validation score of a copy) and ``tune(y, logits, metric)``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,7 @@ class Recipe:
 
     strategy: Strategy
     names: dict  # rule -> [strategy names]
+    variant: int = 0  # which of the builder's hyperparameter variants (0: the builder's own)
 
     @property
     def rules(self) -> list:
@@ -97,6 +99,7 @@ class Decider:
     note: str = ""
     prior: Any = None  # cost rule, > 2 classes: log-space prior correction of the logits
     costs: Any = None  # cost rule: the cost matrix
+    variant: Any = None  # the hyperparameter variant kept (a dict; None: the builder's own)
 
 
 @dataclass
@@ -196,6 +199,7 @@ class _Fold:
         self.x_val = self.fit_scaler.transform(take(self.raw, val_pos))
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
+        self.variants = variants_of(model_fn)  # [{}]: the builder's own only
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
         self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
         self.steps = self.batch = None  # of the whole fold, where :meth:`groups` planned it
@@ -373,6 +377,9 @@ class _Fold:
             self.model_fn, self.input_shape, k, len(copies), self.seed, sample[:8], self.lone
         )
         _packing.compile_net(net, specs, k, settings, self.target.packed_loss(specs, k))
+        if len(self.variants) > 1:  # each copy with its variant's learning rate and decay
+            own = [self.variants[self.recipes[c.recipe].variant] for c in copies]
+            net.rates = _packing.copy_rates(net.model.optimizer, own)
         return net, data, specs
 
     def _priors(self, copies: list, specs: list) -> list:
@@ -514,6 +521,10 @@ def fit_fold(
     target.check_model(lone, k, sample)
     fold.lone = lone
     recipes = recipes_of(strategies, fold.y, k, _packing.scale_free(lone), settings.costs)
+    base = recipes
+    variants = fold.variants
+    if len(variants) > 1:  # every recipe once per variant, more copies of the same fit
+        recipes = [dataclasses.replace(r, variant=v) for v in range(len(variants)) for r in base]
     fold.recipes = recipes
     fixed = fold.fixed
 
@@ -524,7 +535,11 @@ def fit_fold(
     early = [
         _Copy(i, False)
         for i, r in enumerate(recipes)
-        if fixed is None or any_of(r, VALIDATED) or not settings.refit or selecting
+        if fixed is None
+        or any_of(r, VALIDATED)
+        or not settings.refit
+        or selecting
+        or len(variants) > 1
     ]
     late = [_Copy(i, True) for i, r in enumerate(recipes) if settings.refit and any_of(r, REFITTED)]
     if settings.packed:  # one fit, or a few where the rows would take too much memory
@@ -549,6 +564,13 @@ def fit_fold(
             d.batch_size = fold.batch
             if d.refit and fixed is None and key in early_stopped:
                 d.epochs_run = early_stopped[key].epochs_run  # a partner runs its copy's
+    if len(variants) > 1:  # each recipe keeps the variant its validation rows prefer
+        chosen = _chosen_variants(fold, base)
+        deciders, early_stopped, fold.early = (
+            _renamed(found, chosen, fold.variants, len(base))
+            for found in (deciders, early_stopped, fold.early)
+        )
+        recipes = base
     for key, d in deciders.items():
         rule = key[1]
         if rule == "tuned" or (rule == "cost" and k == 2):
@@ -568,6 +590,48 @@ def fit_fold(
             if key[1] in REFITTED and early_fit is not None:
                 lone.set_weights(early_fit.weights)
                 out.validation[key] = _logits(lone, fold.x_val, model_fn)
+    return out
+
+
+def variants_of(model_fn) -> list:
+    """The hyperparameter variants a builder carries (its ``variants`` attribute, set by
+    :func:`~keras_imbalance.comparison.with_variants`): ``[{}]`` (the builder's own) followed
+    by each variant's dict of optimizer settings."""
+    found = getattr(model_fn, "variants", None)
+    return [{}] + [dict(v) for v in found or ()]
+
+
+def _chosen_variants(fold: _Fold, base: list) -> dict:
+    """``{(recipe, rule): (variant recipe, rule)}`` over the recipes of ``base``: the variant
+    whose early-stopped copy scores best on the validation rows (the kind's score of that
+    rule, as the early stopping monitors it); ties keep the earlier variant (the builder's
+    own first)."""
+    n, target, metric = len(base), fold.target, fold.settings.metric
+    chosen = {}
+    for i, recipe in enumerate(base):
+        for rule in recipe.rules:
+            best, found = -math.inf, 0
+            for v in range(len(fold.variants)):
+                d = fold.early.get((v * n + i, rule))
+                if d is None:
+                    continue
+                fold.lone.set_weights(d.weights)
+                logits = _logits(fold.lone, fold.x_val, fold.model_fn)
+                value = target.rule_score(metric, fold.y_val, logits, rule, d.prior)
+                if np.isfinite(value) and value > best + 1e-9:
+                    best, found = value, v
+            chosen[(i, rule)] = (found * n + i, rule)
+    return chosen
+
+
+def _renamed(found: dict, chosen: dict, variants: list, n: int) -> dict:
+    """The entries of ``found`` (keyed by variant recipes) that ``chosen`` keeps, keyed by
+    the base recipes; each decider says which variant it is (None: the builder's own)."""
+    out = {}
+    for key, source in chosen.items():
+        if source in found:
+            out[key] = found[source]
+            out[key].variant = variants[source[0] // n] or None
     return out
 
 

@@ -17,6 +17,7 @@ the comparison builds one copy of it per strategy. ``linear_model`` and
 from __future__ import annotations
 
 import inspect
+import math
 
 from keras_imbalance._validation import check_number, check_option, check_shape, invalid
 
@@ -26,7 +27,9 @@ __all__ = [
     "cnn_model",
     "easy_ensemble_model",
     "with_options",
+    "with_variants",
     "DEFAULT_MODELS",
+    "DEFAULT_VARIANTS",
 ]
 
 
@@ -357,16 +360,107 @@ def with_options(builder, /, **options):
             return packed(input_shape, n_classes, copies, **options)
 
         configured.packed = packed_form
+    text = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
+    return _keep_attributes(configured, builder, f"({text})", f"(input_shape, n_classes, {text})")
+
+
+def _keep_attributes(configured, builder, suffix: str, doc: str):
+    """``configured`` (a variation of ``builder``) with the builder's ``fixed_epochs``, name,
+    module and source, a qualified name ending in ``suffix`` (the results-file fingerprint
+    tells variations apart) and a docstring: the builder's name followed by ``doc``."""
     if getattr(builder, "fixed_epochs", None) is not None:
         configured.fixed_epochs = builder.fixed_epochs
-    text = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
     name = getattr(builder, "__name__", type(builder).__name__)
     configured.__name__ = name
-    configured.__qualname__ = f"{getattr(builder, '__qualname__', name)}({text})"
+    configured.__qualname__ = f"{getattr(builder, '__qualname__', name)}{suffix}"
     configured.__module__ = getattr(builder, "__module__", configured.__module__)
-    configured.__doc__ = f"{name}(input_shape, n_classes, {text})"
+    configured.__doc__ = f"{name}{doc}"
     configured.__wrapped__ = builder  # inspect.getsource: the builder's own source
     return configured
+
+
+def with_variants(builder, /, *variants):
+    """``builder`` carrying hyperparameter variants that :func:`~keras_imbalance.compare`
+    trains as more copies of the same packed fit, each strategy keeping the variant its
+    validation rows prefer.
+
+    Every strategy's copy is trained once with the builder's own optimizer settings and
+    once per variant (each variant: a dict of absolute ``learning_rate`` and/or
+    ``weight_decay`` values replacing the optimizer's). Per strategy and decision rule the
+    variant whose early-stopped copy scores best on the fold's validation rows (the
+    comparison's metric; ties keep the builder's own settings) decides, refitted like any
+    copy; the ensemble averages the kept variants. The copies share one optimizer: Adam's,
+    AdamW's or SGD's step is linear in the learning rate and decoupled decay is
+    ``theta -= lr * wd * theta``, so each copy's step is the shared step rescaled
+    (``theta + f (theta_shared - theta) + d theta``, ``f = lr_c / lr``,
+    ``d = lr_c (wd - wd_c)``): the same weights as a lone fit with that copy's own
+    optimizer (on the JAX backend inside the compiled fold, elsewhere in the packed Keras
+    fit). The optimizer needs a constant learning rate.
+
+    Parameters
+    ----------
+    builder : callable
+        A ``model_fn(input_shape, n_classes)`` returning a compiled model (e.g.
+        :func:`mlp_model`, or one made by :func:`with_options`).
+    *variants : dict
+        Each ``{"learning_rate": float > 0, "weight_decay": float >= 0}`` (either key may
+        be left out: the builder's value). None given: the measured set of a default model
+        (:data:`DEFAULT_VARIANTS`).
+
+    Returns
+    -------
+    callable
+        ``model_fn(input_shape, n_classes)`` (the builder's own model, packed form and
+        ``fixed_epochs``) with a ``variants`` attribute; its qualified name lists them (the
+        results-file fingerprint tells it from the builder alone).
+
+    Examples
+    --------
+    >>> from keras_imbalance.comparison import mlp_model, with_variants
+    >>> tuned = with_variants(mlp_model, {"learning_rate": 1e-2}, {"weight_decay": 1e-2})
+    >>> tuned.variants
+    ({'learning_rate': 0.01}, {'weight_decay': 0.01})
+    """
+    if not callable(builder):
+        raise invalid("builder", "a model_fn(input_shape, n_classes)", builder, kind=TypeError)
+    if not variants:
+        named = [k for k, b in DEFAULT_MODELS.items() if b is builder]
+        if not named:
+            raise invalid(
+                "variants",
+                "at least one dict of learning_rate / weight_decay (only the default models "
+                f"{sorted(DEFAULT_VARIANTS)} have a measured set)",
+                "none",
+                kind=TypeError,
+            )
+        variants = DEFAULT_VARIANTS[named[0]]
+    checked = []
+    for i, variant in enumerate(variants):
+        what = f"variants[{i}]"
+        if not isinstance(variant, dict) or not variant:
+            raise invalid(
+                what, "a non-empty dict of learning_rate / weight_decay", variant, kind=TypeError
+            )
+        unknown = sorted(set(variant) - {"learning_rate", "weight_decay"})
+        if unknown:
+            raise invalid(what, "keys among learning_rate, weight_decay", unknown, kind=TypeError)
+        for key, value in variant.items():
+            bound = "> 0" if key == "learning_rate" else ">= 0"
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise invalid(f"{what}[{key!r}]", f"a number {bound}", value, kind=TypeError)
+            if not math.isfinite(value) or value < 0 or (key == "learning_rate" and value == 0):
+                raise invalid(f"{what}[{key!r}]", f"a finite number {bound}", value)
+        checked.append({k: float(v) for k, v in sorted(variant.items())})
+
+    def configured(input_shape, n_classes):
+        return builder(input_shape, n_classes)
+
+    packed = getattr(builder, "packed", None)
+    if packed is not None:
+        configured.packed = packed
+    configured.variants = tuple(checked)
+    text = ", ".join(repr(v) for v in checked)
+    return _keep_attributes(configured, builder, f"[variants={text}]", f" with variants {text}")
 
 
 def easy_ensemble_model(input_shape, n_classes, **options):
@@ -420,3 +514,12 @@ easy_ensemble_model.packed = _easy_ensemble_packed
 
 #: The models run when ``model_fn=None``: name -> builder.
 DEFAULT_MODELS = {"linear": linear_model, "mlp": mlp_model}
+
+#: The hyperparameter variants measured for each default model (``with_variants(builder)``;
+#: docs/benchmarks.md, "Hyperparameter variants inside the pack"): absolute optimizer values
+#: next to the builder's own (linear: Adam 3e-2 with an L2 penalty in the loss, plus
+#: decoupled decay; mlp: AdamW 3e-3, decay 1e-3).
+DEFAULT_VARIANTS = {
+    "linear": ({"weight_decay": 1e-2}, {"weight_decay": 1e-1}),
+    "mlp": ({"learning_rate": 1e-3}, {"learning_rate": 1e-2}, {"weight_decay": 1e-2}),
+}

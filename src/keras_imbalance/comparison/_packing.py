@@ -236,6 +236,7 @@ class Net:
     vectorised: bool  # weights carry a leading copies axis (builder.packed)
     lone: Any  # the builder's own model (its optimizer configures the packed fit)
     note: str = ""  # why the copies are not vectorised, when they could not be
+    rates: Any = None  # (copies, 2) per-copy optimizer factors (:func:`copy_rates`), or None
 
     @property
     def compiled(self) -> bool:
@@ -358,6 +359,53 @@ def compile_net(net: Net, specs, n_classes, settings, loss=None) -> None:
         loss=PackedCrossentropy(specs, n_classes) if loss is None else loss,
         jit_compile=settings.jit_for(keras.backend.backend()),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# per-copy learning rate and weight decay (hyperparameter variants in one pack)
+# --------------------------------------------------------------------------------------------
+
+VARIANT_KEYS = ("learning_rate", "weight_decay")
+
+
+def copy_rates(optimizer, variants) -> np.ndarray:
+    """Per-copy ``(f, d)`` that turn one optimizer's step into each copy's own optimizer's.
+
+    ``variants``: per copy, a dict of absolute ``learning_rate`` / ``weight_decay`` values (an
+    empty dict: the optimizer's own). For Adam-family and SGD optimizers without momentum
+    tricks on the rate, the update with decoupled weight decay (Keras: ``theta -= lr * wd *
+    theta``, then the optimizer's step) is ``theta' = theta - lr * wd * theta + lr * u``,
+    ``u`` independent of ``lr`` (Adam's moments see only gradients). A copy with its own
+    ``lr_c``, ``wd_c`` therefore takes, from the shared optimizer's ``theta_base``::
+
+        theta_c' = theta + f_c (theta_base - theta) + d_c theta,
+        f_c = lr_c / lr,   d_c = lr_c (wd - wd_c)
+
+    (``wd = 0`` where the optimizer has no weight decay). Needs a constant learning rate.
+    """
+    lr = getattr(optimizer, "_learning_rate", None)
+    if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) or callable(lr):
+        raise invalid(
+            "variants",
+            "a builder whose optimizer has a constant learning rate (no schedule)",
+            type(lr).__name__,
+        )
+    base_lr = float(ops.convert_to_numpy(optimizer.learning_rate))
+    base_wd = float(optimizer.weight_decay or 0.0)
+    out = np.zeros((len(variants), 2), dtype=np.float32)
+    for c, v in enumerate(variants):
+        lr_c = float(v.get("learning_rate", base_lr))
+        wd_c = float(v.get("weight_decay", base_wd))
+        out[c] = lr_c / base_lr, lr_c * (base_wd - wd_c)
+    return out
+
+
+def rescale_step(old, base, f, d):
+    """``old + f (base - old) + d old`` (:func:`copy_rates`), ``f``/``d`` broadcast on the
+    leading copy axis of the variables."""
+    shape = (-1,) + (1,) * (len(old.shape) - 1)
+    f, d = ops.reshape(f, shape), ops.reshape(d, shape)
+    return old + f * (base - old) + d * old
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,6 +685,34 @@ class CopyMonitor(_Synchronous):
         return self.stopped[c] if self.stopped[c] is not None else self.epochs_run
 
 
+class CopyRates(_Synchronous):
+    """Each copy's own learning rate and weight decay in a packed Keras fit: the weights
+    before every step are kept, and the shared optimizer's step is rescaled per copy after it
+    (:func:`copy_rates`, :func:`rescale_step`). The compiled fit does the same in its
+    program (:mod:`._compiled`)."""
+
+    def __init__(self, net: Net):
+        super().__init__()
+        f, d = np.asarray(net.rates[:, 0]), np.asarray(net.rates[:, 1])
+        if net.vectorised:  # every variable holds the copies along its leading axis
+            self.parts = [(v, f, d) for v in net.model.trainable_variables]
+        else:  # one model per copy
+            self.parts = [
+                (v, f[c : c + 1], d[c : c + 1])
+                for c, member in enumerate(net.model.members)
+                for v in member.trainable_variables
+            ]
+        self.old: list = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.old = [ops.copy(v.value) for v, _, _ in self.parts]
+
+    def on_train_batch_end(self, batch, logs=None):
+        for (v, f, d), old in zip(self.parts, self.old, strict=True):
+            v.assign(rescale_step(old, v.value, f.astype(v.dtype), d.astype(v.dtype)))
+        self.old = []
+
+
 class Snapshots(_Synchronous):
     """Each copy's weights at the end of its own epoch count; stops after the last one."""
 
@@ -664,6 +740,8 @@ def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
         return _compiled.fit(net, rows, epochs, callbacks)
     start = time.perf_counter()
     callbacks = list(callbacks) or [_Synchronous()]
+    if net.rates is not None:  # first: the monitors read the rescaled weights
+        callbacks.insert(0, CopyRates(net))
     # the rows shuffle themselves (each copy's, per epoch); Keras' own shuffle of the batch
     # order would draw from Python's global `random` and differ from the compiled fit's
     net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0, shuffle=False)
@@ -672,6 +750,7 @@ def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
 
 __all__ = [
     "CopyMonitor",
+    "CopyRates",
     "LossSpec",
     "Net",
     "PackedCrossentropy",
@@ -682,6 +761,7 @@ __all__ = [
     "check_model",
     "pack_budget",
     "compile_net",
+    "copy_rates",
     "fit",
     "scale_free",
 ]

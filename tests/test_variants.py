@@ -1,0 +1,251 @@
+"""Hyperparameter variants inside the pack (keras_imbalance.comparison.with_variants): a variant
+packed with other variants and strategies ends with the weights of its lone fit with its own
+optimizer (on the packed Keras fit here, in the compiled JAX fold when run on jax); each
+strategy keeps the variant its validation rows prefer; bad variants are refused in one line;
+the default models keep their results-file fingerprint.
+
+Under a backend other than jax one test runs this file again with ``KERAS_BACKEND=jax``
+(skipped when jax is not installed), so the compiled fold is checked too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _jax_rerun import from_another_backend, rerun_on_jax  # noqa: E402
+from keras_imbalance.comparison import (  # noqa: E402
+    DEFAULT_MODELS,
+    DEFAULT_VARIANTS,
+    KINDS,
+    TrainingSettings,
+    _compiled,
+    _fold,
+    compare,
+    linear_model,
+    mlp_model,
+    with_options,
+    with_variants,
+)
+from keras_imbalance.comparison._data import describe_builder  # noqa: E402
+from test_packing import EXACT, _fixed, _lone, _three_classes, assert_copies_match  # noqa: E402
+
+STRATEGIES = KINDS["multiclass"].strategies
+EPOCHS, SEED = 3, 7
+
+
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+@from_another_backend
+def test_the_variant_tests_pass_on_jax():
+    done = rerun_on_jax(__file__)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _own_optimizer(builder, variant: dict):
+    """``builder`` whose model is compiled with its optimizer's settings updated by
+    ``variant`` (the lone fit of that variant, with an optimizer of its own)."""
+
+    def fn(input_shape, n_classes):
+        model = builder(input_shape, n_classes)
+        config = {**model.optimizer.get_config(), **variant}
+        model.compile(optimizer=model.optimizer.__class__.from_config(config), loss="mse")
+        return model
+
+    return fn
+
+
+def _keep(v: int):
+    """A stand-in for the validation choice: every (recipe, rule) keeps variant ``v``."""
+
+    def chosen(fold, base):
+        n = len(base)
+        return {(i, rule): (v * n + i, rule) for i, r in enumerate(base) for rule in r.rules}
+
+    return chosen
+
+
+MLP_VARIANTS = ({"learning_rate": 1e-2}, {"weight_decay": 1e-2}, {"learning_rate": 3e-2})
+LINEAR_VARIANTS = ({"weight_decay": 1e-1}, {"learning_rate": 1e-1, "weight_decay": 1e-2})
+
+
+@pytest.mark.parametrize(
+    "name, variant",
+    [("mlp", v) for v in range(4)] + [("linear", v) for v in range(3)],
+)
+def test_a_variant_packed_with_others_ends_with_the_weights_of_its_lone_fit(
+    monkeypatch, name, variant
+):
+    # full batch: each copy's step is its lone fit's; the mlp without dropout (a packed
+    # fit shares dropout masks between copies), the linear model with its L2 penalty plus
+    # decoupled decay where a variant adds it (Adam(weight_decay=...) alone)
+    if name == "mlp":
+        base, variants = _fixed(with_options(mlp_model, dropout=0.0), EPOCHS), MLP_VARIANTS
+    else:
+        base, variants = _fixed(linear_model, EPOCHS), LINEAR_VARIANTS
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(variant))
+    fitted = _fold.fit_fold(
+        with_variants(base, *variants),
+        [STRATEGIES[s] for s in EXACT],
+        x,
+        y,
+        np.arange(y.size),
+        settings,
+        SEED,
+        3,
+    )
+    n = len(fitted.recipes)
+    # one fit: every strategy x (the builder's own + each variant) x (fit part, whole fold)
+    assert fitted.fits == 1 and fitted.copies == 2 * n * (len(variants) + 1)
+    own = ({}, *variants)[variant]
+    assert all(d.variant == (own or None) for d in fitted.deciders.values())
+    scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    lone = _own_optimizer(base, own)
+    assert_copies_match(fitted, EPOCHS, lambda s: _lone(lone, s, scaled, y, SEED, EPOCHS))
+
+
+def test_on_jax_the_variants_train_in_the_compiled_fold(monkeypatch):
+    if _backend() != "jax":
+        pytest.skip("the compiled fold runs on jax (test_the_variant_tests_pass_on_jax)")
+    rates = []
+    original = _compiled._Rated.stateless_apply
+
+    def spy(self, ov, grads, tv):
+        rates.append(ov[-1])
+        return original(self, ov, grads, tv)
+
+    monkeypatch.setattr(_compiled._Rated, "stateless_apply", spy)
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    tuned = with_variants(_fixed(linear_model, EPOCHS), *LINEAR_VARIANTS)
+    _fold.fit_fold(tuned, [STRATEGIES["none"]], x, y, np.arange(y.size), settings, SEED, 3)
+    assert rates  # traced into the compiled epoch
+
+
+def test_variants_equal_to_the_builders_own_settings_change_nothing():
+    # a variant with the builder's own learning rate trains the same weights: the tie keeps
+    # the builder's own copy, so every decider equals the fit without variants (full batch:
+    # a copy's mini-batches would depend on its place among the copies)
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=8, patience=2, random_state=0)
+    names = ["none", "none+threshold", "balanced"]
+    strategies = [STRATEGIES[s] for s in names]
+    model = with_options(mlp_model, dropout=0.0)
+    plain = _fold.fit_fold(model, strategies, x, y, np.arange(y.size), settings, SEED, 3)
+    same = with_variants(model, {"learning_rate": 3e-3}, {"weight_decay": 1e-3})
+    tuned = _fold.fit_fold(same, strategies, x, y, np.arange(y.size), settings, SEED, 3)
+    assert set(tuned.deciders) == set(plain.deciders)
+    for key, d in plain.deciders.items():
+        assert tuned.deciders[key].variant is None
+        assert tuned.deciders[key].best_epoch == d.best_epoch
+        for got, want in zip(tuned.deciders[key].weights, d.weights, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_each_strategy_keeps_the_variant_its_validation_rows_score_best(monkeypatch):
+    # the scores of every variant's early-stopped copy on the validation rows, taken when
+    # the choice is made: the kept variant (the decider says which) is the first best one
+    seen = {}
+    original = _fold._chosen_variants
+
+    def recorded(fold, base):
+        for i, recipe in enumerate(base):
+            for rule in recipe.rules:
+                scores = []
+                for v in range(len(fold.variants)):
+                    d = fold.early[(v * len(base) + i, rule)]
+                    fold.lone.set_weights(d.weights)
+                    logits = _fold._logits(fold.lone, fold.x_val, fold.model_fn)
+                    metric = fold.settings.metric
+                    scores.append(fold.target.rule_score(metric, fold.y_val, logits, rule))
+                seen[(i, rule)] = scores
+        return original(fold, base)
+
+    monkeypatch.setattr(_fold, "_chosen_variants", recorded)
+    variants = ({"learning_rate": 1e-9}, {"learning_rate": 1e-1}, {"weight_decay": 1e-1})
+    tuned = with_variants(linear_model, *variants)
+    x, y = _three_classes(3)
+    settings = TrainingSettings(epochs=20, metric="balanced_accuracy", random_state=0)
+    strategies = [STRATEGIES[s] for s in ("none", "none+threshold", "balanced")]
+    fitted = _fold.fit_fold(tuned, strategies, x, y, np.arange(y.size), settings, SEED, 3)
+    assert set(seen) == set(fitted.deciders)
+    for key, scores in seen.items():
+        kept = scores.index(max(scores))  # the first of the best
+        assert fitted.deciders[key].variant == (({}, *variants)[kept] or None), (key, scores)
+
+
+def test_with_variants_keeps_the_builder_and_names_its_variants():
+    tuned = with_variants(mlp_model)
+    assert tuned.variants == DEFAULT_VARIANTS["mlp"]
+    assert tuned.packed is mlp_model.packed and tuned.__name__ == "mlp_model"
+    assert with_variants(linear_model).fixed_epochs == linear_model.fixed_epochs
+    # the fingerprint's builder text tells it apart from the builder alone
+    assert describe_builder(tuned) != describe_builder(mlp_model)
+    assert "variants=" in describe_builder(tuned)
+    assert tuned((4,), 2).output_shape == (None, 2)
+
+
+def test_the_default_models_keep_their_results_file_fingerprint():
+    # the fingerprint hashes a builder's source: these are the hashes of the default models
+    # before variants existed, so results files written then still resume
+    found = {name: describe_builder(b) for name, b in DEFAULT_MODELS.items()}
+    assert found == {
+        "linear": "keras_imbalance.comparison._models.linear_model:84506a3f00d8a28a"
+        ":fixed_epochs=50",
+        "mlp": "keras_imbalance.comparison._models.mlp_model:fd6c3df7f97af0bf",
+    }
+
+
+@pytest.mark.parametrize(
+    "variants, kind, words",
+    [
+        (({"momentum": 0.9},), TypeError, "variants[0]"),
+        (({"learning_rate": 0.0},), ValueError, "variants[0]['learning_rate']"),
+        (({}, {"weight_decay": -1.0}), TypeError, "variants[0]"),
+        (({"weight_decay": -1.0},), ValueError, "variants[0]['weight_decay']"),
+        (({"learning_rate": "fast"},), TypeError, "a number > 0"),
+        ((0.01,), TypeError, "a non-empty dict"),
+    ],
+)
+def test_bad_variants_are_refused_in_one_line(variants, kind, words):
+    with pytest.raises(kind) as info:
+        with_variants(mlp_model, *variants)
+    message = str(info.value)
+    assert words in message and "\n" not in message
+
+
+def test_a_builder_without_a_measured_set_needs_its_variants():
+    with pytest.raises(TypeError, match="variants"):
+        with_variants(with_options(mlp_model, width=8))
+
+
+def test_a_learning_rate_schedule_is_refused_by_name():
+    import keras
+
+    def scheduled(input_shape, n_classes):
+        model = keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+        rate = keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.9)
+        model.compile(optimizer=keras.optimizers.Adam(rate), loss="mse")
+        return model
+
+    x, y = _three_classes()
+    with pytest.raises(ValueError, match="constant learning rate"):
+        compare(
+            x,
+            y,
+            model_fn=with_variants(scheduled, {"learning_rate": 1e-3}),
+            strategies=["none"],
+            cv=2,
+            epochs=2,
+            references=False,
+        )
