@@ -249,3 +249,20 @@ def test_a_learning_rate_schedule_is_refused_by_name():
             epochs=2,
             references=False,
         )
+
+
+def test_a_run_with_variants_resumes_its_own_file_and_refuses_one_without(tmp_path):
+    x, y = _three_classes()
+    fast = dict(strategies=["balanced"], cv=2, epochs=2, references=False, random_state=0)
+    path = tmp_path / "run.jsonl"
+    tuned = {"mlp": with_variants(mlp_model)}
+    first = compare(x, y, model_fn=tuned, results_path=path, **fast)
+    again = []
+    resumed = compare(
+        x, y, model_fn=tuned, results_path=path, progress=lambda *a: again.append(a), **fast
+    )
+    assert again == []  # every fold read back, none trained again
+    assert resumed.leaderboard["mean"].tolist() == pytest.approx(first.leaderboard["mean"].tolist())
+    # the fingerprint tells the builder with variants from the builder alone
+    with pytest.raises(ValueError, match=r"results_path.*different settings"):
+        compare(x, y, model_fn={"mlp": mlp_model}, results_path=path, **fast)
