@@ -249,3 +249,62 @@ def test_a_learning_rate_schedule_is_refused_by_name():
             epochs=2,
             references=False,
         )
+
+
+def test_a_run_with_variants_resumes_its_own_file_and_refuses_one_without(tmp_path):
+    x, y = _three_classes()
+    fast = dict(strategies=["balanced"], cv=2, epochs=2, references=False, random_state=0)
+    path = tmp_path / "run.jsonl"
+    tuned = {"mlp": with_variants(mlp_model)}
+    first = compare(x, y, model_fn=tuned, results_path=path, **fast)
+    again = []
+    resumed = compare(
+        x, y, model_fn=tuned, results_path=path, progress=lambda *a: again.append(a), **fast
+    )
+    assert again == []  # every fold read back, none trained again
+    assert resumed.leaderboard["mean"].tolist() == pytest.approx(first.leaderboard["mean"].tolist())
+    # the fingerprint tells the builder with variants from the builder alone
+    with pytest.raises(ValueError, match=r"results_path.*different settings"):
+        compare(x, y, model_fn={"mlp": mlp_model}, results_path=path, **fast)
+
+
+def test_the_rates_follow_their_copy_when_stopped_copies_are_packed_out(monkeypatch):
+    # copy 0 (the optimizer's own rate) stops after epoch 3; copy 1 (3x the rate) trains to
+    # epoch 6: frozen by a mask, or alone in the program once a compilation is free (copy 1
+    # then sits in slot 0). Its weights are the same either way only if its factors moved
+    # with it.
+    if _backend() != "jax":
+        pytest.skip("the compiled fold runs on jax (test_the_variant_tests_pass_on_jax)")
+    from keras_imbalance.comparison import _packing
+    from keras_imbalance.comparison._strategies import LossSpec
+    from test_compiled import _tanh_adam
+
+    x, y = _three_classes()
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    n = y.size
+
+    def run(compile_s):
+        monkeypatch.setattr(_compiled, "_COMPILE_S", [compile_s])
+        net = _packing.build_net(_tanh_adam, (3,), 3, 2, 5, np.repeat(x[:8, None], 2, axis=1))
+        _packing.compile_net(net, [LossSpec(), LossSpec()], 3, TrainingSettings())
+        net.rates = _packing.copy_rates(net.model.optimizer, [{}, {"learning_rate": 3e-2}])
+        rows = _packing.PackedRows(x, y, [np.arange(n)] * 2, [np.ones(n)] * 2, 3, 0)
+        state = {}
+
+        def score(copy, rule, logits):
+            epoch = state["monitor"].epochs_run
+            return -abs(epoch - 2) if copy == 0 else epoch
+
+        val = np.repeat(x[:5, None], 2, axis=1)
+        monitor = _packing.CopyMonitor(net, val, {0: ["argmax"], 1: ["argmax"]}, score, 1)
+        state["monitor"] = monitor
+        _packing.fit(net, rows, 6, [monitor])
+        assert monitor.stopped == [3, None]
+        return net.model.slots, net.all_copy_weights([1])[1]
+
+    slots, masked = run(1e9)
+    assert slots == [0, 1]
+    slots, repacked = run(0.0)
+    assert slots == [1]
+    for got, want in zip(repacked, masked, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -12,6 +12,8 @@ The table models also have a ``packed(input_shape, n_classes, copies)`` attribut
 matrix product per layer instead of one per copy. The image model :func:`cnn_model` has none:
 the comparison builds one copy of it per strategy. ``linear_model`` and
 ``easy_ensemble_model`` set ``fixed_epochs`` (trained that many epochs, not early-stopped).
+:func:`with_variants` gives a builder learning-rate / weight-decay variants, trained as more
+copies of the same packed fit (:data:`DEFAULT_VARIANTS`: the measured sets; not a default).
 """
 
 from __future__ import annotations
