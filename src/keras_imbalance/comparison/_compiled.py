@@ -826,9 +826,9 @@ class _Run:
 
 class _Rated:
     """The builder's optimizer with each copy's own learning rate and weight decay
-    (:func:`._packing.copy_rates`): its variables are the optimizer's plus the ``(C, 2)``
+    (:func:`._rates.copy_rates`): its variables are the optimizer's plus the ``(C, 2)``
     factors, which follow their copies through re-packing like any per-copy slot variable;
-    ``stateless_apply`` rescales the shared step per copy (:func:`._packing.rescale_step`)."""
+    ``stateless_apply`` rescales the shared step per copy (:func:`._rates.rescale_step`)."""
 
     def __init__(self, base, rates=None):
         self.base, self.rates = base, rates
@@ -849,7 +849,7 @@ class _Rated:
         self.variables = [*self.base.variables, keras.Variable(rates, trainable=False)]
 
     def stateless_apply(self, ov, grads, tv):
-        from keras_imbalance.comparison._packing import rescale_step
+        from keras_imbalance.comparison._rates import rescale_step
 
         rates = ov[-1]
         new_tv, new_ov = self.base.stateless_apply(list(ov[:-1]), grads, tv)

@@ -47,6 +47,7 @@ from keras import ops
 
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import call_builder, predict_rows
+from keras_imbalance.comparison._rates import copy_rates, rescale_step
 from keras_imbalance.comparison._strategies import LossSpec
 from keras_imbalance.losses._core import softmax_family
 
@@ -359,53 +360,6 @@ def compile_net(net: Net, specs, n_classes, settings, loss=None) -> None:
         loss=PackedCrossentropy(specs, n_classes) if loss is None else loss,
         jit_compile=settings.jit_for(keras.backend.backend()),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# per-copy learning rate and weight decay (hyperparameter variants in one pack)
-# --------------------------------------------------------------------------------------------
-
-VARIANT_KEYS = ("learning_rate", "weight_decay")
-
-
-def copy_rates(optimizer, variants) -> np.ndarray:
-    """Per-copy ``(f, d)`` that turn one optimizer's step into each copy's own optimizer's.
-
-    ``variants``: per copy, a dict of absolute ``learning_rate`` / ``weight_decay`` values (an
-    empty dict: the optimizer's own). For Adam-family and SGD optimizers without momentum
-    tricks on the rate, the update with decoupled weight decay (Keras: ``theta -= lr * wd *
-    theta``, then the optimizer's step) is ``theta' = theta - lr * wd * theta + lr * u``,
-    ``u`` independent of ``lr`` (Adam's moments see only gradients). A copy with its own
-    ``lr_c``, ``wd_c`` therefore takes, from the shared optimizer's ``theta_base``::
-
-        theta_c' = theta + f_c (theta_base - theta) + d_c theta,
-        f_c = lr_c / lr,   d_c = lr_c (wd - wd_c)
-
-    (``wd = 0`` where the optimizer has no weight decay). Needs a constant learning rate.
-    """
-    lr = getattr(optimizer, "_learning_rate", None)
-    if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) or callable(lr):
-        raise invalid(
-            "variants",
-            "a builder whose optimizer has a constant learning rate (no schedule)",
-            type(lr).__name__,
-        )
-    base_lr = float(ops.convert_to_numpy(optimizer.learning_rate))
-    base_wd = float(optimizer.weight_decay or 0.0)
-    out = np.zeros((len(variants), 2), dtype=np.float32)
-    for c, v in enumerate(variants):
-        lr_c = float(v.get("learning_rate", base_lr))
-        wd_c = float(v.get("weight_decay", base_wd))
-        out[c] = lr_c / base_lr, lr_c * (base_wd - wd_c)
-    return out
-
-
-def rescale_step(old, base, f, d):
-    """``old + f (base - old) + d old`` (:func:`copy_rates`), ``f``/``d`` broadcast on the
-    leading copy axis of the variables."""
-    shape = (-1,) + (1,) * (len(old.shape) - 1)
-    f, d = ops.reshape(f, shape), ops.reshape(d, shape)
-    return old + f * (base - old) + d * old
 
 
 # --------------------------------------------------------------------------------------------
