@@ -28,6 +28,10 @@ fit takes the whole fold's steps per epoch and batch, and each copy shuffles by 
 all the fold's copies, so a copy's result does not depend on the budget (up to float rounding;
 dropout masks, shared by the copies of a fit, are drawn for that fit's shapes).
 
+Rows of image files read lazily (``load_image_folder(..., lazy=True)``) stay row numbers:
+the store is a :class:`~._data.LazyStack` whose batches decode their own rows (except on the
+compiled JAX fold, which takes the decoded store onto the device).
+
 ``settings.packed=False`` trains each copy in a Keras fit of its own, the refits after the
 early-stopped fits (same rows, weights and losses; the cost before packing, for measurements).
 
