@@ -311,7 +311,7 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
         sample_weight: str | None = None,
         batch_size: int = 256,
         random_state: int | None = 0,
-        cache_bytes: int = 256 * 2**20,
+        cache_bytes: int = 64 * 2**20,
         spill: Any = None,
         **kwargs: Any,
     ) -> BalancedBatches:
@@ -355,8 +355,11 @@ class BalancedBatches(PlanSeed, keras.utils.PyDataset):
             A column of per-row weights, yielded as the third batch element.
         batch_size : int, default=256
         random_state : int, default=0
-        cache_bytes : int, default=256 MiB
-            Decoded row groups kept per process (at least one).
+        cache_bytes : int, default=64 MiB
+            Decoded row groups kept per process (at least one). Features larger than this
+            are read from a temporary file a window at a time (see above), so the memory
+            held stays bounded whatever the file's size; raise it to keep a file that fits
+            decoded in memory (faster).
         spill : str, path or False, optional
             A new ``.npy`` file to decode the features into once (never an existing file or
             a path inside the input); batches are then read from it as above. Default: a
