@@ -314,10 +314,12 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
                             if combined is not None:
                                 record(combined)
     finally:
-        if side is not None:
-            side.stop()
-        if store is not None:
-            store.close()  # releases the lock on the results file
+        try:
+            if side is not None:
+                side.stop()
+        finally:
+            if store is not None:
+                store.close()  # releases the lock on the results file
 
     unique = {id(row): row for row in done.values()}
     return build_result(list(unique.values()), config, results_path)
