@@ -28,7 +28,9 @@ variables and trained by the compiled fit (:mod:`._compiled`; a model that canno
 under ``jax.vmap`` falls back to :class:`_Stack`, with a note). Elsewhere a builder with a
 ``packed(input_shape, n_classes, copies)`` attribute (the default models) returns one model
 whose layers hold every copy's weights along a leading axis (one matrix product for all
-copies); any other builder is called once per copy and the copies are stacked
+copies); on torch any other builder's model is vectorised over its copies' stacked variables
+with ``torch.func.vmap`` (:mod:`._vmap_torch`); otherwise (tensorflow, or a model that cannot
+be vectorised, with a note) the builder is called once per copy and the copies are stacked
 (:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
 after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
 """
@@ -301,7 +303,9 @@ def build_net(model_fn, input_shape, n_classes, copies, seed, sample, lone=None)
     the copies' stacked variables (:class:`._compiled.Stacked`, trained by the compiled fit),
     whatever the builder; a model that cannot be traced under ``jax.vmap`` falls back to the
     per-copy stack with ``note`` saying why. Elsewhere a builder's ``packed`` form packs the
-    copies in its layers, and any other builder's copies are stacked (:class:`_Stack`).
+    copies in its layers; on torch any other builder's model is vectorised with ``torch.func``
+    (:func:`_vectorised_torch`, the same fallback and note); the rest are stacked
+    (:class:`_Stack`).
 
     ``lone``: the builder's model built after ``keras.utils.set_random_seed(seed)`` and not
     trained (the fold's own): the compiled fit stacks its weights instead of building the
