@@ -9,6 +9,7 @@ multi-label targets) applies element by element.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -18,10 +19,10 @@ from ._common import (
     binary_log_probs,
     binary_same_rank,
     class_vector,
-    documented,
-    register,
 )
 from ._core import binary_family
+
+_register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
 class _BinaryLoss(ImbalanceLoss):
@@ -51,7 +52,6 @@ def _unless_one(weight):
     return None if isinstance(weight, float) and weight == 1.0 else weight
 
 
-@documented
 def weighted_binary_crossentropy(
     y_true, y_pred, *, pos_weight=1.0, neg_weight=1.0, from_logits=False, label_smoothing=0.0
 ):
@@ -78,7 +78,10 @@ def weighted_binary_crossentropy(
     -------
     Tensor of the shape of ``y_pred``: one loss value per element (not averaged over labels).
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import weighted_binary_crossentropy
     >>> out = weighted_binary_crossentropy(np.array([1.0, 0.0]), np.array([0.0, 0.0]),
     ...                                    pos_weight=3.0, from_logits=True)
     >>> np.round(np.asarray(out), 4).tolist()  # 3 * log 2, log 2
@@ -93,7 +96,6 @@ def weighted_binary_crossentropy(
     return binary_family(y_true, log_p, log_1mp, pos=_unless_one(pos), neg=_unless_one(neg))
 
 
-@documented
 def binary_focal_crossentropy(
     y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, label_smoothing=0.0
 ):
@@ -124,7 +126,10 @@ def binary_focal_crossentropy(
     ----------
     Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import binary_focal_crossentropy
     >>> out = binary_focal_crossentropy(np.array([1.0]), np.array([0.0]), alpha=0.25,
     ...                                 gamma=2.0, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 0.25 * 0.5 ** 2 * log 2
@@ -141,7 +146,6 @@ def binary_focal_crossentropy(
     return binary_family(y_true, log_p, log_1mp, gamma=gamma, weight=alpha_t)
 
 
-@documented
 def batch_balanced_binary_crossentropy(y_true, y_pred, *, from_logits=False):
     """Binary cross-entropy re-weighted from each batch's own positive/negative counts.
 
@@ -162,7 +166,10 @@ def batch_balanced_binary_crossentropy(y_true, y_pred, *, from_logits=False):
     -------
     Tensor of the shape of ``y_pred``: one loss value per element.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import batch_balanced_binary_crossentropy
     >>> y = np.array([1.0, 0.0, 0.0, 0.0])  # w_pos = 4 / (2 * 1) = 2, w_neg = 4 / (2 * 3)
     >>> out = batch_balanced_binary_crossentropy(y, np.zeros(4), from_logits=True)
     >>> np.round(np.asarray(out) / np.log(2), 4).tolist()
@@ -182,7 +189,7 @@ def batch_balanced_binary_crossentropy(y_true, y_pred, *, from_logits=False):
     return -(w_pos * y_true * log_p + w_neg * (1.0 - y_true) * log_1mp)
 
 
-@register
+@_register
 class WeightedBinaryCrossentropy(_BinaryLoss):
     """Binary cross-entropy with ``pos_weight`` / ``neg_weight`` (scalars or per label).
 
@@ -201,7 +208,10 @@ class WeightedBinaryCrossentropy(_BinaryLoss):
     name : str, default="weighted_binary_crossentropy"
     dtype : str or None, default=None
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import WeightedBinaryCrossentropy
     >>> loss = WeightedBinaryCrossentropy(pos_weight=3.0, from_logits=True)
     >>> round(float(loss(np.array([1.0, 0.0]), np.array([0.0, 0.0]))), 4)  # (3 + 1) log 2 / 2
     1.3863
@@ -214,7 +224,7 @@ class WeightedBinaryCrossentropy(_BinaryLoss):
         return {"pos_weight": self.pos_weight, "neg_weight": self.neg_weight, "gamma": 0.0}
 
 
-@register
+@_register
 class BinaryFocalCrossentropy(_BinaryLoss):
     """Binary focal loss whose ``alpha`` (scalar or per label) is always applied when given.
 
@@ -231,7 +241,10 @@ class BinaryFocalCrossentropy(_BinaryLoss):
     label_smoothing : float in [0, 1], default=0.0
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import BinaryFocalCrossentropy
     >>> loss = BinaryFocalCrossentropy(alpha=0.25, gamma=0.0, from_logits=True)
     >>> round(float(loss(np.array([1.0, 0.0]), np.array([0.0, 0.0]))), 4)  # (0.25 + 0.75) log 2 / 2
     0.3466
@@ -249,7 +262,7 @@ class BinaryFocalCrossentropy(_BinaryLoss):
         return {"pos_weight": self.alpha, "neg_weight": neg, "gamma": float(self.gamma)}
 
 
-@register
+@_register
 class BatchBalancedBinaryCrossentropy(_BinaryLoss):
     """Binary cross-entropy with "balanced" weights recomputed from every batch.
 
@@ -262,7 +275,10 @@ class BatchBalancedBinaryCrossentropy(_BinaryLoss):
     from_logits : bool, default=False
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import BatchBalancedBinaryCrossentropy
     >>> loss = BatchBalancedBinaryCrossentropy(from_logits=True)
     >>> round(float(loss(np.array([1.0, 0.0, 0.0, 0.0]), np.zeros(4))), 4)  # log 2
     0.6931

@@ -5,6 +5,7 @@ Each returns one value per sample / time step / pixel (the class axis is reduced
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -13,12 +14,12 @@ from ._common import (
     ImbalanceLoss,
     as_vector,
     class_vector,
-    documented,
     log_softmax,
-    register,
     sparse_one_hot,
 )
 from ._core import focal_nll
+
+_register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
 class SwitchableClassWeight:
@@ -95,7 +96,6 @@ def _smooth(targets, label_smoothing, valid=None):
     return targets
 
 
-@documented
 def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logits=False):
     """Categorical cross-entropy with one weight per class.
 
@@ -117,7 +117,10 @@ def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logi
     -------
     Tensor of shape ``y_pred.shape[:-1]``.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import weighted_categorical_crossentropy
     >>> out = weighted_categorical_crossentropy(np.array([[0.0, 1.0]]), np.zeros((1, 2)),
     ...                                         class_weight={0: 1.0, 1: 4.0}, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 4 * log 2
@@ -129,7 +132,6 @@ def weighted_categorical_crossentropy(y_true, y_pred, *, class_weight, from_logi
     return focal_nll(y_true, log_softmax(y_pred, from_logits), weight=weight)
 
 
-@documented
 def weighted_sparse_categorical_crossentropy(
     y_true, y_pred, *, class_weight, from_logits=False, ignore_class=None
 ):
@@ -151,7 +153,10 @@ def weighted_sparse_categorical_crossentropy(
     -------
     Tensor of shape ``y_pred.shape[:-1]``.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import weighted_sparse_categorical_crossentropy
     >>> out = weighted_sparse_categorical_crossentropy(np.array([1, 0]), np.zeros((2, 2)),
     ...                                                class_weight=[1.0, 4.0], from_logits=True)
     >>> np.round(np.asarray(out), 4).tolist()
@@ -164,7 +169,6 @@ def weighted_sparse_categorical_crossentropy(
     )
 
 
-@documented
 def categorical_focal_crossentropy(
     y_true, y_pred, *, alpha=None, gamma=2.0, from_logits=False, label_smoothing=0.0
 ):
@@ -191,7 +195,10 @@ def categorical_focal_crossentropy(
     ----------
     Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import categorical_focal_crossentropy
     >>> out = categorical_focal_crossentropy(np.array([[1.0, 0.0]]), np.zeros((1, 2)),
     ...                                      alpha=[2.0, 1.0], gamma=2.0, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 2 * 0.5 ** 2 * log 2
@@ -204,7 +211,6 @@ def categorical_focal_crossentropy(
     return focal_nll(targets, log_softmax(y_pred, from_logits), gamma=gamma, weight=a)
 
 
-@documented
 def sparse_categorical_focal_crossentropy(
     y_true,
     y_pred,
@@ -233,7 +239,10 @@ def sparse_categorical_focal_crossentropy(
     -------
     Tensor of shape ``y_pred.shape[:-1]``.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import sparse_categorical_focal_crossentropy
     >>> out = sparse_categorical_focal_crossentropy(np.array([0]), np.zeros((1, 2)),
     ...                                             gamma=1.0, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # 0.5 * log 2
@@ -247,7 +256,7 @@ def sparse_categorical_focal_crossentropy(
     )
 
 
-@register
+@_register
 class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     """Categorical cross-entropy with per-class weights (one-hot or soft targets).
 
@@ -261,7 +270,10 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     from_logits : bool, default=False
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import WeightedCategoricalCrossentropy
     >>> loss = WeightedCategoricalCrossentropy({0: 1.0, 1: 3.0}, from_logits=True)
     >>> round(float(loss(np.eye(2), np.zeros((2, 2)))), 4)  # (1 + 3) log 2 / 2
     1.3863
@@ -270,7 +282,7 @@ class WeightedCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     _function = staticmethod(weighted_categorical_crossentropy)
 
 
-@register
+@_register
 class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     """Sparse categorical cross-entropy with per-class weights and an optional ignored label.
 
@@ -285,7 +297,10 @@ class WeightedSparseCategoricalCrossentropy(SwitchableClassWeight, ImbalanceLoss
     ignore_class : int or None, default=None
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import WeightedSparseCategoricalCrossentropy
     >>> loss = WeightedSparseCategoricalCrossentropy([1.0, 3.0], from_logits=True, ignore_class=-1)
     >>> round(float(loss(np.array([0, 1, -1]), np.zeros((3, 2)))), 4)  # (1 + 3) log 2 / 2
     1.3863
@@ -313,7 +328,7 @@ class _FocalBase(ImbalanceLoss):
         return value
 
 
-@register
+@_register
 class CategoricalFocalCrossentropy(_FocalBase):
     """Softmax focal loss with per-class alpha (one-hot or soft targets).
 
@@ -331,7 +346,10 @@ class CategoricalFocalCrossentropy(_FocalBase):
         Targets become ``y * (1 - label_smoothing) + label_smoothing / K``.
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import CategoricalFocalCrossentropy
     >>> loss = CategoricalFocalCrossentropy(alpha=[2.0, 1.0], gamma=2.0, from_logits=True)
     >>> round(float(loss(np.array([[1.0, 0.0]]), np.zeros((1, 2)))), 4)
     0.3466
@@ -340,7 +358,7 @@ class CategoricalFocalCrossentropy(_FocalBase):
     _function = staticmethod(categorical_focal_crossentropy)
 
 
-@register
+@_register
 class SparseCategoricalFocalCrossentropy(_FocalBase):
     """Focal loss for integer labels with per-class alpha and an optional ignored label.
 
@@ -358,7 +376,10 @@ class SparseCategoricalFocalCrossentropy(_FocalBase):
         (ignored positions stay out of the loss).
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import SparseCategoricalFocalCrossentropy
     >>> loss = SparseCategoricalFocalCrossentropy(gamma=1.0, from_logits=True)
     >>> round(float(loss(np.array([0]), np.zeros((1, 2)))), 4)
     0.3466

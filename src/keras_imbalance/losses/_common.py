@@ -384,29 +384,6 @@ def keras_mask(y_pred):
     return mask
 
 
-#: the head of the examples in the loss docstrings, written once: a docstring line
-#: ``{example}`` becomes these lines, with the documented object's own name
-EXAMPLE_HEAD = """    Examples
-    --------
-    >>> import numpy as np
-    >>> from keras_imbalance.losses import {name}
-"""
-
-
-def documented(obj):
-    """``obj`` with the ``{example}`` line of its docstring written out (:data:`EXAMPLE_HEAD`)."""
-    if obj.__doc__:  # None under python -OO
-        head = EXAMPLE_HEAD.format(name=obj.__name__)
-        obj.__doc__ = obj.__doc__.replace("    {example}\n", head)
-    return obj
-
-
-def register(cls):
-    """A loss class registered for Keras serialisation (package ``keras_imbalance``), its
-    docstring :func:`documented`."""
-    return keras.saving.register_keras_serializable(package="keras_imbalance")(documented(cls))
-
-
 class ImbalanceLoss(keras.losses.Loss):
     """Base class, as Keras' ``LossFunctionWrapper``: a subclass names its loss function
     (``_function``); its constructor (the function's keyword-only settings, then

@@ -20,12 +20,12 @@ from ._common import (
     as_logits,
     as_vector,
     class_vector,
-    documented,
     raw_vector,
-    register,
     sparse_one_hot,
 )
 from ._core import softmax_family
+
+_register = keras.saving.register_keras_serializable(package="keras_imbalance")
 
 
 def _log_priors(class_counts, priors) -> list[float]:
@@ -60,7 +60,6 @@ def _shifted_ce(one_hot, logits, weight=None, **shift):
     return softmax_family(one_hot, logits, weight=weight, **shift)
 
 
-@documented
 def logit_adjusted_crossentropy(
     y_true, y_pred, *, class_counts=None, priors=None, tau=1.0, sparse=False, from_logits=False
 ):
@@ -90,7 +89,10 @@ def logit_adjusted_crossentropy(
     ----------
     Menon, Jayasumana, Rawat, Jain, Veit, Kumar. Long-tail learning via logit adjustment. ICLR 2021.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import logit_adjusted_crossentropy
     >>> out = logit_adjusted_crossentropy(np.array([1]), np.zeros((1, 2)), class_counts=[3, 1],
     ...                                   sparse=True, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # -log(1 / 4)
@@ -103,7 +105,6 @@ def logit_adjusted_crossentropy(
     return _shifted_ce(one_hot, as_logits(y_pred, from_logits), offsets=shift)
 
 
-@documented
 def balanced_softmax_crossentropy(y_true, y_pred, *, class_counts, sparse=False, from_logits=False):
     """Balanced softmax cross-entropy (Ren et al., NeurIPS 2020).
 
@@ -124,7 +125,10 @@ def balanced_softmax_crossentropy(y_true, y_pred, *, class_counts, sparse=False,
     Ren, Yu, Sheng, Ma, Zhao, Yi, Li. Balanced Meta-Softmax for Long-Tailed Visual Recognition.
     NeurIPS 2020.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import balanced_softmax_crossentropy
     >>> out = balanced_softmax_crossentropy(np.array([[0.0, 1.0]]), np.zeros((1, 2)),
     ...                                     class_counts=[3, 1], from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)
@@ -135,7 +139,6 @@ def balanced_softmax_crossentropy(y_true, y_pred, *, class_counts, sparse=False,
     )
 
 
-@documented
 def ldam_crossentropy(
     y_true,
     y_pred,
@@ -173,7 +176,10 @@ def ldam_crossentropy(
     Cao, Wei, Gaidon, Arechiga, Ma. Learning Imbalanced Datasets with Label-Distribution-Aware
     Margin Loss. NeurIPS 2019.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import ldam_crossentropy
     >>> out = ldam_crossentropy(np.array([0]), np.zeros((1, 2)), class_counts=[16, 1],
     ...                         max_margin=1.0, scale=1.0, sparse=True, from_logits=True)
     >>> round(float(np.asarray(out)[0]), 4)  # margin 0.5 on class 0: log(1 + e^0.5)
@@ -189,7 +195,7 @@ def ldam_crossentropy(
     return _shifted_ce(one_hot, logits, weight, margins=margins, scale=scale)
 
 
-@register
+@_register
 class LogitAdjustedCrossentropy(ImbalanceLoss):
     """Logit-adjusted cross-entropy (Menon et al., ICLR 2021) as a Keras loss.
 
@@ -207,7 +213,10 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
     from_logits : bool, default=False
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import LogitAdjustedCrossentropy
     >>> loss = LogitAdjustedCrossentropy(class_counts=[3, 1], sparse=True, from_logits=True)
     >>> round(float(loss(np.array([1]), np.zeros((1, 2)))), 4)
     1.3863
@@ -225,7 +234,7 @@ class LogitAdjustedCrossentropy(ImbalanceLoss):
         return {"offsets": tuple(float(self.tau * v) for v in log_pi)}
 
 
-@register
+@_register
 class BalancedSoftmaxCrossentropy(LogitAdjustedCrossentropy):
     """Balanced softmax cross-entropy (Ren et al., NeurIPS 2020) as a Keras loss.
 
@@ -238,7 +247,10 @@ class BalancedSoftmaxCrossentropy(LogitAdjustedCrossentropy):
     from_logits : bool, default=False
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import BalancedSoftmaxCrossentropy
     >>> loss = BalancedSoftmaxCrossentropy([3, 1], sparse=True, from_logits=True)
     >>> round(float(loss(np.array([1]), np.zeros((1, 2)))), 4)
     1.3863
@@ -248,7 +260,7 @@ class BalancedSoftmaxCrossentropy(LogitAdjustedCrossentropy):
     priors, tau = None, 1.0  # logit adjustment by the class counts, tau = 1
 
 
-@register
+@_register
 class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     """LDAM loss (Cao et al., NeurIPS 2019) with switchable class weights for LDAM-DRW.
 
@@ -266,7 +278,10 @@ class LDAMCrossentropy(SwitchableClassWeight, ImbalanceLoss):
     from_logits : bool, default=False
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import LDAMCrossentropy
     >>> loss = LDAMCrossentropy([16, 1], max_margin=1.0, scale=1.0, sparse=True, from_logits=True)
     >>> round(float(loss(np.array([0]), np.zeros((1, 2)))), 4)
     0.9741

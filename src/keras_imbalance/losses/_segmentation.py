@@ -26,11 +26,12 @@ from .._validation import check_number, invalid
 from ._common import (
     ImbalanceLoss,
     as_vector,
-    documented,
-    register,
     sparse_one_hot,
 )
 from ._core import overlap_family, overlap_sums
+
+_register = keras.saving.register_keras_serializable(package="keras_imbalance")
+
 
 # --------------------------------------------------------------------------- shared terms
 
@@ -150,7 +151,6 @@ def _tversky(alpha, beta, gamma, smooth) -> dict:
 # --------------------------------------------------------------------------- functions
 
 
-@documented
 def dice_loss(
     y_true,
     y_pred,
@@ -203,7 +203,10 @@ def dice_loss(
     Milletari, Navab, Ahmadi. V-Net: Fully Convolutional Neural Networks for Volumetric Medical
     Image Segmentation. 3DV 2016.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import dice_loss
     >>> mask = np.array([[[1, 1], [0, 0]]])                     # (1, 2, 2): class 1 on top
     >>> proba = np.eye(2, dtype="float32")[[[[1, 0], [0, 0]]]]  # predicts one of its 2 pixels
     >>> # class 0: 2 * 2 / (3 + 2) = 0.8; class 1: 2 * 1 / (1 + 2) = 2/3
@@ -214,7 +217,6 @@ def dice_loss(
     return _overlap_loss(y_true, y_pred, family, class_weight, from_logits, ignore_class, per_image)
 
 
-@documented
 def tversky_loss(
     y_true,
     y_pred,
@@ -252,7 +254,10 @@ def tversky_loss(
     Salehi, Erdogmus, Gholipour. Tversky loss function for image segmentation using 3D fully
     convolutional deep networks. MLMI 2017.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import tversky_loss
     >>> mask = np.array([[[1, 1], [0, 0]]])
     >>> proba = np.eye(2, dtype="float32")[[[[1, 0], [0, 0]]]]
     >>> # class 0: TP 2, FP 1, FN 0 -> 2 / 2.3; class 1: TP 1, FP 0, FN 1 -> 1 / 1.7
@@ -263,7 +268,6 @@ def tversky_loss(
     return _overlap_loss(y_true, y_pred, family, class_weight, from_logits, ignore_class, per_image)
 
 
-@documented
 def focal_tversky_loss(
     y_true,
     y_pred,
@@ -305,7 +309,10 @@ def focal_tversky_loss(
     Abraham, Khan. A Novel Focal Tversky Loss Function with Improved Attention U-Net for
     Lesion Segmentation. ISBI 2019.
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import focal_tversky_loss
     >>> mask = np.array([[[1, 1], [0, 0]]])
     >>> proba = np.eye(2, dtype="float32")[[[[1, 0], [0, 0]]]]
     >>> # ((0.3 / 2.3) ** 0.5 + (0.7 / 1.7) ** 0.5) / 2 with gamma = 2
@@ -353,7 +360,7 @@ class _OverlapLoss(ImbalanceLoss):
         return super().__call__(y_true, y_pred, sample_weight)
 
 
-@register
+@_register
 class DiceLoss(_OverlapLoss):
     """Soft Dice loss (Milletari et al. 2016) with class weights, for segmentation.
 
@@ -371,7 +378,10 @@ class DiceLoss(_OverlapLoss):
     smooth : float >= 0, default=1e-5
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import DiceLoss
     >>> mask = np.array([[[1, 1], [0, 0]]])
     >>> proba = np.eye(2, dtype="float32")[[[[1, 0], [0, 0]]]]
     >>> round(float(DiceLoss(smooth=0.0)(mask, proba)), 4)
@@ -384,7 +394,7 @@ class DiceLoss(_OverlapLoss):
         return _dice(self.squared, self.smooth)
 
 
-@register
+@_register
 class TverskyLoss(_OverlapLoss):
     """Tversky loss (Salehi et al. 2017): Dice with separate false-positive / negative weights.
 
@@ -400,7 +410,10 @@ class TverskyLoss(_OverlapLoss):
         As in :class:`DiceLoss`.
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import TverskyLoss
     >>> mask = np.array([[[1, 1], [0, 0]]])
     >>> proba = np.eye(2, dtype="float32")[[[[1, 0], [0, 0]]]]
     >>> round(float(TverskyLoss(alpha=0.5, beta=0.5, smooth=0.0)(mask, proba)), 4)  # = Dice
@@ -410,7 +423,7 @@ class TverskyLoss(_OverlapLoss):
     _function = staticmethod(tversky_loss)
 
 
-@register
+@_register
 class FocalTverskyLoss(TverskyLoss):
     """Focal Tversky loss (Abraham & Khan 2019): ``mean_c w_c (1 - T_c) ** (1 / gamma)``.
 
@@ -427,7 +440,10 @@ class FocalTverskyLoss(TverskyLoss):
         As in :class:`DiceLoss`.
     reduction, name, dtype : as in ``keras.losses.Loss``
 
-    {example}
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from keras_imbalance.losses import FocalTverskyLoss
     >>> mask = np.array([[[1, 1], [0, 0]]])
     >>> proba = np.eye(2, dtype="float32")[[[[1, 0], [0, 0]]]]
     >>> round(float(FocalTverskyLoss(gamma=2.0, smooth=0.0)(mask, proba)), 4)
@@ -437,7 +453,7 @@ class FocalTverskyLoss(TverskyLoss):
     _function = staticmethod(focal_tversky_loss)
 
 
-@register
+@_register
 class CombinedLoss(keras.losses.Loss):
     """A weighted sum of losses, e.g. cross-entropy + Dice: ``sum_j w_j L_j(y_true, y_pred)``.
 
