@@ -16,7 +16,7 @@ Per round and checkout, four variants:
   before the clock starts (keras on jax, scikit-learn, imbalanced-learn, pandas): "the
   comparison" of issue 21's target (<= 8 s; the one-fit-per-candidate engine took 77.5 s
   for the same candidates and folds, timed the same way);
-- ``compare-norefs``: the same with ``references=None`` (the 77.5 s engine had no reference
+- ``compare-norefs``: the same with ``references=False`` (the 77.5 s engine had no reference
   rows).
 
 The persistent compilation cache is warm (a first, untimed run of each checkout fills it),
@@ -100,7 +100,7 @@ VARIANTS = {
     "cli": lambda src: _cli(src, []),
     "cli-norefs": lambda src: _cli(src, ["--references", "none"]),
     "compare": lambda src: _compare(src, {}),
-    "compare-norefs": lambda src: _compare(src, {"references": None}),
+    "compare-norefs": lambda src: _compare(src, {"references": False}),
 }
 
 
