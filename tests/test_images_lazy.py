@@ -170,3 +170,21 @@ def test_compare_trains_from_the_files_without_a_decoded_store(tmp_path, monkeyp
     else:
         assert stores == ["ndarray"] * 2 + ["LazyStack"] * 2
         assert lazy.x.decoded > len(lazy.y)  # rows read again per epoch: nothing kept
+
+
+def test_the_cli_says_what_a_lazy_folder_reads(tmp_path, monkeypatch, capsys):
+    # the lazy load says it reads from the files; the eager one what it holds in memory
+    import argparse
+
+    from keras_imbalance._cli import _source
+
+    root = _folder(tmp_path / "imgs", {"a": 14, "b": 6, "c": 4})
+    monkeypatch.setattr(_source, "SAY_MEMORY_FROM", 0)
+    args = argparse.Namespace(command="compare", image_size=(5, 4))
+    lazy = _source.load_images(str(root), args, lazy=True)
+    said = capsys.readouterr().err
+    assert isinstance(lazy.x, ImageFiles)
+    assert "reading 24 images as 5 x 4 x 3 (float32) from their files as rows are needed" in said
+    assert "in memory" not in said
+    _source.load_images(str(root), args)
+    assert "reading 24 images as 5 x 4 x 3 (float32): about" in capsys.readouterr().err

@@ -309,19 +309,22 @@ def _examples(folder) -> dict:
 def load_images(data: str, args, *, lazy: bool = False, **options):
     """``load_image_folder``, after one line saying the memory it will take (and an error,
     before decoding anything, when that is more than the machine has); ``lazy``: the images
-    stay in their files (``ImageFiles``), decoded when rows are needed (compare still decodes
-    a training fold at a time, hence the same check)."""
+    stay in their files (``ImageFiles``), decoded when rows are needed (the compiled JAX
+    fold still decodes a training fold at a time, hence the same check)."""
     from keras_imbalance.datasets import load_image_folder
     from keras_imbalance.datasets._images import available_memory, format_bytes, memory_needed
 
     need, shape, count = memory_needed(data, image_size=args.image_size, **options)
     free = available_memory()
     if SAY_MEMORY_FROM <= need <= (free or need):  # what does not fit: the loader's error
-        print(
-            f"keras-imbalance {args.command}: reading {count} images as "
-            f"{' x '.join(map(str, shape))} (float32): about {format_bytes(need)} in memory",
-            file=sys.stderr,
+        images = f"{count} images as {' x '.join(map(str, shape))} (float32)"
+        said = (
+            f"reading {images} from their files as rows are needed (about "
+            f"{format_bytes(need)} if all were decoded at once)"
+            if lazy
+            else f"reading {images}: about {format_bytes(need)} in memory"
         )
+        print(f"keras-imbalance {args.command}: {said}", file=sys.stderr)
     try:
         return load_image_folder(data, image_size=args.image_size, lazy=lazy, **options)
     except ValueError as exc:
