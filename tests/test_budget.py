@@ -22,9 +22,8 @@ from keras_imbalance.comparison._budget import (
     fit_budget,
     folds_of,
     parse_budget,
-    reweigh,
 )
-from keras_imbalance.comparison._scoring import fold_scores, stored_scores
+from keras_imbalance.comparison._scoring import fold_scores, reweigh, stored_scores
 from keras_imbalance.comparison.kinds import KINDS
 
 # ------------------------------------------------------------------------------ the budget's text

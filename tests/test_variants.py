@@ -276,6 +276,7 @@ def test_the_rates_follow_their_copy_when_stopped_copies_are_packed_out(monkeypa
     if _backend() != "jax":
         pytest.skip("the compiled fold runs on jax (test_the_variant_tests_pass_on_jax)")
     from keras_imbalance.comparison import _packing
+    from keras_imbalance.comparison._rates import copy_rates
     from keras_imbalance.comparison._strategies import LossSpec
     from test_compiled import _tanh_adam
 
@@ -287,7 +288,7 @@ def test_the_rates_follow_their_copy_when_stopped_copies_are_packed_out(monkeypa
         monkeypatch.setattr(_compiled, "_COMPILE_S", [compile_s])
         net = _packing.build_net(_tanh_adam, (3,), 3, 2, 5, np.repeat(x[:8, None], 2, axis=1))
         _packing.compile_net(net, [LossSpec(), LossSpec()], 3, TrainingSettings())
-        net.rates = _packing.copy_rates(net.model.optimizer, [{}, {"learning_rate": 3e-2}])
+        net.rates = copy_rates(net.model.optimizer, [{}, {"learning_rate": 3e-2}])
         rows = _packing.PackedRows(x, y, [np.arange(n)] * 2, [np.ones(n)] * 2, 3, 0)
         state = {}
 

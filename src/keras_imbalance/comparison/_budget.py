@@ -42,7 +42,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from keras_imbalance._validation import Text, check_number, invalid
-from keras_imbalance.comparison._scoring import reweigh
 
 AUTO_RATIO = 50  #: "auto": a class keeps at most this many times the smallest class's rows...
 AUTO_FLOOR = 20_000  #: ... and never fewer than this many (smaller tables are never sampled)
@@ -385,5 +384,4 @@ __all__ = [
     "fit_budget",
     "folds_of",
     "parse_budget",
-    "reweigh",
 ]

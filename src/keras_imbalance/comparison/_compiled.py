@@ -48,6 +48,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imbalance.comparison._rates import rescale_step
+
 ENGINE_ENV = "KERAS_IMBALANCE_COMPILED"
 CACHE_ENV = "KERAS_IMBALANCE_JAX_CACHE"
 _OFF = ("0", "off", "false", "no", "")
@@ -849,8 +851,6 @@ class _Rated:
         self.variables = [*self.base.variables, keras.Variable(rates, trainable=False)]
 
     def stateless_apply(self, ov, grads, tv):
-        from keras_imbalance.comparison._rates import rescale_step
-
         rates = ov[-1]
         new_tv, new_ov = self.base.stateless_apply(list(ov[:-1]), grads, tv)
         new_tv = [

@@ -383,7 +383,9 @@ class _Fold:
         _packing.compile_net(net, specs, k, settings, self.target.packed_loss(specs, k))
         if len(self.variants) > 1:  # each copy with its variant's learning rate and decay
             own = [self.variants[self.recipes[c.recipe].variant] for c in copies]
-            net.rates = _packing.copy_rates(net.model.optimizer, own)
+            from keras_imbalance.comparison._rates import copy_rates
+
+            net.rates = copy_rates(net.model.optimizer, own)
         return net, data, specs
 
     def _priors(self, copies: list, specs: list) -> list:

@@ -49,7 +49,7 @@ from keras import ops
 
 from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import call_builder, predict_rows
-from keras_imbalance.comparison._rates import copy_rates, rescale_step
+from keras_imbalance.comparison._rates import rescale_step
 from keras_imbalance.comparison._strategies import LossSpec
 from keras_imbalance.losses._core import softmax_family
 
@@ -239,7 +239,7 @@ class Net:
     vectorised: bool  # weights carry a leading copies axis (builder.packed)
     lone: Any  # the builder's own model (its optimizer configures the packed fit)
     note: str = ""  # why the copies are not vectorised, when they could not be
-    rates: Any = None  # (copies, 2) per-copy optimizer factors (:func:`copy_rates`), or None
+    rates: Any = None  # (copies, 2) per-copy optimizer factors (_rates.copy_rates), or None
 
     @property
     def compiled(self) -> bool:
@@ -646,8 +646,8 @@ class CopyMonitor(_Synchronous):
 class CopyRates(_Synchronous):
     """Each copy's own learning rate and weight decay in a packed Keras fit: the weights
     before every step are kept, and the shared optimizer's step is rescaled per copy after it
-    (:func:`copy_rates`, :func:`rescale_step`). The compiled fit does the same in its
-    program (:mod:`._compiled`)."""
+    (:func:`._rates.copy_rates`, :func:`._rates.rescale_step`). The compiled fit does the
+    same in its program (:mod:`._compiled`)."""
 
     def __init__(self, net: Net):
         super().__init__()
@@ -719,7 +719,6 @@ __all__ = [
     "check_model",
     "pack_budget",
     "compile_net",
-    "copy_rates",
     "fit",
     "scale_free",
 ]

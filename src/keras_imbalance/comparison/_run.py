@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from keras_imbalance.comparison import _budget, _data, _ensemble, _references, _stats, _verdict
+from keras_imbalance.comparison import _data, _ensemble, _references, _stats, _verdict
 from keras_imbalance.comparison._comparison import ComparisonResult
 from keras_imbalance.comparison._fold import fit_fold, predict_logits
 from keras_imbalance.comparison._results import ResultsFile, folds_frame, row_key
+from keras_imbalance.comparison._scoring import reweigh
 from keras_imbalance.comparison._settings import METRICS
 from keras_imbalance.comparison._strategies import Strategy
 
@@ -304,7 +305,7 @@ def execute(plan, results_path, progress, n_jobs, run=run_task) -> ComparisonRes
                 for row in rows:
                     all_scores = row.pop("_all_scores")
                     if factors is not None:  # a sampled search: Keras and reference rows alike
-                        _budget.reweigh(row, all_scores, factors, settings.costs)
+                        reweigh(row, all_scores, factors, settings.costs)
                     if all(key in done for key in _keys_of(row)):
                         continue  # answered by a stored row already (a resumed fold)
                     record(row)
