@@ -634,6 +634,18 @@ class CopyMonitor(_Synchronous):
         if all(s is not None for s in self.stopped):
             self.model.stop_training = True
 
+    def retired(self) -> set:
+        """The copies of the net whose training is over: the stopped monitored copies (their
+        kept weights taken at their best epochs) and their partners (kept at the same
+        epochs)."""
+        done = set()
+        for m, s in enumerate(self.stopped):
+            if s is not None:
+                done.add(self.copies[m])
+                if m in self.partners:
+                    done.add(self.partners[m])
+        return done
+
     def _follows(self, rules) -> bool:
         """Whether a partner follows one of these rules' best epoch."""
         return any(f in rules for f in self.followed)
@@ -687,6 +699,32 @@ class Snapshots(_Synchronous):
         if len(self.weights) == len(self.epochs):
             self.model.stop_training = True
 
+    def retired(self) -> set:
+        """The copies whose snapshot is taken (their training is over)."""
+        return set(self.weights)
+
+
+class _Retire(keras.callbacks.Callback):
+    """Before every epoch, leaves the copies whose training is over (what the other
+    callbacks' ``retired()`` say) out of the vectorised model's calls, so that a stopped copy
+    costs nothing more (:meth:`._vmap_torch.Vectorised.retire`); every copy comes back when
+    the fit ends."""
+
+    def __init__(self, net: Net, callbacks):
+        super().__init__()
+        self.net = net
+        self.watchers = [cb for cb in callbacks if callable(getattr(cb, "retired", None))]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        retired = set().union(*(cb.retired() for cb in self.watchers))
+        if len(retired) >= self.net.copies:  # nothing left to train (the watchers stop
+            self.model.stop_training = True  # the fit first: one step at most)
+        else:
+            self.net.model.retire(retired)
+
+    def on_train_end(self, logs=None):
+        self.net.model.retire(())
+
 
 def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
     """Train ``net`` on ``rows`` for at most ``epochs`` epochs; returns the wall seconds. A
@@ -700,6 +738,8 @@ def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
     callbacks = list(callbacks) or [_Synchronous()]
     if net.rates is not None:  # first: the monitors read the rescaled weights
         callbacks.insert(0, CopyRates(net))
+    if callable(getattr(net.model, "retire", None)):  # a stopped copy is left out
+        callbacks.append(_Retire(net, callbacks))
     # the rows shuffle themselves (each copy's, per epoch); Keras' own shuffle of the batch
     # order would draw from Python's global `random` and differ from the compiled fit's
     net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0, shuffle=False)

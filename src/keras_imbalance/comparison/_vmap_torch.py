@@ -159,6 +159,8 @@ class Vectorised(keras.Model):
                 self._ntv.append((made[id(v)], False))
         self._training_arg = getattr(lone, "_call_has_training_arg", True)
         self._functions: dict = {}
+        self.live = None  # the copies still training, in order (None: every copy)
+        self._at = None  # ``live`` as a tensor of indices (made once per change)
         self.built = True
 
     @property
@@ -168,9 +170,22 @@ class Vectorised(keras.Model):
     def get_weights(self):
         return [np.asarray(keras.ops.convert_to_numpy(v.value)) for v in self.stacked]
 
+    def retire(self, retired) -> None:
+        """Leave the copies ``retired`` (their training over: early-stopped, refit or
+        snapshot taken) out of every later call: no forward or backward pass of theirs, their
+        outputs zeros with no graph, so the packed loss gives them no gradient. Their
+        variables stay in the stack (the optimizer's element-wise update of a zero gradient
+        may still move them: their kept weights are the snapshots the callbacks took before
+        they retired). ``retire(())`` brings every copy back."""
+        live = [c for c in range(self.copies) if c not in set(retired)]
+        live = None if len(live) == self.copies else live
+        if live != self.live:
+            self.live, self._at = live, None
+
     def _function(self, training: bool):
-        """The vectorised call: ``(tv, own, shared, x) -> (out (B, C, K), own, shared, reg)``;
-        ``tv`` / ``own`` stacked per copy, ``shared`` the random-number states."""
+        """The vectorised call: ``(tv, own, shared, x) -> (out (B, L, K), own, shared, reg)``;
+        ``tv`` / ``own`` stacked per copy (``L`` copies: the live ones), ``shared`` the
+        random-number states."""
         if training in self._functions:
             return self._functions[training]
         from torch.func import vmap
@@ -193,44 +208,102 @@ class Vectorised(keras.Model):
             return fn
         import torch
 
-        def in_turn(tv, own, shared, x):  # the random-number states advance copy by copy
-            outs, owns, regs = [], [], []
-            for c in range(self.copies):
-                out, new_own, shared, reg = one(
+        def in_turn(tv, own, shared, x):
+            # every copy starts from the step's random-number states and draws alike (as
+            # under vmap's randomness="same"), so a copy's draws do not depend on which
+            # other copies run; the new states are the last copy's
+            outs, owns, regs, new_shared = [], [], [], shared
+            for c in range(x.shape[1]):
+                out, new_own, new_shared, reg = one(
                     [v[c] for v in tv], [v[c] for v in own], shared, x[:, c]
                 )
                 outs.append(out)
                 owns.append(new_own)
                 regs.append(reg)
             own = [torch.stack(values) for values in zip(*owns, strict=True)]
-            return torch.stack(outs, dim=1), own, [v[None] for v in shared], torch.stack(regs)
+            return torch.stack(outs, dim=1), own, [v[None] for v in new_shared], torch.stack(regs)
 
         self._functions[training] = in_turn
         return in_turn
 
+    def _live_index(self, device):
+        """The live copies as a tensor of indices on ``device`` (None: every copy)."""
+        import torch
+
+        if self.live is None:
+            return None
+        if self._at is None or self._at.device != device:
+            self._at = torch.as_tensor(self.live, dtype=torch.long, device=device)
+        return self._at
+
     def run(self, x, training: bool):
-        """``(out (B, C, K), own, shared, reg)`` of the copies on ``x`` without touching the
-        variables (the new non-trainable values are returned)."""
+        """``(out (B, L, K), own, shared, reg)`` of the live copies on their rows of ``x``
+        (``(B, C, ...)``) without touching the variables (the new non-trainable values of
+        the live copies are returned)."""
         tv = [v.value for v in self._tv]
         own = [v.value for v, s in self._ntv if not s]
         shared = [v.value for v, s in self._ntv if s]
         x = keras.ops.convert_to_tensor(x)
+        at = self._live_index(x.device)
+        if at is not None:  # gathered: the gradient reaches the live copies' slices only
+            tv = [v.index_select(0, at) for v in tv]
+            own = [v.index_select(0, at) for v in own]
+            x = x.index_select(1, at)
         with _layout_hint_off():
             return self._function(bool(training))(tv, own, shared, x)
 
-    def call(self, x, training=None):
+    def _forward(self, x, training: bool):
+        """``(out (B, C, K), reg)``: the copies' outputs (zeros for a retired copy) and their
+        regularisation losses added up (``None`` without a regulariser); the new
+        non-trainable values (moving statistics, random-number states) assigned."""
         import torch
 
-        training = bool(training)
         with contextlib.nullcontext() if training else torch.no_grad():
             out, own, shared, reg = self.run(x, training)
+        at = self._live_index(out.device)
+        if at is not None:  # a retired copy's output: zeros, a constant
+            full = out.new_zeros((out.shape[0], self.copies, *out.shape[2:]))
+            out = full.index_copy(1, at, out)
         for (var, _), value in zip([p for p in self._ntv if not p[1]], own, strict=True):
-            var.assign(value.detach())
+            value = value.detach()
+            var.assign(value if at is None else var.value.index_copy(0, at, value))
         for (var, _), value in zip([p for p in self._ntv if p[1]], shared, strict=True):
             var.assign(value[0].detach())  # the same new state in every slot
         if training and reg.requires_grad:  # a regulariser: the copies' penalties added up
-            self.add_loss(torch.sum(reg))
+            return out, torch.sum(reg)
+        return out, None
+
+    def call(self, x, training=None):
+        out, reg = self._forward(x, bool(training))
+        if reg is not None:
+            self.add_loss(reg)
         return out
+
+    def train_step(self, data):
+        """Keras' torch training step (the packed loss of the copies' outputs plus their
+        regularisation, its gradient, one optimizer update of every trainable variable),
+        without the machinery around it that this model does not need: the layer call's
+        argument checks, the compiled-loss wrapper and the running loss metric (about a
+        third of a step of a small model). Any other compiled setting takes Keras' own."""
+        import torch
+
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        loss_fn = getattr(self, "loss", None)
+        if sample_weight is not None or not isinstance(loss_fn, keras.losses.Loss):
+            return super().train_step(data)
+        out, reg = self._forward(x, True)
+        weights = self.trainable_weights[:]
+        for v in weights:
+            v.value.grad = None
+        loss = keras.ops.cast(loss_fn(y, out), keras.backend.floatx())
+        if reg is not None:
+            loss = loss + keras.ops.cast(reg, loss.dtype)
+        loss = self.optimizer.scale_loss(loss)
+        if weights:
+            loss.backward()
+            with torch.no_grad():
+                self.optimizer.apply([v.value.grad for v in weights], weights)
+        return {}
 
 
 def _probe(model: Vectorised, sample) -> str | None:
