@@ -226,24 +226,26 @@ def early_cnn(input_shape, n_classes):
 
 
 class _Calls:
-    """Counts, per training step of the first packed fit, the copies the vectorised model
-    computed (the copy axis of the rows its vectorised function got; one by one: the lone
-    model's calls too), and keeps that fit's early-stopping monitor."""
+    """Counts, per training step of the first packed fit, the copies and rows the vectorised
+    model computed (the rows its vectorised function got; one by one: the lone model's calls
+    too), and keeps that fit's early-stopping monitor and its copies' row counts."""
 
     def __init__(self, monkeypatch):
         from keras_imbalance.comparison import _packing
 
-        self.copies, self.lone_calls, self.monitors = [], [], []
+        self.copies, self.rows, self.lone_calls, self.monitors = [], [], [], []
+        self.sizes = None  # rows of each copy of the first fit
         self.fitting = False
         real_function, real_fit = _vmap_torch.Vectorised._function, _packing.fit
         calls = self
 
-        def function(model, training):
-            fn = real_function(model, training)
+        def function(model, training, vectorised):
+            fn = real_function(model, training, vectorised)
 
             def counted(tv, own, shared, x):
                 if training and calls.fitting:
                     calls.copies.append(int(x.shape[1]))
+                    calls.rows.append(int(x.shape[0]))
                     calls.lone_calls.append(0)
                 return fn(tv, own, shared, x)
 
@@ -251,6 +253,8 @@ class _Calls:
 
         def fit(net, rows, epochs, callbacks):
             first = not calls.monitors
+            if first:
+                calls.sizes = [r.size for r in rows.rows]
             calls.monitors += [cb for cb in callbacks if isinstance(cb, _packing.CopyMonitor)]
             real_call = net.lone.stateless_call
 
@@ -278,13 +282,13 @@ def test_a_retired_copy_is_left_out_and_keeps_the_weights_of_its_lone_fit(monkey
     # others, and every copy ends with what its own fit (packed=False) gives it: weights,
     # best epoch, epochs run
     x, y, _ = _data(seq_cnn if model_fn is early_cnn else adam_net, side=16)
-    names = ["none", "balanced", "focal", "logit_adjusted", "random_under"]
+    names = ["none", "balanced", "focal", "random_over", "random_under"]
     strategies = [STRATEGIES[s] for s in names]
     settings = TrainingSettings(
         batch_size=10_000, epochs=40, patience=3, standardize=False, metric="matthews_correlation"
     )
     calls = _Calls(monkeypatch)
-    packed = _fold.fit_fold(model_fn, strategies, x, y, np.arange(y.size), settings, 5, 3)
+    packed = _fold.fit_fold(model_fn, strategies, x, y, np.arange(y.size), settings, 2, 3)
     monitor = calls.monitors[0]
     lone = _fold.fit_fold(
         model_fn,
@@ -293,15 +297,22 @@ def test_a_retired_copy_is_left_out_and_keeps_the_weights_of_its_lone_fit(monkey
         y,
         np.arange(y.size),
         dataclasses.replace(settings, packed=False),
-        5,
+        2,
         3,
     )
     assert packed.fits == 1 and lone.fits == 2 * len(packed.recipes)
     stops = [monitor.copy_epochs_run(m) for m in range(len(monitor.copies))]
     assert max(stops) - min(stops) >= 2  # some copies left out for two epochs or more
-    # epoch e (one step) computes the copies not stopped before it, each with its partner
-    want = [2 * sum(s >= e for s in stops) for e in range(1, max(stops) + 1)]
+    # epoch e (one step) computes the copies not stopped before it, each with its partner,
+    # on the rows of the largest of them (the rows only retired copies used are left out)
+    epochs = range(1, max(stops) + 1)
+    want = [2 * sum(s >= e for s in stops) for e in epochs]
     assert calls.copies == want
+    live = [[c for m, c in enumerate(monitor.copies) if stops[m] >= e] for e in epochs]
+    partner = monitor.partners
+    live = [[*cs, *(partner[monitor.copies.index(c)] for c in cs)] for cs in live]
+    assert calls.rows == [max(calls.sizes[c] for c in cs) for cs in live]
+    assert min(calls.rows) < max(calls.rows)  # the oversampled (largest) copies stopped early
     if model_fn is early_cnn:  # one by one: the lone model ran once per live copy
         assert calls.lone_calls == want
     assert sorted(packed.deciders) == sorted(lone.deciders)

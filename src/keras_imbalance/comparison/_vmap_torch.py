@@ -182,12 +182,15 @@ class Vectorised(keras.Model):
         if live != self.live:
             self.live, self._at = live, None
 
-    def _function(self, training: bool):
-        """The vectorised call: ``(tv, own, shared, x) -> (out (B, L, K), own, shared, reg)``;
+    def _function(self, training: bool, vectorised: bool):
+        """The copies' call: ``(tv, own, shared, x) -> (out (B, L, K), own, shared, reg)``;
         ``tv`` / ``own`` stacked per copy (``L`` copies: the live ones), ``shared`` the
-        random-number states."""
-        if training in self._functions:
-            return self._functions[training]
+        random-number states; under ``torch.func.vmap`` where ``vectorised``, else one copy
+        after the other."""
+        key = (training, vectorised)
+        if key in self._functions:
+            return self._functions[key]
+        import torch
         from torch.func import vmap
 
         lone, ntv = self.lone, self._ntv
@@ -201,12 +204,6 @@ class Vectorised(keras.Model):
             new_own = [v for v, (_, s) in zip(values, ntv, strict=True) if not s]
             new_shared = [v for v, (_, s) in zip(values, ntv, strict=True) if s]
             return out, new_own, new_shared, reg
-
-        if not self.one_by_one:
-            fn = vmap(one, in_dims=(0, 0, None, 1), out_dims=(1, 0, 0, 0), randomness="same")
-            self._functions[training] = fn
-            return fn
-        import torch
 
         def in_turn(tv, own, shared, x):
             # every copy starts from the step's random-number states and draws alike (as
@@ -223,8 +220,11 @@ class Vectorised(keras.Model):
             own = [torch.stack(values) for values in zip(*owns, strict=True)]
             return torch.stack(outs, dim=1), own, [v[None] for v in new_shared], torch.stack(regs)
 
-        self._functions[training] = in_turn
-        return in_turn
+        fn = in_turn
+        if vectorised:
+            fn = vmap(one, in_dims=(0, 0, None, 1), out_dims=(1, 0, 0, 0), randomness="same")
+        self._functions[key] = fn
+        return fn
 
     def _live_index(self, device):
         """The live copies as a tensor of indices on ``device`` (None: every copy)."""
@@ -249,8 +249,10 @@ class Vectorised(keras.Model):
             tv = [v.index_select(0, at) for v in tv]
             own = [v.index_select(0, at) for v in own]
             x = x.index_select(1, at)
+        # one copy (a fit of its own, the last copy still training) needs no vmap
+        vectorised = not self.one_by_one and x.shape[1] > 1
         with _layout_hint_off():
-            return self._function(bool(training))(tv, own, shared, x)
+            return self._function(bool(training), vectorised)(tv, own, shared, x)
 
     def _forward(self, x, training: bool):
         """``(out (B, C, K), reg)``: the copies' outputs (zeros for a retired copy) and their
