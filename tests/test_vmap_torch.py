@@ -244,8 +244,8 @@ class _Calls:
 
             def counted(tv, own, shared, x):
                 if training and calls.fitting:
-                    calls.copies.append(int(x.shape[1]))
-                    calls.rows.append(int(x.shape[0]))
+                    calls.copies.append(int(x.shape[0]))  # x: (copies, rows, ...)
+                    calls.rows.append(int(x.shape[1]))
                     calls.lone_calls.append(0)
                 return fn(tv, own, shared, x)
 

@@ -33,6 +33,11 @@ with ``torch.func.vmap`` (:mod:`._vmap_torch`); otherwise (tensorflow, or a mode
 be vectorised, with a note) the builder is called once per copy and the copies are stacked
 (:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
 after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
+
+A copy whose training is over (early-stopped with its refit partner, or its snapshot taken)
+is retired before the next epoch of a Keras fit (:class:`_Retire`): the batches drop the rows
+that only retired copies used, and a vectorised model (:mod:`._vmap_torch`) leaves it out of
+its calls. Its kept weights were read before, so nothing kept changes.
 """
 
 from __future__ import annotations

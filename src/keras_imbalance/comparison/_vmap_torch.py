@@ -24,7 +24,18 @@ the other packed forms, :mod:`._packing`).
   same values).
 - A convolutional model on large images (:func:`one_by_one`) runs its copies one after the
   other inside the one model call (as the compiled JAX fold does with ``jax.lax.map``):
-  vectorised, its convolutions would become grouped convolutions, slow on CPUs.
+  vectorised, its convolutions would become grouped convolutions, slow on CPUs. Each copy
+  starts from the step's random-number states, so its draws do not depend on the others.
+  One copy (a fit of its own with ``packed=False``, or the last copy still training) runs
+  without ``vmap``.
+- A copy whose training is over (early-stopped, its refit partner, a snapshot taken) costs
+  nothing more: the packed fit retires it (:meth:`Vectorised.retire`, called by
+  :func:`._packing.fit` before every epoch) and the calls leave it out, its outputs zeros with
+  no graph (no gradient); its kept weights are the snapshots taken before, so the optimizer's
+  element-wise update of its zero gradient (Adam's momentum) changes nothing that is kept.
+- The training step is Keras' torch step without the machinery this model does not need
+  (the layer call's checks, the compiled-loss wrapper, the running loss metric):
+  :meth:`Vectorised.train_step`.
 
 A model that cannot be vectorised (a value read on the host: ``.item()``, ``float(x)``, a
 branch on a tensor's value; an operation without a batching rule...) is found by one forward
@@ -184,9 +195,9 @@ class Vectorised(keras.Model):
 
     def _function(self, training: bool, vectorised: bool):
         """The copies' call: ``(tv, own, shared, x) -> (out (B, L, K), own, shared, reg)``;
-        ``tv`` / ``own`` stacked per copy (``L`` copies: the live ones), ``shared`` the
-        random-number states; under ``torch.func.vmap`` where ``vectorised``, else one copy
-        after the other."""
+        ``tv`` / ``own`` stacked per copy (``L`` copies: the live ones), ``x`` their rows
+        ``(L, B, ...)``, ``shared`` the random-number states; under ``torch.func.vmap`` where
+        ``vectorised``, else one copy after the other."""
         key = (training, vectorised)
         if key in self._functions:
             return self._functions[key]
@@ -210,9 +221,9 @@ class Vectorised(keras.Model):
             # under vmap's randomness="same"), so a copy's draws do not depend on which
             # other copies run; the new states are the last copy's
             outs, owns, regs, new_shared = [], [], [], shared
-            for c in range(x.shape[1]):
+            for c in range(x.shape[0]):
                 out, new_own, new_shared, reg = one(
-                    [v[c] for v in tv], [v[c] for v in own], shared, x[:, c]
+                    [v[c] for v in tv], [v[c] for v in own], shared, x[c]
                 )
                 outs.append(out)
                 owns.append(new_own)
@@ -222,7 +233,8 @@ class Vectorised(keras.Model):
 
         fn = in_turn
         if vectorised:
-            fn = vmap(one, in_dims=(0, 0, None, 1), out_dims=(1, 0, 0, 0), randomness="same")
+            fn = vmap(one, in_dims=(0, 0, None, 0), out_dims=(1, 0, 0, 0), randomness="same")
+
         self._functions[key] = fn
         return fn
 
@@ -243,14 +255,15 @@ class Vectorised(keras.Model):
         tv = [v.value for v in self._tv]
         own = [v.value for v, s in self._ntv if not s]
         shared = [v.value for v, s in self._ntv if s]
-        x = keras.ops.convert_to_tensor(x)
+        x = keras.ops.convert_to_tensor(x).movedim(1, 0)  # (C, B, ...): a copy's rows together
         at = self._live_index(x.device)
         if at is not None:  # gathered: the gradient reaches the live copies' slices only
             tv = [v.index_select(0, at) for v in tv]
             own = [v.index_select(0, at) for v in own]
-            x = x.index_select(1, at)
+            x = x.index_select(0, at)
+        x = x.contiguous()  # (the batched convolutions and products run faster on it)
         # one copy (a fit of its own, the last copy still training) needs no vmap
-        vectorised = not self.one_by_one and x.shape[1] > 1
+        vectorised = not self.one_by_one and x.shape[0] > 1
         with _layout_hint_off():
             return self._function(bool(training), vectorised)(tv, own, shared, x)
 
