@@ -188,7 +188,10 @@ class Vectorised(keras.Model):
         variables stay in the stack (the optimizer's element-wise update of a zero gradient
         may still move them: their kept weights are the snapshots the callbacks took before
         they retired). ``retire(())`` brings every copy back."""
-        live = [c for c in range(self.copies) if c not in set(retired)]
+        retired = set(retired)
+        live = [c for c in range(self.copies) if c not in retired]
+        if not live:
+            raise ValueError("at least one copy must stay in training")
         live = None if len(live) == self.copies else live
         if live != self.live:
             self.live, self._at = live, None
@@ -298,8 +301,8 @@ class Vectorised(keras.Model):
         """Keras' torch training step (the packed loss of the copies' outputs plus their
         regularisation, its gradient, one optimizer update of every trainable variable),
         without the machinery around it that this model does not need: the layer call's
-        argument checks, the compiled-loss wrapper and the running loss metric (about a
-        third of a step of a small model). Any other compiled setting takes Keras' own."""
+        argument checks, the compiled-loss wrapper and the running loss metric. A fit with
+        sample weights or a loss that is not a ``keras.losses.Loss`` takes Keras' own."""
         import torch
 
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
