@@ -35,9 +35,10 @@ be vectorised, with a note) the builder is called once per copy and the copies a
 after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
 
 A copy whose training is over (early-stopped with its refit partner, or its snapshot taken)
-is retired before the next epoch of a Keras fit (:class:`_Retire`): the batches drop the rows
-that only retired copies used, and a vectorised model (:mod:`._vmap_torch`) leaves it out of
-its calls. Its kept weights were read before, so nothing kept changes.
+is retired before the next epoch of an eager torch Keras fit (:class:`_Retire`; a compiled
+step would compile again for the shorter batches): the batches drop the rows that only
+retired copies used, and a vectorised model (:mod:`._vmap_torch`) leaves it out of its calls.
+Its kept weights were read before, so nothing kept changes.
 """
 
 from __future__ import annotations
@@ -766,7 +767,9 @@ def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
     callbacks = list(callbacks) or [_Synchronous()]
     if net.rates is not None:  # first: the monitors read the rescaled weights
         callbacks.insert(0, CopyRates(net))
-    callbacks.append(_Retire(net, rows, callbacks))  # a stopped copy costs nothing more
+    if keras.backend.backend() == "torch" and not getattr(net.model, "jit_compile", False):
+        # a stopped copy costs nothing more (eager steps: a shorter batch compiles nothing)
+        callbacks.append(_Retire(net, rows, callbacks))
     # the rows shuffle themselves (each copy's, per epoch); Keras' own shuffle of the batch
     # order would draw from Python's global `random` and differ from the compiled fit's
     net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0, shuffle=False)
