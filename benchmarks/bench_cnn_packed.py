@@ -7,6 +7,11 @@ to read, each variant's CPU seconds of ``compare`` printed next to its wall seco
     OMP_NUM_THREADS=1 python benchmarks/bench_cnn_packed.py                 # every variant
     OMP_NUM_THREADS=1 python benchmarks/bench_cnn_packed.py --backends torch --rounds 2
     OMP_NUM_THREADS=1 python benchmarks/bench_cnn_packed.py --model cnn_model
+    OMP_NUM_THREADS=1 python benchmarks/bench_cnn_packed.py --backends torch \
+        --variants torch-vmap,torch-unpacked --rounds 2       # packed against packed=False
+    OMP_NUM_THREADS=1 python benchmarks/bench_cnn_packed.py --backends torch \
+        --variants torch-vmap,torch-unpacked,torch-vmap-before,torch-unpacked-before \
+        --before /path/to/old/checkout/src                    # the same, old code alternating
     OMP_NUM_THREADS=1 python benchmarks/bench_cnn_packed.py steps        # one fold, per step
 
 ``compare(x, y, model_fn=small_cnn)`` on the 8x8 long-tailed digits (``load_digits_lt``,
@@ -22,6 +27,9 @@ imported before, as the user's script does for the builder).
 - ``torch-stack``: the same with ``KERAS_IMBALANCE_VMAP=0``: the per-copy stack (the torch
   engine before the vectorised copies);
 - ``torch-unpacked``: ``packed=False`` (one Keras fit per copy);
+- ``torch-vmap-before``, ``torch-unpacked-before`` (with ``--before SRC``): ``torch-vmap`` and
+  ``torch-unpacked`` run on another checkout's ``src`` (the code before a change), alternating
+  with this one's in the same run;
 - ``jax-compiled``: KERAS_BACKEND=jax, packed, the compiled fold (the copies of a
   convolutional model one after the other inside the program, ``jax.lax.map``);
 - ``jax-compiled-unpacked``: the compiled fold with ``packed=False`` (one copy per program);
@@ -91,8 +99,10 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def _variants(backends: list, cache: str) -> list:
-    """``(name, environment, compare keywords)`` in the order they run."""
+def _variants(backends: list, cache: str, before: str = "") -> list:
+    """``(name, environment, compare keywords)`` in the order they run (``before``: the
+    ``src`` folder of another checkout, whose torch packed and unpacked runs alternate with
+    this one's)."""
     torch = {"KERAS_BACKEND": "torch"}
     jax = {"KERAS_BACKEND": "jax", "KERAS_IMBALANCE_JAX_CACHE": cache}
     keras_fit = {**jax, "KERAS_IMBALANCE_COMPILED": "0"}
@@ -103,6 +113,12 @@ def _variants(backends: list, cache: str) -> list:
             ("torch-stack", {**torch, "KERAS_IMBALANCE_VMAP": "0"}, {}),
             ("torch-unpacked", torch, {"packed": False}),
         ]
+        if before:
+            old = {**torch, "PYTHONPATH": os.path.abspath(before)}
+            out += [
+                ("torch-vmap-before", old, {}),
+                ("torch-unpacked-before", old, {"packed": False}),
+            ]
     if "jax" in backends:
         out += [
             ("jax-compiled", jax, {}),
@@ -131,22 +147,25 @@ def _one(name: str, env: dict, kwargs: dict, model: str) -> dict:
     return found
 
 
-def compare_rounds(backends: list, rounds: int, model: str) -> None:
+def compare_rounds(backends: list, rounds: int, model: str, only=None, before="") -> None:
     with tempfile.TemporaryDirectory() as cache:
-        variants = _variants(backends, cache)
+        variants = _variants(backends, cache, before)
+        if only:
+            variants = [v for v in variants if v[0] in only]
         if "jax" in backends:  # fill the compilation cache (untimed)
             for name, env, kwargs in variants:
                 if name.startswith("jax-compiled"):
                     _one(name, env, kwargs, model)
         for r in range(1, rounds + 1):
-            results = {}
+            results, cpu = {}, {}
             for name, env, kwargs in variants:
                 found = _one(name, env, kwargs, model)
                 found["round"] = r
                 print(json.dumps(found), flush=True)
                 if "compare_s" in found:
                     results[name] = found["compare_s"]
-            ratios = {}
+                    cpu[name] = found["compare_cpu_s"]
+            ratios, cpu_ratios = {}, {}
             for packed, unpacked in (
                 ("torch-vmap", "torch-unpacked"),
                 ("torch-stack", "torch-unpacked"),
@@ -154,10 +173,14 @@ def compare_rounds(backends: list, rounds: int, model: str) -> None:
                 ("jax-compiled", "jax-keras-unpacked"),
                 ("jax-keras-stack", "jax-keras-unpacked"),
                 ("torch-vmap", "torch-stack"),
+                ("torch-vmap-before", "torch-unpacked-before"),
+                ("torch-vmap", "torch-vmap-before"),
+                ("torch-unpacked", "torch-unpacked-before"),
             ):
                 if packed in results and unpacked in results:
                     ratios[f"{unpacked} / {packed}"] = round(results[unpacked] / results[packed], 2)
-            print(json.dumps({"round": r, "speed-ups": ratios}), flush=True)
+                    cpu_ratios[f"{unpacked} / {packed}"] = round(cpu[unpacked] / cpu[packed], 2)
+            print(json.dumps({"round": r, "speed-ups": ratios, "cpu": cpu_ratios}), flush=True)
 
 
 def steps() -> None:
@@ -209,11 +232,14 @@ def main() -> None:
     parser.add_argument("--backends", default="torch,jax")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--model", default="small_cnn", choices=["small_cnn", "cnn_model"])
+    parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--before", default="", help="src folder of another checkout (torch)")
     args = parser.parse_args()
     if args.what == "steps":
         steps()
     else:
-        compare_rounds(args.backends.split(","), args.rounds, args.model)
+        only = [v for v in args.variants.split(",") if v]
+        compare_rounds(args.backends.split(","), args.rounds, args.model, only, args.before)
 
 
 if __name__ == "__main__":

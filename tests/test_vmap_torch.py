@@ -10,6 +10,7 @@ counterparts are in tests/test_compiled.py).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -205,3 +206,120 @@ def test_the_default_cnn_trains_vectorised_with_dropout_and_stays_apart(monkeypa
     assert all(np.isfinite(w).all() for w in a + b)
     assert not np.allclose(a[0], b[0])  # each copy its own loss
     assert not np.allclose(a[0], untrained.get_weights()[0])  # trained
+
+
+def adam_net(input_shape, n_classes):
+    """A small functional network with Adam (momentum: a retired copy's weights keep moving
+    under a zero gradient) and no ``packed`` form; early-stopped (no ``fixed_epochs``)."""
+    import keras
+
+    rows = keras.Input(input_shape)
+    h = keras.layers.Dense(6, activation="tanh")(rows)
+    model = keras.Model(rows, keras.layers.Dense(n_classes)(h))
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    return model
+
+
+def early_cnn(input_shape, n_classes):
+    """``seq_cnn`` early-stopped: on 16 x 16 images its copies run one by one."""
+    return seq_cnn(input_shape, n_classes)
+
+
+class _Calls:
+    """Counts, per training step of the first packed fit, the copies and rows the vectorised
+    model computed (the rows its vectorised function got; one by one: the lone model's calls
+    too), and keeps that fit's early-stopping monitor and its copies' row counts."""
+
+    def __init__(self, monkeypatch):
+        from keras_imbalance.comparison import _packing
+
+        self.copies, self.rows, self.lone_calls, self.monitors = [], [], [], []
+        self.sizes = None  # rows of each copy of the first fit
+        self.fitting = False
+        real_function, real_fit = _vmap_torch.Vectorised._function, _packing.fit
+        calls = self
+
+        def function(model, training, vectorised):
+            fn = real_function(model, training, vectorised)
+
+            def counted(tv, own, shared, x):
+                if training and calls.fitting:
+                    calls.copies.append(int(x.shape[0]))  # x: (copies, rows, ...)
+                    calls.rows.append(int(x.shape[1]))
+                    calls.lone_calls.append(0)
+                return fn(tv, own, shared, x)
+
+            return counted
+
+        def fit(net, rows, epochs, callbacks):
+            first = not calls.monitors
+            if first:
+                calls.sizes = [r.size for r in rows.rows]
+            calls.monitors += [cb for cb in callbacks if isinstance(cb, _packing.CopyMonitor)]
+            real_call = net.lone.stateless_call
+
+            def stateless_call(*args, **kwargs):
+                if kwargs.get("training") and calls.fitting:
+                    calls.lone_calls[-1] += 1
+                return real_call(*args, **kwargs)
+
+            net.lone.stateless_call = stateless_call
+            calls.fitting = first
+            try:
+                return real_fit(net, rows, epochs, callbacks)
+            finally:
+                calls.fitting = False
+                del net.lone.stateless_call
+
+        monkeypatch.setattr(_vmap_torch.Vectorised, "_function", function)
+        monkeypatch.setattr(_packing, "fit", fit)
+
+
+@pytest.mark.parametrize("model_fn", [adam_net, early_cnn], ids=["vectorised", "one-by-one"])
+def test_a_retired_copy_is_left_out_and_keeps_the_weights_of_its_lone_fit(monkeypatch, model_fn):
+    # early stopping, full batch (one step per epoch): the copies stop at different epochs;
+    # once a copy (and its refit partner) retired, the training calls compute only the
+    # others, and every copy ends with what its own fit (packed=False) gives it: weights,
+    # best epoch, epochs run
+    x, y, _ = _data(seq_cnn if model_fn is early_cnn else adam_net, side=16)
+    names = ["none", "balanced", "focal", "random_over", "random_under"]
+    strategies = [STRATEGIES[s] for s in names]
+    settings = TrainingSettings(
+        batch_size=10_000, epochs=40, patience=3, standardize=False, metric="matthews_correlation"
+    )
+    calls = _Calls(monkeypatch)
+    packed = _fold.fit_fold(model_fn, strategies, x, y, np.arange(y.size), settings, 2, 3)
+    monitor = calls.monitors[0]
+    lone = _fold.fit_fold(
+        model_fn,
+        strategies,
+        x,
+        y,
+        np.arange(y.size),
+        dataclasses.replace(settings, packed=False),
+        2,
+        3,
+    )
+    assert packed.fits == 1 and lone.fits == 2 * len(packed.recipes)
+    stops = [monitor.copy_epochs_run(m) for m in range(len(monitor.copies))]
+    assert max(stops) - min(stops) >= 2  # some copies left out for two epochs or more
+    # epoch e (one step) computes the copies not stopped before it, each with its partner,
+    # on the rows of the largest of them (the rows only retired copies used are left out)
+    epochs = range(1, max(stops) + 1)
+    want = [2 * sum(s >= e for s in stops) for e in epochs]
+    assert calls.copies == want
+    live = [[c for m, c in enumerate(monitor.copies) if stops[m] >= e] for e in epochs]
+    partner = monitor.partners
+    live = [[*cs, *(partner[monitor.copies.index(c)] for c in cs)] for cs in live]
+    assert calls.rows == [max(calls.sizes[c] for c in cs) for cs in live]
+    assert min(calls.rows) < max(calls.rows)  # the oversampled (largest) copies stopped early
+    if model_fn is early_cnn:  # one by one: the lone model ran once per live copy
+        assert calls.lone_calls == want
+    assert sorted(packed.deciders) == sorted(lone.deciders)
+    for key, got in packed.deciders.items():
+        alone = lone.deciders[key]
+        assert got.best_epoch == alone.best_epoch, key
+        if not got.refit:  # (a packed refit copy reports its partner's epochs run)
+            assert got.epochs_run == alone.epochs_run, key
+        for a, b in zip(got.weights, alone.weights, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=str(key))

@@ -33,6 +33,12 @@ with ``torch.func.vmap`` (:mod:`._vmap_torch`); otherwise (tensorflow, or a mode
 be vectorised, with a note) the builder is called once per copy and the copies are stacked
 (:class:`_Stack`). Either way copy ``c`` starts from the weights the builder gives
 after ``keras.utils.set_random_seed(seed)``, as a lone fit with that seed does.
+
+A copy whose training is over (early-stopped with its refit partner, or its snapshot taken)
+is retired before the next epoch of an eager torch Keras fit (:class:`_Retire`; a compiled
+step would compile again for the shorter batches): the batches drop the rows that only
+retired copies used, and a vectorised model (:mod:`._vmap_torch`) leaves it out of its calls.
+Its kept weights were read before, so nothing kept changes.
 """
 
 from __future__ import annotations
@@ -482,6 +488,7 @@ class PackedRows(keras.utils.PyDataset):
         self.batch = batch
         self.epoch = 0
         self._prepared = None
+        self.retired: set = set()  # copies whose training is over (:meth:`retire`)
 
     def __len__(self):
         return self.steps
@@ -532,12 +539,29 @@ class PackedRows(keras.utils.PyDataset):
             scaled[step, slot, c] = weights * (b / m)
         return index, scaled
 
+    def retire(self, retired) -> None:
+        """Copies whose training is over: from the next epoch, a batch ends with the last
+        row that a copy still training uses (a copy's rows come first in its column, the
+        rest is padding), its weights scaled to the shorter batch."""
+        self.retired = set(retired)
+        self._prepared = None
+
     def _prepare(self):
         if self._prepared == self.epoch:
             return
         # Keras reads one batch to build, then calls on_epoch_end before the first epoch: the
         # first training epoch is epoch 1 (as BalancedBatches' first fit epoch)
-        self._index, self._scaled = self.plan(self.draws(max(1, self.epoch)), self.batch)
+        pairs = self.draws(max(1, self.epoch))
+        self._index, self._scaled = self.plan(pairs, self.batch)
+        live = [r.size for c, (r, _) in enumerate(pairs) if c not in self.retired]
+        b = self._index.shape[1]
+        if self.retired and live and self.steps:
+            # rows past every live copy's batch are padding for all of them: left out, and
+            # the weights scaled b' / m instead of b / m (each copy's mean loss unchanged)
+            short = max(math.ceil(n / self.steps) for n in live)
+            if 0 < short < b:
+                self._index = self._index[:, :short]
+                self._scaled = self._scaled[:, :short] * np.float32(short / b)
         self._prepared = self.epoch
 
     def __getitem__(self, step):
@@ -634,6 +658,18 @@ class CopyMonitor(_Synchronous):
         if all(s is not None for s in self.stopped):
             self.model.stop_training = True
 
+    def retired(self) -> set:
+        """The copies of the net whose training is over: the stopped monitored copies (their
+        kept weights taken at their best epochs) and their partners (kept at the same
+        epochs)."""
+        done = set()
+        for m, s in enumerate(self.stopped):
+            if s is not None:
+                done.add(self.copies[m])
+                if m in self.partners:
+                    done.add(self.partners[m])
+        return done
+
     def _follows(self, rules) -> bool:
         """Whether a partner follows one of these rules' best epoch."""
         return any(f in rules for f in self.followed)
@@ -687,6 +723,37 @@ class Snapshots(_Synchronous):
         if len(self.weights) == len(self.epochs):
             self.model.stop_training = True
 
+    def retired(self) -> set:
+        """The copies whose snapshot is taken (their training is over)."""
+        return set(self.weights)
+
+
+class _Retire(keras.callbacks.Callback):
+    """Before every epoch, the copies whose training is over (what the other callbacks'
+    ``retired()`` say) cost nothing more: a vectorised model leaves them out of its calls
+    (:meth:`._vmap_torch.Vectorised.retire`) and the batches drop the rows only they used
+    (:meth:`PackedRows.retire`); every copy comes back when the fit ends."""
+
+    def __init__(self, net: Net, rows: PackedRows, callbacks):
+        super().__init__()
+        self.net, self.rows = net, rows
+        self.watchers = [cb for cb in callbacks if callable(getattr(cb, "retired", None))]
+
+    def _retire(self, retired) -> None:
+        self.rows.retire(retired)
+        if callable(getattr(self.net.model, "retire", None)):
+            self.net.model.retire(retired)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        retired = set().union(*(cb.retired() for cb in self.watchers))
+        if len(retired) >= self.net.copies:  # nothing left to train (the watchers stop
+            self.model.stop_training = True  # the fit first: one step at most)
+        elif retired != self.rows.retired:
+            self._retire(retired)
+
+    def on_train_end(self, logs=None):
+        self._retire(())
+
 
 def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
     """Train ``net`` on ``rows`` for at most ``epochs`` epochs; returns the wall seconds. A
@@ -700,6 +767,9 @@ def fit(net: Net, rows: PackedRows, epochs: int, callbacks) -> float:
     callbacks = list(callbacks) or [_Synchronous()]
     if net.rates is not None:  # first: the monitors read the rescaled weights
         callbacks.insert(0, CopyRates(net))
+    if keras.backend.backend() == "torch" and not getattr(net.model, "jit_compile", False):
+        # a stopped copy costs nothing more (eager steps: a shorter batch compiles nothing)
+        callbacks.append(_Retire(net, rows, callbacks))
     # the rows shuffle themselves (each copy's, per epoch); Keras' own shuffle of the batch
     # order would draw from Python's global `random` and differ from the compiled fit's
     net.model.fit(rows, epochs=int(epochs), callbacks=callbacks, verbose=0, shuffle=False)

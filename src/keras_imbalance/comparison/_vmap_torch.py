@@ -24,7 +24,18 @@ the other packed forms, :mod:`._packing`).
   same values).
 - A convolutional model on large images (:func:`one_by_one`) runs its copies one after the
   other inside the one model call (as the compiled JAX fold does with ``jax.lax.map``):
-  vectorised, its convolutions would become grouped convolutions, slow on CPUs.
+  vectorised, its convolutions would become grouped convolutions, slow on CPUs. Each copy
+  starts from the step's random-number states, so its draws do not depend on the others.
+  One copy (a fit of its own with ``packed=False``, or the last copy still training) runs
+  without ``vmap``.
+- A copy whose training is over (early-stopped, its refit partner, a snapshot taken) costs
+  nothing more: the packed fit retires it (:meth:`Vectorised.retire`, called by
+  :func:`._packing.fit` before every epoch) and the calls leave it out, its outputs zeros with
+  no graph (no gradient); its kept weights are the snapshots taken before, so the optimizer's
+  element-wise update of its zero gradient (Adam's momentum) changes nothing that is kept.
+- The training step is Keras' torch step without the machinery this model does not need
+  (the layer call's checks, the compiled-loss wrapper, the running loss metric):
+  :meth:`Vectorised.train_step`.
 
 A model that cannot be vectorised (a value read on the host: ``.item()``, ``float(x)``, a
 branch on a tensor's value; an operation without a batching rule...) is found by one forward
@@ -159,6 +170,8 @@ class Vectorised(keras.Model):
                 self._ntv.append((made[id(v)], False))
         self._training_arg = getattr(lone, "_call_has_training_arg", True)
         self._functions: dict = {}
+        self.live = None  # the copies still training, in order (None: every copy)
+        self._at = None  # ``live`` as a tensor of indices (made once per change)
         self.built = True
 
     @property
@@ -168,11 +181,30 @@ class Vectorised(keras.Model):
     def get_weights(self):
         return [np.asarray(keras.ops.convert_to_numpy(v.value)) for v in self.stacked]
 
-    def _function(self, training: bool):
-        """The vectorised call: ``(tv, own, shared, x) -> (out (B, C, K), own, shared, reg)``;
-        ``tv`` / ``own`` stacked per copy, ``shared`` the random-number states."""
-        if training in self._functions:
-            return self._functions[training]
+    def retire(self, retired) -> None:
+        """Leave the copies ``retired`` (their training over: early-stopped, refit or
+        snapshot taken) out of every later call: no forward or backward pass of theirs, their
+        outputs zeros with no graph, so the packed loss gives them no gradient. Their
+        variables stay in the stack (the optimizer's element-wise update of a zero gradient
+        may still move them: their kept weights are the snapshots the callbacks took before
+        they retired). ``retire(())`` brings every copy back."""
+        retired = set(retired)
+        live = [c for c in range(self.copies) if c not in retired]
+        if not live:
+            raise ValueError("at least one copy must stay in training")
+        live = None if len(live) == self.copies else live
+        if live != self.live:
+            self.live, self._at = live, None
+
+    def _function(self, training: bool, vectorised: bool):
+        """The copies' call: ``(tv, own, shared, x) -> (out (B, L, K), own, shared, reg)``;
+        ``tv`` / ``own`` stacked per copy (``L`` copies: the live ones), ``x`` their rows
+        ``(L, B, ...)``, ``shared`` the random-number states; under ``torch.func.vmap`` where
+        ``vectorised``, else one copy after the other."""
+        key = (training, vectorised)
+        if key in self._functions:
+            return self._functions[key]
+        import torch
         from torch.func import vmap
 
         lone, ntv = self.lone, self._ntv
@@ -187,50 +219,109 @@ class Vectorised(keras.Model):
             new_shared = [v for v, (_, s) in zip(values, ntv, strict=True) if s]
             return out, new_own, new_shared, reg
 
-        if not self.one_by_one:
-            fn = vmap(one, in_dims=(0, 0, None, 1), out_dims=(1, 0, 0, 0), randomness="same")
-            self._functions[training] = fn
-            return fn
-        import torch
-
-        def in_turn(tv, own, shared, x):  # the random-number states advance copy by copy
-            outs, owns, regs = [], [], []
-            for c in range(self.copies):
-                out, new_own, shared, reg = one(
-                    [v[c] for v in tv], [v[c] for v in own], shared, x[:, c]
+        def in_turn(tv, own, shared, x):
+            # every copy starts from the step's random-number states and draws alike (as
+            # under vmap's randomness="same"), so a copy's draws do not depend on which
+            # other copies run; the new states are the last copy's
+            outs, owns, regs, new_shared = [], [], [], shared
+            for c in range(x.shape[0]):
+                out, new_own, new_shared, reg = one(
+                    [v[c] for v in tv], [v[c] for v in own], shared, x[c]
                 )
                 outs.append(out)
                 owns.append(new_own)
                 regs.append(reg)
             own = [torch.stack(values) for values in zip(*owns, strict=True)]
-            return torch.stack(outs, dim=1), own, [v[None] for v in shared], torch.stack(regs)
+            return torch.stack(outs, dim=1), own, [v[None] for v in new_shared], torch.stack(regs)
 
-        self._functions[training] = in_turn
-        return in_turn
+        fn = in_turn
+        if vectorised:
+            fn = vmap(one, in_dims=(0, 0, None, 0), out_dims=(1, 0, 0, 0), randomness="same")
+
+        self._functions[key] = fn
+        return fn
+
+    def _live_index(self, device):
+        """The live copies as a tensor of indices on ``device`` (None: every copy)."""
+        import torch
+
+        if self.live is None:
+            return None
+        if self._at is None or self._at.device != device:
+            self._at = torch.as_tensor(self.live, dtype=torch.long, device=device)
+        return self._at
 
     def run(self, x, training: bool):
-        """``(out (B, C, K), own, shared, reg)`` of the copies on ``x`` without touching the
-        variables (the new non-trainable values are returned)."""
+        """``(out (B, L, K), own, shared, reg)`` of the live copies on their rows of ``x``
+        (``(B, C, ...)``) without touching the variables (the new non-trainable values of
+        the live copies are returned)."""
         tv = [v.value for v in self._tv]
         own = [v.value for v, s in self._ntv if not s]
         shared = [v.value for v, s in self._ntv if s]
-        x = keras.ops.convert_to_tensor(x)
+        x = keras.ops.convert_to_tensor(x).movedim(1, 0)  # (C, B, ...): a copy's rows together
+        at = self._live_index(x.device)
+        if at is not None:  # gathered: the gradient reaches the live copies' slices only
+            tv = [v.index_select(0, at) for v in tv]
+            own = [v.index_select(0, at) for v in own]
+            x = x.index_select(0, at)
+        x = x.contiguous()  # (the batched convolutions and products run faster on it)
+        # one copy (a fit of its own, the last copy still training) needs no vmap
+        vectorised = not self.one_by_one and x.shape[0] > 1
         with _layout_hint_off():
-            return self._function(bool(training))(tv, own, shared, x)
+            return self._function(bool(training), vectorised)(tv, own, shared, x)
 
-    def call(self, x, training=None):
+    def _forward(self, x, training: bool):
+        """``(out (B, C, K), reg)``: the copies' outputs (zeros for a retired copy) and their
+        regularisation losses added up (``None`` without a regulariser); the new
+        non-trainable values (moving statistics, random-number states) assigned."""
         import torch
 
-        training = bool(training)
         with contextlib.nullcontext() if training else torch.no_grad():
             out, own, shared, reg = self.run(x, training)
+        at = self._live_index(out.device)
+        if at is not None:  # a retired copy's output: zeros, a constant
+            full = out.new_zeros((out.shape[0], self.copies, *out.shape[2:]))
+            out = full.index_copy(1, at, out)
         for (var, _), value in zip([p for p in self._ntv if not p[1]], own, strict=True):
-            var.assign(value.detach())
+            value = value.detach()
+            var.assign(value if at is None else var.value.index_copy(0, at, value))
         for (var, _), value in zip([p for p in self._ntv if p[1]], shared, strict=True):
             var.assign(value[0].detach())  # the same new state in every slot
         if training and reg.requires_grad:  # a regulariser: the copies' penalties added up
-            self.add_loss(torch.sum(reg))
+            return out, torch.sum(reg)
+        return out, None
+
+    def call(self, x, training=None):
+        out, reg = self._forward(x, bool(training))
+        if reg is not None:
+            self.add_loss(reg)
         return out
+
+    def train_step(self, data):
+        """Keras' torch training step (the packed loss of the copies' outputs plus their
+        regularisation, its gradient, one optimizer update of every trainable variable),
+        without the machinery around it that this model does not need: the layer call's
+        argument checks, the compiled-loss wrapper and the running loss metric. A fit with
+        sample weights or a loss that is not a ``keras.losses.Loss`` takes Keras' own."""
+        import torch
+
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        loss_fn = getattr(self, "loss", None)
+        if sample_weight is not None or not isinstance(loss_fn, keras.losses.Loss):
+            return super().train_step(data)
+        out, reg = self._forward(x, True)
+        weights = self.trainable_weights[:]
+        for v in weights:
+            v.value.grad = None
+        loss = keras.ops.cast(loss_fn(y, out), keras.backend.floatx())
+        if reg is not None:
+            loss = loss + keras.ops.cast(reg, loss.dtype)
+        loss = self.optimizer.scale_loss(loss)
+        if weights:
+            loss.backward()
+            with torch.no_grad():
+                self.optimizer.apply([v.value.grad for v in weights], weights)
+        return {}
 
 
 def _probe(model: Vectorised, sample) -> str | None:
