@@ -309,3 +309,61 @@ def test_the_rates_follow_their_copy_when_stopped_copies_are_packed_out(monkeypa
     assert slots == [1]
     for got, want in zip(repacked, masked, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_mean_logits_average_the_probabilities_by_hand():
+    # softmax: (0.5, 0.5) and (0.75, 0.25) average to (0.625, 0.375); sigmoid: 0.5 and 0.75
+    # average to 0.625, whose logit is log(0.625 / 0.375) = log(5 / 3)
+    z = [np.array([[0.0, 0.0]]), np.array([[np.log(3.0), 0.0]])]
+    got = _fold.mean_logits(z)
+    np.testing.assert_allclose(np.exp(got) / np.exp(got).sum(), [[0.625, 0.375]], rtol=1e-12)
+    labels = [np.array([[0.0]]), np.array([[np.log(3.0)]])]
+    np.testing.assert_allclose(_fold.mean_logits(labels, "sigmoid"), [[np.log(5 / 3)]])
+    # finite at logits of +-100 (log space throughout)
+    far = _fold.mean_logits([np.array([[100.0, -100.0]]), np.array([[-100.0, 100.0]])])
+    assert np.isfinite(far).all() and np.allclose(far[0, 0], far[0, 1])
+
+
+def test_averaged_variants_predict_the_mean_of_their_lone_fits_probabilities():
+    # choose="average": a strategy's probabilities are the mean of its variant copies'; each
+    # copy (full batch, fixed epochs) ends with its lone fit's weights, so the prediction is
+    # the mean of the lone fits' probabilities
+    from keras_imbalance.comparison._scoring import softmax
+
+    base = _fixed(linear_model, EPOCHS)
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    names = ["none", "balanced"]
+    tuned = with_variants(base, *LINEAR_VARIANTS, choose="average")
+    fitted = _fold.fit_fold(
+        tuned, [STRATEGIES[s] for s in names], x, y, np.arange(y.size), settings, SEED, 3
+    )
+    assert [r.names["argmax"][0] for r in fitted.recipes] == names
+    scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    import keras
+
+    for i, name in enumerate(names):
+        decider = fitted.deciders[(i, "argmax")]
+        assert decider.variant == "average" and len(decider.members) == 3
+        want = []
+        for own in ({}, *LINEAR_VARIANTS):
+            weights = _lone(_own_optimizer(base, own), name, scaled, y, SEED, EPOCHS)
+            keras.utils.set_random_seed(0)
+            model = base((3,), 3)
+            model.set_weights(weights)
+            want.append(softmax(np.asarray(model.predict(scaled, verbose=0), np.float64)))
+        got = softmax(_fold.predict_logits(fitted, (i, "argmax"), x))
+        np.testing.assert_allclose(got, np.mean(want, axis=0), rtol=1e-4, atol=1e-5)
+        # not the builder's own copy alone: the variants moved the average
+        assert not np.allclose(got, want[0], atol=1e-4)
+
+
+def test_choose_is_checked_and_named_in_the_fingerprint():
+    average = with_variants(mlp_model, choose="average")
+    assert average.choose == "average" and with_variants(mlp_model).choose == "best"
+    assert describe_builder(average) != describe_builder(with_variants(mlp_model))
+    assert "choose='average'" in describe_builder(average)
+    with pytest.raises(ValueError, match=r"choose.*'best', 'average'.*'mean'"):
+        with_variants(mlp_model, choose="mean")
+    with pytest.raises(TypeError, match="choose"):
+        with_variants(mlp_model, choose=1)

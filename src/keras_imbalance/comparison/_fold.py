@@ -103,7 +103,9 @@ class Decider:
     note: str = ""
     prior: Any = None  # cost rule, > 2 classes: log-space prior correction of the logits
     costs: Any = None  # cost rule: the cost matrix
-    variant: Any = None  # the hyperparameter variant kept (a dict; None: the builder's own)
+    variant: Any = None  # the hyperparameter variant kept (a dict; None: the builder's own;
+    # "average": the mean of every variant's probabilities, whose weights are ``members``)
+    members: list = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +125,7 @@ class FoldFit:
     y_val: Any = None
     val_rows: Any = None
     model_fn: Any = None  # the builder (compiled predictions are kept per builder)
+    squash: str = "softmax"  # the kind's logits -> probabilities (averaged variants)
 
 
 def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
@@ -204,6 +207,7 @@ class _Fold:
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
         self.variants = variants_of(model_fn)  # [{}]: the builder's own only
+        self.choose = getattr(model_fn, "choose", "best")  # keep one variant, or average
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
         self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
         self.steps = self.batch = None  # of the whole fold, where :meth:`groups` planned it
@@ -570,7 +574,14 @@ def fit_fold(
             d.batch_size = fold.batch
             if d.refit and fixed is None and key in early_stopped:
                 d.epochs_run = early_stopped[key].epochs_run  # a partner runs its copy's
-    if len(variants) > 1:  # each recipe keeps the variant its validation rows prefer
+    squash = getattr(target, "squash", "softmax")
+    if len(variants) > 1 and fold.choose == "average":  # every variant, probabilities averaged
+        deciders, early_stopped, fold.early = (
+            _averaged(found, len(base), len(variants))
+            for found in (deciders, early_stopped, fold.early)
+        )
+        recipes = base
+    elif len(variants) > 1:  # each recipe keeps the variant its validation rows prefer
         chosen = _chosen_variants(fold, base)
         deciders, early_stopped, fold.early = (
             _renamed(found, chosen, fold.variants, len(base))
@@ -582,20 +593,26 @@ def fit_fold(
         if rule == "tuned" or (rule == "cost" and k == 2):
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
-            lone.set_weights(early_stopped.get(key, d).weights)
-            logits = _logits(lone, fold.x_val, model_fn)
+            logits = decider_logits(lone, early_stopped.get(key, d), fold.x_val, model_fn, squash)
             d.threshold = target.tune(fold.y_val, logits, settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
     out = FoldFit(
-        recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan), model_fn=model_fn
+        recipes,
+        deciders,
+        lone,
+        int(fold.y_val.size),
+        seconds,
+        widest,
+        len(plan),
+        model_fn=model_fn,
+        squash=squash,
     )
     if selecting:  # hook of ensemble selection (_ensemble.Selector)
         out.y_val, out.val_rows = fold.y_val, fold.val_rows
         for key in deciders:
             early_fit = fold.early.get(key)
             if key[1] in REFITTED and early_fit is not None:
-                lone.set_weights(early_fit.weights)
-                out.validation[key] = _logits(lone, fold.x_val, model_fn)
+                out.validation[key] = decider_logits(lone, early_fit, fold.x_val, model_fn, squash)
     return out
 
 
@@ -628,6 +645,22 @@ def _chosen_variants(fold: _Fold, base: list) -> dict:
                     best, found = value, v
             chosen[(i, rule)] = (found * n + i, rule)
     return chosen
+
+
+def _averaged(found: dict, n: int, count: int) -> dict:
+    """The deciders of ``found`` (keyed by the recipes of ``count`` variants of ``n`` base
+    recipes) merged per base (recipe, rule): the builder's own copy's decider (its epochs,
+    scaler, prior: the same rows and loss for every variant) whose ``members`` are the
+    weights of every variant's copy, their probabilities averaged (:func:`decider_logits`)."""
+    out = {}
+    for (i, rule), d in found.items():
+        if i >= n:
+            continue
+        same = [found.get((v * n + i, rule)) for v in range(count)]
+        out[(i, rule)] = dataclasses.replace(
+            d, variant="average", members=[m.weights for m in same if m is not None]
+        )
+    return out
 
 
 def _renamed(found: dict, chosen: dict, variants: list, n: int) -> dict:
@@ -679,18 +712,52 @@ def _logits(model, x: np.ndarray, model_fn=None) -> np.ndarray:
     return np.asarray(np.concatenate(out, axis=0), dtype=np.float64)
 
 
+def decider_logits(model, decider: Decider, x: np.ndarray, model_fn=None, squash="softmax"):
+    """Logits of ``decider``'s weights set into ``model`` on (scaled) rows ``x``; for averaged
+    variants (``decider.members``) logits whose probabilities are the mean of the members'
+    (:func:`mean_logits`)."""
+    if not decider.members:
+        model.set_weights(decider.weights)
+        return _logits(model, x, model_fn)
+    each = []
+    for weights in decider.members:
+        model.set_weights(weights)
+        each.append(_logits(model, x, model_fn))
+    return mean_logits(each, squash)
+
+
+def mean_logits(logits: list, squash: str = "softmax") -> np.ndarray:
+    """Logits whose probabilities are the mean of those of each array of ``logits``.
+
+    ``softmax``: ``log mean_c softmax(z_c)`` (the softmax of a log-probability vector is that
+    vector's exponential), computed as a log-sum-exp of log-softmaxes. ``sigmoid`` (one
+    probability per label): ``log p - log(1 - p)`` of ``p = mean_c sigmoid(z_c)``, with
+    ``log sigmoid(z) = -log(1 + exp(-z))`` and ``log(1 - sigmoid(z)) = log sigmoid(-z)``."""
+    from scipy.special import log_softmax, logsumexp
+
+    z = np.stack([np.asarray(a, dtype=np.float64) for a in logits])
+    shift = math.log(len(logits))
+    if squash == "sigmoid":
+        log_p = logsumexp(-np.logaddexp(0.0, -z), axis=0) - shift
+        log_q = logsumexp(-np.logaddexp(0.0, z), axis=0) - shift
+        return log_p - log_q
+    return logsumexp(log_softmax(z, axis=-1), axis=0) - shift
+
+
 def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
     """Logits of decider ``key`` on raw rows ``x_raw`` (scaled with the decider's scaler)."""
     decider = fitted.deciders[key]
-    fitted.lone.set_weights(decider.weights)
-    return _logits(fitted.lone, decider.scaler.transform(x_raw), fitted.model_fn)
+    x = decider.scaler.transform(x_raw)
+    return decider_logits(fitted.lone, decider, x, fitted.model_fn, fitted.squash)
 
 
 __all__ = [
     "Decider",
     "FoldFit",
     "Recipe",
+    "decider_logits",
     "fit_fold",
+    "mean_logits",
     "predict_logits",
     "recipes_of",
 ]
