@@ -367,3 +367,57 @@ def test_choose_is_checked_and_named_in_the_fingerprint():
         with_variants(mlp_model, choose="mean")
     with pytest.raises(TypeError, match="choose"):
         with_variants(mlp_model, choose=1)
+
+
+def test_the_cli_flag_trains_the_variants_and_shows_who_decided(tmp_path, capsys, monkeypatch):
+    import json
+
+    from keras_imbalance.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    fast = ["--strategies", "balanced", "--cv", "2", "--epochs", "2", "--jobs", "1"]
+    fast += ["--references", "none", "--report", "r.html"]
+    assert main(["compare", "ecoli3", *fast, "--results", "plain.jsonl"]) == 0
+    plain_out = capsys.readouterr().err  # the leaderboard goes to stderr
+    assert main(["compare", "ecoli3", *fast, "--results", "avg.jsonl", "--variants", "average"]) == 0
+    out = capsys.readouterr().err
+
+    def read(name):
+        lines = [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+        return lines[0], lines[1:]
+
+    (plain_head, plain_rows), (head, rows) = read("plain.jsonl"), read("avg.jsonl")
+    # the fingerprint tells the runs apart; every trained row was averaged over its variants
+    assert head["fingerprint"] != plain_head["fingerprint"]
+    assert {r["variant"] for r in rows} == {"average"}
+    assert {r["variant"] for r in plain_rows} == {""}
+    assert "variant" in out and "average" in out and "variant" not in plain_out
+    assert "(variant: average)" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize("value", ["mean", ""])
+def test_the_cli_flag_refuses_a_bad_policy_in_one_line(tmp_path, capsys, monkeypatch, value):
+    from keras_imbalance.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "ecoli3", "--variants", value]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "--variants" in err[0] and "best, average" in err[0]
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_the_leaderboard_names_the_variant_that_decided(monkeypatch):
+    # choose="best" with the choice scripted: every (recipe, rule) keeps variant 1, so every
+    # trained row's variant column reads its settings; the builder alone leaves it empty
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(1))
+    x, y = _three_classes()
+    fast = dict(strategies=["none", "balanced"], cv=2, epochs=2, references=False)
+    tuned = with_variants(linear_model, {"learning_rate": 1e-2}, {"weight_decay": 1e-1})
+    board = compare(x, y, model_fn={"linear": tuned}, random_state=0, **fast).leaderboard
+    assert dict(zip(board["strategy"], board["variant"], strict=True)) == {
+        "none": "learning_rate=0.01",
+        "none+threshold": "learning_rate=0.01",
+        "balanced": "learning_rate=0.01",
+    }
+    plain = compare(x, y, model_fn={"linear": linear_model}, random_state=0, **fast)
+    assert set(plain.leaderboard["variant"]) == {""}

@@ -647,6 +647,18 @@ def _chosen_variants(fold: _Fold, base: list) -> dict:
     return chosen
 
 
+def variant_text(decider: Decider, model_fn=None) -> str:
+    """The hyperparameter variant a decider stands for, as the leaderboard's ``variant``
+    column shows it: ``""`` for a builder without variants, ``"own"`` (the builder's own
+    settings), ``"average"`` (every variant averaged) or the kept variant's settings
+    (``"learning_rate=0.01"``)."""
+    if decider.variant == "average":
+        return "average"
+    if decider.variant:
+        return " ".join(f"{k}={v:g}" for k, v in sorted(decider.variant.items()))
+    return "own" if getattr(model_fn, "variants", None) else ""
+
+
 def _averaged(found: dict, n: int, count: int) -> dict:
     """The deciders of ``found`` (keyed by the recipes of ``count`` variants of ``n`` base
     recipes) merged per base (recipe, rule): the builder's own copy's decider (its epochs,
@@ -756,6 +768,7 @@ __all__ = [
     "FoldFit",
     "Recipe",
     "decider_logits",
+    "variant_text",
     "fit_fold",
     "mean_logits",
     "predict_logits",

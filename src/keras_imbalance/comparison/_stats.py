@@ -103,6 +103,7 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
                 "strategy",
                 "aliases",
                 "note",
+                "variant",
                 "mean",
                 "std",
                 "ci_low",
@@ -123,6 +124,8 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
             "strategy": strategy,
             "aliases": _joined(part, "aliases"),
             "note": _joined(part, "note"),
+            # the hyperparameter variants that decided across the folds (with_variants)
+            "variant": _joined(part, "variant"),
             "mean": mean,
             "std": std,
             "ci_low": low,
