@@ -421,3 +421,43 @@ def test_the_leaderboard_names_the_variant_that_decided(monkeypatch):
     }
     plain = compare(x, y, model_fn={"linear": linear_model}, random_state=0, **fast)
     assert set(plain.leaderboard["variant"]) == {""}
+
+
+@pytest.mark.parametrize("threshold", [None, 0.3], ids=["argmax", "tuned"])
+def test_a_saved_averaged_member_predicts_the_mean_of_its_variants(tmp_path, threshold):
+    # fit_strategy's Keras model of an averaged decider: built-in layers whose softmax is
+    # the mean of the variants' probabilities (then the tuned threshold as logit offsets);
+    # it saves and loads without keras_imbalance's own objects in its graph
+    import keras
+
+    from keras_imbalance.comparison import _fit
+    from keras_imbalance.comparison._data import Scaler
+    from keras_imbalance.comparison._scoring import softmax
+
+    x, _ = _three_classes()
+    x = x[:, :2].astype(np.float32)
+    scaler = Scaler.fit(x, True)
+    members = []
+    for seed in (1, 2, 3):
+        keras.utils.set_random_seed(seed)
+        members.append([w * 3 for w in mlp_model((2,), 2).get_weights()])  # far from uniform
+    decider = _fold.Decider(members[0], scaler, threshold, 1, 1, True, 60, 60)
+    decider.members, decider.variant = members, "average"
+    built = _fit._member(keras, "mlp", mlp_model, decider, "balanced", (2,), 2)
+    each = []
+    for weights in members:
+        model = mlp_model((2,), 2)
+        model.set_weights(weights)
+        logits = model.predict(scaler.transform(x).astype(np.float32), verbose=0)
+        each.append(softmax(np.asarray(logits, np.float64)))
+    want = np.mean(each, axis=0)
+    if threshold is not None:  # p1 >= t  <=>  logit_1 + log((1 - t) / t) >= logit_0
+        shifted = np.log(want) + np.array([0.0, np.log((1 - threshold) / threshold)])
+        want = softmax(shifted)
+    got = np.asarray(built.predict(x, verbose=0), np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(got, each[0], atol=1e-3)
+    path = tmp_path / "averaged.keras"
+    built.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), got, rtol=1e-5, atol=1e-7)
