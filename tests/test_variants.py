@@ -379,7 +379,9 @@ def test_the_cli_flag_trains_the_variants_and_shows_who_decided(tmp_path, capsys
     fast += ["--references", "none", "--report", "r.html"]
     assert main(["compare", "ecoli3", *fast, "--results", "plain.jsonl"]) == 0
     plain_out = capsys.readouterr().err  # the leaderboard goes to stderr
-    assert main(["compare", "ecoli3", *fast, "--results", "avg.jsonl", "--variants", "average"]) == 0
+    assert (
+        main(["compare", "ecoli3", *fast, "--results", "avg.jsonl", "--variants", "average"]) == 0
+    )
     out = capsys.readouterr().err
 
     def read(name):
@@ -461,3 +463,36 @@ def test_a_saved_averaged_member_predicts_the_mean_of_its_variants(tmp_path, thr
     built.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), got, rtol=1e-5, atol=1e-7)
+
+
+def test_the_choice_reads_the_monitors_scores_without_predicting_again(monkeypatch):
+    # an early-stopped (monitored) copy's validation score is the monitor's at its best
+    # epoch: choosing a variant makes no forward pass, and keeps the first best score
+    calls = []
+    choosing = []
+    original_logits, original_choice = _fold._logits, _fold._chosen_variants
+
+    def counted(*args, **kwargs):
+        if choosing:
+            calls.append(1)
+        return original_logits(*args, **kwargs)
+
+    def watched(fold, base):
+        choosing.append(True)
+        try:
+            return original_choice(fold, base)
+        finally:
+            choosing.clear()
+
+    monkeypatch.setattr(_fold, "_logits", counted)
+    monkeypatch.setattr(_fold, "_chosen_variants", watched)
+    variants = ({"learning_rate": 1e-9}, {"learning_rate": 3e-2})
+    x, y = _three_classes(3)
+    settings = TrainingSettings(epochs=12, patience=3, metric="balanced_accuracy", random_state=0)
+    strategies = [STRATEGIES[s] for s in ("none", "none+threshold", "balanced")]
+    model = with_variants(with_options(mlp_model, dropout=0.0), *variants)
+    fitted = _fold.fit_fold(model, strategies, x, y, np.arange(y.size), settings, SEED, 3)
+    assert calls == []
+    tuned = fitted.deciders[(0, "tuned")]  # none+threshold: decided by its fit-part copy
+    assert not tuned.refit and np.isfinite(tuned.score)
+    assert all(d.variant in (None, *variants) for d in fitted.deciders.values())

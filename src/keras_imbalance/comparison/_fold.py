@@ -106,6 +106,10 @@ class Decider:
     variant: Any = None  # the hyperparameter variant kept (a dict; None: the builder's own;
     # "average": the mean of every variant's probabilities, whose weights are ``members``)
     members: list = field(default_factory=list)
+    # a fit-part decider: its validation score as the early stopping measured it (nan where
+    # no monitor watched it), and its validation logits once computed (_Fold.validation_logits)
+    score: float = math.nan
+    val_logits: Any = None
 
 
 @dataclass
@@ -208,10 +212,20 @@ class _Fold:
         self.fixed = fixed_epochs(model_fn, settings.epochs)
         self.variants = variants_of(model_fn)  # [{}]: the builder's own only
         self.choose = getattr(model_fn, "choose", "best")  # keep one variant, or average
+        self.squash = getattr(target, "squash", "softmax")
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
         self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
         self.steps = self.batch = None  # of the whole fold, where :meth:`groups` planned it
         self.places: dict = {}  # id of a copy -> its place among the fold's copies, in groups
+
+    def validation_logits(self, decider: Decider) -> np.ndarray:
+        """``decider``'s logits on the validation rows, computed once (the variant choice,
+        the tuned threshold and ensemble selection all read them)."""
+        if decider.val_logits is None:
+            decider.val_logits = decider_logits(
+                self.lone, decider, self.x_val, self.model_fn, self.squash
+            )
+        return decider.val_logits
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -472,10 +486,12 @@ class _Fold:
                 )
                 continue
             for rule in self.recipes[c.recipe].rules:
+                score = math.nan
                 if monitor is not None:
                     m = order.index(i)
                     found = monitor.best_weights[m][rule] or final[i]
                     best, run = monitor.best_epoch[m][rule], monitor.copy_epochs_run(m)
+                    score = monitor.best[m][rule]
                 else:
                     found, best, run = final[i], self.fixed, self.fixed
                 key = (c.recipe, rule)
@@ -492,6 +508,7 @@ class _Fold:
                     note,
                     priors[i],
                     costs if rule == "cost" else None,
+                    score=score,
                 )
                 if key not in deciders or not deciders[key].refit:
                     deciders[key] = self.early[key]
@@ -574,10 +591,10 @@ def fit_fold(
             d.batch_size = fold.batch
             if d.refit and fixed is None and key in early_stopped:
                 d.epochs_run = early_stopped[key].epochs_run  # a partner runs its copy's
-    squash = getattr(target, "squash", "softmax")
     if len(variants) > 1 and fold.choose == "average":  # every variant, probabilities averaged
+        made: dict = {}  # one averaged decider per builder's-own decider, in every dict
         deciders, early_stopped, fold.early = (
-            _averaged(found, len(base), len(variants))
+            _averaged(found, len(base), len(variants), made)
             for found in (deciders, early_stopped, fold.early)
         )
         recipes = base
@@ -593,7 +610,7 @@ def fit_fold(
         if rule == "tuned" or (rule == "cost" and k == 2):
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
-            logits = decider_logits(lone, early_stopped.get(key, d), fold.x_val, model_fn, squash)
+            logits = fold.validation_logits(early_stopped.get(key, d))
             d.threshold = target.tune(fold.y_val, logits, settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
     out = FoldFit(
@@ -605,14 +622,14 @@ def fit_fold(
         widest,
         len(plan),
         model_fn=model_fn,
-        squash=squash,
+        squash=fold.squash,
     )
     if selecting:  # hook of ensemble selection (_ensemble.Selector)
         out.y_val, out.val_rows = fold.y_val, fold.val_rows
         for key in deciders:
             early_fit = fold.early.get(key)
             if key[1] in REFITTED and early_fit is not None:
-                out.validation[key] = decider_logits(lone, early_fit, fold.x_val, model_fn, squash)
+                out.validation[key] = fold.validation_logits(early_fit)
     return out
 
 
@@ -627,8 +644,9 @@ def variants_of(model_fn) -> list:
 def _chosen_variants(fold: _Fold, base: list) -> dict:
     """``{(recipe, rule): (variant recipe, rule)}`` over the recipes of ``base``: the variant
     whose early-stopped copy scores best on the validation rows (the kind's score of that
-    rule, as the early stopping monitors it); ties keep the earlier variant (the builder's
-    own first)."""
+    rule: the score the early stopping measured at its best epoch, or computed here for a
+    copy no monitor watched, ``fixed_epochs``); ties keep the earlier variant (the
+    builder's own first)."""
     n, target, metric = len(base), fold.target, fold.settings.metric
     chosen = {}
     for i, recipe in enumerate(base):
@@ -638,9 +656,10 @@ def _chosen_variants(fold: _Fold, base: list) -> dict:
                 d = fold.early.get((v * n + i, rule))
                 if d is None:
                     continue
-                fold.lone.set_weights(d.weights)
-                logits = _logits(fold.lone, fold.x_val, fold.model_fn)
-                value = target.rule_score(metric, fold.y_val, logits, rule, d.prior)
+                value = d.score
+                if math.isnan(value):
+                    logits = fold.validation_logits(d)
+                    value = target.rule_score(metric, fold.y_val, logits, rule, d.prior)
                 if np.isfinite(value) and value > best + 1e-9:
                     best, found = value, v
             chosen[(i, rule)] = (found * n + i, rule)
@@ -659,19 +678,26 @@ def variant_text(decider: Decider, model_fn=None) -> str:
     return "own" if getattr(model_fn, "variants", None) else ""
 
 
-def _averaged(found: dict, n: int, count: int) -> dict:
+def _averaged(found: dict, n: int, count: int, made: dict) -> dict:
     """The deciders of ``found`` (keyed by the recipes of ``count`` variants of ``n`` base
     recipes) merged per base (recipe, rule): the builder's own copy's decider (its epochs,
     scaler, prior: the same rows and loss for every variant) whose ``members`` are the
-    weights of every variant's copy, their probabilities averaged (:func:`decider_logits`)."""
+    weights of every variant's copy, their probabilities averaged (:func:`decider_logits`).
+    ``made``: the averaged decider of each own decider already merged (by id), shared."""
     out = {}
     for (i, rule), d in found.items():
         if i >= n:
             continue
-        same = [found.get((v * n + i, rule)) for v in range(count)]
-        out[(i, rule)] = dataclasses.replace(
-            d, variant="average", members=[m.weights for m in same if m is not None]
-        )
+        if id(d) not in made:
+            same = [found.get((v * n + i, rule)) for v in range(count)]
+            made[id(d)] = dataclasses.replace(
+                d,
+                variant="average",
+                members=[m.weights for m in same if m is not None],
+                score=math.nan,
+                val_logits=None,
+            )
+        out[(i, rule)] = made[id(d)]
     return out
 
 
