@@ -496,3 +496,75 @@ def test_the_choice_reads_the_monitors_scores_without_predicting_again(monkeypat
     tuned = fitted.deciders[(0, "tuned")]  # none+threshold: decided by its fit-part copy
     assert not tuned.refit and np.isfinite(tuned.score)
     assert all(d.variant in (None, *variants) for d in fitted.deciders.values())
+
+
+SMOOTHING_VARIANTS = ({"label_smoothing": 0.1}, {"learning_rate": 1e-2, "label_smoothing": 0.3})
+
+
+@pytest.mark.parametrize("variant", [1, 2])
+def test_a_label_smoothing_variant_ends_with_the_weights_of_its_lone_fit(monkeypatch, variant):
+    # label smoothing is a per-copy constant of the packed loss: the kept variant's copy,
+    # packed with the builder's own and the other variant, holds the weights of its lone
+    # Keras fit with CategoricalCrossentropy(label_smoothing=e) (and its own optimizer)
+    import keras
+
+    import keras_imbalance as ki
+    from test_packing import fit_alone
+
+    base = _fixed(with_options(mlp_model, dropout=0.0), EPOCHS)
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(variant))
+    names = ["none", "balanced"]
+    fitted = _fold.fit_fold(
+        with_variants(base, *SMOOTHING_VARIANTS),
+        [STRATEGIES[s] for s in names],
+        x,
+        y,
+        np.arange(y.size),
+        settings,
+        SEED,
+        3,
+    )
+    own = SMOOTHING_VARIANTS[variant - 1]
+    scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    one_hot = np.eye(3, dtype=np.float32)[y]
+
+    def lone(name):
+        keras.utils.set_random_seed(SEED)
+        model = _own_optimizer(base, {k: v for k, v in own.items() if k != "label_smoothing"})(
+            (3,), 3
+        )
+        loss = keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=own["label_smoothing"]
+        )
+        fit = dict(x=scaled, y=one_hot)
+        if name == "balanced":
+            fit["class_weight"] = ki.class_weights(y, "balanced")
+        return fit_alone(model, loss, fit, EPOCHS)
+
+    assert_copies_match(fitted, EPOCHS, lone)
+    # and the smoothing mattered: the builder's own copy ends elsewhere
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(0))
+    plain = _fold.fit_fold(
+        with_variants(base, *SMOOTHING_VARIANTS),
+        [STRATEGIES[s] for s in names],
+        x,
+        y,
+        np.arange(y.size),
+        settings,
+        SEED,
+        3,
+    )
+    got, other = fitted.deciders[(0, "argmax")].weights, plain.deciders[(0, "argmax")].weights
+    assert not all(np.allclose(a, b, atol=1e-4) for a, b in zip(got, other, strict=True))
+
+
+def test_label_smoothing_is_refused_out_of_its_range_and_on_labels():
+    with pytest.raises(ValueError, match=r"variants\[0\]\['label_smoothing'\].*\[0, 1\)"):
+        with_variants(mlp_model, {"label_smoothing": 1.0})
+    from keras_imbalance.comparison.kinds.multilabel import BinaryLossSpec
+
+    spec = BinaryLossSpec.__new__(BinaryLossSpec)
+    with pytest.raises(ValueError, match="label_smoothing only where each row has one class"):
+        _fold._Fold._smoothed(spec, {"label_smoothing": 0.1})

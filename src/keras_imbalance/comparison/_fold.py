@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import (
     LazyRows,
     LazyStack,
@@ -372,7 +373,10 @@ class _Fold:
         labels = np.concatenate(labels)
 
         specs = [
-            self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
+            self._smoothed(
+                self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k),
+                self.variants[self.recipes[c.recipe].variant],
+            )
             for c in copies
         ]
         # every copy takes as many steps per epoch as the copy that takes most alone (of the
@@ -405,6 +409,20 @@ class _Fold:
 
             net.rates = copy_rates(net.model.optimizer, own)
         return net, data, specs
+
+    @staticmethod
+    def _smoothed(spec, variant: dict):
+        """``spec`` with the label smoothing of a hyperparameter ``variant`` (if any)."""
+        smoothing = variant.get("label_smoothing", 0.0)
+        if not smoothing:
+            return spec
+        if not hasattr(spec, "smoothing"):
+            raise invalid(
+                "variants",
+                "label_smoothing only where each row has one class (a softmax loss)",
+                type(spec).__name__,
+            )
+        return dataclasses.replace(spec, smoothing=float(smoothing))
 
     def _priors(self, copies: list, specs: list) -> list:
         """Per copy, the log-space prior correction of a cost rule (None without costs)."""
