@@ -41,7 +41,8 @@ with ``--keep-folds``, ``bench_selection_replay.py`` replays other selection rul
 ``--variants`` gives each default model its measured hyperparameter variants inside the pack
 (``comparison.with_variants(builder)``, ``DEFAULT_VARIANTS``; model names unchanged);
 ``--choose average`` averages each strategy's variants instead of keeping the one its
-validation rows prefer (``with_variants(..., choose="average")``).
+validation rows prefer (``with_variants(..., choose="average")``); ``--variant-sets JSON``
+replaces a default model's measured set (``{"mlp": [{"label_smoothing": 0.1}, ...]}``).
 The table adds ``compare``'s reference rows per set (their outer scores are nested: they are
 never recommended) and issue 23's target against the best of issue 14's six pipelines.
 
@@ -150,9 +151,10 @@ def _outer_splits(y, repeats):
     return list(splitter.split(np.zeros((y.size, 1)), y))
 
 
-def _models(names, variants=False, choose="best"):
+def _models(names, variants=False, choose="best", sets=None):
     """The models by name; ``variants``: each default model with its measured set of
-    hyperparameter variants (``with_variants(..., choose=choose)``; the others as they are)."""
+    hyperparameter variants (``with_variants(..., choose=choose)``; the others as they are),
+    or the variants ``sets[name]`` where given."""
     from _candidates import builders
 
     found = builders(names)
@@ -160,8 +162,10 @@ def _models(names, variants=False, choose="best"):
         from keras_imbalance.comparison import DEFAULT_MODELS, with_variants
 
         defaults = {id(b) for b in DEFAULT_MODELS.values()}
+        sets = sets or {}
         found = {
-            n: with_variants(b, choose=choose) if id(b) in defaults else b for n, b in found.items()
+            n: with_variants(b, *sets.get(n, ()), choose=choose) if id(b) in defaults else b
+            for n, b in found.items()
         }
     return found
 
@@ -212,7 +216,9 @@ def _run(job: dict) -> dict:
         result = compare(
             x,
             y,
-            model_fn=_models(s["models"], s.get("variants", False), s.get("choose", "best")),
+            model_fn=_models(
+                s["models"], s.get("variants", False), s.get("choose", "best"), s.get("sets")
+            ),
             cv=2,
             repeats=s["outer_repeats"],
             **common,
@@ -230,7 +236,9 @@ def _run(job: dict) -> dict:
     result = compare(
         x.iloc[train] if hasattr(x, "iloc") else x[train],
         y[train],
-        model_fn=_models(s["models"], s.get("variants", False), s.get("choose", "best")),
+        model_fn=_models(
+            s["models"], s.get("variants", False), s.get("choose", "best"), s.get("sets")
+        ),
         cv=s["inner_cv"],
         repeats=1,
         references=False,  # never recommended: the outer job scores them
@@ -273,6 +281,7 @@ def _jobs(args, sizes: dict) -> list[dict]:
         "ensemble": args.ensemble,
         "variants": args.variants,
         "choose": args.choose,
+        "sets": args.variant_sets,
     }
     recipes = {"none" if c == "none+threshold" else c for c in ["none", *args.candidates]}
     groups = len(recipes - {"ensemble"})
@@ -766,6 +775,14 @@ def _parse(argv=None):
         help="with --variants: each strategy keeps the variant its validation rows prefer "
         "(best) or averages the probabilities of all (average)",
     )
+    p.add_argument(
+        "--variant-sets",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="with --variants: the variants of a default model instead of its measured set, "
+        'e.g. \'{"mlp": [{"learning_rate": 1e-3}, {"label_smoothing": 0.1}]}\'',
+    )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
@@ -846,6 +863,7 @@ def main(argv=None):
         "ensemble": args.ensemble,
         "variants": args.variants,
         "choose": args.choose,
+        "variant_sets": args.variant_sets,
         "max_minutes": args.max_minutes,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, python "
         f"{platform.python_version()}",
@@ -869,7 +887,8 @@ def main(argv=None):
         same = ("datasets", "candidates", "models", "outer_repeats", "inner_cv", "epochs")
         changed = any(first[k] != header[k] for k in (*same, "patience", "backend"))
         policy = (first.get("variants", False), first.get("choose", "best"))
-        if changed or policy != (args.variants, args.choose):
+        policy += (first.get("variant_sets"),)
+        if changed or policy != (args.variants, args.choose, args.variant_sets):
             sys.exit(f"--resume: {args.out} was written with other settings")
         done = {_job_key(r) for r in kept if r.get("type") in ("inner", "outer")}
         kept = [r for r in kept if r.get("type") != "error"]  # failed jobs run again
