@@ -812,9 +812,9 @@ __all__ = [
     "FoldFit",
     "Recipe",
     "decider_logits",
-    "variant_text",
     "fit_fold",
     "mean_logits",
     "predict_logits",
     "recipes_of",
+    "variant_text",
 ]

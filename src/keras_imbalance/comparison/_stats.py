@@ -103,7 +103,6 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
                 "strategy",
                 "aliases",
                 "note",
-                "variant",
                 "mean",
                 "std",
                 "ci_low",
@@ -111,6 +110,7 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
                 "n_folds",
                 "test_rows_min",
                 "thin",
+                "variant",
             ]
         )
     lowest = -1.0 if metric == "matthews_correlation" else 0.0
@@ -124,8 +124,6 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
             "strategy": strategy,
             "aliases": _joined(part, "aliases"),
             "note": _joined(part, "note"),
-            # the hyperparameter variants that decided across the folds (with_variants)
-            "variant": _joined(part, "variant"),
             "mean": mean,
             "std": std,
             "ci_low": low,
@@ -140,6 +138,9 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
         for m in metrics:
             if m != metric:
                 row[m] = float(part[m].mean())
+        # last (the columns before it keep their places): the hyperparameter variants that
+        # decided across the folds (with_variants), empty without them
+        row["variant"] = _joined(part, "variant")
         rows.append(row)
     table = pd.DataFrame(rows)
     # best first; ties broken by the smaller std, then by name (stable, reproducible)
