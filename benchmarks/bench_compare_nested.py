@@ -39,7 +39,10 @@ Usage (CUDA is hidden: the small models run on CPU):
 (``both``: the table once per policy, the fixed average read from the ``ensemble_average`` rows);
 with ``--keep-folds``, ``bench_selection_replay.py`` replays other selection rules offline.
 ``--variants`` gives each default model its measured hyperparameter variants inside the pack
-(``comparison.with_variants(builder)``, ``DEFAULT_VARIANTS``; model names unchanged).
+(``comparison.with_variants(builder)``, ``DEFAULT_VARIANTS``; model names unchanged);
+``--choose average`` averages each strategy's variants instead of keeping the one its
+validation rows prefer (``with_variants(..., choose="average")``); ``--variant-sets JSON``
+replaces a default model's measured set (``{"mlp": [{"label_smoothing": 0.1}, ...]}``).
 The table adds ``compare``'s reference rows per set (their outer scores are nested: they are
 never recommended) and issue 23's target against the best of issue 14's six pipelines.
 
@@ -148,9 +151,10 @@ def _outer_splits(y, repeats):
     return list(splitter.split(np.zeros((y.size, 1)), y))
 
 
-def _models(names, variants=False):
+def _models(names, variants=False, choose="best", sets=None):
     """The models by name; ``variants``: each default model with its measured set of
-    hyperparameter variants (``with_variants``; the others as they are)."""
+    hyperparameter variants (``with_variants(..., choose=choose)``; the others as they are),
+    or the variants ``sets[name]`` where given."""
     from _candidates import builders
 
     found = builders(names)
@@ -158,7 +162,11 @@ def _models(names, variants=False):
         from keras_imbalance.comparison import DEFAULT_MODELS, with_variants
 
         defaults = {id(b) for b in DEFAULT_MODELS.values()}
-        found = {n: with_variants(b) if id(b) in defaults else b for n, b in found.items()}
+        sets = sets or {}
+        found = {
+            n: with_variants(b, *sets.get(n, ()), choose=choose) if id(b) in defaults else b
+            for n, b in found.items()
+        }
     return found
 
 
@@ -208,7 +216,9 @@ def _run(job: dict) -> dict:
         result = compare(
             x,
             y,
-            model_fn=_models(s["models"], s.get("variants", False)),
+            model_fn=_models(
+                s["models"], s.get("variants", False), s.get("choose", "best"), s.get("sets")
+            ),
             cv=2,
             repeats=s["outer_repeats"],
             **common,
@@ -226,7 +236,9 @@ def _run(job: dict) -> dict:
     result = compare(
         x.iloc[train] if hasattr(x, "iloc") else x[train],
         y[train],
-        model_fn=_models(s["models"], s.get("variants", False)),
+        model_fn=_models(
+            s["models"], s.get("variants", False), s.get("choose", "best"), s.get("sets")
+        ),
         cv=s["inner_cv"],
         repeats=1,
         references=False,  # never recommended: the outer job scores them
@@ -268,6 +280,8 @@ def _jobs(args, sizes: dict) -> list[dict]:
         "keep_folds": args.keep_folds,
         "ensemble": args.ensemble,
         "variants": args.variants,
+        "choose": args.choose,
+        "sets": args.variant_sets,
     }
     recipes = {"none" if c == "none+threshold" else c for c in ["none", *args.candidates]}
     groups = len(recipes - {"ensemble"})
@@ -754,6 +768,21 @@ def _parse(argv=None):
         help="the default models with their measured hyperparameter variants "
         "(comparison.with_variants, DEFAULT_VARIANTS) inside the pack",
     )
+    p.add_argument(
+        "--choose",
+        default="best",
+        choices=("best", "average"),
+        help="with --variants: each strategy keeps the variant its validation rows prefer "
+        "(best) or averages the probabilities of all (average)",
+    )
+    p.add_argument(
+        "--variant-sets",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="with --variants: the variants of a default model instead of its measured set, "
+        'e.g. \'{"mlp": [{"learning_rate": 1e-3}, {"label_smoothing": 0.1}]}\'',
+    )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
@@ -833,6 +862,8 @@ def main(argv=None):
         "n_jobs": args.n_jobs,
         "ensemble": args.ensemble,
         "variants": args.variants,
+        "choose": args.choose,
+        "variant_sets": args.variant_sets,
         "max_minutes": args.max_minutes,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, python "
         f"{platform.python_version()}",
@@ -855,7 +886,9 @@ def main(argv=None):
         first = next(r for r in kept if r.get("type") == "header")
         same = ("datasets", "candidates", "models", "outer_repeats", "inner_cv", "epochs")
         changed = any(first[k] != header[k] for k in (*same, "patience", "backend"))
-        if changed or first.get("variants", False) != args.variants:
+        policy = (first.get("variants", False), first.get("choose", "best"))
+        policy += (first.get("variant_sets"),)
+        if changed or policy != (args.variants, args.choose, args.variant_sets):
             sys.exit(f"--resume: {args.out} was written with other settings")
         done = {_job_key(r) for r in kept if r.get("type") in ("inner", "outer")}
         kept = [r for r in kept if r.get("type") != "error"]  # failed jobs run again

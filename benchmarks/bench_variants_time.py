@@ -1,21 +1,20 @@
 """Wall time of the README job (``keras-imbalance compare``, the bundled yeast4) with and
 without the default models' hyperparameter variants inside the pack, alternating.
 
-    python benchmarks/bench_variants_time.py [--rounds 3] [-- extra compare arguments]
+    python benchmarks/bench_variants_time.py [--rounds 3] [--choose average] \
+        [-- extra compare arguments]
 
 Each run is a fresh interpreter running the CLI (``python -m keras_imbalance.cli compare``,
 so the sources on ``PYTHONPATH`` are measured) in an empty temporary folder. "variants"
-runs the same command after replacing, in that process, each entry of
-``comparison.DEFAULT_MODELS`` by ``with_variants(builder)`` (its measured set,
-``DEFAULT_VARIANTS``); the CLI has no flag for them. Runs alternate plain / variants so that
-a change of the machine's load hits both; the table gives every run, the median of each and
-their ratio, with the load average before and after.
+runs the same command with ``--variants CHOOSE`` (each default model with its measured set,
+``DEFAULT_VARIANTS``; each strategy keeps the best variant or averages them). Runs alternate
+plain / variants so that a change of the machine's load hits both; the table gives every
+run, the median of each and their ratio, with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -24,21 +23,12 @@ import sys
 import tempfile
 import time
 
-PROBE = (
-    "import runpy, sys, json\n"
-    "if sys.argv[2] == 'variants':\n"
-    "    from keras_imbalance.comparison import DEFAULT_MODELS, with_variants\n"
-    "    DEFAULT_MODELS.update({k: with_variants(b) for k, b in DEFAULT_MODELS.items()})\n"
-    "sys.argv = ['keras-imbalance', *json.loads(sys.argv[1])]\n"
-    "runpy.run_module('keras_imbalance.cli', run_name='__main__')\n"
-)
-
 
 def one(args: list[str], mode: str) -> float:
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", PROBE, json.dumps(args), mode],
+            [sys.executable, "-m", "keras_imbalance.cli", *args],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -52,6 +42,7 @@ def one(args: list[str], mode: str) -> float:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--choose", default="average", choices=("best", "average"))
     p.add_argument("extra", nargs="*", help="more arguments of `keras-imbalance compare`")
     args = p.parse_args(argv)
     command = ["compare", *args.extra]
@@ -59,7 +50,7 @@ def main(argv=None):
     before = os.getloadavg()
     for r in range(args.rounds):
         for mode in ("plain", "variants") if r % 2 == 0 else ("variants", "plain"):
-            took = one(command, mode)
+            took = one(command + (["--variants", args.choose] if mode == "variants" else []), mode)
             times[mode].append(took)
             print(
                 f"round {r + 1} {mode:8s} {took:6.1f} s  load {os.getloadavg()[0]:.1f}", flush=True
@@ -71,7 +62,7 @@ def main(argv=None):
         f"\n`keras-imbalance {' '.join(command)}`, backend {backend}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs; load average {before[0]:.1f} before, {after[0]:.1f} after\n"
     )
-    print("| runs | plain (s) | with variants (s) |")
+    print(f"| runs | plain (s) | --variants {args.choose} (s) |")
     print("|---|---|---|")
     print(
         f"| each | {', '.join(f'{t:.1f}' for t in times['plain'])} | "

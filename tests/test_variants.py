@@ -309,3 +309,262 @@ def test_the_rates_follow_their_copy_when_stopped_copies_are_packed_out(monkeypa
     assert slots == [1]
     for got, want in zip(repacked, masked, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_mean_logits_average_the_probabilities_by_hand():
+    # softmax: (0.5, 0.5) and (0.75, 0.25) average to (0.625, 0.375); sigmoid: 0.5 and 0.75
+    # average to 0.625, whose logit is log(0.625 / 0.375) = log(5 / 3)
+    z = [np.array([[0.0, 0.0]]), np.array([[np.log(3.0), 0.0]])]
+    got = _fold.mean_logits(z)
+    np.testing.assert_allclose(np.exp(got) / np.exp(got).sum(), [[0.625, 0.375]], rtol=1e-12)
+    labels = [np.array([[0.0]]), np.array([[np.log(3.0)]])]
+    np.testing.assert_allclose(_fold.mean_logits(labels, "sigmoid"), [[np.log(5 / 3)]])
+    # finite at logits of +-100 (log space throughout)
+    far = _fold.mean_logits([np.array([[100.0, -100.0]]), np.array([[-100.0, 100.0]])])
+    assert np.isfinite(far).all() and np.allclose(far[0, 0], far[0, 1])
+
+
+def test_averaged_variants_predict_the_mean_of_their_lone_fits_probabilities():
+    # choose="average": a strategy's probabilities are the mean of its variant copies'; each
+    # copy (full batch, fixed epochs) ends with its lone fit's weights, so the prediction is
+    # the mean of the lone fits' probabilities
+    from keras_imbalance.comparison._scoring import softmax
+
+    base = _fixed(linear_model, EPOCHS)
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    names = ["none", "balanced"]
+    tuned = with_variants(base, *LINEAR_VARIANTS, choose="average")
+    fitted = _fold.fit_fold(
+        tuned, [STRATEGIES[s] for s in names], x, y, np.arange(y.size), settings, SEED, 3
+    )
+    assert [r.names["argmax"][0] for r in fitted.recipes] == names
+    scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    import keras
+
+    for i, name in enumerate(names):
+        decider = fitted.deciders[(i, "argmax")]
+        assert decider.variant == "average" and len(decider.members) == 3
+        want = []
+        for own in ({}, *LINEAR_VARIANTS):
+            weights = _lone(_own_optimizer(base, own), name, scaled, y, SEED, EPOCHS)
+            keras.utils.set_random_seed(0)
+            model = base((3,), 3)
+            model.set_weights(weights)
+            want.append(softmax(np.asarray(model.predict(scaled, verbose=0), np.float64)))
+        got = softmax(_fold.predict_logits(fitted, (i, "argmax"), x))
+        np.testing.assert_allclose(got, np.mean(want, axis=0), rtol=1e-4, atol=1e-5)
+        # not the builder's own copy alone: the variants moved the average
+        assert not np.allclose(got, want[0], atol=1e-4)
+
+
+def test_choose_is_checked_and_named_in_the_fingerprint():
+    average = with_variants(mlp_model, choose="average")
+    assert average.choose == "average" and with_variants(mlp_model).choose == "best"
+    assert describe_builder(average) != describe_builder(with_variants(mlp_model))
+    assert "choose='average'" in describe_builder(average)
+    with pytest.raises(ValueError, match=r"choose.*'best', 'average'.*'mean'"):
+        with_variants(mlp_model, choose="mean")
+    with pytest.raises(TypeError, match="choose"):
+        with_variants(mlp_model, choose=1)
+
+
+def test_the_cli_flag_trains_the_variants_and_shows_who_decided(tmp_path, capsys, monkeypatch):
+    import json
+
+    from keras_imbalance.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    fast = ["--strategies", "balanced", "--cv", "2", "--epochs", "2", "--jobs", "1"]
+    fast += ["--references", "none", "--report", "r.html"]
+    assert main(["compare", "ecoli3", *fast, "--results", "plain.jsonl"]) == 0
+    plain_out = capsys.readouterr().err  # the leaderboard goes to stderr
+    assert (
+        main(["compare", "ecoli3", *fast, "--results", "avg.jsonl", "--variants", "average"]) == 0
+    )
+    out = capsys.readouterr().err
+
+    def read(name):
+        lines = [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+        return lines[0], lines[1:]
+
+    (plain_head, plain_rows), (head, rows) = read("plain.jsonl"), read("avg.jsonl")
+    # the fingerprint tells the runs apart; every trained row was averaged over its variants
+    assert head["fingerprint"] != plain_head["fingerprint"]
+    assert {r["variant"] for r in rows} == {"average"}
+    assert {r["variant"] for r in plain_rows} == {""}
+    assert "variant" in out and "average" in out and "variant" not in plain_out
+    assert "(variant: average)" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize("value", ["mean", ""])
+def test_the_cli_flag_refuses_a_bad_policy_in_one_line(tmp_path, capsys, monkeypatch, value):
+    from keras_imbalance.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "ecoli3", "--variants", value]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "--variants" in err[0] and "best, average" in err[0]
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_the_leaderboard_names_the_variant_that_decided(monkeypatch):
+    # choose="best" with the choice scripted: every (recipe, rule) keeps variant 1, so every
+    # trained row's variant column reads its settings; the builder alone leaves it empty
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(1))
+    x, y = _three_classes()
+    fast = dict(strategies=["none", "balanced"], cv=2, epochs=2, references=False)
+    tuned = with_variants(linear_model, {"learning_rate": 1e-2}, {"weight_decay": 1e-1})
+    board = compare(x, y, model_fn={"linear": tuned}, random_state=0, **fast).leaderboard
+    assert dict(zip(board["strategy"], board["variant"], strict=True)) == {
+        "none": "learning_rate=0.01",
+        "none+threshold": "learning_rate=0.01",
+        "balanced": "learning_rate=0.01",
+    }
+    plain = compare(x, y, model_fn={"linear": linear_model}, random_state=0, **fast)
+    assert set(plain.leaderboard["variant"]) == {""}
+
+
+@pytest.mark.parametrize("threshold", [None, 0.3], ids=["argmax", "tuned"])
+def test_a_saved_averaged_member_predicts_the_mean_of_its_variants(tmp_path, threshold):
+    # fit_strategy's Keras model of an averaged decider: built-in layers whose softmax is
+    # the mean of the variants' probabilities (then the tuned threshold as logit offsets);
+    # it saves and loads without keras_imbalance's own objects in its graph
+    import keras
+
+    from keras_imbalance.comparison import _fit
+    from keras_imbalance.comparison._data import Scaler
+    from keras_imbalance.comparison._scoring import softmax
+
+    x, _ = _three_classes()
+    x = x[:, :2].astype(np.float32)
+    scaler = Scaler.fit(x, True)
+    members = []
+    for seed in (1, 2, 3):
+        keras.utils.set_random_seed(seed)
+        members.append([w * 3 for w in mlp_model((2,), 2).get_weights()])  # far from uniform
+    decider = _fold.Decider(members[0], scaler, threshold, 1, 1, True, 60, 60)
+    decider.members, decider.variant = members, "average"
+    built = _fit._member(keras, "mlp", mlp_model, decider, "balanced", (2,), 2)
+    each = []
+    for weights in members:
+        model = mlp_model((2,), 2)
+        model.set_weights(weights)
+        logits = model.predict(scaler.transform(x).astype(np.float32), verbose=0)
+        each.append(softmax(np.asarray(logits, np.float64)))
+    want = np.mean(each, axis=0)
+    if threshold is not None:  # p1 >= t  <=>  logit_1 + log((1 - t) / t) >= logit_0
+        shifted = np.log(want) + np.array([0.0, np.log((1 - threshold) / threshold)])
+        want = softmax(shifted)
+    got = np.asarray(built.predict(x, verbose=0), np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(got, each[0], atol=1e-3)
+    path = tmp_path / "averaged.keras"
+    built.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), got, rtol=1e-5, atol=1e-7)
+
+
+def test_the_choice_reads_the_monitors_scores_without_predicting_again(monkeypatch):
+    # an early-stopped (monitored) copy's validation score is the monitor's at its best
+    # epoch: choosing a variant makes no forward pass, and keeps the first best score
+    calls = []
+    choosing = []
+    original_logits, original_choice = _fold._logits, _fold._chosen_variants
+
+    def counted(*args, **kwargs):
+        if choosing:
+            calls.append(1)
+        return original_logits(*args, **kwargs)
+
+    def watched(fold, base):
+        choosing.append(True)
+        try:
+            return original_choice(fold, base)
+        finally:
+            choosing.clear()
+
+    monkeypatch.setattr(_fold, "_logits", counted)
+    monkeypatch.setattr(_fold, "_chosen_variants", watched)
+    variants = ({"learning_rate": 1e-9}, {"learning_rate": 3e-2})
+    x, y = _three_classes(3)
+    settings = TrainingSettings(epochs=12, patience=3, metric="balanced_accuracy", random_state=0)
+    strategies = [STRATEGIES[s] for s in ("none", "none+threshold", "balanced")]
+    model = with_variants(with_options(mlp_model, dropout=0.0), *variants)
+    fitted = _fold.fit_fold(model, strategies, x, y, np.arange(y.size), settings, SEED, 3)
+    assert calls == []
+    tuned = fitted.deciders[(0, "tuned")]  # none+threshold: decided by its fit-part copy
+    assert not tuned.refit and np.isfinite(tuned.score)
+    assert all(d.variant in (None, *variants) for d in fitted.deciders.values())
+
+
+SMOOTHING_VARIANTS = ({"label_smoothing": 0.1}, {"learning_rate": 1e-2, "label_smoothing": 0.3})
+
+
+@pytest.mark.parametrize("variant", [1, 2])
+def test_a_label_smoothing_variant_ends_with_the_weights_of_its_lone_fit(monkeypatch, variant):
+    # label smoothing is a per-copy constant of the packed loss: the kept variant's copy,
+    # packed with the builder's own and the other variant, holds the weights of its lone
+    # Keras fit with CategoricalCrossentropy(label_smoothing=e) (and its own optimizer)
+    import keras
+
+    import keras_imbalance as ki
+    from test_packing import fit_alone
+
+    base = _fixed(with_options(mlp_model, dropout=0.0), EPOCHS)
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(variant))
+    names = ["none", "balanced"]
+    fitted = _fold.fit_fold(
+        with_variants(base, *SMOOTHING_VARIANTS),
+        [STRATEGIES[s] for s in names],
+        x,
+        y,
+        np.arange(y.size),
+        settings,
+        SEED,
+        3,
+    )
+    own = SMOOTHING_VARIANTS[variant - 1]
+    scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
+    one_hot = np.eye(3, dtype=np.float32)[y]
+
+    def lone(name):
+        keras.utils.set_random_seed(SEED)
+        model = _own_optimizer(base, {k: v for k, v in own.items() if k != "label_smoothing"})(
+            (3,), 3
+        )
+        loss = keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=own["label_smoothing"]
+        )
+        fit = dict(x=scaled, y=one_hot)
+        if name == "balanced":
+            fit["class_weight"] = ki.class_weights(y, "balanced")
+        return fit_alone(model, loss, fit, EPOCHS)
+
+    assert_copies_match(fitted, EPOCHS, lone)
+    # and the smoothing mattered: the builder's own copy ends elsewhere
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(0))
+    plain = _fold.fit_fold(
+        with_variants(base, *SMOOTHING_VARIANTS),
+        [STRATEGIES[s] for s in names],
+        x,
+        y,
+        np.arange(y.size),
+        settings,
+        SEED,
+        3,
+    )
+    got, other = fitted.deciders[(0, "argmax")].weights, plain.deciders[(0, "argmax")].weights
+    assert not all(np.allclose(a, b, atol=1e-4) for a, b in zip(got, other, strict=True))
+
+
+def test_label_smoothing_is_refused_out_of_its_range_and_on_labels():
+    with pytest.raises(ValueError, match=r"variants\[0\]\['label_smoothing'\].*\[0, 1\)"):
+        with_variants(mlp_model, {"label_smoothing": 1.0})
+    from keras_imbalance.comparison.kinds.multilabel import BinaryLossSpec
+
+    spec = BinaryLossSpec.__new__(BinaryLossSpec)
+    with pytest.raises(ValueError, match="label_smoothing only where each row has one class"):
+        _fold._Fold._smoothed(spec, {"label_smoothing": 0.1})

@@ -425,6 +425,14 @@ def build_parser() -> argparse.ArgumentParser:
         "logistic, balanced_rf, smote_knn (default: all three on a table), or 'none'",
     )
     p.add_argument(
+        "--variants",
+        metavar="best|average",
+        help="train the default table models' measured hyperparameter variants "
+        "(comparison.DEFAULT_VARIANTS: learning rates, weight decays) as more copies of the "
+        "same packed fit; each strategy keeps the variant its validation rows prefer (best) "
+        "or averages them all (average). Off by default: about twice the time",
+    )
+    p.add_argument(
         "--jobs",
         type=_jobs,
         default=None,

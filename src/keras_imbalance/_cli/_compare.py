@@ -37,6 +37,7 @@ def cmd_compare(args) -> int:
     budget = parse_time(args.budget)
     costs = parse_costs(args.cost)
     jobs = cap_jobs(args.jobs)
+    variants = parse_variants(args.variants, folder)
     if folder:  # the outputs are checked before the images are read: that may take a while
         stem = Path(data).resolve().name or "images"
     else:
@@ -57,6 +58,10 @@ def cmd_compare(args) -> int:
     if folder:
         source = read_source(data, args)
     features, model_fn = _features(source, args.save_model)
+    if variants is not None:  # the default table models with their measured variants
+        from keras_imbalance.comparison import DEFAULT_MODELS, with_variants
+
+        model_fn = {n: with_variants(b, choose=variants) for n, b in DEFAULT_MODELS.items()}
     jobs = fit_memory(jobs, features)
     labels = source.labels
     check_folds(source, args.cv)
@@ -123,6 +128,26 @@ def _references(text: str | None):
             f"or 'none', got {text!r}"
         )
     return [n for n in names if n != "none"]
+
+
+def parse_variants(text: str | None, folder: bool):
+    """``--variants best|average``: how each strategy uses the default table models'
+    measured hyperparameter variants (``with_variants(builder, choose=...)``); None
+    without the flag."""
+    if text is None:
+        return None
+    from keras_imbalance.comparison import DEFAULT_MODELS
+    from keras_imbalance.comparison._models import CHOOSE
+
+    word = text.strip().lower()
+    if word not in CHOOSE:
+        raise UsageError(f"--variants: expected one of {', '.join(CHOOSE)}, got {text!r}")
+    if folder:
+        raise UsageError(
+            "--variants: measured variants exist for the default table models "
+            f"({', '.join(DEFAULT_MODELS)}), not for the image CNN"
+        )
+    return word
 
 
 def _features(source: Source, save_model):
@@ -333,15 +358,18 @@ def print_leaderboard(result, out, top: int) -> None:
     board = full[(full["rank"] <= top) | is_winner]
     metric = result.config.get("metric", "score") if isinstance(result.config, dict) else "score"
     table = Table(title=f"leaderboard: {metric} (mean over folds, 95 % interval)")
-    for name in ("rank", "model", "strategy", "mean", "95 % interval", "g-mean", "MCC"):
-        left = name in ("model", "strategy")
+    # --variants: which hyperparameter variant decided (or "average"), where any row has one
+    tuned = "variant" in board and bool(board["variant"].fillna("").astype(bool).any())
+    columns = ("rank", "model", "strategy", "mean", "95 % interval", "g-mean", "MCC")
+    for name in (*columns, "variant") if tuned else columns:
+        left = name in ("model", "strategy", "variant")
         table.add_column(name, justify="left" if left else "right", overflow="fold")
     for index, row in board.iterrows():
         winner = bool(is_winner[index])
         name = str(row["strategy"])
         if row.get("aliases"):
             name += f" (= {row['aliases']})"
-        table.add_row(
+        cells = [
             str(row["rank"]),
             Text(str(row["model"])),
             Text(name + (" (recommended)" if winner else "")),
@@ -349,8 +377,10 @@ def print_leaderboard(result, out, top: int) -> None:
             f"{row['ci_low']:.3f} - {row['ci_high']:.3f}" + (" †" if row.get("thin") else ""),
             f"{row['geometric_mean']:.3f}",
             f"{row['matthews_correlation']:.3f}",
-            style="bold green" if winner else None,
-        )
+        ]
+        if tuned:
+            cells.append(Text(str(row.get("variant") or "")))
+        table.add_row(*cells, style="bold green" if winner else None)
     out.print(table)
     if len(board) and board["thin"].fillna(False).astype(bool).any():
         evidence = rec.get("evidence") or {}

@@ -56,7 +56,7 @@ _OFF = ("0", "off", "false", "no", "")
 
 # per-copy constants of the packed losses, passed to the compiled code as arguments (one
 # compilation for every fold); a loss not named here is traced with its constants inside
-_LIFTED = {"PackedCrossentropy": ("_offsets", "_margins", "_scale", "_gamma")}
+_LIFTED = {"PackedCrossentropy": ("_offsets", "_margins", "_scale", "_gamma", "_smoothing")}
 
 
 def enabled() -> bool:

@@ -140,6 +140,8 @@ class Collector:
             **{k: v for k, v in scored.items() if k not in ("scores", "n_test")},
             "threshold": None,
             "members": [f"{m}:{s}" for m, s in members],
+            # the members' hyperparameter variants (with_variants), each once
+            "variant": list(dict.fromkeys(r["variant"] for r in rows if r.get("variant"))),
             "best_epoch": None,
             "epochs_run": None,
             "refit": all(bool(r.get("refit")) for r in rows),

@@ -86,17 +86,45 @@ def _offsets(decider, k: int):
     return np.asarray(threshold, dtype=np.float64)
 
 
-def _member(keras, name, model_fn, decider, strategy, input_shape, k):
-    """A functional model: raw features -> probabilities of one fitted recipe."""
+def _fitted_model(keras, model_fn, weights, input_shape, k):
+    """The builder's model holding ``weights``, in built-in layers where it has its own."""
     keras.utils.set_random_seed(0)
     model = _data.call_builder(model_fn, input_shape, k)
-    model.set_weights(decider.weights)
+    model.set_weights(weights)
     export = getattr(model, "to_functional", None)
     if callable(export):  # the same prediction in built-in layers (models.PackedEnsemble)
         model = export()
     if getattr(model, "optimizer", None) is not None:
         # saved with the model: built, so that loading finds the variables it expects
         model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def _mean_logits(keras, models, h, k):
+    """Logits whose softmax is the mean of ``models``' softmax probabilities on ``h`` (the
+    averaged variants of ``with_variants(..., choose="average")``), in built-in layers:
+    ``log sum_c p_c = a_0 - log_softmax_c(a)_0`` with ``a_c = log_softmax(z_c)`` (the
+    log-sum-exp over the copies, read off a log-softmax across them); the ``log C`` it
+    leaves out cancels in the softmax."""
+    logs = []
+    for c, model in enumerate(models):
+        model.name = f"{model.name}_variant_{c}"  # one name per nested model
+        logs.append(keras.layers.Activation("log_softmax", name=f"log_proba_{c}")(model(h)))
+    stacked = keras.layers.Concatenate(axis=-1, name="variants")(
+        [keras.layers.Reshape((k, 1))(a) for a in logs]
+    )
+    centred = keras.layers.Activation("log_softmax", name="across_variants")(stacked)
+    first = keras.layers.Dense(1, use_bias=False, trainable=False, name="first_variant")
+    picked = keras.layers.Reshape((k,))(first(centred))
+    first.set_weights([np.eye(len(models), 1, dtype=np.float32)])
+    return keras.layers.Subtract(name="mean_of_variants")([logs[0], picked])
+
+
+def _member(keras, name, model_fn, decider, strategy, input_shape, k):
+    """A functional model: raw features -> probabilities of one fitted recipe (of the mean
+    of its variants' probabilities where they are averaged)."""
+    weights = decider.members or [decider.weights]
+    models = [_fitted_model(keras, model_fn, w, input_shape, k) for w in weights]
     inputs = keras.Input(input_shape, name="features")
     h = inputs
     scaler = decider.scaler
@@ -106,7 +134,7 @@ def _member(keras, name, model_fn, decider, strategy, input_shape, k):
             variance=np.asarray(scaler.scale, dtype=np.float32) ** 2,
             name="standardize",
         )(h)
-    logits = model(h)
+    logits = models[0](h) if len(models) == 1 else _mean_logits(keras, models, h, k)
     offsets = _offsets(decider, k)
     if offsets is not None:
         shift = keras.layers.Dense(k, trainable=False, name="threshold_offsets")

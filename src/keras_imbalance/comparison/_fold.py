@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import (
     LazyRows,
     LazyStack,
@@ -103,7 +104,13 @@ class Decider:
     note: str = ""
     prior: Any = None  # cost rule, > 2 classes: log-space prior correction of the logits
     costs: Any = None  # cost rule: the cost matrix
-    variant: Any = None  # the hyperparameter variant kept (a dict; None: the builder's own)
+    variant: Any = None  # the hyperparameter variant kept (a dict; None: the builder's own;
+    # "average": the mean of every variant's probabilities, whose weights are ``members``)
+    members: list = field(default_factory=list)
+    # a fit-part decider: its validation score as the early stopping measured it (nan where
+    # no monitor watched it), and its validation logits once computed (_Fold.validation_logits)
+    score: float = math.nan
+    val_logits: Any = None
 
 
 @dataclass
@@ -123,6 +130,7 @@ class FoldFit:
     y_val: Any = None
     val_rows: Any = None
     model_fn: Any = None  # the builder (compiled predictions are kept per builder)
+    squash: str = "softmax"  # the kind's logits -> probabilities (averaged variants)
 
 
 def recipes_of(strategies, y, n_classes, up_to_scale: bool, costs=None) -> list[Recipe]:
@@ -204,10 +212,21 @@ class _Fold:
         self.y_val = self.y[val_pos]
         self.fixed = fixed_epochs(model_fn, settings.epochs)
         self.variants = variants_of(model_fn)  # [{}]: the builder's own only
+        self.choose = getattr(model_fn, "choose", "best")  # keep one variant, or average
+        self.squash = getattr(target, "squash", "softmax")
         self.early: dict = {}  # (recipe, rule) -> its decider of a fit-part copy
         self.lone = None  # the builder's untrained model (seeded with ``seed``), once built
         self.steps = self.batch = None  # of the whole fold, where :meth:`groups` planned it
         self.places: dict = {}  # id of a copy -> its place among the fold's copies, in groups
+
+    def validation_logits(self, decider: Decider) -> np.ndarray:
+        """``decider``'s logits on the validation rows, computed once (the variant choice,
+        the tuned threshold and ensemble selection all read them)."""
+        if decider.val_logits is None:
+            decider.val_logits = decider_logits(
+                self.lone, decider, self.x_val, self.model_fn, self.squash
+            )
+        return decider.val_logits
 
     def part(self, full: bool):
         """``(positions in the fold, scaler)`` of the fit part or the whole fold."""
@@ -354,7 +373,10 @@ class _Fold:
         labels = np.concatenate(labels)
 
         specs = [
-            self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k)
+            self._smoothed(
+                self.recipes[c.recipe].strategy.loss_spec(self.y[self.part(c.full)[0]], k),
+                self.variants[self.recipes[c.recipe].variant],
+            )
             for c in copies
         ]
         # every copy takes as many steps per epoch as the copy that takes most alone (of the
@@ -387,6 +409,20 @@ class _Fold:
 
             net.rates = copy_rates(net.model.optimizer, own)
         return net, data, specs
+
+    @staticmethod
+    def _smoothed(spec, variant: dict):
+        """``spec`` with the label smoothing of a hyperparameter ``variant`` (if any)."""
+        smoothing = variant.get("label_smoothing", 0.0)
+        if not smoothing:
+            return spec
+        if not hasattr(spec, "smoothing"):
+            raise invalid(
+                "variants",
+                "label_smoothing only where each row has one class (a softmax loss)",
+                type(spec).__name__,
+            )
+        return dataclasses.replace(spec, smoothing=float(smoothing))
 
     def _priors(self, copies: list, specs: list) -> list:
         """Per copy, the log-space prior correction of a cost rule (None without costs)."""
@@ -468,10 +504,12 @@ class _Fold:
                 )
                 continue
             for rule in self.recipes[c.recipe].rules:
+                score = math.nan
                 if monitor is not None:
                     m = order.index(i)
                     found = monitor.best_weights[m][rule] or final[i]
                     best, run = monitor.best_epoch[m][rule], monitor.copy_epochs_run(m)
+                    score = monitor.best[m][rule]
                 else:
                     found, best, run = final[i], self.fixed, self.fixed
                 key = (c.recipe, rule)
@@ -488,6 +526,7 @@ class _Fold:
                     note,
                     priors[i],
                     costs if rule == "cost" else None,
+                    score=score,
                 )
                 if key not in deciders or not deciders[key].refit:
                     deciders[key] = self.early[key]
@@ -570,7 +609,14 @@ def fit_fold(
             d.batch_size = fold.batch
             if d.refit and fixed is None and key in early_stopped:
                 d.epochs_run = early_stopped[key].epochs_run  # a partner runs its copy's
-    if len(variants) > 1:  # each recipe keeps the variant its validation rows prefer
+    if len(variants) > 1 and fold.choose == "average":  # every variant, probabilities averaged
+        made: dict = {}  # one averaged decider per builder's-own decider, in every dict
+        deciders, early_stopped, fold.early = (
+            _averaged(found, len(base), len(variants), made)
+            for found in (deciders, early_stopped, fold.early)
+        )
+        recipes = base
+    elif len(variants) > 1:  # each recipe keeps the variant its validation rows prefer
         chosen = _chosen_variants(fold, base)
         deciders, early_stopped, fold.early = (
             _renamed(found, chosen, fold.variants, len(base))
@@ -582,20 +628,26 @@ def fit_fold(
         if rule == "tuned" or (rule == "cost" and k == 2):
             # tuned on the validation predictions of the early-stopped weights (the refit
             # model, if any, then applies the same threshold)
-            lone.set_weights(early_stopped.get(key, d).weights)
-            logits = _logits(lone, fold.x_val, model_fn)
+            logits = fold.validation_logits(early_stopped.get(key, d))
             d.threshold = target.tune(fold.y_val, logits, settings.metric, rule)
     widest = max(len(p) for p in plan) if plan else 0
     out = FoldFit(
-        recipes, deciders, lone, int(fold.y_val.size), seconds, widest, len(plan), model_fn=model_fn
+        recipes,
+        deciders,
+        lone,
+        int(fold.y_val.size),
+        seconds,
+        widest,
+        len(plan),
+        model_fn=model_fn,
+        squash=fold.squash,
     )
     if selecting:  # hook of ensemble selection (_ensemble.Selector)
         out.y_val, out.val_rows = fold.y_val, fold.val_rows
         for key in deciders:
             early_fit = fold.early.get(key)
             if key[1] in REFITTED and early_fit is not None:
-                lone.set_weights(early_fit.weights)
-                out.validation[key] = _logits(lone, fold.x_val, model_fn)
+                out.validation[key] = fold.validation_logits(early_fit)
     return out
 
 
@@ -610,8 +662,9 @@ def variants_of(model_fn) -> list:
 def _chosen_variants(fold: _Fold, base: list) -> dict:
     """``{(recipe, rule): (variant recipe, rule)}`` over the recipes of ``base``: the variant
     whose early-stopped copy scores best on the validation rows (the kind's score of that
-    rule, as the early stopping monitors it); ties keep the earlier variant (the builder's
-    own first)."""
+    rule: the score the early stopping measured at its best epoch, or computed here for a
+    copy no monitor watched, ``fixed_epochs``); ties keep the earlier variant (the
+    builder's own first)."""
     n, target, metric = len(base), fold.target, fold.settings.metric
     chosen = {}
     for i, recipe in enumerate(base):
@@ -621,13 +674,49 @@ def _chosen_variants(fold: _Fold, base: list) -> dict:
                 d = fold.early.get((v * n + i, rule))
                 if d is None:
                     continue
-                fold.lone.set_weights(d.weights)
-                logits = _logits(fold.lone, fold.x_val, fold.model_fn)
-                value = target.rule_score(metric, fold.y_val, logits, rule, d.prior)
+                value = d.score
+                if math.isnan(value):
+                    logits = fold.validation_logits(d)
+                    value = target.rule_score(metric, fold.y_val, logits, rule, d.prior)
                 if np.isfinite(value) and value > best + 1e-9:
                     best, found = value, v
             chosen[(i, rule)] = (found * n + i, rule)
     return chosen
+
+
+def variant_text(decider: Decider, model_fn=None) -> str:
+    """The hyperparameter variant a decider stands for, as the leaderboard's ``variant``
+    column shows it: ``""`` for a builder without variants, ``"own"`` (the builder's own
+    settings), ``"average"`` (every variant averaged) or the kept variant's settings
+    (``"learning_rate=0.01"``)."""
+    if decider.variant == "average":
+        return "average"
+    if decider.variant:
+        return " ".join(f"{k}={v:g}" for k, v in sorted(decider.variant.items()))
+    return "own" if getattr(model_fn, "variants", None) else ""
+
+
+def _averaged(found: dict, n: int, count: int, made: dict) -> dict:
+    """The deciders of ``found`` (keyed by the recipes of ``count`` variants of ``n`` base
+    recipes) merged per base (recipe, rule): the builder's own copy's decider (its epochs,
+    scaler, prior: the same rows and loss for every variant) whose ``members`` are the
+    weights of every variant's copy, their probabilities averaged (:func:`decider_logits`).
+    ``made``: the averaged decider of each own decider already merged (by id), shared."""
+    out = {}
+    for (i, rule), d in found.items():
+        if i >= n:
+            continue
+        if id(d) not in made:
+            same = [found.get((v * n + i, rule)) for v in range(count)]
+            made[id(d)] = dataclasses.replace(
+                d,
+                variant="average",
+                members=[m.weights for m in same if m is not None],
+                score=math.nan,
+                val_logits=None,
+            )
+        out[(i, rule)] = made[id(d)]
+    return out
 
 
 def _renamed(found: dict, chosen: dict, variants: list, n: int) -> dict:
@@ -679,18 +768,53 @@ def _logits(model, x: np.ndarray, model_fn=None) -> np.ndarray:
     return np.asarray(np.concatenate(out, axis=0), dtype=np.float64)
 
 
+def decider_logits(model, decider: Decider, x: np.ndarray, model_fn=None, squash="softmax"):
+    """Logits of ``decider``'s weights set into ``model`` on (scaled) rows ``x``; for averaged
+    variants (``decider.members``) logits whose probabilities are the mean of the members'
+    (:func:`mean_logits`)."""
+    if not decider.members:
+        model.set_weights(decider.weights)
+        return _logits(model, x, model_fn)
+    each = []
+    for weights in decider.members:
+        model.set_weights(weights)
+        each.append(_logits(model, x, model_fn))
+    return mean_logits(each, squash)
+
+
+def mean_logits(logits: list, squash: str = "softmax") -> np.ndarray:
+    """Logits whose probabilities are the mean of those of each array of ``logits``.
+
+    ``softmax``: ``log mean_c softmax(z_c)`` (the softmax of a log-probability vector is that
+    vector's exponential), computed as a log-sum-exp of log-softmaxes. ``sigmoid`` (one
+    probability per label): ``log p - log(1 - p)`` of ``p = mean_c sigmoid(z_c)``, with
+    ``log sigmoid(z) = -log(1 + exp(-z))`` and ``log(1 - sigmoid(z)) = log sigmoid(-z)``."""
+    from scipy.special import log_softmax, logsumexp
+
+    z = np.stack([np.asarray(a, dtype=np.float64) for a in logits])
+    shift = math.log(len(logits))
+    if squash == "sigmoid":
+        log_p = logsumexp(-np.logaddexp(0.0, -z), axis=0) - shift
+        log_q = logsumexp(-np.logaddexp(0.0, z), axis=0) - shift
+        return log_p - log_q
+    return logsumexp(log_softmax(z, axis=-1), axis=0) - shift
+
+
 def predict_logits(fitted: FoldFit, key, x_raw: np.ndarray) -> np.ndarray:
     """Logits of decider ``key`` on raw rows ``x_raw`` (scaled with the decider's scaler)."""
     decider = fitted.deciders[key]
-    fitted.lone.set_weights(decider.weights)
-    return _logits(fitted.lone, decider.scaler.transform(x_raw), fitted.model_fn)
+    x = decider.scaler.transform(x_raw)
+    return decider_logits(fitted.lone, decider, x, fitted.model_fn, fitted.squash)
 
 
 __all__ = [
     "Decider",
     "FoldFit",
     "Recipe",
+    "decider_logits",
     "fit_fold",
+    "mean_logits",
     "predict_logits",
     "recipes_of",
+    "variant_text",
 ]

@@ -381,23 +381,32 @@ def _keep_attributes(configured, builder, suffix: str, doc: str):
     return configured
 
 
-def with_variants(builder, /, *variants):
+#: What a variant may set, and its bounds.
+_VARIANT_KEYS = {"learning_rate": "> 0", "weight_decay": ">= 0", "label_smoothing": "in [0, 1)"}
+
+
+def with_variants(builder, /, *variants, choose="best"):
     """``builder`` carrying hyperparameter variants that :func:`~keras_imbalance.compare`
     trains as more copies of the same packed fit, each strategy keeping the variant its
-    validation rows prefer.
+    validation rows prefer (``choose="best"``) or averaging them all (``choose="average"``).
 
     Every strategy's copy is trained once with the builder's own optimizer settings and
     once per variant (each variant: a dict of absolute ``learning_rate`` and/or
-    ``weight_decay`` values replacing the optimizer's). Per strategy and decision rule the
-    variant whose early-stopped copy scores best on the fold's validation rows (the
-    comparison's metric; ties keep the builder's own settings) decides, refitted like any
-    copy; the ensemble averages the kept variants. The copies share one optimizer: Adam's,
-    AdamW's or SGD's step is linear in the learning rate and decoupled decay is
-    ``theta -= lr * wd * theta``, so each copy's step is the shared step rescaled
-    (``theta + f (theta_shared - theta) + d theta``, ``f = lr_c / lr``,
-    ``d = lr_c (wd - wd_c)``): the same weights as a lone fit with that copy's own
-    optimizer (on the JAX backend inside the compiled fold, elsewhere in the packed Keras
-    fit). The optimizer needs a constant learning rate.
+    ``weight_decay`` values replacing the optimizer's, and/or a ``label_smoothing`` ``e``
+    of the loss's targets, ``(1 - e) onehot(y) + e / K``, for one class per row). Per
+    strategy and decision rule the variant whose early-stopped copy scores best on the
+    fold's validation rows (the comparison's metric; ties keep the builder's own settings)
+    decides, refitted like any copy; the ensemble averages the kept variants.
+    ``choose="average"`` chooses nothing: a strategy's class probabilities are the mean of
+    its variant copies' probabilities (the early-stopped copies' for a tuned threshold, the
+    refitted copies' where they decide), so no choice is fitted to the noise of a few
+    validation rows. The copies share one optimizer: Adam's, AdamW's or SGD's step is
+    linear in the learning rate and decoupled decay is ``theta -= lr * wd * theta``, so each
+    copy's step is the shared step rescaled (``theta + f (theta_shared - theta) + d
+    theta``, ``f = lr_c / lr``, ``d = lr_c (wd - wd_c)``): the same weights as a lone fit
+    with that copy's own optimizer (on the JAX backend inside the compiled fold, elsewhere
+    in the packed Keras fit); label smoothing is a per-copy constant of the packed loss.
+    The optimizer needs a constant learning rate.
 
     Parameters
     ----------
@@ -405,16 +414,20 @@ def with_variants(builder, /, *variants):
         A ``model_fn(input_shape, n_classes)`` returning a compiled model (e.g.
         :func:`mlp_model`, or one made by :func:`with_options`).
     *variants : dict
-        Each ``{"learning_rate": float > 0, "weight_decay": float >= 0}`` (either key may
-        be left out: the builder's value). None given: the measured set of a default model
-        (:data:`DEFAULT_VARIANTS`).
+        Each ``{"learning_rate": float > 0, "weight_decay": float >= 0, "label_smoothing":
+        float in [0, 1)}`` (any key may be left out: the builder's value; no smoothing).
+        None given: the measured set of a default model (:data:`DEFAULT_VARIANTS`).
+    choose : {"best", "average"}, default="best"
+        Per strategy and decision rule, keep the variant whose early-stopped copy scores
+        best on the validation rows, or average the probabilities of every variant's copy.
 
     Returns
     -------
     callable
         ``model_fn(input_shape, n_classes)`` (the builder's own model, packed form and
-        ``fixed_epochs``) with a ``variants`` attribute; its qualified name lists them (the
-        results-file fingerprint tells it from the builder alone).
+        ``fixed_epochs``) with ``variants`` and ``choose`` attributes; its qualified name
+        lists them (the results-file fingerprint tells it from the builder alone, and one
+        policy from the other).
 
     Examples
     --------
@@ -422,9 +435,15 @@ def with_variants(builder, /, *variants):
     >>> tuned = with_variants(mlp_model, {"learning_rate": 1e-2}, {"weight_decay": 1e-2})
     >>> tuned.variants
     ({'learning_rate': 0.01}, {'weight_decay': 0.01})
+    >>> with_variants(mlp_model, choose="average").choose
+    'average'
     """
     if not callable(builder):
         raise invalid("builder", "a model_fn(input_shape, n_classes)", builder, kind=TypeError)
+    if not isinstance(choose, str):
+        raise invalid("choose", f"one of {list(CHOOSE)}", choose, kind=TypeError)
+    if choose not in CHOOSE:
+        raise invalid("choose", f"one of {list(CHOOSE)}", choose)
     if not variants:
         named = [k for k, b in DEFAULT_MODELS.items() if b is builder]
         if not named:
@@ -437,20 +456,20 @@ def with_variants(builder, /, *variants):
             )
         variants = DEFAULT_VARIANTS[named[0]]
     checked = []
+    keys = ", ".join(_VARIANT_KEYS)
     for i, variant in enumerate(variants):
         what = f"variants[{i}]"
         if not isinstance(variant, dict) or not variant:
-            raise invalid(
-                what, "a non-empty dict of learning_rate / weight_decay", variant, kind=TypeError
-            )
-        unknown = sorted(set(variant) - {"learning_rate", "weight_decay"})
+            raise invalid(what, f"a non-empty dict of {keys}", variant, kind=TypeError)
+        unknown = sorted(set(variant) - set(_VARIANT_KEYS))
         if unknown:
-            raise invalid(what, "keys among learning_rate, weight_decay", unknown, kind=TypeError)
+            raise invalid(what, f"keys among {keys}", unknown, kind=TypeError)
         for key, value in variant.items():
-            bound = "> 0" if key == "learning_rate" else ">= 0"
+            bound = _VARIANT_KEYS[key]
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise invalid(f"{what}[{key!r}]", f"a number {bound}", value, kind=TypeError)
-            if not math.isfinite(value) or value < 0 or (key == "learning_rate" and value == 0):
+            low_ok = value > 0 if key == "learning_rate" else value >= 0
+            if not math.isfinite(value) or not low_ok or (key == "label_smoothing" and value >= 1):
                 raise invalid(f"{what}[{key!r}]", f"a finite number {bound}", value)
         checked.append({k: float(v) for k, v in sorted(variant.items())})
 
@@ -461,7 +480,10 @@ def with_variants(builder, /, *variants):
     if packed is not None:
         configured.packed = packed
     configured.variants = tuple(checked)
+    configured.choose = choose
     text = ", ".join(repr(v) for v in checked)
+    if choose != "best":  # "best" keeps the fingerprint it had before the policy existed
+        text += f"; choose={choose!r}"
     return _keep_attributes(configured, builder, f"[variants={text}]", f" with variants {text}")
 
 
@@ -513,6 +535,10 @@ def _easy_ensemble_packed(input_shape, n_classes, copies, **options):
 
 easy_ensemble_model.fixed_epochs = 30
 easy_ensemble_model.packed = _easy_ensemble_packed
+
+#: How a strategy uses its hyperparameter variants (:func:`with_variants`' ``choose``): keep
+#: the one its validation rows prefer, or average the probabilities of all.
+CHOOSE = ("best", "average")
 
 #: The models run when ``model_fn=None``: name -> builder.
 DEFAULT_MODELS = {"linear": linear_model, "mlp": mlp_model}

@@ -57,7 +57,7 @@ from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._data import call_builder, predict_rows
 from keras_imbalance.comparison._rates import rescale_step
 from keras_imbalance.comparison._strategies import LossSpec
-from keras_imbalance.losses._core import softmax_family
+from keras_imbalance.losses._core import focal_nll, shifted_logits, softmax_family
 
 _CHUNK = 8192  # rows per forward pass when predicting
 
@@ -393,6 +393,7 @@ class PackedCrossentropy(keras.losses.Loss):
         self._offsets = np.zeros((c, k), dtype=np.float32)
         self._margins = np.zeros((c, k), dtype=np.float32)
         self._scale = np.array([s.scale for s in specs], dtype=np.float32)[:, None]
+        self._smoothing = np.array([s.smoothing for s in specs], dtype=np.float32)[:, None]
         for i, s in enumerate(specs):
             if s.offsets is not None:
                 self._offsets[i] = s.offsets
@@ -403,11 +404,12 @@ class PackedCrossentropy(keras.losses.Loss):
             "margins": bool(np.any(self._margins)),
             "scale": bool(np.any(self._scale != 1.0)),
             "gamma": bool(np.any(self._gamma)),
+            "smoothing": bool(np.any(self._smoothing)),
         }
         self._tensors: dict = {}
 
     def _constants(self, like):
-        names = ("offsets", "margins", "scale", "gamma")
+        names = ("offsets", "margins", "scale", "gamma", "smoothing")
         if keras.backend.backend() != "torch":  # traced once by jit: nothing to save
             return {name: ops.convert_to_tensor(getattr(self, f"_{name}")) for name in names}
         # eager torch: converted once per device, not at every step
@@ -424,6 +426,22 @@ class PackedCrossentropy(keras.losses.Loss):
         one_hot = ops.one_hot(label, self.n_classes, dtype=y_pred.dtype)
         const = self._constants(y_pred)
         use = self._use
+        if use["smoothing"]:  # label smoothing variants: soft targets, margins on the class
+            shifted = shifted_logits(
+                y_pred,
+                one_hot,
+                offsets=const["offsets"] if use["offsets"] else None,
+                margins=const["margins"] if use["margins"] else None,
+                scale=const["scale"] if use["scale"] else None,
+            )
+            eps = const["smoothing"]
+            targets = one_hot * (1.0 - eps) + eps / self.n_classes
+            loss = focal_nll(
+                targets,
+                ops.log_softmax(shifted, axis=-1),
+                gamma=ops.expand_dims(const["gamma"], -1) if use["gamma"] else None,
+            )
+            return ops.sum(weight * loss, axis=-1)
         loss = softmax_family(  # (B, C): the losses' one maths, per-copy parameters
             one_hot,
             y_pred,

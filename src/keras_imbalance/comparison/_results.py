@@ -351,6 +351,7 @@ def folds_frame(rows, metrics=METRICS, extra=()):
         *scored,
         "aliases",
         "note",
+        "variant",
         "per_class_recall",
         "confusion",
         "threshold",

@@ -19,7 +19,7 @@ import numpy as np
 
 from keras_imbalance.comparison import _data, _ensemble, _references, _stats, _verdict
 from keras_imbalance.comparison._comparison import ComparisonResult
-from keras_imbalance.comparison._fold import fit_fold, predict_logits
+from keras_imbalance.comparison._fold import fit_fold, predict_logits, variant_text
 from keras_imbalance.comparison._results import ResultsFile, folds_frame, row_key
 from keras_imbalance.comparison._scoring import reweigh
 from keras_imbalance.comparison._settings import METRICS
@@ -165,6 +165,7 @@ def fold_rows(task, fitted, x, labels, settings, target) -> list:
                 "fit_seconds": round(share, 3),
                 "copies": fitted.copies,
                 "note": decider.note,
+                "variant": variant_text(decider, fitted.model_fn),
                 "prior": None if decider.prior is None else decider.prior.tolist(),
                 "n_fit": decider.n_fit,
                 "n_val": fitted.n_val,

@@ -110,6 +110,7 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
                 "n_folds",
                 "test_rows_min",
                 "thin",
+                "variant",
             ]
         )
     lowest = -1.0 if metric == "matthews_correlation" else 0.0
@@ -137,6 +138,9 @@ def leaderboard(folds, metric: str, metrics, test_train_ratio: float):
         for m in metrics:
             if m != metric:
                 row[m] = float(part[m].mean())
+        # last (the columns before it keep their places): the hyperparameter variants that
+        # decided across the folds (with_variants), empty without them
+        row["variant"] = _joined(part, "variant")
         rows.append(row)
     table = pd.DataFrame(rows)
     # best first; ties broken by the smaller std, then by name (stable, reproducible)

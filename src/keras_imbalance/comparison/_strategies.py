@@ -52,13 +52,16 @@ class LossSpec:
 
     ``gamma = 0``, no offsets, no margins and ``scale = 1`` is plain cross-entropy; ``offsets
     = tau * log(priors)`` is logit adjustment (balanced softmax: ``tau = 1``); ``gamma > 0`` is
-    the focal loss; ``margins`` and ``scale`` are LDAM's.
+    the focal loss; ``margins`` and ``scale`` are LDAM's. ``smoothing = e`` trains on the
+    targets ``(1 - e) onehot(y) + e / K`` (label smoothing; a hyperparameter variant, never a
+    strategy's own; the margins stay on the true class).
     """
 
     gamma: float = 0.0
     offsets: tuple | None = None
     margins: tuple | None = None
     scale: float = 1.0
+    smoothing: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)

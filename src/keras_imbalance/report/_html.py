@@ -178,12 +178,8 @@ def _reference_note(board, rec) -> str:
 
 def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> str:
     shown = ("rank", "model", "strategy", "mean", "std", "ci_low", "ci_high", "n_folds")
-    others = [
-        c
-        for c in board.columns
-        if c not in shown
-        and c not in ("aliases", "note", "test_rows_min", "thin", "reference", "recommended")
-    ]
+    told = ("aliases", "note", "variant", "test_rows_min", "thin", "reference", "recommended")
+    others = [c for c in board.columns if c not in shown and c not in told]
     head = (
         ["#", "strategy"]
         + (["model"] if several_models else [])
@@ -205,6 +201,8 @@ def _leaderboard_table(board, metric, several_models, winner, baseline_key) -> s
             name += f" <span class='note'>(= {_e(r['aliases'])})</span>"
         if r.get("note"):
             name += f" <span class='note'>[{_e(r['note'])}]</span>"
+        if isinstance(r.get("variant"), str) and r["variant"]:  # with_variants: who decided
+            name += f" <span class='note'>(variant: {_e(r['variant'])})</span>"
         cells = [str(int(r["rank"])), f"<td class='l'>{name}</td>"]
         if several_models:
             cells.append(f"<td class='l'>{_e(r['model'])}</td>")

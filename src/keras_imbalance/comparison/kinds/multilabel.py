@@ -374,6 +374,7 @@ class MultilabelTarget:
     """What the fold engine needs to know about a multi-label target (see :mod:`._fold`)."""
 
     kind = "multilabel"
+    squash = "sigmoid"  # one probability per label (averaged variants: _fold.mean_logits)
 
     def __init__(self, k: int, strata: np.ndarray):
         self.k = int(k)
