@@ -16,6 +16,12 @@ same numpy draws as :class:`~._packing.PackedRows`, so a copy trains exactly as 
 step path) and runs the callbacks (:class:`~._packing.CopyMonitor`,
 :class:`~._packing.Snapshots`) between epochs.
 
+Rows read on demand (a :class:`~._data.LazyStack` of image files) are never held whole: the
+epoch is fed from the host, a chunk of steps per call (:data:`FEED_BYTES` of rows, as 8-bit
+pixels where the store's rows are 8-bit images / 255, scaled inside the program bit for bit),
+the next chunk decoded while the previous one trains. The same step runs in both programs,
+so a copy's weights are the resident program's.
+
 Exactness and cost:
 
 - a copy's update at each step is the one :class:`~._packing.PackedRows` defines (its own
@@ -48,6 +54,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imbalance.comparison._data import predict_rows
 from keras_imbalance.comparison._rates import rescale_step
 
 ENGINE_ENV = "KERAS_IMBALANCE_COMPILED"
@@ -406,8 +413,9 @@ def _forward_fn(model: Stacked):
 
 def predict(model_fn, lone, x: np.ndarray) -> np.ndarray:
     """``(n, K)`` float64 logits of the lone model ``lone`` (built by ``model_fn``, with its
-    current weights) on ``x``: one compiled call (traced once per architecture and row bucket)
-    instead of Keras' eager call, one small program per layer operation."""
+    current weights) on ``x``: compiled calls (traced once per architecture and row bucket)
+    of at most :func:`~._data.predict_rows` rows each, instead of Keras' eager call, one
+    small program per layer operation."""
     import jax
 
     _enable_cache()
@@ -422,10 +430,12 @@ def predict(model_fn, lone, x: np.ndarray) -> np.ndarray:
     fn = _FUNCTIONS[key]
     tv = [v.value for v in lone.trainable_variables]
     ntv = [v.value for v in lone.non_trainable_variables]
-    x = np.asarray(x, dtype=np.float32)
     parts = []
-    for i in range(0, x.shape[0], _PREDICT_CHUNK):  # one shape for every full chunk
-        part = x[i : i + _PREDICT_CHUNK]
+    # one shape for every full chunk, of bounded bytes (rows read on demand are decoded a
+    # chunk at a time: a test fold of image files is never one array)
+    step = predict_rows(x, _PREDICT_CHUNK)
+    for i in range(0, x.shape[0], step):
+        part = np.asarray(x[i : i + step], dtype=np.float32)
         n, rows = part.shape[0], _bucket(part.shape[0])
         if rows > n:
             part = np.concatenate([part, np.zeros((rows - n, *part.shape[1:]), part.dtype)])
@@ -535,16 +545,14 @@ def _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim) -> tuple:
     )
 
 
-def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: int, y_ndim):
-    """The compiled epoch: ``(tv, ntv, ov, store, labels, consts, index, weight, live) ->
-    (tv, ntv, ov, losses)``; ``index`` / ``weight`` ``(steps, sum B_g)`` per group
-    concatenated, ``live`` ``(C,)`` which slots still train."""
+def _step_fn(model: Stacked, optimizer, loss, names, layout: _Layout, y_ndim):
+    """One training step of every copy in ``layout``: ``(tv, ntv, ov, consts, live, batch,
+    weight) -> (tv, ntv, ov, loss)``, where ``batch(at, size, b) -> (x, y)`` gives the rows
+    ``[at, at + size * b)`` of the step (batch-major) as ``x`` ``(b, size, ...)`` and their
+    labels ``y`` ``(b, size, ...)``, and ``weight`` is the step's ``(sum_g B_g C_g,)``."""
     import jax
     import jax.numpy as jnp
 
-    key = _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim)
-    if key in _FUNCTIONS:
-        return _FUNCTIONS[key]
     lone = model.lone
     run = _vmapped(lone, True)
     c = layout.groups[-1].stop
@@ -559,13 +567,13 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
         [np.tile(np.arange(g.start, g.stop), g.batch) for g in groups]
     )
 
-    def group_forward(tv, ntv, store, labels, idx, g):
+    def group_forward(tv, ntv, batch, at, g):
         sl = slice(g.start, g.stop)
         t = [v[sl] for v in tv]
         n = [v[sl] for v in ntv]
-        x = jax.tree_util.tree_map(lambda s: s[idx], store)  # (B_g, C_g, ...)
+        x, y = batch(at, g.stop - g.start, g.batch)  # (B_g, C_g, ...)
         out, n, reg = run(t, n, x)
-        return out, labels[idx], n, reg
+        return out, y, n, reg
 
     def group_loss(y, w, out, consts):
         wb = jnp.reshape(w, w.shape + (1,) * (y.ndim - 2))
@@ -573,19 +581,15 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
         with _Swap(loss, names, consts):
             return loss(y_true, out)
 
-    def step(carry, inputs):
-        tv, ntv, ov, store, labels, consts, live = carry
-        index, weight = inputs
-
+    def update(tv, ntv, ov, consts, live, batch, weight):
         def total(tv):
             value, new_n, at = jnp.zeros((), "float32"), [], 0
             outs, ys, ws = [], [], []
             for g in groups:
                 size = g.stop - g.start
-                idx = index[at : at + size * g.batch].reshape(g.batch, size)
                 w = weight[at : at + size * g.batch].reshape(g.batch, size)
+                out, y, n, reg = group_forward(tv, ntv, batch, at, g)
                 at += size * g.batch
-                out, y, n, reg = group_forward(tv, ntv, store, labels, idx, g)
                 value = value + reg
                 new_n.append(n)
                 if merge:  # the group's mean over its B_g batch rows folded into the weights
@@ -616,6 +620,31 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
             for i, (a, b) in enumerate(zip(new_ntv, ntv, strict=True))
         ]
         ov = [keep(a, b) if p else a for a, b, p in zip(new_ov, ov, per_copy, strict=True)]
+        return tv, ntv, ov, value
+
+    return update
+
+
+def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: int, y_ndim):
+    """The compiled epoch on rows resident on the device: ``(tv, ntv, ov, store, labels,
+    consts, index, weight, live) -> (tv, ntv, ov, losses)``; ``index`` / ``weight`` ``(steps,
+    sum B_g)`` per group concatenated, ``live`` ``(C,)`` which slots still train."""
+    import jax
+
+    key = _epoch_key(model, optimizer, loss, names, layout, steps, y_ndim)
+    if key in _FUNCTIONS:
+        return _FUNCTIONS[key]
+    update = _step_fn(model, optimizer, loss, names, layout, y_ndim)
+
+    def step(carry, inputs):
+        tv, ntv, ov, store, labels, consts, live = carry
+        index, weight = inputs
+
+        def batch(at, size, b):  # the step's rows gathered by index from the store
+            idx = index[at : at + size * b].reshape(b, size)
+            return jax.tree_util.tree_map(lambda s: s[idx], store), labels[idx]
+
+        tv, ntv, ov, value = update(tv, ntv, ov, consts, live, batch, weight)
         return (tv, ntv, ov, store, labels, consts, live), value
 
     def epoch(tv, ntv, ov, store, labels, consts, index, weight, live):
@@ -625,6 +654,62 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
         return carry[0], carry[1], carry[2], values
 
     return _remember(key, jax.jit(epoch))
+
+
+#: 8-bit pixel values as float32 (``v / 255``, numpy's division): the fed program scales
+#: 8-bit rows by this table, so they equal the decoded float32 rows bit for bit
+_SCALE8 = np.arange(256, dtype=np.float32) / np.float32(255.0)
+
+
+def _fed_fn(model: Stacked, optimizer, loss, names, layout: _Layout, chunk: int, y_ndim, kind):
+    """The compiled epoch fed from the host, ``chunk`` steps per call: ``(tv, ntv, ov,
+    consts, live, xs, ys, weight, n) -> (tv, ntv, ov, losses)``; ``xs`` ``(chunk, sum_g B_g
+    C_g, ...)`` the steps' rows (``kind`` ``"uint8"``: 8-bit pixels, scaled by
+    :data:`_SCALE8` here), ``ys`` their labels, ``weight`` ``(chunk, sum_g B_g C_g)``; the
+    first ``n`` steps run (the last call of an epoch may have fewer)."""
+    import jax
+    import jax.numpy as jnp
+
+    key = _fed_key(model, optimizer, loss, names, layout, chunk, y_ndim, kind)
+    if key in _FUNCTIONS:
+        return _FUNCTIONS[key]
+    update = _step_fn(model, optimizer, loss, names, layout, y_ndim)
+
+    def calls(tv, ntv, ov, consts, live, xs, ys, weight, n):
+        def body(i, carry):
+            tv, ntv, ov, values = carry
+            x_i, y_i = xs[i], ys[i]
+
+            def batch(at, size, b):  # the step's rows as gathered on the host
+                x = x_i[at : at + size * b]
+                if x.dtype == jnp.uint8:
+                    x = jnp.asarray(_SCALE8)[x.astype("int32")]
+                part = y_i[at : at + size * b]
+                return x.reshape(b, size, *x.shape[1:]), part.reshape(b, size, *part.shape[1:])
+
+            tv, ntv, ov, value = update(tv, ntv, ov, consts, live, batch, weight[i])
+            return tv, ntv, ov, values.at[i].set(value)
+
+        values = jnp.zeros((xs.shape[0],), "float32")
+        return jax.lax.fori_loop(0, n, body, (tv, ntv, ov, values))
+
+    return _remember(key, jax.jit(calls))
+
+
+def _fed_key(model, optimizer, loss, names, layout, chunk, y_ndim, kind) -> tuple:
+    return ("fed", kind, *_epoch_key(model, optimizer, loss, names, layout, chunk, y_ndim))
+
+
+#: Bytes of rows one call of the fed epoch program takes (:func:`_chunk_steps`)
+FEED_BYTES = 16 << 20
+
+
+def _chunk_steps(step_bytes: int, steps: int) -> int:
+    """Steps per call of the fed program: as many as fit :data:`FEED_BYTES` (at least 1), a
+    power of two, at most the epoch's steps rounded up to one (one program per shape)."""
+    most = max(1, FEED_BYTES // max(1, int(step_bytes)))
+    chunk = 2 ** int(math.floor(math.log2(most)))
+    return int(min(chunk, 2 ** math.ceil(math.log2(max(1, steps)))))
 
 
 _MIN_BATCH = 16  # a group's batch is at least this (small batches of neighbouring folds: 8, 9...)
@@ -705,9 +790,16 @@ class _Run:
         self.rows, self.model = rows, net.model
         self.optimizer, self.loss = optimizer, loss
         self.names, self.consts_full = _lifted(loss)
-        self.store, self.labels = _put(padded(rows.store)), _put(padded(rows.labels))
-        if getattr(rows, "transient", False):  # on the device now: the host copy can go
-            rows.store = None
+        # rows read on demand (image files: a LazyStack) are fed from the host a chunk of
+        # steps per call (:meth:`_feed`); an array is put on the device whole (resident)
+        self.fed = not isinstance(rows.store, np.ndarray)
+        if self.fed:
+            self.store, self.labels = rows.store, np.asarray(rows.labels, dtype=np.float32)
+            self.kind = "uint8" if getattr(rows.store, "eight_bit", False) else "float32"
+        else:
+            self.store, self.labels = _put(padded(rows.store)), _put(padded(rows.labels))
+            if getattr(rows, "transient", False):  # on the device now: the host copy can go
+                rows.store = None
         self.y_ndim = np.ndim(rows.labels)
         self.layout = None
         self.ov = None
@@ -739,14 +831,30 @@ class _Run:
             for v in self.ov
         ]
         self.layout = layout
-        self.new_program = (
-            _epoch_key(model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim)
-            not in _FUNCTIONS
-        )
-        self.fn = _epoch_fn(
-            model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
-        )
+        self.new_program = self._key(layout) not in _FUNCTIONS
+        if self.fed:
+            self.chunk = self._chunk(layout)
+            self.fn = _fed_fn(
+                model, self.opt, self.loss, self.names, layout, self.chunk, self.y_ndim, self.kind
+            )
+        else:
+            self.fn = _epoch_fn(
+                model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
+            )
         self.new = self.new_program  # the next call compiles (or reads the disk cache)
+
+    def _chunk(self, layout: _Layout) -> int:
+        """Steps per call of the fed program (:func:`_chunk_steps`) for ``layout``."""
+        entries = sum((g.stop - g.start) * g.batch for g in layout.groups)
+        row = int(np.prod(self.store.shape[1:])) * (1 if self.kind == "uint8" else 4)
+        return _chunk_steps(entries * row, self.rows.steps)
+
+    def _key(self, layout: _Layout) -> tuple:
+        """The key of the program that trains ``layout``."""
+        args = (self.model, self.opt, self.loss, self.names, layout)
+        if self.fed:
+            return _fed_key(*args, self._chunk(layout), self.y_ndim, self.kind)
+        return _epoch_key(*args, self.rows.steps, self.y_ndim)
 
     def _rebuild(self, c: int):
         """An optimizer of the same configuration built for ``c`` copies (its variables then
@@ -769,10 +877,7 @@ class _Run:
         if len(live) > len(self.layout.slots) // 2 or not self.names or len(self.seconds) < 2:
             return False
         layout = _plan_layout({c: sizes[c] for c in live}, self.rows.steps, True)
-        key = _epoch_key(
-            self.model, self.opt, self.loss, self.names, layout, self.rows.steps, self.y_ndim
-        )
-        cost = 0.0 if key in _FUNCTIONS else _COMPILE_S[0]
+        cost = 0.0 if self._key(layout) in _FUNCTIONS else _COMPILE_S[0]
         steady = float(np.median(self.seconds[1:]))
         return 10 * steady * (1 - len(live) / len(self.layout.slots)) > cost
 
@@ -812,9 +917,12 @@ class _Run:
         mask = np.asarray([c not in retired for c in self.layout.slots])
         start = time.perf_counter()
         tv, ntv = self.model.state
-        tv, ntv, self.ov, losses = self.fn(
-            tv, ntv, self.ov, self.store, self.labels, self.consts, index, weight, mask
-        )
+        if self.fed:
+            tv, ntv, self.ov, losses = self._feed(tv, ntv, index, weight, mask)
+        else:
+            tv, ntv, self.ov, losses = self.fn(
+                tv, ntv, self.ov, self.store, self.labels, self.consts, index, weight, mask
+            )
         self.model.place((tv, ntv), self.layout.slots)
         took = self._draw_ahead(e + 1, start, losses)
         self.seconds.append(took)
@@ -824,6 +932,38 @@ class _Run:
             steady = float(np.median(self.seconds[-2:]))
             _COMPILE_S[0] = max(_COMPILE_S[0], self.compiling - steady)
             self.compiling = None
+
+    def _feed(self, tv, ntv, index, weight, live) -> tuple:
+        """One epoch of the fed program: the rows of :attr:`chunk` steps gathered on the host
+        (decoded from their files) while the previous call runs, one call each; at most
+        one call's rows wait on the device, so memory holds two chunks, whatever the
+        store's size. Returns what the resident program returns (the last call's losses)."""
+        steps, chunk = index.shape[0], self.chunk
+        ov, running = self.ov, None
+        for lo in range(0, steps, chunk):
+            xs, ys, ws = self._gather(index[lo : lo + chunk], weight[lo : lo + chunk])
+            if running is not None:  # the previous call's rows leave before these go in
+                running.block_until_ready()
+            n = np.int32(min(chunk, steps - lo))
+            tv, ntv, ov, running = self.fn(tv, ntv, ov, self.consts, live, xs, ys, ws, n)
+        return tv, ntv, ov, running
+
+    def _gather(self, index: np.ndarray, weight: np.ndarray) -> tuple:
+        """``(xs, ys, weight)`` of the steps ``index`` (``(n, entries)`` store rows), padded
+        with zeros to :attr:`chunk` steps: the rows (8-bit pixels where the store has them),
+        their labels and their weights."""
+        n, entries = index.shape
+        pad = self.chunk - n
+        if self.kind == "uint8":
+            xs = self.store.codes(index)
+        else:
+            xs = np.asarray(self.store[index], dtype=np.float32)
+        ys = self.labels[index]
+        if pad:
+            xs = np.concatenate([xs, np.zeros((pad, *xs.shape[1:]), xs.dtype)])
+            ys = np.concatenate([ys, np.zeros((pad, *ys.shape[1:]), ys.dtype)])
+            weight = np.concatenate([weight, np.zeros((pad, entries), weight.dtype)])
+        return xs, ys, weight
 
 
 class _Rated:

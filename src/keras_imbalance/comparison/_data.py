@@ -133,6 +133,16 @@ class LazyRows(RowReader):
         rows = np.asarray(rows, dtype=np.int64)
         return self.source.take(self.ids[rows])
 
+    @property
+    def eight_bit(self) -> bool:
+        """Whether the rows are 8-bit values / 255 (:meth:`codes` gives the 8-bit values)."""
+        return callable(getattr(self.source, "pixels", None))
+
+    def codes(self, rows) -> np.ndarray:
+        """The 8-bit values of rows ``rows`` (uint8; ``take`` is them / 255 in float32)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.source.pixels(self.ids[rows])
+
     def __getitem__(self, key):
         if isinstance(key, int | np.integer):
             return self.take(np.asarray([key]))[0]
@@ -163,14 +173,27 @@ class LazyStack:
     def __getitem__(self, key):
         if isinstance(key, int | np.integer):
             return self[np.asarray([key])][0]
-        rows = _rows_from(key, len(self))
+        return self._gather(_rows_from(key, len(self)), self.dtype, "take")
+
+    @property
+    def eight_bit(self) -> bool:
+        """Whether every row is an 8-bit image / 255 (no synthetic rows): :meth:`codes`
+        gives the rows as uint8, a quarter of their float32 bytes."""
+        return all(isinstance(b, LazyRows) and b.eight_bit for b in self.blocks)
+
+    def codes(self, index) -> np.ndarray:
+        """The 8-bit values of rows ``index`` (an int array of any shape; only where
+        :attr:`eight_bit`): ``store[index]`` is them / 255 in float32."""
+        return self._gather(np.asarray(index, dtype=np.int64), np.uint8, "codes")
+
+    def _gather(self, rows: np.ndarray, dtype, read: str) -> np.ndarray:
         flat = rows.reshape(-1)
-        out = np.empty((flat.size, *self.shape[1:]), dtype=self.dtype)
+        out = np.empty((flat.size, *self.shape[1:]), dtype=dtype)
         which = np.searchsorted(self.ends, flat, side="right")
         for b in np.unique(which).tolist():
             at = np.flatnonzero(which == b)
             block, local = self.blocks[b], flat[at] - self.starts[b]
-            out[at] = block.take(local) if isinstance(block, LazyRows) else block[local]
+            out[at] = getattr(block, read)(local) if isinstance(block, LazyRows) else block[local]
         return out.reshape(rows.shape + self.shape[1:])
 
 

@@ -29,8 +29,8 @@ all the fold's copies, so a copy's result does not depend on the budget (up to f
 dropout masks, shared by the copies of a fit, are drawn for that fit's shapes).
 
 Rows of image files read lazily (``load_image_folder(..., lazy=True)``) stay row numbers:
-the store is a :class:`~._data.LazyStack` whose batches decode their own rows (except on the
-compiled JAX fold, which takes the decoded store onto the device).
+the store is a :class:`~._data.LazyStack` whose batches decode their own rows (the compiled
+JAX fold feeds its program a chunk of steps' rows at a time, as 8-bit pixels).
 
 ``settings.packed=False`` trains each copy in a Keras fit of its own, the refits after the
 early-stopped fits (same rows, weights and losses; the cost before packing, for measurements).
@@ -358,8 +358,9 @@ class _Fold:
         del mixed, r
         scaler = copies[0].scaler
         store, at = None, 0
-        if not _compiled.enabled() and any(isinstance(b, LazyRows) for b in blocks):
+        if any(isinstance(b, LazyRows) for b in blocks):
             # image files: the store holds row numbers and each batch decodes its own rows
+            # (the compiled fold's program is fed a chunk of steps' rows at a time)
             store = LazyStack(
                 [b if isinstance(b, LazyRows) else scaler.to_model(b) for b in blocks]
             )

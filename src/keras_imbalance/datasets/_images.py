@@ -319,6 +319,13 @@ class ImageFiles(RowReader):
         ``rows.shape + (height, width, channels)``."""
         if axis != 0:
             raise invalid("axis", "0 (image files are read by row)", axis)
+        out = self.pixels(rows).astype(np.float32)
+        out /= np.float32(255.0)  # as load_image_folder: float32(v) / float32(255)
+        return out
+
+    def pixels(self, rows) -> np.ndarray:
+        """The 8-bit values of rows ``rows`` (an int array of any shape), uint8 of shape
+        ``rows.shape + (height, width, channels)``: :meth:`take` is them / 255."""
         rows = np.asarray(rows)
         if rows.dtype.kind not in "iu":
             raise invalid("rows", "integer row numbers", rows, kind=TypeError)
@@ -327,10 +334,9 @@ class ImageFiles(RowReader):
         if flat.size and (flat.min() < -n or flat.max() >= n):
             bad = int(flat[np.argmax(np.maximum(flat - n + 1, -n - flat))])
             raise IndexError(f"row {bad} is out of range for {n} images")
-        out = np.empty((flat.size, *self.shape[1:]), dtype=np.float32)
+        out = np.empty((flat.size, *self.shape[1:]), dtype=np.uint8)
         for i, row in enumerate((flat % n if n else flat).tolist()):
             out[i] = self._pixels(row)
-        out /= np.float32(255.0)  # as load_image_folder: float32(v) / float32(255)
         return out.reshape(rows.shape + self.shape[1:])
 
     def __getitem__(self, key):
