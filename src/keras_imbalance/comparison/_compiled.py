@@ -87,7 +87,7 @@ def cache_dir() -> str | None:
     return os.path.join(base, "keras-imbalance", "jax")
 
 
-def _enable_cache() -> None:
+def enable_cache() -> None:
     """Point JAX's persistent compilation cache at :func:`cache_dir` (once per process; a
     folder already chosen by the user's own ``jax.config`` is kept)."""
     global _cache_done
@@ -264,7 +264,7 @@ def vectorise(model_fn, lone, copies: int, sample) -> tuple:
     array...)."""
     import jax
 
-    _enable_cache()
+    enable_cache()
     try:
         model = Stacked(lone, copies, _architecture(model_fn, lone))
         x = jax.numpy.asarray(sample)
@@ -418,7 +418,7 @@ def predict(model_fn, lone, x: np.ndarray) -> np.ndarray:
     small program per layer operation."""
     import jax
 
-    _enable_cache()
+    enable_cache()
     key = ("predict", _architecture(model_fn, lone))
     if key not in _FUNCTIONS:
         kwargs = {"training": False} if getattr(lone, "_call_has_training_arg", True) else {}
@@ -765,20 +765,14 @@ def _arrays(rows, layout: _Layout, draws: list):
 
 
 def _retired(callbacks, copies: int) -> set:
-    """Copies whose training is over: early-stopped by a :class:`CopyMonitor` (and their refit
-    partners), snapshot taken by :class:`Snapshots`."""
+    """Copies whose training is over, as the callbacks that know say (``retired()`` of a
+    :class:`CopyMonitor`: early-stopped copies and their refit partners; of
+    :class:`Snapshots`: copies whose snapshot is taken)."""
     done = set()
     for cb in callbacks:
-        stopped = getattr(cb, "stopped", None)
-        if stopped is not None and hasattr(cb, "copies"):
-            for m, s in enumerate(stopped):
-                if s is not None:
-                    done.add(cb.copies[m])
-                    if m in getattr(cb, "partners", {}):
-                        done.add(cb.partners[m])
-        weights = getattr(cb, "weights", None)
-        if isinstance(weights, dict) and hasattr(cb, "epochs"):
-            done.update(weights)
+        retired = getattr(cb, "retired", None)
+        if callable(retired):
+            done.update(retired())
     return {c for c in done if 0 <= c < copies}
 
 

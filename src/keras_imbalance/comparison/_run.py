@@ -105,7 +105,7 @@ def run_task(
         # the persistent compilation cache from the first JAX operation on: building the
         # models runs dozens of small eager programs (initializers), compiled anew by each
         # process otherwise (0.7 CPU s of the README job)
-        _compiled._enable_cache()
+        _compiled.enable_cache()
     with _Threads():
         fitted = fit_fold(
             task.model_fn,
