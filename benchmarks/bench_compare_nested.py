@@ -829,9 +829,9 @@ def main(argv=None):
     import joblib
     import numpy as np
 
-    from keras_imbalance.comparison import STRATEGIES
+    from keras_imbalance.comparison import KINDS
 
-    unknown = [c for c in args.candidates if c not in STRATEGIES]
+    unknown = [c for c in args.candidates if c not in KINDS["multiclass"].strategies]
     if unknown:
         sys.exit(f"unknown strategies: {unknown}")
     _models(args.models)  # exits on an unknown name
