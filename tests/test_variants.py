@@ -77,6 +77,17 @@ MLP_VARIANTS = ({"learning_rate": 1e-2}, {"weight_decay": 1e-2}, {"learning_rate
 LINEAR_VARIANTS = ({"weight_decay": 1e-1}, {"learning_rate": 1e-1, "weight_decay": 1e-2})
 
 
+def _fit_keeping(monkeypatch, tuned, names, variant: int):
+    """``(x, y, FoldFit)`` of one full-batch fold of the three-class table, the strategies
+    ``names`` of the builder with variants ``tuned``, each keeping variant ``variant``
+    (0: the builder's own)."""
+    x, y = _three_classes()
+    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
+    monkeypatch.setattr(_fold, "_chosen_variants", _keep(variant))
+    strategies = [STRATEGIES[s] for s in names]
+    return x, y, _fold.fit_fold(tuned, strategies, x, y, np.arange(y.size), settings, SEED, 3)
+
+
 @pytest.mark.parametrize(
     "name, variant",
     [("mlp", v) for v in range(4)] + [("linear", v) for v in range(3)],
@@ -91,19 +102,7 @@ def test_a_variant_packed_with_others_ends_with_the_weights_of_its_lone_fit(
         base, variants = _fixed(with_options(mlp_model, dropout=0.0), EPOCHS), MLP_VARIANTS
     else:
         base, variants = _fixed(linear_model, EPOCHS), LINEAR_VARIANTS
-    x, y = _three_classes()
-    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
-    monkeypatch.setattr(_fold, "_chosen_variants", _keep(variant))
-    fitted = _fold.fit_fold(
-        with_variants(base, *variants),
-        [STRATEGIES[s] for s in EXACT],
-        x,
-        y,
-        np.arange(y.size),
-        settings,
-        SEED,
-        3,
-    )
+    x, y, fitted = _fit_keeping(monkeypatch, with_variants(base, *variants), EXACT, variant)
     n = len(fitted.recipes)
     # one fit: every strategy x (the builder's own + each variant) x (fit part, whole fold)
     assert fitted.fits == 1 and fitted.copies == 2 * n * (len(variants) + 1)
@@ -512,20 +511,9 @@ def test_a_label_smoothing_variant_ends_with_the_weights_of_its_lone_fit(monkeyp
     from test_packing import fit_alone
 
     base = _fixed(with_options(mlp_model, dropout=0.0), EPOCHS)
-    x, y = _three_classes()
-    settings = TrainingSettings(batch_size=10_000, epochs=EPOCHS, random_state=0)
-    monkeypatch.setattr(_fold, "_chosen_variants", _keep(variant))
     names = ["none", "balanced"]
-    fitted = _fold.fit_fold(
-        with_variants(base, *SMOOTHING_VARIANTS),
-        [STRATEGIES[s] for s in names],
-        x,
-        y,
-        np.arange(y.size),
-        settings,
-        SEED,
-        3,
-    )
+    tuned = with_variants(base, *SMOOTHING_VARIANTS)
+    x, y, fitted = _fit_keeping(monkeypatch, tuned, names, variant)
     own = SMOOTHING_VARIANTS[variant - 1]
     scaled = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
     one_hot = np.eye(3, dtype=np.float32)[y]
@@ -545,17 +533,7 @@ def test_a_label_smoothing_variant_ends_with_the_weights_of_its_lone_fit(monkeyp
 
     assert_copies_match(fitted, EPOCHS, lone)
     # and the smoothing mattered: the builder's own copy ends elsewhere
-    monkeypatch.setattr(_fold, "_chosen_variants", _keep(0))
-    plain = _fold.fit_fold(
-        with_variants(base, *SMOOTHING_VARIANTS),
-        [STRATEGIES[s] for s in names],
-        x,
-        y,
-        np.arange(y.size),
-        settings,
-        SEED,
-        3,
-    )
+    plain = _fit_keeping(monkeypatch, tuned, names, 0)[2]
     got, other = fitted.deciders[(0, "argmax")].weights, plain.deciders[(0, "argmax")].weights
     assert not all(np.allclose(a, b, atol=1e-4) for a, b in zip(got, other, strict=True))
 
