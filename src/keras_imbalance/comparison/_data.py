@@ -256,10 +256,11 @@ def data_hash(x, codes: np.ndarray) -> str:
     elif is_lazy(x):  # the same bytes as the array's, a chunk of rows at a time
         step = max(1, (8 << 20) // max(1, int(np.prod(x.shape[1:])) * 4))
         for lo in range(0, x.shape[0], step):
-            h.update(x.take(np.arange(lo, min(lo + step, x.shape[0]))).tobytes())
+            # the array's own buffer (``tobytes()`` would copy every chunk once more)
+            h.update(np.ascontiguousarray(x.take(np.arange(lo, min(lo + step, x.shape[0])))))
     else:
-        h.update(np.ascontiguousarray(x).tobytes())
-    h.update(np.ascontiguousarray(codes).tobytes())
+        h.update(np.ascontiguousarray(x))
+    h.update(np.ascontiguousarray(codes))
     return h.hexdigest()
 
 

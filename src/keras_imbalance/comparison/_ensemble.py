@@ -39,7 +39,6 @@ the digest checks it. The weighted average is then scored on the test fold.
 
 from __future__ import annotations
 
-import math
 import zlib
 
 import numpy as np
@@ -49,6 +48,7 @@ from keras_imbalance._validation import invalid
 from keras_imbalance.comparison._results import row_key
 from keras_imbalance.comparison._scoring import (
     REFITTED,
+    every_score,
     fold_scores,
     proba_matrix,
     reweigh,
@@ -183,7 +183,7 @@ class Collector:
             "scores": stored_scores(y, proba, self.max_scores, self.seeds[fold]),
         }
         if self.factors is not None:  # PR-AUC from every test row, not the stored ones
-            every = stored_scores(y, proba, math.inf, self.seeds[fold])
+            every = every_score(y, proba)
             reweigh(out, every, np.asarray(self.factors, dtype=np.float64), self.costs)
         return out
 

@@ -234,6 +234,15 @@ class _Fold:
             return np.arange(len(self.y)), self.full_scaler
         return self.fit_pos, self.fit_scaler
 
+    def part_bytes(self, n: int) -> int:
+        """Bytes a part of ``n`` rows takes in one packed fit: its store on the host and the
+        compiled fit's copy on the device (2 float32 rows of model input a row); a part of
+        image files read on demand (:class:`~._data.LazyRows`) only its row numbers (int64):
+        its rows are decoded a chunk of steps at a time, whatever the part's size."""
+        if isinstance(self.raw, LazyRows):
+            return 8 * int(n)
+        return 2 * 4 * int(np.prod(self.input_shape)) * int(n)
+
     def fit(self, copies: list, known_epochs: dict) -> tuple:
         """Train ``copies`` in one packed fit; ``(deciders, seconds)``. Early-stopping copies
         (``full=False`` without ``fixed_epochs``) are monitored on the validation rows; a
@@ -274,7 +283,7 @@ class _Fold:
 
         budget = _packing.pack_budget()
         row = 4 * int(np.prod(self.input_shape))  # bytes of a float32 row of model input
-        part_cost = {f: 2 * row * self.part(f)[0].size for f in {c.full for c in copies}}
+        part_cost = {f: self.part_bytes(self.part(f)[0].size) for f in {c.full for c in copies}}
         need = sum(part_cost.values())
         sizes, cost, keep = [], [], True
         mixed = {}
@@ -340,14 +349,14 @@ class _Fold:
             r = c.rows
             ids = offsets[c.full] + np.arange(pos.size)
             own_ids, own_w = _repeat(ids, r.multiplicity, r.weight)
-            extra_ids = extra_w = np.zeros(0)
+            extra_ids, extra_w = np.zeros(0, np.int64), np.zeros(0)
             if r.n_extra:
                 blocks.append(r.extra_x)
                 labels.append(r.extra_y)
                 extra_ids, extra_w = np.arange(n, n + r.n_extra), r.extra_weight
                 n += r.n_extra
                 r = c.rows = dataclasses.replace(r, extra_x=None)  # the store holds them now
-            rows.append(np.concatenate([own_ids, extra_ids]).astype(np.int64))
+            rows.append(np.concatenate([own_ids, extra_ids]).astype(np.int64, copy=False))
             weights.append(np.concatenate([own_w, extra_w]))
             if r.per_epoch is not None:
 

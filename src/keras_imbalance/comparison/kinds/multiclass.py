@@ -10,8 +10,6 @@ metrics of :data:`~keras_imbalance.comparison.METRICS` (and the expected cost wi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from keras_imbalance._validation import invalid
@@ -20,6 +18,7 @@ from keras_imbalance.comparison._ensemble import Collector
 from keras_imbalance.comparison._kind import Kind
 from keras_imbalance.comparison._scoring import (
     decide,
+    every_score,
     fold_scores,
     rule_score,
     softmax,
@@ -100,7 +99,7 @@ class MulticlassTarget:
         return {
             **fold_scores(y, pred, proba, self.k, self.costs),
             "scores": stored_scores(y, proba, max_scores, seed),
-            "_all_scores": stored_scores(y, proba, math.inf, seed),
+            "_all_scores": every_score(y, proba),
         }
 
 
