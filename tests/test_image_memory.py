@@ -126,16 +126,20 @@ def test_the_fingerprint_hash_holds_one_chunk_of_pixels(tmp_path):
     assert digest == want.hexdigest() == _data.data_hash(eager.x, codes)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("k", [2, 4])
-def test_every_score_is_the_stored_lists_as_arrays(k):
+def test_every_score_is_the_stored_lists_as_arrays(k, dtype):
+    # float32: the probabilities of a model's float32 logits, rounded as float32 in both
     rng = np.random.default_rng(k)
     y = rng.integers(0, k, 50)
-    logits = rng.normal(size=(50, k))
+    logits = rng.normal(size=(50, k)).astype(dtype)
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     lists = stored_scores(y, proba, float("inf"), 0)
     arrays = every_score(y, proba)
     assert arrays["index"] is lists["index"] is None
     assert arrays["y"].dtype == np.int64 and np.array_equal(arrays["y"], lists["y"])
+    rounded = np.round(proba, 5)  # in proba's dtype, as the results file always kept them
+    assert lists["proba"] == (rounded[:, 1] if k == 2 else rounded).tolist()
     want = np.asarray(lists["proba"], dtype=np.float64)
     assert arrays["proba"].dtype == np.float64 and np.array_equal(arrays["proba"], want)
     # 8 bytes a value: the label and P(class 1) (binary) or every class's probability

@@ -45,14 +45,11 @@ def kept_rows(n: int, limit: float, seed: int) -> tuple[np.ndarray, list | None]
 
 
 def stored_scores(y: np.ndarray, proba: np.ndarray, limit: float, seed: int) -> dict:
-    """At most ``limit`` test-fold scores (a seeded random subset beyond), rounded."""
+    """At most ``limit`` test-fold scores (a seeded random subset beyond), rounded: those of
+    :func:`every_score` as lists, for the results file."""
     keep, index = kept_rows(y.size, limit, seed)
-    p = np.round(proba[keep], 5)
-    return {
-        "index": index,
-        "y": y[keep].tolist(),
-        "proba": (p[:, 1] if p.shape[1] == 2 else p).tolist(),
-    }
+    kept = every_score(y[keep], proba[keep])
+    return {"index": index, "y": kept["y"].tolist(), "proba": kept["proba"].tolist()}
 
 
 def every_score(y: np.ndarray, proba: np.ndarray) -> dict:
@@ -60,12 +57,14 @@ def every_score(y: np.ndarray, proba: np.ndarray) -> dict:
     arrays: ``y`` (int64) and ``proba`` rounded to 5 decimals (float64, ``(n,)`` P(class 1)
     for binary data, ``(n, k)`` otherwise). They serve the ensemble and a sampled search's
     PR-AUC while a fold is scored and are never written; as arrays a row of 5 classes takes
-    48 bytes (as Python lists of floats, about 220)."""
-    p = np.round(np.asarray(proba, dtype=np.float64), 5)
+    48 bytes (as Python lists of floats, about 220). Rounded in ``proba``'s own dtype, as the
+    stored lists are, so that a fold just scored and a fold read back from the results file
+    give the ensemble the same numbers."""
+    p = np.round(np.asarray(proba), 5)
     return {
         "index": None,
         "y": np.asarray(y, dtype=np.int64),
-        "proba": p[:, 1].copy() if p.shape[1] == 2 else p,
+        "proba": (p[:, 1] if p.shape[1] == 2 else p).astype(np.float64),
     }
 
 
