@@ -20,9 +20,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _jax_rerun import from_another_backend, rerun_on_jax  # noqa: E402
 from keras_imbalance.comparison import TrainingSettings, _compiled, _data, _packing  # noqa: E402
 from keras_imbalance.comparison._strategies import LossSpec  # noqa: E402
-from keras_imbalance.datasets import load_image_folder  # noqa: E402
 from test_compiled import on_jax, seq_cnn  # noqa: E402
-from test_images_lazy import _compare_eager_and_lazy, _folder  # noqa: E402
+from test_images_lazy import _compare_eager_and_lazy, _eager_and_lazy, _folder  # noqa: E402
 
 
 @from_another_backend
@@ -49,10 +48,7 @@ class _Gathered:
 
 @pytest.fixture
 def images(tmp_path):
-    root = _folder(tmp_path / "imgs", {"a": 30, "b": 12, "c": 6}, seed=4)
-    eager = load_image_folder(root, image_size=(6, 6))
-    lazy = load_image_folder(root, image_size=(6, 6), lazy=True)
-    return eager, lazy
+    return _eager_and_lazy(_folder(tmp_path / "imgs", {"a": 30, "b": 12, "c": 6}, seed=4), (6, 6))
 
 
 def _train(store, y, epochs=3, steps=5):

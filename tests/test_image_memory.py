@@ -25,8 +25,7 @@ from keras_imbalance.comparison import TrainingSettings, _data, _fold  # noqa: E
 from keras_imbalance.comparison._ensemble import Collector  # noqa: E402
 from keras_imbalance.comparison._scoring import every_score, stored_scores  # noqa: E402
 from keras_imbalance.comparison._strategies import STRATEGIES  # noqa: E402
-from keras_imbalance.datasets import load_image_folder  # noqa: E402
-from test_images_lazy import _folder  # noqa: E402
+from test_images_lazy import _eager_and_lazy, _folder  # noqa: E402
 
 
 def _flat(input_shape, n_classes):
@@ -45,10 +44,7 @@ _flat.fixed_epochs = 1
 
 @pytest.fixture
 def images(tmp_path):
-    root = _folder(tmp_path / "imgs", {"a": 24, "b": 10, "c": 6}, seed=3)
-    eager = load_image_folder(root, image_size=(8, 8))
-    lazy = load_image_folder(root, image_size=(8, 8), lazy=True)
-    return eager, lazy
+    return _eager_and_lazy(_folder(tmp_path / "imgs", {"a": 24, "b": 10, "c": 6}, seed=3), (8, 8))
 
 
 def _settings():
@@ -108,8 +104,7 @@ def test_the_fingerprint_hash_holds_one_chunk_of_pixels(tmp_path):
     # bytes copy of the chunk besides (491,520 B more); the digest is the array's bytes and
     # the labels'
     root = _folder(tmp_path / "imgs", {"a": 24, "b": 10, "c": 6}, seed=3)
-    eager = load_image_folder(root, image_size=(32, 32))
-    lazy = load_image_folder(root, image_size=(32, 32), lazy=True)
+    eager, lazy = _eager_and_lazy(root, (32, 32))
     lazy.x.cache_bytes = 0
     codes = np.asarray(lazy.y, dtype=np.int64)
     tracemalloc.start()

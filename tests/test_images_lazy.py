@@ -25,6 +25,12 @@ def _folder(root, counts, seed=0, sizes=((9, 7),)):
     return root
 
 
+def _eager_and_lazy(root, image_size):
+    """The folder ``root`` loaded whole and read on demand, at ``image_size``."""
+    eager = load_image_folder(root, image_size=image_size)
+    return eager, load_image_folder(root, image_size=image_size, lazy=True)
+
+
 @pytest.fixture
 def folder(tmp_path):
     root = _folder(tmp_path / "imgs", {"a": 14, "b": 6, "c": 4}, sizes=((9, 7), (6, 6)))
@@ -91,8 +97,7 @@ def _compare_eager_and_lazy(tmp_path, root, size, strategies, random_state, cach
     from keras_imbalance import compare
     from keras_imbalance.comparison import cnn_model
 
-    eager = load_image_folder(root, image_size=size)
-    lazy = load_image_folder(root, image_size=size, lazy=True)
+    eager, lazy = _eager_and_lazy(root, size)
     if cache_bytes is not None:
         lazy.x.cache_bytes = cache_bytes
     options = dict(
