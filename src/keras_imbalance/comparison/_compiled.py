@@ -6,10 +6,12 @@ stacked along a leading axis and the builder's own model is vectorised over them
 ``jax.vmap`` of its ``stateless_call``, so any model -- the default CNN, a user's functional or
 subclassed model -- trains its copies in one batched computation, as ``PackedDense`` does for
 the default MLP (a convolutional model on CPU runs its copies one after the other inside the
-compiled program instead, with ``jax.lax.map``: vectorised, its convolutions would become
-grouped convolutions, which XLA runs slowly on CPUs). One epoch is one call of a compiled
-function: ``jax.lax.scan`` over the epoch's steps, each step gathering its batch by index from
-the fold's rows resident on the device, computing the packed loss (the net's compiled loss,
+compiled program instead: vectorised, its convolutions would become grouped convolutions,
+which XLA runs slowly on CPUs; the training step unrolls the copies, as the gradient of a loop
+over them ran 4-5x slower). One epoch is one call of a compiled function: ``jax.lax.scan``
+over the epoch's steps (a convolutional model on CPU: one call per step, see
+:func:`_steps_apart`), each step gathering its batch by index from the fold's rows resident on
+the device, computing the packed loss (the net's compiled loss,
 with its per-copy constants passed as arguments so that folds share one compilation) and
 applying the optimizer's ``stateless_apply``. The host only draws each epoch's row order (the
 same numpy draws as :class:`~._packing.PackedRows`, so a copy trains exactly as on the step-by-
@@ -330,9 +332,9 @@ def _seed_states(lone) -> list:
 
 def _vmapped(lone, training):
     """The lone model over the copies: ``(tv, ntv, x (B, C, ...)) -> (out (B, C, K), ntv,
-    regularisation)``; ``jax.vmap`` (one batched computation), or ``jax.lax.map`` (the copies
-    one after the other inside the compiled program) for a convolutional model on CPU. The
-    random-number states (:func:`_seed_states`) are read from slot 0 and shared by every
+    regularisation)``; ``jax.vmap`` (one batched computation), or, for a convolutional model
+    on CPU, the copies one after the other inside the compiled program (unrolled when
+    training). The random-number states (:func:`_seed_states`) are read from slot 0 and shared by every
     copy; the returned ntv holds their one new value in every slot."""
     import jax
     import jax.numpy as jnp
@@ -372,10 +374,16 @@ def _vmapped(lone, training):
         return run
 
     if _convolves(lone):
+        # training: the copies unrolled in the program (the gradient of a loop over them ran
+        # 4-5x slower on CPU than the same copies unrolled; compiling takes longer in
+        # proportion to the copies); predicting: a loop (as fast either way)
+        unroll = bool(training)
 
         def run(tv, ntv, x):
             xs = jax.tree_util.tree_map(lambda a: jnp.swapaxes(a, 0, 1), x)
-            out, ntv, reg = jax.lax.map(lambda args: one(*args), (tv, ntv, xs))
+            _, (out, ntv, reg) = jax.lax.scan(
+                lambda carry, args: (carry, one(*args)), None, (tv, ntv, xs), unroll=unroll
+            )
             return jnp.swapaxes(out, 0, 1), ntv, jnp.sum(reg)
 
         return run
@@ -636,15 +644,27 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
         return _FUNCTIONS[key]
     update = _step_fn(model, optimizer, loss, names, layout, y_ndim)
 
-    def step(carry, inputs):
-        tv, ntv, ov, store, labels, consts, live = carry
-        index, weight = inputs
-
+    def one(tv, ntv, ov, store, labels, consts, live, index, weight):
         def batch(at, size, b):  # the step's rows gathered by index from the store
             idx = index[at : at + size * b].reshape(b, size)
             return jax.tree_util.tree_map(lambda s: s[idx], store), labels[idx]
 
-        tv, ntv, ov, value = update(tv, ntv, ov, consts, live, batch, weight)
+        return update(tv, ntv, ov, consts, live, batch, weight)
+
+    if _steps_apart(model.lone):
+        step = jax.jit(one)
+
+        def epoch_apart(tv, ntv, ov, store, labels, consts, index, weight, live):
+            fixed = (store, labels, consts, live)
+            return _each_step(
+                step, (tv, ntv, ov), len(index), lambda i: (*fixed, index[i], weight[i])
+            )
+
+        return _remember(key, epoch_apart)
+
+    def step(carry, inputs):
+        tv, ntv, ov, store, labels, consts, live = carry
+        tv, ntv, ov, value = one(tv, ntv, ov, store, labels, consts, live, *inputs)
         return (tv, ntv, ov, store, labels, consts, live), value
 
     def epoch(tv, ntv, ov, store, labels, consts, index, weight, live):
@@ -654,6 +674,27 @@ def _epoch_fn(model: Stacked, optimizer, loss, names, layout: _Layout, steps: in
         return carry[0], carry[1], carry[2], values
 
     return _remember(key, jax.jit(epoch))
+
+
+def _steps_apart(lone) -> bool:
+    """Whether the steps run as one compiled call each instead of a loop inside one program:
+    for a convolutional model on CPU, where a training step inside an XLA loop ran about 5x
+    slower than the same step called on its own (the gradients of its convolutions); the
+    Python between calls is a small share of such a step."""
+    return _convolves(lone)
+
+
+def _each_step(step, state: tuple, count: int, args_of) -> tuple:
+    """``state`` ``(tv, ntv, ov)`` through ``count`` calls of the compiled ``step(tv, ntv, ov,
+    *args_of(i))`` (:func:`_steps_apart`): the new state and the steps' losses, as the
+    compiled loop returns them."""
+    import jax.numpy as jnp
+
+    values = []
+    for i in range(count):
+        *state, value = step(*state, *args_of(i))
+        values.append(value)
+    return (*state, jnp.stack(values))
 
 
 #: 8-bit pixel values as float32 (``v / 255``, numpy's division): the fed program scales
@@ -675,19 +716,29 @@ def _fed_fn(model: Stacked, optimizer, loss, names, layout: _Layout, chunk: int,
         return _FUNCTIONS[key]
     update = _step_fn(model, optimizer, loss, names, layout, y_ndim)
 
+    def one(tv, ntv, ov, consts, live, x_i, y_i, weight_i):
+        def batch(at, size, b):  # the step's rows as gathered on the host
+            x = x_i[at : at + size * b]
+            if x.dtype == jnp.uint8:
+                x = jnp.asarray(_SCALE8)[x.astype("int32")]
+            part = y_i[at : at + size * b]
+            return x.reshape(b, size, *x.shape[1:]), part.reshape(b, size, *part.shape[1:])
+
+        return update(tv, ntv, ov, consts, live, batch, weight_i)
+
+    if _steps_apart(model.lone):
+        step = jax.jit(one)
+
+        def calls_apart(tv, ntv, ov, consts, live, xs, ys, weight, n):
+            args_of = lambda i: (consts, live, xs[i], ys[i], weight[i])  # noqa: E731
+            return _each_step(step, (tv, ntv, ov), int(n), args_of)
+
+        return _remember(key, calls_apart)
+
     def calls(tv, ntv, ov, consts, live, xs, ys, weight, n):
         def body(i, carry):
             tv, ntv, ov, values = carry
-            x_i, y_i = xs[i], ys[i]
-
-            def batch(at, size, b):  # the step's rows as gathered on the host
-                x = x_i[at : at + size * b]
-                if x.dtype == jnp.uint8:
-                    x = jnp.asarray(_SCALE8)[x.astype("int32")]
-                part = y_i[at : at + size * b]
-                return x.reshape(b, size, *x.shape[1:]), part.reshape(b, size, *part.shape[1:])
-
-            tv, ntv, ov, value = update(tv, ntv, ov, consts, live, batch, weight[i])
+            tv, ntv, ov, value = one(tv, ntv, ov, consts, live, xs[i], ys[i], weight[i])
             return tv, ntv, ov, values.at[i].set(value)
 
         values = jnp.zeros((xs.shape[0],), "float32")
