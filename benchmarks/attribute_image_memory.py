@@ -20,7 +20,19 @@ before and after each fold's fit, after each fold's scoring, at the end) record:
   innermost frame inside ``keras_imbalance`` (else the innermost frame);
 - on jax, the bytes of ``jax.live_arrays()`` and the XLA compilations so far (the compile
   log: one line per compiled program, with its shapes);
-- the decode cache of the image files (entries and bytes of pixels).
+- the decode cache of the image files (entries and bytes of pixels);
+- glibc's own counts summed over its arenas (``mallinfo2``: bytes handed out, ``malloc_used``,
+  and freed bytes it keeps, ``malloc_free``), the resident set by kind of mapping
+  (``brk_heap``: glibc's main arena; ``anon``: other anonymous memory, i.e. glibc's other
+  arenas and mmapped blocks, Python's arenas, XLA; ``file``) and Python's small-object
+  arenas (``py_arenas``, ``py_used``: ``sys._debugmallocstats``); the anonymous mappings
+  themselves at the probes after a fit, a scoring and the end;
+- with ``--trim``, ``trimmed``: the resident set right after ``malloc_trim(0)`` (every free
+  page handed back: what stays is memory in use or pages shared with it).
+
+``--cache-bytes N`` sizes the decode cache of the run (0: none) and ``--feed-bytes N`` the
+rows of one call of the compiled fold fed from the files (``_compiled.FEED_BYTES``), to
+take either out of the growth.
 
 The parent prints each probe side by side for the sizes, the per-image growth of each, and
 the allocation sites whose bytes at the probe of the largest Python heap grow most from the
@@ -227,9 +239,12 @@ def child(folder: str, out: str, epochs: int, strategies: str, frames: int) -> N
             record["programs"] = len(_compiled._FUNCTIONS)
         source = files.get("x")
         if source is not None:
-            cache = getattr(source, "_cache", {})
-            record["cache_entries"] = len(cache)
-            record["cache_bytes"] = len(cache) * getattr(source, "_row_bytes", 0)
+            if hasattr(source, "cached"):  # the slab of this branch
+                entries = source.cached
+            else:  # the OrderedDict of arrays before it
+                entries = len(getattr(source, "_cache", {}))
+            record["cache_entries"] = entries
+            record["cache_bytes"] = entries * getattr(source, "_row_bytes", 0)
         if sites:
             record["anon_maps"] = _anon_maps()
         if sites and frames:
