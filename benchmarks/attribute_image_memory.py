@@ -20,7 +20,19 @@ before and after each fold's fit, after each fold's scoring, at the end) record:
   innermost frame inside ``keras_imbalance`` (else the innermost frame);
 - on jax, the bytes of ``jax.live_arrays()`` and the XLA compilations so far (the compile
   log: one line per compiled program, with its shapes);
-- the decode cache of the image files (entries and bytes of pixels).
+- the decode cache of the image files (entries and bytes of pixels);
+- glibc's own counts summed over its arenas (``mallinfo2``: bytes handed out, ``malloc_used``,
+  and freed bytes it keeps, ``malloc_free``), the resident set by kind of mapping
+  (``brk_heap``: glibc's main arena; ``anon``: other anonymous memory, i.e. glibc's other
+  arenas and mmapped blocks, Python's arenas, XLA; ``file``) and Python's small-object
+  arenas (``py_arenas``, ``py_used``: ``sys._debugmallocstats``); the anonymous mappings
+  themselves at the probes after a fit, a scoring and the end;
+- with ``--trim``, ``trimmed``: the resident set right after ``malloc_trim(0)`` (every free
+  page handed back: what stays is memory in use or pages shared with it).
+
+``--cache-bytes N`` sizes the decode cache of the run (0: none) and ``--feed-bytes N`` the
+rows of one call of the compiled fold fed from the files (``_compiled.FEED_BYTES``), to
+take either out of the growth.
 
 The parent prints each probe side by side for the sizes, the per-image growth of each, and
 the allocation sites whose bytes at the probe of the largest Python heap grow most from the
@@ -31,6 +43,7 @@ bookkeeping is left out of the sites (it is in the resident set).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import subprocess
@@ -40,15 +53,105 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+class _Mallinfo2(ctypes.Structure):  # glibc >= 2.33: struct mallinfo2, size_t fields
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _malloc() -> dict:
+    """glibc's own count, summed over its arenas: ``malloc_used`` (bytes handed out and not
+    freed, small blocks and mmapped ones) and ``malloc_free`` (freed bytes it keeps); empty
+    where the C library is not glibc >= 2.33."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {}
+    return {"malloc_used": info.uordblks + info.hblkhd, "malloc_free": info.fordblks}
+
+
+def _maps() -> dict:
+    """The resident set by kind of mapping (``/proc/self/smaps``): ``brk_heap`` (glibc's main
+    arena), ``anon`` (other anonymous memory: glibc's other arenas and its mmapped blocks,
+    Python's object arenas, XLA's buffers) and ``file`` (mapped libraries and files); and
+    ``py_arenas``: bytes of Python's small-object arenas (``sys._debugmallocstats``)."""
+    out = {"brk_heap": 0, "anon": 0, "file": 0}
+    kind = "anon"
+    with open("/proc/self/smaps") as handle:
+        for line in handle:
+            head = line.split()
+            if not head:
+                continue
+            if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                path = head[5] if len(head) > 5 else ""
+                kind = (
+                    "brk_heap" if path == "[heap]" else ("file" if path.startswith("/") else "anon")
+                )
+            elif head[0] == "Rss:":
+                out[kind] += int(head[1]) * 1024
+    with tempfile.TemporaryFile() as tmp:  # the stats go to the C stderr
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read().decode(errors="replace")
+    for line in text.splitlines():
+        if line.startswith("# arenas allocated current"):
+            arenas = int(line.split("=")[1].replace(",", ""))
+        elif line.startswith("# bytes in allocated blocks"):
+            out["py_used"] = int(line.split("=")[1].replace(",", ""))
+    arena_bytes = (1 << 20) if sys.version_info >= (3, 10) else (256 << 10)
+    out["py_arenas"] = arenas * arena_bytes
+    return out
+
+
+def _anon_maps() -> list:
+    """``[(size, resident bytes, permissions)]`` of every anonymous mapping with resident
+    pages (glibc's arena heaps are 64 MiB reservations, Python's arenas 1 MiB, thread
+    stacks 8 MiB)."""
+    out, current = [], None
+    with open("/proc/self/smaps") as handle:
+        for line in handle:
+            head = line.split()
+            if head and "-" in head[0] and not head[0].endswith(":") and len(head) >= 5:
+                lo, hi = (int(v, 16) for v in head[0].split("-"))
+                anon = len(head) == 5
+                current = [hi - lo, 0, head[1]] if anon else None
+                if anon:
+                    out.append(current)
+            elif current is not None and head and head[0] == "Rss:":
+                current[1] = int(head[1]) * 1024
+    return [tuple(m) for m in out if m[1]]
+
+
 def _status() -> dict:
     """``VmRSS``, ``VmHWM`` (the process's high-water mark) and ``phase`` (the high-water
-    mark since the previous call: the kernel's mark is reset through ``clear_refs``)."""
-    out = {}
+    mark since the previous call: the kernel's mark is reset through ``clear_refs``), glibc's
+    counts (:func:`_malloc`) and, with ``--trim``, ``trimmed``: the resident set once glibc
+    has given every free page back (``malloc_trim(0)``)."""
+    out = {**_malloc(), **_maps()}
     with open("/proc/self/status") as handle:
         for line in handle:
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
                 out[key] = int(value.split()[0]) * 1024
+    if _TRIM[0]:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    out["trimmed"] = int(line.split()[1]) * 1024
     _HIGH[0] = max(_HIGH[0], out["VmHWM"])
     out["phase"], out["VmHWM"] = out["VmHWM"], _HIGH[0]
     try:
@@ -60,6 +163,7 @@ def _status() -> dict:
 
 
 _HIGH = [0]
+_TRIM = [False]
 
 
 def _site(trace, package: str) -> str:
@@ -79,6 +183,20 @@ def child(folder: str, out: str, epochs: int, strategies: str, frames: int) -> N
 
     if frames:
         tracemalloc.start(frames)
+    _TRIM[0] = os.environ.get("ATTRIBUTE_TRIM") == "1"
+    if os.environ.get("ATTRIBUTE_FEED_BYTES"):  # bytes of rows per call of the fed program
+        from keras_imbalance.comparison import _compiled
+
+        _compiled.FEED_BYTES = int(os.environ["ATTRIBUTE_FEED_BYTES"])
+    if os.environ.get("ATTRIBUTE_CACHE_BYTES"):  # the decode cache's size (0: none)
+        from keras_imbalance.datasets import _images
+
+        init, cache = _images.ImageFiles.__init__, int(os.environ["ATTRIBUTE_CACHE_BYTES"])
+
+        def sized(self, *args, **kwargs):
+            init(self, *args, **{**kwargs, "cache_bytes": cache})
+
+        _images.ImageFiles.__init__ = sized
     records: list = []
     compiles: list = []
 
@@ -121,9 +239,14 @@ def child(folder: str, out: str, epochs: int, strategies: str, frames: int) -> N
             record["programs"] = len(_compiled._FUNCTIONS)
         source = files.get("x")
         if source is not None:
-            cache = getattr(source, "_cache", {})
-            record["cache_entries"] = len(cache)
-            record["cache_bytes"] = len(cache) * getattr(source, "_row_bytes", 0)
+            if hasattr(source, "cached"):  # the slab of this branch
+                entries = source.cached
+            else:  # the OrderedDict of arrays before it
+                entries = len(getattr(source, "_cache", {}))
+            record["cache_entries"] = entries
+            record["cache_bytes"] = entries * getattr(source, "_row_bytes", 0)
+        if sites:
+            record["anon_maps"] = _anon_maps()
         if sites and frames:
             snapshot = tracemalloc.take_snapshot().filter_traces(
                 [tracemalloc.Filter(False, tracemalloc.__file__)]
@@ -234,7 +357,9 @@ def report(name: str, sizes: list, runs: dict) -> None:
     b = {r["probe"]: r for r in b}
     b = [b[r["probe"]] for r in a]
     print(f"\n== {name}: {small} vs {large} images (MiB; growth in bytes per added image)")
-    keys = ["VmRSS", "phase", "VmHWM", "heap", "heap_peak", "live", "cache_bytes"]
+    keys = ["VmRSS", "trimmed", "malloc_used", "malloc_free", "brk_heap", "anon", "file"]
+    keys += ["py_arenas", "py_used", "phase", "VmHWM", "heap"]
+    keys += ["heap_peak", "live", "cache_bytes"]
     keys = [k for k in keys if k in a[0] or k in a[-1]]
     print(f"{'probe':<26}" + "".join(f"{k:>22}" for k in keys) + f"{'compiles':>10}")
     for ra, rb in zip(a, b, strict=True):
@@ -276,6 +401,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--strategies", default="none,balanced")
     parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument(
+        "--trim", action="store_true", help="also the resident set after malloc_trim(0)"
+    )
+    parser.add_argument(
+        "--cache-bytes", type=int, default=None, help="the decode cache's size (0: none)"
+    )
+    parser.add_argument(
+        "--feed-bytes", type=int, default=None, help="bytes of rows per call of the fed program"
+    )
     parser.add_argument("--child", default=None)
     parser.add_argument("--out", default=None)
     parser.add_argument("--json", default=None, help="also write every probe to this file")
@@ -286,6 +420,12 @@ def main():
     sys.path.insert(0, HERE)
     from bench_image_memory import write_folder
 
+    if args.trim:  # the children read it
+        os.environ["ATTRIBUTE_TRIM"] = "1"
+    if args.feed_bytes is not None:
+        os.environ["ATTRIBUTE_FEED_BYTES"] = str(args.feed_bytes)
+    if args.cache_bytes is not None:
+        os.environ["ATTRIBUTE_CACHE_BYTES"] = str(args.cache_bytes)
     sizes = [int(s) for s in args.sizes.split(",")]
     sources = [s.split("=", 1) for s in (args.src or ["this=src"])]
     for n in sizes:
@@ -296,7 +436,9 @@ def main():
         runs = {}
         for n in sizes:
             folder = os.path.join(args.dir, f"n{n}")
-            runs[n] = run_child(src, folder, args.backend, args.epochs, args.strategies, args.frames)
+            runs[n] = run_child(
+                src, folder, args.backend, args.epochs, args.strategies, args.frames
+            )
         everything[name] = runs
         report(name, sizes, runs)
     print(f"load at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")

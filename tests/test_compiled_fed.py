@@ -38,8 +38,8 @@ class _Gathered:
         self.calls = []
         real = _compiled._Run._gather
 
-        def record(run, index, weight):
-            xs, ys, ws = real(run, index, weight)
+        def record(run, index, weight, *buffer):
+            xs, ys, ws = real(run, index, weight, *buffer)
             self.calls.append((index.shape[0], xs.shape[0], str(xs.dtype)))
             return xs, ys, ws
 

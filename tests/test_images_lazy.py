@@ -64,11 +64,11 @@ def test_a_bounded_cache_and_a_cheap_pickle(folder):
     row = 5 * 4 * 3  # bytes of one 8-bit image
     x.cache_bytes = 3 * row
     x.take(np.arange(10))
-    assert x.decoded == 10 and len(x._cache) == 3  # the 3 most recent stay
+    assert x.decoded == 10 and x.cached == 3  # the 3 most recent stay
     x.take(np.array([9, 8, 0]))
     assert x.decoded == 11  # 9 and 8 from the cache, 0 decoded again
     copy = pickle.loads(pickle.dumps(x))
-    assert len(copy._cache) == 0 and copy.files == x.files
+    assert copy.cached == 0 and copy.files == x.files
     assert len(pickle.dumps(x)) < 100 * len(x.files)  # names, not pixels
 
 

@@ -261,7 +261,6 @@ def folder_name(data: str) -> str:
 def folder_labels(data: str):
     """One label per image file (counted, not opened: ``class_counts`` on the folder)."""
     import numpy as np
-    import pandas as pd
 
     from keras_imbalance import class_counts
 
@@ -277,13 +276,20 @@ def folder_labels(data: str):
             f"DATA {data!r} has a single class folder ({list(counts)[0]!r}): nothing to balance "
             "(one sub-folder of images per class)"
         )
-    return pd.Series(np.repeat(list(counts), list(counts.values())), name="class folder")
+    codes = np.repeat(np.arange(len(counts)), list(counts.values()))
+    return class_series(codes, list(counts))
+
+
+def class_series(codes, class_names):
+    """The class folder of each image as a pandas Series of categories: one byte a row (the
+    class names once), not a string object per image."""
+    import pandas as pd
+
+    return pd.Series(pd.Categorical.from_codes(codes, class_names), name="class folder")
 
 
 def read_folder(data: str, args, images: str) -> Source:
     """A folder's Source: labels counted from the files; images read as ``images`` says."""
-    import numpy as np
-    import pandas as pd
 
     name = folder_name(data)
     if images == "labels":
@@ -293,7 +299,7 @@ def read_folder(data: str, args, images: str) -> Source:
         folder = load_images(data, args, max_per_class=EXAMPLES_PER_CLASS)
         return Source(folder.x, y, name, "images", examples=_examples(folder))
     folder = load_images(data, args, lazy=True)  # decoded fold by fold, when rows are needed
-    y = pd.Series(np.asarray(folder.class_names)[folder.y], name="class folder")
+    y = class_series(folder.y, folder.class_names)
     return Source(folder.x, y, name, "images", examples=_examples(folder))
 
 

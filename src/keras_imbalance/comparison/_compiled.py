@@ -851,6 +851,7 @@ class _Run:
         self.seconds: list = []  # wall seconds of each epoch call
         self.new, self.compiling = False, None
         self.ahead = None  # (epoch, its draws, the layout, its batches), drawn ahead
+        self.buffers: list = [None, None]  # the fed program's rows, two calls' (_buffer)
 
     def pack(self, slots: list, sizes: dict) -> None:
         """Lay out ``slots`` (the copies still training) for batches of ``sizes`` rows; the
@@ -982,33 +983,54 @@ class _Run:
         """One epoch of the fed program: the rows of :attr:`chunk` steps gathered on the host
         (decoded from their files) while the previous call runs, one call each; at most
         one call's rows wait on the device, so memory holds two chunks, whatever the
-        store's size. Returns what the resident program returns (the last call's losses)."""
+        store's size. The rows go into two buffers used in turn (:meth:`_buffer`; JAX reads
+        a numpy argument in place on the CPU, so a buffer is written again only once its
+        call has ended). Returns what the resident program returns (the last call's
+        losses)."""
         steps, chunk = index.shape[0], self.chunk
         ov, running = self.ov, None
-        for lo in range(0, steps, chunk):
-            xs, ys, ws = self._gather(index[lo : lo + chunk], weight[lo : lo + chunk])
+        for j, lo in enumerate(range(0, steps, chunk)):
+            # the buffer of call j - 2, which ended before call j - 1 was dispatched (and
+            # an epoch's last call ends before the next epoch: _draw_ahead waits for it)
+            rows = self._buffer(j % 2, index.shape[1])
+            xs, ys, ws = self._gather(index[lo : lo + chunk], weight[lo : lo + chunk], rows)
             if running is not None:  # the previous call's rows leave before these go in
                 running.block_until_ready()
             n = np.int32(min(chunk, steps - lo))
             tv, ntv, ov, running = self.fn(tv, ntv, ov, self.consts, live, xs, ys, ws, n)
         return tv, ntv, ov, running
 
-    def _gather(self, index: np.ndarray, weight: np.ndarray) -> tuple:
+    def _buffer(self, k: int, entries: int) -> np.ndarray:
+        """Host buffer ``k`` (0 or 1) of one call's rows, ``(chunk, entries, ...)`` of the
+        fed kind; made again when the layout or the chunk changed."""
+        shape = (self.chunk, entries, *self.store.shape[1:])
+        buffers = self.buffers
+        if buffers[k] is None or buffers[k].shape != shape:
+            buffers[k] = np.zeros(shape, dtype=self._dtype())
+        return buffers[k]
+
+    def _gather(self, index: np.ndarray, weight: np.ndarray, rows=None) -> tuple:
         """``(xs, ys, weight)`` of the steps ``index`` (``(n, entries)`` store rows), padded
-        with zeros to :attr:`chunk` steps: the rows (8-bit pixels where the store has them),
-        their labels and their weights."""
+        with zeros to :attr:`chunk` steps: the rows (8-bit pixels where the store has them;
+        written into ``rows``, a buffer of :meth:`_buffer`, when given), their labels and
+        their weights."""
         n, entries = index.shape
         pad = self.chunk - n
+        if rows is None:
+            rows = np.empty((self.chunk, entries, *self.store.shape[1:]), self._dtype())
         if self.kind == "uint8":
-            xs = self.store.codes(index)
+            self.store.codes(index, out=rows[:n])  # decoded straight into the buffer
         else:
-            xs = np.asarray(self.store[index], dtype=np.float32)
+            rows[:n] = self.store[index]
+        rows[n:] = 0
         ys = self.labels[index]
         if pad:
-            xs = np.concatenate([xs, np.zeros((pad, *xs.shape[1:]), xs.dtype)])
             ys = np.concatenate([ys, np.zeros((pad, *ys.shape[1:]), ys.dtype)])
             weight = np.concatenate([weight, np.zeros((pad, entries), weight.dtype)])
-        return xs, ys, weight
+        return rows, ys, weight
+
+    def _dtype(self):
+        return np.uint8 if self.kind == "uint8" else np.float32
 
 
 class _Rated:

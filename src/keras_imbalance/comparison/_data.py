@@ -138,10 +138,11 @@ class LazyRows(RowReader):
         """Whether the rows are 8-bit values / 255 (:meth:`codes` gives the 8-bit values)."""
         return callable(getattr(self.source, "pixels", None))
 
-    def codes(self, rows) -> np.ndarray:
-        """The 8-bit values of rows ``rows`` (uint8; ``take`` is them / 255 in float32)."""
+    def codes(self, rows, out=None) -> np.ndarray:
+        """The 8-bit values of rows ``rows`` (uint8; ``take`` is them / 255 in float32),
+        written into ``out`` when given (the source's ``pixels(ids, out)``)."""
         rows = np.asarray(rows, dtype=np.int64)
-        return self.source.pixels(self.ids[rows])
+        return self.source.pixels(self.ids[rows], out=out)
 
     def __getitem__(self, key):
         if isinstance(key, int | np.integer):
@@ -181,10 +182,27 @@ class LazyStack:
         gives the rows as uint8, a quarter of their float32 bytes."""
         return all(isinstance(b, LazyRows) and b.eight_bit for b in self.blocks)
 
-    def codes(self, index) -> np.ndarray:
+    def codes(self, index, out=None) -> np.ndarray:
         """The 8-bit values of rows ``index`` (an int array of any shape; only where
-        :attr:`eight_bit`): ``store[index]`` is them / 255 in float32."""
-        return self._gather(np.asarray(index, dtype=np.int64), np.uint8, "codes")
+        :attr:`eight_bit`): ``store[index]`` is them / 255 in float32. Written into ``out``
+        (a C-contiguous uint8 array of as many rows) when given: blocks of one source are
+        read in one call that writes there, no array of the rows in between."""
+        rows = np.asarray(index, dtype=np.int64)
+        sources = {id(b.source) for b in self.blocks}
+        if len(sources) == 1:  # the source's row of each store row; one read into ``out``
+            flat = rows.reshape(-1)
+            ids = np.empty(flat.size, dtype=np.int64)
+            which = np.searchsorted(self.ends, flat, side="right")
+            for b in np.unique(which).tolist():
+                at = np.flatnonzero(which == b)
+                ids[at] = self.blocks[b].ids[flat[at] - self.starts[b]]
+            got = self.blocks[0].source.pixels(ids, out=out)
+            return got.reshape(rows.shape + self.shape[1:])
+        got = self._gather(rows, np.uint8, "codes")
+        if out is None:
+            return got
+        out.reshape(got.shape)[...] = got
+        return out.reshape(got.shape)
 
     def _gather(self, rows: np.ndarray, dtype, read: str) -> np.ndarray:
         flat = rows.reshape(-1)

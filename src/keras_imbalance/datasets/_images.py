@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections import Counter, OrderedDict
+from collections import Counter
 from typing import NamedTuple
 
 import numpy as np
@@ -237,8 +237,10 @@ class ImageFiles(RowReader):
     mask) decode only those files and return float32 values in [0, 1] (8-bit values / 255),
     resized to ``image_size`` with ``interpolation``, exactly as :func:`load_image_folder`
     reads them; ``np.asarray(x)`` decodes every row. Only the file names are stored, plus the
-    8-bit pixels of recently read images up to ``cache_bytes`` (least recently used leave
-    first; they are dropped when the object is pickled, e.g. for a worker process).
+    8-bit pixels of recently read images in one array of at most ``cache_bytes`` (least
+    recently used leave first; its bookkeeping is two numpy arrays, 4 bytes a row and 12 a
+    cached image, no Python object per image; dropped when the object is pickled, e.g. for a
+    worker process).
 
     Parameters
     ----------
@@ -279,14 +281,19 @@ class ImageFiles(RowReader):
     def _fresh(self) -> None:
         import threading
 
-        self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._row_bytes = int(np.prod(self.shape[1:]))
+        self._sized_for = None  # the cache_bytes the slab was laid out for
+        self._slab = None  # (slots, h, w, c) uint8, allocated on the first row it keeps
+        self._slot_of = self._row_in = self._used = None
+        self._tick = 0
         self.decoded = 0  # files decoded (cache misses)
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_cache", "_lock", "_row_bytes", "decoded"):
+        for key in ("_lock", "_row_bytes", "_sized_for", "_slab", "_slot_of", "_row_in"):
+            state.pop(key)
+        for key in ("_used", "_tick", "decoded"):
             state.pop(key)
         return state
 
@@ -294,25 +301,33 @@ class ImageFiles(RowReader):
         self.__dict__.update(state)
         self._fresh()
 
-    def _pixels(self, row: int) -> np.ndarray:
+    @property
+    def cached(self) -> int:
+        """Rows whose 8-bit pixels the cache holds now."""
         with self._lock:
-            image = self._cache.get(row)
-            if image is not None:
-                self._cache.move_to_end(row)
-                return image
+            return 0 if self._row_in is None else int(np.count_nonzero(self._row_in >= 0))
+
+    def _slots(self) -> int:
+        """Rows the cache holds at most (its pixels within :attr:`cache_bytes`); lays the
+        cache out again when ``cache_bytes`` changed. Call with the lock held."""
+        if self._sized_for != self.cache_bytes:
+            slots = int(min(self.shape[0], max(0, self.cache_bytes) // max(1, self._row_bytes)))
+            self._slab = None
+            # bookkeeping: 4 bytes a row of the folder, 12 a slot (never a Python object)
+            self._slot_of = np.full(self.shape[0], -1, np.int32) if slots else None
+            self._row_in = np.full(slots, -1, np.int32)
+            self._used = np.zeros(slots, np.int64)  # the tick of each slot's last use
+            self._sized_for = self.cache_bytes
+        return self._row_in.size
+
+    def _decode(self, row: int, out: np.ndarray) -> None:
         image = _read(self.files[row], self.size, self.color_mode, self.interpolation)
         if image is None:
             raise ValueError(
                 "Invalid value for argument `path`. Expected readable image files. "
                 f"Received: {_rel(self.files[row], self.folder)!r}, which Pillow cannot read"
             )
-        with self._lock:
-            self.decoded += 1
-            if self.cache_bytes >= self._row_bytes:
-                self._cache[row] = image
-                while len(self._cache) * self._row_bytes > self.cache_bytes:
-                    self._cache.popitem(last=False)
-        return image
+        out[...] = image
 
     def take(self, rows, axis: int = 0) -> np.ndarray:
         """Rows ``rows`` (an int array of any shape; repeats allowed) as float32 of shape
@@ -323,21 +338,87 @@ class ImageFiles(RowReader):
         out /= np.float32(255.0)  # as load_image_folder: float32(v) / float32(255)
         return out
 
-    def pixels(self, rows) -> np.ndarray:
+    def pixels(self, rows, out: np.ndarray | None = None) -> np.ndarray:
         """The 8-bit values of rows ``rows`` (an int array of any shape), uint8 of shape
-        ``rows.shape + (height, width, channels)``: :meth:`take` is them / 255."""
+        ``rows.shape + (height, width, channels)``: :meth:`take` is them / 255. ``out``: a
+        C-contiguous uint8 array of that many rows to write them into (returned, reshaped).
+
+        Rows the cache holds are copied from its slab; the others are decoded once each
+        (a repeated row is copied) and the most recent of them kept, the least recently
+        used rows leaving."""
         rows = np.asarray(rows)
         if rows.dtype.kind not in "iu":
             raise invalid("rows", "integer row numbers", rows, kind=TypeError)
         flat = rows.reshape(-1).astype(np.int64)
-        n = self.shape[0]
+        n, row_shape = self.shape[0], self.shape[1:]
         if flat.size and (flat.min() < -n or flat.max() >= n):
             bad = int(flat[np.argmax(np.maximum(flat - n + 1, -n - flat))])
             raise IndexError(f"row {bad} is out of range for {n} images")
-        out = np.empty((flat.size, *self.shape[1:]), dtype=np.uint8)
-        for i, row in enumerate((flat % n if n else flat).tolist()):
-            out[i] = self._pixels(row)
-        return out.reshape(rows.shape + self.shape[1:])
+        flat %= max(n, 1)
+        if out is None:
+            out = np.empty((flat.size, *row_shape), dtype=np.uint8)
+        elif (
+            out.dtype != np.uint8
+            or out.size != flat.size * self._row_bytes
+            or not out.flags.c_contiguous
+        ):
+            raise invalid(
+                "out", f"a C-contiguous uint8 array of {flat.size} rows of {row_shape}", out
+            )
+        shaped, out = out, out.reshape(flat.size, *row_shape)  # a view (C-contiguous)
+        with self._lock:
+            slots = self._slots()
+            if slots and self._slab is not None:
+                self._tick += 1
+                where = self._slot_of[flat]
+                hit = where >= 0
+                self._used[where[hit]] = self._tick
+                if hit.all():  # "clip": the slots are valid, and "raise" buffers ``out``
+                    np.take(self._slab, where, axis=0, out=out, mode="clip")
+                    return shaped.reshape(rows.shape + row_shape)
+                at = np.flatnonzero(hit)
+                out[at] = self._slab[where[at]]
+                missing = np.flatnonzero(~hit)
+            else:
+                missing = np.arange(flat.size)
+        # each missing row decoded once, outside the lock (other threads read meanwhile),
+        # into its first place in ``out``; its repeats copied from there
+        wanted, first, again = np.unique(flat[missing], return_index=True, return_inverse=True)
+        first = missing[first]
+        for row, place in zip(wanted.tolist(), first.tolist(), strict=True):
+            self._decode(row, out[place])
+        if missing.size > wanted.size:
+            out[missing] = out[first[again.reshape(-1)]]
+        with self._lock:
+            self.decoded += int(wanted.size)
+            if self._slots():
+                self._keep(wanted, first, out)
+        return shaped.reshape(rows.shape + row_shape)
+
+    def _keep(self, rows: np.ndarray, places: np.ndarray, out: np.ndarray) -> None:
+        """Put the decoded ``rows`` (``out[places]``) in the cache, the most recent last:
+        the least recently used slots (empty ones first) take them. Call with the lock
+        held."""
+        fresh = self._slot_of[rows] < 0  # another thread may have kept some meanwhile
+        rows, places = rows[fresh], places[fresh]
+        slots = self._row_in.size
+        if rows.size > slots:
+            rows, places = rows[-slots:], places[-slots:]
+        if not rows.size:
+            return
+        if self._slab is None:  # pages become resident as slots fill
+            self._slab = np.empty((slots, *self.shape[1:]), dtype=np.uint8)
+        self._tick += 1
+        if rows.size < slots:
+            victims = np.argpartition(self._used, rows.size - 1)[: rows.size]
+        else:
+            victims = np.arange(slots)
+        old = self._row_in[victims]
+        self._slot_of[old[old >= 0]] = -1
+        self._row_in[victims] = rows
+        self._slot_of[rows] = victims
+        self._used[victims] = self._tick
+        self._slab[victims] = out[places]
 
     def __getitem__(self, key):
         rest = ()
