@@ -212,16 +212,16 @@ class CostModel:
     convolutional one (inputs: numbers per row); ``workers`` tasks run at once.
 
     ``dense`` is fitted to the default models' measured runs (yeast4, a 10,000 x 10 table, a
-    sampled 1,000,000 x 30 table); ``conv`` to the default CNN on 745 images of 28 x 28, whose
-    first fold had not finished after 800 CPU seconds (so this is a floor): about 6 MFLOP
-    per image forward and backward, x 2.5 for the rows the oversampling strategies add on a
-    long tail.
+    sampled 1,000,000 x 30 table); ``conv`` to the default CNN's default job on 745 images of
+    28 x 28 x 3 (1,835 CPU seconds for 5 folds of 34 copies, the steps of a convolutional
+    model called apart: :func:`._compiled._steps_apart`), which holds the rows the
+    oversampling strategies add on a long tail.
     """
 
     startup: float = 12.0
     per_task: float = 1.5
     dense: float = 2.0e-7
-    conv: float = 1.2e-3
+    conv: float = 2.0e-4
 
     def per_row(self, model: ModelCost) -> float:
         if model.conv:
