@@ -11,9 +11,9 @@ which XLA runs slowly on CPUs; the training step unrolls the copies, as the grad
 over them ran 4-5x slower). One epoch is one call of a compiled function: ``jax.lax.scan``
 over the epoch's steps (a convolutional model on CPU: one call per step, see
 :func:`_steps_apart`), each step gathering its batch by index from the fold's rows resident on
-the device, computing the packed loss (the net's compiled loss,
-with its per-copy constants passed as arguments so that folds share one compilation) and
-applying the optimizer's ``stateless_apply``. The host only draws each epoch's row order (the
+the device, computing the packed loss (the net's compiled loss, with its per-copy constants
+passed as arguments so that folds share one compilation) and applying the optimizer's
+``stateless_apply``. The host only draws each epoch's row order (the
 same numpy draws as :class:`~._packing.PackedRows`, so a copy trains exactly as on the step-by-
 step path) and runs the callbacks (:class:`~._packing.CopyMonitor`,
 :class:`~._packing.Snapshots`) between epochs.
@@ -334,8 +334,8 @@ def _vmapped(lone, training):
     """The lone model over the copies: ``(tv, ntv, x (B, C, ...)) -> (out (B, C, K), ntv,
     regularisation)``; ``jax.vmap`` (one batched computation), or, for a convolutional model
     on CPU, the copies one after the other inside the compiled program (unrolled when
-    training). The random-number states (:func:`_seed_states`) are read from slot 0 and shared by every
-    copy; the returned ntv holds their one new value in every slot."""
+    training). The random-number states (:func:`_seed_states`) are read from slot 0 and
+    shared by every copy; the returned ntv holds their one new value in every slot."""
     import jax
     import jax.numpy as jnp
 
