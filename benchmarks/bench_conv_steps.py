@@ -4,6 +4,7 @@ Two measurements (2-core container shared with other jobs; run each part on a qu
 where you can, and read ratios within one run, not absolute times):
 
     OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py steps
+    OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py faults --copies 34 --batch 36
     OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py job --dir /tmp/h21/digits745 \\
         --src new=src --src old=/tmp/old/src --rounds 2 -- --strategies balanced --cv 3 --epochs 15
 
@@ -13,6 +14,11 @@ Python loop of jitted steps, as ``jax.lax.fori_loop`` / ``jax.lax.scan`` inside 
 and the scan unrolled; then the copies of one step as ``jax.lax.map`` (a loop), ``jax.vmap``
 (grouped convolutions) and unrolled. The compiled fold chose a loop for both until XLA's
 gradients of convolutions inside loops were measured here.
+
+``faults``: one training step of ``--copies`` unrolled copies called 10 times (as the compiled
+fold calls a convolutional model's steps apart): user and system CPU seconds and the minor
+page faults of the process over those calls (memory the step's temporaries take fresh from
+the kernel at every call).
 
 ``job``: ``keras-imbalance compare DIR`` with the arguments after ``--``, once per ``--src``
 tree (``name=path`` of a ``src`` folder) in a fresh process, alternating, ``--rounds`` times;
@@ -100,6 +106,39 @@ def steps(copies: int, batch: int, n_steps: int) -> None:
     print(f"  unrolled                       {timed(lambda: unrolled_c(stacked, xc)):8.1f}")
 
 
+def faults(copies: int, batch: int) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from keras_imbalance.comparison import cnn_model
+
+    model = cnn_model((28, 28, 3), 10)
+    tv = [v.value for v in model.trainable_variables]
+    ntv = [v.value for v in model.non_trainable_variables]
+    stacked = [jnp.stack([v] * copies) for v in tv]
+    xc = jnp.asarray(np.random.default_rng(0).random((copies, batch, 28, 28, 3), np.float32))
+
+    def loss(st, xc):
+        def call(carry, a):
+            return carry, model.stateless_call(a[0], ntv, a[1], training=True)[0]
+
+        return jnp.mean(jax.lax.scan(call, None, (st, xc), unroll=True)[1] ** 2)
+
+    grad = jax.jit(jax.grad(loss))
+    jax.block_until_ready(grad(stacked, xc))  # compiles
+    before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for _ in range(10):
+        jax.block_until_ready(grad(stacked, xc))
+    after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - start
+    print(
+        f"{copies} copies x {batch} rows, 10 calls: wall {wall:.2f} s, user "
+        f"{after.ru_utime - before.ru_utime:.2f} s, system {after.ru_stime - before.ru_stime:.2f}"
+        f" s, minor page faults {after.ru_minflt - before.ru_minflt:,}; load {_load()}"
+    )
+
+
 def job(folder: str, trees: list, rounds: int, extra: list) -> None:
     with tempfile.TemporaryDirectory() as out:
         for r in range(rounds):
@@ -132,7 +171,7 @@ def job(folder: str, trees: list, rounds: int, extra: list) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["steps", "job"])
+    parser.add_argument("part", choices=["steps", "faults", "job"])
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=8)
@@ -144,6 +183,9 @@ def main() -> None:
     args = parser.parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
     if args.part == "steps":
         steps(args.copies, args.batch, args.steps)
+        return
+    if args.part == "faults":
+        faults(args.copies, args.batch)
         return
     if not args.dir or not args.src:
         parser.error("job needs --dir and at least one --src name=path")
