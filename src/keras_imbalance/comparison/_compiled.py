@@ -1009,15 +1009,13 @@ class _Run:
             buffers[k] = np.zeros(shape, dtype=self._dtype())
         return buffers[k]
 
-    def _gather(self, index: np.ndarray, weight: np.ndarray, rows=None) -> tuple:
+    def _gather(self, index: np.ndarray, weight: np.ndarray, rows: np.ndarray) -> tuple:
         """``(xs, ys, weight)`` of the steps ``index`` (``(n, entries)`` store rows), padded
-        with zeros to :attr:`chunk` steps: the rows (8-bit pixels where the store has them;
-        written into ``rows``, a buffer of :meth:`_buffer`, when given), their labels and
-        their weights."""
+        with zeros to :attr:`chunk` steps: the rows (8-bit pixels where the store has them),
+        written into ``rows`` (a buffer of :meth:`_buffer`), their labels and their
+        weights."""
         n, entries = index.shape
         pad = self.chunk - n
-        if rows is None:
-            rows = np.empty((self.chunk, entries, *self.store.shape[1:]), self._dtype())
         if self.kind == "uint8":
             self.store.codes(index, out=rows[:n])  # decoded straight into the buffer
         else:

@@ -230,6 +230,11 @@ def load_image_folder(
     return ImageFolder(x, y, list(index))
 
 
+#: what :meth:`ImageFiles._fresh` makes again in each process (the lock, the cache, counts)
+_UNPICKLED = ("_lock", "_row_bytes", "_sized_for", "_slab", "_slot_of", "_row_in", "_used")
+_UNPICKLED += ("_tick", "decoded")
+
+
 class ImageFiles(RowReader):
     """The images of a folder tree as an array-like whose rows are decoded when asked for.
 
@@ -291,9 +296,7 @@ class ImageFiles(RowReader):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_lock", "_row_bytes", "_sized_for", "_slab", "_slot_of", "_row_in"):
-            state.pop(key)
-        for key in ("_used", "_tick", "decoded"):
+        for key in _UNPICKLED:
             state.pop(key)
         return state
 
