@@ -5,6 +5,7 @@ where you can, and read ratios within one run, not absolute times):
 
     OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py steps
     OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py faults --copies 34 --batch 36
+    OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py pooling --batch 240
     OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py job --dir /tmp/h21/digits745 \\
         --src new=src --src old=/tmp/old/src --rounds 2 -- --strategies balanced --cv 3 --epochs 15
 
@@ -19,6 +20,25 @@ gradients of convolutions inside loops were measured here.
 fold calls a convolutional model's steps apart): user and system CPU seconds and the minor
 page faults of the process over those calls (memory the step's temporaries take fresh from
 the kernel at every call).
+
+``pooling``: the gradient of the default ``cnn_model`` on ``--batch`` rows of 28 x 28 x 3
+(jitted, one copy, CPU seconds of every thread, best of 10) with Keras' max pooling (JAX's
+``reduce_window``, whose gradient XLA computes as a select-and-scatter) and inside
+``comparison._pooling.window_pooling`` (the same maximum as a reshape), then the pooling's
+gradient alone on ``(batch, 28, 28, 16)``; the largest difference of the two gradients.
+
+``bound``: ``keras-imbalance compare DIR`` (the arguments after ``--``) in this process,
+counting the arithmetic it did: per epoch, the rows each still-training copy trains on (its own
+rows, no padding), and every row a copy predicts, times the model's multiply-adds per row
+(each kernel's size times its output positions: 2 FLOPs per multiply-add forward, 4 backward,
+2 for the first layer, which needs no gradient of its input). Divided by two measured rates of
+this machine, per core (FLOPs over the CPU seconds of every thread of the process): a 1024 x
+1024 float32 matrix product (jax, best of 20: the issue's "matmul rate") and one training step
+of the lone model on 240 rows (jax's jitted gradient, best of 5: the fastest XLA computes this
+model here). The lower bound in seconds is FLOPs / rate / cores: no engine on these cores
+does the same arithmetic in less.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_conv_steps.py bound --dir /tmp/h21/digits745
 
 ``job``: ``keras-imbalance compare DIR`` with the arguments after ``--``, once per ``--src``
 tree (``name=path`` of a ``src`` folder) in a fresh process, alternating, ``--rounds`` times;
@@ -139,6 +159,182 @@ def faults(copies: int, batch: int) -> None:
     )
 
 
+def pooling(batch: int) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import jax
+    import jax.numpy as jnp
+    import keras
+    import numpy as np
+
+    from keras_imbalance.comparison import cnn_model
+    from keras_imbalance.comparison._pooling import window_pooling
+
+    model = cnn_model((28, 28, 3), 10)
+    tv = [v.value for v in model.trainable_variables]
+    ntv = [v.value for v in model.non_trainable_variables]
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.random((batch, 28, 28, 3), np.float32))
+    h = jnp.asarray(rng.random((batch, 28, 28, 16), np.float32))
+
+    def cpu_ms(fn, *args) -> float:
+        jax.block_until_ready(fn(*args))
+        best = float("inf")
+        for _ in range(10):
+            t = time.process_time()
+            jax.block_until_ready(fn(*args))
+            best = min(best, time.process_time() - t)
+        return best * 1e3
+
+    def loss(t, x):
+        return jnp.mean(model.stateless_call(t, ntv, x, training=True)[0] ** 2)
+
+    def pooled(a):
+        return jnp.sum(keras.ops.max_pool(a, 2, 2, "same") ** 2)
+
+    keras_grad, keras_pool = jax.jit(jax.grad(loss)), jax.jit(jax.grad(pooled))
+    theirs = {"grad": cpu_ms(keras_grad, tv, x), "pool": cpu_ms(keras_pool, h)}  # traced here
+    with window_pooling():  # traced (and compiled) inside the context
+        grad, pool = jax.jit(jax.grad(loss)), jax.jit(jax.grad(pooled))
+        mine = {"grad": cpu_ms(grad, tv, x), "pool": cpu_ms(pool, h)}
+    diff = max(
+        float(jnp.abs(a - b).max()) for a, b in zip(grad(tv, x), keras_grad(tv, x), strict=True)
+    )
+    print(
+        f"cnn_model gradient, {batch} rows: Keras' pooling {theirs['grad']:.1f} ms,"
+        f" window pooling {mine['grad']:.1f} ms (CPU, best of 10); the pooling's gradient alone"
+        f" {theirs['pool']:.1f} ms vs {mine['pool']:.1f} ms; largest difference of the"
+        f" gradients {diff:.2g}; load {_load()}"
+    )
+
+
+def _macs(lone) -> tuple:
+    """Multiply-adds per row of ``lone``'s kernels (a convolution's kernel size times its output
+    positions, a dense kernel's size): all of them, and the first layer's."""
+    import numpy as np
+
+    per = []
+    for layer in lone.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        out = tuple(layer.output.shape)
+        positions = int(np.prod(out[1:-1])) if len(out) > 2 else 1
+        per.append(int(np.prod(kernel.shape)) * positions)
+    return sum(per), per[0]
+
+
+def _per_core(fn, args, flops: float, repeats: int) -> float:
+    """FLOP/s per core of ``fn(*args)`` (jitted): ``flops`` over the fewest CPU seconds of the
+    process (every thread) that one call took, best of ``repeats``; a program XLA spreads over
+    both cores counts both."""
+    import jax
+
+    jax.block_until_ready(fn(*args))  # compiles
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.process_time()
+        jax.block_until_ready(fn(*args))
+        best = min(best, time.process_time() - t)
+    return flops / best
+
+
+def _rates(lone, rows: int, train_flops: float) -> tuple:
+    """Per-core FLOP/s of a 1024 x 1024 float32 matrix product and of one training step
+    (gradient and an SGD update) of ``lone`` on ``rows`` rows, both jitted by jax."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = (jnp.asarray(rng.normal(size=(1024, 1024)).astype(np.float32)) for _ in range(2))
+    matmul = _per_core(jax.jit(jnp.matmul), (a, b), 2.0 * 1024**3, 20)
+    tv = [v.value for v in lone.trainable_variables]
+    ntv = [v.value for v in lone.non_trainable_variables]
+    x = jnp.asarray(rng.random((rows, *lone.input_shape[1:]), np.float32))
+
+    def loss(t):
+        return jnp.mean(lone.stateless_call(t, ntv, x, training=True)[0] ** 2)
+
+    step = jax.jit(lambda t: [a - 1e-3 * g for a, g in zip(t, jax.grad(loss)(t), strict=True)])
+    return matmul, _per_core(step, (tv,), train_flops * rows, 5)
+
+
+def bound(folder: str, extra: list) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import json
+
+    from keras_imbalance import cli
+    from keras_imbalance.comparison import _compiled
+
+    count = {"train": 0.0, "predict": 0.0, "train_rows": 0, "copy_epochs": 0}
+    macs: dict = {}
+
+    def of(lone) -> tuple:
+        if id(lone) not in macs:
+            macs[id(lone)] = (*_macs(lone), lone)
+        return macs[id(lone)]
+
+    real_epoch, real_logits, real_predict = (
+        _compiled._Run.epoch,
+        _compiled.Stacked.logits,
+        _compiled.predict,
+    )
+
+    def epoch(self, e, retired):
+        ahead = self.ahead
+        draws = ahead[1] if ahead is not None and ahead[0] == e else self.rows.draws(e)
+        rows = sum(r.size for c, (r, _) in enumerate(draws) if c not in retired)
+        total, first, _ = of(self.model.lone)
+        count["train"] += (6.0 * total - 2.0 * first) * rows
+        count["train_rows"] += rows
+        count["copy_epochs"] += len(draws) - len(retired)
+        return real_epoch(self, e, retired)
+
+    def logits(self, x):
+        count["predict"] += 2.0 * of(self.lone)[0] * x.shape[0] * len(self.slots)
+        return real_logits(self, x)
+
+    def predict(model_fn, lone, x):
+        count["predict"] += 2.0 * of(lone)[0] * x.shape[0]
+        return real_predict(model_fn, lone, x)
+
+    _compiled._Run.epoch, _compiled.Stacked.logits, _compiled.predict = epoch, logits, predict
+    with tempfile.TemporaryDirectory() as out:
+        args = ["compare", folder, "--results", os.path.join(out, "r.jsonl")]
+        args += ["--report", os.path.join(out, "r.html"), *extra]
+        load, before = _load(), resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        code = cli.main(args)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    flops = count["train"] + count["predict"]
+    total, first, lone = next(iter(macs.values()))
+    matmul, step = _rates(lone, 240, 6.0 * total - 2.0 * first)
+    cores = len(os.sched_getaffinity(0))
+    print(
+        json.dumps(
+            {
+                "rc": code,
+                "tflop": round(flops / 1e12, 3),
+                "train_tflop": round(count["train"] / 1e12, 3),
+                "train_rows": count["train_rows"],
+                "copy_epochs": count["copy_epochs"],
+                "mflop_per_train_row": round((6.0 * total - 2.0 * first) / 1e6, 2),
+                "matmul_gflops_per_core": round(matmul / 1e9, 1),
+                "train_step_gflops_per_core": round(step / 1e9, 1),
+                "cores": cores,
+                "bound_s_matmul": round(flops / matmul / cores, 1),
+                "bound_s_train_step": round(flops / step / cores, 1),
+                "compare_wall_s": round(wall, 1),
+                "compare_user_s": round(after.ru_utime - before.ru_utime, 1),
+                "compare_system_s": round(after.ru_stime - before.ru_stime, 1),
+                "load": f"{load} -> {_load()}",
+            }
+        ),
+        flush=True,
+    )
+
+
 def job(folder: str, trees: list, rounds: int, extra: list) -> None:
     with tempfile.TemporaryDirectory() as out:
         for r in range(rounds):
@@ -171,7 +367,7 @@ def job(folder: str, trees: list, rounds: int, extra: list) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["steps", "faults", "job"])
+    parser.add_argument("part", choices=["steps", "faults", "pooling", "bound", "job"])
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=8)
@@ -186,6 +382,14 @@ def main() -> None:
         return
     if args.part == "faults":
         faults(args.copies, args.batch)
+        return
+    if args.part == "pooling":
+        pooling(args.batch)
+        return
+    if args.part == "bound":
+        if not args.dir:
+            parser.error("bound needs --dir")
+        bound(args.dir, extra)
         return
     if not args.dir or not args.src:
         parser.error("job needs --dir and at least one --src name=path")

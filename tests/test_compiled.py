@@ -202,6 +202,23 @@ def seq_cnn(input_shape, n_classes):
     return model
 
 
+def pooled_cnn(input_shape, n_classes):
+    """A CNN with max pooling over an odd size (5 x 5 -> 3 x 3, padded as ``same``)."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Conv2D(3, 2, activation="tanh"),
+            keras.layers.MaxPooling2D(2, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(n_classes),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    return model
+
+
 def two_inputs(input_shape, n_classes):
     """A functional model with two inputs (two column groups), fed by a one-input wrapper
     (compare passes one array per row)."""
@@ -236,17 +253,29 @@ def subclassed(input_shape, n_classes):
     return model
 
 
-for _builder in (seq_cnn, two_inputs, subclassed):
+for _builder in (seq_cnn, pooled_cnn, two_inputs, subclassed):
     _builder.fixed_epochs = 3
 
 
 @on_jax
-@pytest.mark.parametrize("model_fn", [seq_cnn, two_inputs, subclassed], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "model_fn", [seq_cnn, pooled_cnn, two_inputs, subclassed], ids=lambda f: f.__name__
+)
 def test_any_model_is_packed_and_each_copy_equals_its_lone_fit(monkeypatch, model_fn):
+    import jax
+
+    from keras_imbalance.comparison import _pooling
+
     x, y = _three_classes()
     x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype(np.float32)
     names = EXACT
-    if model_fn is seq_cnn:  # 6 x 6 images: the loss strategies (resamplers take tables)
+    pooled = []  # on CPU the compiled fold's max pooling is _pooling's (Keras' fit keeps its own)
+    window_max = _pooling.window_max
+    monkeypatch.setattr(_pooling, "window_max", lambda *a: pooled.append(a[1:]) or window_max(*a))
+    if model_fn in (
+        seq_cnn,
+        pooled_cnn,
+    ):  # 6 x 6 images: the loss strategies (resamplers take tables)
         rng = np.random.default_rng(2)
         x = rng.normal(size=(y.size, 6, 6, 1)).astype(np.float32) + y[:, None, None, None]
         names = ["none", "balanced", "focal", "logit_adjusted", "ldam"]
@@ -261,6 +290,8 @@ def test_any_model_is_packed_and_each_copy_equals_its_lone_fit(monkeypatch, mode
     assert fitted.fits == 1 and len(calls.nets) == 1 and calls.nets[0].compiled
     assert all(d.note == "" for d in fitted.deciders.values())
     assert_copies_match(fitted, epochs, lambda name: _lone(model_fn, name, x, y, seed, epochs))
+    on_cpu = jax.default_backend() == "cpu"
+    assert set(pooled) == ({((2, 2), True, True)} if model_fn is pooled_cnn and on_cpu else set())
 
 
 @on_jax

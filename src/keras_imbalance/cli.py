@@ -39,8 +39,9 @@ from keras_imbalance._cli._common import (
 )
 from keras_imbalance._cli._compare import cmd_compare
 from keras_imbalance._cli._inspect import cmd_inspect
+from keras_imbalance._cli._pages import run_with_huge_pages
 from keras_imbalance._cli._parquet import is_parquet, read_counts, resample_source
-from keras_imbalance._cli._source import EXAMPLES_PER_CLASS, read_source
+from keras_imbalance._cli._source import EXAMPLES_PER_CLASS, is_folder, read_source
 from keras_imbalance._outputs import Output
 
 __all__ = ["EXAMPLES_PER_CLASS", "UsageError", "build_parser", "main"]
@@ -476,11 +477,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _images(data: str | None) -> bool:
+    """Whether DATA is a folder of images (a convolutional model's job)."""
+    return is_folder(data) and not is_parquet(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     # compare's compiled fold runs on jax (installed with the package); torch where it is not
     os.environ.setdefault("KERAS_BACKEND", "jax" if importlib.util.find_spec("jax") else "torch")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None and args.command == "compare" and _images(args.data):
+        run_with_huge_pages()  # runs this command again where that pays, or returns
     try:
         with warnings_as_lines(args.command):
             code = args.func(args)
