@@ -67,3 +67,27 @@ def test_a_window_of_equal_values_sends_its_gradient_to_its_first_cell():
     grad = jax.grad(lambda a: window_max(a, (2, 2), False, True).sum())(x)[0, :, :, 0]
     expected = [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 0, 1], [0, 0, 0, 0]]
     np.testing.assert_array_equal(np.asarray(grad), expected)
+
+
+def test_overlapping_windows_integer_inputs_and_other_paddings_keep_keras_own():
+    import jax.numpy as jnp
+
+    from keras_imbalance.comparison._pooling import _max_pool
+
+    calls = []
+
+    def keras_own(*args):
+        calls.append(args[1:])
+        return "keras"
+
+    x = jnp.zeros((1, 4, 4, 2), jnp.float32)
+    assert _max_pool(x, 2, 1, "valid", None, keras_own=keras_own) == "keras"  # overlapping
+    assert _max_pool(x, (3, 3), (2, 2), "same", None, keras_own=keras_own) == "keras"
+    assert _max_pool(x.astype(jnp.int32), 2, None, "same", None, keras_own=keras_own) == "keras"
+    assert _max_pool(x, 2, None, "causal", None, keras_own=keras_own) == "keras"
+    assert calls == [(2, 1, "valid", None), ((3, 3), (2, 2), "same", None),
+                     (2, None, "same", None), (2, None, "causal", None)]  # fmt: skip
+    # strides None or equal to the pool: the window maximum, (1, 2, 2, 2) here
+    assert _max_pool(x, 2, None, "valid", None, keras_own=keras_own).shape == (1, 2, 2, 2)
+    assert _max_pool(x, [2, 2], (2, 2), "same", None, keras_own=keras_own).shape == (1, 2, 2, 2)
+    assert len(calls) == 4

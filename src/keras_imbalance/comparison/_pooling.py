@@ -2,17 +2,19 @@
 fold of a convolutional model on the CPU).
 
 Keras' max pooling on JAX is ``jax.lax.reduce_window``, whose gradient XLA computes as a
-select-and-scatter: on the CPU that took half of the default ``cnn_model``'s training step
-(158 of 158 ms for 240 rows of 28 x 28 x 3 against 86 ms without it; the pooling's gradient
-alone 63 ms against 7 ms here, docs/benchmarks.md). Where the windows do not overlap (strides
+select-and-scatter: on the CPU that was half of the default ``cnn_model``'s training step
+(its gradient on 240 rows of 28 x 28 x 3: 160 ms of CPU with it, 84 ms with the reshape; the
+pooling's gradient alone 63 ms against 7 ms; ``benchmarks/bench_conv_steps.py pooling``). Where the windows do not overlap (strides
 equal to the pool size, Keras' default), the same maximum is a reshape of the padded input
 into ``(..., out, pool, ...)`` and a reduction over the pool axes, and its gradient goes, as
 XLA's does, to the first maximum of each window in row-major order (ties included): the same
 numbers, forward and backward.
 
 :func:`window_pooling` puts it in place of ``keras.src.backend.jax.nn.max_pool`` while the
-compiled fold traces a model (``_compiled._apply``); overlapping windows, and a Keras without
-that function, keep Keras' own.
+compiled fold traces a model (``_compiled._apply``; Python runs a jitted function's body only
+while tracing it, so the compiled programs keep it and nothing else sees it, save a call of
+Keras' max pooling from another thread meanwhile, which gets the same numbers). Overlapping
+windows, integer inputs and a Keras without that function keep Keras' own.
 """
 
 from __future__ import annotations
@@ -115,7 +117,9 @@ def _backward(pool, same, channels_last, saved, grad):
             index.append(slice(None))
             widths[a] = (0, x.shape[a] - padded.shape[a])
     cut = padded[tuple(index)]
-    return (jnp.pad(cut, widths) if not same else cut,)
+    if not same:  # the rows and columns VALID left out of every window
+        cut = jnp.pad(cut, widths)
+    return (cut,)
 
 
 def _merged(shape: tuple, pools: list) -> list:
@@ -144,6 +148,7 @@ def _spatial(value, n: int) -> tuple | None:
 
 def _max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None, *, keras_own):
     """Keras' ``max_pool`` on JAX: by :func:`window_max` when the windows do not overlap."""
+    import jax.numpy as jnp
     import keras
 
     n = inputs.ndim - 2
@@ -151,7 +156,8 @@ def _max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None
     stride = pool if strides is None else _spatial(strides, n)
     form = data_format or keras.config.image_data_format()
     mode = padding.lower() if isinstance(padding, str) else None
-    if pool is None or stride != pool or mode not in ("valid", "same"):
+    floating = jnp.issubdtype(inputs.dtype, jnp.floating)
+    if pool is None or stride != pool or mode not in ("valid", "same") or not floating:
         return keras_own(inputs, pool_size, strides, padding, data_format)
     return window_max(inputs, pool, mode == "same", form == "channels_last")
 
