@@ -213,15 +213,16 @@ class CostModel:
 
     ``dense`` is fitted to the default models' measured runs (yeast4, a 10,000 x 10 table, a
     sampled 1,000,000 x 30 table); ``conv`` to the default CNN's default job on 745 images of
-    28 x 28 x 3 (1,835 CPU seconds for 5 folds of 34 copies, the steps of a convolutional
-    model called apart: :func:`._compiled._steps_apart`), which holds the rows the
-    oversampling strategies add on a long tail.
+    28 x 28 x 3 (1,045 CPU seconds for 5 folds of 34 copies, the steps of a convolutional
+    model called apart, :func:`._compiled._steps_apart`, its max pooling traced as a
+    reshape, :mod:`._pooling`), which holds the rows the oversampling strategies add on a
+    long tail.
     """
 
     startup: float = 12.0
     per_task: float = 1.5
     dense: float = 2.0e-7
-    conv: float = 2.0e-4
+    conv: float = 1.1e-4
 
     def per_row(self, model: ModelCost) -> float:
         if model.conv:
