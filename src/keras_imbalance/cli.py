@@ -477,18 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _images(data: str | None) -> bool:
-    """Whether DATA is a folder of images (a convolutional model's job)."""
-    return is_folder(data) and not is_parquet(data)
-
-
 def main(argv: list[str] | None = None) -> int:
     # compare's compiled fold runs on jax (installed with the package); torch where it is not
     os.environ.setdefault("KERAS_BACKEND", "jax" if importlib.util.find_spec("jax") else "torch")
     parser = build_parser()
     args = parser.parse_args(argv)
-    if argv is None and args.command == "compare" and _images(args.data):
-        run_with_huge_pages()  # runs this command again where that pays, or returns
+    if argv is None and args.command == "compare" and is_folder(args.data):
+        # a folder of images (a convolutional model): run again where huge pages pay
+        run_with_huge_pages()
     try:
         with warnings_as_lines(args.command):
             code = args.func(args)
