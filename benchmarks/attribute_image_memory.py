@@ -32,7 +32,11 @@ before and after each fold's fit, after each fold's scoring, at the end) record:
 
 ``--cache-bytes N`` sizes the decode cache of the run (0: none) and ``--feed-bytes N`` the
 rows of one call of the compiled fold fed from the files (``_compiled.FEED_BYTES``), to
-take either out of the growth.
+take either out of the growth. ``--steps`` also records, after each training step of a
+model whose steps are called apart (a CNN on CPU, ``_compiled._each_step``; it waits for
+each step), the resident set and the high-water mark since the step before (``steps`` of
+each probe). ``--parallel`` runs the sizes' processes at the same time; ``--probes
+A,B`` reports the probe files of children run by hand (``--child DIR --out FILE``).
 
 The parent prints each probe side by side for the sizes, the per-image growth of each, and
 the allocation sites whose bytes at the probe of the largest Python heap grow most from the
