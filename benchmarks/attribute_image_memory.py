@@ -32,7 +32,11 @@ before and after each fold's fit, after each fold's scoring, at the end) record:
 
 ``--cache-bytes N`` sizes the decode cache of the run (0: none) and ``--feed-bytes N`` the
 rows of one call of the compiled fold fed from the files (``_compiled.FEED_BYTES``), to
-take either out of the growth.
+take either out of the growth. ``--steps`` also records, after each training step of a
+model whose steps are called apart (a CNN on CPU, ``_compiled._each_step``; it waits for
+each step), the resident set and the high-water mark since the step before (``steps`` of
+each probe). ``--parallel`` runs the sizes' processes at the same time; ``--probes
+A,B`` reports the probe files of children run by hand (``--child DIR --out FILE``).
 
 The parent prints each probe side by side for the sizes, the per-image growth of each, and
 the allocation sites whose bytes at the probe of the largest Python heap grow most from the
@@ -154,6 +158,10 @@ def _status() -> dict:
                     out["trimmed"] = int(line.split()[1]) * 1024
     _HIGH[0] = max(_HIGH[0], out["VmHWM"])
     out["phase"], out["VmHWM"] = out["VmHWM"], _HIGH[0]
+    if _STEPS:  # the steps' marks were reset after each step: the phase's mark is theirs too
+        out["phase"] = max(out["phase"], *(high for _, high in _STEPS))
+        out["steps"] = list(_STEPS)
+        _STEPS.clear()
     try:
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")  # the high-water mark starts again from the resident set
@@ -164,6 +172,25 @@ def _status() -> dict:
 
 _HIGH = [0]
 _TRIM = [False]
+_STEPS: list = []  # (resident set, high-water mark) after each training step since a probe
+
+
+def _step_peak() -> None:
+    """After one training step (``--steps``): the resident set and the high-water mark
+    since the previous step (or probe), the mark reset again."""
+    out = {}
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0]) * 1024
+    _HIGH[0] = max(_HIGH[0], out["VmHWM"])
+    _STEPS.append((out["VmRSS"], out["VmHWM"]))
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
 
 
 def _site(trace, package: str) -> str:
@@ -297,6 +324,19 @@ def child(folder: str, out: str, epochs: int, strategies: str, frames: int) -> N
         from keras_imbalance.comparison import _compiled
 
         after(_compiled._Run, "epoch", lambda a: f"epoch {a[1]} trained")
+        if os.environ.get("ATTRIBUTE_STEPS") == "1":  # a mark after each step called apart
+            each_step = _compiled._each_step
+
+            def probed_steps(step, state, count, args_of):
+                def probed(*args):
+                    out = step(*args)
+                    jax.block_until_ready(out)
+                    _step_peak()
+                    return out
+
+                return each_step(probed, state, count, args_of)
+
+            _compiled._each_step = probed_steps
     probe("start")
     with tempfile.TemporaryDirectory() as tmp:
         argv = [
@@ -413,15 +453,38 @@ def main():
     parser.add_argument("--child", default=None)
     parser.add_argument("--out", default=None)
     parser.add_argument("--json", default=None, help="also write every probe to this file")
+    parser.add_argument(
+        "--probes",
+        default=None,
+        help="FILE,FILE: report the children's probe files (--out) of --sizes, run nothing",
+    )
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="also the high-water mark of each training step called apart (waits for each)",
+    )
+    parser.add_argument(
+        "--parallel", action="store_true", help="the sizes' processes at the same time"
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child, args.out, args.epochs, args.strategies, args.frames)
+        return
+    if args.probes:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        runs = {}
+        for n, path in zip(sizes, args.probes.split(","), strict=True):
+            with open(path) as handle:
+                runs[n] = [json.loads(line) for line in handle]
+        report(args.probes, sizes, runs)
         return
     sys.path.insert(0, HERE)
     from bench_image_memory import write_folder
 
     if args.trim:  # the children read it
         os.environ["ATTRIBUTE_TRIM"] = "1"
+    if args.steps:
+        os.environ["ATTRIBUTE_STEPS"] = "1"
     if args.feed_bytes is not None:
         os.environ["ATTRIBUTE_FEED_BYTES"] = str(args.feed_bytes)
     if args.cache_bytes is not None:
@@ -433,12 +496,18 @@ def main():
     print(f"backend {args.backend}, load {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     everything = {}
     for name, src in sources:
-        runs = {}
-        for n in sizes:
-            folder = os.path.join(args.dir, f"n{n}")
-            runs[n] = run_child(
-                src, folder, args.backend, args.epochs, args.strategies, args.frames
-            )
+        jobs = {
+            n: (src, os.path.join(args.dir, f"n{n}"), args.backend, args.epochs, args.strategies)
+            for n in sizes
+        }
+        if args.parallel:  # one thread per child: each waits on its own process
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(sizes)) as pool:
+                done = {n: pool.submit(run_child, *jobs[n], args.frames) for n in sizes}
+                runs = {n: done[n].result() for n in sizes}
+        else:
+            runs = {n: run_child(*jobs[n], args.frames) for n in sizes}
         everything[name] = runs
         report(name, sizes, runs)
     print(f"load at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")

@@ -3,9 +3,11 @@ Pillow: no TensorFlow needed on the torch or jax backend."""
 
 from __future__ import annotations
 
+import operator
 import os
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -235,14 +237,75 @@ _UNPICKLED = ("_lock", "_row_bytes", "_sized_for", "_slab", "_slot_of", "_row_in
 _UNPICKLED += ("_tick", "decoded")
 
 
+class FileNames(Sequence):
+    """File names packed in one buffer: a read-only sequence of ``str`` (an int gives a name,
+    a slice a list) whose memory is the names' bytes past their common prefix, UTF-8 (lone
+    surrogates kept), and one offset a name (4 bytes while the buffer is under 4 GiB),
+    instead of a Python string a name (about 50 bytes plus its length, and 8 for its list
+    slot). Equal to any sequence of the same names.
+
+    Examples
+    --------
+    >>> names = FileNames(["/data/cats/1.png", "/data/dogs/2.png"])
+    >>> names.prefix, names[1], names[::-1], len(names)
+    ('/data/', '/data/dogs/2.png', ['/data/dogs/2.png', '/data/cats/1.png'], 2)
+    """
+
+    def __init__(self, names):
+        if isinstance(names, FileNames):  # packed already: shared (read-only)
+            self.prefix, self.ends, self.data = names.prefix, names.ends, names.data
+            return
+        try:
+            names = [os.fsdecode(n) for n in names]
+        except TypeError:
+            raise invalid(
+                "files", "file names (str, bytes or os.PathLike)", names, kind=TypeError
+            ) from None
+        self.prefix = os.path.commonprefix(names) if names else ""
+        cut = len(self.prefix)
+        parts = [n[cut:].encode("utf-8", "surrogatepass") for n in names]
+        ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+        total = int(ends[-1]) if len(parts) else 0
+        self.ends = ends.astype(np.uint32 if total < 2**32 else np.int64)
+        self.data = np.frombuffer(b"".join(parts), dtype=np.uint8)
+
+    def __len__(self) -> int:
+        return int(self.ends.size)
+
+    def _name(self, i: int) -> str:
+        lo = int(self.ends[i - 1]) if i else 0
+        tail = self.data[lo : int(self.ends[i])].tobytes()
+        return self.prefix + tail.decode("utf-8", "surrogatepass")
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return [self._name(i) for i in range(*key.indices(len(self)))]
+        i = operator.index(key)
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"file {i} is out of range for {n} files")
+        return self._name(i % n)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # equal to lists, which are unhashable
+
+    def __repr__(self) -> str:
+        return f"FileNames({len(self)} names under {self.prefix!r})"
+
+
 class ImageFiles(RowReader):
     """The images of a folder tree as an array-like whose rows are decoded when asked for.
 
     ``x[rows]`` / ``x.take(rows)`` (an int, a slice, an int array of any shape, a boolean
     mask) decode only those files and return float32 values in [0, 1] (8-bit values / 255),
     resized to ``image_size`` with ``interpolation``, exactly as :func:`load_image_folder`
-    reads them; ``np.asarray(x)`` decodes every row. Only the file names are stored, plus the
-    8-bit pixels of recently read images in one array of at most ``cache_bytes`` (least
+    reads them; ``np.asarray(x)`` decodes every row. Only the file names are stored (packed in
+    one buffer, :class:`FileNames`: the bytes of each name past their common prefix and 4
+    bytes a row), plus the 8-bit pixels of recently read images in one array of at most ``cache_bytes`` (least
     recently used leave first; its bookkeeping is two numpy arrays, 4 bytes a row and 12 a
     cached image, no Python object per image; dropped when the object is pickled, e.g. for a
     worker process).
@@ -251,8 +314,8 @@ class ImageFiles(RowReader):
     ----------
     folder : str
         The folder the files are named relative to in messages.
-    files : list of str
-        One image file per row.
+    files : sequence of str
+        One image file per row (kept as :attr:`files`, a :class:`FileNames`).
     image_size : (int, int) or int
         ``(height, width)`` of every row.
     color_mode : {"rgb", "grayscale", "rgba"}
@@ -272,7 +335,7 @@ class ImageFiles(RowReader):
     """
 
     def __init__(self, folder, files, image_size, color_mode, interpolation, cache_bytes=64 << 20):
-        self.folder, self.files = str(folder), list(files)
+        self.folder, self.files = str(folder), FileNames(files)
         self.size = _image_size(image_size)
         if self.size is None:
             raise invalid("image_size", "(height, width) of positive ints or an int", None)
