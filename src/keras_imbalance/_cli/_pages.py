@@ -6,8 +6,8 @@ per call (XLA's buffers for every copy's activations; a call per step, see
 every call and unmaps it when it is freed, so the kernel zeroes and faults in ~150,000 pages of
 4 KiB a call: 38 % of the CPU time of ``compare`` on an image folder went to the kernel
 (docs/benchmarks.md). glibc's tunable ``glibc.malloc.hugetlb=1`` (glibc >= 2.35) asks the kernel
-for transparent huge pages of 2 MiB for those maps (measured: 2.7x less system time, the
-same peak memory).
+for transparent huge pages of 2 MiB for those maps (measured: 2.7x less system time; the
+peak memory now and then up to ~8 % higher, where a step lands above the others).
 Where the kernel gives huge pages only when asked (``madvise``, the default of Debian and
 Ubuntu), ``compare DIR`` runs itself again with the tunable set, before anything heavy is
 imported; glibc reads its tunables only when a process starts.
