@@ -3,12 +3,13 @@ fold of a convolutional model on the CPU).
 
 Keras' max pooling on JAX is ``jax.lax.reduce_window``, whose gradient XLA computes as a
 select-and-scatter: on the CPU that was half of the default ``cnn_model``'s training step
-(its gradient on 240 rows of 28 x 28 x 3: 160 ms of CPU with it, 84 ms with the reshape; the
-pooling's gradient alone 63 ms against 7 ms; ``benchmarks/bench_conv_steps.py pooling``). Where the windows do not overlap (strides
-equal to the pool size, Keras' default), the same maximum is a reshape of the padded input
-into ``(..., out, pool, ...)`` and a reduction over the pool axes, and its gradient goes, as
-XLA's does, to the first maximum of each window in row-major order (ties included): the same
-numbers, forward and backward.
+(its gradient on 240 rows of 28 x 28 x 3: 160 ms of CPU with it, 84 ms with the reshape;
+the pooling's gradient alone 63 ms against 7 ms; ``benchmarks/bench_conv_steps.py
+pooling``). Where the windows do not overlap (strides equal to the pool size, Keras'
+default), the same maximum is a reshape of the padded input into ``(..., out, pool, ...)``
+and a reduction over the pool axes, and its gradient goes, as XLA's does, to the first
+maximum of each window in row-major order (ties included): the same numbers, forward and
+backward.
 
 :func:`window_pooling` puts it in place of ``keras.src.backend.jax.nn.max_pool`` while the
 compiled fold traces a model (``_compiled._apply``; Python runs a jitted function's body only

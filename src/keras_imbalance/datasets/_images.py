@@ -305,8 +305,8 @@ class ImageFiles(RowReader):
     resized to ``image_size`` with ``interpolation``, exactly as :func:`load_image_folder`
     reads them; ``np.asarray(x)`` decodes every row. Only the file names are stored (packed in
     one buffer, :class:`FileNames`: the bytes of each name past their common prefix and 4
-    bytes a row), plus the 8-bit pixels of recently read images in one array of at most ``cache_bytes`` (least
-    recently used leave first; its bookkeeping is two numpy arrays, 4 bytes a row and 12 a
+    bytes a row), plus the 8-bit pixels of recently read images in one array of at most
+    ``cache_bytes`` (least recently used leave first; its bookkeeping is two numpy arrays, 4 bytes a row and 12 a
     cached image, no Python object per image; dropped when the object is pickled, e.g. for a
     worker process).
 
